@@ -1,0 +1,86 @@
+"""The one place boto3 clients are made.
+
+Honours the standard boto3 configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL) and can act in
+another account through an assumed role. Clients use botocore's adaptive retry mode with a bounded
+attempt budget, so throttling slows a run down instead of failing it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import boto3
+
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Any:
+    from botocore.config import Config
+
+    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts})
+
+
+def assume_role_session(
+    base: "boto3.Session", role_arn: str, *, external_id: str | None = None, session_name: str = "parry"
+) -> "boto3.Session":
+    """A session holding temporary credentials for `role_arn`, obtained with `base`'s identity."""
+    import boto3
+
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    creds = base.client("sts", config=retry_config()).assume_role(**kwargs)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=base.region_name,
+    )
+
+
+class ClientFactory:
+    """Caches one client per (service, region) on a lazily made boto3 session; thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        profile: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        session: "boto3.Session | None" = None,
+    ):
+        self._region = region
+        self._profile = profile
+        self._max_attempts = max_attempts
+        self._session = session
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def session(self) -> "boto3.Session":
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.Session(profile_name=self._profile, region_name=self._region)
+        return self._session
+
+    @property
+    def region(self) -> str:
+        return self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self.session.client(
+                    service, region_name=region or self.region, config=retry_config(self._max_attempts)
+                )
+            return self._clients[key]
+
+    def assume(self, role_arn: str, *, external_id: str | None = None) -> "ClientFactory":
+        """A factory acting as `role_arn` (e.g. Parry's role in a member account)."""
+        session = assume_role_session(self.session, role_arn, external_id=external_id)
+        return ClientFactory(max_attempts=self._max_attempts, session=session)

@@ -1,0 +1,54 @@
+"""Every exception Parry raises on purpose, in one place.
+
+Callers (CLI, Lambda handler) catch ParryError and turn it into one clear line; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class ParryError(Exception):
+    """Base of every error Parry reports to a user."""
+
+
+class PatternError(ParryError):
+    """An EventBridge event pattern that EventBridge itself would refuse."""
+
+
+class ExpressionError(ParryError):
+    """A JMESPath expression that does not compile or cannot be evaluated."""
+
+
+class ValidationError(ParryError):
+    """A playbook that fails validation; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class PlaybookNotFound(ParryError):
+    """A playbook name or path that does not resolve to a file."""
+
+
+class EventError(ParryError):
+    """An event that is malformed or not of a shape Parry accepts."""
+
+
+class ActionError(ParryError):
+    """An action failed in a way the case should record (named, not a traceback)."""
+
+
+class ResourceNotFound(ActionError):
+    """The action's target does not exist (any more)."""
+
+
+class ProtectedResource(ActionError):
+    """The action refused to touch a protected resource."""
+
+
+class CaseNotFound(ParryError):
+    """No case with that id in the case store."""
+
+
+class ConfigError(ParryError):
+    """A missing or contradictory setting (bucket, table, endpoint)."""

@@ -1,0 +1,33 @@
+"""Guardrails: what automation must never touch, and when it must stop to ask.
+
+Protected resources are refused with a recorded reason: anything tagged `parry:protected=true`,
+anything matching a configured ARN pattern, and always Parry's own roles and functions (so a
+playbook can never contain the responder itself).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+PROTECTED_TAG = "parry:protected"
+# Parry's own resources: the CDK app names every role and function with this prefix.
+OWN_RESOURCE_PATTERNS = (
+    "arn:*:iam::*:role/parry-*",
+    "arn:*:iam::*:role/Parry*",
+    "arn:*:lambda:*:*:function:parry-*",
+    "arn:*:lambda:*:*:function:Parry*",
+)
+
+
+def protection_reason(arn: str | None, tags: dict[str, str], patterns: tuple[str, ...] | list[str] = ()) -> str | None:
+    """Why this resource is protected, or None when automation may act on it."""
+    if str(tags.get(PROTECTED_TAG, "")).lower() == "true":
+        return f"{arn or 'resource'} is tagged {PROTECTED_TAG}=true"
+    if arn:
+        for pattern in OWN_RESOURCE_PATTERNS:
+            if fnmatch.fnmatchcase(arn, pattern):
+                return f"{arn} is one of Parry's own resources"
+        for pattern in patterns:
+            if fnmatch.fnmatchcase(arn, pattern):
+                return f"{arn} matches the protected pattern {pattern}"
+    return None

@@ -1,0 +1,31 @@
+"""The IAM permissions of the engine itself, beside those its actions declare.
+
+Resource strings are templates the CDK app fills in. Actions never list these: a playbook's role
+is exactly `ENGINE_PERMISSIONS` plus the union of its actions' declared permissions.
+"""
+
+from __future__ import annotations
+
+from parry.actions.registry import Permission
+
+ENGINE_PERMISSIONS: tuple[Permission, ...] = (
+    # case store: claim, checkpoint, approvals, rate counters
+    Permission(
+        ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"),
+        ("{cases_table_arn}", "{cases_table_arn}/index/*"),
+    ),
+    # evidence: write once under retention, read back the chain head when resuming
+    Permission(("s3:PutObject", "s3:PutObjectRetention", "s3:GetObject"), ("{evidence_bucket_arn}/cases/*",)),
+    Permission(("s3:ListBucket",), ("{evidence_bucket_arn}",)),
+    Permission(("kms:GenerateDataKey", "kms:Decrypt"), ("{data_key_arn}",)),
+    Permission(("kms:Sign", "kms:GetPublicKey"), ("{signing_key_arn}",)),
+    # the global kill switch
+    Permission(("ssm:GetParameter",), ("{kill_switch_parameter_arn}",)),
+    # continue a run that nears the Lambda deadline in a fresh invocation
+    Permission(("lambda:InvokeFunction",), ("{function_arn}",)),
+)
+
+
+def render(perm: Permission, values: dict[str, str]) -> list[str]:
+    """Fill the templates of a permission's resources (for tests and docs; CDK uses tokens)."""
+    return [r.format(**values) for r in perm.resources]

@@ -1,0 +1,122 @@
+"""Running and planning one action, with the guarantees every action gets from the engine.
+
+`execute` makes every action idempotent (a resource already in the end state is a recorded no-op),
+refuses protected resources before any change, and records before/after state. `plan` does the
+same reads and lists the calls `execute` would make, without making them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from parry.actions.registry import Action, ActionContext, ApiCall
+from parry.errors import ActionError, ProtectedResource
+from parry.guardrails import protection_reason
+
+# step statuses
+SUCCEEDED = "succeeded"
+NOOP = "noop"  # already in the end state: nothing to do, recorded as such
+SKIPPED = "skipped"  # `when` was false
+REFUSED = "refused"  # protected resource
+FAILED = "failed"
+PLANNED = "planned"  # dry-run: recorded what would have been done
+AWAITING_APPROVAL = "awaiting_approval"
+UNDONE = "undone"
+
+
+@dataclass
+class StepResult:
+    step_id: str
+    action: str
+    status: str
+    summary: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    calls: list[str] = field(default_factory=list)
+    output: dict[str, Any] = field(default_factory=dict)
+    undo: dict[str, Any] | None = None  # {"action": name, "params": {...}} when undoable
+    error: str | None = None
+    started_at: float = 0.0
+    duration_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StepResult":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def _protected(action: Action, ctx: ActionContext, arn: str | None, tags: dict[str, str]) -> None:
+    if not action.mutating:
+        return
+    reason = protection_reason(arn, tags, tuple(ctx.settings.get("protected_arns", ())))
+    if reason:
+        raise ProtectedResource(f"refused: {reason}")
+
+
+def plan(action: Action, ctx: ActionContext, params: Any) -> tuple[str, list[ApiCall], dict[str, Any]]:
+    """(what would happen, the calls it would make, the state seen); read-only."""
+    seen = action.observe(ctx, params)
+    reason = protection_reason(seen.arn, seen.tags, tuple(ctx.settings.get("protected_arns", ())))
+    if action.mutating and reason:
+        return f"would refuse: {reason}", [], seen.state
+    if seen.done:
+        return "no-op: already in the desired state", [], seen.state
+    return action.describe(params), action.calls(ctx, params, seen), seen.state
+
+
+def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = False) -> StepResult:
+    """Observe, check, apply and observe again; never raises for an action's own failure."""
+    result = StepResult(
+        step_id=ctx.step_id,
+        action=action.name,
+        status=FAILED,
+        summary=action.describe(params),
+        params=_jsonable(params),
+        started_at=time.time(),
+    )
+    t0 = time.perf_counter()
+    try:
+        seen = action.observe(ctx, params)
+        result.before = seen.state
+        _protected(action, ctx, seen.arn, seen.tags)
+        if seen.done:
+            result.status = NOOP
+            result.summary = f"{result.summary}: already done"
+        elif dry_run and action.mutating:
+            result.status = PLANNED
+            result.calls = [str(c) for c in action.calls(ctx, params, seen)]
+        else:
+            result.calls = [str(c) for c in action.calls(ctx, params, seen)]
+            result.output = action.apply(ctx, params, seen) or {}
+            result.after = action.observe(ctx, params).state if action.mutating else None
+            result.status = SUCCEEDED
+            if action.mutating and action.undo:
+                result.undo = {"action": action.undo, "params": action.undo_params(params, seen)}
+    except ProtectedResource as exc:
+        result.status, result.error = REFUSED, str(exc)
+    except ActionError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # an AWS error: record it by its code, never a traceback in the case
+        result.error = _describe_error(exc)
+    result.duration_ms = int((time.perf_counter() - t0) * 1000)
+    return result
+
+
+def _describe_error(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        op = getattr(exc, "operation_name", "call")
+        return f"{op} failed: {err.get('Code')}: {err.get('Message')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _jsonable(params: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(params) if dataclasses.is_dataclass(params) else dict(params)
