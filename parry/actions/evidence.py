@@ -89,4 +89,6 @@ class CaptureIamUser(Action):
         return [ApiCall("s3:PutObject", {"Key": f"artifacts/{ctx.step_id}/user.json"})]
 
     def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict[str, Any]:
-        return _store(ctx, "user.json", seen.state)
+        # the key ids in the output let a later iam.delete_access_key prove the key was captured
+        keys = [k["AccessKeyId"] for k in seen.state["access_keys"]]
+        return {**_store(ctx, "user.json", seen.state), "user_name": params.user_name, "access_key_ids": keys}

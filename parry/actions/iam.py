@@ -1,11 +1,13 @@
-"""IAM user and access-key containment."""
+"""IAM user and access-key containment (role actions live in `iam_roles`)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from parry.actions._common import deny_all
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
-from parry.errors import ResourceNotFound
+from parry.errors import ActionError, ResourceNotFound
 
 USER_ARN = "arn:{partition}:iam::{account}:user/*"
 
@@ -101,3 +103,307 @@ class ActivateAccessKey(_SetAccessKeyStatus):
     target_status = "Active"
     undo = "iam.deactivate_access_key"
     permissions = DeactivateAccessKey.permissions
+
+
+# ---- deleting a key, only once it is captured ----------------------------------------------------
+
+CAPTURE_USER_ACTION = "evidence.capture_iam_user"
+
+
+def key_captured(ctx: ActionContext, user_name: str, access_key_id: str) -> bool:
+    """True when an earlier step of this case captured `user_name` with this key among its keys."""
+    for result in ctx.prior.values():
+        if result.get("action") != CAPTURE_USER_ACTION or result.get("status") not in ("succeeded", "noop"):
+            continue
+        output = result.get("output") or {}
+        if output.get("user_name") == user_name and access_key_id in output.get("access_key_ids", ()):
+            return True
+    return False
+
+
+@register
+class DeleteAccessKey(Action):
+    """Delete an access key for good. Refused unless the user was captured earlier in the case.
+
+    Deactivating is the containment; deleting is for when the key must never come back. Because a
+    deleted key is gone, the step is refused unless an earlier `evidence.capture_iam_user` step of
+    the same case captured the user with this key.
+
+    ```yaml
+    - id: delete-key
+      action: iam.delete_access_key
+      approval: required
+      with: {user_name: "${target.user}", access_key_id: "${target.key}"}
+    ```
+    """
+
+    name = "iam.delete_access_key"
+    Params = AccessKeyParams
+    mutating = True
+    summary = "Delete access key {access_key_id} of IAM user {user_name}"
+    no_undo_reason = "a deleted access key cannot be restored; the user needs a new key"
+    permissions = (
+        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListAccessKeys", "iam:DeleteAccessKey"), (USER_ARN,)),
+    )
+
+    def observe(self, ctx: ActionContext, params: AccessKeyParams) -> Observation:
+        arn, tags = user_arn_and_tags(ctx, params.user_name)
+        try:
+            status: str | None = access_key_status(ctx, params.user_name, params.access_key_id)
+        except ResourceNotFound:
+            status = None
+        state = {"user_name": params.user_name, "access_key_id": params.access_key_id, "status": status}
+        return Observation(state=state, arn=arn, tags=tags, done=status is None)
+
+    def calls(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> list[ApiCall]:
+        return [ApiCall("iam:DeleteAccessKey", {"UserName": params.user_name, "AccessKeyId": params.access_key_id})]
+
+    def apply(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> dict:
+        if not key_captured(ctx, params.user_name, params.access_key_id):
+            raise ActionError(
+                f"refusing to delete access key {params.access_key_id}: no earlier step of this case "
+                f"captured IAM user {params.user_name} with it ({CAPTURE_USER_ACTION})"
+            )
+        ctx.client("iam").delete_access_key(UserName=params.user_name, AccessKeyId=params.access_key_id)
+        return {}
+
+
+# ---- quarantine: an explicit deny of everything --------------------------------------------------
+
+QUARANTINE_POLICY = "parry-quarantine"
+
+
+@dataclass(frozen=True)
+class UserParams:
+    user_name: str = field(metadata={"doc": "IAM user name"})
+
+
+class _UserQuarantine(Action):
+    Params = UserParams
+    mutating = True
+    quarantined: bool  # the end state
+
+    def observe(self, ctx: ActionContext, params: UserParams) -> Observation:
+        arn, tags = user_arn_and_tags(ctx, params.user_name)
+        names = ctx.client("iam").list_user_policies(UserName=params.user_name)["PolicyNames"]
+        present = QUARANTINE_POLICY in names
+        return Observation(
+            state={"user_name": params.user_name, "inline_policies": names, "quarantined": present},
+            arn=arn,
+            tags=tags,
+            done=present == self.quarantined,
+        )
+
+
+@register
+class QuarantineUser(_UserQuarantine):
+    """Attach an inline policy that explicitly denies every action: it overrides every Allow.
+
+    The user keeps its keys, groups and policies (evidence, and a clean undo); nothing it signs
+    succeeds any more, including sessions it already holds.
+
+    ```yaml
+    - id: quarantine-user
+      action: iam.quarantine_user
+      with: {user_name: "${target.user}"}
+    ```
+    """
+
+    name = "iam.quarantine_user"
+    summary = f"Attach the deny-all inline policy {QUARANTINE_POLICY} to IAM user {{user_name}}"
+    quarantined = True
+    undo = "iam.unquarantine_user"
+    permissions = (
+        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListUserPolicies", "iam:PutUserPolicy"), (USER_ARN,)),
+    )
+
+    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
+        return [ApiCall("iam:PutUserPolicy", {"UserName": params.user_name, "PolicyName": QUARANTINE_POLICY})]
+
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+        ctx.client("iam").put_user_policy(
+            UserName=params.user_name, PolicyName=QUARANTINE_POLICY, PolicyDocument=json.dumps(deny_all())
+        )
+        return {}
+
+    def undo_params(self, params: UserParams, seen: Observation) -> dict:
+        return {"user_name": params.user_name}
+
+
+@register
+class UnquarantineUser(_UserQuarantine):
+    """Remove Parry's deny-all inline policy: the undo of `iam.quarantine_user`.
+
+    ```yaml
+    - id: release-user
+      action: iam.unquarantine_user
+      with: {user_name: alice}
+    ```
+    """
+
+    name = "iam.unquarantine_user"
+    summary = f"Remove the inline policy {QUARANTINE_POLICY} from IAM user {{user_name}}"
+    quarantined = False
+    undo = "iam.quarantine_user"
+    permissions = (
+        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListUserPolicies", "iam:DeleteUserPolicy"), (USER_ARN,)),
+    )
+
+    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
+        return [ApiCall("iam:DeleteUserPolicy", {"UserName": params.user_name, "PolicyName": QUARANTINE_POLICY})]
+
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+        ctx.client("iam").delete_user_policy(UserName=params.user_name, PolicyName=QUARANTINE_POLICY)
+        return {}
+
+
+# ---- console password ----------------------------------------------------------------------------
+
+
+@register
+class DeleteLoginProfile(Action):
+    """Delete the user's console password, so nobody can sign in to the console as it.
+
+    ```yaml
+    - id: remove-console-access
+      action: iam.delete_login_profile
+      with: {user_name: "${target.user}"}
+    ```
+    """
+
+    name = "iam.delete_login_profile"
+    Params = UserParams
+    mutating = True
+    summary = "Delete the console password (login profile) of IAM user {user_name}"
+    no_undo_reason = (
+        "a password cannot be read back, so it cannot be restored: the before-state records that one "
+        "existed; an administrator sets a new one (iam create-login-profile) if the user needs it"
+    )
+    permissions = (
+        Permission(("iam:GetUser", "iam:ListUserTags", "iam:GetLoginProfile", "iam:DeleteLoginProfile"), (USER_ARN,)),
+    )
+
+    def observe(self, ctx: ActionContext, params: UserParams) -> Observation:
+        arn, tags = user_arn_and_tags(ctx, params.user_name)
+        iam = ctx.client("iam")
+        try:
+            profile = iam.get_login_profile(UserName=params.user_name)["LoginProfile"]
+        except iam.exceptions.NoSuchEntityException:
+            profile = None
+        state = {
+            "user_name": params.user_name,
+            "login_profile": profile is not None,
+            "created": str(profile["CreateDate"]) if profile else None,
+            "password_reset_required": bool(profile and profile.get("PasswordResetRequired")),
+        }
+        return Observation(state=state, arn=arn, tags=tags, done=profile is None)
+
+    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
+        return [ApiCall("iam:DeleteLoginProfile", {"UserName": params.user_name})]
+
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+        ctx.client("iam").delete_login_profile(UserName=params.user_name)
+        return {}
+
+
+# ---- group membership ----------------------------------------------------------------------------
+
+GROUP_ARN = "arn:{partition}:iam::{account}:group/*"
+
+
+@dataclass(frozen=True)
+class GroupsParams:
+    user_name: str = field(metadata={"doc": "IAM user name"})
+    groups: list[str] = field(metadata={"doc": "group names to add the user back to"})
+
+
+def user_groups(ctx: ActionContext, user_name: str) -> list[str]:
+    pages = ctx.client("iam").get_paginator("list_groups_for_user").paginate(UserName=user_name)
+    return sorted(g["GroupName"] for page in pages for g in page["Groups"])
+
+
+@register
+class RemoveUserFromGroups(Action):
+    """Take the user out of every IAM group, so no group policy grants it anything.
+
+    ```yaml
+    - id: remove-groups
+      action: iam.remove_user_from_groups
+      with: {user_name: "${target.user}"}
+    ```
+    """
+
+    name = "iam.remove_user_from_groups"
+    Params = UserParams
+    mutating = True
+    summary = "Remove IAM user {user_name} from all of its groups"
+    undo = "iam.add_user_to_groups"
+    permissions = (
+        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListGroupsForUser"), (USER_ARN,)),
+        Permission(("iam:RemoveUserFromGroup",), (GROUP_ARN,)),
+    )
+
+    def observe(self, ctx: ActionContext, params: UserParams) -> Observation:
+        arn, tags = user_arn_and_tags(ctx, params.user_name)
+        groups = user_groups(ctx, params.user_name)
+        return Observation(state={"user_name": params.user_name, "groups": groups}, arn=arn, tags=tags, done=not groups)
+
+    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
+        return [
+            ApiCall("iam:RemoveUserFromGroup", {"GroupName": g, "UserName": params.user_name})
+            for g in seen.state["groups"]
+        ]
+
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+        for group in seen.state["groups"]:
+            ctx.client("iam").remove_user_from_group(GroupName=group, UserName=params.user_name)
+        return {"removed_from": seen.state["groups"]}
+
+    def undo_params(self, params: UserParams, seen: Observation) -> dict:
+        return {"user_name": params.user_name, "groups": seen.state["groups"]}
+
+
+@register
+class AddUserToGroups(Action):
+    """Add the user back to the given groups: the undo of `iam.remove_user_from_groups`.
+
+    ```yaml
+    - id: restore-groups
+      action: iam.add_user_to_groups
+      with: {user_name: alice, groups: [developers, readers]}
+    ```
+    """
+
+    name = "iam.add_user_to_groups"
+    Params = GroupsParams
+    mutating = True
+    summary = "Add IAM user {user_name} to groups {groups}"
+    no_undo_reason = "it is itself the undo of iam.remove_user_from_groups"
+    permissions = (
+        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListGroupsForUser"), (USER_ARN,)),
+        Permission(("iam:AddUserToGroup",), (GROUP_ARN,)),
+    )
+
+    def _missing(self, current: list[str], params: GroupsParams) -> list[str]:
+        return [g for g in params.groups if g not in current]
+
+    def observe(self, ctx: ActionContext, params: GroupsParams) -> Observation:
+        arn, tags = user_arn_and_tags(ctx, params.user_name)
+        groups = user_groups(ctx, params.user_name)
+        state = {"user_name": params.user_name, "groups": groups}
+        return Observation(state=state, arn=arn, tags=tags, done=not self._missing(groups, params))
+
+    def calls(self, ctx: ActionContext, params: GroupsParams, seen: Observation) -> list[ApiCall]:
+        return [
+            ApiCall("iam:AddUserToGroup", {"GroupName": g, "UserName": params.user_name})
+            for g in self._missing(seen.state["groups"], params)
+        ]
+
+    def apply(self, ctx: ActionContext, params: GroupsParams, seen: Observation) -> dict:
+        iam = ctx.client("iam")
+        for group in self._missing(seen.state["groups"], params):
+            try:
+                iam.add_user_to_group(GroupName=group, UserName=params.user_name)
+            except iam.exceptions.NoSuchEntityException as exc:
+                raise ResourceNotFound(f"IAM group {group} does not exist (any more)") from exc
+        return {}

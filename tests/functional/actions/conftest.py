@@ -1,0 +1,72 @@
+"""Running actions the way the engine does: through `parry.steps.execute`, on moto."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from parry.actions import registry
+from parry.actions.registry import ActionContext
+from parry.steps import StepResult, execute
+
+ACCOUNT = "123456789012"  # moto's default account
+PROTECTED = {"parry:protected": "true"}
+
+
+def run(ctx: ActionContext, name: str, **params: Any) -> StepResult:
+    cls = registry.get(name)
+    return execute(cls(), ctx, registry.build_params(cls, params))
+
+
+def run_undo(ctx: ActionContext, result: StepResult) -> StepResult:
+    assert result.undo, f"{result.action} recorded no undo"
+    return run(ctx, result.undo["action"], **result.undo["params"])
+
+
+def assert_contract(ctx: ActionContext, name: str, **params: Any) -> StepResult:
+    """First run changes state, second run is a recorded no-op; returns the first result."""
+    first = run(ctx, name, **params)
+    assert first.status == "succeeded", first.error
+    assert first.before != first.after
+    again = run(ctx, name, **params)
+    assert again.status == "noop", again.error
+    return first
+
+
+def assert_missing(ctx: ActionContext, name: str, fragment: str, **params: Any) -> None:
+    result = run(ctx, name, **params)
+    assert result.status == "failed"
+    assert fragment in (result.error or ""), result.error
+
+
+def assert_refused(ctx: ActionContext, name: str, **params: Any) -> StepResult:
+    result = run(ctx, name, **params)
+    assert result.status == "refused", result.error
+    assert "parry:protected" in (result.error or "")
+    assert result.after is None and result.calls == []
+    return result
+
+
+@pytest.fixture
+def evidence_store(aws):
+    from parry.evidence import EvidenceStore
+
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="parry-evidence", ObjectLockEnabledForBucket=True)
+    return EvidenceStore(s3, "parry-evidence", retention_days=1)
+
+
+@pytest.fixture
+def ctx(aws, evidence_store) -> ActionContext:
+    case = evidence_store.case(case_id="case-1", account=ACCOUNT, opened_at=datetime.now(timezone.utc))
+    return ActionContext(
+        aws=aws,
+        case_id="case-1",
+        step_id="step",
+        playbook="test",
+        account=ACCOUNT,
+        region="us-east-1",
+        evidence=case,
+    )
