@@ -1,13 +1,17 @@
-"""The evidence writer: per-case objects under Object Lock, and a hash-chained audit log.
+"""The evidence writer: per-case objects under Object Lock, a hash-chained audit log, and sealing.
 
-Layout (DESIGN.md): `cases/<account>/<yyyy>/<mm>/<dd>/<case-id>/` holding `event.json`,
-`playbook.json`, `artifacts/<step-id>/...` and `audit/<nnnn>.json`, each audit record carrying the
-sha256 of the one before it. Every object is written once, with a retention date and S3's own
-SHA-256 checksum, so neither Parry nor an operator can silently rewrite what happened.
+Layout (DESIGN.md, docs/auditor-guide.md): `cases/<account>/<yyyy>/<mm>/<dd>/<case-id>/` holding
+`event.json`, `playbook.json`, `artifacts/<step-id>/...`, `audit/<nnnn>.json` (each audit record
+carrying the sha256 of the one before it) and `manifest/<nnnn>.json` with its KMS signature.
+
+Every object is written once: with a retention date, S3's own SHA-256 checksum, and a conditional
+`If-None-Match: *`, so a retry or a racing invocation can never add a second version of a key
+(a second version is exactly what the verifier reports as a changed object).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -15,8 +19,34 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from parry import manifest as mf
+from parry.errors import ParryError
+
+__all__ = [
+    "GENESIS",
+    "LOCK_MODES",
+    "CaseEvidence",
+    "EvidenceConflict",
+    "EvidenceError",
+    "EvidenceStore",
+    "StoredObject",
+    "canonical_json",
+    "case_prefix",
+    "sha256_hex",
+]
+
 GENESIS = "0" * 64
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+RESERVED_AUDIT_FIELDS = frozenset({"seq", "kind", "prev_sha256", "at"})
+_MAX_APPEND_ATTEMPTS = 20
+
+
+class EvidenceError(ParryError):
+    """Evidence could not be written as the layout requires."""
+
+
+class EvidenceConflict(EvidenceError):
+    """A write-once evidence key already holds different bytes."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -29,6 +59,10 @@ def sha256_hex(body: bytes) -> str:
 
 
 def case_prefix(account: str, opened_at: datetime, case_id: str) -> str:
+    if not case_id or "/" in case_id or case_id in (".", ".."):
+        raise ValueError(f"case id must be a non-empty string without '/', not {case_id!r}")
+    if not account or "/" in account:
+        raise ValueError(f"account must be a non-empty string without '/', not {account!r}")
     return f"cases/{account}/{opened_at:%Y/%m/%d}/{case_id}/"
 
 
@@ -43,12 +77,18 @@ class StoredObject:
         return {"key": self.key, "version_id": self.version_id, "sha256": self.sha256, "size": self.size}
 
 
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
 class EvidenceStore:
     """Writes evidence objects into one Object Lock bucket."""
 
     def __init__(self, s3: Any, bucket: str, *, retention_days: int = 365, lock_mode: str = "GOVERNANCE"):
         if lock_mode not in LOCK_MODES:
             raise ValueError(f"lock mode must be one of {LOCK_MODES}, not {lock_mode!r}")
+        if retention_days < 1:
+            raise ValueError(f"retention must be at least one day, not {retention_days}")
         self.s3 = s3
         self.bucket = bucket
         self.retention_days = retention_days
@@ -58,26 +98,67 @@ class EvidenceStore:
         return CaseEvidence(self, case_prefix(account, opened_at, case_id))
 
     def put(self, key: str, body: bytes, content_type: str = "application/json") -> StoredObject:
+        """Write `body` once. Writing the same bytes again returns the stored object (idempotent
+        under at-least-once delivery); different bytes raise EvidenceConflict."""
+        stored = self._put_new(key, body, content_type)
+        if stored is not None:
+            return stored
+        existing = self.head(key)
+        if existing is not None and existing.sha256 == sha256_hex(body):
+            return existing
+        raise EvidenceConflict(f"evidence object {key} already exists with different content")
+
+    def _put_new(self, key: str, body: bytes, content_type: str) -> StoredObject | None:
+        """Create `key`, or return None when it already exists (If-None-Match: *)."""
         retain_until = datetime.now(timezone.utc) + timedelta(days=self.retention_days)
-        resp = self.s3.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType=content_type,
-            ChecksumAlgorithm="SHA256",
-            ObjectLockMode=self.lock_mode,
-            ObjectLockRetainUntilDate=retain_until,
-        )
+        digest = hashlib.sha256(body).digest()
+        try:
+            resp = self.s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=base64.b64encode(digest).decode(),
+                ObjectLockMode=self.lock_mode,
+                ObjectLockRetainUntilDate=retain_until,
+                IfNoneMatch="*",
+            )
+        except Exception as exc:
+            if _error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return None
+            raise
+        return StoredObject(key, resp.get("VersionId"), digest.hex(), len(body))
+
+    def head(self, key: str) -> StoredObject | None:
+        """The current version of `key` (hashed from its bytes), or None."""
+        try:
+            resp = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            if _error_code(exc) in ("NoSuchKey", "404", "NoSuchVersion"):
+                return None
+            raise
+        body = resp["Body"].read()
         return StoredObject(key, resp.get("VersionId"), sha256_hex(body), len(body))
 
-    def get(self, key: str) -> bytes:
-        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        kwargs = {"VersionId": version_id} if version_id else {}
+        return self.s3.get_object(Bucket=self.bucket, Key=key, **kwargs)["Body"].read()
 
     def keys(self, prefix: str) -> list[str]:
         out: list[str] = []
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             out.extend(obj["Key"] for obj in page.get("Contents", []))
         return sorted(out)
+
+    def current_versions(self, prefix: str) -> dict[str, str | None]:
+        """key -> version id of every current (not deleted) object under `prefix`."""
+        out: dict[str, str | None] = {}
+        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix):
+            for v in page.get("Versions", []):
+                if v.get("IsLatest"):
+                    out[v["Key"]] = v.get("VersionId")
+        return out
 
 
 class CaseEvidence:
@@ -91,6 +172,7 @@ class CaseEvidence:
         self._head = GENESIS
 
     def put(self, relpath: str, body: bytes | dict | list, content_type: str = "application/json") -> StoredObject:
+        _check_relpath(relpath)
         data = body if isinstance(body, bytes) else canonical_json(body)
         return self.store.put(self.prefix + relpath, data, content_type)
 
@@ -98,19 +180,37 @@ class CaseEvidence:
         return self.put(f"artifacts/{step_id}/{name}", body, content_type)
 
     def has(self, relpath: str) -> bool:
-        return bool(self.store.keys(self.prefix + relpath))
+        """Whether the exact object exists; a path ending in '/' asks whether anything is under it."""
+        keys = self.store.keys(self.prefix + relpath)
+        if relpath.endswith("/"):
+            return bool(keys)
+        return (self.prefix + relpath) in keys
 
     def audit(self, kind: str, data: dict[str, Any]) -> StoredObject:
-        """Append one immutable audit record holding the sha256 of the previous one."""
+        """Append one immutable audit record holding the sha256 of the previous one.
+
+        The record's key is created with If-None-Match, so two invocations racing on the same case
+        cannot both write record n: the loser re-reads the chain and appends after the winner.
+        """
+        if not kind or not isinstance(kind, str):
+            raise ValueError("an audit record needs a kind")
+        clash = RESERVED_AUDIT_FIELDS.intersection(data)
+        if clash:
+            raise ValueError(f"audit data may not set {sorted(clash)}: the chain owns those fields")
         with self._lock:
-            if self._seq is None:
-                self._resume_chain()
-            assert self._seq is not None
-            seq = self._seq + 1
-            record = {"seq": seq, "kind": kind, "prev_sha256": self._head, "at": _now(), **data}
-            stored = self.put(f"audit/{seq:04d}.json", record)
-            self._seq, self._head = seq, stored.sha256
-            return stored
+            for _ in range(_MAX_APPEND_ATTEMPTS):
+                if self._seq is None:
+                    self._resume_chain()
+                assert self._seq is not None
+                seq = self._seq + 1
+                record = {**data, "seq": seq, "kind": kind, "prev_sha256": self._head, "at": _now()}
+                body = canonical_json(record)
+                stored = self.store._put_new(self.prefix + mf.audit_relpath(seq), body, "application/json")
+                if stored is not None:
+                    self._seq, self._head = seq, stored.sha256
+                    return stored
+                self._seq = None  # someone else wrote record `seq`: re-read the chain and retry
+            raise EvidenceError(f"could not append to the audit log of {self.prefix}: too much contention")
 
     @property
     def chain_head(self) -> str:
@@ -120,13 +220,88 @@ class CaseEvidence:
             return self._head
 
     def _resume_chain(self) -> None:
-        keys = self.store.keys(self.prefix + "audit/")
-        if not keys:
+        records = self._audit_keys()
+        if not records:
             self._seq, self._head = 0, GENESIS
             return
-        last = keys[-1]
-        self._seq = int(last.rsplit("/", 1)[1].split(".")[0])
-        self._head = sha256_hex(self.store.get(last))
+        seq, key = max(records.items())
+        self._seq, self._head = seq, sha256_hex(self.store.get(key))
+
+    def _audit_keys(self) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for key in self.store.keys(self.prefix + mf.AUDIT_DIR):
+            m = mf.AUDIT_RE.match(key[len(self.prefix):])
+            if m:
+                out[int(m.group(1))] = key
+        return out
+
+    def seal(self, kms: Any = None, key_id: str | None = None) -> StoredObject:
+        """Write the next numbered manifest (never an overwrite) and, with a key, its KMS signature.
+
+        Called at case close, after an approval and after an undo. The manifest lists every object
+        in the case folder (key, version id, size, sha256 of the bytes read back from S3) except the
+        manifests themselves, the audit chain head, and the previous manifest. Without `key_id` the
+        manifest is written unsigned and says so; the verifier reports it.
+        """
+        if key_id and kms is None:
+            raise ValueError("sealing with a key_id needs a KMS client")
+        public_key = mf.fetch_public_key(kms, key_id) if key_id else None
+        for _ in range(_MAX_APPEND_ATTEMPTS):
+            current = self.store.current_versions(self.prefix)
+            objects, manifests, audit = [], {}, {}
+            for key, version_id in sorted(current.items()):
+                rel = key[len(self.prefix):]
+                m = mf.MANIFEST_RE.match(rel)
+                if m:
+                    if m.group(2) == "json":
+                        manifests[int(m.group(1))] = (key, version_id)
+                    continue
+                body = self.store.get(key, version_id)
+                entry = {"key": key, "version_id": version_id, "size": len(body), "sha256": sha256_hex(body)}
+                objects.append(entry)
+                a = mf.AUDIT_RE.match(rel)
+                if a:
+                    audit[int(a.group(1))] = entry
+            seq = max(manifests, default=0) + 1
+            previous = None
+            if manifests:
+                prev_key, prev_version = manifests[max(manifests)]
+                previous = {"key": prev_key, "version_id": prev_version, "sha256": sha256_hex(self.store.get(prev_key, prev_version))}
+            head_seq = max(audit, default=0)
+            document = {
+                "format": mf.FORMAT,
+                "prefix": self.prefix,
+                "seq": seq,
+                "sealed_at": _now(),
+                "objects": objects,
+                "audit_head": {"seq": head_seq, "sha256": audit[head_seq]["sha256"] if audit else GENESIS},
+                "previous_manifest": previous,
+                "retention": {"mode": self.store.lock_mode, "days": self.store.retention_days},
+                "signed": public_key is not None,
+                "signing": mf.signing_block(public_key),
+            }
+            body = canonical_json(document)
+            stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
+            if stored is None:
+                continue  # a concurrent seal took this number; list again and take the next
+            if public_key is not None:
+                _, signature = mf.sign(kms, key_id, body)
+                der_path, pem_path = mf.public_key_relpaths(seq)
+                self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream")
+                self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream")
+                self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file")
+            return stored
+        raise EvidenceError(f"could not seal {self.prefix}: too much contention")
+
+
+def _check_relpath(relpath: str) -> None:
+    parts = relpath.split("/")
+    if not relpath or relpath.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"evidence path must be relative and normalised, not {relpath!r}")
+    if mf.is_sealed_material(relpath):
+        raise ValueError(f"{relpath!r} is reserved for manifests; use seal()")
+    if mf.AUDIT_RE.match(relpath) or relpath.startswith(mf.AUDIT_DIR):
+        raise ValueError(f"{relpath!r} is reserved for the audit log; use audit()")
 
 
 def _now() -> str:
