@@ -1,0 +1,122 @@
+"""The runner Lambda: parse the event, run this function's playbook, emit metrics. Nothing else.
+
+Local runs (`parry run`, `parry demo`) call this same handler in-process, so the local path is the
+Lambda path. Powertools and the engine are imported on first use, keeping the import itself cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+MANUAL_DETAIL_TYPE = "Parry Run Request"
+CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
+
+
+@lru_cache(maxsize=1)
+def _tools() -> tuple[Any, Any]:
+    from aws_lambda_powertools import Logger, Metrics
+
+    return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry")), Metrics(
+        namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry"
+    )
+
+
+@lru_cache(maxsize=8)
+def _playbook(name: str, directory: str) -> Any:
+    from parry.playbook import load_compiled
+
+    return load_compiled(Path(directory) / f"{name}.json")
+
+
+@lru_cache(maxsize=1)
+def _engine() -> Any:
+    from parry.aws import ClientFactory
+    from parry.engine import Engine, Settings
+
+    return Engine(ClientFactory(), Settings.from_env())
+
+
+def _unwrap(event: dict[str, Any]) -> tuple[dict[str, Any], bool, str | None]:
+    """(event to run on, started by hand?, case to continue). Manual requests may carry an event."""
+    if event.get("source") == "parry" and event.get("detail-type") == MANUAL_DETAIL_TYPE:
+        detail = event.get("detail") or {}
+        if isinstance(detail, dict) and detail.get("continue_case"):
+            return event, True, str(detail["continue_case"])
+        inner = detail.get("event") if isinstance(detail, dict) else None
+        return (inner if isinstance(inner, dict) else event), True, None
+    return event, event.get("detail-type") == CUSTOM_ACTION_DETAIL_TYPE, None
+
+
+def _containment_latency(event: dict[str, Any], case: Any) -> float | None:
+    """Seconds from the finding's updatedAt to the end of the first mutating step that succeeded."""
+    from datetime import datetime
+
+    detail = event.get("detail") or {}
+    stamp = detail.get("updatedAt") or detail.get("eventTime") or event.get("time")
+    done = [s for s in case.steps if s.status == "succeeded" and s.after is not None]
+    if not stamp or not done:
+        return None
+    try:
+        start = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+    return max(0.0, done[0].started_at + done[0].duration_ms / 1000 - start)
+
+
+def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None = None,
+        playbooks_dir: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """Run the playbook on one event and return the case as a dict. The CLI calls this too."""
+    from parry.errors import ParryError
+
+    logger, metrics = _tools()
+    name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
+    directory = playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks"))
+    engine = engine or _engine()
+    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    try:
+        playbook = _playbook(name, directory)
+        inner, manual, continue_case = _unwrap(event)
+        if continue_case:
+            case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
+        else:
+            case = engine.run(playbook, inner, manual=manual, remaining_seconds=remaining)
+    except ParryError as exc:
+        # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
+        logger.error("event rejected", extra={"playbook": name, "reason": str(exc), "event_id": event.get("id") if isinstance(event, dict) else None})
+        metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
+        metrics.flush_metrics()
+        raise
+    metrics.add_dimension(name="playbook", value=playbook.name)
+    metrics.add_metric(name="Runs", unit="Count", value=1)
+    if case.status in ("FAILED", "COMPLETED_WITH_ERRORS"):
+        metrics.add_metric(name="Failures", unit="Count", value=1)
+    for step in case.steps:
+        metrics.add_metric(name="StepDuration", unit="Milliseconds", value=step.duration_ms)
+    latency = _containment_latency(inner, case)
+    if latency is not None and not case.duplicate:
+        metrics.add_metric(name="ContainmentLatency", unit="Seconds", value=latency)
+    metrics.flush_metrics()
+    logger.info("case", extra={"case_id": case.case_id, "status": case.status, "duplicate": case.duplicate})
+    if case.status == "RUNNING" and context is not None:
+        _continue_later(context, case.case_id, playbook.name)
+    return case.as_dict()
+
+
+def _continue_later(context: Any, case_id: str, playbook: str) -> None:
+    """Near the deadline: invoke this function again, asynchronously, to finish the case."""
+    from parry.aws import ClientFactory
+
+    request = {"source": "parry", "detail-type": MANUAL_DETAIL_TYPE, "detail": {"playbook": playbook, "continue_case": case_id}}
+    ClientFactory().client("lambda").invoke(
+        FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(request).encode()
+    )
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    case = run(event, context)
+    return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"]}

@@ -1,0 +1,3 @@
+from parry.cli import main
+
+main()

@@ -1,0 +1,51 @@
+"""Commands on cases: list and show (approve, deny and undo live beside them)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from parry.cli import render
+from parry.cli.common import CasesTable, EvidenceBucket, JsonFlag, dump, make_engine
+
+cases_app = typer.Typer(help="List and show cases.", no_args_is_help=True)
+
+
+@cases_app.command("list")
+def list_cases(
+    limit: int = typer.Option(50, "--limit", min=1),
+    playbook: Optional[str] = typer.Option(None, "--playbook"),
+    status: Optional[str] = typer.Option(None, "--status"),
+    cases_table: Optional[str] = CasesTable,
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    as_json: bool = JsonFlag,
+) -> None:
+    """The newest cases first."""
+    store = make_engine(evidence_bucket, cases_table).store
+    rows = [c.as_dict() for c in store.list(limit=limit, playbook=playbook, status=status)]
+    if as_json:
+        for row in rows:
+            row.pop("event", None)
+        dump(rows)
+    else:
+        render.cases_table(rows)
+
+
+@cases_app.command("show")
+def show_case(
+    case_id: str,
+    cases_table: Optional[str] = CasesTable,
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    as_json: bool = JsonFlag,
+) -> None:
+    """One case: its timeline, each step's before and after, approvals and evidence folder."""
+    case = make_engine(evidence_bucket, cases_table).store.get(case_id).as_dict()
+    if as_json:
+        dump(case)
+    else:
+        render.case(case)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(cases_app, name="cases")

@@ -1,0 +1,135 @@
+"""Local mode: `parry local serve|bootstrap` and `parry demo`, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Optional
+
+import typer
+
+from parry.cli import render
+from parry.cli.common import PLAYBOOKS_DIR, make_engine, run_handler
+
+local_app = typer.Typer(help="Parry on one laptop: a local AWS endpoint (moto) with Parry's resources.", no_args_is_help=True)
+console = render.console
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "parry-local", "AWS_SECRET_ACCESS_KEY": "parry-local"}
+
+
+def _use_endpoint(endpoint: str) -> None:
+    """Point every client at the local endpoint with throwaway credentials: never a real account."""
+    from parry.local import require_local_endpoint
+
+    require_local_endpoint(endpoint)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.update(LOCAL_CREDENTIALS, AWS_ENDPOINT_URL=endpoint)
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ["AWS_REGION"])
+
+
+@local_app.command("bootstrap")
+def bootstrap_cmd() -> None:
+    """Create the evidence bucket, case table, topic and kill switch in the local endpoint; print PARRY_... lines."""
+    from parry.aws import ClientFactory
+    from parry.local import bootstrap, require_local_endpoint
+
+    require_local_endpoint()
+    for key, value in bootstrap(ClientFactory()).items():
+        typer.echo(f"{key}={value}")
+
+
+@local_app.command("serve")
+def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: any free port)")) -> None:
+    """Run a local AWS endpoint (moto) on 127.0.0.1 until interrupted."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    typer.echo(f"AWS_ENDPOINT_URL=http://127.0.0.1:{server._server.server_port}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def demo(
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="use this local endpoint instead of starting one"),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="run one scenario by name"),
+    keep: bool = typer.Option(False, "--keep", help="keep the local endpoint running afterwards, to explore"),
+) -> None:
+    """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
+    from parry.local import LocalServer
+
+    started = time.perf_counter()
+    server = None
+    if endpoint is None:
+        server = LocalServer.start()
+        endpoint = server.endpoint
+    try:
+        _use_endpoint(endpoint)
+        contained = _demo(endpoint, scenario)
+        console.print(f"\n[bold]{contained}[/] contained in {time.perf_counter() - started:.1f} s, start-up included.")
+        console.print("Explore the same endpoint:")
+        for key in ("AWS_ENDPOINT_URL", "PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN"):
+            console.print(f"  export {key}={os.environ[key]}")
+        console.print("  parry cases list")
+        if server is not None and keep:
+            console.print("The endpoint stays up until Ctrl-C.")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _demo(endpoint: str, only: str | None) -> str:
+    from parry.aws import ClientFactory
+    from parry.errors import ConfigError
+    from parry.local import bootstrap
+    from parry.patterns import compile_pattern
+    from parry.sandbox import SCENARIOS
+    from parry.validation import load_all
+
+    aws = ClientFactory()
+    os.environ.update(bootstrap(aws))
+    console.print(f"[bold]Parry demo[/] on a local AWS endpoint at {endpoint} (moto): no AWS account involved.\n")
+    account = aws.client("sts").get_caller_identity()["Account"]
+    books = [(b, compile_pattern(b.trigger)) for b in load_all([PLAYBOOKS_DIR])]
+    engine = make_engine()
+    scenarios = [s for s in SCENARIOS if only in (None, s.name)]
+    if not scenarios:
+        raise ConfigError(f"no scenario {only!r}; there are: {', '.join(s.name for s in SCENARIOS)}")
+    held = 0
+    for number, scenario in enumerate(scenarios, start=1):
+        console.rule(f"[bold]{number}. {scenario.title}")
+        event = scenario.seed(aws, account, aws.region)
+        detail = event["detail"]
+        console.print(f"[bold]event[/]     {event['detail-type']} from {event['source']}: {detail.get('type') or detail.get('eventName', '')}")
+        matching = [book for book, pattern in books if pattern.matches(event)]
+        console.print(f"[bold]routed to[/] {', '.join(b.name for b in matching) or 'no playbook'}")
+        for book in matching:
+            case = run_handler(event, book, engine)
+            console.print()
+            render.case(case)
+            _evidence_listing(aws, case["evidence_prefix"])
+        ok, seen = scenario.check(aws, event)
+        held += ok
+        console.print(f"\n[bold]read back[/] {seen}  " + ("[green]contained[/]" if ok else "[red]NOT contained[/]"))
+    return f"{held} of {len(scenarios)} scenario(s)"
+
+
+def _evidence_listing(aws, prefix: str) -> None:
+    bucket = os.environ["PARRY_EVIDENCE_BUCKET"]
+    objects = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    console.print(f"  [bold]evidence[/] s3://{bucket}/{prefix} ({len(objects)} objects, Object Lock)")
+    for obj in objects:
+        console.print(f"      {obj['Key'][len(prefix):]}  [dim]{obj['Size']} bytes[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(local_app, name="local")
+    app.command()(demo)

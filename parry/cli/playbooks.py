@@ -1,0 +1,138 @@
+"""Commands on playbooks: validate, schema, actions, route, plan, run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from parry.cli import render
+from parry.cli.common import (
+    PLAYBOOKS_DIR, CasesTable, EvidenceBucket, JsonFlag, TopicArn, dump, make_engine, note, read_events,
+    read_one_event, run_handler,
+)
+from parry.errors import ValidationError
+
+
+def load_playbook(name_or_path: str, playbooks_dir: str = PLAYBOOKS_DIR):
+    from parry.playbook import resolve_path
+    from parry.validation import load_file
+
+    return load_file(resolve_path(name_or_path, playbooks_dir))
+
+
+def validate(paths: List[str] = typer.Argument(None, help="files or folders (default: playbooks/)")) -> None:
+    """Validate playbooks: schema, actions, parameters, expressions, trigger patterns. Exit 1 on any error."""
+    from parry.validation import load_all
+
+    try:
+        books = load_all(paths or [PLAYBOOKS_DIR])
+    except ValidationError as exc:
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        typer.echo(f"{len(exc.problems)} problem(s)", err=True)
+        raise typer.Exit(1)
+    for book in books:
+        typer.echo(f"ok  {book.name}  ({book.path}, {len(book.steps)} steps)")
+
+
+def schema(write: bool = typer.Option(False, "--write", help=f"write {PLAYBOOKS_DIR}/schema.json")) -> None:
+    """Print the playbook JSON Schema (generated from the action registry) for editors."""
+    from parry.validation import playbook_schema
+
+    text = json.dumps(playbook_schema(), indent=2) + "\n"
+    if write:
+        Path(PLAYBOOKS_DIR, "schema.json").write_text(text)
+        note(f"wrote {PLAYBOOKS_DIR}/schema.json")
+    else:
+        typer.echo(text, nl=False)
+
+
+def actions(as_json: bool = JsonFlag) -> None:
+    """List the actions playbooks can use, with their permissions and undo."""
+    from parry.actions import registry
+
+    rows = []
+    for name, cls in registry.all_actions().items():
+        rows.append({
+            "action": name,
+            "mutating": cls.mutating,
+            "undo": cls.undo,
+            "no_undo_reason": cls.no_undo_reason or None,
+            "summary": cls.summary,
+            "permissions": sorted({a for p in cls.permissions for a in p.actions}),
+        })
+    if as_json:
+        dump(rows)
+    else:
+        render.actions_table(rows)
+
+
+def route(
+    files: List[str] = typer.Argument(..., help="event files: .json (one event) or .jsonl (one per line)"),
+    playbooks_dir: str = typer.Option(PLAYBOOKS_DIR, "--playbooks", help="folder of playbooks"),
+    as_json: bool = JsonFlag,
+) -> None:
+    """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error."""
+    from parry.patterns import compile_pattern
+    from parry.validation import load_all
+
+    books = [(b.name, compile_pattern(b.trigger)) for b in load_all([playbooks_dir])]
+    for path in files:
+        for label, event in read_events(path):
+            names = [name for name, pattern in books if pattern.matches(event)]
+            if as_json:
+                dump({"source": label, "playbooks": names})
+            else:
+                for name in names:
+                    typer.echo(name)
+                if not names:
+                    note(f"{label}: unmatched (no playbook's trigger matches)")
+
+
+def plan(
+    playbook: str = typer.Argument(..., help="a playbook name from playbooks/ or a YAML path"),
+    event: str = typer.Option(..., "--event", help="event file"),
+    manual: bool = typer.Option(False, "--manual", help="start by hand: skip the trigger check (manual playbooks)"),
+    as_json: bool = JsonFlag,
+) -> None:
+    """Dry run: what each step would do, given the resources' current state. Only read-only calls."""
+    book = load_playbook(playbook)
+    result = make_engine().plan(book, read_one_event(event), manual=manual)
+    if as_json:
+        from dataclasses import asdict
+
+        dump(asdict(result))
+    else:
+        render.plan(result)
+
+
+def run(
+    playbook: str = typer.Argument(..., help="a playbook name from playbooks/ or a YAML path"),
+    event: str = typer.Option(..., "--event", help="event file"),
+    manual: bool = typer.Option(False, "--manual", help="start by hand: skip the trigger check (manual playbooks)"),
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: Optional[str] = CasesTable,
+    topic_arn: Optional[str] = TopicArn,
+    as_json: bool = JsonFlag,
+) -> None:
+    """Run a playbook on an event through the runner handler, as the Lambda would."""
+    book = load_playbook(playbook)
+    the_event = read_one_event(event)
+    if manual:
+        the_event = {"source": "parry", "detail-type": "Parry Run Request", "detail": {"playbook": book.name, "event": the_event}}
+    engine = make_engine(evidence_bucket, cases_table, topic_arn)
+    case = run_handler(the_event, book, engine)
+    if as_json:
+        dump({"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"], "steps": case["steps"]})
+    else:
+        render.case(case)
+    if case["status"] in ("FAILED",):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    for command in (validate, schema, actions, route, plan, run):
+        app.command()(command)

@@ -1,0 +1,388 @@
+"""The engine: plan (read-only) and run a playbook on an event, resume, approve, deny and undo.
+
+Plain Python: the Lambda handler, the CLI and the tests all call it. A run claims its case first
+(exactly-once under at-least-once delivery), holds a lease while it works, checkpoints after every
+step (a retried invocation resumes at the first unfinished step), and writes every step to the
+hash-chained audit log in the evidence bucket.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from parry import cases as cs
+from parry import steps as st
+from parry.actions import registry
+from parry.actions.registry import ActionContext
+from parry.aws import ClientFactory
+from parry.cases import Case, CaseStore
+from parry.errors import ActionError, ConfigError, EventError, ExpressionError, ParryError
+from parry.events import check_envelope
+from parry.evidence import CaseEvidence, EvidenceStore
+from parry.expressions import interpolate, search, truthy
+from parry.playbook import Playbook
+
+# Stop starting new steps when less than this is left before the Lambda deadline.
+STEP_BUDGET_SECONDS = 30.0
+LOCAL_LEASE_SECONDS = 900.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Parry keeps its state; the Lambda gets the same names as environment variables."""
+
+    evidence_bucket: str | None = None
+    cases_table: str | None = None
+    topic_arn: str | None = None
+    signing_key_id: str | None = None
+    kill_switch_parameter: str | None = None
+    protected_arns: tuple[str, ...] = ()
+    retention_days: int = 365
+    lock_mode: str = "GOVERNANCE"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {
+            "evidence_bucket": env.get("PARRY_EVIDENCE_BUCKET"),
+            "cases_table": env.get("PARRY_CASES_TABLE"),
+            "topic_arn": env.get("PARRY_TOPIC_ARN"),
+            "signing_key_id": env.get("PARRY_SIGNING_KEY_ID"),
+            "kill_switch_parameter": env.get("PARRY_KILL_SWITCH_PARAMETER"),
+            "protected_arns": tuple(p.strip() for p in env.get("PARRY_PROTECTED_ARNS", "").split(",") if p.strip()),
+            "retention_days": int(env.get("PARRY_RETENTION_DAYS", "365")),
+            "lock_mode": env.get("PARRY_LOCK_MODE", "GOVERNANCE"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def require(self) -> None:
+        missing = [
+            env
+            for env, value in (("PARRY_EVIDENCE_BUCKET", self.evidence_bucket), ("PARRY_CASES_TABLE", self.cases_table))
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)")
+
+
+@dataclass
+class StepPlan:
+    step_id: str
+    action: str
+    summary: str
+    will_run: bool
+    calls: list[str] = field(default_factory=list)
+    state: dict[str, Any] | None = None
+    approval: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Plan:
+    playbook: str
+    target: dict[str, Any]
+    dedup: str
+    dry_run_reason: str | None
+    steps: list[StepPlan]
+
+
+class Engine:
+    def __init__(self, aws: ClientFactory, settings: Settings, *, clock: Callable[[], float] = time.time):
+        self.aws = aws
+        self.settings = settings
+        self.clock = clock
+        self._account: str | None = None
+
+    # ---- wiring ------------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> CaseStore:
+        self.settings.require()
+        return CaseStore(self.aws.client("dynamodb"), self.settings.cases_table, clock=self.clock)
+
+    def _evidence(self, case: Case) -> CaseEvidence:
+        store = EvidenceStore(
+            self.aws.client("s3"),
+            self.settings.evidence_bucket,
+            retention_days=self.settings.retention_days,
+            lock_mode=self.settings.lock_mode,
+        )
+        return store.case(case_id=case.case_id, account=case.account, opened_at=case.opened_datetime)
+
+    def _caller_account(self) -> str:
+        if self._account is None:
+            self._account = self.aws.client("sts").get_caller_identity()["Account"]
+        return self._account
+
+    def _context(self, case: Case, playbook: Playbook, step_id: str, evidence: CaseEvidence | None) -> ActionContext:
+        return ActionContext(
+            aws=self.aws,
+            case_id=case.case_id,
+            step_id=step_id,
+            playbook=playbook.name,
+            account=case.account,
+            region=case.region,
+            event=case.event,
+            evidence=evidence,
+            settings={
+                "topic_arn": self.settings.topic_arn,
+                "protected_arns": self.settings.protected_arns,
+                "target": case.target,
+            },
+            prior={s.step_id: s.as_dict() for s in case.steps},
+        )
+
+    def kill_switch_on(self) -> bool:
+        name = self.settings.kill_switch_parameter
+        if not name:
+            return False
+        ssm = self.aws.client("ssm")
+        try:
+            value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound:
+            return False
+        return value.strip().lower() in ("on", "true", "dry-run")
+
+    # ---- resolving ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def resolve(playbook: Playbook, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """(target values, dedup value) from the event; ExpressionError names the expression."""
+        target = {}
+        for name, expr in playbook.target.items():
+            try:
+                target[name] = search(expr, event)
+            except ExpressionError as exc:
+                raise ExpressionError(f"target.{name}: {exc}") from exc
+        dedup_value = search(playbook.dedup, event) if playbook.dedup else None
+        if dedup_value in (None, "", [], {}):
+            dedup_value = event.get("id") or uuid.uuid4().hex
+        return target, str(dedup_value)
+
+    def _check_trigger(self, playbook: Playbook, event: dict[str, Any], manual: bool) -> None:
+        from parry.patterns import compile_pattern
+
+        if manual and playbook.manual:
+            return
+        if not compile_pattern(playbook.trigger).matches(event):
+            hint = "" if not playbook.manual else " (it is manual: start it by hand to run it on any event)"
+            raise EventError(f"the event does not match the trigger of playbook {playbook.name}{hint}")
+
+    def _run_context(self, case: Case) -> dict[str, Any]:
+        return {
+            "event": case.event,
+            "target": case.target,
+            "case": {"id": case.case_id, "playbook": case.playbook, "account": case.account, "region": case.region},
+            "steps": {s.step_id: {"status": s.status, "output": s.output, "before": s.before, "after": s.after} for s in case.steps},
+        }
+
+    def _params(self, step: Any, case: Case) -> Any:
+        cls = registry.get(step.action)
+        try:
+            values = interpolate(step.with_, self._run_context(case))
+        except ExpressionError as exc:
+            raise ActionError(f"step {step.id}: {exc}") from exc
+        return cls, registry.build_params(cls, values)
+
+    # ---- plan ---------------------------------------------------------------------------------------
+
+    def plan(self, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
+        """What each step would do given the resources' current state. Read-only API calls only."""
+        event = check_envelope(event)
+        self._check_trigger(playbook, event, manual)
+        target, dedup = self.resolve(playbook, event)
+        now = self.clock()
+        case = Case(
+            case_id="(plan)", playbook=playbook.name, playbook_sha256=playbook.sha256, status="PLAN",
+            opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(), account=event.get("account") or "",
+            region=event.get("region") or self.aws.region, dedup=dedup, event=event, target=target,
+        )
+        reason = "playbook mode is dry-run" if playbook.mode == "dry-run" else None
+        planned = []
+        for step in playbook.steps:
+            ctx_vars = self._run_context(case)
+            if step.when and not truthy(search(step.when, ctx_vars)):
+                planned.append(StepPlan(step.id, step.action, f"skipped: when `{step.when}` is false", False))
+                continue
+            try:
+                cls, params = self._params(step, case)
+                summary, calls, state = st.plan(cls(), self._context(case, playbook, step.id, None), params)
+                planned.append(StepPlan(step.id, step.action, summary, True, [str(c) for c in calls], state, step.approval))
+            except ParryError as exc:
+                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=str(exc)))
+            except Exception as exc:  # an AWS error while reading
+                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=st._describe_error(exc)))
+        return Plan(playbook.name, target, dedup, reason, planned)
+
+    # ---- run ----------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        playbook: Playbook,
+        event: dict[str, Any],
+        *,
+        manual: bool = False,
+        remaining_seconds: Callable[[], float] | None = None,
+    ) -> Case:
+        """Claim (or find) the case for this event and run it as far as it can go."""
+        self.settings.require()
+        event = check_envelope(event)
+        self._check_trigger(playbook, event, manual)
+        target, dedup = self.resolve(playbook, event)
+        now = self.clock()
+        case = Case(
+            case_id=cs.new_case_id(now),
+            playbook=playbook.name,
+            playbook_sha256=playbook.sha256,
+            status=cs.RUNNING,
+            opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds"),
+            account=event.get("account") or self._caller_account(),
+            region=event.get("region") or self.aws.region,
+            dedup=dedup,
+            event=event,
+            target=target,
+            manual=manual,
+        )
+        case.dry_run = playbook.mode == "dry-run" or self.kill_switch_on()
+        owner = uuid.uuid4().hex
+        lease = self._lease_seconds(remaining_seconds)
+        case.evidence_prefix = self._evidence(case).prefix
+        claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner)
+        if not fresh:
+            return self._redelivered(claimed, playbook, event, owner, lease, remaining_seconds)
+        evidence = self._evidence(case)
+        evidence.put("event.json", event)
+        evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
+        evidence.audit("case_opened", {"case_id": case.case_id, "playbook": playbook.name, "playbook_sha256": playbook.sha256,
+                                       "dedup": dedup, "dry_run": case.dry_run, "manual": manual})
+        limit = playbook.max_cases_per_hour
+        if limit and self.store.count_case(playbook.name) > limit:
+            return self._pause(case, playbook, evidence, owner, index=0,
+                               reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)")
+        return self._continue(case, playbook, evidence, owner, remaining_seconds)
+
+    def _lease_seconds(self, remaining_seconds: Callable[[], float] | None) -> float:
+        return (remaining_seconds() + 5.0) if remaining_seconds else LOCAL_LEASE_SECONDS
+
+    def _redelivered(self, case: Case, playbook: Playbook, event: dict[str, Any], owner: str, lease: float,
+                     remaining_seconds: Callable[[], float] | None) -> Case:
+        """A second delivery: resume an interrupted run, otherwise record a duplicate and change nothing."""
+        if case.status == cs.RUNNING and self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
+            case = self.store.get(case.case_id)
+            if case.status == cs.RUNNING:
+                evidence = self._evidence(case)
+                evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
+                return self._continue(case, playbook, evidence, owner, remaining_seconds)
+            self.store.release_lease(case.case_id, owner=owner)
+        self.store.record_duplicate(case.case_id, event.get("id"))
+        case.duplicate = True
+        return case
+
+    def resume(self, case_id: str, playbook: Playbook, *, remaining_seconds: Callable[[], float] | None = None) -> Case:
+        """Continue a RUNNING case (after a continuation or an approval) if no other run holds it."""
+        owner = uuid.uuid4().hex
+        if not self.store.acquire_lease(case_id, owner=owner, seconds=self._lease_seconds(remaining_seconds)):
+            return self.store.get(case_id)
+        case = self.store.get(case_id)
+        if case.status != cs.RUNNING:
+            self.store.release_lease(case_id, owner=owner)
+            return case
+        return self._continue(case, playbook, self._evidence(case), owner, remaining_seconds)
+
+    def _continue(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str,
+                  remaining_seconds: Callable[[], float] | None) -> Case:
+        try:
+            while case.next_step < len(playbook.steps):
+                if remaining_seconds is not None and remaining_seconds() < STEP_BUDGET_SECONDS:
+                    evidence.audit("case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"})
+                    self.store.save(case, owner=owner)
+                    self.store.release_lease(case.case_id, owner=owner)
+                    return case  # still RUNNING: the handler re-invokes to continue
+                index = case.next_step
+                step = playbook.steps[index]
+                if step.approval and not case.dry_run and not self._approved(case, step.id):
+                    ctx_vars = self._run_context(case)
+                    if not step.when or truthy(search(step.when, ctx_vars)):
+                        return self._pause(case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval")
+                result = self._run_step(case, playbook, step, evidence)
+                case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
+                case.next_step = index + 1
+                if result.status in (st.FAILED, st.REFUSED) and step.on_error == "abort":
+                    case.status = cs.FAILED
+                    break
+                self.store.save(case, owner=owner)
+            else:
+                failed = any(s.status in (st.FAILED, st.REFUSED) for s in case.steps)
+                case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
+            evidence.audit("case_closed", {"status": case.status})
+            self.store.save(case, owner=owner)
+            self._seal(evidence)
+        except BaseException:
+            # leave the checkpoint as it is and free the case, so the retried delivery resumes it
+            self.store.release_lease(case.case_id, owner=owner)
+            raise
+        self.store.release_lease(case.case_id, owner=owner)
+        return case
+
+    def _run_step(self, case: Case, playbook: Playbook, step: Any, evidence: CaseEvidence) -> st.StepResult:
+        ctx_vars = self._run_context(case)
+        try:
+            if step.when and not truthy(search(step.when, ctx_vars)):
+                result = st.StepResult(step.id, step.action, st.SKIPPED, summary=f"when `{step.when}` is false")
+                evidence.audit("step_skipped", {"step": step.id, "when": step.when})
+                return result
+            cls, params = self._params(step, case)
+        except ParryError as exc:
+            result = st.StepResult(step.id, step.action, st.FAILED, error=str(exc))
+            evidence.audit("step_failed", {"step": step.id, "error": str(exc)})
+            return result
+        evidence.audit("step_started", {"step": step.id, "action": step.action, "params": st._jsonable(params)})
+        ctx = self._context(case, playbook, step.id, evidence)
+        result = st.execute(cls(), ctx, params, dry_run=case.dry_run)
+        if not step.undo:
+            result.undo = None
+        if cls.mutating and result.before is not None:
+            evidence.artifact(step.id, "state.json", {"before": result.before, "after": result.after})
+        evidence.audit("step_finished", {"step": step.id, "result": result.as_dict()})
+        return result
+
+    def _pause(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, index: int, reason: str) -> Case:
+        ttl = playbook.approval_ttl_hours * 3600
+        step_id = playbook.steps[index].id
+        case.status = cs.AWAITING_APPROVAL
+        case.next_step = index
+        case.awaiting = {"step": step_id, "index": index, "reason": reason, "deadline": self.clock() + ttl}
+        evidence.audit("approval_requested", {"step": step_id, "reason": reason, "expires_in_hours": playbook.approval_ttl_hours})
+        self.store.save(case, owner=owner)
+        self.store.release_lease(case.case_id, owner=owner)
+        self._notify_approval(case, reason)
+        return case
+
+    def _notify_approval(self, case: Case, reason: str) -> None:
+        if not self.settings.topic_arn:
+            return
+        body = (
+            f"Parry case {case.case_id} ({case.playbook}) is waiting for approval: {reason}.\n\n"
+            f"Approve:  parry approve {case.case_id} --reason \"...\"\n"
+            f"Deny:     parry deny {case.case_id} --reason \"...\"\n"
+            f"Review:   parry cases show {case.case_id}\n"
+        )
+        self.aws.client("sns").publish(
+            TopicArn=self.settings.topic_arn, Subject=f"[Parry] approval needed: {case.playbook}"[:100], Message=body
+        )
+
+    @staticmethod
+    def _approved(case: Case, step_id: str) -> bool:
+        return any(h.get("kind") == "approved" and h.get("step") == step_id for h in case.history)
+
+    def _seal(self, evidence: CaseEvidence) -> None:
+        seal = getattr(evidence, "seal", None)
+        if seal is not None:
+            kms = self.aws.client("kms") if self.settings.signing_key_id else None
+            seal(kms=kms, key_id=self.settings.signing_key_id)

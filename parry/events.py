@@ -1,0 +1,83 @@
+"""Event shapes: check an EventBridge envelope, and wrap bare payloads in the one EventBridge uses.
+
+People paste what they have: a GuardDuty finding from the console, an ASFF finding, a CloudTrail
+record. The CLI wraps each in the envelope EventBridge would deliver it in (GuardDuty User Guide,
+"CloudWatch event format"; Security Hub "Findings - Imported"; "AWS API Call via CloudTrail").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from parry.errors import EventError
+
+ENVELOPE_KEYS = ("source", "detail-type", "detail")
+
+
+def check_envelope(event: Any) -> dict[str, Any]:
+    """The event if it is an EventBridge event Parry can act on; EventError naming what is wrong."""
+    if not isinstance(event, dict):
+        raise EventError(f"an event must be a JSON object, not {type(event).__name__}")
+    missing = [k for k in ENVELOPE_KEYS if k not in event]
+    if missing:
+        raise EventError(f"not an EventBridge event: missing {', '.join(missing)}")
+    for key in ("source", "detail-type"):
+        if not isinstance(event[key], str):
+            raise EventError(f"not an EventBridge event: {key} must be a string")
+    if not isinstance(event["detail"], dict):
+        raise EventError("not an EventBridge event: detail must be an object")
+    for key in ("id", "account", "region", "time"):
+        if key in event and not isinstance(event[key], str):
+            raise EventError(f"not an EventBridge event: {key} must be a string")
+    return event
+
+
+def _envelope(source: str, detail_type: str, detail: dict[str, Any], account: str, region: str, time: str) -> dict[str, Any]:
+    digest = hashlib.sha256(json.dumps(detail, sort_keys=True).encode()).hexdigest()
+    event_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": time,
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
+    """(EventBridge event, what was wrapped or None). Envelopes pass through unchanged."""
+    if not isinstance(payload, dict):
+        raise EventError(f"an event must be a JSON object, not {type(payload).__name__}")
+    if all(k in payload for k in ENVELOPE_KEYS):
+        return payload, None
+    if {"schemaVersion", "type", "resource", "service"} <= payload.keys():
+        event = _envelope(
+            "aws.guardduty", "GuardDuty Finding", payload,
+            str(payload.get("accountId", "")), str(payload.get("region", "")), str(payload.get("updatedAt", "")),
+        )
+        return event, "GuardDuty finding"
+    if {"SchemaVersion", "ProductArn", "Resources"} <= payload.keys():
+        region = str(payload.get("Region") or str(payload.get("ProductArn", "")).split(":")[3:4][0])
+        event = _envelope(
+            "aws.securityhub", "Security Hub Findings - Imported", {"findings": [payload]},
+            str(payload.get("AwsAccountId", "")), region, str(payload.get("UpdatedAt", "")),
+        )
+        return event, "Security Hub (ASFF) finding"
+    if {"eventSource", "eventName", "eventVersion"} <= payload.keys():
+        service = str(payload["eventSource"]).split(".")[0]
+        detail_type = "AWS Console Sign In via CloudTrail" if payload.get("eventType") == "AwsConsoleSignIn" else "AWS API Call via CloudTrail"
+        account = str(payload.get("recipientAccountId") or (payload.get("userIdentity") or {}).get("accountId", ""))
+        event = _envelope(
+            f"aws.{service}", detail_type, payload, account, str(payload.get("awsRegion", "")), str(payload.get("eventTime", "")),
+        )
+        return event, "CloudTrail record"
+    raise EventError(
+        "not an EventBridge event, GuardDuty finding, ASFF finding or CloudTrail record "
+        f"(top-level keys: {', '.join(sorted(payload)[:8]) or 'none'})"
+    )
