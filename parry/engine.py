@@ -23,7 +23,7 @@ from parry.aws import ClientFactory
 from parry.cases import Case, CaseStore
 from parry.errors import ActionError, ConfigError, EventError, ExpressionError, ParryError
 from parry.events import check_envelope
-from parry.evidence import CaseEvidence, EvidenceStore
+from parry.evidence import CaseEvidence, EvidenceConflict, EvidenceStore
 from parry.expressions import interpolate, search, truthy
 from parry.playbook import Playbook
 
@@ -106,7 +106,7 @@ class Engine:
         self.settings.require()
         return CaseStore(self.aws.client("dynamodb"), self.settings.cases_table, clock=self.clock)
 
-    def _evidence(self, case: Case) -> CaseEvidence:
+    def evidence_for(self, case: Case) -> CaseEvidence:
         store = EvidenceStore(
             self.aws.client("s3"),
             self.settings.evidence_bucket,
@@ -252,11 +252,11 @@ class Engine:
         case.dry_run = playbook.mode == "dry-run" or self.kill_switch_on()
         owner = uuid.uuid4().hex
         lease = self._lease_seconds(remaining_seconds)
-        case.evidence_prefix = self._evidence(case).prefix
+        case.evidence_prefix = self.evidence_for(case).prefix
         claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner)
         if not fresh:
             return self._redelivered(claimed, playbook, event, owner, lease, remaining_seconds)
-        evidence = self._evidence(case)
+        evidence = self.evidence_for(case)
         evidence.put("event.json", event)
         evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
         evidence.audit("case_opened", {"case_id": case.case_id, "playbook": playbook.name, "playbook_sha256": playbook.sha256,
@@ -276,7 +276,7 @@ class Engine:
         if case.status == cs.RUNNING and self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
             case = self.store.get(case.case_id)
             if case.status == cs.RUNNING:
-                evidence = self._evidence(case)
+                evidence = self.evidence_for(case)
                 evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
                 return self._continue(case, playbook, evidence, owner, remaining_seconds)
             self.store.release_lease(case.case_id, owner=owner)
@@ -293,7 +293,7 @@ class Engine:
         if case.status != cs.RUNNING:
             self.store.release_lease(case_id, owner=owner)
             return case
-        return self._continue(case, playbook, self._evidence(case), owner, remaining_seconds)
+        return self._continue(case, playbook, self.evidence_for(case), owner, remaining_seconds)
 
     def _continue(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str,
                   remaining_seconds: Callable[[], float] | None) -> Case:
@@ -322,7 +322,7 @@ class Engine:
                 case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status})
             self.store.save(case, owner=owner)
-            self._seal(evidence)
+            self.seal(evidence)
         except BaseException:
             # leave the checkpoint as it is and free the case, so the retried delivery resumes it
             self.store.release_lease(case.case_id, owner=owner)
@@ -348,9 +348,18 @@ class Engine:
         if not step.undo:
             result.undo = None
         if cls.mutating and result.before is not None:
-            evidence.artifact(step.id, "state.json", {"before": result.before, "after": result.after})
+            self._store_state(evidence, step.id, result)
         evidence.audit("step_finished", {"step": step.id, "result": result.as_dict()})
         return result
+
+    @staticmethod
+    def _store_state(evidence: CaseEvidence, step_id: str, result: st.StepResult) -> None:
+        """Before/after as an artifact; a step run again after a crash gets a new name, never an overwrite."""
+        body = {"before": result.before, "after": result.after, "status": result.status}
+        try:
+            evidence.artifact(step_id, "state.json", body)
+        except EvidenceConflict:
+            evidence.artifact(step_id, f"state.retry-{uuid.uuid4().hex[:8]}.json", body)
 
     def _pause(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, index: int, reason: str) -> Case:
         ttl = playbook.approval_ttl_hours * 3600
@@ -381,8 +390,7 @@ class Engine:
     def _approved(case: Case, step_id: str) -> bool:
         return any(h.get("kind") == "approved" and h.get("step") == step_id for h in case.history)
 
-    def _seal(self, evidence: CaseEvidence) -> None:
-        seal = getattr(evidence, "seal", None)
-        if seal is not None:
-            kms = self.aws.client("kms") if self.settings.signing_key_id else None
-            seal(kms=kms, key_id=self.settings.signing_key_id)
+    def seal(self, evidence: CaseEvidence) -> None:
+        """Write the next numbered manifest of the case, signed when a signing key is configured."""
+        kms = self.aws.client("kms") if self.settings.signing_key_id else None
+        evidence.seal(kms=kms, key_id=self.settings.signing_key_id)

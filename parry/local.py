@@ -38,7 +38,12 @@ def require_local_endpoint(endpoint: str | None = None) -> str:
 
 def bootstrap(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
     """Create Parry's resources in the local endpoint (idempotent); the PARRY_... settings."""
-    require_local_endpoint()
+    endpoint = require_local_endpoint()
+    return {"AWS_ENDPOINT_URL": endpoint, **provision(aws, retention_days=retention_days)}
+
+
+def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
+    """Parry's resources in whatever `aws` points at; callers make sure that is not a real account."""
     s3, ddb, sns, ssm = (aws.client(s) for s in ("s3", "dynamodb", "sns", "ssm"))
     bucket = DEFAULT_NAMES["PARRY_EVIDENCE_BUCKET"]
     if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
@@ -60,7 +65,6 @@ def bootstrap(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
     parameter = DEFAULT_NAMES["PARRY_KILL_SWITCH_PARAMETER"]
     ssm.put_parameter(Name=parameter, Value="off", Type="String", Overwrite=True)
     return {
-        "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
         "AWS_REGION": aws.region,
         "PARRY_EVIDENCE_BUCKET": bucket,
         "PARRY_CASES_TABLE": table,

@@ -37,3 +37,52 @@ def aws(moto):
     from parry.aws import ClientFactory
 
     return ClientFactory(region="us-east-1")
+
+
+@pytest.fixture
+def parry_env(aws, monkeypatch):
+    """Parry's own resources (evidence bucket, case table, topic, kill switch) on in-process moto."""
+    from parry.local import provision
+
+    values = provision(aws)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture
+def engine(aws, parry_env):
+    from parry.engine import Engine, Settings
+
+    return Engine(aws, Settings.from_env())
+
+
+@pytest.fixture
+def load_event():
+    """Loader of fixture events from tests/events, wrapped in their EventBridge envelope if bare."""
+    import copy
+    import json
+
+    from parry.events import wrap
+
+    def load(relpath: str) -> dict:
+        event, _ = wrap(json.loads((EVENTS / relpath).read_text()))
+        return copy.deepcopy(event)
+
+    return load
+
+
+@pytest.fixture
+def compromised_user(aws, load_event):
+    """An IAM user with an active key, and the real GuardDuty finding adapted to point at it."""
+    iam = aws.client("iam")
+    iam.create_user(UserName="ci-deployer")
+    key = iam.create_access_key(UserName="ci-deployer")["AccessKey"]["AccessKeyId"]
+    event = load_event(IAM_FINDING)
+    event["account"] = event["detail"]["accountId"] = "123456789012"
+    event["region"] = event["detail"]["region"] = "us-east-1"
+    event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=key)
+    return {"user": "ci-deployer", "key": key, "event": event}
+
+
+IAM_FINDING = "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"

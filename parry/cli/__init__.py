@@ -11,7 +11,7 @@ import sys
 import click
 import typer
 
-from parry.cli import cases, local, playbooks
+from parry.cli import cases, decisions, local, playbooks
 from parry.errors import ParryError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 playbooks.register(app)
 cases.register(app)
+decisions.register(app, cases.cases_app)
 local.register(app)
 
 

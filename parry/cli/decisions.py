@@ -1,0 +1,96 @@
+"""The on-call engineer's decisions: approve, deny, undo, and closing expired approvals."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Optional
+
+import typer
+
+from parry.cli import render
+from parry.cli.common import CasesTable, EvidenceBucket, JsonFlag, TopicArn, dump, make_engine, note, run_handler
+from parry.cli.playbooks import load_playbook
+
+Reason = typer.Option("", "--reason", help="why: recorded in the case and the audit log")
+
+
+def _continue(engine, case) -> dict:
+    """Continue an approved case: in-process against a local endpoint, else by asking its Lambda."""
+    from parry.local import LOCAL_HOSTS
+    from urllib.parse import urlparse
+
+    request = {"source": "parry", "detail-type": "Parry Run Request",
+               "detail": {"playbook": case.playbook, "continue_case": case.case_id}}
+    if urlparse(os.environ.get("AWS_ENDPOINT_URL", "")).hostname in LOCAL_HOSTS:
+        return run_handler(request, load_playbook(case.playbook), engine)
+    engine.aws.client("events").put_events(Entries=[{
+        "Source": request["source"], "DetailType": request["detail-type"], "Detail": json.dumps(request["detail"]),
+    }])
+    note(f"asked the {case.playbook} runner to continue case {case.case_id}; follow it with `parry cases show {case.case_id}`")
+    return engine.store.get(case.case_id).as_dict()
+
+
+def approve(
+    case_id: str,
+    reason: str = Reason,
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: Optional[str] = CasesTable,
+    topic_arn: Optional[str] = TopicArn,
+    as_json: bool = JsonFlag,
+) -> None:
+    """Approve the paused step of a case; the case continues from there."""
+    from parry.approvals import approve as record
+
+    engine = make_engine(evidence_bucket, cases_table, topic_arn)
+    case = _continue(engine, record(engine, case_id, reason=reason))
+    dump(case) if as_json else render.case(case)
+
+
+def deny(
+    case_id: str,
+    reason: str = Reason,
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: Optional[str] = CasesTable,
+    as_json: bool = JsonFlag,
+) -> None:
+    """Deny the paused step: the case closes and nothing more runs."""
+    from parry.approvals import deny as record
+
+    case = record(make_engine(evidence_bucket, cases_table), case_id, reason=reason).as_dict()
+    dump(case) if as_json else render.case(case)
+
+
+def undo(
+    case_id: str,
+    step: Optional[str] = typer.Option(None, "--step", help="undo only this step"),
+    partial: bool = typer.Option(False, "--partial", help="undo what can be undone when some steps cannot"),
+    reason: str = Reason,
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: Optional[str] = CasesTable,
+    as_json: bool = JsonFlag,
+) -> None:
+    """Undo a case's changes in reverse order (or one step), recording each undo."""
+    from parry.approvals import caller_identity
+    from parry.undo import undo as run_undo
+
+    engine = make_engine(evidence_bucket, cases_table)
+    case = run_undo(engine, case_id, step_id=step, who=caller_identity(engine.aws), reason=reason, partial=partial).as_dict()
+    dump(case) if as_json else render.case(case)
+
+
+def expire(
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: Optional[str] = CasesTable,
+) -> None:
+    """Close every case whose approval window has passed (closed-unapproved)."""
+    from parry.approvals import expire_overdue
+
+    for case_id in expire_overdue(make_engine(evidence_bucket, cases_table)):
+        typer.echo(case_id)
+
+
+def register(app: typer.Typer, cases_app: typer.Typer) -> None:
+    for command in (approve, deny, undo):
+        app.command()(command)
+    cases_app.command("expire")(expire)
