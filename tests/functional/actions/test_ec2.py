@@ -1,0 +1,138 @@
+"""EC2 actions on moto: isolation (security groups, attributes, ASG, ELB) and the instance profile.
+
+moto reports an attached interface's groups as the union of its own and the instance's launch-time
+groups, so these instances are launched with explicit network interfaces (moto then matches AWS).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from parry.actions.ec2 import ISOLATION_GROUP
+
+from .conftest import PROTECTED, assert_contract, assert_missing, assert_refused, run, run_undo
+
+
+@pytest.fixture
+def ec2(aws):
+    return aws.client("ec2")
+
+
+@pytest.fixture
+def net(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    return {"vpc": vpc, "subnet": subnet, "web": web, "ami": ami}
+
+
+def launch(ec2, net, tags: dict[str, str] | None = None) -> str:
+    kwargs = {}
+    if tags:
+        kwargs["TagSpecifications"] = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+    inst = ec2.run_instances(
+        ImageId=net["ami"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["subnet"], "Groups": [net["web"]]}], **kwargs,
+    )["Instances"][0]
+    eni = ec2.create_network_interface(SubnetId=net["subnet"], Groups=[net["web"]])["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.attach_network_interface(NetworkInterfaceId=eni, InstanceId=inst["InstanceId"], DeviceIndex=1)
+    return inst["InstanceId"]
+
+
+@pytest.fixture
+def in_service(aws, ec2, net):
+    """An instance behind a target group, and in an Auto Scaling group."""
+    iid = launch(ec2, net)
+    elb = aws.client("elbv2")
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=net["vpc"], TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": iid, "Port": 8080}])
+    asg = aws.client("autoscaling")
+    asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId=net["ami"], InstanceType="t3.micro")
+    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", LaunchConfigurationName="lc", MinSize=0, MaxSize=5, DesiredCapacity=0, VPCZoneIdentifier=net["subnet"])
+    asg.attach_instances(InstanceIds=[iid], AutoScalingGroupName="web-asg")
+    return iid
+
+
+def test_isolate_instance_and_undo(aws, ec2, net, in_service):
+    first = assert_contract(ctx := _ctx(aws), "ec2.isolate_instance", instance_id=in_service)
+    before, after = first.before, first.after
+    iso = after["isolation_group"]
+    assert before["isolation_group"] is None and iso == first.output["isolation_group"]
+    assert all(groups == [net["web"]] for groups in before["network_interfaces"].values())
+    assert all(groups == [iso] for groups in after["network_interfaces"].values())
+    assert len(after["network_interfaces"]) == 2
+    assert after["termination_protection"] is True and after["shutdown_behavior"] == "stop"
+    assert before["auto_scaling_group"] == "web-asg" and after["auto_scaling_group"] is None
+    assert before["target_groups"][0]["port"] == 8080 and after["target_groups"] == []
+
+    sg = ec2.describe_security_groups(GroupIds=[iso])["SecurityGroups"][0]
+    assert sg["GroupName"] == ISOLATION_GROUP and sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
+    assert {"Key": "parry:isolation", "Value": "true"} in sg["Tags"]
+
+    undone = run_undo(ctx, first)
+    assert undone.status == "succeeded", undone.error
+    for key in ("network_interfaces", "termination_protection", "shutdown_behavior", "auto_scaling_group", "target_groups"):
+        assert undone.after[key] == before[key], key
+    assert run_undo(ctx, first).status == "noop"
+
+
+def test_isolation_group_is_reused_per_vpc(aws, ec2, net):
+    ctx = _ctx(aws)
+    a, b = launch(ec2, net), launch(ec2, net)
+    first = run(ctx, "ec2.isolate_instance", instance_id=a)
+    second = run(ctx, "ec2.isolate_instance", instance_id=b)
+    assert second.before["isolation_group"] == first.output["isolation_group"] == second.output["isolation_group"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
+    assert len(groups) == 1
+
+
+def test_isolate_missing_and_protected(aws, ec2, net):
+    ctx = _ctx(aws)
+    assert_missing(ctx, "ec2.isolate_instance", "EC2 instance i-00000000000000000 does not exist", instance_id="i-00000000000000000")
+    iid = launch(ec2, net, tags=PROTECTED)
+    assert_refused(ctx, "ec2.isolate_instance", instance_id=iid)
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"]
+    assert all([g["GroupId"] for g in e["Groups"]] == [net["web"]] for e in enis)
+    assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
+
+
+@pytest.fixture
+def profile(aws):
+    iam = aws.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="web-role", AssumeRolePolicyDocument=json.dumps(trust))
+    arn = iam.create_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Arn"]
+    iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web-role")
+    return arn
+
+
+def test_detach_instance_profile_and_undo(aws, ec2, net, profile):
+    ctx = _ctx(aws)
+    iid = launch(ec2, net)
+    ec2.associate_iam_instance_profile(InstanceId=iid, IamInstanceProfile={"Arn": profile})
+    first = assert_contract(ctx, "ec2.detach_instance_profile", instance_id=iid)
+    assert first.before["instance_profile_arn"] == profile and first.after["instance_profile_arn"] is None
+
+    undone = run_undo(ctx, first)
+    assert undone.status == "succeeded", undone.error
+    assert undone.after["instance_profile_arn"] == first.before["instance_profile_arn"]
+    assert run_undo(ctx, first).status == "noop"
+
+
+def test_detach_instance_profile_missing_and_protected(aws, ec2, net, profile):
+    ctx = _ctx(aws)
+    assert_missing(ctx, "ec2.detach_instance_profile", "does not exist", instance_id="i-00000000000000000")
+    iid = launch(ec2, net, tags=PROTECTED)
+    ec2.associate_iam_instance_profile(InstanceId=iid, IamInstanceProfile={"Arn": profile})
+    assert_refused(ctx, "ec2.detach_instance_profile", instance_id=iid)
+    assocs = ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": [iid]}])
+    assert assocs["IamInstanceProfileAssociations"][0]["State"] == "associated"
+
+
+def _ctx(aws):
+    from parry.actions.registry import ActionContext
+
+    return ActionContext(aws=aws, case_id="case-1", step_id="step", playbook="test", account="123456789012", region="us-east-1")
