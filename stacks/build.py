@@ -1,0 +1,75 @@
+"""Build Parry's CDK app: read the settings, validate and compile the playbooks, stage the
+Lambda asset once, and add the stacks and cdk-nag. `app.py`, the tests and the benchmark all
+call `build`, so they synthesize the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App, Environment, Validations
+
+from parry.playbook import Playbook
+from parry.validation import load_all
+from stacks.asset import ROOT, StagedAsset, stage
+from stacks.config import ParryConfig
+from stacks.member_account_stack import MemberAccountStack
+from stacks.responder_stack import ResponderStack
+
+CDK_JSON = ROOT / "cdk.json"
+RESPONDER_STACK = "Parry"
+MEMBER_STACK = "ParryMember"
+
+
+@dataclass
+class Built:
+    app: App
+    config: ParryConfig
+    playbooks: list[Playbook]
+    asset: StagedAsset
+    responder: ResponderStack
+    member: MemberAccountStack
+
+
+def default_context() -> dict[str, Any]:
+    """cdk.json's context: the CLI passes it itself, but `python app.py` alone would not see it."""
+    return dict(json.loads(CDK_JSON.read_text()).get("context", {}))
+
+
+def build(*, context: dict[str, Any] | None = None, outdir: str | None = None, nag: bool = True) -> Built:
+    """The app, ready to synthesize. Raises parry.errors.ValidationError for invalid playbooks and
+    stacks.config.ConfigError for unusable context values."""
+    app = App(context={**default_context(), **(context or {})}, outdir=outdir)
+    config = ParryConfig.from_context(app)
+    playbooks = load_all([config.playbooks_dir]) if Path(config.playbooks_dir).exists() else []
+    asset = stage(playbooks)
+    account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+    responder = ResponderStack(
+        app,
+        RESPONDER_STACK,
+        config=config,
+        playbooks=playbooks,
+        asset=asset,
+        env=Environment(account=account, region=config.home_region),
+        description="Parry: incident-response automation (security account)",
+    )
+    member = MemberAccountStack(
+        app,
+        MEMBER_STACK,
+        playbooks=playbooks,
+        home_region=config.home_region,
+        security_account=config.security_account,
+        organization_id=config.organization_id,
+        external_id=config.external_id,
+        env=Environment(region=config.home_region),
+        description="Parry: roles its playbooks assume in a member account",
+    )
+    if nag:
+        from cdk_nag import AwsSolutionsChecks
+
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return Built(app=app, config=config, playbooks=playbooks, asset=asset, responder=responder, member=member)

@@ -1,0 +1,121 @@
+"""Deployment settings, read from CDK context (cdk.json, `-c key=value`) and checked once.
+
+Every setting has a default in cdk.json; `-c` values arrive as strings, so lists accept a
+comma-separated string and numbers accept digits.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from constructs import Construct
+
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Published by AWS for Powertools for AWS Lambda (Python) v3 in the commercial partition.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+class ConfigError(ValueError):
+    """A context value that cannot be deployed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ParryConfig:
+    playbooks_dir: str = "playbooks"
+    home_region: str = "us-east-1"
+    retention_days: int = 365
+    lock_mode: str = "COMPLIANCE"
+    protected_arn_patterns: tuple[str, ...] = ()
+    notification_emails: tuple[str, ...] = ()
+    security_account: str | None = None
+    organization_id: str | None = None
+    external_id: str | None = None
+    member_accounts: tuple[str, ...] = ()
+    powertools_layer_version: int = 27
+    powertools_layer_account: str = POWERTOOLS_LAYER_ACCOUNT
+    log_retention_days: int = 365
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> "ParryConfig":
+        def get(key: str) -> Any:
+            return scope.node.try_get_context(f"parry:{key}")
+
+        problems: list[str] = []
+
+        def integer(key: str, default: int, low: int, high: int) -> int:
+            raw = get(key)
+            if raw in (None, ""):
+                return default
+            try:
+                value = int(raw)
+            except (TypeError, ValueError):
+                problems.append(f"parry:{key}: {raw!r} is not a whole number")
+                return default
+            if not low <= value <= high:
+                problems.append(f"parry:{key}: {value} is outside {low}..{high}")
+            return value
+
+        def strings(key: str) -> tuple[str, ...]:
+            raw = get(key)
+            if raw in (None, ""):
+                return ()
+            if isinstance(raw, str):
+                raw = raw.split(",")
+            if not isinstance(raw, list):
+                problems.append(f"parry:{key}: expected a list or a comma-separated string")
+                return ()
+            return tuple(str(v).strip() for v in raw if str(v).strip())
+
+        def optional(key: str, pattern: re.Pattern[str], what: str) -> str | None:
+            raw = get(key)
+            if raw in (None, ""):
+                return None
+            value = str(raw)
+            if not pattern.match(value):
+                problems.append(f"parry:{key}: {value!r} is not {what}")
+            return value
+
+        lock_mode = str(get("lockMode") or "COMPLIANCE").upper()
+        if lock_mode not in LOCK_MODES:
+            problems.append(f"parry:lockMode: {lock_mode!r} is not one of {', '.join(LOCK_MODES)}")
+        home_region = str(get("homeRegion") or os.environ.get("CDK_DEFAULT_REGION") or "us-east-1")
+        if not REGION_RE.match(home_region):
+            problems.append(f"parry:homeRegion: {home_region!r} is not a region name")
+        emails = strings("notificationEmails")
+        problems.extend(f"parry:notificationEmails: {e!r} is not an e-mail address" for e in emails if not EMAIL_RE.match(e))
+        members = strings("memberAccounts")
+        problems.extend(f"parry:memberAccounts: {a!r} is not a 12-digit account id" for a in members if not ACCOUNT_RE.match(a))
+        external_id = get("externalId")
+        if external_id and not re.match(r"^[\w+=,.@:/-]{2,1224}$", str(external_id)):
+            problems.append("parry:externalId: must be 2-1224 characters of [A-Za-z0-9+=,.@:/-_]")
+        config = cls(
+            playbooks_dir=os.environ.get("PARRY_PLAYBOOKS_DIR") or str(get("playbooksDir") or "playbooks"),
+            home_region=home_region,
+            retention_days=integer("retentionDays", 365, 1, 36500),
+            lock_mode=lock_mode,
+            protected_arn_patterns=strings("protectedArnPatterns"),
+            notification_emails=emails,
+            security_account=optional("securityAccount", ACCOUNT_RE, "a 12-digit account id"),
+            organization_id=optional("organizationId", ORG_RE, "an organization id (o-...)"),
+            external_id=str(external_id) if external_id else None,
+            member_accounts=members,
+            powertools_layer_version=integer("powertoolsLayerVersion", 27, 1, 100000),
+            powertools_layer_account=optional("powertoolsLayerAccount", ACCOUNT_RE, "a 12-digit account id")
+            or POWERTOOLS_LAYER_ACCOUNT,
+            log_retention_days=integer("logRetentionDays", 365, 1, 3653),
+        )
+        if problems:
+            raise ConfigError("\n".join(problems))
+        return config
+
+    @property
+    def cross_account(self) -> bool:
+        """Runners may assume their member-account role (member accounts or an organization given)."""
+        return bool(self.member_accounts or self.organization_id)

@@ -1,0 +1,19 @@
+"""The parts of the responder stack, one construct each; the stack composes them and grants."""
+
+from stacks.constructs.case_store import CaseStore
+from stacks.constructs.dashboard import ParryDashboard
+from stacks.constructs.evidence_store import EvidenceStore
+from stacks.constructs.kill_switch import KillSwitch
+from stacks.constructs.notifications import Notifications
+from stacks.constructs.playbook_routes import PlaybookRoutes
+from stacks.constructs.playbook_runner import PlaybookRunner
+
+__all__ = [
+    "CaseStore",
+    "EvidenceStore",
+    "KillSwitch",
+    "Notifications",
+    "ParryDashboard",
+    "PlaybookRoutes",
+    "PlaybookRunner",
+]

@@ -1,0 +1,84 @@
+"""The member-account stack: one role per playbook that its runner in the security account may
+assume, holding the same action permissions as the runner (not the engine's: cases, evidence and
+notifications stay in the security account).
+
+Deploy it in every member account (`cdk deploy ParryMember`, or as a StackSet from the template).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Aws, CfnParameter, Duration, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from parry.playbook import Playbook
+from stacks import naming
+from stacks.nag import acknowledge_wildcard_resources
+from stacks.policies import statements, uses_only
+
+MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
+
+
+class MemberAccountStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        playbooks: Sequence[Playbook],
+        home_region: str,
+        security_account: str | None = None,
+        organization_id: str | None = None,
+        external_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        if security_account is None:
+            security_account = CfnParameter(
+                self,
+                "SecurityAccountId",
+                type="String",
+                allowed_pattern=r"^\d{12}$",
+                description="The account Parry's responder stack runs in",
+            ).value_as_string
+
+        self.roles: dict[str, iam.Role] = {}
+        for book in playbooks:
+            # Permissions on the security account's own resources ({topic_arn}, ...) stay there.
+            perms = [p for p in book.permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
+            if not perms:
+                continue
+            runner_role_arn = (
+                f"arn:{Aws.PARTITION}:iam::{security_account}:role/{naming.runner_role_name(book.name, home_region)}"
+            )
+            conditions: dict[str, dict[str, str]] = {"ArnEquals": {"aws:PrincipalArn": runner_role_arn}}
+            if organization_id:
+                conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
+            if external_id:
+                conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
+            role = iam.Role(
+                self,
+                f"Role-{book.name}",
+                role_name=naming.member_role_name(book.name),
+                assumed_by=iam.AccountPrincipal(security_account).with_conditions(conditions),
+                description=f"Parry playbook {book.name}: assumed by its runner in the security account",
+                max_session_duration=Duration.hours(1),
+            )
+            values = {"partition": Aws.PARTITION, "region": home_region, "account": Aws.ACCOUNT_ID}
+            granted = statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}")
+            for statement in granted:
+                role.add_to_principal_policy(statement)
+            acknowledge_wildcard_resources(
+                role,
+                perms,
+                values,
+                reasons={},
+                default_reason=(
+                    "Declared by the actions registry ({template}): the playbook acts on the resource named in "
+                    "the triggering event, known only at run time; the ARN pins service, type and this account."
+                ),
+            )
+            self.roles[book.name] = role

@@ -1,0 +1,71 @@
+"""cdk-nag acknowledgements, each with its reason, for findings that are by design.
+
+cdk-nag 3 names every finding (`AwsSolutions::AwsSolutions-IAM5[Resource::<Table.Arn>/index/*]`)
+and wants each acknowledged on its own; for wildcard resources the finding id is derived here
+from the same template the policy was rendered from, so it cannot drift from the policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import Construct
+
+from parry.actions.registry import Permission
+from stacks.policies import render_resource
+
+AWS_SOLUTIONS = "AwsSolutions::AwsSolutions-"
+
+# Why each engine wildcard is as narrow as the API allows.
+ENGINE_WILDCARD_REASONS = {
+    "{cases_table_arn}/index/*": "The engine queries the case table's own secondary indexes (by-opened); "
+    "the table ARN bounds the wildcard.",
+    "{evidence_bucket_arn}/cases/*": "Evidence keys are per case (cases/<account>/<date>/<case-id>/...), "
+    "created at run time; the cases/ prefix of the one evidence bucket is the narrowest scope.",
+}
+
+
+def acknowledge(scope: Construct, rule: str, reason: str) -> None:
+    """Acknowledge one AwsSolutions finding (`L1`, `IAM5[Resource::...]`) on `scope` and below."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=f"{AWS_SOLUTIONS}{rule}", reason=reason))
+
+
+def nag_value(resolved: Any) -> str:
+    """A resolved CloudFormation value written the way cdk-nag writes it in finding ids."""
+    if isinstance(resolved, str):
+        return resolved
+    if isinstance(resolved, dict) and len(resolved) == 1:
+        (fn, arg), = resolved.items()
+        if fn == "Ref":
+            return f"<{arg}>"
+        if fn == "Fn::GetAtt":
+            return f"<{arg[0]}.{arg[1]}>"
+        if fn == "Fn::Join" and arg[0] == "":
+            return "".join(nag_value(part) for part in arg[1])
+    raise ValueError(f"cannot write {resolved!r} as a cdk-nag finding id")
+
+
+def acknowledge_wildcard_resources(
+    scope: Construct,
+    perms: Iterable[Permission],
+    values: Mapping[str, str],
+    *,
+    reasons: Mapping[str, str],
+    default_reason: str,
+) -> list[str]:
+    """Acknowledge IAM5 for every wildcard resource of `perms`; return the finding ids."""
+    stack = Stack.of(scope)
+    done: list[str] = []
+    for perm in perms:
+        for template in perm.resources:
+            if "*" not in template or template == "*":
+                continue  # "*" alone: only actions without resource-level permissions (a test checks)
+            rendered = stack.resolve(render_resource(template, values, where="nag"))
+            rule = f"IAM5[Resource::{nag_value(rendered)}]"
+            if rule in done:
+                continue
+            acknowledge(scope, rule, reasons.get(template, default_reason.format(template=template)))
+            done.append(rule)
+    return done

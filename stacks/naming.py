@@ -1,0 +1,59 @@
+"""Physical names of Parry's resources.
+
+Parry's guardrails treat `role/parry-*` and `function:parry-*` as its own and never act on them,
+so every role and function is named here with that prefix. The member-account stack uses the
+same functions, so the trust between the two accounts cannot drift.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+IAM_ROLE_MAX = 64
+LAMBDA_NAME_MAX = 64
+QUEUE_NAME_MAX = 80
+RULE_NAME_MAX = 64
+PREFIX = "parry-"
+
+
+def fit(name: str, limit: int) -> str:
+    """`name`, or when longer than `limit` a prefix of it plus a hash of the whole (stable, unique)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: limit - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+def function_name(playbook: str) -> str:
+    return fit(f"{PREFIX}{playbook}", LAMBDA_NAME_MAX)
+
+
+def runner_role_name(playbook: str, region: str) -> str:
+    # IAM is global: the region keeps two deployments of Parry in one account apart.
+    return fit(f"{PREFIX}{playbook}-{region}", IAM_ROLE_MAX)
+
+
+def member_role_name(playbook: str) -> str:
+    return fit(f"{PREFIX}member-{playbook}", IAM_ROLE_MAX)
+
+
+def auditor_role_name(region: str) -> str:
+    return fit(f"{PREFIX}auditor-{region}", IAM_ROLE_MAX)
+
+
+def dlq_name(playbook: str) -> str:
+    return fit(f"{PREFIX}{playbook}-dlq", QUEUE_NAME_MAX)
+
+
+def rule_name(playbook: str, kind: str) -> str:
+    return fit(f"{PREFIX}{playbook}-{kind}", RULE_NAME_MAX)
+
+
+def security_hub_action_id(playbook: str) -> str:
+    """Security Hub custom action ids are at most 20 alphanumeric characters."""
+    return "Parry" + hashlib.sha256(playbook.encode()).hexdigest()[:15]
+
+
+def security_hub_action_name(playbook: str) -> str:
+    """Custom action names are at most 20 characters; the description carries the full name."""
+    return playbook if len(playbook) <= 20 else playbook[:11].rstrip("-") + "-" + hashlib.sha256(playbook.encode()).hexdigest()[:8]

@@ -1,0 +1,64 @@
+"""IAM statements from Parry's declared permissions (actions registry and engine).
+
+Resource templates (`arn:{partition}:iam::{account}:user/*`, `{cases_table_arn}/index/*`) are
+filled with CDK tokens. A template naming a value the app does not provide fails the synth with
+the playbook and template named, rather than deploying a policy that cannot work.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+
+from aws_cdk import aws_iam as iam
+
+from parry.actions.registry import Permission
+
+# Actions whose API has no resource-level permissions: the only ones allowed on Resource "*".
+# Extend with care; an infra test checks every "*" resource against this list.
+UNSCOPABLE_ACTIONS = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+)
+
+
+class TemplateError(ValueError):
+    """A permission resource template names a value the CDK app does not provide."""
+
+
+def template_fields(template: str) -> list[str]:
+    return [field for _, field, _, _ in string.Formatter().parse(template) if field]
+
+
+def render_resource(template: str, values: Mapping[str, str], *, where: str) -> str:
+    missing = [f for f in template_fields(template) if f not in values]
+    if missing:
+        raise TemplateError(
+            f"{where}: resource template {template!r} uses {{{missing[0]}}}; "
+            f"the CDK app provides {', '.join('{' + k + '}' for k in sorted(values))}"
+        )
+    return template.format(**values)
+
+
+def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where: str) -> list[iam.PolicyStatement]:
+    """One Allow statement per declared permission, its resources rendered with `values`."""
+    out = []
+    for perm in perms:
+        for action in perm.actions:
+            if action == "*" or action.endswith(":*"):
+                raise TemplateError(f"{where}: permission {action!r} is a whole-service wildcard")
+        out.append(
+            iam.PolicyStatement(
+                actions=list(perm.actions),
+                resources=[render_resource(r, values, where=where) for r in perm.resources],
+            )
+        )
+    return out
+
+
+def uses_only(perm: Permission, fields: Iterable[str]) -> bool:
+    """Whether every resource template of `perm` uses only the given fields."""
+    allowed = set(fields)
+    return all(set(template_fields(r)) <= allowed for r in perm.resources)

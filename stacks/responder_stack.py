@@ -1,0 +1,236 @@
+"""The responder stack, deployed in the security account: stores, one runner per playbook, routing.
+
+Composes the constructs in `stacks/constructs` and does every grant here, so one file shows who
+may do what. Each runner's role gets exactly its playbook's declared permissions, the engine's
+(`parry.permissions.ENGINE_PERMISSIONS`) and what Lambda itself needs (logs, X-Ray, its DLQ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Aws, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from parry.permissions import ENGINE_PERMISSIONS
+from parry.playbook import Playbook
+from stacks import naming
+from stacks.asset import StagedAsset
+from stacks.config import ParryConfig
+from stacks.constructs import (
+    CaseStore,
+    EvidenceStore,
+    KillSwitch,
+    Notifications,
+    ParryDashboard,
+    PlaybookRoutes,
+    PlaybookRunner,
+)
+from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_wildcard_resources, nag_value
+from stacks.policies import statements
+
+POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
+RUNTIME_NOTE = "python3.13/arm64"
+PLAYBOOK_WILDCARD_REASON = (
+    "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
+    "triggering event, known only at run time; the ARN pins service, resource type and this account."
+)
+
+
+class ResponderStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ParryConfig,
+        playbooks: Sequence[Playbook],
+        asset: StagedAsset,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.runners: dict[str, PlaybookRunner] = {}
+        self.routes: dict[str, PlaybookRoutes] = {}
+
+        # One rotating customer key for the data at rest: evidence, cases, topic, dead letters.
+        self.data_key = kms.Key(
+            self,
+            "DataKey",
+            alias="alias/parry-data",
+            description="Parry: encrypts evidence, cases, notifications and dead letters",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # EventBridge writes undeliverable events to the encrypted DLQs; CloudWatch alarms
+        # publish to the encrypted topic. Both act as services of this account only.
+        self.data_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowParryServiceProducers",
+                principals=[
+                    iam.ServicePrincipal("events.amazonaws.com"),
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                ],
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            )
+        )
+
+        self.evidence = EvidenceStore(
+            self,
+            "EvidenceStore",
+            data_key=self.data_key,
+            retention_days=config.retention_days,
+            lock_mode=config.lock_mode,
+            auditor_role_name=naming.auditor_role_name(self.region),
+            auditor_principal=iam.AccountRootPrincipal(),
+        )
+        self.evidence.grant_audit(self.evidence.auditor_role, self.data_key)
+        acknowledge(
+            self.evidence.auditor_role,
+            f"IAM5[Resource::{nag_value(self.resolve(self.evidence.bucket.arn_for_objects('*')))}]",
+            "Auditors read every evidence object of the one evidence bucket; read-only, no write or delete.",
+        )
+        self.cases = CaseStore(self, "CaseStore", data_key=self.data_key)
+        self.notifications = Notifications(
+            self, "Notifications", data_key=self.data_key, emails=config.notification_emails
+        )
+        self.kill_switch = KillSwitch(self, "KillSwitch")
+
+        layer = lambda_.LayerVersion.from_layer_version_arn(
+            self,
+            "PowertoolsLayer",
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{config.powertools_layer_account}:layer:"
+            f"{POWERTOOLS_LAYER}:{config.powertools_layer_version}",
+        )
+        code = lambda_.Code.from_asset(str(asset.path))
+        shared_env = {
+            "PARRY_EVIDENCE_BUCKET": self.evidence.bucket.bucket_name,
+            "PARRY_CASES_TABLE": self.cases.table.table_name,
+            "PARRY_TOPIC_ARN": self.notifications.topic.topic_arn,
+            "PARRY_SIGNING_KEY_ID": self.evidence.signing_key.key_arn,
+            "PARRY_KILL_SWITCH_PARAMETER": self.kill_switch.parameter.parameter_name,
+            "PARRY_PROTECTED_ARNS": ",".join(config.protected_arn_patterns),
+            "PARRY_RETENTION_DAYS": str(config.retention_days),
+            "PARRY_LOCK_MODE": config.lock_mode,
+            "POWERTOOLS_SERVICE_NAME": "parry",
+            "POWERTOOLS_METRICS_NAMESPACE": "Parry",
+        }
+        if config.external_id:
+            shared_env["PARRY_MEMBER_EXTERNAL_ID"] = config.external_id
+
+        resources = {
+            "partition": Aws.PARTITION,
+            "region": Aws.REGION,
+            "account": Aws.ACCOUNT_ID,
+            "topic_arn": self.notifications.topic.topic_arn,
+            "cases_table_arn": self.cases.table.table_arn,
+            "evidence_bucket_arn": self.evidence.bucket.bucket_arn,
+            "data_key_arn": self.data_key.key_arn,
+            "signing_key_arn": self.evidence.signing_key.key_arn,
+            "kill_switch_parameter_arn": self.kill_switch.parameter.parameter_arn,
+        }
+
+        for book in playbooks:
+            runner = PlaybookRunner(
+                self,
+                f"Runner-{book.name}",
+                playbook_name=book.name,
+                function_name=naming.function_name(book.name),
+                role_name=naming.runner_role_name(book.name, self.region),
+                dlq_name=naming.dlq_name(book.name),
+                code=code,
+                layers=[layer],
+                environment={
+                    **shared_env,
+                    "PARRY_PLAYBOOK": book.name,
+                    "PARRY_MEMBER_ROLE_NAME": naming.member_role_name(book.name),
+                },
+                data_key=self.data_key,
+                alarm_topic=self.notifications.topic,
+                log_retention_days=config.log_retention_days,
+                reserved_concurrency=book.reserved_concurrency,
+            )
+            values = {**resources, "function_arn": runner.function_arn}
+            granted = [
+                *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
+                *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
+                *runner.runtime_statements(),
+                *self._member_statements(book.name, config),
+            ]
+            for statement in granted:
+                runner.role.add_to_principal_policy(statement)
+            acknowledge_wildcard_resources(
+                runner.role,
+                [*book.permissions(), *ENGINE_PERMISSIONS],
+                values,
+                reasons=ENGINE_WILDCARD_REASONS,
+                default_reason=PLAYBOOK_WILDCARD_REASON,
+            )
+            acknowledge(
+                runner.role,
+                "IAM5[Resource::*]",
+                "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) use Resource '*': X-Ray has "
+                "no resource-level permissions. An infra test fails on any other action with Resource '*'.",
+            )
+            acknowledge(
+                runner.function,
+                "L1",
+                f"Pinned to {RUNTIME_NOTE}: the AWS-published Powertools v3 layer is chosen for this runtime "
+                "and architecture; runtime and layer move together, deliberately.",
+            )
+            acknowledge(
+                runner.dlq,
+                "SQS3",
+                "This queue is the dead-letter queue: the function's on-failure destination and its rules' "
+                "target DLQ. cdk-nag only recognises DLQs named in another queue's redrive policy.",
+            )
+
+            self.runners[book.name] = runner
+            self.routes[book.name] = PlaybookRoutes(
+                self,
+                f"Routes-{book.name}",
+                playbook_name=book.name,
+                trigger=book.trigger,
+                manual=book.manual,
+                function=runner.function,
+                dead_letter_queue=runner.dlq,
+            )
+
+        self.dashboard = ParryDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"Parry-{self.region}",
+            playbooks=[b.name for b in playbooks],
+            dlq_depth={name: r.dlq_depth for name, r in self.runners.items()},
+        )
+
+        CfnOutput(self, "EvidenceBucketName", value=self.evidence.bucket.bucket_name)
+        CfnOutput(self, "CasesTableName", value=self.cases.table.table_name)
+        CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)
+        CfnOutput(self, "SigningKeyArn", value=self.evidence.signing_key.key_arn)
+        CfnOutput(self, "AuditorRoleArn", value=self.evidence.auditor_role.role_arn)
+
+    def _member_statements(self, playbook: str, config: ParryConfig) -> list[iam.PolicyStatement]:
+        """Assume this playbook's role in member accounts, when cross-account runs are configured."""
+        role = naming.member_role_name(playbook)
+        if config.member_accounts:
+            return [
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[f"arn:{Aws.PARTITION}:iam::{account}:role/{role}" for account in config.member_accounts],
+                )
+            ]
+        if config.organization_id:
+            return [
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[f"arn:{Aws.PARTITION}:iam::*:role/{role}"],
+                    conditions={"StringEquals": {"aws:ResourceOrgID": config.organization_id}},
+                )
+            ]
+        return []
