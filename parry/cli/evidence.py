@@ -1,0 +1,293 @@
+"""`parry evidence`: the auditor's commands: list, show, verify, report, export.
+
+Mounted with `app.add_typer(evidence_app, name="evidence")`. The bucket comes from --bucket or
+PARRY_EVIDENCE_BUCKET; the S3 client from parry.aws.ClientFactory (so AWS_PROFILE, AWS_REGION and
+AWS_ENDPOINT_URL apply). Every error is one line on stderr and exit code 2; `verify` exits 1 when
+it finds a problem.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Optional
+
+import typer
+
+from parry.errors import ParryError
+
+evidence_app = typer.Typer(
+    name="evidence",
+    help="Review and verify case evidence: list, show, verify, report, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Bucket = typer.Option(None, "--bucket", "--evidence-bucket", envvar="PARRY_EVIDENCE_BUCKET", help="evidence bucket")
+Json = typer.Option(False, "--json", help="machine-readable output")
+PublicKeys = typer.Option(None, "--public-key", help="expected signing public key (PEM or DER file); repeatable. "
+                          "Default: PARRY_EVIDENCE_PUBLIC_KEY (paths separated by ':')")
+RetentionDays = typer.Option(None, "--retention-days", envvar="PARRY_EVIDENCE_RETENTION_DAYS",
+                             help="minimum retention in days (default: what the latest manifest records)")
+LockMode = typer.Option(None, "--lock-mode", envvar="PARRY_EVIDENCE_LOCK_MODE", help="required lock mode: COMPLIANCE or GOVERNANCE")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    print(f"parry evidence: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"AWS refused {getattr(exc, 'operation_name', 'a call')}: {err.get('Code')}: {err.get('Message')}"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, (ParryError, OSError, ValueError)) or type(exc).__module__.startswith("botocore"):
+        return text
+    return f"unexpected {type(exc).__name__}: {text}"
+
+
+def _errors_as_lines(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(130)
+        except Exception as exc:  # never a traceback for the auditor
+            _fail(_one_line(exc))
+
+    return wrapper
+
+
+def _s3() -> Any:
+    from parry.aws import ClientFactory
+
+    return ClientFactory().client("s3")
+
+
+def _bucket(bucket: str | None) -> str:
+    if not bucket:
+        _fail("no evidence bucket: pass --bucket or set PARRY_EVIDENCE_BUCKET")
+    return str(bucket)
+
+
+def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> Any:
+    from parry.verify import DirSource, S3Source, case_id_of, find_case
+
+    if directory is not None:
+        source = DirSource(directory)
+        if case_id and case_id_of(source.prefix) != case_id:
+            _fail(f"{directory} holds case {case_id_of(source.prefix)}, not {case_id}")
+        return source
+    if not case_id:
+        _fail("give a CASE_ID (or --dir DIR, or --all for verify)")
+    name = _bucket(bucket)
+    s3 = _s3()
+    return S3Source(s3, name, find_case(s3, name, str(case_id)))
+
+
+def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
+    from parry.verify import Policy
+
+    if lock_mode is not None and lock_mode.upper() not in ("COMPLIANCE", "GOVERNANCE"):
+        _fail(f"--lock-mode must be COMPLIANCE or GOVERNANCE, not {lock_mode}")
+    if retention_days is not None and retention_days < 1:
+        _fail("--retention-days must be at least 1")
+    return Policy(lock_mode.upper() if lock_mode else None, retention_days)
+
+
+def _trusted(paths: list[Path] | None) -> set[str]:
+    from parry.verify import env_public_keys, load_public_keys
+
+    return load_public_keys(list(paths or []) or env_public_keys())
+
+
+@evidence_app.command("list")
+@_errors_as_lines
+def list_cases(
+    since: Optional[str] = typer.Option(None, "--since", help="cases opened on or after DATE (YYYY-MM-DD)"),
+    account: Optional[str] = typer.Option(None, "--account", help="only this AWS account id"),
+    playbook: Optional[str] = typer.Option(None, "--playbook", help="only cases of this playbook"),
+    bucket: Optional[str] = Bucket,
+    as_json: bool = Json,
+) -> None:
+    """List cases in the evidence bucket, newest first."""
+    from parry.report import status_of
+    from parry.verify import S3Source, case_prefixes
+
+    since_day: date | None = None
+    if since:
+        try:
+            since_day = date.fromisoformat(since)
+        except ValueError:
+            _fail(f"--since must be a date like 2026-11-01, not {since!r}")
+    name, s3 = _bucket(bucket), _s3()
+    rows = []
+    for prefix in case_prefixes(s3, name, f"cases/{account}/" if account else "cases/"):
+        _, acct, yyyy, mm, dd, case_id = prefix.rstrip("/").split("/")
+        try:
+            opened = date(int(yyyy), int(mm), int(dd))
+        except ValueError:
+            continue
+        if since_day and opened < since_day:
+            continue
+        source = S3Source(s3, name, prefix)
+        listing = source.listing()
+        audit = sorted(k for k in listing if k.startswith("audit/"))
+        first = _read_json(source, audit[0]) if audit else None
+        last = _read_json(source, audit[-1]) if audit else None
+        book = str((first or {}).get("playbook", "")) or _playbook_name(source)
+        if playbook and book != playbook:
+            continue
+        manifests = sum(1 for k in listing if k.startswith("manifest/") and k.endswith(".json"))
+        rows.append({"case_id": case_id, "account": acct, "opened": opened.isoformat(), "playbook": book,
+                     "status": status_of(last), "manifests": manifests, "prefix": prefix})
+    rows.sort(key=lambda r: (r["opened"], r["case_id"]), reverse=True)
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        print("no cases", file=sys.stderr)
+        return
+    widths = [max(len(str(r[c])) for r in rows + [{c: c.upper().replace("_", " ")}]) for c in ("case_id", "account", "opened", "playbook", "status")]
+    header = ("CASE ID", "ACCOUNT", "OPENED", "PLAYBOOK", "STATUS")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  MANIFESTS")
+    for r in rows:
+        cells = (r["case_id"], r["account"], r["opened"], r["playbook"], r["status"])
+        print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + f"  {r['manifests']}")
+
+
+def _read_json(source: Any, rel: str) -> dict[str, Any] | None:
+    body = source.read(rel, None)
+    try:
+        value = json.loads(body) if body is not None else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _playbook_name(source: Any) -> str:
+    doc = _read_json(source, "playbook.json") or {}
+    inner = doc.get("playbook")
+    return str(inner.get("name", "")) if isinstance(inner, dict) else ""
+
+
+@evidence_app.command("show")
+@_errors_as_lines
+def show(
+    case_id: Optional[str] = typer.Argument(None, help="case id"),
+    directory: Optional[Path] = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
+    bucket: Optional[str] = Bucket,
+    as_json: bool = Json,
+) -> None:
+    """Show a case: where it is, its timeline, manifests and objects."""
+    from parry.report import _summary, load_case
+
+    view = load_case(_source(case_id, bucket, directory))
+    if as_json:
+        print(json.dumps(view.as_dict(), indent=2, default=str))
+        return
+    print(f"case      {view.case_id}")
+    print(f"playbook  {view.playbook_name or '?'}")
+    print(f"account   {view.account}    opened {view.opened}    status {view.status}")
+    print(f"folder    {view.prefix}")
+    print("\ntimeline")
+    for r in view.audit:
+        print(f"  {r.get('seq', '?'):>4}  {r.get('at', '')}  {str(r.get('kind', '')):<20} {_summary(r)}")
+    print("\nmanifests")
+    for m in view.manifests or [{"path": "(none: the case is not sealed)", "signed": True, "key_id": "", "sha256": ""}]:
+        signer = m["key_id"] if m["signed"] else "UNSIGNED"
+        print(f"  {m['path']}  {signer}  {m['sha256']}")
+    print("\nobjects")
+    for o in view.objects:
+        print(f"  {o['sha256'] or '?':64}  {o['size'] if o['size'] is not None else '?':>7}  {o['path']}")
+
+
+@evidence_app.command("verify")
+@_errors_as_lines
+def verify(
+    case_id: Optional[str] = typer.Argument(None, help="case id"),
+    all_cases: bool = typer.Option(False, "--all", help="verify every case in the bucket"),
+    directory: Optional[Path] = typer.Option(None, "--dir", help="verify an exported case folder, offline"),
+    public_keys: Optional[list[Path]] = PublicKeys,
+    retention_days: Optional[int] = RetentionDays,
+    lock_mode: Optional[str] = LockMode,
+    bucket: Optional[str] = Bucket,
+    as_json: bool = Json,
+) -> None:
+    """Prove a case intact, or name each changed, missing or unexpected object, broken chain,
+    bad or foreign signature and retention problem. Exit 0 intact, 1 not intact, 2 error."""
+    from parry.verify import S3Source, case_prefixes, verify_case
+
+    if all_cases and (case_id or directory):
+        _fail("--all verifies the whole bucket: give no CASE_ID and no --dir")
+    policy, trusted = _policy(retention_days, lock_mode), _trusted(public_keys)
+    if all_cases:
+        name, s3 = _bucket(bucket), _s3()
+        sources = [S3Source(s3, name, p) for p in case_prefixes(s3, name)]
+        if not sources:
+            _fail(f"no cases in s3://{name}/cases/")
+    else:
+        sources = [_source(case_id, bucket, directory)]
+    results = [verify_case(s, policy=policy, trusted_keys=trusted) for s in sources]
+    if as_json:
+        print(json.dumps(results[0].as_dict() if not all_cases else [r.as_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            if r.ok:
+                print(f"INTACT  {r.case_id}  ({r.objects} objects, {r.manifests} manifest(s), {r.audit_records} audit records)")
+            else:
+                print(f"NOT INTACT  {r.case_id}  ({len(r.problems)} problem(s))")
+                for p in r.problems:
+                    print(f"  {p}")
+            if not all_cases:
+                for note in r.notes:
+                    print(f"  note: {note}")
+        if all_cases:
+            bad = sum(1 for r in results if not r.ok)
+            print(f"{len(results) - bad} of {len(results)} case(s) intact")
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+@evidence_app.command("report")
+@_errors_as_lines
+def report(
+    case_id: Optional[str] = typer.Argument(None, help="case id"),
+    html: Path = typer.Option(..., "--html", help="write the report to this HTML file"),
+    directory: Optional[Path] = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
+    public_keys: Optional[list[Path]] = PublicKeys,
+    retention_days: Optional[int] = RetentionDays,
+    lock_mode: Optional[str] = LockMode,
+    bucket: Optional[str] = Bucket,
+) -> None:
+    """Write one self-contained HTML page: timeline, before/after diffs, approvals, hashes, verification."""
+    from parry.report import load_case, render_html
+    from parry.verify import verify_case
+
+    source = _source(case_id, bucket, directory)
+    result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys))
+    page = render_html(load_case(source), result, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    html.write_text(page, encoding="utf-8")
+    print(f"wrote {html} ({'intact' if result.ok else f'NOT INTACT: {len(result.problems)} problem(s)'})")
+
+
+@evidence_app.command("export")
+@_errors_as_lines
+def export(
+    case_id: str = typer.Argument(..., help="case id"),
+    directory: Path = typer.Argument(..., help="new or empty folder to write"),
+    bucket: Optional[str] = Bucket,
+) -> None:
+    """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline."""
+    from parry.verify import export_case
+
+    index = export_case(_source(case_id, bucket, None), directory)
+    print(f"exported {len(index['objects'])} object(s) of {case_id} to {directory}")
