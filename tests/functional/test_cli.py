@@ -1,0 +1,124 @@
+"""The `parry` command as a user calls it: exit codes, output, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from parry.cli import main
+
+IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
+
+
+def parry(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_passes_on_the_shipped_playbooks(capsys):
+    code, out, _ = parry(capsys, "validate")
+    assert code == 0 and "ok  iam-credential-compromise" in out
+
+
+def test_validate_fails_with_file_and_line(capsys, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ntrigger: {source: [aws.guardduty]}\nsteps:\n  - id: a\n    action: iam.nope\n")
+    code, _, err = parry(capsys, "validate", str(bad))
+    assert code == 1
+    assert f"{bad}:5: steps[0].action: unknown action 'iam.nope'" in err
+
+
+def test_route_names_the_playbook_and_wraps_bare_findings(capsys):
+    code, out, err = parry(capsys, "route", IAM_FINDING)
+    assert code == 0 and "iam-credential-compromise" in out.splitlines()
+    assert "wrapped in its EventBridge envelope" in err
+
+
+def test_route_jsonl_gives_one_line_per_event_in_order(capsys, tmp_path):
+    finding = json.loads(Path(IAM_FINDING).read_text())
+    other = {"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}}
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps(other) + "\n\n" + json.dumps(finding) + "\n")
+    code, out, _ = parry(capsys, "route", str(batch), "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert lines[0] == {"source": f"{batch}:1", "playbooks": []}
+    assert lines[1]["source"] == f"{batch}:3" and "iam-credential-compromise" in lines[1]["playbooks"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not JSON"),
+    ('{"hello": 1}', "not an EventBridge event, GuardDuty finding"),
+])
+def test_bad_event_files_are_one_line_errors(capsys, tmp_path, content, message):
+    path = tmp_path / "event.json"
+    path.write_text(content)
+    code, out, err = parry(capsys, "route", str(path))
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_playbook_is_a_one_line_error(capsys):
+    code, _, err = parry(capsys, "plan", "no-such-book", "--event", IAM_FINDING)
+    assert code == 2 and "no playbook 'no-such-book'" in err
+
+
+def test_run_without_settings_says_what_to_set(capsys, moto):
+    code, _, err = parry(capsys, "run", "iam-credential-compromise", "--event", IAM_FINDING)
+    assert code == 2 and "PARRY_EVIDENCE_BUCKET" in err
+
+
+def test_local_bootstrap_refuses_a_real_endpoint(capsys, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://iam.amazonaws.com")
+    code, _, err = parry(capsys, "local", "bootstrap")
+    assert code == 2 and "only runs against a local endpoint" in err
+
+
+def test_plan_run_show_and_undo_in_process(capsys, aws, parry_env, compromised_user, tmp_path):
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(compromised_user["event"]))
+
+    code, out, _ = parry(capsys, "plan", "iam-credential-compromise", "--event", str(event_file))
+    assert code == 0 and "would call iam:UpdateAccessKey" in out
+
+    code, out, _ = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--json")
+    case = json.loads(out)
+    assert code == 0 and case["status"] == "SUCCEEDED" and set(case) >= {"case_id", "status", "steps"}
+
+    code, out, _ = parry(capsys, "cases", "show", case["case_id"], "--json")
+    assert code == 0 and json.loads(out)["steps"] == case["steps"]
+
+    code, out, _ = parry(capsys, "cases", "list", "--json")
+    assert [c["case_id"] for c in json.loads(out)] == [case["case_id"]]
+
+    code, out, _ = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--json")
+    assert json.loads(out)["duplicate"] is True
+
+    code, out, _ = parry(capsys, "undo", case["case_id"], "--json")
+    assert code == 0 and json.loads(out)["status"] == "UNDONE"
+    keys = aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]
+    assert keys[0]["Status"] == "Active"
+
+
+def test_python_dash_m_parry_is_the_same_command():
+    result = subprocess.run([sys.executable, "-m", "parry", "route", IAM_FINDING], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "iam-credential-compromise" in result.stdout
+
+
+def test_a_cli_error_is_never_a_traceback():
+    env = dict(os.environ, AWS_ENDPOINT_URL="http://127.0.0.1:9", PARRY_EVIDENCE_BUCKET="b", PARRY_CASES_TABLE="t",
+               AWS_MAX_ATTEMPTS="1")
+    result = subprocess.run([sys.executable, "-m", "parry", "cases", "show", "case-x"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.startswith("parry: ")

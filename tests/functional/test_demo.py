@@ -1,0 +1,46 @@
+"""`parry demo` end to end against a moto server on 127.0.0.1, then read back with the CLI and boto3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from parry.local import LocalServer
+
+
+@pytest.fixture
+def server():
+    running = LocalServer.start()
+    yield running
+    running.stop()
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "parry", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_demo_contains_every_scenario_and_the_case_is_there_afterwards(server):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARRY_")}
+    demo = cli("demo", "--endpoint", server.endpoint, env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert "NOT contained" not in demo.stdout
+    assert "is Inactive" in demo.stdout and "status SUCCEEDED" in demo.stdout
+
+    env.update(AWS_ENDPOINT_URL=server.endpoint, AWS_ACCESS_KEY_ID="parry-local", AWS_SECRET_ACCESS_KEY="parry-local",
+               PARRY_EVIDENCE_BUCKET="parry-evidence-local", PARRY_CASES_TABLE="parry-cases")
+    listed = json.loads(cli("cases", "list", "--json", env=env).stdout)
+    case_id = next(c["case_id"] for c in listed if c["playbook"] == "iam-credential-compromise")
+    assert case_id in demo.stdout
+
+    shown = json.loads(cli("cases", "show", case_id, "--json", env=env).stdout)
+    assert shown["status"] == "SUCCEEDED"
+    user, key = shown["target"]["user"], shown["target"]["key"]
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id="parry-local", aws_secret_access_key="parry-local")
+    status = next(k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key)
+    assert status == "Inactive"

@@ -1,0 +1,54 @@
+"""Wrapping bare payloads in their EventBridge envelope, and refusing what is not an event."""
+
+from __future__ import annotations
+
+import pytest
+
+from parry.errors import EventError
+from parry.events import check_envelope, wrap
+
+
+def test_bare_guardduty_finding_is_wrapped(load_event):
+    event = load_event("guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json")
+    assert event["source"] == "aws.guardduty" and event["detail-type"] == "GuardDuty Finding"
+    assert event["account"] == event["detail"]["accountId"] and event["region"] == event["detail"]["region"]
+    assert check_envelope(event) is event
+
+
+def test_envelope_passes_through_unchanged():
+    event = {"source": "x", "detail-type": "y", "detail": {}}
+    assert wrap(event) == (event, None)
+
+
+def test_cloudtrail_record_is_wrapped_with_its_service_source():
+    record = {"eventVersion": "1.08", "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey",
+              "awsRegion": "us-east-1", "recipientAccountId": "111122223333", "eventTime": "2024-01-01T00:00:00Z"}
+    event, what = wrap(record)
+    assert what == "CloudTrail record"
+    assert (event["source"], event["detail-type"], event["account"]) == ("aws.iam", "AWS API Call via CloudTrail", "111122223333")
+
+
+def test_asff_finding_is_wrapped_as_an_imported_finding():
+    finding = {"SchemaVersion": "2018-10-08", "ProductArn": "arn:aws:securityhub:eu-west-1::product/aws/guardduty",
+               "Resources": [], "AwsAccountId": "111122223333"}
+    event, _ = wrap(finding)
+    assert event["detail"]["findings"] == [finding] and event["region"] == "eu-west-1"
+
+
+@pytest.mark.parametrize("payload, message", [
+    ([], "must be a JSON object"),
+    ({"hello": "world"}, "not an EventBridge event, GuardDuty finding"),
+])
+def test_unknown_shapes_are_refused(payload, message):
+    with pytest.raises(EventError, match=message):
+        wrap(payload)
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"source": "a", "detail-type": "b", "detail": []}, "detail must be an object"),
+    ({"source": 1, "detail-type": "b", "detail": {}}, "source must be a string"),
+    ({"source": "a", "detail-type": "b", "detail": {}, "account": 5}, "account must be a string"),
+])
+def test_malformed_envelopes_are_refused(event, message):
+    with pytest.raises(EventError, match=message):
+        check_envelope(event)

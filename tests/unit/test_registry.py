@@ -1,0 +1,81 @@
+"""The action contract, enforced over the whole registry: no action may lack any part of it."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from parry.actions import registry
+from parry.actions.registry import Action, Permission, params_schema, param_fields
+
+ACTIONS = registry.all_actions()
+IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")  # service:Operation, no wildcard anywhere
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_action_declares_the_whole_contract(name):
+    cls = ACTIONS[name]
+    assert cls.name == name and re.fullmatch(r"[a-z0-9]+\.[a-z0-9_]+", name)
+    assert issubclass(cls, Action)
+    assert dataclasses.is_dataclass(cls.Params) and cls.Params.__dataclass_params__.frozen
+    for field_name, schema, _, doc in param_fields(cls):
+        assert doc, f"{name}: parameter {field_name} has no doc"
+        assert schema, f"{name}: parameter {field_name} has no type"
+    assert isinstance(cls.mutating, bool)
+    assert cls.summary and cls.__doc__ and cls.__doc__.strip()
+    assert cls.permissions and all(isinstance(p, Permission) for p in cls.permissions)
+    for method in ("observe", "calls", "apply"):
+        assert getattr(cls, method) is not getattr(Action, method), f"{name} does not implement {method}"
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_permissions_name_single_api_actions(name):
+    for perm in ACTIONS[name].permissions:
+        for action in perm.actions:
+            assert IAM_ACTION.match(action), f"{name}: {action!r} is not one API action"
+        assert perm.resources and all(r for r in perm.resources)
+
+
+@pytest.mark.parametrize("name", [n for n, c in ACTIONS.items() if c.mutating])
+def test_mutating_action_has_an_undo_or_says_why_not(name):
+    cls = ACTIONS[name]
+    if cls.undo:
+        assert cls.undo in ACTIONS, f"{name}: undo {cls.undo} is not registered"
+    else:
+        assert cls.no_undo_reason, f"{name}: no undo and no reason"
+
+
+@pytest.mark.parametrize("name", [n for n, c in ACTIONS.items() if not c.mutating])
+def test_read_only_action_says_why_it_has_no_undo(name):
+    assert ACTIONS[name].undo is None and ACTIONS[name].no_undo_reason
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_summary_formats_with_the_parameters(name):
+    cls = ACTIONS[name]
+    fields = {f.name: f"<{f.name}>" for f in dataclasses.fields(cls.Params)}
+    text = cls.summary.format(**fields)
+    assert "{" not in text
+
+
+def test_unknown_action_is_a_named_error():
+    with pytest.raises(registry.ActionError, match="unknown action 'iam.nothing'"):
+        registry.get("iam.nothing")
+
+
+def test_build_params_checks_types_and_names():
+    cls = registry.get("iam.deactivate_access_key")
+    with pytest.raises(registry.ActionError, match="parameter access_key_id must be string"):
+        registry.build_params(cls, {"user_name": "a", "access_key_id": 5})
+    with pytest.raises(registry.ActionError, match="unknown parameter"):
+        registry.build_params(cls, {"user_name": "a", "access_key_id": "k", "x": 1})
+    with pytest.raises(registry.ActionError, match="parameter user_name is required"):
+        registry.build_params(cls, {"user_name": None, "access_key_id": "k"})
+    assert registry.build_params(cls, {"user_name": "a", "access_key_id": "k"}) == cls.Params("a", "k")
+
+
+def test_params_schema_allows_expressions_in_place_of_values():
+    schema = params_schema(registry.get("iam.deactivate_access_key"))
+    assert schema["required"] == ["user_name", "access_key_id"] and schema["additionalProperties"] is False
