@@ -1,0 +1,81 @@
+"""The HTML report as a reader sees it: rendered by headless Chromium, asserting on visible text."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+from conftest import BUCKET, build_case
+
+from parry.report import load_case, render_html
+from parry.verify import S3Source, verify_case
+
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)")
+
+
+class _Visible(HTMLParser):
+    """Text a reader sees: everything in <body> except <style>/<script>/<template> content."""
+
+    HIDDEN = {"style", "script", "template", "head", "title"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.depth += 1
+        style = dict(attrs).get("style") or ""
+        assert "display:none" not in style.replace(" ", ""), "nothing in the report may be hidden"
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth == 0 and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+def _render_in_chromium(path, tmp_path) -> str:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    parser = _Visible()
+    parser.feed(proc.stdout)
+    return "\n".join(parser.parts)
+
+
+def test_report_of_an_intact_case(env, tmp_path):
+    case = build_case(env, "case-report", approval=True)
+    source = S3Source(env.s3, BUCKET, case.prefix)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(load_case(source), verify_case(source)))
+    text = _render_in_chromium(page, tmp_path)
+    assert "Case case-report" in text
+    assert "Verification: INTACT" in text
+    assert "iam-credential-exfiltration" in text
+    for kind in ("case opened", "step started", "step finished", "approval requested", "approved", "case closed"):
+        assert kind in text, kind
+    assert "alice@example.com" in text and "confirmed with the user's manager" in text
+    # the before/after of deactivate-key, as a readable diff line
+    assert "Status" in text and "Active" in text and "Inactive" in text and "1 change(s)" in text
+    assert "manifest/0002.json" in text and case.chain_head in text
+
+
+def test_report_of_a_tampered_case_says_so_first(env, tmp_path):
+    case = build_case(env, "case-tampered")
+    env.s3.delete_object(Bucket=BUCKET, Key=case.prefix + "artifacts/deactivate-key/state.json")
+    source = S3Source(env.s3, BUCKET, case.prefix)
+    page = tmp_path / "report.html"
+    page.write_text(render_html(load_case(source), verify_case(source)))
+    text = _render_in_chromium(page, tmp_path)
+    assert "Verification: NOT INTACT" in text
+    assert "missing object" in text and "artifacts/deactivate-key/state.json" in text
+    assert text.index("NOT INTACT") < text.index("Timeline")
