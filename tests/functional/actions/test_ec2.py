@@ -12,34 +12,7 @@ import pytest
 
 from parry.actions.ec2 import ISOLATION_GROUP
 
-from .conftest import PROTECTED, assert_contract, assert_missing, assert_refused, run, run_undo
-
-
-@pytest.fixture
-def ec2(aws):
-    return aws.client("ec2")
-
-
-@pytest.fixture
-def net(ec2):
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    web = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    return {"vpc": vpc, "subnet": subnet, "web": web, "ami": ami}
-
-
-def launch(ec2, net, tags: dict[str, str] | None = None) -> str:
-    kwargs = {}
-    if tags:
-        kwargs["TagSpecifications"] = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
-    inst = ec2.run_instances(
-        ImageId=net["ami"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
-        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["subnet"], "Groups": [net["web"]]}], **kwargs,
-    )["Instances"][0]
-    eni = ec2.create_network_interface(SubnetId=net["subnet"], Groups=[net["web"]])["NetworkInterface"]["NetworkInterfaceId"]
-    ec2.attach_network_interface(NetworkInterfaceId=eni, InstanceId=inst["InstanceId"], DeviceIndex=1)
-    return inst["InstanceId"]
+from .conftest import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
 
 
 @pytest.fixture
