@@ -41,6 +41,7 @@ class ParryConfig:
     powertools_layer_version: int = 27
     powertools_layer_account: str = POWERTOOLS_LAYER_ACCOUNT
     log_retention_days: int = 365
+    security_hub_actions: bool = True
 
     @classmethod
     def from_context(cls, scope: Construct) -> "ParryConfig":
@@ -110,6 +111,7 @@ class ParryConfig:
             powertools_layer_account=optional("powertoolsLayerAccount", ACCOUNT_RE, "a 12-digit account id")
             or POWERTOOLS_LAYER_ACCOUNT,
             log_retention_days=integer("logRetentionDays", 365, 1, 3653),
+            security_hub_actions=str(get("securityHubActions")).lower() not in ("false", "0", "no", "off"),
         )
         if problems:
             raise ConfigError("\n".join(problems))

@@ -46,6 +46,7 @@ class MemberAccountStack(Stack):
             ).value_as_string
 
         self.roles: dict[str, iam.Role] = {}
+        self.template_values: dict[str, str] = {}
         for book in playbooks:
             # Permissions on the security account's own resources ({topic_arn}, ...) stay there.
             perms = [p for p in book.permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
@@ -68,6 +69,7 @@ class MemberAccountStack(Stack):
                 max_session_duration=Duration.hours(1),
             )
             values = {"partition": Aws.PARTITION, "region": home_region, "account": Aws.ACCOUNT_ID}
+            self.template_values = values
             granted = statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}")
             for statement in granted:
                 role.add_to_principal_policy(statement)

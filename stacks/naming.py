@@ -54,6 +54,14 @@ def security_hub_action_id(playbook: str) -> str:
     return "Parry" + hashlib.sha256(playbook.encode()).hexdigest()[:15]
 
 
-def security_hub_action_name(playbook: str) -> str:
-    """Custom action names are at most 20 characters; the description carries the full name."""
-    return playbook if len(playbook) <= 20 else playbook[:11].rstrip("-") + "-" + hashlib.sha256(playbook.encode()).hexdigest()[:8]
+def security_hub_action_names(playbooks: list[str]) -> dict[str, str]:
+    """Custom action names (at most 20 characters; the description carries the full name): the
+    playbook name, cut to 20, with a hash only where two cut names would look the same."""
+    cut = {p: p[:20] for p in playbooks}
+    seen: dict[str, int] = {}
+    for name in cut.values():
+        seen[name] = seen.get(name, 0) + 1
+    return {
+        p: name if seen[name] == 1 else f"{p[:11]}-{hashlib.sha256(p.encode()).hexdigest()[:8]}"
+        for p, name in cut.items()
+    }

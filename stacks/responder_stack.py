@@ -35,6 +35,7 @@ from stacks.policies import statements
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 RUNTIME_NOTE = "python3.13/arm64"
+CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"  # aws-cdk-lib's AwsCustomResource singleton
 PLAYBOOK_WILDCARD_REASON = (
     "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
     "triggering event, known only at run time; the ARN pins service, resource type and this account."
@@ -55,6 +56,8 @@ class ResponderStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.runners: dict[str, PlaybookRunner] = {}
         self.routes: dict[str, PlaybookRoutes] = {}
+        # per playbook, the values its permission templates were rendered with (tests re-render)
+        self.template_values: dict[str, dict[str, str]] = {}
 
         # One rotating customer key for the data at rest: evidence, cases, topic, dead letters.
         self.data_key = kms.Key(
@@ -135,6 +138,11 @@ class ResponderStack(Stack):
             "kill_switch_parameter_arn": self.kill_switch.parameter.parameter_arn,
         }
 
+        action_names = (
+            naming.security_hub_action_names([b.name for b in playbooks if b.manual])
+            if config.security_hub_actions
+            else {}
+        )
         for book in playbooks:
             runner = PlaybookRunner(
                 self,
@@ -156,6 +164,7 @@ class ResponderStack(Stack):
                 reserved_concurrency=book.reserved_concurrency,
             )
             values = {**resources, "function_arn": runner.function_arn}
+            self.template_values[book.name] = values
             granted = [
                 *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
                 *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
@@ -197,9 +206,12 @@ class ResponderStack(Stack):
                 playbook_name=book.name,
                 trigger=book.trigger,
                 manual=book.manual,
+                action_name=action_names.get(book.name),
                 function=runner.function,
                 dead_letter_queue=runner.dlq,
             )
+
+        self._acknowledge_custom_resource_provider()
 
         self.dashboard = ParryDashboard(
             self,
@@ -214,6 +226,19 @@ class ResponderStack(Stack):
         CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "SigningKeyArn", value=self.evidence.signing_key.key_arn)
         CfnOutput(self, "AuditorRoleArn", value=self.evidence.auditor_role.role_arn)
+
+    def _acknowledge_custom_resource_provider(self) -> None:
+        """The Lambda that aws-cdk-lib's AwsCustomResource shares across the stack (it creates
+        the Security Hub custom actions at deploy time)."""
+        provider = self.node.try_find_child(CUSTOM_RESOURCE_PROVIDER_ID)
+        if provider is None:
+            return
+        acknowledge(
+            provider,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "aws-cdk-lib's AwsCustomResource provider: the AWS managed basic execution policy only lets it "
+            "write its own logs; it runs at deploy time, never on an incident.",
+        )
 
     def _member_statements(self, playbook: str, config: ParryConfig) -> list[iam.PolicyStatement]:
         """Assume this playbook's role in member accounts, when cross-account runs are configured."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnResource, Duration, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks import naming
@@ -19,7 +21,6 @@ MANUAL_DETAIL_TYPE = "Parry Run Request"
 CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
 TARGET_MAX_EVENT_AGE = Duration.hours(1)
 TARGET_RETRY_ATTEMPTS = 8
-ACTION_TARGET_TYPE = "AWS::SecurityHub::ActionTarget"
 
 
 class PlaybookRoutes(Construct):
@@ -31,6 +32,7 @@ class PlaybookRoutes(Construct):
         playbook_name: str,
         trigger: dict[str, Any],
         manual: bool,
+        action_name: str | None = None,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
     ) -> None:
@@ -43,7 +45,7 @@ class PlaybookRoutes(Construct):
             "Trigger",
             naming.rule_name(playbook_name, "trigger"),
             f"Parry: route matching events to playbook {playbook_name}",
-            events.EventPattern(source=list(trigger.get("source") or ["-"])),
+            events.EventPattern(source=["parry.placeholder"]),  # replaced below, whole
             function,
             dead_letter_queue,
         )
@@ -60,29 +62,11 @@ class PlaybookRoutes(Construct):
             dead_letter_queue,
         )
 
-        self.action_target: CfnResource | None = None
+        self.action_target: cr.AwsCustomResource | None = None
         self.action_target_arn: str | None = None
         self.custom_action_rule: events.Rule | None = None
-        if manual:
-            # aws-cdk-lib has no L1 class for this CloudFormation type.
-            self.action_target = CfnResource(
-                self,
-                "SecurityHubAction",
-                type=ACTION_TARGET_TYPE,
-                properties={
-                    "Id": naming.security_hub_action_id(playbook_name),
-                    "Name": naming.security_hub_action_name(playbook_name),
-                    "Description": f"Run Parry playbook {playbook_name} on the selected findings",
-                },
-            )
-            self.action_target_arn = self.action_target.get_att("ActionTargetArn").to_string()
-            Validations.of(self.action_target).acknowledge(
-                Acknowledgment(
-                    id="CloudFormation-Validate::F3006",
-                    reason="AWS::SecurityHub::ActionTarget is a CloudFormation resource type (see the CloudFormation "
-                    "registry and cfn-lint's schemas); only aws-cdk-lib's bundled specification lacks it.",
-                )
-            )
+        if manual and action_name:
+            self.action_target, self.action_target_arn = self._custom_action(playbook_name, action_name)
             self.custom_action_rule = self._rule(
                 "SecurityHubActionRule",
                 naming.rule_name(playbook_name, "securityhub"),
@@ -95,6 +79,64 @@ class PlaybookRoutes(Construct):
                 function,
                 dead_letter_queue,
             )
+            self.custom_action_rule.node.add_dependency(self.action_target)
+
+    def _custom_action(self, playbook_name: str, action_name: str) -> tuple[cr.AwsCustomResource, str]:
+        """A Security Hub custom action, made through the Security Hub API at deploy time.
+
+        AWS::SecurityHub::ActionTarget exists in only some regions' CloudFormation registries
+        (cfn-lint E3006 elsewhere) and aws-cdk-lib has no class for it; the API works wherever
+        Security Hub is enabled. The ARN is deterministic, so the rule needs no lookup.
+        """
+        action_id = naming.security_hub_action_id(playbook_name)
+        arn = f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}:{Aws.ACCOUNT_ID}:action/custom/{action_id}"
+        description = f"Run Parry playbook {playbook_name} on the selected findings"
+        physical_id = cr.PhysicalResourceId.of(arn)
+        target = cr.AwsCustomResource(
+            self,
+            "SecurityHubAction",
+            resource_type="Custom::ParrySecurityHubAction",
+            on_create=cr.AwsSdkCall(
+                service="SecurityHub",
+                action="createActionTarget",
+                parameters={"Id": action_id, "Name": action_name, "Description": description},
+                physical_resource_id=physical_id,
+            ),
+            on_update=cr.AwsSdkCall(
+                service="SecurityHub",
+                action="updateActionTarget",
+                parameters={"ActionTargetArn": arn, "Name": action_name, "Description": description},
+                physical_resource_id=physical_id,
+            ),
+            on_delete=cr.AwsSdkCall(
+                service="SecurityHub",
+                action="deleteActionTarget",
+                parameters={"ActionTargetArn": arn},
+                ignore_error_codes_matching="ResourceNotFoundException",
+            ),
+            # The custom-action APIs take no resource-level permissions.
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    iam.PolicyStatement(
+                        actions=[
+                            "securityhub:CreateActionTarget",
+                            "securityhub:UpdateActionTarget",
+                            "securityhub:DeleteActionTarget",
+                        ],
+                        resources=["*"],
+                    )
+                ]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        Validations.of(target).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="Security Hub's Create/Update/DeleteActionTarget support no resource-level permissions; "
+                "this deploy-time policy allows those three calls only.",
+            )
+        )
+        return target, arn
 
     def _rule(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import jsii
-from aws_cdk import Arn, ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -126,11 +126,7 @@ class PlaybookRunner(Construct):
             on_failure=_QueueDestination(self.dlq),
         )
 
-        self.function_arn = Arn.format(
-            {"service": "lambda", "resource": "function", "resource_name": function_name,
-             "arn_format": ArnFormat.COLON_RESOURCE_NAME},
-            stack,
-        )
+        self.function_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"
 
         self.dlq_depth = self.dlq.metric_approximate_number_of_messages_visible(
             period=Duration.minutes(1), statistic="Maximum"
