@@ -1,0 +1,99 @@
+"""The app as a whole: cdk-nag, cfn-lint, the shared Lambda asset, and failing on bad playbooks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.infra.conftest import ROOT, Synth, load_playbooks
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+
+def test_cdk_nag_aws_solutions_passes(synth: Synth):
+    report = json.loads((synth.outdir / "validation-report.json").read_text())
+    failing = [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for plugin in report["pluginReports"]
+        if plugin["conclusion"] != "success"
+        for v in plugin["violations"]
+        for c in v["violatingConstructs"]
+    ]
+    assert synth.error is None and not failing, "\n".join(failing) or str(synth.error)
+    nag = next(p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions")
+    # every acknowledgement carries its reason
+    assert all(s.get("reason", "").strip() for s in nag.get("suppressedViolations", []))
+
+
+@pytest.mark.parametrize("stack", ["Parry", "ParryMember"])
+def test_cfn_lint_passes(synth: Synth, stack: str):
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(
+        synth.outdir / f"{stack}.template.json",
+        ManualArgs(regions=["eu-west-1", "us-east-1"], ignore_checks=["W3005"]),
+    )
+    assert not matches, "\n".join(str(m) for m in matches)
+
+
+def _asset_dir(synth: Synth) -> Path:
+    functions = synth.resources("Parry", "AWS::Lambda::Function")
+    keys = {f["Properties"]["Code"]["S3Key"] for f in functions.values() if f["Properties"]["Handler"] == "handler.handler"}
+    assert len(keys) == 1, "every runner shares one asset"
+    return synth.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
+
+
+def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
+    asset = _asset_dir(synth)
+    assert (asset / "parry" / "playbook.py").is_file()
+    if (ROOT / "functions" / "runner" / "handler.py").is_file():
+        assert (asset / "handler.py").read_text() == (ROOT / "functions" / "runner" / "handler.py").read_text()
+    for book in load_playbooks():
+        compiled = json.loads((asset / "playbooks" / f"{book.name}.json").read_text())
+        assert compiled == json.loads(json.dumps(book.compiled()))
+    assert not list(asset.rglob("*.yaml")) and not list(asset.rglob("*.yml")), "compiled JSON only, no YAML"
+    assert not (asset / "parry" / "cli").exists() and not (asset / "parry" / "cli.py").exists()
+    assert not (asset / "parry" / "validation.py").exists(), "validation needs PyYAML and jsonschema"
+
+
+def test_asset_imports_without_yaml_jsonschema_typer_rich(synth: Synth):
+    """Import every module of the asset with the CLI-only packages made unimportable."""
+    asset = _asset_dir(synth)
+    modules = sorted(
+        ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
+        for p in asset.rglob("*.py")
+    )
+    script = textwrap.dedent(
+        f"""
+        import sys
+        for name in ("yaml", "jsonschema", "typer", "rich", "moto", "aws_cdk"):
+            sys.modules[name] = None
+        sys.path[:0] = [{str(asset)!r}]
+        import importlib
+        for module in {modules!r}:
+            importlib.import_module(module)
+        from parry.playbook import load_compiled
+        import pathlib
+        for f in sorted(pathlib.Path({str(asset)!r}, "playbooks").glob("*.json")):
+            load_compiled(f).permissions()
+        """
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, cwd=asset)
+    assert result.returncode == 0, result.stderr
+
+
+def test_invalid_playbook_fails_synth_naming_file_and_line(tmp_path: Path, monkeypatch, capsys):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("name: broken\ntrigger: {source: [aws.guardduty]}\nsteps:\n  - id: x\n    action: no.such_action\n")
+    monkeypatch.setenv("PARRY_PLAYBOOKS_DIR", str(tmp_path))
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    assert app.main() == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:5:" in err or f"{bad}:4:" in err, err

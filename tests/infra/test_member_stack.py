@@ -1,0 +1,60 @@
+"""The member-account stack: a role per playbook, trusted only by that playbook's runner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from stacks import naming
+from stacks.member_account_stack import MEMBER_TEMPLATE_FIELDS
+from stacks.policies import render_resource, uses_only
+from tests.infra.conftest import (
+    EXTERNAL_ID,
+    ORGANIZATION_ID,
+    SECURITY_ACCOUNT,
+    Synth,
+    as_list,
+    load_playbooks,
+    logical_id,
+    statements_of_role,
+)
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+PLAYBOOKS = {b.name: b for b in load_playbooks()}
+by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
+
+
+def _member_perms(name: str):
+    return [p for p in PLAYBOOKS[name].permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
+
+
+@by_playbook
+def test_member_role_trusts_only_the_runner_role_in_the_org_with_the_external_id(synth: Synth, name: str):
+    if not _member_perms(name):
+        pytest.skip("playbook acts on the security account's resources only")
+    role_id = logical_id(synth.member, "AWS::IAM::Role", RoleName=naming.member_role_name(name))
+    role = synth.member["Resources"][role_id]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Action"] == "sts:AssumeRole" and trust["Effect"] == "Allow"
+    assert SECURITY_ACCOUNT in json.dumps(trust["Principal"])
+    runner_arn = json.dumps(trust["Condition"]["ArnEquals"]["aws:PrincipalArn"])
+    assert f":iam::{SECURITY_ACCOUNT}:role/{naming.runner_role_name(name, 'eu-west-1')}" in runner_arn
+    assert trust["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORGANIZATION_ID, "sts:ExternalId": EXTERNAL_ID}
+    assert role["MaxSessionDuration"] == 3600 and not role.get("ManagedPolicyArns")
+
+
+@by_playbook
+def test_member_role_holds_the_playbooks_action_permissions_not_the_engines(synth: Synth, name: str):
+    perms = _member_perms(name)
+    if not perms:
+        pytest.skip("playbook acts on the security account's resources only")
+    role_id = logical_id(synth.member, "AWS::IAM::Role", RoleName=naming.member_role_name(name))
+    statements = statements_of_role(synth.member, role_id)
+    granted = {a for st in statements for a in as_list(st["Action"])}
+    assert granted == {a for p in perms for a in p.actions}
+    values = synth.built.member.template_values
+    for perm in perms:
+        want = [synth.built.member.resolve(render_resource(r, values, where="test")) for r in perm.resources]
+        assert any(sorted(as_list(s["Action"])) == sorted(perm.actions) and as_list(s["Resource"]) == want for s in statements)

@@ -1,0 +1,294 @@
+"""Per playbook: the runner function, its least-privilege role, its DLQ, and its routing rules."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from parry.permissions import ENGINE_PERMISSIONS
+from stacks import naming
+from stacks.policies import UNSCOPABLE_ACTIONS, render_resource
+from tests.infra.conftest import (
+    MEMBER_ACCOUNTS,
+    PROTECTED,
+    Synth,
+    as_list,
+    load_playbooks,
+    logical_id,
+    statements_of_role,
+)
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+PLAYBOOKS = {b.name: b for b in load_playbooks()}
+REGION = "eu-west-1"
+# What Lambda itself needs beside the playbook and the engine: logs, X-Ray, the DLQ, and (with
+# member accounts configured) assuming the playbook's role there.
+RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:SendMessage"}
+CROSS_ACCOUNT_ACTIONS = {"sts:AssumeRole"}
+
+by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
+
+
+def test_there_are_playbooks_to_check():
+    assert PLAYBOOKS, "no valid playbooks in playbooks/: every per-playbook test would be vacuous"
+
+
+def _function(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
+    lid = logical_id(synth.responder, "AWS::Lambda::Function", FunctionName=naming.function_name(name))
+    return lid, synth.responder["Resources"][lid]["Properties"]
+
+
+def _role_id(synth: Synth, name: str) -> str:
+    return logical_id(synth.responder, "AWS::IAM::Role", RoleName=naming.runner_role_name(name, REGION))
+
+
+def _dlq_id(synth: Synth, name: str) -> str:
+    return logical_id(synth.responder, "AWS::SQS::Queue", QueueName=naming.dlq_name(name))
+
+
+def _resolved(synth: Synth, value: str) -> Any:
+    return synth.built.responder.resolve(value)
+
+
+# ---- function ------------------------------------------------------------------------------------
+
+
+@by_playbook
+def test_function_runtime_architecture_tracing_layer_and_environment(synth: Synth, responder, name: str):
+    book = PLAYBOOKS[name]
+    _, props = _function(synth, name)
+    assert props["Runtime"] == "python3.13" and props["Architectures"] == ["arm64"]
+    assert props["Handler"] == "handler.handler"
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["Role"] == {"Fn::GetAtt": [_role_id(synth, name), "Arn"]}
+    (layer,) = props["Layers"]
+    parts = layer["Fn::Join"][1]
+    assert {"Ref": "AWS::Partition"} in parts and {"Ref": "AWS::Region"} in parts
+    assert any(isinstance(p, str) and re.search(r":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:\d+$", p) for p in parts)
+    env = props["Environment"]["Variables"]
+    assert env["PARRY_PLAYBOOK"] == name
+    assert env["PARRY_PROTECTED_ARNS"] == ",".join(PROTECTED)
+    assert env["PARRY_RETENTION_DAYS"] == "400" and env["PARRY_LOCK_MODE"] == "COMPLIANCE"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "parry" and env["POWERTOOLS_METRICS_NAMESPACE"] == "Parry"
+    assert env["PARRY_KILL_SWITCH_PARAMETER"] == {"Ref": logical_id(synth.responder, "AWS::SSM::Parameter", Name="/parry/kill-switch")}
+    for var in ("PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN", "PARRY_SIGNING_KEY_ID"):
+        assert isinstance(env[var], dict), f"{var} references the stack's resource"
+    if book.reserved_concurrency:
+        assert props["ReservedConcurrentExecutions"] == book.reserved_concurrency
+    else:
+        assert "ReservedConcurrentExecutions" not in props
+
+
+@by_playbook
+def test_async_invocation_retries_twice_for_an_hour_then_dead_letters(synth: Synth, responder, name: str):
+    fn_id, _ = _function(synth, name)
+    responder.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": fn_id},
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 3600,
+            "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [_dlq_id(synth, name), "Arn"]}}},
+        },
+    )
+
+
+@by_playbook
+def test_dead_letter_queue_is_encrypted_and_alarmed_to_the_topic(synth: Synth, responder, name: str):
+    dlq = synth.responder["Resources"][_dlq_id(synth, name)]["Properties"]
+    assert "KmsMasterKeyId" in dlq
+    responder.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [_dlq_id(synth, name), "QueueName"]}}],
+            "Threshold": 1,
+            "AlarmActions": [{"Ref": Match.string_like_regexp("^NotificationsTopic")}],
+        },
+    )
+
+
+@by_playbook
+def test_log_group_has_retention(responder, name: str):
+    responder.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": f"/aws/lambda/{naming.function_name(name)}", "RetentionInDays": 365},
+    )
+
+
+# ---- role ----------------------------------------------------------------------------------------
+
+
+@by_playbook
+def test_role_is_lambdas_alone_and_has_no_managed_policies(synth: Synth, name: str):
+    role = synth.responder["Resources"][_role_id(synth, name)]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert not role.get("ManagedPolicyArns") and not role.get("Policies")
+    assert len(naming.runner_role_name(name, REGION)) <= 64
+
+
+@by_playbook
+def test_role_actions_are_exactly_playbook_plus_engine(synth: Synth, name: str):
+    book = PLAYBOOKS[name]
+    granted = {a for st in statements_of_role(synth.responder, _role_id(synth, name)) for a in as_list(st["Action"])}
+    declared = {a for p in book.permissions() for a in p.actions}
+    engine = {a for p in ENGINE_PERMISSIONS for a in p.actions}
+    assert granted == declared | engine | RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS, (
+        f"extra: {sorted(granted - declared - engine - RUNTIME_ACTIONS - CROSS_ACCOUNT_ACTIONS)}; "
+        f"missing: {sorted((declared | engine) - granted)}"
+    )
+
+
+@by_playbook
+def test_every_declared_permission_is_a_statement_with_its_rendered_resources(synth: Synth, name: str):
+    book = PLAYBOOKS[name]
+    values = synth.built.responder.template_values[name]
+    statements = statements_of_role(synth.responder, _role_id(synth, name))
+    for perm in [*book.permissions(), *ENGINE_PERMISSIONS]:
+        want_resources = [_resolved(synth, render_resource(r, values, where="test")) for r in perm.resources]
+        hits = [
+            st
+            for st in statements
+            if st["Effect"] == "Allow"
+            and sorted(as_list(st["Action"])) == sorted(perm.actions)
+            and as_list(st["Resource"]) == want_resources
+        ]
+        assert hits, f"no statement grants {perm.actions} on {perm.resources}"
+
+
+@by_playbook
+def test_no_wildcard_actions_and_resources_scoped_wherever_the_api_allows(synth: Synth, name: str):
+    for st in statements_of_role(synth.responder, _role_id(synth, name)):
+        actions = as_list(st["Action"])
+        assert st["Effect"] == "Allow"
+        assert not [a for a in actions if a == "*" or a.endswith(":*")], actions
+        if "*" in as_list(st["Resource"]):
+            assert set(actions) <= UNSCOPABLE_ACTIONS, f"{actions} on Resource '*'"
+        for resource in as_list(st["Resource"]):
+            text = json.dumps(resource)
+            if resource != "*":
+                # pinned to this account or to one of the stack's own resources
+                assert "AWS::AccountId" in text or "Fn::GetAtt" in text or "Ref" in text, text
+
+
+def test_runner_may_assume_its_member_role_in_the_configured_accounts_only(synth: Synth):
+    for name in PLAYBOOKS:
+        (st,) = [s for s in statements_of_role(synth.responder, _role_id(synth, name)) if s["Action"] == "sts:AssumeRole"]
+        text = json.dumps(st["Resource"])
+        for account in MEMBER_ACCOUNTS:
+            assert f":iam::{account}:role/{naming.member_role_name(name)}" in text
+
+
+def test_no_allow_statement_in_any_iam_policy_has_a_service_wide_action(synth: Synth):
+    for stack in ("Parry", "ParryMember"):
+        for lid, res in synth.templates[stack]["Resources"].items():
+            if res["Type"] not in ("AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy"):
+                continue
+            docs = [res["Properties"].get("PolicyDocument")] + [p["PolicyDocument"] for p in res["Properties"].get("Policies", [])]
+            for doc in filter(None, docs):
+                for st in doc["Statement"]:
+                    if st["Effect"] == "Allow":
+                        bad = [a for a in as_list(st["Action"]) if a == "*" or a.endswith(":*")]
+                        assert not bad, f"{stack}/{lid}: {bad}"
+
+
+# ---- routing -------------------------------------------------------------------------------------
+
+
+def _rule(synth: Synth, name: str, kind: str) -> dict[str, Any]:
+    lid = logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
+    return synth.responder["Resources"][lid]["Properties"]
+
+
+def _assert_targets_function_with_retries_and_dlq(synth: Synth, rule: dict[str, Any], name: str) -> None:
+    fn_id, _ = _function(synth, name)
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 8}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [_dlq_id(synth, name), "Arn"]}}
+
+
+@by_playbook
+def test_trigger_rule_pattern_is_the_trigger_byte_for_byte(synth: Synth, name: str):
+    rule = _rule(synth, name, "trigger")
+    assert json.dumps(rule["EventPattern"]) == json.dumps(PLAYBOOKS[name].trigger)
+    assert rule["State"] == "ENABLED"
+    _assert_targets_function_with_retries_and_dlq(synth, rule, name)
+
+
+@by_playbook
+def test_manual_rule_takes_run_requests_for_this_playbook(synth: Synth, name: str):
+    rule = _rule(synth, name, "manual")
+    assert rule["EventPattern"] == {"source": ["parry"], "detail-type": ["Parry Run Request"], "detail": {"playbook": [name]}}
+    _assert_targets_function_with_retries_and_dlq(synth, rule, name)
+
+
+@by_playbook
+def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Synth, responder, name: str):
+    fn_id, _ = _function(synth, name)
+    kinds = ["trigger", "manual"] + (["securityhub"] if PLAYBOOKS[name].manual else [])
+    for kind in kinds:
+        rule_id = logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
+        responder.has_resource_properties(
+            "AWS::Lambda::Permission",
+            {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": [fn_id, "Arn"]},
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+            },
+        )
+        responder.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {
+                "Queues": [{"Ref": _dlq_id(synth, name)}],
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Action": "sqs:SendMessage",
+                                    "Principal": {"Service": "events.amazonaws.com"},
+                                    "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
+                                }
+                            )
+                        ]
+                    )
+                },
+            },
+        )
+
+
+@by_playbook
+def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, name: str):
+    book = PLAYBOOKS[name]
+    action_id = naming.security_hub_action_id(name)
+    actions = [
+        r for r in synth.resources("Parry", "Custom::ParrySecurityHubAction").values()
+        if action_id in json.dumps(r["Properties"]["Create"])
+    ]
+    rules = [r for r in synth.resources("Parry", "AWS::Events::Rule").values() if r["Properties"]["Name"] == naming.rule_name(name, "securityhub")]
+    if not book.manual:
+        assert not actions and not rules
+        return
+    (action,) = actions
+    create = json.loads(json.dumps(action["Properties"]["Create"]))
+    create_text = json.dumps(create)
+    assert '\\"createActionTarget\\"' in create_text
+    assert re.fullmatch(r"[A-Za-z0-9]{1,20}", action_id)
+    name_match = re.search(r'\\"Name\\":\\"([^\\]*)\\"', create_text)
+    assert name_match and 1 <= len(name_match.group(1)) <= 20
+    (rule,) = rules
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.securityhub"]
+    assert pattern["detail-type"] == ["Security Hub Findings - Custom Action"]
+    (resource,) = pattern["resources"]
+    assert f":action/custom/{action_id}" in json.dumps(resource)
+    _assert_targets_function_with_retries_and_dlq(synth, rule["Properties"], name)
