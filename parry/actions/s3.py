@@ -104,7 +104,7 @@ class RestorePublicAccessBlock(Action):
     ```yaml
     - id: restore-bucket
       action: s3.restore_public_access_block
-      with: {bucket: my-bucket, configuration: null}
+      with: {bucket: my-bucket, configuration: {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false}}
     ```
     """
 
