@@ -13,7 +13,7 @@ from typing import Any
 
 from parry.actions._common import error_code
 from parry.actions.iam import USER_ARN, user_arn_and_tags
-from parry.actions.iam_roles import POLICY_READ, ROLE_ARN, role_arn_and_tags
+from parry.actions.iam_roles import POLICY_READ, ROLE_ARN, RoleNamed, role_arn_and_tags
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
 from parry.actions.s3 import BUCKET_ARN, bucket_arn_and_tags, public_access_block
 from parry.errors import ActionError
@@ -113,8 +113,8 @@ class CaptureIamUser(Capture):
 
 
 @dataclass(frozen=True)
-class RoleParams:
-    role_name: str = field(metadata={"doc": "IAM role to capture"})
+class RoleParams(RoleNamed):
+    role_name: str = field(metadata={"doc": "IAM role name or ARN to capture"})
 
 
 @register

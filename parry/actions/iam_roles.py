@@ -21,6 +21,18 @@ PARRY_POLICIES = (REVOKE_POLICY, QUARANTINE_POLICY)
 ROLE_READ = ("iam:GetRole", "iam:ListRoleTags")
 
 
+def role_name_of(value: str) -> str:
+    """A role name from a name or a role ARN (findings give a function's execution role as an ARN)."""
+    return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
+
+
+class RoleNamed:
+    """Mixin for parameters with a `role_name`: an ARN is accepted and reduced to the name."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role_name", role_name_of(self.role_name))  # type: ignore[attr-defined]
+
+
 def role_arn_and_tags(ctx: ActionContext, role_name: str) -> tuple[str, dict[str, str]]:
     """The role's ARN and tags; ResourceNotFound if the role does not exist."""
     iam = ctx.client("iam")
@@ -65,8 +77,8 @@ def revoke_document(cutoff: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class RevokeParams:
-    role_name: str = field(metadata={"doc": "IAM role (an instance profile's or a function's execution role)"})
+class RevokeParams(RoleNamed):
+    role_name: str = field(metadata={"doc": "IAM role name or ARN (an instance profile's or a function's execution role)"})
     issued_before: str | None = field(
         default=None,
         metadata={"doc": "revoke sessions issued before this ISO 8601 time; default: now (at least the event's time)"},
@@ -126,8 +138,8 @@ class RevokeRoleSessions(Action):
 
 
 @dataclass(frozen=True)
-class RestoreRevokeParams:
-    role_name: str = field(metadata={"doc": "IAM role"})
+class RestoreRevokeParams(RoleNamed):
+    role_name: str = field(metadata={"doc": "IAM role name or ARN"})
     cutoff: str | None = field(default=None, metadata={"doc": "the earlier cutoff to put back; none: remove the policy"})
 
 
@@ -175,8 +187,8 @@ class RestoreRoleSessions(Action):
 
 
 @dataclass(frozen=True)
-class RoleParams:
-    role_name: str = field(metadata={"doc": "IAM role name"})
+class RoleParams(RoleNamed):
+    role_name: str = field(metadata={"doc": "IAM role name or ARN"})
 
 
 def role_policies(ctx: ActionContext, role_name: str) -> tuple[list[str], dict[str, Any]]:
@@ -252,8 +264,8 @@ class DetachRolePolicies(Action):
 
 
 @dataclass(frozen=True)
-class RestorePoliciesParams:
-    role_name: str = field(metadata={"doc": "IAM role name"})
+class RestorePoliciesParams(RoleNamed):
+    role_name: str = field(metadata={"doc": "IAM role name or ARN"})
     managed_policy_arns: list[str] = field(default_factory=list, metadata={"doc": "managed policies to attach"})
     inline_policies: dict[str, Any] = field(default_factory=dict, metadata={"doc": "inline policy name: document"})
 

@@ -220,3 +220,11 @@ def test_detach_role_policies_missing_and_protected(ctx, iam):
     iam.put_role_policy(RoleName="prod", PolicyName="p", PolicyDocument=json.dumps(READ_S3))
     assert_refused(ctx, "iam.detach_role_policies", role_name="prod")
     assert iam.list_role_policies(RoleName="prod")["PolicyNames"] == ["p"]
+
+
+def test_role_actions_take_an_arn_too(ctx, iam, role):
+    arn = iam.get_role(RoleName=role)["Role"]["Arn"]
+    result = run(ctx, "iam.revoke_role_sessions", role_name=arn)
+    assert result.status == "succeeded", result.error
+    assert result.params["role_name"] == role
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [REVOKE_POLICY]
