@@ -135,23 +135,14 @@ def _compile_object(node: dict[str, Any], path: str, in_or: bool) -> tuple[Test,
         else:
             raise _error(sub, f'"{key}" must be an object or an array')
     # Leaves first: they are cheap and usually the most selective (source, detail-type).
-    checks = tuple(leaves + objects)
+    fields = _all_fields(leaves + objects)
     ors = tuple(alternatives)
-
     if not ors:
-        def match(obj: dict[str, Any]) -> bool:
-            get = obj.get
-            for key, test in checks:
-                if not test(get(key, _MISSING)):
-                    return False
-            return True
-        return match, absent_ok
+        return fields, absent_ok
 
     def match_or(obj: dict[str, Any]) -> bool:
-        get = obj.get
-        for key, test in checks:
-            if not test(get(key, _MISSING)):
-                return False
+        if not fields(obj):
+            return False
         for branches in ors:
             for branch in branches:
                 if branch(obj):
@@ -160,6 +151,36 @@ def _compile_object(node: dict[str, Any], path: str, in_or: bool) -> tuple[Test,
                 return False
         return True
     return match_or, absent_ok
+
+
+def _all_fields(checks: list[tuple[str, Test]]) -> Test:
+    """``match(dict)``: every field test passes. Unrolled for the usual one to three fields,
+    because most patterns fail on their first field and the loop set-up would dominate."""
+    m = _MISSING
+    if not checks:
+        return lambda obj: True
+    if len(checks) == 1:
+        ((k1, t1),) = checks
+        return lambda obj: t1(obj.get(k1, m))
+    if len(checks) == 2:
+        (k1, t1), (k2, t2) = checks
+        return lambda obj: t1(obj.get(k1, m)) and t2(obj.get(k2, m))
+    if len(checks) == 3:
+        (k1, t1), (k2, t2), (k3, t3) = checks
+        return lambda obj: t1(obj.get(k1, m)) and t2(obj.get(k2, m)) and t3(obj.get(k3, m))
+    (k1, t1), (k2, t2), (k3, t3) = checks[:3]
+    rest = tuple(checks[3:])
+
+    def match(obj: dict[str, Any]) -> bool:
+        get = obj.get
+        if not (t1(get(k1, m)) and t2(get(k2, m)) and t3(get(k3, m))):
+            return False
+        for key, test in rest:
+            if not test(get(key, m)):
+                return False
+        return True
+
+    return match
 
 
 def _compile_or(value: Any, path: str) -> list[tuple[Test, bool]]:
@@ -221,6 +242,12 @@ class _Leaf:
         self.others: list[Test] = []  # numeric, cidr, anything-but, exists:true
         self.exists_false = False
 
+    def only_strings(self) -> bool:
+        """Exact strings and nothing else: the leaf most patterns are made of."""
+        return not (self.numbers or self.constants or self.prefixes or self.suffixes or self.lower_prefixes
+                    or self.lower_suffixes or self.lower_equals or self.wildcards or self.others
+                    or self.exists_false)
+
 
 def _compile_leaf(values: list[Any], path: str) -> tuple[Test, bool]:
     """Compile a pattern array into ``test(event_value) -> bool`` and its verdict on absence."""
@@ -239,8 +266,23 @@ def _compile_leaf(values: list[Any], path: str) -> tuple[Test, bool]:
             _add_operator(leaf, value, path)
         else:
             raise _error(path, "Match value must be String, number, true, false, or null")
-    scalar = _scalar_test(leaf)
     absent = leaf.exists_false
+    if leaf.only_strings():
+        strings = frozenset(leaf.strings)  # the common leaf, ["aws.guardduty"]: one call, no dispatch
+
+        def exact(value: Any) -> bool:
+            cls = value.__class__
+            if cls is str:
+                return value in strings
+            if cls is list:
+                for item in _flatten(value):
+                    if item.__class__ is str and item in strings:
+                        return True
+            return False
+
+        return exact, False
+
+    scalar = _scalar_test(leaf)
 
     def test(value: Any) -> bool:
         if value is _MISSING:
