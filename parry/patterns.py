@@ -44,7 +44,7 @@ __all__ = ["Pattern", "compile_pattern"]
 Test = Callable[[Any], bool]
 
 _MISSING: Any = object()  # an absent field; JSON null is None, a present value
-_NUMBER = (int, float)  # matched on exact class, so bool (a subclass of int) is excluded
+_NUMBER = (int, float)  # JSON numbers; bool subclasses int, so callers rule it out first
 _LIMIT = 5e9  # event-ruler's ComparableNumber range
 _MAX_WILDCARDS = 5
 _TOO_COMPLEX = (
@@ -304,7 +304,7 @@ def _compile_leaf(values: list[Any], path: str) -> tuple[Test, bool]:
 
 
 def _scalar_test(leaf: _Leaf) -> Test:
-    """One closure over a present scalar, specialised for the common all-exact-strings case."""
+    """One closure over a present scalar: set lookups first, then the operators by type."""
     strings = frozenset(leaf.strings)
     numbers = frozenset(leaf.numbers)
     constants = tuple(leaf.constants)
@@ -324,9 +324,6 @@ def _scalar_test(leaf: _Leaf) -> Test:
         string_tests.append(_wildcard_regex(leaf.wildcards).fullmatch)
     str_extra = tuple(string_tests)
     others = tuple(leaf.others)
-
-    if not (numbers or constants or str_extra or others):
-        return lambda v: v.__class__ is str and v in strings
 
     def scalar(v: Any) -> bool:
         cls = v.__class__

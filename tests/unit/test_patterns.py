@@ -455,3 +455,11 @@ def test_guardduty_trigger() -> None:
     break_glass = json.loads(json.dumps(GUARDDUTY))
     break_glass["detail"]["resource"]["accessKeyDetails"]["userName"] = "break-glass"
     assert not pattern.matches(break_glass)
+
+
+@pytest.mark.parametrize("failing", ["a", "b", "c", "d", "e"])
+def test_every_field_of_a_wide_object_counts(failing: str) -> None:
+    pattern = compile_pattern({key: [key] for key in "abcde"})
+    event = {key: key for key in "abcde"}
+    assert pattern.matches(event)
+    assert not pattern.matches({**event, failing: "other"})
