@@ -14,12 +14,19 @@ from aws_cdk import Aws, CfnParameter, Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from parry.actions.registry import Permission
 from parry.playbook import Playbook
 from stacks import naming
 from stacks.nag import acknowledge_wildcard_resources
-from stacks.policies import statements, uses_only
+from stacks.policies import attach, statements, uses_only
 
 MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
+
+
+def member_permissions(book: Playbook) -> list[Permission]:
+    """The playbook's permissions on member-account resources; those naming the security
+    account's own resources ({topic_arn}, ...) stay with the runner."""
+    return [p for p in book.permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
 
 
 class MemberAccountStack(Stack):
@@ -48,8 +55,7 @@ class MemberAccountStack(Stack):
         self.roles: dict[str, iam.Role] = {}
         self.template_values: dict[str, str] = {}
         for book in playbooks:
-            # Permissions on the security account's own resources ({topic_arn}, ...) stay there.
-            perms = [p for p in book.permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
+            perms = member_permissions(book)
             if not perms:
                 continue
             runner_role_arn = (
@@ -71,13 +77,13 @@ class MemberAccountStack(Stack):
             values = {"partition": Aws.PARTITION, "region": home_region, "account": Aws.ACCOUNT_ID}
             self.template_values = values
             granted = statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}")
-            for statement in granted:
-                role.add_to_principal_policy(statement)
+            attach(role, "Permissions", granted)
             acknowledge_wildcard_resources(
                 role,
                 perms,
                 values,
                 reasons={},
+                unscoped_actions=(),
                 default_reason=(
                     "Declared by the actions registry ({template}): the playbook acts on the resource named in "
                     "the triggering event, known only at run time; the ARN pins service, type and this account."

@@ -54,18 +54,35 @@ def acknowledge_wildcard_resources(
     *,
     reasons: Mapping[str, str],
     default_reason: str,
+    unscoped_actions: Iterable[str] = (),
 ) -> list[str]:
-    """Acknowledge IAM5 for every wildcard resource of `perms`; return the finding ids."""
+    """Acknowledge IAM5 for every wildcard resource of `perms` and return the finding ids.
+
+    `Resource: "*"` is one finding per policy; its reason lists the actions that use it (those
+    declared with "*" because their API has no resource-level permissions, and `unscoped_actions`
+    the construct library adds, such as X-Ray's). An infra test holds "*" to read-only actions.
+    """
     stack = Stack.of(scope)
     done: list[str] = []
+    star = set(unscoped_actions)
     for perm in perms:
         for template in perm.resources:
-            if "*" not in template or template == "*":
-                continue  # "*" alone: only actions without resource-level permissions (a test checks)
+            if template == "*":
+                star.update(perm.actions)
+                continue
+            if "*" not in template:
+                continue
             rendered = stack.resolve(render_resource(template, values, where="nag"))
             rule = f"IAM5[Resource::{nag_value(rendered)}]"
             if rule in done:
                 continue
             acknowledge(scope, rule, reasons.get(template, default_reason.format(template=template)))
             done.append(rule)
+    if star:
+        acknowledge(
+            scope,
+            "IAM5[Resource::*]",
+            "Resource '*' only for actions whose API has no resource-level permissions: " + ", ".join(sorted(star)),
+        )
+        done.append("IAM5[Resource::*]")
     return done

@@ -31,10 +31,11 @@ from stacks.constructs import (
     PlaybookRunner,
 )
 from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_wildcard_resources, nag_value
-from stacks.policies import statements
+from stacks.policies import attach, statements
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 RUNTIME_NOTE = "python3.13/arm64"
+TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # added by Tracing.ACTIVE
 CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"  # aws-cdk-lib's AwsCustomResource singleton
 PLAYBOOK_WILDCARD_REASON = (
     "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
@@ -171,20 +172,14 @@ class ResponderStack(Stack):
                 *runner.runtime_statements(),
                 *self._member_statements(book.name, config),
             ]
-            for statement in granted:
-                runner.role.add_to_principal_policy(statement)
+            runner.function.node.add_dependency(attach(runner.role, "Permissions", granted))
             acknowledge_wildcard_resources(
                 runner.role,
                 [*book.permissions(), *ENGINE_PERMISSIONS],
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
                 default_reason=PLAYBOOK_WILDCARD_REASON,
-            )
-            acknowledge(
-                runner.role,
-                "IAM5[Resource::*]",
-                "Only X-Ray's PutTraceSegments/PutTelemetryRecords (active tracing) use Resource '*': X-Ray has "
-                "no resource-level permissions. An infra test fails on any other action with Resource '*'.",
+                unscoped_actions=TRACING_ACTIONS,
             )
             acknowledge(
                 runner.function,
@@ -240,22 +235,24 @@ class ResponderStack(Stack):
             "write its own logs; it runs at deploy time, never on an incident.",
         )
 
-    def _member_statements(self, playbook: str, config: ParryConfig) -> list[iam.PolicyStatement]:
+    def _member_statements(self, playbook: str, config: ParryConfig) -> list[dict[str, Any]]:
         """Assume this playbook's role in member accounts, when cross-account runs are configured."""
         role = naming.member_role_name(playbook)
         if config.member_accounts:
             return [
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"],
-                    resources=[f"arn:{Aws.PARTITION}:iam::{account}:role/{role}" for account in config.member_accounts],
-                )
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": [f"arn:{Aws.PARTITION}:iam::{account}:role/{role}" for account in config.member_accounts],
+                }
             ]
         if config.organization_id:
             return [
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"],
-                    resources=[f"arn:{Aws.PARTITION}:iam::*:role/{role}"],
-                    conditions={"StringEquals": {"aws:ResourceOrgID": config.organization_id}},
-                )
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": f"arn:{Aws.PARTITION}:iam::*:role/{role}",
+                    "Condition": {"StringEquals": {"aws:ResourceOrgID": config.organization_id}},
+                }
             ]
         return []

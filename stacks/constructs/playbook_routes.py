@@ -21,6 +21,8 @@ MANUAL_DETAIL_TYPE = "Parry Run Request"
 CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
 TARGET_MAX_EVENT_AGE = Duration.hours(1)
 TARGET_RETRY_ATTEMPTS = 8
+# envelope fields a trigger rarely names: one of them carries the placeholder pattern
+PLACEHOLDER_KEYS = {"version": "version", "id": "id", "time": "time", "region": "region", "account": "account"}
 
 
 class PlaybookRoutes(Construct):
@@ -39,17 +41,24 @@ class PlaybookRoutes(Construct):
         super().__init__(scope, construct_id)
         self.rules: list[events.Rule] = []
 
-        # EventPattern renames and reshapes keys (detail_type -> detail-type, ...). The playbook's
-        # trigger is already an EventBridge pattern, so the rule carries it byte for byte.
+        # EventPattern renames and reshapes keys (detail_type -> detail-type, ...), and the L2 rule
+        # needs some pattern to exist. The playbook's trigger is already an EventBridge pattern:
+        # the rule gets a throwaway placeholder, then the trigger replaces it byte for byte
+        # (property overrides merge into the original, so the placeholder key is deleted).
+        spare = next((k for k in PLACEHOLDER_KEYS if k not in trigger), None)
+        if spare is None:
+            raise ValueError(f"playbook {playbook_name}: a trigger naming all of {', '.join(PLACEHOLDER_KEYS)} is not supported")
         self.trigger_rule = self._rule(
             "Trigger",
             naming.rule_name(playbook_name, "trigger"),
             f"Parry: route matching events to playbook {playbook_name}",
-            events.EventPattern(source=["parry.placeholder"]),  # replaced below, whole
+            events.EventPattern(**{PLACEHOLDER_KEYS[spare]: ["parry-placeholder"]}),
             function,
             dead_letter_queue,
         )
-        self.trigger_rule.node.default_child.add_property_override("EventPattern", trigger)  # type: ignore[union-attr]
+        cfn_rule = self.trigger_rule.node.default_child
+        cfn_rule.add_property_override("EventPattern", trigger)  # type: ignore[union-attr]
+        cfn_rule.add_property_deletion_override(f"EventPattern.{spare}")  # type: ignore[union-attr]
 
         self.manual_rule = self._rule(
             "Manual",

@@ -8,6 +8,7 @@ function to invoke itself without a circular dependency.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import jsii
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
@@ -144,15 +145,16 @@ class PlaybookRunner(Construct):
         )
         self.dlq_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
 
-    def runtime_statements(self) -> list[iam.PolicyStatement]:
-        """What the function needs from Lambda itself: write its logs, fail into its DLQ.
-        (Active tracing adds the X-Ray statement on its own.)"""
+    def runtime_statements(self) -> list[dict[str, Any]]:
+        """What the function needs from Lambda itself, as IAM JSON: write its logs, fail into its
+        DLQ. (Active tracing adds the X-Ray statement to the role on its own.)"""
         return [
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            ),
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.dlq.queue_arn]),
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": self.log_group.log_group_arn,
+            },
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": self.dlq.queue_arn},
         ]
 
 

@@ -10,8 +10,6 @@ import pytest
 from parry.guardrails import OWN_RESOURCE_PATTERNS
 from stacks import naming
 
-pytestmark = pytest.mark.xdist_group("synth")
-
 LONGEST = "a" * 30 + "-" + "b" * 33  # a 64-character playbook name, the longest the schema allows
 
 @pytest.mark.parametrize("playbook", ["iam-credential-compromise", LONGEST])
