@@ -1,39 +1,19 @@
 """Fixtures for the evidence tests: an Object Lock bucket (GOVERNANCE, so tests can write new
-versions the way an attacker with bypass rights could), a KMS signing key, and sealed cases."""
+versions the way an attacker with bypass rights could) and a KMS signing key, on in-process moto."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from evidence_cases import BUCKET, Env  # noqa: E402
 from moto_kms import kms_digest_signing  # noqa: E402
 
-from parry.evidence import CaseEvidence, EvidenceStore  # noqa: E402
-
-BUCKET = "parry-evidence-test"
-ACCOUNT = "111122223333"
-OPENED = datetime(2026, 11, 3, 14, 5, 9, tzinfo=timezone.utc)
-
-
-@dataclass
-class Env:
-    s3: Any
-    kms: Any
-    key_id: str
-    store: EvidenceStore
-
-    def new_key(self) -> str:
-        return self.kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
-
-    def public_key_der(self, key_id: str | None = None) -> bytes:
-        return self.kms.get_public_key(KeyId=key_id or self.key_id)["PublicKey"]
+from parry.evidence import EvidenceStore  # noqa: E402
 
 
 @pytest.fixture
@@ -44,28 +24,3 @@ def env(aws):
         kms = aws.client("kms")
         key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="parry evidence")["KeyMetadata"]["Arn"]
         yield Env(s3, kms, key_id, EvidenceStore(s3, BUCKET, retention_days=30, lock_mode="GOVERNANCE"))
-
-
-def build_case(env: Env, case_id: str = "case-0001", *, account: str = ACCOUNT, opened_at: datetime = OPENED,
-               playbook: str = "iam-credential-exfiltration", sign: bool = True, approval: bool = False) -> CaseEvidence:
-    """A closed case as the engine leaves it: event, playbook, two steps with before/after, audit log, seal."""
-    case = env.store.case(case_id=case_id, account=account, opened_at=opened_at)
-    event = {"id": f"evt-{case_id}", "source": "aws.guardduty", "detail-type": "GuardDuty Finding", "account": account,
-             "detail": {"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "severity": 8}}
-    case.put("event.json", event)
-    case.put("playbook.json", {"sha256": "ab" * 32, "playbook": {"name": playbook, "steps": [{"id": "deactivate-key"}]}})
-    case.audit("case_opened", {"case_id": case_id, "playbook": playbook, "playbook_sha256": "ab" * 32, "event_id": event["id"]})
-    case.audit("step_started", {"step": "capture-user", "action": "evidence.capture_iam_user", "params": {"user_name": "mallory"}})
-    case.artifact("capture-user", "user.json", {"arn": "arn:aws:iam::111122223333:user/mallory", "access_keys": [{"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"}]})
-    case.audit("step_finished", {"step": "capture-user", "result": {"status": "succeeded", "summary": "captured"}})
-    case.audit("step_started", {"step": "deactivate-key", "action": "iam.deactivate_access_key", "params": {"user_name": "mallory", "access_key_id": "AKIAEXAMPLE"}})
-    case.artifact("deactivate-key", "state.json", {"before": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"},
-                                                   "after": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Inactive"}})
-    case.audit("step_finished", {"step": "deactivate-key", "result": {"status": "succeeded", "summary": "deactivated AKIAEXAMPLE"}})
-    if approval:
-        case.audit("approval_requested", {"step": "revoke-sessions", "reason": "step revoke-sessions requires approval"})
-        case.seal(kms=env.kms if sign else None, key_id=env.key_id if sign else None)
-        case.audit("approved", {"step": "revoke-sessions", "by": "alice@example.com", "reason": "confirmed with the user's manager"})
-    case.audit("case_closed", {"status": "succeeded"})
-    case.seal(kms=env.kms if sign else None, key_id=env.key_id if sign else None)
-    return case

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import BUCKET, build_case
+from evidence_cases import BUCKET, build_case
 
 from parry.verify import S3Source, export_case
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from conftest import BUCKET, build_case
+from evidence_cases import BUCKET, build_case
 from typer.testing import CliRunner
 
 from parry.cli.evidence import evidence_app

@@ -7,7 +7,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from conftest import BUCKET, build_case
+from evidence_cases import BUCKET, build_case
 
 from parry.report import load_case, render_html
 from parry.verify import S3Source, verify_case

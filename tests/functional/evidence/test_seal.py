@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import BUCKET, build_case
+from evidence_cases import BUCKET, build_case
 
 from parry.evidence import EvidenceConflict, canonical_json
 

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import BUCKET, build_case
+from evidence_cases import BUCKET, build_case
 
 from parry.evidence import canonical_json, sha256_hex
 from parry.verify import (

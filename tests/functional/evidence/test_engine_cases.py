@@ -1,0 +1,57 @@
+"""Cases the engine itself writes (run, approval, resume, undo) seal and verify intact."""
+
+from __future__ import annotations
+
+import pytest
+
+from parry import cases as cs
+from parry.verify import S3Source, load_public_keys, verify_case
+
+
+@pytest.fixture
+def signed_engine(env, parry_env, monkeypatch):
+    from parry.engine import Engine, Settings
+
+    monkeypatch.setenv("PARRY_SIGNING_KEY_ID", env.key_id)
+    from parry.aws import ClientFactory
+
+    return Engine(ClientFactory(region="us-east-1"), Settings.from_env())
+
+
+def _book():
+    from parry.validation import validate_document
+
+    return validate_document({
+        "name": "test-book",
+        "trigger": {"source": ["aws.guardduty"]},
+        "target": {"user": "detail.resource.accessKeyDetails.userName", "key": "detail.resource.accessKeyDetails.accessKeyId"},
+        "dedup": "detail.id",
+        "steps": [{"id": "deactivate", "action": "iam.deactivate_access_key", "approval": "required", "undo": True,
+                   "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}],
+    }, "test.yaml")
+
+
+def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compromised_user, parry_env, tmp_path):
+    from parry.approvals import approve
+    from parry.undo import undo
+
+    book = _book()
+    paused = signed_engine.run(book, compromised_user["event"])
+    assert paused.status == cs.AWAITING_APPROVAL
+    approve(signed_engine, paused.case_id, reason="confirmed", who="arn:aws:iam::123456789012:user/oncall")
+    done = signed_engine.resume(paused.case_id, book)
+    assert done.status == cs.SUCCEEDED
+    undo(signed_engine, done.case_id, who="me", reason="false positive")
+
+    bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
+    prefix = signed_engine.store.get(done.case_id).evidence_prefix
+    pin = tmp_path / "k.der"
+    pin.write_bytes(env.public_key_der())
+    result = verify_case(S3Source(env.s3, bucket, prefix), trusted_keys=load_public_keys([pin]))
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.manifests >= 2  # at close, and again after the undo
+
+    from parry.report import load_case, render_html
+
+    page = render_html(load_case(S3Source(env.s3, bucket, prefix)), result)
+    assert "false positive" in page and "Verification: INTACT" in page
