@@ -36,6 +36,10 @@ CLOSED_CASE_TTL_DAYS = 400
 INDEX = "by-opened"
 
 
+class CaseBusy(ParryError):
+    """Another invocation holds the case's lease: retry the delivery later, do not drop it."""
+
+
 def new_case_id(now: float | None = None) -> str:
     stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%d")
     return f"case-{stamp}-{uuid.uuid4().hex[:10]}"
@@ -64,6 +68,8 @@ class Case:
     updated_at: str = ""
     # set on the object returned for a redelivery; never stored
     duplicate: bool = False
+    # set on the object returned by a run that stopped near its deadline; never stored
+    continue_later: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ hash-chained audit log in the evidence bucket.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from parry import cases as cs
+from parry import manifest as mf
 from parry import steps as st
 from parry.actions import registry
 from parry.actions.registry import ActionContext
@@ -253,31 +255,72 @@ class Engine:
         owner = uuid.uuid4().hex
         lease = self._lease_seconds(remaining_seconds)
         case.evidence_prefix = self.evidence_for(case).prefix
-        claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner)
+        try:
+            claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner)
+        except BaseException:
+            self.store.release_lease(case.case_id, owner=owner)  # the claim may have been written before the error
+            raise
         if not fresh:
             return self._redelivered(claimed, playbook, event, owner, lease, remaining_seconds)
         evidence = self.evidence_for(case)
-        evidence.put("event.json", event)
-        evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
-        evidence.audit("case_opened", {"case_id": case.case_id, "playbook": playbook.name, "playbook_sha256": playbook.sha256,
-                                       "dedup": dedup, "dry_run": case.dry_run, "manual": manual})
+        try:
+            paused = self._open(case, playbook, evidence, owner, fresh=True)
+        except BaseException:
+            # free the case at once, so the retried delivery resumes it instead of waiting out the lease
+            self.store.release_lease(case.case_id, owner=owner)
+            raise
+        return paused or self._continue(case, playbook, evidence, owner, remaining_seconds)
+
+    def _open(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, fresh: bool) -> Case | None:
+        """Write the case's opening evidence and apply the hourly guardrail; the paused case, or None.
+
+        A redelivery after a crash calls it again (`fresh=False`): it writes only what is missing, and
+        takes the guardrail's decision from the case_opened record when that record exists.
+        """
+        present = set() if fresh else {key[len(evidence.prefix):] for key in evidence.store.keys(evidence.prefix)}
+        if "event.json" not in present:
+            evidence.put("event.json", case.event)
+        if "playbook.json" not in present:
+            evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
         limit = playbook.max_cases_per_hour
-        if limit and self.store.count_case(playbook.name) > limit:
+        first = mf.audit_relpath(1)
+        opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
+        if opened is None or opened.get("kind") != "case_opened":
+            count = self.store.count_case(playbook.name) if limit else None
+            evidence.audit("case_opened", {"case_id": case.case_id, "playbook": playbook.name, "playbook_sha256": playbook.sha256,
+                                           "dedup": case.dedup, "dry_run": case.dry_run, "manual": case.manual,
+                                           "cases_this_hour": count})
+        else:
+            count = opened.get("cases_this_hour")
+        if limit and count is not None and count > limit and case.next_step == 0 and not self._approved(case, playbook.steps[0].id):
             return self._pause(case, playbook, evidence, owner, index=0,
                                reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)")
-        return self._continue(case, playbook, evidence, owner, remaining_seconds)
+        return None
 
     def _lease_seconds(self, remaining_seconds: Callable[[], float] | None) -> float:
         return (remaining_seconds() + 5.0) if remaining_seconds else LOCAL_LEASE_SECONDS
 
     def _redelivered(self, case: Case, playbook: Playbook, event: dict[str, Any], owner: str, lease: float,
                      remaining_seconds: Callable[[], float] | None) -> Case:
-        """A second delivery: resume an interrupted run, otherwise record a duplicate and change nothing."""
-        if case.status == cs.RUNNING and self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
+        """A second delivery: resume an interrupted run, otherwise record a duplicate and change nothing.
+
+        A RUNNING case whose lease another run holds raises CaseBusy: that run may have died without
+        freeing it, so this delivery must fail and be retried (after the lease) rather than be dropped.
+        """
+        if case.status == cs.RUNNING and not self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
+            raise cs.CaseBusy(f"case {case.case_id} is being run by another invocation; retry this delivery later")
+        if case.status == cs.RUNNING:
             case = self.store.get(case.case_id)
             if case.status == cs.RUNNING:
                 evidence = self.evidence_for(case)
-                evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
+                try:
+                    paused = self._open(case, playbook, evidence, owner, fresh=False)  # a crash may have cut the opening short
+                    if paused:
+                        return paused
+                    evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
+                except BaseException:
+                    self.store.release_lease(case.case_id, owner=owner)
+                    raise
                 return self._continue(case, playbook, evidence, owner, remaining_seconds)
             self.store.release_lease(case.case_id, owner=owner)
         self.store.record_duplicate(case.case_id, event.get("id"))
@@ -303,6 +346,7 @@ class Engine:
                     evidence.audit("case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"})
                     self.store.save(case, owner=owner)
                     self.store.release_lease(case.case_id, owner=owner)
+                    case.continue_later = True
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
                 step = playbook.steps[index]
@@ -321,8 +365,8 @@ class Engine:
                 failed = any(s.status in (st.FAILED, st.REFUSED) for s in case.steps)
                 case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status})
+            self.seal(evidence)  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed
             self.store.save(case, owner=owner)
-            self.seal(evidence)
         except BaseException:
             # leave the checkpoint as it is and free the case, so the retried delivery resumes it
             self.store.release_lease(case.case_id, owner=owner)

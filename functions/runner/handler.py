@@ -71,6 +71,7 @@ def _containment_latency(event: dict[str, Any], case: Any) -> float | None:
 def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None = None,
         playbooks_dir: str | None = None, engine: Any = None) -> dict[str, Any]:
     """Run the playbook on one event and return the case as a dict. The CLI calls this too."""
+    from parry.cases import CaseBusy
     from parry.errors import ParryError
 
     logger, metrics = _tools()
@@ -85,6 +86,12 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
             case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
         else:
             case = engine.run(playbook, inner, manual=manual, remaining_seconds=remaining)
+    except CaseBusy as exc:
+        # another invocation holds the case (or died holding it): fail, so Lambda retries after its lease
+        logger.warning("case busy", extra={"playbook": name, "reason": str(exc)})
+        metrics.add_metric(name="DeferredDeliveries", unit="Count", value=1)
+        metrics.flush_metrics()
+        raise
     except ParryError as exc:
         # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
         logger.error("event rejected", extra={"playbook": name, "reason": str(exc), "event_id": event.get("id") if isinstance(event, dict) else None})
@@ -102,7 +109,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
         metrics.add_metric(name="ContainmentLatency", unit="Seconds", value=latency)
     metrics.flush_metrics()
     logger.info("case", extra={"case_id": case.case_id, "status": case.status, "duplicate": case.duplicate})
-    if case.status == "RUNNING" and context is not None:
+    if case.continue_later and context is not None:  # only the run that stopped for its deadline continues it
         _continue_later(context, case.case_id, playbook.name)
     return case.as_dict()
 
