@@ -31,9 +31,12 @@ Bucket = typer.Option(None, "--bucket", "--evidence-bucket", envvar="PARRY_EVIDE
 Json = typer.Option(False, "--json", help="machine-readable output")
 PublicKeys = typer.Option(None, "--public-key", help="expected signing public key (PEM or DER file); repeatable. "
                           "Default: PARRY_EVIDENCE_PUBLIC_KEY (paths separated by ':')")
-RetentionDays = typer.Option(None, "--retention-days", envvar="PARRY_EVIDENCE_RETENTION_DAYS",
+RetentionDays = typer.Option(None, "--retention-days", envvar=["PARRY_EVIDENCE_RETENTION_DAYS", "PARRY_RETENTION_DAYS"],
                              help="minimum retention in days (default: what the latest manifest records)")
-LockMode = typer.Option(None, "--lock-mode", envvar="PARRY_EVIDENCE_LOCK_MODE", help="required lock mode: COMPLIANCE or GOVERNANCE")
+LockMode = typer.Option(None, "--lock-mode", envvar=["PARRY_EVIDENCE_LOCK_MODE", "PARRY_LOCK_MODE"],
+                        help="required lock mode: COMPLIANCE or GOVERNANCE")
+KeyId = typer.Option(None, "--key-id", envvar="PARRY_SIGNING_KEY_ID",
+                     help="pin the signing key by fetching its public key from KMS (used when no --public-key is given)")
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -104,10 +107,17 @@ def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
     return Policy(lock_mode.upper() if lock_mode else None, retention_days)
 
 
-def _trusted(paths: list[Path] | None) -> set[str]:
+def _trusted(paths: list[Path] | None, key_id: str | None = None) -> set[str]:
+    """Fingerprints of the keys the auditor trusts: files first, else the KMS key's public half."""
+    from parry.evidence import sha256_hex
     from parry.verify import env_public_keys, load_public_keys
 
-    return load_public_keys(list(paths or []) or env_public_keys())
+    files = list(paths or []) or env_public_keys()
+    if files or not key_id:
+        return load_public_keys(files)
+    from parry.aws import ClientFactory
+
+    return {sha256_hex(bytes(ClientFactory().client("kms").get_public_key(KeyId=key_id)["PublicKey"]))}
 
 
 @evidence_app.command("list")
@@ -218,6 +228,7 @@ def verify(
     all_cases: bool = typer.Option(False, "--all", help="verify every case in the bucket"),
     directory: Optional[Path] = typer.Option(None, "--dir", help="verify an exported case folder, offline"),
     public_keys: Optional[list[Path]] = PublicKeys,
+    key_id: Optional[str] = KeyId,
     retention_days: Optional[int] = RetentionDays,
     lock_mode: Optional[str] = LockMode,
     bucket: Optional[str] = Bucket,
@@ -229,7 +240,7 @@ def verify(
 
     if all_cases and (case_id or directory):
         _fail("--all verifies the whole bucket: give no CASE_ID and no --dir")
-    policy, trusted = _policy(retention_days, lock_mode), _trusted(public_keys)
+    policy, trusted = _policy(retention_days, lock_mode), _trusted(public_keys, key_id)
     if all_cases:
         name, s3 = _bucket(bucket), _s3()
         sources = [S3Source(s3, name, p) for p in case_prefixes(s3, name)]
@@ -264,6 +275,7 @@ def report(
     html: Path = typer.Option(..., "--html", help="write the report to this HTML file"),
     directory: Optional[Path] = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
     public_keys: Optional[list[Path]] = PublicKeys,
+    key_id: Optional[str] = KeyId,
     retention_days: Optional[int] = RetentionDays,
     lock_mode: Optional[str] = LockMode,
     bucket: Optional[str] = Bucket,
@@ -273,7 +285,7 @@ def report(
     from parry.verify import verify_case
 
     source = _source(case_id, bucket, directory)
-    result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys))
+    result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys, key_id))
     page = render_html(load_case(source), result, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     html.write_text(page, encoding="utf-8")
     print(f"wrote {html} ({'intact' if result.ok else f'NOT INTACT: {len(result.problems)} problem(s)'})")

@@ -111,3 +111,11 @@ def test_missing_bucket_is_one_line(cli, monkeypatch):
     monkeypatch.setenv("PARRY_EVIDENCE_BUCKET", "no-such-bucket")
     out = cli("verify", "--all")
     assert out.exit_code == 2 and "NoSuchBucket" in out.stderr and "Traceback" not in out.output
+
+
+def test_verify_pins_the_key_from_kms(cli, env, cases, monkeypatch):
+    monkeypatch.setenv("PARRY_SIGNING_KEY_ID", env.key_id)
+    assert cli("verify", "case-a").exit_code == 0
+    monkeypatch.setenv("PARRY_SIGNING_KEY_ID", env.new_key())
+    out = cli("verify", "case-a")
+    assert out.exit_code == 1 and "foreign key: manifest/0001.json" in out.stdout

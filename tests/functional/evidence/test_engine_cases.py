@@ -55,3 +55,4 @@ def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compro
 
     page = render_html(load_case(S3Source(env.s3, bucket, prefix)), result)
     assert "false positive" in page and "Verification: INTACT" in page
+    assert "Undo: state before and after" in page and "Inactive" in page
