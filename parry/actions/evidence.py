@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from parry.actions._common import error_code
-from parry.actions.iam import USER_ARN, user_arn_and_tags
-from parry.actions.iam_roles import POLICY_READ, ROLE_ARN, RoleNamed, role_arn_and_tags
+from parry.actions.iam import USER_ARN, UserParams, user_arn_and_tags
+from parry.actions.iam_roles import POLICY_READ, ROLE_ARN, RoleParams, role_arn_and_tags
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
-from parry.actions.s3 import BUCKET_ARN, bucket_arn_and_tags, public_access_block
+from parry.actions.s3 import BUCKET_ARN, BucketParams, bucket_arn_and_tags, public_access_block
 from parry.errors import ActionError
 
 
@@ -44,11 +44,6 @@ class Capture(Action):
 
     def stored(self, ctx: ActionContext) -> bool:
         return _artifact_stored(ctx, self.artifact_name)
-
-
-@dataclass(frozen=True)
-class UserParams:
-    user_name: str = field(metadata={"doc": "IAM user to capture"})
 
 
 @register
@@ -112,11 +107,6 @@ class CaptureIamUser(Capture):
         return {**_store(ctx, self.artifact_name, seen.state), "user_name": params.user_name, "access_key_ids": keys}
 
 
-@dataclass(frozen=True)
-class RoleParams(RoleNamed):
-    role_name: str = field(metadata={"doc": "IAM role name or ARN to capture"})
-
-
 @register
 class CaptureIamRole(Capture):
     """Store an IAM role: trust policy, managed and inline policies, instance profiles, last use.
@@ -151,11 +141,6 @@ class CaptureIamRole(Capture):
             ],
         }
         return Observation(state=state, arn=arn, tags=tags, done=self.stored(ctx))
-
-
-@dataclass(frozen=True)
-class BucketParams:
-    bucket: str = field(metadata={"doc": "S3 bucket to capture"})
 
 
 @register

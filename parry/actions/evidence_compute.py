@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 from parry.actions._common import PARRY_CASE_TAG, tag_dict
 from parry.actions.ec2 import INSTANCE_ARN, InstanceParams, describe_instance, instance_arn
 from parry.actions.evidence import Capture, _store
-from parry.actions.lambda_ import FUNCTION_ARN, get_function, policy_statements
+from parry.actions.lambda_ import FUNCTION_ARN, FunctionParams, get_function, policy_statements
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
 from parry.errors import ActionError
 
@@ -40,11 +40,6 @@ def download(url: str, *, timeout: float = DOWNLOAD_TIMEOUT, max_bytes: int = MA
             if len(body) > max_bytes:
                 raise ActionError(f"code package is over the {max_bytes}-byte cap")
     return bytes(body)
-
-
-@dataclass(frozen=True)
-class FunctionParams:
-    function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
 
 
 @register

@@ -10,6 +10,7 @@ from parry.actions.registry import Action, ActionContext, ApiCall, Observation, 
 from parry.errors import ActionError, ResourceNotFound
 
 USER_ARN = "arn:{partition}:iam::{account}:user/*"
+USER_READ = ("iam:GetUser", "iam:ListUserTags")
 
 
 def user_arn_and_tags(ctx: ActionContext, user_name: str) -> tuple[str, dict[str, str]]:
@@ -83,7 +84,7 @@ class DeactivateAccessKey(_SetAccessKeyStatus):
     target_status = "Inactive"
     undo = "iam.activate_access_key"
     permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListAccessKeys", "iam:UpdateAccessKey"), (USER_ARN,)),
+        Permission(USER_READ + ("iam:ListAccessKeys", "iam:UpdateAccessKey"), (USER_ARN,)),
     )
 
 
@@ -143,7 +144,7 @@ class DeleteAccessKey(Action):
     summary = "Delete access key {access_key_id} of IAM user {user_name}"
     no_undo_reason = "a deleted access key cannot be restored; the user needs a new key"
     permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListAccessKeys", "iam:DeleteAccessKey"), (USER_ARN,)),
+        Permission(USER_READ + ("iam:ListAccessKeys", "iam:DeleteAccessKey"), (USER_ARN,)),
     )
 
     def observe(self, ctx: ActionContext, params: AccessKeyParams) -> Observation:
@@ -194,6 +195,19 @@ class _UserQuarantine(Action):
             done=present == self.quarantined,
         )
 
+    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
+        op = "iam:PutUserPolicy" if self.quarantined else "iam:DeleteUserPolicy"
+        return [ApiCall(op, {"UserName": params.user_name, "PolicyName": QUARANTINE_POLICY})]
+
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+        iam = ctx.client("iam")
+        if self.quarantined:
+            doc = json.dumps(deny_all())
+            iam.put_user_policy(UserName=params.user_name, PolicyName=QUARANTINE_POLICY, PolicyDocument=doc)
+        else:
+            iam.delete_user_policy(UserName=params.user_name, PolicyName=QUARANTINE_POLICY)
+        return {}
+
 
 @register
 class QuarantineUser(_UserQuarantine):
@@ -213,21 +227,7 @@ class QuarantineUser(_UserQuarantine):
     summary = f"Attach the deny-all inline policy {QUARANTINE_POLICY} to IAM user {{user_name}}"
     quarantined = True
     undo = "iam.unquarantine_user"
-    permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListUserPolicies", "iam:PutUserPolicy"), (USER_ARN,)),
-    )
-
-    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
-        return [ApiCall("iam:PutUserPolicy", {"UserName": params.user_name, "PolicyName": QUARANTINE_POLICY})]
-
-    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
-        ctx.client("iam").put_user_policy(
-            UserName=params.user_name, PolicyName=QUARANTINE_POLICY, PolicyDocument=json.dumps(deny_all())
-        )
-        return {}
-
-    def undo_params(self, params: UserParams, seen: Observation) -> dict:
-        return {"user_name": params.user_name}
+    permissions = (Permission(USER_READ + ("iam:ListUserPolicies", "iam:PutUserPolicy"), (USER_ARN,)),)
 
 
 @register
@@ -245,16 +245,7 @@ class UnquarantineUser(_UserQuarantine):
     summary = f"Remove the inline policy {QUARANTINE_POLICY} from IAM user {{user_name}}"
     quarantined = False
     undo = "iam.quarantine_user"
-    permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListUserPolicies", "iam:DeleteUserPolicy"), (USER_ARN,)),
-    )
-
-    def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
-        return [ApiCall("iam:DeleteUserPolicy", {"UserName": params.user_name, "PolicyName": QUARANTINE_POLICY})]
-
-    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
-        ctx.client("iam").delete_user_policy(UserName=params.user_name, PolicyName=QUARANTINE_POLICY)
-        return {}
+    permissions = (Permission(USER_READ + ("iam:ListUserPolicies", "iam:DeleteUserPolicy"), (USER_ARN,)),)
 
 
 # ---- console password ----------------------------------------------------------------------------
@@ -280,7 +271,7 @@ class DeleteLoginProfile(Action):
         "existed; an administrator sets a new one (iam create-login-profile) if the user needs it"
     )
     permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:GetLoginProfile", "iam:DeleteLoginProfile"), (USER_ARN,)),
+        Permission(USER_READ + ("iam:GetLoginProfile", "iam:DeleteLoginProfile"), (USER_ARN,)),
     )
 
     def observe(self, ctx: ActionContext, params: UserParams) -> Observation:
@@ -339,7 +330,7 @@ class RemoveUserFromGroups(Action):
     summary = "Remove IAM user {user_name} from all of its groups"
     undo = "iam.add_user_to_groups"
     permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListGroupsForUser"), (USER_ARN,)),
+        Permission(USER_READ + ("iam:ListGroupsForUser",), (USER_ARN,)),
         Permission(("iam:RemoveUserFromGroup",), (GROUP_ARN,)),
     )
 
@@ -380,7 +371,7 @@ class AddUserToGroups(Action):
     summary = "Add IAM user {user_name} to groups {groups}"
     no_undo_reason = "it is itself the undo of iam.remove_user_from_groups"
     permissions = (
-        Permission(("iam:GetUser", "iam:ListUserTags", "iam:ListGroupsForUser"), (USER_ARN,)),
+        Permission(USER_READ + ("iam:ListGroupsForUser",), (USER_ARN,)),
         Permission(("iam:AddUserToGroup",), (GROUP_ARN,)),
     )
 

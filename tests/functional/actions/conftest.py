@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,6 +15,14 @@ from parry.steps import StepResult, execute
 
 ACCOUNT = "123456789012"  # moto's default account
 PROTECTED = {"parry:protected": "true"}
+
+
+def lambda_zip() -> bytes:
+    """A small, valid Lambda code package."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return 1\n")
+    return buf.getvalue()
 
 
 def run(ctx: ActionContext, name: str, **params: Any) -> StepResult:

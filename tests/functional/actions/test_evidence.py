@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
-import io
 import json
 import threading
-import zipfile
 
 import pytest
 from botocore.stub import ANY, Stubber
@@ -16,7 +14,7 @@ from botocore.stub import ANY, Stubber
 from parry.actions.evidence_compute import download
 from parry.errors import ActionError
 
-from .conftest import PROTECTED, assert_missing, assert_refused, launch, run
+from .conftest import PROTECTED, assert_missing, assert_refused, lambda_zip, launch, run
 
 SECRET = "hunter2-do-not-store"
 
@@ -84,18 +82,11 @@ def test_capture_bucket(ctx, aws):
 # ---- Lambda --------------------------------------------------------------------------------------
 
 
-def _package() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.py", "def handler(event, context):\n    return 1\n")
-    return buf.getvalue()
-
-
 @pytest.fixture
 def function(aws):
     role = aws.client("iam").create_role(RoleName="fn-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam = aws.client("lambda")
-    package = _package()
+    package = lambda_zip()
     lam.create_function(
         FunctionName="worker", Runtime="python3.11", Role=role, Handler="index.handler", Code={"ZipFile": package},
         Environment={"Variables": {"DB_PASSWORD": SECRET, "STAGE": "prod"}},
@@ -139,7 +130,7 @@ def test_capture_lambda_missing(ctx):
 @pytest.fixture
 def http_server():
     """A package served on 127.0.0.1, as the pre-signed S3 URL serves it in production."""
-    body = _package()
+    body = lambda_zip()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 
 import pytest
 
 from parry.actions.lambda_ import QUARANTINE_TAG, add_permission_args, is_foreign
 
-from .conftest import ACCOUNT, assert_contract, assert_missing, assert_refused, run, run_undo
+from .conftest import ACCOUNT, assert_contract, assert_missing, assert_refused, lambda_zip, run, run_undo
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.py", "def handler(event, context):\n    return 1\n")
-    return buf.getvalue()
 
 
 @pytest.fixture
@@ -34,7 +25,7 @@ def make_function(aws, lam):
     def make(name: str, tags: dict[str, str] | None = None) -> str:
         lam.create_function(
             FunctionName=name, Runtime="python3.11", Role=role, Handler="index.handler",
-            Code={"ZipFile": _zip()}, Environment={"Variables": {"DB_PASSWORD": "hunter2"}}, Tags=tags or {},
+            Code={"ZipFile": lambda_zip()}, Environment={"Variables": {"DB_PASSWORD": "hunter2"}}, Tags=tags or {},
         )
         return name
 
