@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import App, BootstraplessSynthesizer, Environment, Validations
 
 from parry.playbook import Playbook
 from parry.validation import load_all
@@ -75,6 +75,8 @@ def build(*, context: dict[str, Any] | None = None, outdir: str | None = None, n
             external_id=config.external_id,
             env=Environment(region=config.home_region),
             description="Parry: roles its playbooks assume in a member account",
+            # No assets and no bootstrap needed: the template deploys as is, also as a StackSet.
+            synthesizer=BootstraplessSynthesizer(),
         )
     if nag:
         from cdk_nag import AwsSolutionsChecks
