@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -89,12 +90,18 @@ class CaptureLambda(Capture):
         location = get_function(ctx, params.function_name).get("Code", {}).get("Location")
         if location:
             fetch: Downloader = ctx.settings.get("downloader") or download
-            package = fetch(location, timeout=DOWNLOAD_TIMEOUT, max_bytes=ctx.settings.get("max_code_bytes", MAX_CODE_BYTES))
-            digest = hashlib.sha256(package).digest()
-            out["code"] = {
-                **_store(ctx, "code.zip", package, "application/zip")["artifact"],
-                "matches_code_sha256": base64.b64encode(digest).decode() == seen.state["configuration"].get("CodeSha256"),
-            }
+            cap = ctx.settings.get("max_code_bytes", MAX_CODE_BYTES)
+            try:
+                package = fetch(location, timeout=DOWNLOAD_TIMEOUT, max_bytes=cap)
+            except (ActionError, OSError, http.client.HTTPException) as exc:
+                # the configuration is the evidence that matters most: keep it, and say why the code is missing
+                out["code"] = {"error": f"code package not downloaded: {exc}"}
+            else:
+                digest = hashlib.sha256(package).digest()
+                out["code"] = {
+                    **_store(ctx, "code.zip", package, "application/zip")["artifact"],
+                    "matches_code_sha256": base64.b64encode(digest).decode() == seen.state["configuration"].get("CodeSha256"),
+                }
         else:  # a container image function: the image stays in ECR, its URI is in the state
             out["code"] = None
         return {**_store(ctx, self.artifact_name, {**seen.state, "code_package": out["code"]}), **out}

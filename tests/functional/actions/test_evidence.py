@@ -223,3 +223,16 @@ def test_capture_cloudtrail_paginates_and_caps(ctx, aws):
 def test_capture_cloudtrail_rejects_an_unknown_attribute(ctx):
     result = run(ctx, "evidence.capture_cloudtrail", principal="alice", attribute="Nope")
     assert result.status == "failed" and "attribute must be one of" in result.error
+
+
+def test_capture_lambda_keeps_the_configuration_when_the_download_fails(ctx, function):
+    def unreachable(url, *, timeout, max_bytes):
+        raise OSError("connection timed out")
+
+    ctx.settings["downloader"] = unreachable
+    result = run(ctx, "evidence.capture_lambda", function_name="worker")
+    assert result.status == "succeeded", result.error
+    assert result.output["code"] == {"error": "code package not downloaded: connection timed out"}
+    body = stored(ctx, result)
+    assert body["code_package"] == result.output["code"]
+    assert body["environment_variable_names"] == ["DB_PASSWORD", "STAGE"]
