@@ -1,0 +1,775 @@
+"""Reliability scenarios on moto, shared by tests/reliability and bench/reliability.py.
+
+Everything here runs in-process against moto: an engine whose ClientFactory counts every call
+its clients make (mutating calls on resources, notifications, HTTP attempts), can inject
+throttling at the HTTP layer (botocore's own adaptive retry handles it), and can be made to
+crash at any step boundary. Each scenario returns a `Figures` dict that the tests assert on and
+the benchmark prints.
+
+No pytest import here: the benchmark imports this module directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import random
+import threading
+import time
+import types
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from unittest import mock
+
+from parry.aws import DEFAULT_MAX_ATTEMPTS, ClientFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOKS_DIR = ROOT / "playbooks"
+EVENTS_DIR = ROOT / "tests" / "events"
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"
+FAKE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+
+Figures = dict[str, Any]
+
+
+def report(**figures: Any) -> str:
+    """The one line each test prints: `RELIABILITY key=value ...` (run pytest with -s to see it)."""
+    line = "RELIABILITY " + " ".join(f"{k}={v}" for k, v in figures.items() if not isinstance(v, (list, dict)) or v)
+    print(line)
+    return line
+
+# ---- counting calls ------------------------------------------------------------------------------
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "Query", "Scan", "BatchGet", "Select",
+                 "Test", "Simulate", "Check", "Estimate", "Validate", "Verify")
+# Parry's own bookkeeping, not an effect on the account being protected.
+BOOKKEEPING_SERVICES = ("dynamodb", "sts")
+BOOKKEEPING_OPS = {("kms", "Sign"), ("kms", "GetPublicKey"), ("ssm", "GetParameter")}
+NOTIFY_OPS = {("sns", "Publish")}
+
+
+def is_mutating(service: str, op: str) -> bool:
+    return not op.startswith(READ_PREFIXES)
+
+
+class Probe:
+    """Records every API call made by instrumented clients, classified.
+
+    `mutations` are calls that change a resource of the protected account (Parry's case table,
+    evidence bucket and signing key excluded); `notifications` are SNS publishes.
+    """
+
+    def __init__(self, evidence_bucket: str | None = None):
+        self.evidence_bucket = evidence_bucket
+        self.lock = threading.Lock()
+        self.calls: list[tuple[str, str]] = []
+        self.mutations: list[tuple[str, str, str]] = []
+        self.notifications: list[str] = []
+        self.max_retry_attempts = 0
+        self.failed_calls: list[str] = []
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.mutations.clear()
+            self.notifications.clear()
+            self.failed_calls.clear()
+            self.max_retry_attempts = 0
+
+    def on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        service, op = model.service_model.endpoint_prefix, model.name
+        with self.lock:
+            self.calls.append((service, op))
+            if (service, op) in NOTIFY_OPS:
+                self.notifications.append(str(params.get("Subject", "")))
+                return
+            if service in BOOKKEEPING_SERVICES or (service, op) in BOOKKEEPING_OPS or not is_mutating(service, op):
+                return
+            if service == "s3" and params.get("Bucket") == self.evidence_bucket:
+                return
+            key = json.dumps({k: v for k, v in params.items() if k not in ("Body",)}, sort_keys=True, default=str)
+            self.mutations.append((service, op, key))
+
+    def on_after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        attempts = (parsed or {}).get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        with self.lock:
+            self.max_retry_attempts = max(self.max_retry_attempts, attempts)
+
+    def on_error(self, exception: Exception, model: Any = None, **_: Any) -> None:
+        if exception is not None:
+            with self.lock:
+                self.failed_calls.append(f"{getattr(model, 'name', '?')}: {type(exception).__name__}")
+
+    def mutation_counts(self) -> Counter:
+        with self.lock:
+            return Counter(self.mutations)
+
+
+# ---- throttling at the HTTP layer -----------------------------------------------------------------
+
+
+def throttling_response(protocol: str, request: Any) -> Any:
+    """A 400 ThrottlingException in the wire format of the service's protocol."""
+    from botocore.awsrequest import AWSResponse
+
+    request_id = str(uuid.uuid4())
+    if protocol in ("query",):
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>ThrottlingException</Code>"
+            f"<Message>Rate exceeded</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        headers = {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}
+    elif protocol == "ec2":
+        body = (
+            "<Response><Errors><Error><Code>ThrottlingException</Code><Message>Rate exceeded</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
+        headers = {"Content-Type": "text/xml"}
+    elif protocol == "rest-xml":
+        body = f"<Error><Code>ThrottlingException</Code><Message>Rate exceeded</Message><RequestId>{request_id}</RequestId></Error>"
+        headers = {"Content-Type": "application/xml", "x-amz-request-id": request_id}
+    elif protocol == "json":
+        body = json.dumps({"__type": "com.amazonaws.coral#ThrottlingException", "message": "Rate exceeded"})
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": request_id}
+    elif protocol == "rest-json":
+        body = json.dumps({"message": "Rate exceeded"})
+        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "ThrottlingException", "x-amzn-RequestId": request_id}
+    else:
+        return None
+    raw = types.SimpleNamespace(stream=lambda **_: iter([body.encode()]))
+    return AWSResponse(request.url, 400, headers, raw)
+
+
+class Throttle:
+    """Answers a seeded fraction of HTTP attempts with ThrottlingException before they reach moto."""
+
+    def __init__(self, rate: float, seed: int = 0):
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.attempts = 0
+        self.injected = 0
+
+    def before_send(self, request: Any, protocol: str, **_: Any) -> Any:
+        with self.lock:
+            self.attempts += 1
+            hit = self.rng.random() < self.rate
+            if hit:
+                self.injected += 1
+        return throttling_response(protocol, request) if hit else None
+
+
+class VirtualTime:
+    """botocore's retry back-off and adaptive rate limiter sleep on a virtual clock.
+
+    The retry decisions (attempt budget, retry quota, client-side rate) are botocore's own; only
+    the waiting is skipped, and `slept` says how long a real run would have waited.
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.lock = threading.Lock()
+
+    @property
+    def slept(self) -> float:
+        return self.offset
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.offset += max(0.0, float(seconds or 0.0))
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator["VirtualTime"]:
+        import botocore.endpoint
+        import botocore.retries.bucket as bucket
+
+        vt = self
+
+        class _Time:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(time, name)
+
+            @staticmethod
+            def sleep(seconds: float) -> None:
+                vt.sleep(seconds)
+
+        class _Condition(threading.Condition):
+            def wait(self, timeout: float | None = None) -> bool:
+                vt.sleep(timeout or 0.0)
+                return True
+
+        class _Threading:
+            Condition = _Condition
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(threading, name)
+
+        with mock.patch.object(botocore.endpoint, "time", _Time()), \
+                mock.patch.object(bucket, "threading", _Threading()), \
+                mock.patch.object(bucket.Clock, "sleep", lambda _self, amount: vt.sleep(amount)), \
+                mock.patch.object(bucket.Clock, "current_time", lambda _self: vt.now()):
+            yield self
+
+
+class ProbedFactory(ClientFactory):
+    """A ClientFactory whose clients report to a Probe and may be throttled."""
+
+    def __init__(self, *, probe: Probe | None = None, throttle: Throttle | None = None,
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, region: str = REGION):
+        super().__init__(region=region, max_attempts=max_attempts)
+        self.probe = probe
+        self.throttle = throttle
+        self._seen: set[int] = set()
+        self._probe_lock = threading.Lock()
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        client = super().client(service, region)
+        with self._probe_lock:
+            if id(client) not in self._seen:
+                self._seen.add(id(client))
+                events = client.meta.events
+                if self.probe is not None:
+                    events.register("before-parameter-build.*.*", self.probe.on_params)
+                    events.register("after-call.*.*", self.probe.on_after_call)
+                    events.register("after-call-error.*.*", self.probe.on_error)
+                if self.throttle is not None:
+                    protocol = client.meta.service_model.protocol
+                    handler = lambda request, _p=protocol, **kw: self.throttle.before_send(request, _p, **kw)  # noqa: E731
+                    events.register_first("before-send", handler, unique_id=f"parry-throttle-{id(client)}")
+        return client
+
+
+# ---- a moto world --------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    admin: ClientFactory  # un-instrumented: seeding and reading back
+    env: dict[str, str]
+    counter: list[int] = field(default_factory=lambda: [0])
+    hours: list[int] = field(default_factory=lambda: [0])
+
+    def hour_clock(self) -> Callable[[], float]:
+        """A clock in an hour of its own: scenarios never share a max_cases_per_hour window."""
+        self.hours[0] += 2
+        offset = self.hours[0] * 3600.0
+        return lambda: time.time() + offset
+
+    @property
+    def settings(self) -> Any:
+        from parry.engine import Settings
+
+        return Settings.from_env(self.env)
+
+    @property
+    def bucket(self) -> str:
+        return self.env["PARRY_EVIDENCE_BUCKET"]
+
+    def probe(self) -> Probe:
+        return Probe(self.bucket)
+
+    def engine(self, *, probe: Probe | None = None, throttle: Throttle | None = None, clock: Callable[[], float] | None = None,
+               max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Any:
+        from parry.engine import Engine
+
+        aws = ProbedFactory(probe=probe, throttle=throttle, max_attempts=max_attempts)
+        return Engine(aws, self.settings, clock=clock or self.hour_clock())
+
+    def next(self) -> int:
+        self.counter[0] += 1
+        return self.counter[0]
+
+    def cases_for(self, playbook: str, dedup: str | None = None) -> list[dict[str, Any]]:
+        ddb = self.admin.client("dynamodb")
+        items = []
+        for page in ddb.get_paginator("scan").paginate(TableName=self.env["PARRY_CASES_TABLE"]):
+            for item in page["Items"]:
+                if item.get("kind", {}).get("S") == "case" and item["playbook"]["S"] == playbook:
+                    if dedup is None or item["dedup"]["S"] == dedup:
+                        items.append(item)
+        return items
+
+    def evidence_keys(self, prefix: str) -> list[str]:
+        s3 = self.admin.client("s3")
+        keys: list[str] = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(o["Key"][len(prefix):] for o in page.get("Contents", []))
+        return keys
+
+
+@contextlib.contextmanager
+def moto_world() -> Iterator[World]:
+    """In-process moto with Parry's resources provisioned. Needs fake credentials in the environment."""
+    from moto import mock_aws
+
+    from parry.local import provision
+
+    with mock_aws():
+        admin = ClientFactory(region=REGION)
+        env = provision(admin)
+        yield World(admin, env)
+
+
+@contextlib.contextmanager
+def fake_credentials() -> Iterator[None]:
+    with mock.patch.dict("os.environ", FAKE_ENV):
+        yield
+
+
+# ---- playbooks and their seeds ----------------------------------------------------------------------
+
+
+def load_event(relpath: str) -> dict[str, Any]:
+    from parry.events import wrap
+
+    event, _ = wrap(json.loads((EVENTS_DIR / relpath).read_text()))
+    return copy.deepcopy(event)
+
+
+def fixture_events() -> list[tuple[str, dict[str, Any]]]:
+    """Every fixture event under tests/events, wrapped in its EventBridge envelope."""
+    out = []
+    for path in sorted(EVENTS_DIR.rglob("*.json")):
+        try:
+            out.append((str(path.relative_to(EVENTS_DIR)), load_event(str(path.relative_to(EVENTS_DIR)))))
+        except Exception:  # a fixture that is not an event (e.g. an expected-output file)
+            continue
+    return out
+
+
+def playbook_paths() -> list[Path]:
+    return sorted(p for p in PLAYBOOKS_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def load_playbook(path: Path) -> Any:
+    from parry.validation import load_file
+
+    return load_file(path)
+
+
+@dataclass
+class Seeded:
+    """Resources a playbook acts on, the event that points at them, and a read-back of containment."""
+
+    event: dict[str, Any]
+    contained: Callable[[], bool]
+    restore: Callable[[], None] | None = None  # undo the containment behind Parry's back
+
+
+IAM_FINDING = "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
+
+
+def seed_iam_key(aws: ClientFactory, n: int) -> Seeded:
+    """An IAM user with an active key, and the real GuardDuty finding retargeted at it."""
+    iam = aws.client("iam")
+    user = f"rel-user-{n}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    event = load_event(IAM_FINDING)
+    event["account"] = event["detail"]["accountId"] = ACCOUNT
+    event["region"] = event["detail"]["region"] = REGION
+    event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"parry-reliability-{n}"))
+    event["detail"]["id"] = f"rel-finding-{n}"
+    event["detail"]["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
+
+    def status() -> str:
+        keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+        return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
+
+    return Seeded(event, lambda: status() == "Inactive",
+                  lambda: iam.update_access_key(UserName=user, AccessKeyId=key, Status="Active"))
+
+
+# Playbook name -> seed. A playbook without a seed is skipped by the tests with its name.
+SEEDS: dict[str, Callable[[ClientFactory, int], Seeded]] = {
+    "iam-credential-compromise": seed_iam_key,
+}
+
+
+def seedable_playbooks() -> tuple[list[Path], list[str]]:
+    """(playbook files with a seed, names of those without one)."""
+    with_seed, without = [], []
+    for path in playbook_paths():
+        name = load_playbook(path).name
+        (with_seed if name in SEEDS else without).append(path if name in SEEDS else name)
+    return with_seed, without
+
+
+# ---- scenario: redeliveries ----------------------------------------------------------------------
+
+
+def redeliveries(world: World, book: Any, n: int = 1000) -> Figures:
+    """One run, the resource restored behind Parry's back, then `n` deliveries of the same event."""
+    seeded = SEEDS[book.name](world.admin, world.next())
+    probe = world.probe()
+    engine = world.engine(probe=probe)
+    first = engine.run(book, seeded.event)
+    contained_first = seeded.contained()
+    first_mutations = len(probe.mutations)
+    if seeded.restore:
+        seeded.restore()
+    probe.reset()
+    started = time.perf_counter()
+    duplicates = 0
+    for _ in range(n):
+        again = engine.run(book, seeded.event)
+        duplicates += bool(again.duplicate and again.case_id == first.case_id)
+    seconds = time.perf_counter() - started
+    stored = engine.store.get(first.case_id)
+    return {
+        "playbook": book.name,
+        "redeliveries": n,
+        "repeated_mutations": len(probe.mutations),
+        "repeated_notifications": len(probe.notifications),
+        "first_run_mutations": first_mutations,
+        "first_status": first.status,
+        "contained_after_first": contained_first,
+        "duplicates_answered": duplicates,
+        "duplicates_recorded": stored.duplicates,
+        "cases": len(world.cases_for(book.name, first.dedup)),
+        "ms_per_redelivery": round(1000 * seconds / max(n, 1), 1),
+    }
+
+
+# ---- scenario: crash at every step boundary -----------------------------------------------------
+
+
+class InjectedCrash(BaseException):
+    """Stands for the invocation dying (timeout, OOM, a bug) at one boundary; not an Exception, so
+    nothing in Parry can mistake it for an action's own failure."""
+
+
+@dataclass
+class Boundaries:
+    """Counts boundary crossings during a run and raises InjectedCrash at crossing number `crash_at`."""
+
+    crash_at: int | None = None
+    seen: list[str] = field(default_factory=list)
+    crashed: bool = False
+
+    def cross(self, label: str) -> None:
+        self.seen.append(label)
+        if self.crash_at is not None and len(self.seen) - 1 == self.crash_at and not self.crashed:
+            self.crashed = True
+            raise InjectedCrash(label)
+
+
+@contextlib.contextmanager
+def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
+    """Instrument the engine's boundaries: claim, evidence writes, audit records, checkpoints,
+    rate counting, each action's apply, sealing. With `kill`, a crash also skips the engine's
+    cleanup (the lease stays held, as when Lambda kills the invocation at its timeout)."""
+    import parry.steps as steps_mod
+    from parry.cases import CaseStore
+    from parry.evidence import CaseEvidence
+
+    def wrap(cls: Any, name: str, label: Callable[..., str] | None = None) -> Any:
+        real = getattr(cls, name)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            tag = f"{cls.__name__}.{name}" + (f"[{label(*args, **kwargs)}]" if label else "")
+            b.cross(f"before {tag}")
+            out = real(self, *args, **kwargs)
+            b.cross(f"after {tag}")
+            return out
+
+        return mock.patch.object(cls, name, wrapper)
+
+    real_execute = steps_mod.execute
+    real_release = CaseStore.release_lease
+
+    def execute(action: Any, ctx: Any, params: Any, *, dry_run: bool = False) -> Any:
+        real_apply = action.apply
+
+        def apply(*args: Any, **kwargs: Any) -> Any:
+            b.cross(f"before apply[{ctx.step_id}]")
+            out = real_apply(*args, **kwargs)
+            b.cross(f"after apply[{ctx.step_id}]")
+            return out
+
+        action.apply = apply
+        return real_execute(action, ctx, params, dry_run=dry_run)
+
+    def release(self: Any, case_id: str, *, owner: str) -> None:
+        if kill and b.crashed:
+            return  # a killed invocation cleans nothing up
+        b.cross("before CaseStore.release_lease")
+        real_release(self, case_id, owner=owner)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(wrap(CaseStore, "claim"))
+        stack.enter_context(wrap(CaseStore, "save", lambda case, **kw: f"{case.status}@{case.next_step}"))
+        stack.enter_context(wrap(CaseStore, "count_case"))
+        stack.enter_context(wrap(CaseEvidence, "put", lambda relpath, *a, **kw: relpath.split("/")[0]))
+        stack.enter_context(wrap(CaseEvidence, "audit", lambda kind, *a, **kw: kind))
+        stack.enter_context(wrap(CaseEvidence, "seal"))
+        stack.enter_context(mock.patch.object(steps_mod, "execute", execute))
+        stack.enter_context(mock.patch.object(CaseStore, "release_lease", release))
+        yield b
+
+
+def _clean_run(world: World, book: Any) -> tuple[Any, Counter, list[str]]:
+    seeded = SEEDS[book.name](world.admin, world.next())
+    probe = world.probe()
+    b = Boundaries()
+    with boundaries(b):
+        case = world.engine(probe=probe).run(book, seeded.event)
+    assert seeded.contained(), f"{book.name}: a clean run did not contain its resource"
+    return case, probe.mutation_counts(), b.seen
+
+
+def _shape(counts: Counter) -> Counter:
+    """Mutations by (service, operation), so runs on different seeded resources compare."""
+    out: Counter = Counter()
+    for (service, op, _), n in counts.items():
+        out[(service, op)] += n
+    return out
+
+
+def boundary_labels(world: World, book: Any) -> list[str]:
+    """The boundaries a clean run of `book` crosses, in order."""
+    return _clean_run(world, book)[2]
+
+
+def step_boundaries(labels: list[str]) -> list[int]:
+    """The boundaries that matter most, for the fast suite: right after the claim, around each
+    action's apply (applied but not checkpointed), right after each checkpoint, and before sealing."""
+    keep = []
+    for i, label in enumerate(labels):
+        if label in ("after CaseStore.claim", "before CaseEvidence.seal") or label.startswith(
+                ("before apply[", "after apply[", "after CaseStore.save[RUNNING")):
+            keep.append(i)
+    return keep
+
+
+def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any = None) -> Figures:
+    """Crash at each boundary of a run, then redeliver the event until the case closes.
+
+    Checks, per boundary: the crash happened there; redeliveries finish the case with the same
+    status as a clean run; every mutation of a clean run happened, and none twice; the case has
+    its opening evidence, a closing audit record and a manifest; exactly one case was opened.
+    """
+    clean_case, clean_mutations, labels = _clean_run(world, book)
+    clean_shape = _shape(clean_mutations)
+    if callable(only):
+        only = only(labels)
+    failures: list[str] = []
+    repeated = missing = resumed = reruns_noop = 0
+    for k in (only if only is not None else range(len(labels))):
+        seeded = SEEDS[book.name](world.admin, world.next())
+        probe = world.probe()
+        now = [world.hour_clock()()]
+        engine = world.engine(probe=probe, clock=lambda: now[0])
+        b = Boundaries(crash_at=k)
+        try:
+            with boundaries(b, kill=kill):
+                engine.run(book, seeded.event)
+            failures.append(f"{labels[k]}: no crash")
+            continue
+        except InjectedCrash:
+            pass
+        case = None
+        for _attempt in range(3):  # Lambda's own retries of an async invocation
+            now[0] += 1000.0 if kill else 60.0  # a killed run's lease has expired by the retry
+            case = engine.run(book, seeded.event)
+            if case.status not in ("RUNNING",):
+                break
+        assert case is not None
+        stored = engine.store.get(case.case_id)
+        counts = probe.mutation_counts()
+        shape = _shape(counts)
+        repeated += sum(n - 1 for n in counts.values() if n > 1)
+        missing += sum((clean_shape - shape).values())
+        problems = []
+        if stored.status != clean_case.status:
+            problems.append(f"status {stored.status} (clean run: {clean_case.status})")
+        if any(n > 1 for n in counts.values()):
+            problems.append(f"repeated mutations {[m[:2] for m, n in counts.items() if n > 1]}")
+        if shape != clean_shape:
+            problems.append(f"mutations {dict(shape)} != clean {dict(clean_shape)}")
+        if not seeded.contained():
+            problems.append("resource not contained")
+        keys = world.evidence_keys(stored.evidence_prefix)
+        for needed in ("event.json", "playbook.json"):
+            if needed not in keys:
+                problems.append(f"evidence lacks {needed}")
+        if not any(k.startswith("manifest") for k in keys):
+            problems.append("evidence has no manifest")
+        cases = world.cases_for(book.name, stored.dedup)
+        if len(cases) != 1:
+            problems.append(f"{len(cases)} cases")
+        resumed += not problems
+        reruns_noop += sum(1 for s in stored.steps if s.status == "noop")
+        if problems:
+            failures.append(f"crash {labels[k]} (#{k}): " + "; ".join(problems))
+    tried = len(only) if only is not None else len(labels)
+    return {
+        "playbook": book.name,
+        "mode": "kill" if kill else "exception",  # kill: no cleanup, the lease expires
+        "boundaries": tried,
+        "completed_after_redelivery": resumed,
+        "repeated_mutations": repeated,
+        "missing_mutations": missing,
+        "steps_rerun_as_noop": reruns_noop,
+        "failures": failures,
+    }
+
+
+# ---- scenario: throttling -------------------------------------------------------------------------
+
+
+def throttled_runs(world: World, book: Any, *, runs: int = 20, rate: float = 0.3, seed: int = 6,
+                   max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Figures:
+    """`runs` fresh cases with `rate` of all HTTP attempts answered ThrottlingException."""
+    completed = 0
+    statuses: Counter = Counter()
+    errors: list[str] = []
+    throttle = Throttle(rate, seed)
+    probe = world.probe()
+    vt = VirtualTime()
+    max_retry = 0
+    with vt.active():
+        for i in range(runs):
+            seeded = SEEDS[book.name](world.admin, world.next())
+            engine = world.engine(probe=probe, throttle=throttle, max_attempts=max_attempts)
+            try:
+                case = engine.run(book, seeded.event)
+                statuses[case.status] += 1
+                ok = case.status == "SUCCEEDED" and seeded.contained()
+                if not ok:
+                    errors.append(f"run {i}: {case.status}: " + "; ".join(s.error or "" for s in case.steps if s.error))
+                completed += ok
+            except Exception as exc:  # a run that did not complete: the delivery would be retried
+                statuses[type(exc).__name__] += 1
+                errors.append(f"run {i}: {type(exc).__name__}: {exc}")
+            max_retry = max(max_retry, probe.max_retry_attempts)
+    return {
+        "playbook": book.name,
+        "throttle_rate": rate,
+        "max_attempts": max_attempts,
+        "runs": runs,
+        "completed": completed,
+        "http_attempts": throttle.attempts,
+        "throttled": throttle.injected,
+        "max_retries_of_one_call": max_retry,
+        "virtual_backoff_s": round(vt.slept, 1),
+        "statuses": dict(statuses),
+        "errors": errors[:5],
+    }
+
+
+# ---- scenario: concurrent deliveries ------------------------------------------------------------
+
+
+def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
+    """`n` threads deliver the same event at once, each as its own invocation (own clients)."""
+    seeded = SEEDS[book.name](world.admin, world.next())
+    probe = world.probe()
+    clock = world.hour_clock()  # one clock: leases are compared across the invocations
+    engines = [world.engine(probe=probe, clock=clock) for _ in range(n)]
+    for engine in engines:  # make the clients before the race, as warm Lambdas would have them
+        for service in ("dynamodb", "s3", "iam", "ssm", "sns", "sts"):
+            engine.aws.client(service)
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def deliver(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = engines[i].run(book, seeded.event)
+        except BaseException as exc:  # noqa: BLE001 - reported in the figures
+            results[i] = exc
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    from parry.cases import CaseBusy
+
+    busy = [i for i, r in enumerate(results) if isinstance(r, CaseBusy)]
+    errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException) and not isinstance(r, CaseBusy)]
+    cases = [r for r in results if not isinstance(r, BaseException)]
+    # a delivery that found the case held by another run failed with CaseBusy: Lambda retries it
+    retried = [engines[i].run(book, seeded.event) for i in busy]
+    final = world.engine(probe=probe).store.get(cases[0].case_id) if cases else None
+    counts = probe.mutation_counts()
+    return {
+        "playbook": book.name,
+        "deliveries": n,
+        "cases": len(world.cases_for(book.name, cases[0].dedup if cases else None)),
+        "case_ids": len({c.case_id for c in cases + retried}),
+        "ran": sum(1 for c in cases if not c.duplicate),
+        "duplicates": sum(1 for c in cases if c.duplicate),
+        "busy_then_retried": len(busy),
+        "retries_answered_duplicate": sum(1 for c in retried if c.duplicate),
+        "mutations": sum(counts.values()),
+        "repeated_mutations": sum(v - 1 for v in counts.values() if v > 1),
+        "final_status": final.status if final else None,
+        "contained": seeded.contained(),
+        "errors": errors,
+    }
+
+
+# ---- scenario: the time budget ----------------------------------------------------------------------
+
+
+class ShrinkingBudget:
+    """remaining_seconds() for an invocation that loses `per_call` seconds each time it is asked."""
+
+    def __init__(self, start: float, per_call: float):
+        self.left, self.per_call = start, per_call
+        self.asked = 0
+
+    def __call__(self) -> float:
+        self.asked += 1
+        value = self.left
+        self.left -= self.per_call
+        return value
+
+
+def time_budget(world: World, book: Any) -> Figures:
+    """A run whose deadline approaches stops between steps, checkpointed; resume finishes it."""
+    from parry.engine import STEP_BUDGET_SECONDS
+
+    seeded = SEEDS[book.name](world.admin, world.next())
+    probe = world.probe()
+    engine = world.engine(probe=probe)
+    # lease once, then one check per step: allow the first step only
+    budget = ShrinkingBudget(STEP_BUDGET_SECONDS + 20.0, 10.0)
+    stopped = engine.run(book, seeded.event, remaining_seconds=budget)
+    stored = engine.store.get(stopped.case_id)
+    item = world.admin.client("dynamodb").get_item(
+        TableName=world.env["PARRY_CASES_TABLE"], Key={"pk": {"S": f"CASE#{stopped.case_id}"}, "sk": {"S": "CASE"}},
+        ConsistentRead=True)["Item"]
+    stopped_figures = {
+        "stopped_status": stopped.status,
+        "stored_status": stored.status,
+        "checkpoint_next_step": stored.next_step,
+        "steps_total": len(book.steps),
+        "lease_released": "lease_owner" not in item,
+        "mutations_before_stop": len(probe.mutations),
+    }
+    resumes = 0
+    case = stored
+    while case.status == "RUNNING" and resumes < len(book.steps) + 1:
+        resumes += 1
+        case = engine.resume(case.case_id, book, remaining_seconds=ShrinkingBudget(STEP_BUDGET_SECONDS + 20.0, 10.0))
+    counts = probe.mutation_counts()
+    return {
+        "playbook": book.name,
+        **stopped_figures,
+        "resumes": resumes,
+        "final_status": case.status,
+        "contained": seeded.contained(),
+        "mutations": sum(counts.values()),
+        "repeated_mutations": sum(v - 1 for v in counts.values() if v > 1),
+    }

@@ -1,0 +1,155 @@
+"""Exactly-once effects under at-least-once delivery: redeliveries, concurrent deliveries, the time budget."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pytest
+
+import reliability_harness as rh
+
+PRIMARY = rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml"
+
+
+@pytest.fixture
+def book():
+    return rh.load_playbook(PRIMARY)
+
+
+def test_1000_redeliveries_repeat_no_mutation(world, book):
+    figures = rh.redeliveries(world, book, n=1000)
+    rh.report(**figures)
+    assert figures["first_status"] == "SUCCEEDED" and figures["contained_after_first"]
+    assert figures["first_run_mutations"] >= 1
+    # the key was re-activated behind Parry's back: 1,000 redeliveries must still not act again
+    assert figures["repeated_mutations"] == 0 and figures["repeated_notifications"] == 0
+    assert figures["duplicates_answered"] == figures["duplicates_recorded"] == 1000
+    assert figures["cases"] == 1
+
+
+@pytest.mark.parametrize("path", rh.seedable_playbooks()[0][:0] or [PRIMARY], ids=lambda p: p.stem)
+def test_8_concurrent_deliveries_open_one_case_and_mutate_once(world, path):
+    book = rh.load_playbook(path)
+    figures = rh.concurrent_deliveries(world, book, n=8)
+    rh.report(**figures)
+    assert figures["errors"] == []
+    assert figures["cases"] == 1 and figures["case_ids"] == 1
+    assert figures["ran"] == 1
+    assert figures["duplicates"] + figures["busy_then_retried"] == 7
+    assert figures["retries_answered_duplicate"] == figures["busy_then_retried"]
+    assert figures["repeated_mutations"] == 0 and figures["final_status"] == "SUCCEEDED" and figures["contained"]
+
+
+def test_time_budget_stops_checkpointed_and_resume_finishes(world, book):
+    figures = rh.time_budget(world, book)
+    rh.report(**figures)
+    assert figures["stopped_status"] == figures["stored_status"] == "RUNNING"
+    assert 0 < figures["checkpoint_next_step"] < figures["steps_total"]
+    assert figures["lease_released"]
+    assert figures["final_status"] == "SUCCEEDED" and figures["contained"]
+    assert figures["repeated_mutations"] == 0
+
+
+class FakeContext:
+    """A Lambda context whose remaining time shrinks by `per_call` ms each time it is read."""
+
+    def __init__(self, start_ms: int, per_call_ms: int):
+        self.left, self.per_call = start_ms, per_call_ms
+        self.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:parry-runner-test"
+        self.function_name = "parry-runner-test"
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        value = self.left
+        self.left -= self.per_call
+        return value
+
+
+def _handler_module():
+    import importlib.util
+
+    path = rh.ROOT / "functions" / "runner" / "handler.py"
+    spec = importlib.util.spec_from_file_location("parry_runner_handler_reliability", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_finishes(world, book, tmp_path, monkeypatch):
+    from parry.cli.common import compile_to
+    from parry.engine import STEP_BUDGET_SECONDS
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    handler = _handler_module()
+    compile_to(book, tmp_path)
+    invoked: list[dict] = []
+
+    class FakeLambda:
+        def invoke(self, **kwargs):
+            invoked.append(kwargs)
+            return {"StatusCode": 202}
+
+    class FakeFactory:
+        def __init__(self, *a, **kw):
+            pass
+
+        def client(self, service, region=None):
+            assert service == "lambda"
+            return FakeLambda()
+
+    monkeypatch.setattr("parry.aws.ClientFactory", FakeFactory)  # the handler's continuation client only
+    seeded = rh.SEEDS[book.name](world.admin, world.next())
+    probe = world.probe()
+    engine = world.engine(probe=probe)
+    start = int((STEP_BUDGET_SECONDS + 25) * 1000)
+    first = handler.run(seeded.event, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+
+    assert first["status"] == "RUNNING"
+    assert len(invoked) == 1
+    request = invoked[0]
+    assert request["InvocationType"] == "Event" and request["FunctionName"].endswith("function:parry-runner-test")
+    payload = json.loads(request["Payload"])
+    assert payload["detail"] == {"playbook": book.name, "continue_case": first["case_id"]}
+
+    # Lambda delivers the continuation request to the same function, with a fresh time budget
+    rounds = 1
+    case = first
+    while case["status"] == "RUNNING" and rounds < 10:
+        invoked.clear()
+        case = handler.run(payload, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+        rounds += 1
+        if case["status"] == "RUNNING":
+            assert len(invoked) == 1
+    counts = probe.mutation_counts()
+    rh.report(scenario="handler-continuation", invocations=rounds, final_status=case["status"],
+              mutations=sum(counts.values()), repeated_mutations=sum(v - 1 for v in counts.values() if v > 1))
+    assert case["status"] == "SUCCEEDED" and seeded.contained()
+    assert invoked == []  # a finished case asks for nothing more
+    assert all(v == 1 for v in counts.values())
+
+
+def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book, tmp_path, monkeypatch):
+    """A run that found the case held by another invocation must not re-invoke itself (a hot loop
+    of invocations until the lease expires); it fails with CaseBusy, so Lambda retries it later."""
+    from parry.cases import CaseBusy
+    from parry.cli.common import compile_to
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    handler = _handler_module()
+    compile_to(book, tmp_path)
+    invoked = []
+    monkeypatch.setattr(handler, "_continue_later", lambda *a: invoked.append(a))
+    seeded = rh.SEEDS[book.name](world.admin, world.next())
+    engine = world.engine()
+    # another invocation claimed the case and holds its lease (it is still running, or died)
+    holder = world.engine(clock=engine.clock)
+    b = rh.Boundaries(crash_at=1)  # right after its claim: the lease is held
+    with pytest.raises(rh.InjectedCrash), rh.boundaries(b, kill=True):
+        holder.run(book, seeded.event)
+
+    with pytest.raises(CaseBusy):
+        handler.run(seeded.event, FakeContext(900_000, 1), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+    assert invoked == []
+    rh.report(scenario="busy-delivery", raised="CaseBusy", continuation_requests=len(invoked))
