@@ -1,0 +1,36 @@
+"""ThrottlingException on 30 % of all HTTP attempts (seeded), answered before moto sees the request:
+botocore's adaptive retry mode, with Parry's attempt budget, must carry every run to completion."""
+
+from __future__ import annotations
+
+import pytest
+
+import reliability_harness as rh
+from parry.aws import DEFAULT_MAX_ATTEMPTS
+
+
+@pytest.mark.slow
+def test_30_percent_throttling_every_run_completes(world):
+    book = rh.load_playbook(rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
+    figures = rh.throttled_runs(world, book, runs=20, rate=0.3, seed=6, max_attempts=DEFAULT_MAX_ATTEMPTS)
+    rh.report(**figures)
+    assert figures["throttled"] > 0.2 * figures["http_attempts"]
+    assert figures["completed"] == figures["runs"], figures["errors"]
+
+
+def test_the_injected_throttle_is_parsed_as_throttling_by_every_protocol(world):
+    """The fake response must read to botocore as ThrottlingException in each wire protocol."""
+    from botocore.exceptions import ClientError
+
+    aws = rh.ProbedFactory(throttle=rh.Throttle(1.0), max_attempts=1)
+    calls = {
+        "iam": lambda c: c.list_users(),  # query
+        "dynamodb": lambda c: c.list_tables(),  # json
+        "s3": lambda c: c.list_buckets(),  # rest-xml
+        "lambda": lambda c: c.list_functions(),  # rest-json
+        "ec2": lambda c: c.describe_instances(),  # ec2
+    }
+    for service, call in calls.items():
+        with pytest.raises(ClientError) as info:
+            call(aws.client(service))
+        assert info.value.response["Error"]["Code"] == "ThrottlingException", service
