@@ -1,3 +1,15 @@
 """Response actions. Importing this package registers every action module."""
 
-from parry.actions import cloudtrail, ec2, evidence, evidence_compute, guardduty, iam, iam_roles, lambda_, notify, s3, securityhub  # noqa: F401
+from parry.actions import (  # noqa: F401
+    cloudtrail,
+    ec2,
+    evidence,
+    evidence_compute,
+    guardduty,
+    iam,
+    iam_roles,
+    lambda_,
+    notify,
+    s3,
+    securityhub,
+)

@@ -36,7 +36,10 @@ class StartLogging(Action):
         "activity, which no incident response should do"
     )
     permissions = (
-        Permission(("cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags", "cloudtrail:StartLogging"), (TRAIL_ARN,)),
+        Permission(
+            ("cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:ListTags", "cloudtrail:StartLogging"),
+            (TRAIL_ARN,),
+        ),
     )
 
     def observe(self, ctx: ActionContext, params: TrailParams) -> Observation:

@@ -117,6 +117,26 @@ def network_state(ctx: ActionContext, instance_id: str) -> tuple[Observation, di
     return seen, inst
 
 
+def network_calls(
+    iid: str,
+    enis: dict[str, list[str]],
+    attrs: tuple[bool, str] | None,
+    asg: tuple[str, str | None],
+    targets: tuple[str, list[dict[str, Any]]],
+) -> list[ApiCall]:
+    """The plan of an isolation or its undo: groups per interface, attributes, ASG, target groups."""
+    out = [ApiCall("ec2:ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": e, "Groups": g}) for e, g in enis.items()]
+    if attrs:
+        for name, value in zip(("DisableApiTermination", "InstanceInitiatedShutdownBehavior"), attrs):
+            out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, name: value}))
+    operation, group = asg
+    if group:
+        out.append(ApiCall(operation, {"AutoScalingGroupName": group, "InstanceIds": [iid]}))
+    verb, groups = targets
+    out += [ApiCall(f"elasticloadbalancing:{verb}Targets", {"TargetGroupArn": t["arn"], "Id": iid}) for t in groups]
+    return out
+
+
 def set_instance_attributes(ctx: ActionContext, instance_id: str, protect: bool, shutdown: str) -> None:
     ec2 = ctx.client("ec2")
     ec2.modify_instance_attribute(InstanceId=instance_id, DisableApiTermination={"Value": protect})
@@ -175,16 +195,14 @@ class IsolateInstance(Action):
         return seen
 
     def calls(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> list[ApiCall]:
-        s, iid = seen.state, params.instance_id
-        iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group in {s['vpc_id']}>"
-        out = [] if s["isolation_group"] else [ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP, "VpcId": s["vpc_id"]})]
-        out += [ApiCall("ec2:ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": e, "Groups": [iso]}) for e in s["network_interfaces"]]
-        out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, "DisableApiTermination": True}))
-        out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, "InstanceInitiatedShutdownBehavior": "stop"}))
-        if s["auto_scaling_group"]:
-            out.append(ApiCall("autoscaling:DetachInstances", {"AutoScalingGroupName": s["auto_scaling_group"], "InstanceIds": [iid]}))
-        out += [ApiCall("elasticloadbalancing:DeregisterTargets", {"TargetGroupArn": t["arn"], "Id": iid}) for t in s["target_groups"]]
-        return out
+        s = seen.state
+        out = []
+        if not s["isolation_group"]:
+            out.append(ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP, "VpcId": s["vpc_id"]}))
+        iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group>"
+        enis = {eni: [iso] for eni in s["network_interfaces"]}
+        detach = ("autoscaling:DetachInstances", s["auto_scaling_group"])
+        return out + network_calls(params.instance_id, enis, (True, "stop"), detach, ("Deregister", s["target_groups"]))
 
     def apply(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> dict:
         s, iid = seen.state, params.instance_id
@@ -209,11 +227,15 @@ class IsolateInstance(Action):
 @dataclass(frozen=True)
 class UnisolateParams:
     instance_id: str = field(metadata={"doc": "EC2 instance id (i-...)"})
-    network_interfaces: dict[str, list[str]] = field(metadata={"doc": "network interface id: its previous security groups"})
+    network_interfaces: dict[str, list[str]] = field(
+        metadata={"doc": "network interface id: its previous security groups"}
+    )
     termination_protection: bool = field(default=False, metadata={"doc": "previous termination protection"})
     shutdown_behavior: str = field(default="stop", metadata={"doc": "previous instance-initiated shutdown behaviour"})
     auto_scaling_group: str | None = field(default=None, metadata={"doc": "Auto Scaling group to re-attach to"})
-    target_groups: list[dict[str, Any]] = field(default_factory=list, metadata={"doc": "target groups ({arn, port}) to re-register in"})
+    target_groups: list[dict[str, Any]] = field(
+        default_factory=list, metadata={"doc": "target groups ({arn, port}) to re-register in"}
+    )
 
 
 @register
@@ -245,10 +267,13 @@ class UnisolateInstance(Action):
     )
 
     def _todo(self, s: dict[str, Any], p: UnisolateParams) -> dict[str, Any]:
+        current = s["network_interfaces"]
+        asg = p.auto_scaling_group
         return {
-            "enis": {e: g for e, g in p.network_interfaces.items() if sorted(s["network_interfaces"].get(e, [])) != sorted(g)},
-            "attrs": s["termination_protection"] != p.termination_protection or s["shutdown_behavior"] != p.shutdown_behavior,
-            "asg": p.auto_scaling_group if p.auto_scaling_group and s["auto_scaling_group"] != p.auto_scaling_group else None,
+            "enis": {e: g for e, g in p.network_interfaces.items() if sorted(current.get(e, [])) != sorted(g)},
+            "attrs": (s["termination_protection"], s["shutdown_behavior"])
+            != (p.termination_protection, p.shutdown_behavior),
+            "asg": asg if asg and s["auto_scaling_group"] != asg else None,
             "tgs": [t for t in p.target_groups if t not in s["target_groups"]],
         }
 
@@ -258,15 +283,10 @@ class UnisolateInstance(Action):
         return seen
 
     def calls(self, ctx: ActionContext, params: UnisolateParams, seen: Observation) -> list[ApiCall]:
-        todo, iid = self._todo(seen.state, params), params.instance_id
-        out = [ApiCall("ec2:ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": e, "Groups": g}) for e, g in todo["enis"].items()]
-        if todo["attrs"]:
-            out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, "DisableApiTermination": params.termination_protection}))
-            out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, "InstanceInitiatedShutdownBehavior": params.shutdown_behavior}))
-        if todo["asg"]:
-            out.append(ApiCall("autoscaling:AttachInstances", {"AutoScalingGroupName": todo["asg"], "InstanceIds": [iid]}))
-        out += [ApiCall("elasticloadbalancing:RegisterTargets", {"TargetGroupArn": t["arn"], "Id": iid}) for t in todo["tgs"]]
-        return out
+        todo = self._todo(seen.state, params)
+        attrs = (params.termination_protection, params.shutdown_behavior) if todo["attrs"] else None
+        attach = ("autoscaling:AttachInstances", todo["asg"])
+        return network_calls(params.instance_id, todo["enis"], attrs, attach, ("Register", todo["tgs"]))
 
     def apply(self, ctx: ActionContext, params: UnisolateParams, seen: Observation) -> dict:
         todo, iid = self._todo(seen.state, params), params.instance_id

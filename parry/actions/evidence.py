@@ -23,7 +23,9 @@ def _artifact_stored(ctx: ActionContext, name: str) -> bool:
     return ctx.evidence is not None and ctx.evidence.has(f"artifacts/{ctx.step_id}/{name}")
 
 
-def _store(ctx: ActionContext, name: str, body: dict[str, Any] | bytes, content_type: str = "application/json") -> dict[str, Any]:
+def _store(
+    ctx: ActionContext, name: str, body: dict[str, Any] | bytes, content_type: str = "application/json"
+) -> dict[str, Any]:
     if ctx.evidence is None:
         raise ActionError("no evidence store configured for this case")
     return {"artifact": ctx.evidence.artifact(ctx.step_id, name, body, content_type).as_dict()}
@@ -195,7 +197,9 @@ class TrailHistoryParams:
     principal: str = field(metadata={"doc": "the value to look up: a user name, role session name or access key id"})
     attribute: str = field(default="Username", metadata={"doc": "Username, AccessKeyId, ResourceName or EventName"})
     hours: int = field(default=24, metadata={"doc": "how far back to look from the end of the window"})
-    end_time: str | None = field(default=None, metadata={"doc": "end of the window (ISO 8601); default: the event's time, else now"})
+    end_time: str | None = field(
+        default=None, metadata={"doc": "end of the window (ISO 8601); default: the event's time, else now"}
+    )
     max_events: int = field(default=1000, metadata={"doc": "stop after this many events (the artifact says if it stopped)"})
 
 
@@ -241,7 +245,10 @@ class CaptureCloudTrail(Action):
     def calls(self, ctx: ActionContext, params: TrailHistoryParams, seen: Observation) -> list[ApiCall]:
         lookup = {"AttributeKey": params.attribute, "AttributeValue": params.principal}
         return [
-            ApiCall("cloudtrail:LookupEvents", {"LookupAttributes": [lookup], "StartTime": seen.state["start"], "EndTime": seen.state["end"]}),
+            ApiCall(
+                "cloudtrail:LookupEvents",
+                {"LookupAttributes": [lookup], "StartTime": seen.state["start"], "EndTime": seen.state["end"]},
+            ),
             ApiCall("s3:PutObject", {"Key": f"artifacts/{ctx.step_id}/{self.artifact_name}"}),
         ]
 

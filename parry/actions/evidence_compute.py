@@ -24,6 +24,7 @@ from parry.errors import ActionError
 DOWNLOAD_TIMEOUT = 30.0  # seconds
 MAX_CODE_BYTES = 256 * 1024 * 1024  # above Lambda's largest package; more is not a Lambda package
 CHUNK = 1024 * 1024
+SNAPSHOT_ARN = "arn:{partition}:ec2:{region}::snapshot/*"  # snapshot ARNs name no account
 Downloader = Callable[..., bytes]
 
 
@@ -97,10 +98,10 @@ class CaptureLambda(Capture):
                 # the configuration is the evidence that matters most: keep it, and say why the code is missing
                 out["code"] = {"error": f"code package not downloaded: {exc}"}
             else:
-                digest = hashlib.sha256(package).digest()
+                digest = base64.b64encode(hashlib.sha256(package).digest()).decode()  # Lambda's CodeSha256 form
                 out["code"] = {
                     **_store(ctx, "code.zip", package, "application/zip")["artifact"],
-                    "matches_code_sha256": base64.b64encode(digest).decode() == seen.state["configuration"].get("CodeSha256"),
+                    "matches_code_sha256": digest == seen.state["configuration"].get("CodeSha256"),
                 }
         else:  # a container image function: the image stays in ECR, its URI is in the state
             out["code"] = None
@@ -175,8 +176,8 @@ class SnapshotVolumes(Action):
     no_undo_reason = "snapshots are evidence: Parry never deletes them; delete them when the case is closed"
     permissions = (
         Permission(("ec2:DescribeInstances", "ec2:DescribeSnapshots")),
-        Permission(("ec2:CreateSnapshot",), ("arn:{partition}:ec2:{region}:{account}:volume/*", "arn:{partition}:ec2:{region}::snapshot/*")),
-        Permission(("ec2:CreateTags",), ("arn:{partition}:ec2:{region}::snapshot/*",)),
+        Permission(("ec2:CreateSnapshot",), ("arn:{partition}:ec2:{region}:{account}:volume/*", SNAPSHOT_ARN)),
+        Permission(("ec2:CreateTags",), (SNAPSHOT_ARN,)),
     )
 
     def observe(self, ctx: ActionContext, params: SnapshotParams) -> Observation:

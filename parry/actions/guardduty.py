@@ -27,7 +27,9 @@ class _SetArchived(Action):
         try:
             findings = gd.get_findings(DetectorId=params.detector_id, FindingIds=[params.finding_id])["Findings"]
         except gd.exceptions.BadRequestException as exc:
-            raise ResourceNotFound(f"GuardDuty detector {params.detector_id} or finding {params.finding_id} does not exist") from exc
+            raise ResourceNotFound(
+                f"GuardDuty detector {params.detector_id} or finding {params.finding_id} does not exist"
+            ) from exc
         if not findings:
             raise ResourceNotFound(f"GuardDuty finding {params.finding_id} does not exist in detector {params.detector_id}")
         finding = findings[0]
@@ -36,7 +38,8 @@ class _SetArchived(Action):
         return Observation(state=state, arn=finding.get("Arn"), done=archived == self.archived)
 
     def calls(self, ctx: ActionContext, params: GuardDutyFindingParams, seen: Observation) -> list[ApiCall]:
-        return [ApiCall(f"guardduty:{self.operation}", {"DetectorId": params.detector_id, "FindingIds": [params.finding_id]})]
+        ids = {"DetectorId": params.detector_id, "FindingIds": [params.finding_id]}
+        return [ApiCall(f"guardduty:{self.operation}", ids)]
 
     def apply(self, ctx: ActionContext, params: GuardDutyFindingParams, seen: Observation) -> dict:
         gd = ctx.client("guardduty")

@@ -242,9 +242,9 @@ class DetachRolePolicies(Action):
         return Observation(state=state, arn=arn, tags=tags, done=not managed and not inline)
 
     def calls(self, ctx: ActionContext, params: RoleParams, seen: Observation) -> list[ApiCall]:
-        role = params.role_name
-        return [ApiCall("iam:DetachRolePolicy", {"RoleName": role, "PolicyArn": a}) for a in seen.state["managed_policy_arns"]] + [
-            ApiCall("iam:DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in seen.state["inline_policies"]
+        role, state = params.role_name, seen.state
+        return [ApiCall("iam:DetachRolePolicy", {"RoleName": role, "PolicyArn": a}) for a in state["managed_policy_arns"]] + [
+            ApiCall("iam:DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in state["inline_policies"]
         ]
 
     def apply(self, ctx: ActionContext, params: RoleParams, seen: Observation) -> dict:

@@ -243,7 +243,8 @@ class QuarantineFunction(Action):
     undo = "lambda.unquarantine_function"
     permissions = (
         Permission(
-            READ + ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:RemovePermission", "lambda:TagResource"),
+            READ
+            + ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:RemovePermission", "lambda:TagResource"),
             (FUNCTION_ARN,),
         ),
         MAPPINGS_LIST,
@@ -253,15 +254,17 @@ class QuarantineFunction(Action):
     def observe(self, ctx: ActionContext, params: FunctionParams) -> Observation:
         _, seen = function_state(ctx, params.function_name)
         s = seen.state
-        seen.done = (
-            s["reserved_concurrency"] == 0 and not s["foreign_statements"] and not _enabled(s) and s["quarantine_tag"] is not None
-        )
+        closed = not s["foreign_statements"] and not _enabled(s)
+        seen.done = closed and s["reserved_concurrency"] == 0 and s["quarantine_tag"] is not None
         return seen
 
     def calls(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> list[ApiCall]:
         name = params.function_name
         out = [ApiCall("lambda:PutFunctionConcurrency", {"FunctionName": name, "ReservedConcurrentExecutions": 0})]
-        out += [ApiCall("lambda:RemovePermission", {"FunctionName": name, "StatementId": s["Sid"]}) for s in seen.state["foreign_statements"]]
+        out += [
+            ApiCall("lambda:RemovePermission", {"FunctionName": name, "StatementId": s["Sid"]})
+            for s in seen.state["foreign_statements"]
+        ]
         out += [ApiCall("lambda:UpdateEventSourceMapping", {"UUID": u, "Enabled": False}) for u in _enabled(seen.state)]
         out.append(ApiCall("lambda:TagResource", {"Resource": seen.arn, "Tags": {QUARANTINE_TAG: ctx.case_id}}))
         return out
@@ -349,7 +352,8 @@ class UnquarantineFunction(Action):
         if params.reserved_concurrency is None:
             out = [ApiCall("lambda:DeleteFunctionConcurrency", {"FunctionName": name})]
         else:
-            out = [ApiCall("lambda:PutFunctionConcurrency", {"FunctionName": name, "ReservedConcurrentExecutions": params.reserved_concurrency})]
+            concurrency = {"FunctionName": name, "ReservedConcurrentExecutions": params.reserved_concurrency}
+            out = [ApiCall("lambda:PutFunctionConcurrency", concurrency)]
         out += [ApiCall("lambda:AddPermission", add_permission_args(s, name)) for s in missing]
         out += [ApiCall("lambda:UpdateEventSourceMapping", {"UUID": u, "Enabled": True}) for u in off]
         out.append(ApiCall("lambda:UntagResource", {"Resource": seen.arn, "TagKeys": [QUARANTINE_TAG]}))

@@ -104,7 +104,9 @@ class RestorePublicAccessBlock(Action):
     ```yaml
     - id: restore-bucket
       action: s3.restore_public_access_block
-      with: {bucket: my-bucket, configuration: {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false}}
+      with:
+        bucket: my-bucket
+        configuration: {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: false, RestrictPublicBuckets: false}
     ```
     """
 
@@ -123,7 +125,8 @@ class RestorePublicAccessBlock(Action):
     def calls(self, ctx: ActionContext, params: RestoreParams, seen: Observation) -> list[ApiCall]:
         if params.configuration is None:
             return [ApiCall("s3:DeletePublicAccessBlock", {"Bucket": params.bucket})]
-        return [ApiCall("s3:PutPublicAccessBlock", {"Bucket": params.bucket, "PublicAccessBlockConfiguration": params.configuration})]
+        config = {"Bucket": params.bucket, "PublicAccessBlockConfiguration": params.configuration}
+        return [ApiCall("s3:PutPublicAccessBlock", config)]
 
     def apply(self, ctx: ActionContext, params: RestoreParams, seen: Observation) -> dict:
         s3 = ctx.client("s3")

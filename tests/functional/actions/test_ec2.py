@@ -109,3 +109,17 @@ def _ctx(aws):
     from parry.actions.registry import ActionContext
 
     return ActionContext(aws=aws, case_id="case-1", step_id="step", playbook="test", account="123456789012", region="us-east-1")
+
+
+def test_plan_lists_the_isolation_calls_and_changes_nothing(aws, ec2, net, in_service):
+    from parry.actions import registry
+    from parry.steps import plan
+
+    cls = registry.get("ec2.isolate_instance")
+    summary, calls, state = plan(cls(), _ctx(aws), cls.Params(in_service))
+    ops = [c.operation for c in calls]
+    assert ops[0] == "ec2:CreateSecurityGroup"
+    assert ops.count("ec2:ModifyNetworkInterfaceAttribute") == 2
+    assert "autoscaling:DetachInstances" in ops and "elasticloadbalancing:DeregisterTargets" in ops
+    assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
+    assert state["auto_scaling_group"] == "web-asg"
