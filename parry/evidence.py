@@ -100,13 +100,17 @@ class EvidenceStore:
     def put(self, key: str, body: bytes, content_type: str = "application/json") -> StoredObject:
         """Write `body` once. Writing the same bytes again returns the stored object (idempotent
         under at-least-once delivery); different bytes raise EvidenceConflict."""
-        stored = self._put_new(key, body, content_type)
-        if stored is not None:
-            return stored
-        existing = self.head(key)
-        if existing is not None and existing.sha256 == sha256_hex(body):
-            return existing
-        raise EvidenceConflict(f"evidence object {key} already exists with different content")
+        for _ in range(3):
+            stored = self._put_new(key, body, content_type)
+            if stored is not None:
+                return stored
+            existing = self.head(key)
+            if existing is None:
+                continue  # a concurrent write was still in flight (409), or it was deleted: try again
+            if existing.sha256 == sha256_hex(body):
+                return existing
+            raise EvidenceConflict(f"evidence object {key} already exists with different content")
+        raise EvidenceError(f"could not write evidence object {key}: it keeps changing under us")
 
     def _put_new(self, key: str, body: bytes, content_type: str) -> StoredObject | None:
         """Create `key`, or return None when it already exists (If-None-Match: *)."""
@@ -266,7 +270,9 @@ class CaseEvidence:
             previous = None
             if manifests:
                 prev_key, prev_version = manifests[max(manifests)]
-                previous = {"key": prev_key, "version_id": prev_version, "sha256": sha256_hex(self.store.get(prev_key, prev_version))}
+                prev_body = self.store.get(prev_key, prev_version)
+                previous = {"key": prev_key, "version_id": prev_version, "sha256": sha256_hex(prev_body)}
+                self._repair_signature(seq - 1, prev_body, current, kms, key_id)
             head_seq = max(audit, default=0)
             document = {
                 "format": mf.FORMAT,
@@ -281,17 +287,38 @@ class CaseEvidence:
                 "signing": mf.signing_block(public_key),
             }
             body = canonical_json(document)
+            # Sign before writing: a KMS failure then leaves nothing behind, and the next seal retries.
+            signature = mf.sign(kms, key_id, body)[1] if public_key is not None else None
             stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
             if stored is None:
                 continue  # a concurrent seal took this number; list again and take the next
-            if public_key is not None:
-                _, signature = mf.sign(kms, key_id, body)
-                der_path, pem_path = mf.public_key_relpaths(seq)
-                self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream")
-                self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream")
-                self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file")
+            if public_key is not None and signature is not None:
+                self._write_signature(seq, signature, public_key)
             return stored
         raise EvidenceError(f"could not seal {self.prefix}: too much contention")
+
+    def _write_signature(self, seq: int, signature: bytes, public_key: mf.PublicKey) -> None:
+        der_path, pem_path = mf.public_key_relpaths(seq)
+        self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream")
+        self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file")
+        self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream")
+
+    def _repair_signature(self, seq: int, body: bytes, current: dict[str, str | None], kms: Any, key_id: str | None) -> None:
+        """A previous seal that wrote its manifest but died before its signature: sign it now, with
+        the key the manifest names (only when that is the key we hold)."""
+        if not key_id or self.prefix + mf.signature_relpath(seq) in current:
+            return
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return
+        signing = document.get("signing") if isinstance(document, dict) else None
+        if not document.get("signed") or not isinstance(signing, dict):
+            return
+        public_key = mf.fetch_public_key(kms, key_id)
+        if public_key.sha256 != signing.get("public_key_sha256"):
+            return
+        self._write_signature(seq, mf.sign(kms, key_id, body)[1], public_key)
 
 
 def _check_relpath(relpath: str) -> None:

@@ -105,3 +105,37 @@ def test_audit_data_cannot_forge_chain_fields(env):
         case.put("audit/0001.json", {"seq": 1})
     with pytest.raises(ValueError):
         case.put("manifest/0001.json", {})
+
+
+def test_a_seal_that_died_before_its_signature_is_repaired_by_the_next(env):
+    from parry.verify import S3Source, verify_case
+
+    case = build_case(env, "case-crash")
+    for suffix in ("sig", "pub.der", "pub.pem"):  # as if the Lambda died right after writing the manifest
+        key = case.prefix + f"manifest/0001.{suffix}"
+        version = env.s3.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"][0]["VersionId"]
+        env.s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version, BypassGovernanceRetention=True)
+    assert not verify_case(S3Source(env.s3, BUCKET, case.prefix)).ok
+    case.audit("undo", {"step": "deactivate-key"})
+    case.seal(kms=env.kms, key_id=env.key_id)
+    result = verify_case(S3Source(env.s3, BUCKET, case.prefix))
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.manifests == 2
+
+
+def test_kms_failure_leaves_no_manifest_behind(env):
+    case = env.store.case(case_id="c-kms-down", account="111122223333", opened_at=__import__("datetime").datetime(2026, 1, 2))
+    case.put("event.json", {"a": 1})
+
+    class Down:
+        def get_public_key(self, **kw):
+            return env.kms.get_public_key(**kw)
+
+        def sign(self, **kw):
+            raise RuntimeError("KMS unavailable")
+
+    with pytest.raises(RuntimeError):
+        case.seal(kms=Down(), key_id=env.key_id)
+    assert not case.has("manifest/")
+    case.seal(kms=env.kms, key_id=env.key_id)
+    assert case.has("manifest/0001.sig")
