@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import json
 import shutil
 import tempfile
@@ -41,10 +42,15 @@ def _module_name(package_root: Path, file: Path) -> str:
     return ".".join(parts)
 
 
+@functools.lru_cache(maxsize=None)
+def _parse(file: Path) -> ast.Module:
+    return ast.parse(file.read_text(), str(file))
+
+
 def _imports(file: Path, module: str, *, toplevel_only: bool) -> set[str]:
     """Modules `file` imports: all of them, or only those run when it is imported (skipping
     `if TYPE_CHECKING:` blocks and function bodies)."""
-    tree = ast.parse(file.read_text(), str(file))
+    tree = _parse(file)
     found: set[str] = set()
     is_package = file.name == "__init__.py"
 
@@ -163,4 +169,5 @@ def stage(playbooks: Iterable[Playbook], *, root: Path = ROOT, into: Path | None
     books.mkdir(exist_ok=True)
     for book in playbooks:
         (books / f"{book.name}.json").write_text(json.dumps(book.compiled()))
+    _parse.cache_clear()
     return StagedAsset(path=into, modules=tuple(sorted(kept)), excluded=excluded, has_handler=has_handler)

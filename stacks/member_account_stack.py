@@ -17,10 +17,14 @@ from constructs import Construct
 from parry.actions.registry import Permission
 from parry.playbook import Playbook
 from stacks import naming
-from stacks.nag import acknowledge_wildcard_resources
+from stacks.nag import acknowledge_all, wildcard_findings
 from stacks.policies import attach, statements, uses_only
 
 MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
+MEMBER_WILDCARD_REASON = (
+    "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
+    "triggering event, known only at run time; the ARN pins service, resource type and this account."
+)
 
 
 def member_permissions(book: Playbook) -> list[Permission]:
@@ -78,15 +82,7 @@ class MemberAccountStack(Stack):
             self.template_values = values
             granted = statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}")
             attach(role, "Permissions", granted)
-            acknowledge_wildcard_resources(
-                role,
-                perms,
-                values,
-                reasons={},
-                unscoped_actions=(),
-                default_reason=(
-                    "Declared by the actions registry ({template}): the playbook acts on the resource named in "
-                    "the triggering event, known only at run time; the ARN pins service, type and this account."
-                ),
+            acknowledge_all(
+                role, wildcard_findings(role, perms, values, reasons={}, default_reason=MEMBER_WILDCARD_REASON)
             )
             self.roles[book.name] = role

@@ -29,7 +29,14 @@ ENGINE_WILDCARD_REASONS = {
 
 def acknowledge(scope: Construct, rule: str, reason: str) -> None:
     """Acknowledge one AwsSolutions finding (`L1`, `IAM5[Resource::...]`) on `scope` and below."""
-    Validations.of(scope).acknowledge(Acknowledgment(id=f"{AWS_SOLUTIONS}{rule}", reason=reason))
+    acknowledge_all(scope, [(rule, reason)])
+
+
+def acknowledge_all(scope: Construct, findings: Iterable[tuple[str, str]]) -> None:
+    """Acknowledge several (rule, reason) findings on `scope` and below, in one jsii call."""
+    acks = [Acknowledgment(id=f"{AWS_SOLUTIONS}{rule}", reason=reason) for rule, reason in findings]
+    if acks:
+        Validations.of(scope).acknowledge(*acks)
 
 
 def nag_value(resolved: Any) -> str:
@@ -47,7 +54,7 @@ def nag_value(resolved: Any) -> str:
     raise ValueError(f"cannot write {resolved!r} as a cdk-nag finding id")
 
 
-def acknowledge_wildcard_resources(
+def wildcard_findings(
     scope: Construct,
     perms: Iterable[Permission],
     values: Mapping[str, str],
@@ -55,15 +62,15 @@ def acknowledge_wildcard_resources(
     reasons: Mapping[str, str],
     default_reason: str,
     unscoped_actions: Iterable[str] = (),
-) -> list[str]:
-    """Acknowledge IAM5 for every wildcard resource of `perms` and return the finding ids.
+) -> list[tuple[str, str]]:
+    """The IAM5 (rule, reason) findings of every wildcard resource of `perms`.
 
     `Resource: "*"` is one finding per policy; its reason lists the actions that use it (those
     declared with "*" because their API has no resource-level permissions, and `unscoped_actions`
     the construct library adds, such as X-Ray's). An infra test holds "*" to read-only actions.
     """
     stack = Stack.of(scope)
-    done: list[str] = []
+    found: dict[str, str] = {}
     star = set(unscoped_actions)
     for perm in perms:
         for template in perm.resources:
@@ -74,15 +81,9 @@ def acknowledge_wildcard_resources(
                 continue
             rendered = stack.resolve(render_resource(template, values, where="nag"))
             rule = f"IAM5[Resource::{nag_value(rendered)}]"
-            if rule in done:
-                continue
-            acknowledge(scope, rule, reasons.get(template, default_reason.format(template=template)))
-            done.append(rule)
+            found.setdefault(rule, reasons.get(template, default_reason.format(template=template)))
     if star:
-        acknowledge(
-            scope,
-            "IAM5[Resource::*]",
-            "Resource '*' only for actions whose API has no resource-level permissions: " + ", ".join(sorted(star)),
+        found["IAM5[Resource::*]"] = (
+            "Resource '*' only for actions whose API has no resource-level permissions: " + ", ".join(sorted(star))
         )
-        done.append("IAM5[Resource::*]")
-    return done
+    return list(found.items())

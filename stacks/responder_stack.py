@@ -30,12 +30,24 @@ from stacks.constructs import (
     PlaybookRoutes,
     PlaybookRunner,
 )
-from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_wildcard_resources, nag_value
+from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_all, nag_value, wildcard_findings
 from stacks.policies import attach, statements
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 RUNTIME_NOTE = "python3.13/arm64"
 TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # added by Tracing.ACTIVE
+RUNNER_FINDINGS = (
+    (
+        "L1",
+        f"Pinned to {RUNTIME_NOTE}: the AWS-published Powertools v3 layer is chosen for this runtime and "
+        "architecture; runtime and layer move together, deliberately.",
+    ),
+    (
+        "SQS3",
+        "The runner's queue is the dead-letter queue: the function's on-failure destination and its rules' "
+        "target DLQ. cdk-nag only recognises DLQs named in another queue's redrive policy.",
+    ),
+)
 CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"  # aws-cdk-lib's AwsCustomResource singleton
 PLAYBOOK_WILDCARD_REASON = (
     "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
@@ -173,7 +185,7 @@ class ResponderStack(Stack):
                 *self._member_statements(book.name, config),
             ]
             runner.function.node.add_dependency(attach(runner.role, "Permissions", granted))
-            acknowledge_wildcard_resources(
+            findings = wildcard_findings(
                 runner.role,
                 [*book.permissions(), *ENGINE_PERMISSIONS],
                 values,
@@ -181,18 +193,15 @@ class ResponderStack(Stack):
                 default_reason=PLAYBOOK_WILDCARD_REASON,
                 unscoped_actions=TRACING_ACTIONS,
             )
-            acknowledge(
-                runner.function,
-                "L1",
-                f"Pinned to {RUNTIME_NOTE}: the AWS-published Powertools v3 layer is chosen for this runtime "
-                "and architecture; runtime and layer move together, deliberately.",
-            )
-            acknowledge(
-                runner.dlq,
-                "SQS3",
-                "This queue is the dead-letter queue: the function's on-failure destination and its rules' "
-                "target DLQ. cdk-nag only recognises DLQs named in another queue's redrive policy.",
-            )
+            if config.organization_id and not config.member_accounts:
+                findings.append(
+                    (
+                        f"IAM5[Resource::arn:<AWS::Partition>:iam::*:role/{naming.member_role_name(book.name)}]",
+                        f"Member accounts are those of organization {config.organization_id} "
+                        "(aws:ResourceOrgID condition); only this playbook's member role is named.",
+                    )
+                )
+            acknowledge_all(runner, [*findings, *RUNNER_FINDINGS])
 
             self.runners[book.name] = runner
             self.routes[book.name] = PlaybookRoutes(
