@@ -234,8 +234,11 @@ def verify(
     bucket: Optional[str] = Bucket,
     as_json: bool = Json,
 ) -> None:
-    """Prove a case intact, or name each changed, missing or unexpected object, broken chain,
-    bad or foreign signature and retention problem. Exit 0 intact, 1 not intact, 2 error."""
+    """Prove a case intact, or name each problem. Exit 0 intact, 1 not intact, 2 error.
+
+    Problems: changed, missing or unexpected object; broken chain; bad signature; foreign key;
+    unsigned manifest; retention; bad manifest; not sealed.
+    """
     from parry.verify import S3Source, case_prefixes, verify_case
 
     if all_cases and (case_id or directory):
