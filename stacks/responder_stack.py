@@ -115,6 +115,20 @@ class ResponderStack(Stack):
         self.notifications = Notifications(
             self, "Notifications", data_key=self.data_key, emails=config.notification_emails
         )
+        # The topic's policy replaces SNS's default one, so CloudWatch alarms of this account need
+        # an explicit allowance to publish (the key policy above lets them use the key).
+        self.notifications.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsAlarms",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.notifications.topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"},
+                },
+            )
+        )
         self.kill_switch = KillSwitch(self, "KillSwitch")
 
         layer = lambda_.LayerVersion.from_layer_version_arn(

@@ -38,6 +38,13 @@ class EvidenceStore(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             enforce_ssl=True,
             versioned=True,
+            # access records live a quarter longer than the evidence they describe, then expire
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(retention_days + 90),
+                    noncurrent_version_expiration=Duration.days(30),
+                )
+            ],
             removal_policy=RemovalPolicy.RETAIN,
         )
         Validations.of(self.access_logs).acknowledge(

@@ -210,6 +210,30 @@ def test_topic_is_encrypted_tls_only_and_mails_each_address(responder):
     )
 
 
+def test_alarms_of_this_account_may_publish_to_the_topic(responder):
+    responder.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": "sns:Publish",
+                                "Condition": Match.object_like(
+                                    {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+                                ),
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
 def test_kill_switch_parameter_starts_off(responder):
     responder.has_resource_properties(
         "AWS::SSM::Parameter", {"Name": "/parry/kill-switch", "Type": "String", "Value": "off"}
