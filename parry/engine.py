@@ -32,6 +32,10 @@ from parry.playbook import Playbook
 # Stop starting new steps when less than this is left before the Lambda deadline.
 STEP_BUDGET_SECONDS = 30.0
 LOCAL_LEASE_SECONDS = 900.0
+# EventBridge delivers at most 256 KB; the case item (event + target + steps) must stay under
+# DynamoDB's 400 KB, and target values are resource identifiers, never this long.
+MAX_EVENT_BYTES = 256 * 1024
+MAX_TARGET_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,16 @@ class Engine:
     # ---- resolving ----------------------------------------------------------------------------------
 
     @staticmethod
+    def _check_size(event: dict[str, Any]) -> None:
+        """EventError for an event Parry could not store: too large, or nested too deeply to encode."""
+        try:
+            size = len(json.dumps(event, default=str).encode())
+        except (RecursionError, ValueError) as exc:
+            raise EventError("the event is nested too deeply to store") from exc
+        if size > MAX_EVENT_BYTES:
+            raise EventError(f"the event is {size} bytes: more than the {MAX_EVENT_BYTES} an EventBridge event can hold")
+
+    @staticmethod
     def resolve(playbook: Playbook, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """(target values, dedup value) from the event; ExpressionError names the expression."""
         target = {}
@@ -162,6 +176,12 @@ class Engine:
                 target[name] = search(expr, event)
             except ExpressionError as exc:
                 raise ExpressionError(f"target.{name}: {exc}") from exc
+        try:
+            target_size = len(json.dumps(target, default=str).encode())
+        except (RecursionError, ValueError) as exc:
+            raise EventError("the event's target values are nested too deeply to store") from exc
+        if target_size > MAX_TARGET_BYTES:
+            raise EventError(f"the event's target values take {target_size} bytes: no resource identifier is that long")
         dedup_value = search(playbook.dedup, event) if playbook.dedup else None
         if dedup_value in (None, "", [], {}):
             dedup_value = event.get("id") or uuid.uuid4().hex
@@ -197,6 +217,7 @@ class Engine:
     def plan(self, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
         """What each step would do given the resources' current state. Read-only API calls only."""
         event = check_envelope(event)
+        self._check_size(event)
         self._check_trigger(playbook, event, manual)
         target, dedup = self.resolve(playbook, event)
         now = self.clock()
@@ -235,6 +256,7 @@ class Engine:
         """Claim (or find) the case for this event and run it as far as it can go."""
         self.settings.require()
         event = check_envelope(event)
+        self._check_size(event)
         self._check_trigger(playbook, event, manual)
         target, dedup = self.resolve(playbook, event)
         now = self.clock()

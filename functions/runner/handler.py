@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,12 @@ def _unwrap(event: dict[str, Any]) -> tuple[dict[str, Any], bool, str | None]:
     if event.get("source") == "parry" and event.get("detail-type") == MANUAL_DETAIL_TYPE:
         detail = event.get("detail") or {}
         if isinstance(detail, dict) and detail.get("continue_case"):
-            return event, True, str(detail["continue_case"])
+            case_id = detail["continue_case"]
+            if not isinstance(case_id, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,100}", case_id):
+                from parry.errors import EventError
+
+                raise EventError("continue_case must be a case id (case-YYYYMMDD-...)")
+            return event, True, case_id
         inner = detail.get("event") if isinstance(detail, dict) else None
         return (inner if isinstance(inner, dict) else event), True, None
     return event, event.get("detail-type") == CUSTOM_ACTION_DETAIL_TYPE, None
@@ -73,6 +79,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
     """Run the playbook on one event and return the case as a dict. The CLI calls this too."""
     from parry.cases import CaseBusy
     from parry.errors import ParryError
+    from parry.events import check_envelope
 
     logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
@@ -81,7 +88,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
     remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     try:
         playbook = _playbook(name, directory)
-        inner, manual, continue_case = _unwrap(event)
+        inner, manual, continue_case = _unwrap(check_envelope(event))  # anything else is refused by name
         if continue_case:
             case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
         else:
