@@ -63,6 +63,8 @@ def status_of(last_record: dict[str, Any] | None) -> str:
         return str(last_record.get("status") or "closed")
     if kind == "approval_requested":
         return "awaiting approval"
+    if kind == "undo":
+        return "undone" if last_record.get("status") in ("succeeded", "noop", None) else "undo failed"
     return f"open ({kind})"
 
 
@@ -113,12 +115,13 @@ def load_case(source: Source) -> CaseView:
 
 
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
-    """{"a.b[0].c": leaf} for a JSON value, so a before/after pair reads as changed lines."""
+    """{"a.b[0].c": leaf} for a JSON value, so a before/after pair reads as changed lines. A list of
+    plain values stays one leaf (`[] → ["parry-quarantine"]` reads better than two rows)."""
     out: dict[str, Any] = {}
     if isinstance(value, dict) and value:
         for k in sorted(value):
             out.update(flatten(value[k], f"{path}.{k}" if path else str(k)))
-    elif isinstance(value, list) and value:
+    elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
         for i, item in enumerate(value):
             out.update(flatten(item, f"{path}[{i}]"))
     else:
@@ -158,6 +161,7 @@ h3{font-size:15px;margin:18px 0 6px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f3f6;font-weight:600}
+td.time{white-space:nowrap;word-break:normal}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap;word-break:break-all;margin:4px 0}
 tr.changed td.b{background:#ffebe9}tr.changed td.a{background:#dafbe1}
@@ -185,6 +189,11 @@ def _e(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return f"<code>{escape(json.dumps(value, sort_keys=True, default=str))}</code>"
     return escape(str(value))
+
+
+def _time(at: Any) -> Any:
+    """ISO time in UTC, compact: 2026-11-03 14:05:09.412."""
+    return at.replace("T", " ").removesuffix("+00:00") if isinstance(at, str) else at
 
 
 def _summary(record: dict[str, Any]) -> str:
@@ -228,7 +237,7 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     out.append("<h2>Timeline</h2><table><tr><th>#</th><th>time (UTC)</th><th>event</th><th>details</th></tr>")
     for r in view.audit:
         cls = " class=approval" if APPROVAL_KINDS.search(str(r.get("kind", ""))) else ""
-        out.append(f"<tr{cls}><td>{_e(r.get('seq'))}</td><td class=mono>{_e(r.get('at'))}</td>"
+        out.append(f"<tr{cls}><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td>"
                    f"<td>{_e(str(r.get('kind', '')).replace('_', ' '))}</td><td>{_e(_summary(r))}</td></tr>")
     out.append("</table>")
 
@@ -237,7 +246,7 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     if approvals:
         out.append("<table><tr><th>#</th><th>time (UTC)</th><th>what</th><th>step</th><th>by</th><th>reason</th></tr>")
         for r in approvals:
-            out.append(f"<tr><td>{_e(r.get('seq'))}</td><td class=mono>{_e(r.get('at'))}</td><td>{_e(str(r.get('kind')).replace('_', ' '))}</td>"
+            out.append(f"<tr><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td><td>{_e(str(r.get('kind')).replace('_', ' '))}</td>"
                        f"<td>{_e(r.get('step'))}</td><td>{_e(r.get('by'))}</td><td>{_e(r.get('reason'))}</td></tr>")
         out.append("</table>")
     else:

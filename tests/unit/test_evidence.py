@@ -62,6 +62,7 @@ def test_diff_names_changed_added_removed():
     assert ("changed", "Status") in kinds and ("added", "Tags[1].k") in kinds and ("removed", "gone") in kinds
     assert ("same", "Tags[0].k") in kinds
     assert flatten({}) == {"(value)": {}}
+    assert diff({"p": []}, {"p": ["parry-quarantine"]}) == [("changed", "p", [], ["parry-quarantine"])]
 
 
 def test_problem_line():
