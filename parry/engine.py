@@ -412,7 +412,7 @@ class Engine:
         ctx = self._context(case, playbook, step.id, evidence)
         result = st.execute(cls(), ctx, params, dry_run=case.dry_run)
         if not step.undo:
-            result.undo = None
+            result.undo, result.keep_on_undo = None, True
         if cls.mutating and result.before is not None:
             self._store_state(evidence, step.id, result)
         evidence.audit("step_finished", {"step": step.id, "result": result.as_dict()})

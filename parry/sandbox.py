@@ -73,6 +73,108 @@ def _check_iam_key(aws: ClientFactory, event: dict[str, Any]) -> tuple[bool, str
     return status == "Inactive", f"access key {details['accessKeyId']} of {details['userName']} is {status}"
 
 
+# ---- EC2: an instance talking to a command-and-control server ------------------------------------
+
+
+def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+    web = ec2.create_security_group(GroupName="web", Description="web servers", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=web, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [web]}],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web-1"}]}],
+    )["Instances"][0]["InstanceId"]
+    event = _retarget(load_event("guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json"), account, region)
+    details = event["detail"]["resource"]["instanceDetails"]
+    details["instanceId"] = instance
+    details.pop("iamInstanceProfile", None)  # the sandbox instance has no role to take away
+    return event
+
+
+def _check_ec2(aws: ClientFactory, event: dict[str, Any]) -> tuple[bool, str]:
+    instance = event["detail"]["resource"]["instanceDetails"]["instanceId"]
+    ec2 = aws.client("ec2")
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [instance]}])["NetworkInterfaces"]
+    groups = sorted({g["GroupId"] for eni in enis for g in eni["Groups"]})
+    rules = ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"] if groups else []
+    isolated = bool(rules) and all(not g["IpPermissions"] and not g["IpPermissionsEgress"] for g in rules)
+    names = ", ".join(g["GroupName"] for g in rules)
+    return isolated, f"instance {instance} is in security group(s) {names} with {'no' if isolated else 'some'} rules"
+
+
+# ---- Lambda: a function made invocable by anyone -------------------------------------------------
+
+DEMO_FUNCTION = "billing-export"
+
+
+def _code_package() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return {'exported': True}\n")
+    return buf.getvalue()
+
+
+def _seed_lambda(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
+    role = aws.client("iam").create_role(
+        RoleName="billing-export-role",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+    )["Role"]["Arn"]
+    lam = aws.client("lambda")
+    lam.create_function(FunctionName=DEMO_FUNCTION, Runtime="python3.13", Role=role, Handler="index.handler",
+                        Code={"ZipFile": _code_package()}, Environment={"Variables": {"DB_PASSWORD": "hunter2"}})
+    lam.add_permission(FunctionName=DEMO_FUNCTION, StatementId="open-to-all", Action="lambda:InvokeFunction", Principal="*")
+    event = _retarget(load_event("cloudtrail/lambda-addpermission.bare.json"), account, region)
+    event["detail"]["recipientAccountId"] = account
+    event["detail"]["requestParameters"].update(
+        functionName=DEMO_FUNCTION, principal="*", statementId="open-to-all", action="lambda:InvokeFunction"
+    )
+    return event
+
+
+def _check_lambda(aws: ClientFactory, event: dict[str, Any]) -> tuple[bool, str]:
+    lam = aws.client("lambda")
+    try:
+        statements = json.loads(lam.get_policy(FunctionName=DEMO_FUNCTION)["Policy"])["Statement"]
+    except lam.exceptions.ResourceNotFoundException:
+        statements = []
+    public = [s for s in statements if s.get("Principal") in ("*", {"AWS": "*"})]
+    return not public, f"function {DEMO_FUNCTION} has {len(public)} public statement(s) in its resource policy"
+
+
+# ---- S3: a bucket policy that lets anyone read -----------------------------------------------------
+
+
+def _seed_s3(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
+    event = _retarget(load_event("cloudtrail/s3-putbucketpolicy-public.bare.json"), account, region)
+    bucket = event["detail"]["requestParameters"]["bucketName"]
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    policy = event["detail"]["requestParameters"]["bucketPolicy"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    return event
+
+
+def _check_s3(aws: ClientFactory, event: dict[str, Any]) -> tuple[bool, str]:
+    bucket = event["detail"]["requestParameters"]["bucketName"]
+    s3 = aws.client("s3")
+    try:
+        config = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except s3.exceptions.ClientError:
+        config = {}
+    blocked = bool(config) and all(config.values())
+    return blocked, f"bucket {bucket} public access block: {config or 'none'}"
+
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         "iam-key",
@@ -80,4 +182,7 @@ SCENARIOS: list[Scenario] = [
         _seed_iam_key,
         _check_iam_key,
     ),
+    Scenario("ec2", "An EC2 instance talking to a command-and-control server (GuardDuty Backdoor:EC2)", _seed_ec2, _check_ec2),
+    Scenario("lambda", "A Lambda function made invocable by anyone (CloudTrail AddPermission, Principal *)", _seed_lambda, _check_lambda),
+    Scenario("s3", "A bucket policy granting the world access (CloudTrail PutBucketPolicy)", _seed_s3, _check_s3),
 ]

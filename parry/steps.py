@@ -7,6 +7,7 @@ same reads and lists the calls `execute` would make, without making them.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ class StepResult:
     calls: list[str] = field(default_factory=list)
     output: dict[str, Any] = field(default_factory=dict)
     undo: dict[str, Any] | None = None  # {"action": name, "params": {...}} when undoable
+    keep_on_undo: bool = False  # the playbook says `undo: false`: `parry undo` leaves it on purpose
     error: str | None = None
     started_at: float = 0.0
     duration_ms: int = 0
@@ -112,7 +114,9 @@ def _describe_error(exc: Exception) -> str:
     if isinstance(response, dict) and "Error" in response:
         err = response["Error"]
         op = getattr(exc, "operation_name", "call")
-        return f"{op} failed: {err.get('Code')}: {err.get('Message')}"
+        message = re.sub(r"<[^>]+>", " ", str(err.get("Message") or ""))  # an HTML error page from a proxy or emulator
+        message = " ".join(message.split())[:300]
+        return f"{op} failed: {err.get('Code')}: {message}"
     return f"{type(exc).__name__}: {exc}"
 
 

@@ -28,7 +28,10 @@ def undoable(case: Case, step_id: str | None) -> tuple[list[st.StepResult], list
     chosen = [s for s in case.steps if step_id in (None, s.step_id)]
     if step_id is not None and not chosen:
         raise UndoError(f"case {case.case_id} has no step {step_id!r} (steps: {', '.join(s.step_id for s in case.steps)})")
-    changed = [s for s in chosen if s.status == st.SUCCEEDED and registry.get(s.action).mutating and s.step_id not in done]
+    changed = [
+        s for s in chosen
+        if s.status == st.SUCCEEDED and registry.get(s.action).mutating and s.step_id not in done and not s.keep_on_undo
+    ]
     missing = []
     for s in changed:
         if not s.undo:

@@ -125,9 +125,15 @@ def _demo(endpoint: str, only: str | None) -> str:
 def _evidence_listing(aws, prefix: str) -> None:
     bucket = os.environ["PARRY_EVIDENCE_BUCKET"]
     objects = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    console.print(f"  [bold]evidence[/] s3://{bucket}/{prefix} ({len(objects)} objects, Object Lock)")
+    console.print(f"  [bold]evidence[/] s3://{bucket}/{prefix} ({len(objects)} objects under Object Lock)")
+    folders: dict[str, list[str]] = {}
     for obj in objects:
-        console.print(f"      {obj['Key'][len(prefix):]}  [dim]{obj['Size']} bytes[/]")
+        name = obj["Key"][len(prefix):]
+        folder, _, rest = name.rpartition("/")
+        folders.setdefault(folder, []).append(rest)
+    for folder, names in sorted(folders.items()):
+        where = f"{folder}/" if folder else ""
+        console.print(f"      {where}{', '.join(sorted(names))}")
 
 
 def register(app: typer.Typer) -> None:
