@@ -57,7 +57,7 @@ def security_hub_action_id(playbook: str) -> str:
 def security_hub_action_names(playbooks: list[str]) -> dict[str, str]:
     """Custom action names (at most 20 characters; the description carries the full name): the
     playbook name, cut to 20, with a hash only where two cut names would look the same."""
-    cut = {p: p[:20] for p in playbooks}
+    cut = {p: p[:20].rstrip("-") for p in playbooks}
     seen: dict[str, int] = {}
     for name in cut.values():
         seen[name] = seen.get(name, 0) + 1
