@@ -1,0 +1,47 @@
+"""CDK context values: `-c` strings and cdk.json lists alike, and unusable values named by key."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.infra.conftest import ROOT  # noqa: F401  (puts the repo root on sys.path)
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+
+def _config(**context):
+    from aws_cdk import App
+
+    from stacks.config import ParryConfig
+
+    return ParryConfig.from_context(App(context={f"parry:{k}": v for k, v in context.items()}))
+
+
+def test_defaults_are_compliance_mode_and_a_year():
+    config = _config()
+    assert config.lock_mode == "COMPLIANCE" and config.retention_days == 365
+    assert config.protected_arn_patterns == () and not config.cross_account
+
+
+def test_command_line_strings_become_lists_and_numbers():
+    config = _config(
+        notificationEmails="a@example.com, b@example.com",
+        retentionDays="30",
+        lockMode="governance",
+        memberAccounts="222222222222",
+        securityHubActions="false",
+    )
+    assert config.notification_emails == ("a@example.com", "b@example.com")
+    assert config.retention_days == 30 and config.lock_mode == "GOVERNANCE"
+    assert config.member_accounts == ("222222222222",) and config.cross_account
+    assert config.security_hub_actions is False
+
+
+def test_every_unusable_value_is_named_at_once():
+    from stacks.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _config(lockMode="FOREVER", retentionDays="soon", notificationEmails="nobody", homeRegion="mars", organizationId="acme")
+    message = str(err.value)
+    for key in ("lockMode", "retentionDays", "notificationEmails", "homeRegion", "organizationId"):
+        assert f"parry:{key}" in message, key
