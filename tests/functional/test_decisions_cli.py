@@ -1,0 +1,176 @@
+"""Approve, deny, expiry and undo end to end through the `parry` command, as the on-call engineer
+runs it: `python -m parry ...` processes against a local endpoint (moto server on 127.0.0.1),
+after `parry local bootstrap`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FINDING = ROOT / "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
+
+pytestmark = pytest.mark.xdist_group("decisions-cli")  # one local endpoint for the module
+
+BOOK = """\
+version: parry/v1
+name: approve-then-deactivate
+description: Deactivate a key only once a person approves
+trigger: {source: [aws.guardduty]}
+manual: true
+dedup: detail.id
+target:
+  user: detail.resource.accessKeyDetails.userName
+  key: detail.resource.accessKeyDetails.accessKeyId
+guardrails: {approval_ttl_hours: 1}
+steps:
+  - id: capture-user
+    action: evidence.capture_iam_user
+    with: {user_name: "${target.user}"}
+  - id: deactivate-key
+    action: iam.deactivate_access_key
+    approval: required
+    with: {user_name: "${target.user}", access_key_id: "${target.key}"}
+"""
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory):
+    """A moto server, Parry's resources bootstrapped in it, and a folder holding the playbook."""
+    from parry.local import LocalServer
+
+    server = LocalServer.start()
+    home = tmp_path_factory.mktemp("oncall")
+    (home / "playbooks").mkdir()
+    (home / "playbooks" / "approve-then-deactivate.yaml").write_text(BOOK)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
+    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
+               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=server.endpoint, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=home,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition("=")
+        env[key] = value
+    assert env["PARRY_CASES_TABLE"] and env["PARRY_EVIDENCE_BUCKET"]
+    yield {"env": env, "home": home, "endpoint": server.endpoint}
+    server.stop()
+
+
+def parry(local, *args: str) -> tuple[int, str, str]:
+    out = subprocess.run([sys.executable, "-m", "parry", *args], env=local["env"], cwd=local["home"],
+                         capture_output=True, text=True, timeout=120)
+    return out.returncode, out.stdout, out.stderr
+
+
+def client(local, service):
+    return boto3.client(service, endpoint_url=local["endpoint"], region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def key_status(local, user, key):
+    keys = client(local, "iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
+
+
+@pytest.fixture
+def incident(local, tmp_path):
+    """A user with an active key in the local account, and a finding file pointing at it."""
+    iam = client(local, "iam")
+    user = f"oncall-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    finding = json.loads(FINDING.read_text())
+    finding["id"] = f"finding-{user}"
+    finding["accountId"], finding["region"] = "123456789012", "us-east-1"
+    finding["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
+    path = tmp_path / "finding.json"
+    path.write_text(json.dumps(finding))
+    return {"user": user, "key": key, "event": str(path)}
+
+
+def start(local, incident) -> dict:
+    code, out, err = parry(local, "run", "approve-then-deactivate", "--event", incident["event"], "--json")
+    assert code == 0, err
+    case = json.loads(out)
+    assert case["status"] == "AWAITING_APPROVAL", case
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+    return case
+
+
+def show(local, case_id) -> dict:
+    code, out, err = parry(local, "cases", "show", case_id, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_approve_continues_the_case_and_records_who_and_why(local, incident):
+    case = start(local, incident)
+
+    code, out, err = parry(local, "approve", case["case_id"], "--reason", "owner confirmed the leak", "--json")
+
+    assert code == 0, err
+    assert json.loads(out)["status"] == "SUCCEEDED"
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+    shown = show(local, case["case_id"])
+    decision = next(h for h in shown["history"] if h["kind"] == "approved")
+    assert decision["reason"] == "owner confirmed the leak" and decision["step"] == "deactivate-key"
+    assert decision["by"].startswith("arn:aws:")
+    assert [s["status"] for s in shown["steps"]] == ["succeeded", "succeeded"]
+
+
+def test_deny_closes_the_case_without_acting_and_cannot_be_reversed(local, incident):
+    case = start(local, incident)
+
+    code, out, err = parry(local, "deny", case["case_id"], "--reason", "false positive: pentest", "--json")
+
+    assert code == 0, err
+    assert json.loads(out)["status"] == "DENIED"
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+    code, _, err = parry(local, "approve", case["case_id"], "--reason", "changed my mind")
+    assert code == 2 and "not waiting for approval" in err and "Traceback" not in err
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+
+
+def test_expire_closes_cases_whose_approval_window_passed(local, incident):
+    case = start(local, incident)
+    ddb = client(local, "dynamodb")
+    table = local["env"]["PARRY_CASES_TABLE"]
+    key = {"pk": {"S": f"CASE#{case['case_id']}"}, "sk": {"S": "CASE"}}
+    awaiting = json.loads(ddb.get_item(TableName=table, Key=key)["Item"]["awaiting"]["S"])
+    assert awaiting["deadline"] > 0 and awaiting["step"] == "deactivate-key"
+    awaiting["deadline"] -= 3601  # the one-hour window (guardrails.approval_ttl_hours: 1) is over
+    ddb.update_item(TableName=table, Key=key, UpdateExpression="SET awaiting = :a",
+                    ExpressionAttributeValues={":a": {"S": json.dumps(awaiting)}})
+
+    code, out, err = parry(local, "cases", "expire")
+
+    assert code == 0, err
+    assert case["case_id"] in out.split()
+    assert show(local, case["case_id"])["status"] == "CLOSED_UNAPPROVED"
+    code, _, err = parry(local, "approve", case["case_id"])
+    assert code == 2 and "CLOSED_UNAPPROVED" in err
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+
+
+def test_undo_restores_what_the_case_changed_and_says_when_nothing_is_left(local, incident):
+    case = start(local, incident)
+    assert parry(local, "approve", case["case_id"], "--reason", "contain it")[0] == 0
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+
+    code, out, err = parry(local, "undo", case["case_id"], "--reason", "the owner rotated the key", "--json")
+
+    assert code == 0, err
+    assert json.loads(out)["status"] == "UNDONE"
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+    entry = next(h for h in show(local, case["case_id"])["history"] if h["kind"] == "undo")
+    assert entry["step"] == "deactivate-key" and entry["status"] == "succeeded" and entry["reason"] == "the owner rotated the key"
+    code, _, err = parry(local, "undo", case["case_id"])
+    assert code == 2 and "nothing to undo" in err
