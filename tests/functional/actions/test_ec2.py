@@ -123,3 +123,13 @@ def test_plan_lists_the_isolation_calls_and_changes_nothing(aws, ec2, net, in_se
     assert "autoscaling:DetachInstances" in ops and "elasticloadbalancing:DeregisterTargets" in ops
     assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
     assert state["auto_scaling_group"] == "web-asg"
+
+
+def test_undo_actions_refuse_protected_instances(aws, ec2, net, profile):
+    ctx = _ctx(aws)
+    iid = launch(ec2, net, tags=PROTECTED)
+    eni = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"][0]
+    assert_refused(ctx, "ec2.unisolate_instance", instance_id=iid, network_interfaces={eni["NetworkInterfaceId"]: ["sg-0"]})
+    assert_refused(ctx, "ec2.associate_instance_profile", instance_id=iid, instance_profile_arn=profile)
+    assocs = ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": [iid]}])
+    assert assocs["IamInstanceProfileAssociations"] == []

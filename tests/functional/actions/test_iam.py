@@ -228,3 +228,13 @@ def test_role_actions_take_an_arn_too(ctx, iam, role):
     assert result.status == "succeeded", result.error
     assert result.params["role_name"] == role
     assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [REVOKE_POLICY]
+
+
+def test_undo_actions_refuse_protected_resources_too(ctx, iam, protected_user):
+    iam.put_user_policy(UserName="bob", PolicyName=QUARANTINE_POLICY, PolicyDocument=json.dumps(READ_S3))
+    assert_refused(ctx, "iam.unquarantine_user", user_name="bob")
+    assert iam.list_user_policies(UserName="bob")["PolicyNames"] == [QUARANTINE_POLICY]
+    iam.create_role(RoleName="prod", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "parry:protected", "Value": "true"}])
+    assert_refused(ctx, "iam.restore_role_sessions", role_name="prod", cutoff="2024-01-01T00:00:00Z")
+    assert_refused(ctx, "iam.restore_role_policies", role_name="prod", inline_policies={"p": READ_S3})
+    assert iam.list_role_policies(RoleName="prod")["PolicyNames"] == []

@@ -131,3 +131,12 @@ def test_protected_function_is_left_alone(ctx, lam, make_function):
     assert_refused(ctx, "lambda.remove_public_permissions", function_name=name)
     assert _sids(lam, name) == ["public"]
     assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)
+
+
+def test_undo_actions_refuse_protected_functions(ctx, lam, make_function):
+    name = make_function("billing", tags={"parry:protected": "true"})
+    statement = {"Sid": "public", "Principal": "*", "Action": "lambda:InvokeFunction"}
+    assert_refused(ctx, "lambda.add_permissions", function_name=name, statements=[statement])
+    assert_refused(ctx, "lambda.unquarantine_function", function_name=name, reserved_concurrency=5)
+    assert _sids(lam, name) == []
+    assert "ReservedConcurrentExecutions" not in lam.get_function_concurrency(FunctionName=name)

@@ -41,3 +41,11 @@ def test_block_public_access_missing_and_protected(ctx, s3):
     assert_refused(ctx, "s3.block_public_access", bucket="prod")
     with pytest.raises(s3.exceptions.ClientError):
         s3.get_public_access_block(Bucket="prod")
+
+
+def test_restore_refuses_a_protected_bucket(ctx, s3):
+    s3.create_bucket(Bucket="prod")
+    s3.put_bucket_tagging(Bucket="prod", Tagging={"TagSet": [{"Key": "parry:protected", "Value": "true"}]})
+    s3.put_public_access_block(Bucket="prod", PublicAccessBlockConfiguration=ALL_BLOCKED)
+    assert_refused(ctx, "s3.restore_public_access_block", bucket="prod")
+    assert s3.get_public_access_block(Bucket="prod")["PublicAccessBlockConfiguration"] == ALL_BLOCKED
