@@ -50,8 +50,16 @@ def _condition(statement: dict[str, Any], key: str) -> str | None:
     return None
 
 
+def _principal_account(who: str) -> str:
+    """The account of an account id or an IAM ARN (arn:partition:iam::ACCOUNT:...)."""
+    return who.split(":")[4] if who.startswith("arn:") and who.count(":") >= 5 else who
+
+
 def is_foreign(statement: dict[str, Any], account: str) -> bool:
     """True when a statement lets anyone, or a principal outside `account`, invoke the function."""
+    value = statement.get("Principal")
+    if isinstance(value, dict) and isinstance(value.get("AWS"), list):  # not from AddPermission, but possible
+        return any(is_foreign({**statement, "Principal": {"AWS": who}}, account) for who in value["AWS"])
     who = principal(statement)
     if who == "*":
         # "*" narrowed to this account's own resources (e.g. an S3 bucket) is not an exposure
@@ -59,7 +67,7 @@ def is_foreign(statement: dict[str, Any], account: str) -> bool:
     if who.endswith(".amazonaws.com"):
         source_account = _condition(statement, "AWS:SourceAccount")
         return source_account is not None and source_account != account
-    return account not in who
+    return _principal_account(who) != account
 
 
 def add_permission_args(statement: dict[str, Any], function_name: str) -> dict[str, Any]:

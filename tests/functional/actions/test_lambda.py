@@ -64,6 +64,10 @@ def test_foreign_statement_rules():
     star_own = {"Sid": "d", "Principal": "*", "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT}}}
     assert [is_foreign(s, ACCOUNT) for s in (own_service, other_service, own_root, star_own)] == [False, True, False, False]
     assert is_foreign({"Sid": "e", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}, ACCOUNT)
+    # our account id inside another account's role name does not make it ours
+    assert is_foreign({"Sid": "f", "Principal": {"AWS": f"arn:aws:iam::999988887777:role/x-{ACCOUNT}"}}, ACCOUNT)
+    assert is_foreign({"Sid": "g", "Principal": {"AWS": [f"arn:aws:iam::{ACCOUNT}:root", "999988887777"]}}, ACCOUNT)
+    assert not is_foreign({"Sid": "h", "Principal": ACCOUNT}, ACCOUNT)
 
 
 def test_add_permission_args_from_aws_shaped_statement():
