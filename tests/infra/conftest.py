@@ -7,9 +7,12 @@ cross-account roles), synthesized once, and its templates loaded from the cloud 
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +31,30 @@ EXTERNAL_ID = "parry-test-external-id"
 EMAILS = ["soc@example.com", "oncall@example.com"]
 PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
 
+
+
+def _stage_playbooks() -> Path:
+    """The repository's playbooks plus one derived from them that sets what none of them does
+    (reserved concurrency, not manual), so one synth covers every branch."""
+    import yaml
+
+    folder = Path(tempfile.mkdtemp(prefix="parry-infra-playbooks-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    sources = sorted((ROOT / "playbooks").glob("*.y*ml"))
+    for src in sources:
+        shutil.copyfile(src, folder / src.name)
+    if sources:
+        doc = yaml.safe_load(sources[0].read_text())
+        doc.update(name=DERIVED_PLAYBOOK, manual=False, runner={"reserved_concurrency": 3})
+        (folder / f"{DERIVED_PLAYBOOK}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return folder
+
+
+DERIVED_PLAYBOOK = "infra-test-reserved"
+PLAYBOOKS_DIR = _stage_playbooks()
+
 TEST_CONTEXT = {
-    "parry:playbooksDir": str(ROOT / "playbooks"),
+    "parry:playbooksDir": str(PLAYBOOKS_DIR),
     "parry:homeRegion": "eu-west-1",
     "parry:retentionDays": 400,
     "parry:lockMode": "COMPLIANCE",
@@ -97,12 +122,12 @@ def member(synth: Synth):
 
 
 def load_playbooks() -> list[Any]:
-    """The repository's playbooks, for parametrizing (validation has its own tests)."""
+    """The playbooks the session synthesizes, for parametrizing (validation has its own tests)."""
     from parry.errors import ValidationError
     from parry.validation import load_all
 
     try:
-        return load_all([ROOT / "playbooks"])
+        return load_all([PLAYBOOKS_DIR])
     except ValidationError:
         return []
 

@@ -53,7 +53,9 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
     assert (asset / "parry" / "playbook.py").is_file()
     if (ROOT / "functions" / "runner" / "handler.py").is_file():
         assert (asset / "handler.py").read_text() == (ROOT / "functions" / "runner" / "handler.py").read_text()
-    for book in load_playbooks():
+    books = load_playbooks()
+    assert sorted(p.stem for p in (asset / "playbooks").glob("*.json")) == sorted(b.name for b in books)
+    for book in books:
         compiled = json.loads((asset / "playbooks" / f"{book.name}.json").read_text())
         assert compiled == json.loads(json.dumps(book.compiled()))
     assert not list(asset.rglob("*.yaml")) and not list(asset.rglob("*.yml")), "compiled JSON only, no YAML"

@@ -35,8 +35,9 @@ READ_VERBS = ("Describe", "List", "Get", "Lookup", "BatchGet")
 by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
 
 
-def test_there_are_playbooks_to_check():
+def test_there_are_playbooks_to_check_and_both_branches_are_covered():
     assert PLAYBOOKS, "no valid playbooks in playbooks/: every per-playbook test would be vacuous"
+    assert any(b.reserved_concurrency for b in PLAYBOOKS.values()) and any(not b.manual for b in PLAYBOOKS.values())
 
 
 def _function(synth: Synth, name: str) -> tuple[str, dict[str, Any]]:
