@@ -101,6 +101,7 @@ def network_state(ctx: ActionContext, instance_id: str) -> tuple[Observation, di
         "instance_id": instance_id,
         "vpc_id": inst["VpcId"],
         "isolation_group": group["GroupId"] if group else None,
+        "isolation_group_rules": len(group.get("IpPermissions", []) + group.get("IpPermissionsEgress", [])) if group else 0,
         "network_interfaces": {
             eni["NetworkInterfaceId"]: sorted(g["GroupId"] for g in eni["Groups"]) for eni in inst["NetworkInterfaces"]
         },
@@ -186,6 +187,7 @@ class IsolateInstance(Action):
         iso = s["isolation_group"]
         seen.done = bool(
             iso
+            and not s["isolation_group_rules"]  # someone may have opened the shared group since
             and all(groups == [iso] for groups in s["network_interfaces"].values())
             and s["termination_protection"]
             and s["shutdown_behavior"] == "stop"
@@ -199,6 +201,8 @@ class IsolateInstance(Action):
         out = []
         if not s["isolation_group"]:
             out.append(ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP, "VpcId": s["vpc_id"]}))
+        elif s["isolation_group_rules"]:
+            out.append(ApiCall("ec2:RevokeSecurityGroupIngress/Egress", {"GroupId": s["isolation_group"]}))
         iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group>"
         enis = {eni: [iso] for eni in s["network_interfaces"]}
         detach = ("autoscaling:DetachInstances", s["auto_scaling_group"])

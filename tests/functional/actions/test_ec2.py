@@ -133,3 +133,16 @@ def test_undo_actions_refuse_protected_instances(aws, ec2, net, profile):
     assert_refused(ctx, "ec2.associate_instance_profile", instance_id=iid, instance_profile_arn=profile)
     assocs = ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": [iid]}])
     assert assocs["IamInstanceProfileAssociations"] == []
+
+
+def test_an_isolation_group_someone_opened_is_closed_again(aws, ec2, net):
+    ctx = _ctx(aws)
+    iid = launch(ec2, net)
+    iso = run(ctx, "ec2.isolate_instance", instance_id=iid).output["isolation_group"]
+    ec2.authorize_security_group_ingress(GroupId=iso, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                                                      "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    again = run(ctx, "ec2.isolate_instance", instance_id=iid)
+    assert again.status == "succeeded" and again.before["isolation_group_rules"] == 1
+    sg = ec2.describe_security_groups(GroupIds=[iso])["SecurityGroups"][0]
+    assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
+    assert run(ctx, "ec2.isolate_instance", instance_id=iid).status == "noop"
