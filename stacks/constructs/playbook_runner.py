@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -71,7 +71,6 @@ class PlaybookRunner(Construct):
         timeout: Duration = Duration.minutes(5),
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         self.playbook_name = playbook_name
         self.function_name = function_name
 
@@ -79,9 +78,7 @@ class PlaybookRunner(Construct):
             self,
             "Role",
             role_name=role_name,
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com").with_conditions(
-                {"StringEquals": {"aws:SourceAccount": stack.account}}
-            ),
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Parry runner for playbook {playbook_name}",
         )
 
