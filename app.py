@@ -14,6 +14,7 @@ def main() -> int:
     from parry.errors import ValidationError
     from stacks.build import build
     from stacks.config import ConfigError
+    from stacks.policies import TemplateError
 
     try:
         built = build()
@@ -23,7 +24,12 @@ def main() -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     except ConfigError as exc:
-        print(f"parry: unusable CDK context:\n  {exc}".replace("\n", "\n  "), file=sys.stderr)
+        print("parry: unusable CDK context:", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    except TemplateError as exc:  # an action declares a permission the app cannot render
+        print(f"parry: {exc}", file=sys.stderr)
         return 1
     built.app.synth()
     return 0
