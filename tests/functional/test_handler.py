@@ -47,6 +47,11 @@ def handler(monkeypatch, tmp_path):
     monkeypatch.setattr(log, "handlers", [])
     monkeypatch.setattr(log, LOGGER_ATTRIBUTE_PRECONFIGURED, False, raising=False)
     monkeypatch.setattr(log, "powertools_handler", None, raising=False)
+    # powertools shares one metric set per process, and earlier in-process runs with metrics
+    # disabled (the CLI's) never flush it: start from an empty set
+    from aws_lambda_powertools import Metrics
+
+    Metrics(namespace="Parry", service="parry").clear_metrics()
     spec = importlib.util.spec_from_file_location("parry_runner_handler_test", ROOT / "functions" / "runner" / "handler.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
