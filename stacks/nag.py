@@ -54,6 +54,17 @@ def nag_value(resolved: Any) -> str:
     raise ValueError(f"cannot write {resolved!r} as a cdk-nag finding id")
 
 
+_FINDING_VALUES: dict[tuple[int, str], str] = {}
+
+
+def _finding_value(stack: Stack, rendered: str) -> str:
+    """`nag_value` of a rendered resource, resolved once per stack (every runner shares most)."""
+    key = (id(stack), rendered)
+    if key not in _FINDING_VALUES:
+        _FINDING_VALUES[key] = nag_value(stack.resolve(rendered))
+    return _FINDING_VALUES[key]
+
+
 def wildcard_findings(
     scope: Construct,
     perms: Iterable[Permission],
@@ -79,8 +90,7 @@ def wildcard_findings(
                 continue
             if "*" not in template:
                 continue
-            rendered = stack.resolve(render_resource(template, values, where="nag"))
-            rule = f"IAM5[Resource::{nag_value(rendered)}]"
+            rule = f"IAM5[Resource::{_finding_value(stack, render_resource(template, values, where='nag'))}]"
             found.setdefault(rule, reasons.get(template, default_reason.format(template=template)))
     if star:
         found["IAM5[Resource::*]"] = (
