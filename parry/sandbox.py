@@ -84,7 +84,10 @@ def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
     ec2.authorize_security_group_ingress(
         GroupId=web, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
     )
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023*-x86_64"]}])["Images"]
+    if not images:
+        raise ConfigError("the local endpoint offers no Amazon Linux 2023 image to launch the sandbox instance from")
+    image = images[0]["ImageId"]
     instance = ec2.run_instances(
         ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
         NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [web]}],
