@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aws, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -138,6 +138,14 @@ class ResponderStack(Stack):
             f"{POWERTOOLS_LAYER}:{config.powertools_layer_version}",
         )
         code = lambda_.Code.from_asset(str(asset.path))
+        if not asset.has_handler:
+            Annotations.of(self).add_warning_v2(
+                "parry:no-handler", "functions/runner/handler.py is missing: the runners would fail to start"
+            )
+        for module, why in asset.excluded.items():
+            Annotations.of(self).add_warning_v2(
+                "parry:asset-excluded", f"the handler reaches {module}, left out of the Lambda asset: {why}"
+            )
         shared_env = {
             "PARRY_EVIDENCE_BUCKET": self.evidence.bucket.bucket_name,
             "PARRY_CASES_TABLE": self.cases.table.table_name,

@@ -63,6 +63,11 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
     assert not (asset / "parry" / "validation.py").exists(), "validation needs PyYAML and jsonschema"
 
 
+def test_the_handler_reaches_nothing_the_runtime_cannot_import(synth: Synth):
+    assert synth.built.asset.excluded == {}
+    assert synth.built.asset.has_handler == (ROOT / "functions" / "runner" / "handler.py").is_file()
+
+
 def test_asset_imports_without_yaml_jsonschema_typer_rich(synth: Synth):
     """Import every module of the asset with the CLI-only packages made unimportable."""
     asset = _asset_dir(synth)

@@ -1,0 +1,50 @@
+"""The Lambda asset builder on its own (no synth): what goes in, what stays out, and why."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.infra.conftest import ROOT, load_playbooks
+
+
+def _fake_root(tmp_path: Path, *, handler: str | None) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "parry", root / "parry", ignore=shutil.ignore_patterns("__pycache__"))
+    if handler is not None:
+        (root / "functions" / "runner").mkdir(parents=True)
+        (root / "functions" / "runner" / "handler.py").write_text(handler)
+    return root
+
+
+def test_without_a_handler_the_whole_runtime_engine_is_staged(tmp_path: Path):
+    from stacks.asset import stage
+
+    books = load_playbooks()
+    staged = stage(books, root=_fake_root(tmp_path, handler=None), into=tmp_path / "asset")
+    assert not staged.has_handler and not (staged.path / "handler.py").exists()
+    assert "parry.playbook" in staged.modules and "parry.actions.registry" in staged.modules
+    assert not any(m.startswith(("parry.cli", "parry.validation")) for m in staged.modules)
+    for book in books:
+        assert json.loads((staged.path / "playbooks" / f"{book.name}.json").read_text())["name"] == book.name
+
+
+def test_with_a_handler_only_what_it_reaches_is_staged(tmp_path: Path):
+    from stacks.asset import stage
+
+    handler = "def handler(event, context):\n    from parry.playbook import load_compiled\n    return load_compiled\n"
+    staged = stage([], root=_fake_root(tmp_path, handler=handler), into=tmp_path / "asset")
+    assert staged.has_handler and (staged.path / "handler.py").read_text() == handler
+    assert "parry.playbook" in staged.modules and "parry.errors" in staged.modules
+    assert "parry.engine" not in staged.modules, "unreached modules stay out"
+
+
+def test_a_reached_module_that_needs_yaml_is_reported(tmp_path: Path):
+    from stacks.asset import stage
+
+    root = _fake_root(tmp_path, handler="import parry.helper\n")
+    (root / "parry" / "helper.py").write_text("import yaml\n")
+    staged = stage([], root=root, into=tmp_path / "asset")
+    assert "parry.helper" not in staged.modules
+    assert "yaml" in staged.excluded["parry.helper"]
