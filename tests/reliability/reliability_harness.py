@@ -388,9 +388,189 @@ def seed_iam_key(aws: ClientFactory, n: int) -> Seeded:
                   lambda: iam.update_access_key(UserName=user, AccessKeyId=key, Status="Active"))
 
 
+def load_record(relpath: str, **changes: Any) -> dict[str, Any]:
+    """A bare fixture payload (e.g. a CloudTrail record), changed, then wrapped as EventBridge would."""
+    from parry.events import wrap
+
+    payload = json.loads((EVENTS_DIR / relpath).read_text())
+    for dotted, value in changes.items():
+        parent = payload
+        parts = dotted.split("__")
+        for part in parts[:-1]:
+            parent = parent.setdefault(part, {})
+        if value is _DELETE:
+            parent.pop(parts[-1], None)
+        else:
+            parent[parts[-1]] = value
+    event, _ = wrap(payload)
+    return event
+
+
+_DELETE = object()
+
+
+def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> Callable[[], bool]:
+    """Containment read back generically: every mutating step the playbook would run observes `done`."""
+
+    def check() -> bool:
+        from parry.actions import registry
+        from parry.actions.registry import ActionContext
+        from parry.engine import Engine
+        from parry.expressions import interpolate, search, truthy
+
+        book = load_playbook(next(p for p in playbook_paths() if load_playbook(p).name == book_name))
+        target, _ = Engine.resolve(book, event)
+        variables = {"event": event, "target": target, "case": {}, "steps": {}}
+        for step in book.steps:
+            cls = registry.get(step.action)
+            if not cls.mutating or step.action.startswith("evidence.") or (step.when and not truthy(search(step.when, variables))):
+                continue
+            params = registry.build_params(cls, interpolate(step.with_, variables))
+            ctx = ActionContext(aws=aws, case_id="check", step_id=step.id, playbook=book.name, account=ACCOUNT, region=REGION)
+            if not cls().observe(ctx, params).done:
+                return False
+        return True
+
+    return check
+
+
+def _role(aws: ClientFactory, name: str, service: str = "lambda.amazonaws.com") -> str:
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    return aws.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def _function(aws: ClientFactory, name: str, role_arn: str) -> str:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.py", "def handler(event, context):\n    return 'ok'\n")
+    return aws.client("lambda").create_function(
+        FunctionName=name, Runtime="python3.11", Role=role_arn, Handler="index.handler", Code={"ZipFile": buf.getvalue()},
+    )["FunctionArn"]
+
+
+_IMAGES: dict[int, str] = {}
+
+
+def _instance(aws: ClientFactory, profile_arn: str | None = None) -> str:
+    """An instance in a VPC of its own (isolation creates one security group per VPC, once)."""
+    ec2 = aws.client("ec2")
+    if id(aws) not in _IMAGES:
+        _IMAGES[id(aws)] = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    kwargs: dict[str, Any] = {"ImageId": _IMAGES[id(aws)], "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro",
+                              "SubnetId": subnet}
+    if profile_arn:
+        kwargs["IamInstanceProfile"] = {"Arn": profile_arn}
+    return ec2.run_instances(**kwargs)["Instances"][0]["InstanceId"]
+
+
+def _guardduty(relpath: str, n: int) -> dict[str, Any]:
+    event = load_event(relpath)
+    event["account"] = event["detail"]["accountId"] = ACCOUNT
+    event["region"] = event["detail"]["region"] = REGION
+    event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"parry-reliability-{n}"))
+    event["detail"]["id"] = f"rel-finding-{n}"
+    return event
+
+
+def seed_ec2(aws: ClientFactory, n: int) -> Seeded:
+    role = _role(aws, f"rel-ec2-role-{n}", "ec2.amazonaws.com")
+    iam = aws.client("iam")
+    profile = iam.create_instance_profile(InstanceProfileName=f"rel-profile-{n}")["InstanceProfile"]["Arn"]
+    iam.add_role_to_instance_profile(InstanceProfileName=f"rel-profile-{n}", RoleName=role.split("/")[-1])
+    instance = _instance(aws, profile)
+    event = _guardduty("guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json", n)
+    details = event["detail"]["resource"]["instanceDetails"]
+    details["instanceId"] = instance
+    details["iamInstanceProfile"] = {"arn": profile, "id": f"rel-profile-{n}"}
+    return Seeded(event, contained_by(aws, "ec2-compromise", event))
+
+
+def seed_instance_credentials(aws: ClientFactory, n: int) -> Seeded:
+    role = f"rel-instance-role-{n}"
+    _role(aws, role, "ec2.amazonaws.com")
+    event = _guardduty(IAM_FINDING, n)
+    event["detail"]["resource"]["accessKeyDetails"].update(userName=role, userType="AssumedRole", accessKeyId=f"ASIAREL{n:09d}")
+    event["detail"]["resource"].setdefault("instanceDetails", {})["instanceId"] = _instance(aws)
+    return Seeded(event, contained_by(aws, "instance-credential-exfiltration", event))
+
+
+def seed_lambda_compromise(aws: ClientFactory, n: int) -> Seeded:
+    role = _role(aws, f"rel-fn-role-{n}")
+    arn = _function(aws, f"rel-fn-{n}", role)
+    event = _guardduty(IAM_FINDING, n)
+    event["detail"]["type"] = "Execution:Lambda/MaliciousFile"
+    event["detail"]["resource"] = {"resourceType": "Lambda",
+                                   "lambdaDetails": {"functionName": f"rel-fn-{n}", "functionArn": arn, "role": role}}
+    return Seeded(event, contained_by(aws, "lambda-compromise", event))
+
+
+def seed_lambda_public(aws: ClientFactory, n: int) -> Seeded:
+    name = f"rel-public-fn-{n}"
+    _function(aws, name, _role(aws, f"rel-public-role-{n}"))
+    aws.client("lambda").add_permission(FunctionName=name, StatementId="everyone", Action="lambda:InvokeFunction", Principal="*")
+    event = load_record("cloudtrail/lambda-addpermission.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
+                        eventID=f"rel-{n}", requestParameters__functionName=name, requestParameters__statementId="everyone",
+                        requestParameters__principal="*", requestParameters__action="lambda:InvokeFunction")
+    return Seeded(event, contained_by(aws, "lambda-made-public", event))
+
+
+def seed_s3_exposure(aws: ClientFactory, n: int) -> Seeded:
+    bucket = f"rel-exposed-{n}"
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                      "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    event = load_record("cloudtrail/s3-putbucketpolicy-public.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
+                        eventID=f"rel-{n}", requestParameters__bucketName=bucket)
+    return Seeded(event, contained_by(aws, "s3-exposure", event))
+
+
+def seed_trail_stopped(aws: ClientFactory, n: int) -> Seeded:
+    bucket, trail = f"rel-trail-logs-{n}", f"rel-trail-{n}"
+    aws.client("s3").create_bucket(Bucket=bucket)
+    ct = aws.client("cloudtrail")
+    ct.create_trail(Name=trail, S3BucketName=bucket)
+    ct.start_logging(Name=trail)
+    ct.stop_logging(Name=trail)
+    event = load_record("cloudtrail/iam-createaccesskey.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
+                        eventID=f"rel-{n}", eventSource="cloudtrail.amazonaws.com", eventName="StopLogging",
+                        requestParameters={"name": trail}, responseElements=None, errorCode=_DELETE)
+    return Seeded(event, contained_by(aws, "cloudtrail-logging-disabled", event))
+
+
+def seed_root_login(aws: ClientFactory, n: int) -> Seeded:
+    event = load_record("cloudtrail/signin-consolelogin-root.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
+                        eventID=f"rel-{n}")
+    return Seeded(event, lambda: True)  # nothing to contain by API: evidence and a notification
+
+
+def seed_manual_quarantine(aws: ClientFactory, n: int) -> Seeded:
+    user, role = f"rel-manual-user-{n}", f"rel-manual-role-{n}"
+    aws.client("iam").create_user(UserName=user)
+    _role(aws, role)
+    event = {"version": "0", "id": f"rel-manual-{n}", "source": "parry", "detail-type": "Parry Run Request",
+             "account": ACCOUNT, "region": REGION, "time": "2026-11-29T18:00:00Z", "resources": [],
+             "detail": {"playbook": "manual-quarantine", "user": user, "role": role, "reason": "reliability test"}}
+    return Seeded(event, contained_by(aws, "manual-quarantine", event))
+
+
 # Playbook name -> seed. A playbook without a seed is skipped by the tests with its name.
 SEEDS: dict[str, Callable[[ClientFactory, int], Seeded]] = {
     "iam-credential-compromise": seed_iam_key,
+    "ec2-compromise": seed_ec2,
+    "instance-credential-exfiltration": seed_instance_credentials,
+    "lambda-compromise": seed_lambda_compromise,
+    "lambda-made-public": seed_lambda_public,
+    "s3-exposure": seed_s3_exposure,
+    "cloudtrail-logging-disabled": seed_trail_stopped,
+    "root-credential-usage": seed_root_login,
+    "manual-quarantine": seed_manual_quarantine,
 }
 
 
@@ -523,6 +703,7 @@ def _clean_run(world: World, book: Any) -> tuple[Any, Counter, list[str]]:
     with boundaries(b):
         case = world.engine(probe=probe).run(book, seeded.event)
     assert seeded.contained(), f"{book.name}: a clean run did not contain its resource"
+    case.notifications = len(probe.notifications)
     return case, probe.mutation_counts(), b.seen
 
 
@@ -537,6 +718,12 @@ def _shape(counts: Counter) -> Counter:
 def boundary_labels(world: World, book: Any) -> list[str]:
     """The boundaries a clean run of `book` crosses, in order."""
     return _clean_run(world, book)[2]
+
+
+def apply_boundaries(labels: list[str]) -> list[int]:
+    """The sharpest boundaries: right after the claim, and right after each action's apply (the
+    change is made but not checkpointed: the step must run again as a no-op)."""
+    return [i for i, label in enumerate(labels) if label == "after CaseStore.claim" or label.startswith("after apply[")]
 
 
 def step_boundaries(labels: list[str]) -> list[int]:
@@ -562,7 +749,7 @@ def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any =
     if callable(only):
         only = only(labels)
     failures: list[str] = []
-    repeated = missing = resumed = reruns_noop = 0
+    repeated = missing = resumed = reruns_noop = extra_notifications = 0
     for k in (only if only is not None else range(len(labels))):
         seeded = SEEDS[book.name](world.admin, world.next())
         probe = world.probe()
@@ -587,6 +774,7 @@ def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any =
         counts = probe.mutation_counts()
         shape = _shape(counts)
         repeated += sum(n - 1 for n in counts.values() if n > 1)
+        extra_notifications += max(0, len(probe.notifications) - clean_case.notifications)
         missing += sum((clean_shape - shape).values())
         problems = []
         if stored.status != clean_case.status:
@@ -619,6 +807,7 @@ def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any =
         "repeated_mutations": repeated,
         "missing_mutations": missing,
         "steps_rerun_as_noop": reruns_noop,
+        "repeated_notifications": extra_notifications,  # notify.sns is at-least-once: a crash after publishing sends again
         "failures": failures,
     }
 
