@@ -18,7 +18,7 @@ from parry.actions.registry import Permission
 from parry.playbook import Playbook
 from stacks import naming
 from stacks.nag import acknowledge_all, wildcard_findings
-from stacks.policies import attach, statements, uses_only
+from stacks.policies import attach, deny_own_resources, statements, uses_only
 
 MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
 MEMBER_WILDCARD_REASON = (
@@ -80,7 +80,10 @@ class MemberAccountStack(Stack):
             )
             values = {"partition": Aws.PARTITION, "region": home_region, "account": Aws.ACCOUNT_ID}
             self.template_values = values
-            granted = statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}")
+            granted = [
+                *statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}"),
+                *deny_own_resources(perms, values),
+            ]
             attach(role, "Permissions", granted)
             acknowledge_all(
                 role, wildcard_findings(role, perms, values, reasons={}, default_reason=MEMBER_WILDCARD_REASON)

@@ -25,6 +25,14 @@ UNSCOPABLE_ACTIONS = frozenset(
 )
 
 
+# Parry's own resources (parry/guardrails.py OWN_RESOURCE_PATTERNS), per service, as IAM ARNs.
+OWN_RESOURCES = {
+    "iam": ("arn:{partition}:iam::{account}:role/parry-*",),
+    "lambda": ("arn:{partition}:lambda:{region}:{account}:function:parry-*",),
+}
+READ_VERBS = ("Get", "List", "Describe", "Lookup", "BatchGet", "Head")
+
+
 class TemplateError(ValueError):
     """A permission resource template names a value the CDK app does not provide."""
 
@@ -57,6 +65,38 @@ def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where:
                 "Resource": [render_resource(r, values, where=where) for r in perm.resources],
             }
         )
+    return out
+
+
+def deny_own_resources(
+    perms: Iterable[Permission], values: Mapping[str, str], *, keep: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """Deny statements that keep a playbook's changing actions off Parry's own roles and functions.
+
+    The engine's guardrails already refuse them; this makes IAM refuse them too, so a bug in a
+    playbook or an action cannot rewrite the responder's own permissions or code. Actions in
+    `keep` (the engine's own, such as invoking itself to continue a case) are never denied.
+    """
+    perms = list(perms)
+    kept = set(keep)
+    out = []
+    for service, arns in OWN_RESOURCES.items():
+        actions = sorted(
+            {
+                a
+                for perm in perms
+                for a in perm.actions
+                if a.split(":")[0] == service and not a.split(":")[1].startswith(READ_VERBS) and a not in kept
+            }
+        )
+        if actions:
+            out.append(
+                {
+                    "Effect": "Deny",
+                    "Action": actions,
+                    "Resource": [render_resource(r, values, where="own resources") for r in arns],
+                }
+            )
     return out
 
 

@@ -31,9 +31,10 @@ from stacks.constructs import (
     PlaybookRunner,
 )
 from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_all, nag_value, wildcard_findings
-from stacks.policies import attach, statements
+from stacks.policies import attach, deny_own_resources, statements
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
+ENGINE_ACTIONS = frozenset(a for p in ENGINE_PERMISSIONS for a in p.actions)
 RUNTIME_NOTE = "python3.13/arm64"
 TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # added by Tracing.ACTIVE
 RUNNER_FINDINGS = (
@@ -205,6 +206,7 @@ class ResponderStack(Stack):
                 *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
                 *runner.runtime_statements(),
                 *self._member_statements(book.name, config),
+                *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
             ]
             runner.function.node.add_dependency(attach(runner.role, "Permissions", granted))
             findings = wildcard_findings(

@@ -139,7 +139,12 @@ def test_role_is_lambdas_alone_and_has_no_managed_policies(synth: Synth, name: s
 @by_playbook
 def test_role_actions_are_exactly_playbook_plus_engine(synth: Synth, name: str):
     book = PLAYBOOKS[name]
-    granted = {a for st in statements_of_role(synth.responder, _role_id(synth, name)) for a in as_list(st["Action"])}
+    granted = {
+        a
+        for st in statements_of_role(synth.responder, _role_id(synth, name))
+        if st["Effect"] == "Allow"
+        for a in as_list(st["Action"])
+    }
     declared = {a for p in book.permissions() for a in p.actions}
     engine = {a for p in ENGINE_PERMISSIONS for a in p.actions}
     assert granted == declared | engine | RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS, (
@@ -169,7 +174,8 @@ def test_every_declared_permission_is_a_statement_with_its_rendered_resources(sy
 def test_no_wildcard_actions_and_resources_scoped_wherever_the_api_allows(synth: Synth, name: str):
     for st in statements_of_role(synth.responder, _role_id(synth, name)):
         actions = as_list(st["Action"])
-        assert st["Effect"] == "Allow"
+        if st["Effect"] == "Deny":
+            continue
         assert not [a for a in actions if a == "*" or a.endswith(":*")], actions
         if "*" in as_list(st["Resource"]):
             # only APIs without resource-level permissions: reads, and X-Ray's trace upload
@@ -180,6 +186,20 @@ def test_no_wildcard_actions_and_resources_scoped_wherever_the_api_allows(synth:
             if resource != "*":
                 # pinned to this account or to one of the stack's own resources
                 assert "AWS::AccountId" in text or "Fn::GetAtt" in text or "Ref" in text, text
+
+
+@by_playbook
+def test_iam_refuses_the_playbooks_changes_to_parrys_own_roles_and_functions(synth: Synth, name: str):
+    book = PLAYBOOKS[name]
+    denies = [s for s in statements_of_role(synth.responder, _role_id(synth, name)) if s["Effect"] == "Deny"]
+    denied = {a: json.dumps(s["Resource"]) for s in denies for a in as_list(s["Action"])}
+    for perm in book.permissions():
+        for action in perm.actions:
+            service, verb = action.split(":")
+            if service in ("iam", "lambda") and not verb.startswith(READ_VERBS):
+                own = ":role/parry-*" if service == "iam" else ":function:parry-*"
+                assert own in denied.get(action, ""), f"{action} is not denied on {own}"
+    assert not any(a.startswith(("sqs:", "logs:", "dynamodb:", "s3:", "kms:")) for a in denied), "engine rights stay"
 
 
 def test_runner_may_assume_its_member_role_in_the_configured_accounts_only(synth: Synth):
