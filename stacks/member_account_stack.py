@@ -21,10 +21,6 @@ from stacks.nag import acknowledge_all, wildcard_findings
 from stacks.policies import attach, deny_own_resources, statements, uses_only
 
 MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
-MEMBER_WILDCARD_REASON = (
-    "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
-    "triggering event, known only at run time; the ARN pins service, resource type and this account."
-)
 
 
 def member_permissions(book: Playbook) -> list[Permission]:
@@ -85,7 +81,5 @@ class MemberAccountStack(Stack):
                 *deny_own_resources(perms, values),
             ]
             attach(role, "Permissions", granted)
-            acknowledge_all(
-                role, wildcard_findings(role, perms, values, reasons={}, default_reason=MEMBER_WILDCARD_REASON)
-            )
+            acknowledge_all(role, wildcard_findings(role, perms, values, reasons={}))
             self.roles[book.name] = role

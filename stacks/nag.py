@@ -27,6 +27,17 @@ ENGINE_WILDCARD_REASONS = {
 }
 
 
+def registry_reason(template: str) -> str:
+    """Why a wildcard resource declared by the actions registry is acceptable, said accurately."""
+    pinned = "service, resource type and this account" if "{account}" in template else (
+        "service and resource type (this ARN format carries no account)"
+    )
+    return (
+        f"Declared by the actions registry ({template}): the playbook acts on the resource named in the "
+        f"triggering event, known only at run time; the ARN pins {pinned}."
+    )
+
+
 def acknowledge(scope: Construct, rule: str, reason: str) -> None:
     """Acknowledge one AwsSolutions finding (`L1`, `IAM5[Resource::...]`) on `scope` and below."""
     acknowledge_all(scope, [(rule, reason)])
@@ -71,7 +82,6 @@ def wildcard_findings(
     values: Mapping[str, str],
     *,
     reasons: Mapping[str, str],
-    default_reason: str,
     unscoped_actions: Iterable[str] = (),
 ) -> list[tuple[str, str]]:
     """The IAM5 (rule, reason) findings of every wildcard resource of `perms`.
@@ -91,7 +101,7 @@ def wildcard_findings(
             if "*" not in template:
                 continue
             rule = f"IAM5[Resource::{_finding_value(stack, render_resource(template, values, where='nag'))}]"
-            found.setdefault(rule, reasons.get(template, default_reason.format(template=template)))
+            found.setdefault(rule, reasons.get(template) or registry_reason(template))
     if star:
         found["IAM5[Resource::*]"] = (
             "Resource '*' only for actions whose API has no resource-level permissions: " + ", ".join(sorted(star))

@@ -50,10 +50,6 @@ RUNNER_FINDINGS = (
     ),
 )
 CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"  # aws-cdk-lib's AwsCustomResource singleton
-PLAYBOOK_WILDCARD_REASON = (
-    "Declared by the actions registry ({template}): the playbook acts on the resource named in the "
-    "triggering event, known only at run time; the ARN pins service, resource type and this account."
-)
 
 
 class ResponderStack(Stack):
@@ -214,7 +210,6 @@ class ResponderStack(Stack):
                 [*book.permissions(), *ENGINE_PERMISSIONS],
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
-                default_reason=PLAYBOOK_WILDCARD_REASON,
                 unscoped_actions=TRACING_ACTIONS,
             )
             if config.organization_id and not config.member_accounts:
