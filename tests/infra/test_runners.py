@@ -105,6 +105,7 @@ def test_async_invocation_retries_twice_for_an_hour_then_dead_letters(synth: Syn
 def test_dead_letter_queue_is_encrypted_and_alarmed_to_the_topic(synth: Synth, responder, name: str):
     dlq = synth.responder["Resources"][_dlq_id(synth, name)]["Properties"]
     assert "KmsMasterKeyId" in dlq
+    (topic_id,) = synth.resources("Parry", "AWS::SNS::Topic")
     responder.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
@@ -112,7 +113,7 @@ def test_dead_letter_queue_is_encrypted_and_alarmed_to_the_topic(synth: Synth, r
             "MetricName": "ApproximateNumberOfMessagesVisible",
             "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [_dlq_id(synth, name), "QueueName"]}}],
             "Threshold": 1,
-            "AlarmActions": [{"Ref": Match.string_like_regexp("^NotificationsTopic")}],
+            "AlarmActions": [{"Ref": topic_id}],
         },
     )
 
