@@ -49,6 +49,15 @@ def rule_name(playbook: str, kind: str) -> str:
     return fit(f"{PREFIX}{playbook}-{kind}", RULE_NAME_MAX)
 
 
+# Not `parry-...`: playbook names are lowercase, so this can never collide with a runner's name,
+# and the guardrails' `function:Parry*` and `role/Parry*` patterns still protect it.
+SECURITY_HUB_ACTIONS_FUNCTION = "Parry-SecurityHubActions"
+
+
+def security_hub_actions_role_name(region: str) -> str:
+    return fit(f"Parry-SecurityHubActions-{region}", IAM_ROLE_MAX)
+
+
 def security_hub_action_id(playbook: str) -> str:
     """Security Hub custom action ids are at most 20 alphanumeric characters."""
     return "Parry" + hashlib.sha256(playbook.encode()).hexdigest()[:15]

@@ -29,7 +29,9 @@ from stacks.constructs import (
     ParryDashboard,
     PlaybookRoutes,
     PlaybookRunner,
+    SecurityHubActions,
 )
+from stacks.constructs.playbook_runner import log_retention
 from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_all, nag_value, wildcard_findings
 from stacks.policies import attach, deny_own_resources, statements
 
@@ -49,7 +51,6 @@ RUNNER_FINDINGS = (
         "target DLQ. cdk-nag only recognises DLQs named in another queue's redrive policy.",
     ),
 )
-CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"  # aws-cdk-lib's AwsCustomResource singleton
 
 
 class ResponderStack(Stack):
@@ -170,11 +171,37 @@ class ResponderStack(Stack):
             "kill_switch_parameter_arn": self.kill_switch.parameter.parameter_arn,
         }
 
-        action_names = (
-            naming.security_hub_action_names([b.name for b in playbooks if b.manual])
-            if config.security_hub_actions
-            else {}
-        )
+        self.security_hub_actions: SecurityHubActions | None = None
+        manual = [b.name for b in playbooks if b.manual] if config.security_hub_actions else []
+        if manual:
+            names = naming.security_hub_action_names(manual)
+            self.security_hub_actions = SecurityHubActions(
+                self,
+                "SecurityHubActions",
+                actions={
+                    name: (
+                        naming.security_hub_action_id(name),
+                        names[name],
+                        f"Run Parry playbook {name} on the selected findings",
+                    )
+                    for name in manual
+                },
+                function_name=naming.SECURITY_HUB_ACTIONS_FUNCTION,
+                role_name=naming.security_hub_actions_role_name(self.region),
+                log_retention=log_retention(config.log_retention_days),
+            )
+            acknowledge_all(
+                self.security_hub_actions,
+                [
+                    (
+                        "IAM5[Resource::*]",
+                        "Security Hub's Create/Update/DeleteActionTarget take no resource-level permissions; "
+                        "this deploy-time function may call those three only.",
+                    ),
+                    RUNNER_FINDINGS[0],
+                ],
+            )
+
         for book in playbooks:
             runner = PlaybookRunner(
                 self,
@@ -228,13 +255,13 @@ class ResponderStack(Stack):
                 f"Routes-{book.name}",
                 playbook_name=book.name,
                 trigger=book.trigger,
-                manual=book.manual,
-                action_name=action_names.get(book.name),
                 function=runner.function,
                 dead_letter_queue=runner.dlq,
+                security_hub_action_arn=(
+                    self.security_hub_actions.arns.get(book.name) if self.security_hub_actions else None
+                ),
+                security_hub_actions=self.security_hub_actions,
             )
-
-        self._acknowledge_custom_resource_provider()
 
         self.dashboard = ParryDashboard(
             self,
@@ -249,19 +276,6 @@ class ResponderStack(Stack):
         CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "SigningKeyArn", value=self.evidence.signing_key.key_arn)
         CfnOutput(self, "AuditorRoleArn", value=self.evidence.auditor_role.role_arn)
-
-    def _acknowledge_custom_resource_provider(self) -> None:
-        """The Lambda that aws-cdk-lib's AwsCustomResource shares across the stack (it creates
-        the Security Hub custom actions at deploy time)."""
-        provider = self.node.try_find_child(CUSTOM_RESOURCE_PROVIDER_ID)
-        if provider is None:
-            return
-        acknowledge(
-            provider,
-            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            "aws-cdk-lib's AwsCustomResource provider: the AWS managed basic execution policy only lets it "
-            "write its own logs; it runs at deploy time, never on an incident.",
-        )
 
     def _member_statements(self, playbook: str, config: ParryConfig) -> list[dict[str, Any]]:
         """Assume this playbook's role in member accounts, when cross-account runs are configured."""

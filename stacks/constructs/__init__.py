@@ -7,6 +7,7 @@ from stacks.constructs.kill_switch import KillSwitch
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.playbook_routes import PlaybookRoutes
 from stacks.constructs.playbook_runner import PlaybookRunner
+from stacks.constructs.security_hub_actions import SecurityHubActions
 
 __all__ = [
     "CaseStore",
@@ -16,4 +17,5 @@ __all__ = [
     "ParryDashboard",
     "PlaybookRoutes",
     "PlaybookRunner",
+    "SecurityHubActions",
 ]

@@ -1,17 +1,16 @@
 """How events reach one playbook's function: its trigger rule (the playbook's `trigger`, verbatim),
-a rule for manual run requests, and for `manual: true` playbooks a Security Hub custom action."""
+a rule for manual run requests, and for `manual: true` playbooks the rule of its Security Hub
+custom action (the actions themselves: `SecurityHubActions`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aws, Duration, Validations
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from stacks import naming
@@ -33,10 +32,10 @@ class PlaybookRoutes(Construct):
         *,
         playbook_name: str,
         trigger: dict[str, Any],
-        manual: bool,
-        action_name: str | None = None,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
+        security_hub_action_arn: str | None = None,
+        security_hub_actions: Construct | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.rules: list[events.Rule] = []
@@ -71,11 +70,8 @@ class PlaybookRoutes(Construct):
             dead_letter_queue,
         )
 
-        self.action_target: cr.AwsCustomResource | None = None
-        self.action_target_arn: str | None = None
         self.custom_action_rule: events.Rule | None = None
-        if manual and action_name:
-            self.action_target, self.action_target_arn = self._custom_action(playbook_name, action_name)
+        if security_hub_action_arn:
             self.custom_action_rule = self._rule(
                 "SecurityHubActionRule",
                 naming.rule_name(playbook_name, "securityhub"),
@@ -83,69 +79,13 @@ class PlaybookRoutes(Construct):
                 events.EventPattern(
                     source=["aws.securityhub"],
                     detail_type=[CUSTOM_ACTION_DETAIL_TYPE],
-                    resources=[self.action_target_arn],
+                    resources=[security_hub_action_arn],
                 ),
                 function,
                 dead_letter_queue,
             )
-            self.custom_action_rule.node.add_dependency(self.action_target)
-
-    def _custom_action(self, playbook_name: str, action_name: str) -> tuple[cr.AwsCustomResource, str]:
-        """A Security Hub custom action, made through the Security Hub API at deploy time.
-
-        AWS::SecurityHub::ActionTarget exists in only some regions' CloudFormation registries
-        (cfn-lint E3006 elsewhere) and aws-cdk-lib has no class for it; the API works wherever
-        Security Hub is enabled. The ARN is deterministic, so the rule needs no lookup.
-        """
-        action_id = naming.security_hub_action_id(playbook_name)
-        arn = f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}:{Aws.ACCOUNT_ID}:action/custom/{action_id}"
-        description = f"Run Parry playbook {playbook_name} on the selected findings"
-        physical_id = cr.PhysicalResourceId.of(arn)
-        target = cr.AwsCustomResource(
-            self,
-            "SecurityHubAction",
-            resource_type="Custom::ParrySecurityHubAction",
-            on_create=cr.AwsSdkCall(
-                service="SecurityHub",
-                action="createActionTarget",
-                parameters={"Id": action_id, "Name": action_name, "Description": description},
-                physical_resource_id=physical_id,
-            ),
-            on_update=cr.AwsSdkCall(
-                service="SecurityHub",
-                action="updateActionTarget",
-                parameters={"ActionTargetArn": arn, "Name": action_name, "Description": description},
-                physical_resource_id=physical_id,
-            ),
-            on_delete=cr.AwsSdkCall(
-                service="SecurityHub",
-                action="deleteActionTarget",
-                parameters={"ActionTargetArn": arn},
-                ignore_error_codes_matching="ResourceNotFoundException",
-            ),
-            # The custom-action APIs take no resource-level permissions.
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(
-                        actions=[
-                            "securityhub:CreateActionTarget",
-                            "securityhub:UpdateActionTarget",
-                            "securityhub:DeleteActionTarget",
-                        ],
-                        resources=["*"],
-                    )
-                ]
-            ),
-            install_latest_aws_sdk=False,
-        )
-        Validations.of(target).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="Security Hub's Create/Update/DeleteActionTarget support no resource-level permissions; "
-                "this deploy-time policy allows those three calls only.",
-            )
-        )
-        return target, arn
+            if security_hub_actions is not None:
+                self.custom_action_rule.node.add_dependency(security_hub_actions)
 
     def _rule(
         self,

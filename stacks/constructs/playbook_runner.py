@@ -98,7 +98,7 @@ class PlaybookRunner(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/lambda/{function_name}",
-            retention=_retention(log_retention_days),
+            retention=log_retention(log_retention_days),
             removal_policy=RemovalPolicy.RETAIN,
         )
 
@@ -155,7 +155,7 @@ class PlaybookRunner(Construct):
         ]
 
 
-def _retention(days: int) -> logs.RetentionDays:
+def log_retention(days: int) -> logs.RetentionDays:
     allowed = sorted(_RETENTION)
     if days not in _RETENTION:
         raise ValueError(f"log retention of {days} days is not one CloudWatch offers: {allowed}")

@@ -296,25 +296,41 @@ def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Syn
 def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, name: str):
     book = PLAYBOOKS[name]
     action_id = naming.security_hub_action_id(name)
-    actions = [
-        r for r in synth.resources("Parry", "Custom::ParrySecurityHubAction").values()
-        if action_id in json.dumps(r["Properties"]["Create"])
-    ]
+    (resource,) = synth.resources("Parry", "Custom::ParrySecurityHubActions").values()
+    actions = [a for a in resource["Properties"]["Actions"] if a["Id"] == action_id]
     rules = [r for r in synth.resources("Parry", "AWS::Events::Rule").values() if r["Properties"]["Name"] == naming.rule_name(name, "securityhub")]
     if not book.manual:
         assert not actions and not rules
         return
     (action,) = actions
-    create = json.loads(json.dumps(action["Properties"]["Create"]))
-    create_text = json.dumps(create)
-    assert '\\"createActionTarget\\"' in create_text
-    assert re.fullmatch(r"[A-Za-z0-9]{1,20}", action_id)
-    name_match = re.search(r'\\"Name\\":\\"([^\\]*)\\"', create_text)
-    assert name_match and 1 <= len(name_match.group(1)) <= 20
+    assert re.fullmatch(r"[A-Za-z0-9]{1,20}", action["Id"]) and 1 <= len(action["Name"]) <= 20
+    assert name in action["Description"]
     (rule,) = rules
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.securityhub"]
     assert pattern["detail-type"] == ["Security Hub Findings - Custom Action"]
-    (resource,) = pattern["resources"]
-    assert f":action/custom/{action_id}" in json.dumps(resource)
+    (arn,) = pattern["resources"]
+    assert f":action/custom/{action_id}" in json.dumps(arn) and {"Ref": "AWS::Region"} in arn["Fn::Join"][1]
+    assert logical_id(synth.responder, "Custom::ParrySecurityHubActions") in rule.get("DependsOn", [])
     _assert_targets_function_with_retries_and_dlq(synth, rule["Properties"], name)
+
+
+def test_security_hub_actions_function_is_protected_least_privilege_and_inline(synth: Synth):
+    from stacks.constructs.security_hub_actions import HANDLER_SOURCE
+
+    assert len(HANDLER_SOURCE.read_text()) <= 4096, "CloudFormation inline code is at most 4 KB"
+    fn_id = logical_id(synth.responder, "AWS::Lambda::Function", FunctionName=naming.SECURITY_HUB_ACTIONS_FUNCTION)
+    fn = synth.responder["Resources"][fn_id]["Properties"]
+    assert fn["Handler"] == "index.handler" and "ZipFile" in fn["Code"]
+    role_id = fn["Role"]["Fn::GetAtt"][0]
+    actions = {a for st in statements_of_role(synth.responder, role_id) for a in as_list(st["Action"])}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "securityhub:CreateActionTarget",
+        "securityhub:UpdateActionTarget",
+        "securityhub:DeleteActionTarget",
+    }
+    # within the guardrails' own-resource patterns
+    assert naming.SECURITY_HUB_ACTIONS_FUNCTION.startswith("Parry")
+    assert synth.responder["Resources"][role_id]["Properties"]["RoleName"].startswith("Parry")

@@ -1,0 +1,104 @@
+"""The inline custom-resource handler that keeps Security Hub custom actions in step."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import SimpleNamespace
+
+import pytest
+
+from tests.infra.conftest import ROOT
+
+SOURCE = ROOT / "stacks" / "constructs" / "security_hub_actions_handler.py"
+CONTEXT = SimpleNamespace(invoked_function_arn="arn:aws:lambda:eu-west-1:111111111111:function:Parry-SecurityHubActions")
+ARN = "arn:aws:securityhub:eu-west-1:111111111111:action/custom/"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("sh_handler", SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Conflict(Exception):
+    pass
+
+
+class Missing(Exception):
+    pass
+
+
+class FakeHub:
+    exceptions = SimpleNamespace(ResourceConflictException=Conflict, ResourceNotFoundException=Missing)
+
+    def __init__(self, existing=(), fail=None):
+        self.targets = {aid: None for aid in existing}
+        self.calls = []
+        self.fail = fail
+
+    def create_action_target(self, Id, Name, Description):
+        self.calls.append(("create", Id))
+        if self.fail:
+            raise self.fail
+        if Id in self.targets:
+            raise Conflict(Id)
+        self.targets[Id] = Name
+
+    def update_action_target(self, ActionTargetArn, Name, Description):
+        self.calls.append(("update", ActionTargetArn.removeprefix(ARN)))
+        self.targets[ActionTargetArn.removeprefix(ARN)] = Name
+
+    def delete_action_target(self, ActionTargetArn):
+        aid = ActionTargetArn.removeprefix(ARN)
+        self.calls.append(("delete", aid))
+        if aid not in self.targets:
+            raise Missing(aid)
+        del self.targets[aid]
+
+
+def _action(aid, name="n"):
+    return {"Id": aid, "Name": name, "Description": f"Run {aid}"}
+
+
+def _run(event, hub):
+    answers = []
+    _module().handler(event, CONTEXT, hub=hub, respond=lambda *a, **k: answers.append((a[2], a[4], k)))
+    (answer,) = answers
+    return answer
+
+
+def test_create_is_idempotent():
+    hub = FakeHub(existing=["A"])
+    status, physical, _ = _run({"RequestType": "Create", "ResourceProperties": {"Actions": [_action("A"), _action("B")]}}, hub)
+    assert status == "SUCCESS" and physical == "parry-security-hub-actions"
+    assert hub.targets == {"A": "n", "B": "n"}
+
+
+def test_update_creates_renames_and_deletes():
+    hub = FakeHub(existing=["A", "B"])
+    event = {
+        "RequestType": "Update",
+        "PhysicalResourceId": "parry-security-hub-actions",
+        "OldResourceProperties": {"Actions": [_action("A"), _action("B")]},
+        "ResourceProperties": {"Actions": [_action("A", "renamed"), _action("C")]},
+    }
+    status, physical, _ = _run(event, hub)
+    assert status == "SUCCESS" and physical == "parry-security-hub-actions"
+    assert hub.targets == {"A": "renamed", "C": "n"}
+    assert ("update", "A") in hub.calls and ("delete", "B") in hub.calls
+
+
+def test_delete_removes_all_and_tolerates_missing():
+    hub = FakeHub(existing=["A"])
+    event = {"RequestType": "Delete", "PhysicalResourceId": "p", "ResourceProperties": {"Actions": [_action("A"), _action("B")]}}
+    status, physical, _ = _run(event, hub)
+    assert status == "SUCCESS" and physical == "p" and hub.targets == {}
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_any_error_is_reported_to_cloudformation(request_type):
+    hub = FakeHub(fail=RuntimeError("Security Hub is not enabled"))
+    event = {"RequestType": request_type, "ResourceProperties": {"Actions": [_action("A")]}, "OldResourceProperties": {}}
+    status, _, extra = _run(event, hub)
+    assert status == "FAILED" and "not enabled" in extra["reason"]
