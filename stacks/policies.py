@@ -15,8 +15,8 @@ from aws_cdk import aws_iam as iam
 
 from parry.actions.registry import Permission
 
-# Actions whose API has no resource-level permissions: the only ones allowed on Resource "*".
-# Extend with care; an infra test checks every "*" resource against this list.
+# Beside read-only APIs without resource-level permissions (READ_VERBS), the only actions allowed
+# on Resource "*". Extend with care; an infra test checks every "*" resource against both.
 UNSCOPABLE_ACTIONS = frozenset(
     {
         "xray:PutTraceSegments",
@@ -27,8 +27,11 @@ UNSCOPABLE_ACTIONS = frozenset(
 
 # Parry's own resources (parry/guardrails.py OWN_RESOURCE_PATTERNS), per service, as IAM ARNs.
 OWN_RESOURCES = {
-    "iam": ("arn:{partition}:iam::{account}:role/parry-*",),
-    "lambda": ("arn:{partition}:lambda:{region}:{account}:function:parry-*",),
+    "iam": ("arn:{partition}:iam::{account}:role/parry-*", "arn:{partition}:iam::{account}:role/Parry*"),
+    "lambda": (
+        "arn:{partition}:lambda:{region}:{account}:function:parry-*",
+        "arn:{partition}:lambda:{region}:{account}:function:Parry*",
+    ),
 }
 READ_VERBS = ("Get", "List", "Describe", "Lookup", "BatchGet", "Head")
 

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match
 
 from parry.permissions import ENGINE_PERMISSIONS
 from stacks import naming
-from stacks.policies import UNSCOPABLE_ACTIONS, render_resource
+from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
 from tests.infra.conftest import (
     MEMBER_ACCOUNTS,
     PROTECTED,
@@ -31,7 +31,6 @@ REGION = "eu-west-1"
 ENGINE_ACTIONS = {a for p in ENGINE_PERMISSIONS for a in p.actions}
 RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:SendMessage"}
 CROSS_ACCOUNT_ACTIONS = {"sts:AssumeRole"}
-READ_VERBS = ("Describe", "List", "Get", "Lookup", "BatchGet")
 
 by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
 
