@@ -288,13 +288,16 @@ class World:
         return self.counter[0]
 
     def cases_for(self, playbook: str, dedup: str | None = None) -> list[dict[str, Any]]:
+        """Case items of `playbook` (with that dedup value): how many cases a delivery opened."""
         ddb = self.admin.client("dynamodb")
+        condition = "kind = :k AND playbook = :p" + (" AND dedup = :d" if dedup is not None else "")
+        values = {":k": {"S": "case"}, ":p": {"S": playbook}}
+        if dedup is not None:
+            values[":d"] = {"S": dedup}
         items = []
-        for page in ddb.get_paginator("scan").paginate(TableName=self.env["PARRY_CASES_TABLE"]):
-            for item in page["Items"]:
-                if item.get("kind", {}).get("S") == "case" and item["playbook"]["S"] == playbook:
-                    if dedup is None or item["dedup"]["S"] == dedup:
-                        items.append(item)
+        for page in ddb.get_paginator("scan").paginate(TableName=self.env["PARRY_CASES_TABLE"], FilterExpression=condition,
+                                                       ProjectionExpression="pk", ExpressionAttributeValues=values):
+            items.extend(page["Items"])
         return items
 
     def evidence_keys(self, prefix: str) -> list[str]:
@@ -868,6 +871,7 @@ def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
         for service in ("dynamodb", "s3", "iam", "ssm", "sns", "sts"):
             engine.aws.client(service)
     barrier = threading.Barrier(n)
+    serial = dynamodb_requests_atomic()
     results: list[Any] = [None] * n
 
     def deliver(i: int) -> None:
@@ -878,10 +882,11 @@ def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
             results[i] = exc
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with serial:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     from parry.cases import CaseBusy
 
     busy = [i for i, r in enumerate(results) if isinstance(r, CaseBusy)]
@@ -909,6 +914,22 @@ def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
 
 
 # ---- scenario: the time budget ----------------------------------------------------------------------
+
+
+def dynamodb_requests_atomic() -> Any:
+    """DynamoDB applies each request atomically; in-process moto does not under threads (its
+    transact_write_items deep-copies tables another thread is writing). Serialize moto's DynamoDB
+    requests, as the service would, so a race tests Parry and not the emulator."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    real = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        with lock:
+            return real(self)
+
+    return mock.patch.object(DynamoHandler, "call_action", call_action)
 
 
 class ShrinkingBudget:
