@@ -3,15 +3,9 @@ through validation. A rejection by name (ParryError / ValidationError) is the ha
 
 from __future__ import annotations
 
-import random
-import re
-
 import pytest
-import yaml
 
 import reliability_harness as rh
-from parry.errors import ValidationError
-from parry.validation import load_yaml, validate_document
 
 SHARDS = 4
 EVENTS_PER_SHARD = 2500  # 10,000 in all, spread over the xdist workers
@@ -29,146 +23,9 @@ def test_generated_events_are_run_or_rejected_never_crash_the_handler(world, sha
 
 # ---- broken playbooks ------------------------------------------------------------------------------
 
-PROBLEM = re.compile(r"^(?P<file>[^:]+\.yaml):(?P<line>\d+): (?P<path>\S+): (?P<message>.+)$")
-
-
-def _step(doc, rng):
-    return rng.choice(doc["steps"])
-
-
-def _mutations():
-    """(kind, function(doc, rng) -> doc or YAML text). Every mutation makes the playbook invalid."""
-    def drop(key):
-        return lambda d, r: {k: v for k, v in d.items() if k != key}
-
-    def setk(key, value):
-        return lambda d, r: {**d, key: value}
-
-    def step_set(key, value):
-        def f(d, r):
-            _step(d, r)[key] = value
-            return d
-        return f
-
-    def step_drop(key):
-        def f(d, r):
-            _step(d, r).pop(key, None)
-            return d
-        return f
-
-    def unknown_param(d, r):
-        s = _step(d, r)
-        s["with"] = {**(s.get("with") or {}), "no_such_parameter": "x"}
-        return d
-
-    def wrong_param_type(d, r):
-        for s in d["steps"]:
-            for name, value in (s.get("with") or {}).items():
-                if isinstance(value, str):
-                    s["with"][name] = {"not": ["a", "string"]}
-                    return d
-        d["steps"][0]["with"] = {"bogus": 1}
-        return d
-
-    def duplicate_id(d, r):
-        d["steps"].append(dict(d["steps"][0]))
-        return d
-
-    def undeclared_target(d, r):
-        s = _step(d, r)
-        s["with"] = {**(s.get("with") or {}), next(iter(s.get("with") or {"x": 1})): "${target.nowhere}"}
-        return d
-
-    def approval_on_reader(d, r):
-        d["steps"].insert(0, {"id": "look-first", "action": "evidence.capture_iam_user", "approval": "required",
-                              "with": {"user_name": "someone"}})
-        return d
-
-    def undo_without_undo(d, r):
-        d["steps"].append({"id": "tell-again", "action": "notify.sns", "undo": True, "with": {"subject": "x"}})
-        return d
-
-    def yaml_syntax(d, r):
-        text = yaml.safe_dump(d, sort_keys=False)
-        lines = text.splitlines()
-        i = r.randrange(1, len(lines))
-        lines[i] = lines[i] + " : ]["
-        return "\n".join(lines)
-
-    def tab_indent(d, r):
-        text = yaml.safe_dump(d, sort_keys=False)
-        return text.replace("\n  ", "\n\t", 1)
-
-    return [
-        ("missing name", drop("name")),
-        ("missing trigger", drop("trigger")),
-        ("missing steps", drop("steps")),
-        ("unknown field", setk("triggers", {"source": ["aws.guardduty"]})),
-        ("bad name", setk("name", "Not A Valid Name!")),
-        ("empty steps", setk("steps", [])),
-        ("steps not a list", setk("steps", "deactivate everything")),
-        ("bad mode", setk("mode", "yolo")),
-        ("bad dedup expression", setk("dedup", "detail.[[id")),
-        ("bad target expression", lambda d, r: {**d, "target": {**(d.get("target") or {}), "x": "a..b"}}),
-        ("target not a string", lambda d, r: {**d, "target": {**(d.get("target") or {}), "x": 5}}),
-        ("invalid trigger pattern", setk("trigger", {"source": "aws.guardduty"})),
-        ("invalid numeric pattern", setk("trigger", {"detail": {"severity": [{"numeric": ["<<", "x"]}]}})),
-        ("empty trigger", setk("trigger", {})),
-        ("guardrail zero", setk("guardrails", {"max_cases_per_hour": 0})),
-        ("guardrail unknown", setk("guardrails", {"max_cases_per_day": 3})),
-        ("approval ttl too long", setk("guardrails", {"approval_ttl_hours": 100000})),
-        ("unknown action", step_set("action", "iam.deactivate_acess_key")),
-        ("step missing id", step_drop("id")),
-        ("step missing action", step_drop("action")),
-        ("bad step id", step_set("id", "Bad Id")),
-        ("bad on_error", step_set("on_error", "ignore")),
-        ("bad approval", step_set("approval", "maybe")),
-        ("bad when", step_set("when", "target.[")),
-        ("unknown step field", step_set("retry", 3)),
-        ("unknown parameter", unknown_param),
-        ("wrong parameter type", wrong_param_type),
-        ("duplicate step id", duplicate_id),
-        ("undeclared target", undeclared_target),
-        ("approval on a read-only step", approval_on_reader),
-        ("undo on an action without one", undo_without_undo),
-        ("not a mapping", lambda d, r: [d]),
-        ("YAML syntax error", yaml_syntax),
-        ("tab indentation", tab_indent),
-    ]
-
-
-def broken_playbooks(n: int = 100, seed: int = 6):
-    rng = random.Random(seed)
-    sources = rh.playbook_paths()
-    kinds = _mutations()
-    for i in range(n):
-        path = sources[i % len(sources)]
-        kind, mutate = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
-        doc = yaml.safe_load(path.read_text())
-        out = mutate(doc, rng)
-        text = out if isinstance(out, str) else yaml.safe_dump(out, sort_keys=False)
-        yield f"broken-{i:03d}-{path.stem}.yaml", kind, text
-
 
 def test_100_broken_playbooks_each_yield_a_named_validation_error():
-    named, kinds, other = 0, set(), []
-    for filename, kind, text in broken_playbooks(100):
-        try:
-            located = load_yaml(text, filename)
-            validate_document(located.doc, filename, located)
-        except ValidationError as exc:
-            assert exc.problems, (kind, filename)
-            for problem in exc.problems:
-                m = PROBLEM.match(problem)
-                assert m and m["file"] == filename, f"{kind}: not FILE:LINE: path: message: {problem!r}"
-                assert 1 <= int(m["line"]) <= text.count("\n") + 1, (kind, problem)
-            named += 1
-            kinds.add(kind)
-            continue
-        except Exception as exc:  # noqa: BLE001 - the figure this test measures
-            other.append(f"{kind} ({filename}): {type(exc).__name__}: {exc}")
-            continue
-        other.append(f"{kind} ({filename}): accepted")
-    print(f"RELIABILITY broken_playbooks=100 named_validation_errors={named} other_outcomes={len(other)} kinds={len(kinds)}")
-    assert other == []
-    assert named == 100
+    figures = rh.broken_playbook_figures(100)
+    rh.report(**{k: v for k, v in figures.items() if k != "other"})
+    assert figures["other"] == []
+    assert figures["named_validation_errors"] == 100 and figures["kinds"] >= 30
