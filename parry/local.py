@@ -17,6 +17,7 @@ from parry.cases import create_table
 from parry.errors import ConfigError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+SIGNING_KEY_ALIAS = "alias/parry-local-manifest-signing"
 DEFAULT_NAMES = {
     "PARRY_EVIDENCE_BUCKET": "parry-evidence-local",
     "PARRY_CASES_TABLE": "parry-cases",
@@ -65,6 +66,7 @@ def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
     parameter = DEFAULT_NAMES["PARRY_KILL_SWITCH_PARAMETER"]
     ssm.put_parameter(Name=parameter, Value="off", Type="String", Overwrite=True)
     return {
+        "PARRY_SIGNING_KEY_ID": _signing_key(aws.client("kms")),
         "AWS_REGION": aws.region,
         "PARRY_EVIDENCE_BUCKET": bucket,
         "PARRY_CASES_TABLE": table,
@@ -73,6 +75,53 @@ def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
         "PARRY_LOCK_MODE": "GOVERNANCE",
         "PARRY_RETENTION_DAYS": str(retention_days),
     }
+
+
+def _signing_key(kms: Any) -> str:
+    """The manifest signing key (ECC_NIST_P256, as the CDK app creates it); made once, found by alias."""
+    for alias in kms.list_aliases().get("Aliases", []):
+        if alias["AliasName"] == SIGNING_KEY_ALIAS and alias.get("TargetKeyId"):
+            return kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["Arn"]
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Parry local manifest signing")
+    kms.create_alias(AliasName=SIGNING_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"])
+    return key["KeyMetadata"]["Arn"]
+
+
+def sign_digests_like_kms() -> None:
+    """Make the in-process moto sign a MessageType=DIGEST request as KMS does.
+
+    moto 5.2 ignores MessageType and hashes the 32-byte digest again, so a manifest signed through
+    it would never verify. Parry signs digests (KMS refuses RAW messages over 4 KB); this corrects
+    moto's KMS for local mode and tests, and only there.
+    """
+    from moto.kms import responses
+
+    if getattr(responses.KmsResponse.sign, "parry_digest_aware", False):
+        return
+    responses.KmsResponse.sign = digest_aware_sign(responses.KmsResponse.sign)
+
+
+def digest_aware_sign(original: Any) -> Any:
+    def sign(self: Any) -> str:
+        import base64
+        import json
+
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+        from moto.kms.exceptions import ValidationException
+
+        if self._get_param("MessageType") != "DIGEST":
+            return original(self)
+        key = self.kms_backend.describe_key(self._get_param("KeyId"))
+        algorithm = self._get_param("SigningAlgorithm")
+        digest = self._get_param("Message")
+        if algorithm != "ECDSA_SHA_256" or len(digest) != 32:
+            raise ValidationException("DIGEST signing here supports ECDSA_SHA_256 over a 32-byte digest only")
+        signature = key.private_key.private_key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        return json.dumps({"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm})
+
+    sign.parry_digest_aware = True  # type: ignore[attr-defined]
+    return sign
 
 
 @dataclass
@@ -88,7 +137,8 @@ class LocalServer:
 
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's own 500s are not ours to print
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+        sign_digests_like_kms()  # moto's own 500s are not ours to print
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server._server.server_port}")

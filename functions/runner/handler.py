@@ -105,7 +105,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
         metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
         metrics.flush_metrics()
         raise
-    metrics.add_dimension(name="playbook", value=playbook.name)
+    metrics.set_default_dimensions(playbook=playbook.name)
     metrics.add_metric(name="Runs", unit="Count", value=1)
     if case.status in ("FAILED", "COMPLETED_WITH_ERRORS"):
         metrics.add_metric(name="Failures", unit="Count", value=1)

@@ -44,6 +44,9 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     """Run a local AWS endpoint (moto) on 127.0.0.1 until interrupted."""
     from moto.server import ThreadedMotoServer
 
+    from parry.local import sign_digests_like_kms
+
+    sign_digests_like_kms()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     typer.echo(f"AWS_ENDPOINT_URL=http://127.0.0.1:{server._server.server_port}")
@@ -72,9 +75,10 @@ def demo(
         contained = _demo(endpoint, scenario)
         console.print(f"\n[bold]{contained}[/] contained in {time.perf_counter() - started:.1f} s, start-up included.")
         console.print("Explore the same endpoint:")
-        for key in ("AWS_ENDPOINT_URL", "PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN"):
+        for key in ("AWS_ENDPOINT_URL", "PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN", "PARRY_SIGNING_KEY_ID"):
             console.print(f"  export {key}={os.environ[key]}")
         console.print("  parry cases list")
+        console.print("  parry evidence verify --all")
         if server is not None and keep:
             console.print("The endpoint stays up until Ctrl-C.")
             while True:
@@ -116,6 +120,7 @@ def _demo(endpoint: str, only: str | None) -> str:
             console.print()
             render.case(case)
             _evidence_listing(aws, case["evidence_prefix"])
+            _verify(aws, case["evidence_prefix"])
         ok, seen = scenario.check(aws, event)
         held += ok
         console.print(f"\n[bold]read back[/] {seen}  " + ("[green]contained[/]" if ok else "[red]NOT contained[/]"))
@@ -134,6 +139,18 @@ def _evidence_listing(aws, prefix: str) -> None:
     for folder, names in sorted(folders.items()):
         where = f"{folder}/" if folder else ""
         console.print(f"      {where}{', '.join(sorted(names))}")
+
+
+def _verify(aws, prefix: str) -> None:
+    """What an auditor would run: recompute hashes, the chain and the signature from the bucket."""
+    from parry.verify import S3Source, verify_case
+
+    result = verify_case(S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix))
+    if result.ok:
+        console.print(f"  [bold]verified[/] intact: {result.objects} objects, {result.audit_records} audit records, "
+                      f"{result.manifests} signed manifest(s)")
+    else:
+        console.print("  [red]verification found problems:[/] " + "; ".join(str(p) for p in result.problems))
 
 
 def register(app: typer.Typer) -> None:

@@ -29,11 +29,10 @@ EXPECTED: dict[str, set[str]] = {
     "guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json": {"ec2-compromise"},
     "guardduty/unauthorizedaccess-iamuser-toripcaller.eventbridge.json": {"iam-credential-compromise"},
     "guardduty/recon-iamuser-maliciousipcaller.custom.mit0.bare.json": {"iam-credential-compromise"},
-    # a CreateSampleFindings sample: its access key is an IAM user's (a real one is an assumed
-    # role's, which only instance-credential-exfiltration takes), so both playbooks match it
+    # a CreateSampleFindings sample: its access key is an IAM user's (userType IAMUser), so the IAM
+    # user playbook takes it; a real finding names the instance role (AssumedRole), see DOCUMENTED
     "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json": {
         "iam-credential-compromise",
-        "instance-credential-exfiltration",
     },
     "guardduty/canary-ec2-stateless.integtest.mit0.bare.json": set(),  # GuardDuty's own canary
     "guardduty/pentest-s3-parrotlinux.mit0.bare.json": set(),  # PenTest:S3 is not an exposure family
