@@ -66,6 +66,8 @@ class Case:
     awaiting: dict[str, Any] | None = None  # {"step": id, "index": n, "reason": .., "deadline": epoch}
     duplicates: int = 0
     updated_at: str = ""
+    # the mutating step being applied ({"step", "before", "undo"}), checkpointed just before its change
+    inflight: dict[str, Any] | None = None
     # set on the object returned for a redelivery; never stored
     duplicate: bool = False
     # set on the object returned by a run that stopped near its deadline; never stored
@@ -202,8 +204,10 @@ class CaseStore:
             ":h": {"S": json.dumps(case.history, default=str)},
             ":a": {"S": json.dumps(case.awaiting, default=str)},
             ":d": {"BOOL": case.dry_run},
+            ":i": {"S": json.dumps(case.inflight, default=str)},
         }
-        update = "SET #s = :s, steps = :steps, next_step = :n, updated_at = :u, history = :h, awaiting = :a, dry_run = :d"
+        update = ("SET #s = :s, steps = :steps, next_step = :n, updated_at = :u, history = :h, awaiting = :a, dry_run = :d,"
+                  " inflight = :i")
         if case.status not in OPEN_STATUSES:
             update += ", expires_at = :ttl"
             values[":ttl"] = {"N": str(int(now + CLOSED_CASE_TTL_DAYS * 86400))}
@@ -324,6 +328,7 @@ class CaseStore:
             evidence_prefix=s("evidence_prefix"),
             history=j("history", []),
             awaiting=j("awaiting", None),
+            inflight=j("inflight", None),
             duplicates=int(item.get("duplicates", {"N": "0"})["N"]),
         )
 

@@ -376,7 +376,7 @@ class Engine:
                     ctx_vars = self._run_context(case)
                     if not step.when or truthy(search(step.when, ctx_vars)):
                         return self._pause(case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval")
-                result = self._run_step(case, playbook, step, evidence)
+                result = self._run_step(case, playbook, step, evidence, owner)
                 case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
                 case.next_step = index + 1
                 if result.status in (st.FAILED, st.REFUSED) and step.on_error == "abort":
@@ -396,7 +396,7 @@ class Engine:
         self.store.release_lease(case.case_id, owner=owner)
         return case
 
-    def _run_step(self, case: Case, playbook: Playbook, step: Any, evidence: CaseEvidence) -> st.StepResult:
+    def _run_step(self, case: Case, playbook: Playbook, step: Any, evidence: CaseEvidence, owner: str) -> st.StepResult:
         ctx_vars = self._run_context(case)
         try:
             if step.when and not truthy(search(step.when, ctx_vars)):
@@ -410,7 +410,18 @@ class Engine:
             return result
         evidence.audit("step_started", {"step": step.id, "action": step.action, "params": st._jsonable(params)})
         ctx = self._context(case, playbook, step.id, evidence)
-        result = st.execute(cls(), ctx, params, dry_run=case.dry_run)
+        interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
+
+        def checkpoint_inflight(pending: st.StepResult) -> None:
+            case.inflight = {"step": step.id, "before": pending.before, "undo": pending.undo}
+            self.store.save(case, owner=owner)
+
+        result = st.execute(cls(), ctx, params, dry_run=case.dry_run, before_apply=checkpoint_inflight)
+        if result.status == st.NOOP and interrupted is not None:
+            # an interrupted run made this change before it could checkpoint the step: it is this case's change
+            result.status, result.before, result.undo = st.SUCCEEDED, interrupted["before"], interrupted["undo"]
+            result.summary = result.summary.removesuffix(": already done") + " (applied by an interrupted run)"
+        case.inflight = None
         if not step.undo:
             result.undo, result.keep_on_undo = None, True
         if cls.mutating and result.before is not None:

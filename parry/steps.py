@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from parry.actions.registry import Action, ActionContext, ApiCall
 from parry.errors import ActionError, ProtectedResource
@@ -71,8 +71,14 @@ def plan(action: Action, ctx: ActionContext, params: Any) -> tuple[str, list[Api
     return action.describe(params), action.calls(ctx, params, seen), seen.state
 
 
-def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = False) -> StepResult:
-    """Observe, check, apply and observe again; never raises for an action's own failure."""
+def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = False,
+            before_apply: Callable[[StepResult], None] | None = None) -> StepResult:
+    """Observe, check, apply and observe again; never raises for an action's own failure.
+
+    `before_apply` gets the result (before-state and undo filled in) just before the change is
+    made, so the engine can checkpoint it: a crash between apply and the step's checkpoint must
+    not lose what the change replaced, nor its undo.
+    """
     result = StepResult(
         step_id=ctx.step_id,
         action=action.name,
@@ -94,11 +100,13 @@ def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = 
             result.calls = [str(c) for c in action.calls(ctx, params, seen)]
         else:
             result.calls = [str(c) for c in action.calls(ctx, params, seen)]
+            if action.mutating and action.undo:
+                result.undo = {"action": action.undo, "params": action.undo_params(params, seen)}
+            if before_apply is not None and action.mutating:
+                before_apply(result)
             result.output = action.apply(ctx, params, seen) or {}
             result.after = action.observe(ctx, params).state if action.mutating else None
             result.status = SUCCEEDED
-            if action.mutating and action.undo:
-                result.undo = {"action": action.undo, "params": action.undo_params(params, seen)}
     except ProtectedResource as exc:
         result.status, result.error = REFUSED, str(exc)
     except ActionError as exc:
