@@ -670,7 +670,7 @@ def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
     real_execute = steps_mod.execute
     real_release = CaseStore.release_lease
 
-    def execute(action: Any, ctx: Any, params: Any, *, dry_run: bool = False) -> Any:
+    def execute(action: Any, ctx: Any, params: Any, **kwargs: Any) -> Any:
         real_apply = action.apply
 
         def apply(*args: Any, **kwargs: Any) -> Any:
@@ -680,7 +680,7 @@ def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
             return out
 
         action.apply = apply
-        return real_execute(action, ctx, params, dry_run=dry_run)
+        return real_execute(action, ctx, params, **kwargs)
 
     def release(self: Any, case_id: str, *, owner: str) -> None:
         if kill and b.crashed:
@@ -741,6 +741,12 @@ def step_boundaries(labels: list[str]) -> list[int]:
     return keep
 
 
+def _mutating_steps(case: Any) -> list[tuple[str, str]]:
+    from parry.actions import registry
+
+    return [(s.step_id, s.status) for s in case.steps if registry.get(s.action).mutating]
+
+
 def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any = None) -> Figures:
     """Crash at each boundary of a run, then redeliver the event until the case closes.
 
@@ -783,6 +789,9 @@ def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any =
         problems = []
         if stored.status != clean_case.status:
             problems.append(f"status {stored.status} (clean run: {clean_case.status})")
+        steps, clean_steps = _mutating_steps(stored), _mutating_steps(clean_case)
+        if steps != clean_steps:  # e.g. a change made before the crash recorded as a no-op: undo would skip it
+            problems.append(f"steps {steps} (clean run: {clean_steps})")
         if any(n > 1 for n in counts.values()):
             problems.append(f"repeated mutations {[m[:2] for m, n in counts.items() if n > 1]}")
         if shape != clean_shape:
