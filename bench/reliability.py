@@ -1,0 +1,200 @@
+"""Reliability figures for issue 6, measured on moto in-process, printed as a markdown table.
+
+The scenarios are the ones tests/reliability asserts on (tests/reliability/reliability_harness.py):
+redeliveries, concurrent deliveries, a crash at every step boundary, throttling, the time budget,
+generated bad events through the handler, broken playbooks and protected resources.
+
+    python bench/reliability.py            # the figures, about ten minutes on 2 cores
+    python bench/reliability.py --full     # also a crash at every boundary of every playbook, killed too
+    BENCH_FUZZ_EVENTS=2000 python bench/reliability.py   # a shorter fuzz run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+
+for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                   ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_REGION", "us-east-1")):
+    os.environ[var] = value
+for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(var, None)
+for var in [v for v in os.environ if v.startswith("PARRY_")]:
+    os.environ.pop(var)
+
+import reliability_harness as rh  # noqa: E402
+
+Row = tuple[str, str, str, float]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def in_world(fn: Callable[[rh.World], Any]) -> tuple[Any, float]:
+    with rh.moto_world() as world:
+        return timed(lambda: fn(world))
+
+
+def primary() -> Any:
+    return rh.load_playbook(rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
+
+
+def redeliveries() -> list[Row]:
+    f, s = in_world(lambda w: rh.redeliveries(w, primary(), n=1000))
+    return [("1,000 redeliveries of one event (resource re-opened behind Parry's back first)",
+             "repeated mutations", f"**{f['repeated_mutations']}** (cases: {f['cases']}, duplicates recorded: "
+             f"{f['duplicates_recorded']}, repeated notifications: {f['repeated_notifications']}, "
+             f"{f['ms_per_redelivery']} ms per redelivery)", s)]
+
+
+def concurrency() -> list[Row]:
+    f, s = in_world(lambda w: rh.concurrent_deliveries(w, primary(), n=8))
+    return [("8 concurrent deliveries of one event (threads, one moto)", "cases / mutations",
+             f"**{f['cases']} case, {f['mutations']} mutations** ({f['ran']} ran it, {f['duplicates']} duplicates, "
+             f"{f['busy_then_retried']} CaseBusy then retried as duplicates; repeated mutations "
+             f"{f['repeated_mutations']}; errors {len(f['errors'])})", s)]
+
+
+def crashes(full: bool) -> list[Row]:
+    rows = []
+    seeded, unseeded = rh.seedable_playbooks()
+    for kill in (False, True):
+        totals = {"boundaries": 0, "completed_after_redelivery": 0, "repeated_mutations": 0, "missing_mutations": 0,
+                  "steps_rerun_as_noop": 0, "repeated_notifications": 0}
+        failures: list[str] = []
+        started = time.perf_counter()
+        for path in seeded:
+            book = rh.load_playbook(path)
+            if kill and not full and book.name != "iam-credential-compromise":
+                continue
+            every = full or (book.name == "iam-credential-compromise" and not kill)
+            only = None if every else (rh.step_boundaries if kill else rh.apply_boundaries)
+            with rh.moto_world() as world:
+                f = rh.crash_everywhere(world, book, kill=kill, only=only)
+            for key in totals:
+                totals[key] += f[key]
+            failures += f["failures"]
+        scope = ("every boundary of every playbook" if full else
+                 "iam-credential-compromise at the claim, around each apply, after each checkpoint, before sealing" if kill else
+                 "every boundary of iam-credential-compromise; after the claim and after each apply of the others")
+        mode = "killed (no cleanup; lease expires)" if kill else "exception (engine cleanup runs)"
+        rows.append((f"Crash at each step boundary, {mode}: {scope}",
+                     "completed after redelivery / repeated mutations",
+                     f"**{totals['completed_after_redelivery']}/{totals['boundaries']}, {totals['repeated_mutations']}** "
+                     f"(missing {totals['missing_mutations']}; steps re-run as no-ops {totals['steps_rerun_as_noop']}; "
+                     f"repeated notifications {totals['repeated_notifications']}; failures {len(failures)})",
+                     time.perf_counter() - started))
+    if unseeded:
+        rows.append(("Playbooks without a seed (not crash-tested)", "names", ", ".join(unseeded), 0.0))
+    return rows
+
+
+def throttling(sweep: list[int]) -> list[Row]:
+    rows = []
+    f, s = in_world(lambda w: rh.throttled_runs(w, primary(), runs=40, rate=0.3, seed=6))
+    calls = f["http_attempts"] * 0.7 / f["runs"]  # API calls per run: attempts x (1 - throttle rate)
+    rows.append(("ThrottlingException on 30 % of HTTP attempts (seeded), adaptive retries, "
+                 f"max_attempts={f['max_attempts']} (parry.aws default)", "runs completed",
+                 f"**{f['completed']}/{f['runs']}** ({f['throttled']} of {f['http_attempts']} attempts throttled; "
+                 f"most retries of one call {f['max_retries_of_one_call']} of {f['max_attempts'] - 1}; back-off a real run "
+                 f"would sleep ≈ {f['virtual_backoff_s'] / f['runs']:.0f} s; ~{calls:.0f} calls per run, each exhausting "
+                 f"its attempts with p = 0.3^{f['max_attempts']} = {0.3 ** f['max_attempts']:.1e})", s))
+    for n in sweep:
+        f, s = in_world(lambda w, n=n: rh.throttled_runs(w, primary(), runs=40, rate=0.3, seed=60 + n, max_attempts=n))
+        rows.append((f"… same, max_attempts={n}", "runs completed",
+                     f"{f['completed']}/{f['runs']} (p = 0.3^{n} = {0.3 ** n:.1e} per call)", s))
+    return rows
+
+
+def time_budget() -> list[Row]:
+    f, s = in_world(lambda w: rh.time_budget(w, primary()))
+    return [("Time budget: remaining_seconds shrinking 10 s per check, stop below 30 s", "stopped / resumed",
+             f"**stopped {f['stopped_status']} at step {f['checkpoint_next_step']}/{f['steps_total']}, lease released "
+             f"{f['lease_released']}; resume → {f['final_status']}**, repeated mutations {f['repeated_mutations']}", s)]
+
+
+def fuzz(events: int) -> list[Row]:
+    f, s = in_world(lambda w: rh.fuzz_handler(w, examples=events, seed=2026))
+    return [(f"{f['events']:,} generated events (mutations of tests/events fixtures) through the handler's run, real engine",
+             "unhandled exceptions",
+             f"**{f['unhandled']}** ({f['rejected']} rejected by name, {f['ran']} ran a case, "
+             f"{f['matched_a_trigger']} matched a trigger)", s)]
+
+
+def broken() -> list[Row]:
+    f, s = timed(lambda: rh.broken_playbook_figures(100))
+    return [("100 broken playbooks (mutations of the shipped ones)", "named FILE:LINE validation errors",
+             f"**{f['named_validation_errors']}/100** ({f['kinds']} kinds of breakage; other outcomes {f['other_outcomes']})", s)]
+
+
+def protected() -> list[Row]:
+    import dataclasses
+
+    from parry.actions import registry
+    from parry.actions.registry import ActionContext, Observation
+    from parry.steps import REFUSED, execute
+
+    def run() -> tuple[int, int]:
+        checked = refused = 0
+        seen = Observation(state={"seen": 1}, arn="arn:aws:iam::123456789012:user/alice", tags={"parry:protected": "true"})
+        for name, cls in registry.all_actions().items():
+            if not cls.mutating:
+                continue
+            values = {n: {"string": "x", "integer": 1, "boolean": True, "number": 1.0, "array": [], "object": {}}.get(sch.get("type"), "x")
+                      for n, sch, req, _ in registry.param_fields(cls) if req}
+            action, applied = cls(), []
+            action.observe = lambda ctx, params: dataclasses.replace(seen)  # type: ignore[method-assign]
+            action.apply = lambda *a, **k: applied.append(1) or {}  # type: ignore[method-assign]
+            ctx = ActionContext(aws=None, case_id="c", step_id="s", playbook="p", account="123456789012", region="us-east-1")
+            result = execute(action, ctx, cls.Params(**values))
+            checked += 1
+            refused += result.status == REFUSED and not applied
+        return checked, refused
+
+    (checked, refused), s = timed(run)
+    return [("Protected resource (tag parry:protected=true) observed by every mutating action", "refused before apply",
+             f"**{refused}/{checked}** actions", s)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="crash at every boundary of every playbook, both modes")
+    parser.add_argument("--sweep", default="4,5,6,12", help="max_attempts values to try at 30 %% throttling")
+    args = parser.parse_args()
+    events = int(os.environ.get("BENCH_FUZZ_EVENTS", "10000"))
+    sweep = [int(n) for n in args.sweep.split(",") if n.strip()]
+    started = time.perf_counter()
+    rows: list[Row] = []
+    for part in (redeliveries, concurrency, lambda: crashes(args.full), lambda: throttling(sweep), time_budget,
+                 lambda: fuzz(events), broken, protected):
+        new = part()
+        rows += new
+        for row in new:
+            print(f"  {row[0]}: {row[2]} ({row[3]:.1f} s)", file=sys.stderr, flush=True)
+    print("| scenario | figure | result | time |")
+    print("| --- | --- | --- | --- |")
+    for scenario, figure, result, seconds in rows:
+        print(f"| {scenario} | {figure} | {result} | {seconds:.1f} s |")
+    print(f"\nmoto {_version('moto')}, boto3 {_version('boto3')}, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs; total {time.perf_counter() - started:.0f} s")
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+if __name__ == "__main__":
+    main()
