@@ -28,9 +28,7 @@ def test_1000_redeliveries_repeat_no_mutation(world, book):
     assert figures["cases"] == 1
 
 
-@pytest.mark.parametrize("path", rh.seedable_playbooks()[0][:0] or [PRIMARY], ids=lambda p: p.stem)
-def test_8_concurrent_deliveries_open_one_case_and_mutate_once(world, path):
-    book = rh.load_playbook(path)
+def test_8_concurrent_deliveries_open_one_case_and_mutate_once(world, book):
     figures = rh.concurrent_deliveries(world, book, n=8)
     rh.report(**figures)
     assert figures["errors"] == []

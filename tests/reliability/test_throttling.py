@@ -9,10 +9,17 @@ import reliability_harness as rh
 from parry.aws import DEFAULT_MAX_ATTEMPTS
 
 
+# At 30 % throttling a call exhausts N attempts with p = 0.3^N, and a run makes ~100 calls: with
+# parry.aws's default of 8 that is ~0.7 % of runs (the seeded runs here happen to pass, one call
+# needed all 8); 12 brings it under 1 in 10,000. Reported to the lead as the number needed.
+NEEDED_ATTEMPTS = 12
+
+
 @pytest.mark.slow
 def test_30_percent_throttling_every_run_completes(world):
     book = rh.load_playbook(rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
-    figures = rh.throttled_runs(world, book, runs=20, rate=0.3, seed=6, max_attempts=DEFAULT_MAX_ATTEMPTS)
+    attempts = max(DEFAULT_MAX_ATTEMPTS, NEEDED_ATTEMPTS)
+    figures = rh.throttled_runs(world, book, runs=20, rate=0.3, seed=6, max_attempts=attempts)
     rh.report(**figures)
     assert figures["throttled"] > 0.2 * figures["http_attempts"]
     assert figures["completed"] == figures["runs"], figures["errors"]
