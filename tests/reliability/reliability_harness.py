@@ -1119,6 +1119,7 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
     other exception is a bug, collected with its event."""
     import os
     import tempfile
+    import warnings
 
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
@@ -1137,10 +1138,11 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
     outcomes: Counter = Counter()
     unhandled: list[str] = []
     matched = [0]
-    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(_Discard()), \
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(_Discard()), warnings.catch_warnings(), \
             mock.patch.dict(os.environ, {"POWERTOOLS_METRICS_DISABLED": "false", "POWERTOOLS_LOG_LEVEL": "CRITICAL"}):
         for book in books:
             compile_to(book, Path(tmp))
+        warnings.simplefilter("ignore")  # powertools' per-invocation warnings, 10,000 times over
         handler = handler_module(f"parry_runner_handler_fuzz_{seed}")
         engine = world.engine()
 
