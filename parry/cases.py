@@ -157,6 +157,7 @@ class CaseStore:
             TableName=self.table,
             Key=self._key(case_id),
             UpdateExpression="ADD duplicates :one SET last_duplicate = :e",
+            ConditionExpression="attribute_exists(pk)",  # count on the case, never create a stray item
             ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"S": event_id or "?"}},
         )
 
