@@ -4,7 +4,7 @@ The scenarios are the ones tests/reliability asserts on (tests/reliability/relia
 redeliveries, concurrent deliveries, a crash at every step boundary, throttling, the time budget,
 generated bad events through the handler, broken playbooks and protected resources.
 
-    python bench/reliability.py            # the figures, about ten minutes on 2 cores
+    python bench/reliability.py            # the figures, about five minutes on 2 cores
     python bench/reliability.py --full     # also a crash at every boundary of every playbook, killed too
     BENCH_FUZZ_EVENTS=2000 python bench/reliability.py   # a shorter fuzz run
 """
