@@ -201,8 +201,11 @@ class IsolateInstance(Action):
         out = []
         if not s["isolation_group"]:
             out.append(ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP, "VpcId": s["vpc_id"]}))
+            # a new group allows all egress by default: that rule goes at once
+            out.append(ApiCall("ec2:RevokeSecurityGroupEgress", {"GroupId": f"<new {ISOLATION_GROUP} group>"}))
         elif s["isolation_group_rules"]:
-            out.append(ApiCall("ec2:RevokeSecurityGroupIngress/Egress", {"GroupId": s["isolation_group"]}))
+            for direction in ("Egress", "Ingress"):
+                out.append(ApiCall(f"ec2:RevokeSecurityGroup{direction}", {"GroupId": s["isolation_group"]}))
         iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group>"
         enis = {eni: [iso] for eni in s["network_interfaces"]}
         detach = ("autoscaling:DetachInstances", s["auto_scaling_group"])
