@@ -58,12 +58,20 @@ def _unwrap(event: dict[str, Any]) -> tuple[dict[str, Any], bool, str | None]:
     return event, event.get("detail-type") == CUSTOM_ACTION_DETAIL_TYPE, None
 
 
+def _event_id(event: Any) -> str | None:
+    """The event id for a log line, only when it is a plain string (a hostile event may nest anything)."""
+    event_id = event.get("id") if isinstance(event, dict) else None
+    return event_id[:200] if isinstance(event_id, str) else None
+
+
 def _containment_latency(event: dict[str, Any], case: Any) -> float | None:
     """Seconds from the finding's updatedAt to the end of the first mutating step that succeeded."""
     from datetime import datetime
 
     detail = event.get("detail") or {}
     stamp = detail.get("updatedAt") or detail.get("eventTime") or event.get("time")
+    if not isinstance(stamp, str):
+        return None
     done = [s for s in case.steps if s.status == "succeeded" and s.after is not None]
     if not stamp or not done:
         return None
@@ -101,7 +109,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
         raise
     except ParryError as exc:
         # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
-        logger.error("event rejected", extra={"playbook": name, "reason": str(exc), "event_id": event.get("id") if isinstance(event, dict) else None})
+        logger.error("event rejected", extra={"playbook": name, "reason": str(exc)[:2000], "event_id": _event_id(event)})
         metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
         metrics.flush_metrics()
         raise
