@@ -240,7 +240,7 @@ class Engine:
             except ParryError as exc:
                 planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=str(exc)))
             except Exception as exc:  # an AWS error while reading
-                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=st._describe_error(exc)))
+                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=st.describe_error(exc)))
         return Plan(playbook.name, target, dedup, reason, planned)
 
     # ---- run ----------------------------------------------------------------------------------------
@@ -408,7 +408,7 @@ class Engine:
             result = st.StepResult(step.id, step.action, st.FAILED, error=str(exc))
             evidence.audit("step_failed", {"step": step.id, "error": str(exc)})
             return result
-        evidence.audit("step_started", {"step": step.id, "action": step.action, "params": st._jsonable(params)})
+        evidence.audit("step_started", {"step": step.id, "action": step.action, "params": st.jsonable(params)})
         ctx = self._context(case, playbook, step.id, evidence)
         interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
 

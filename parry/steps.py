@@ -84,7 +84,7 @@ def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = 
         action=action.name,
         status=FAILED,
         summary=action.describe(params),
-        params=_jsonable(params),
+        params=jsonable(params),
         started_at=time.time(),
     )
     t0 = time.perf_counter()
@@ -112,12 +112,12 @@ def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = 
     except ActionError as exc:
         result.error = str(exc)
     except Exception as exc:  # an AWS error: record it by its code, never a traceback in the case
-        result.error = _describe_error(exc)
+        result.error = describe_error(exc)
     result.duration_ms = int((time.perf_counter() - t0) * 1000)
     return result
 
 
-def _describe_error(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and "Error" in response:
         err = response["Error"]
@@ -128,7 +128,7 @@ def _describe_error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _jsonable(params: Any) -> dict[str, Any]:
+def jsonable(params: Any) -> dict[str, Any]:
     import dataclasses
 
     return dataclasses.asdict(params) if dataclasses.is_dataclass(params) else dict(params)

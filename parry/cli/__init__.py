@@ -13,6 +13,7 @@ import typer
 
 from parry.cli import cases, decisions, local, playbooks
 from parry.errors import ParryError
+from parry.steps import describe_error
 
 app = typer.Typer(
     name="parry",
@@ -40,10 +41,8 @@ _mount_evidence()
 
 def error_line(exc: BaseException) -> str:
     """One clear line for an error a user can act on."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        return f"AWS refused {getattr(exc, 'operation_name', 'a call')}: {err.get('Code')}: {err.get('Message')}"
+    if isinstance(getattr(exc, "response", None), dict) and "Error" in exc.response:
+        return describe_error(exc)
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError", "NoRegionError", "EndpointConnectionError",
                 "ProfileNotFound", "ConnectTimeoutError", "ReadTimeoutError"):
