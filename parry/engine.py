@@ -160,10 +160,7 @@ class Engine:
     @staticmethod
     def _check_size(event: dict[str, Any]) -> None:
         """EventError for an event Parry could not store: too large, or nested too deeply to encode."""
-        try:
-            size = len(json.dumps(event, default=str).encode())
-        except (RecursionError, ValueError) as exc:
-            raise EventError("the event is nested too deeply to store") from exc
+        size = _encoded_size(event, "the event is")
         if size > MAX_EVENT_BYTES:
             raise EventError(f"the event is {size} bytes: more than the {MAX_EVENT_BYTES} an EventBridge event can hold")
 
@@ -176,10 +173,7 @@ class Engine:
                 target[name] = search(expr, event)
             except ExpressionError as exc:
                 raise ExpressionError(f"target.{name}: {exc}") from exc
-        try:
-            target_size = len(json.dumps(target, default=str).encode())
-        except (RecursionError, ValueError) as exc:
-            raise EventError("the event's target values are nested too deeply to store") from exc
+        target_size = _encoded_size(target, "the event's target values are")
         if target_size > MAX_TARGET_BYTES:
             raise EventError(f"the event's target values take {target_size} bytes: no resource identifier is that long")
         dedup_value = search(playbook.dedup, event) if playbook.dedup else None
@@ -188,11 +182,9 @@ class Engine:
         return target, str(dedup_value)
 
     def _check_trigger(self, playbook: Playbook, event: dict[str, Any], manual: bool) -> None:
-        from parry.patterns import compile_pattern
-
         if manual and playbook.manual:
             return
-        if not compile_pattern(playbook.trigger).matches(event):
+        if not _trigger(playbook).matches(event):
             hint = "" if not playbook.manual else " (it is manual: start it by hand to run it on any event)"
             raise EventError(f"the event does not match the trigger of playbook {playbook.name}{hint}")
 
@@ -471,3 +463,24 @@ class Engine:
         """Write the next numbered manifest of the case, signed when a signing key is configured."""
         kms = self.aws.client("kms") if self.settings.signing_key_id else None
         evidence.seal(kms=kms, key_id=self.settings.signing_key_id)
+
+
+def _encoded_size(value: Any, what: str) -> int:
+    """Bytes of the JSON Parry stores; EventError when a hostile value nests too deeply to encode."""
+    try:
+        return len(json.dumps(value, default=str).encode())
+    except (RecursionError, ValueError) as exc:
+        raise EventError(f"{what} nested too deeply to store") from exc
+
+
+_TRIGGERS: dict[str, Any] = {}
+
+
+def _trigger(playbook: Playbook) -> Any:
+    """The playbook's compiled trigger, compiled once per playbook version (the defensive re-check is hot)."""
+    from parry.patterns import compile_pattern
+
+    key = playbook.sha256
+    if key not in _TRIGGERS:
+        _TRIGGERS[key] = compile_pattern(playbook.trigger)
+    return _TRIGGERS[key]

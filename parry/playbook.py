@@ -7,6 +7,7 @@ that has passed it, and turns it into the JSON the Lambda asset carries.
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,7 +113,7 @@ class Playbook:
     def compiled_bytes(self) -> bytes:
         return json.dumps(self.compiled(), sort_keys=True, separators=(",", ":")).encode()
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.compiled_bytes()).hexdigest()
 
