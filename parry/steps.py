@@ -95,6 +95,7 @@ def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = 
         if seen.done:
             result.status = NOOP
             result.summary = f"{result.summary}: already done"
+            result.output = action.noop_output(ctx, params, seen) or {}
         elif dry_run and action.mutating:
             result.status = PLANNED
             result.calls = [str(c) for c in action.calls(ctx, params, seen)]

@@ -47,6 +47,13 @@ class Capture(Action):
     def stored(self, ctx: ActionContext) -> bool:
         return _artifact_stored(ctx, self.artifact_name)
 
+    def noop_output(self, ctx: ActionContext, params: Any, seen: Observation) -> dict[str, Any]:
+        """The artifact an earlier run of this step stored (a run interrupted before its checkpoint)."""
+        if ctx.evidence is None:
+            return {}
+        stored = ctx.evidence.store.head(f"{ctx.evidence.prefix}artifacts/{ctx.step_id}/{self.artifact_name}")
+        return {"artifact": stored.as_dict()} if stored else {}
+
 
 @register
 class CaptureIamUser(Capture):
@@ -107,6 +114,14 @@ class CaptureIamUser(Capture):
         # the key ids in the output let a later iam.delete_access_key prove the key was captured
         keys = [k["AccessKeyId"] for k in seen.state["access_keys"]]
         return {**_store(ctx, self.artifact_name, seen.state), "user_name": params.user_name, "access_key_ids": keys}
+
+    def noop_output(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict[str, Any]:
+        # the keys of the stored capture, not of the user now: those are what was proven captured
+        out = super().noop_output(ctx, params, seen)
+        if not out or ctx.evidence is None:
+            return out
+        captured = json.loads(ctx.evidence.store.get(out["artifact"]["key"]))
+        return {**out, "user_name": params.user_name, "access_key_ids": [k["AccessKeyId"] for k in captured["access_keys"]]}
 
 
 @register

@@ -105,6 +105,10 @@ class Action:
         """Make the change; return anything worth recording beyond the after-state."""
         raise NotImplementedError(f"{self.name} does not implement apply")
 
+    def noop_output(self, ctx: ActionContext, params: Any, seen: Observation) -> dict[str, Any]:
+        """What a run that found the end state already in place records as its output."""
+        return {}
+
     def undo_params(self, params: Any, seen: Observation) -> dict[str, Any]:
         """Parameters for the undo action, from this step's parameters and before-state."""
         return dataclasses.asdict(params)

@@ -76,8 +76,6 @@ def test_a_change_made_just_before_a_crash_is_still_undoable(world):
     assert undone.status == "UNDONE" and not seeded.contained()
 
 
-@pytest.mark.xfail(strict=True, reason="evidence captures re-run after a crash are no-ops with no output, so a later "
-                   "iam.delete_access_key finds no capture and is refused (parry/actions: the no-op should return the stored output)")
 def test_a_capture_interrupted_before_its_checkpoint_still_counts_as_captured(world):
     from parry.validation import validate_document
 
