@@ -87,6 +87,21 @@ def _signing_key(kms: Any) -> str:
     return key["KeyMetadata"]["Arn"]
 
 
+def empty_cloudtrail_history() -> None:
+    """Give the in-process moto a CloudTrail LookupEvents that answers "no events".
+
+    moto 5.2 does not implement LookupEvents and answers HTTP 500, which the clients retry with
+    back-off for half a minute. The sandbox account has no API history to look up, and an empty
+    answer is exactly what CloudTrail gives for one; local mode only.
+    """
+    import json
+
+    from moto.cloudtrail import responses
+
+    if not hasattr(responses.CloudTrailResponse, "lookup_events"):
+        responses.CloudTrailResponse.lookup_events = lambda self: json.dumps({"Events": []})  # type: ignore[attr-defined]
+
+
 def sign_digests_like_kms() -> None:
     """Make the in-process moto sign a MessageType=DIGEST request as KMS does.
 
@@ -137,8 +152,8 @@ class LocalServer:
 
         from moto.server import ThreadedMotoServer
 
-        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-        sign_digests_like_kms()  # moto's own 500s are not ours to print
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's own 500s are not ours to print
+        sign_digests_like_kms()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server._server.server_port}")

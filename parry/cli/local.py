@@ -44,9 +44,10 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     """Run a local AWS endpoint (moto) on 127.0.0.1 until interrupted."""
     from moto.server import ThreadedMotoServer
 
-    from parry.local import sign_digests_like_kms
+    from parry.local import empty_cloudtrail_history, sign_digests_like_kms
 
     sign_digests_like_kms()
+    empty_cloudtrail_history()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     typer.echo(f"AWS_ENDPOINT_URL=http://127.0.0.1:{server._server.server_port}")
@@ -65,9 +66,12 @@ def demo(
     """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
     from parry.local import LocalServer
 
+    from parry.local import empty_cloudtrail_history
+
     started = time.perf_counter()
     server = None
     if endpoint is None:
+        empty_cloudtrail_history()  # the sandbox has no API history; moto would answer HTTP 500
         server = LocalServer.start()
         endpoint = server.endpoint
     try:

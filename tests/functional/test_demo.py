@@ -6,18 +6,30 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import boto3
 import pytest
 
-from parry.local import LocalServer
+
+
+@dataclass
+class Served:
+    endpoint: str
 
 
 @pytest.fixture
 def server():
-    running = LocalServer.start()
-    yield running
-    running.stop()
+    """`parry local serve` in its own process, as a user starts it."""
+    process = subprocess.Popen([sys.executable, "-m", "parry", "local", "serve", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline().strip()
+        assert line.startswith("AWS_ENDPOINT_URL=http://127.0.0.1:"), line
+        yield Served(line.split("=", 1)[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
