@@ -117,10 +117,13 @@ def _index(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], 
             _index(item, path + (i,), lines)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_yaml(text: str, filename: str) -> Located:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader: the C one where libyaml is built)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
