@@ -17,6 +17,7 @@ protected-resource check and before/after evidence:
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import types
 import typing
@@ -84,8 +85,8 @@ class ActionContext:
         return self.aws.client(service)
 
 
-class Action:
-    """Base of every action. Subclasses set the class attributes and implement the methods."""
+class Action(abc.ABC):
+    """Base of every action. Subclasses set the class attributes and implement the abstract methods."""
 
     name: ClassVar[str]
     Params: ClassVar[type]
@@ -95,15 +96,17 @@ class Action:
     undo: ClassVar[str | None] = None
     no_undo_reason: ClassVar[str] = ""  # required when a mutating action has no undo
 
+    @abc.abstractmethod
     def observe(self, ctx: ActionContext, params: Any) -> Observation:
-        raise NotImplementedError(f"{self.name} does not implement observe")
+        """Read the current state (read-only calls only) and whether the end state already holds."""
 
+    @abc.abstractmethod
     def calls(self, ctx: ActionContext, params: Any, seen: Observation) -> list[ApiCall]:
-        raise NotImplementedError(f"{self.name} does not implement calls")
+        """The API calls `apply` would make from this state: what `parry plan` shows."""
 
+    @abc.abstractmethod
     def apply(self, ctx: ActionContext, params: Any, seen: Observation) -> dict[str, Any]:
         """Make the change; return anything worth recording beyond the after-state."""
-        raise NotImplementedError(f"{self.name} does not implement apply")
 
     def noop_output(self, ctx: ActionContext, params: Any, seen: Observation) -> dict[str, Any]:
         """What a run that found the end state already in place records as its output."""
