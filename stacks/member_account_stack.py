@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Aws, CfnParameter, Duration, Stack
+from aws_cdk import CfnParameter, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -18,9 +18,11 @@ from parry.actions.registry import Permission
 from parry.playbook import Playbook
 from stacks import naming
 from stacks.nag import acknowledge_all, wildcard_findings
-from stacks.policies import attach, deny_own_resources, statements, uses_only
+from stacks.policies import deny_own_resources, statements, uses_only
+from stacks.tokens import ACCOUNT_ID, PARTITION
 
 MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
+MAX_SESSION_SECONDS = 3600
 
 
 def member_permissions(book: Playbook) -> list[Permission]:
@@ -52,34 +54,52 @@ class MemberAccountStack(Stack):
                 description="The account Parry's responder stack runs in",
             ).value_as_string
 
-        self.roles: dict[str, iam.Role] = {}
+        self.roles: dict[str, iam.CfnRole] = {}
+        findings: dict[str, str] = {}
         self.template_values: dict[str, str] = {}
         for book in playbooks:
             perms = member_permissions(book)
             if not perms:
                 continue
             runner_role_arn = (
-                f"arn:{Aws.PARTITION}:iam::{security_account}:role/{naming.runner_role_name(book.name, home_region)}"
+                f"arn:{PARTITION}:iam::{security_account}:role/{naming.runner_role_name(book.name, home_region)}"
             )
             conditions: dict[str, dict[str, str]] = {"ArnEquals": {"aws:PrincipalArn": runner_role_arn}}
             if organization_id:
                 conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
             if external_id:
                 conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
-            role = iam.Role(
-                self,
-                f"Role-{book.name}",
-                role_name=naming.member_role_name(book.name),
-                assumed_by=iam.AccountPrincipal(security_account).with_conditions(conditions),
-                description=f"Parry playbook {book.name}: assumed by its runner in the security account",
-                max_session_duration=Duration.hours(1),
-            )
-            values = {"partition": Aws.PARTITION, "region": home_region, "account": Aws.ACCOUNT_ID}
+            values = {"partition": PARTITION, "region": home_region, "account": ACCOUNT_ID}
             self.template_values = values
             granted = [
                 *statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}"),
                 *deny_own_resources(perms, values),
             ]
-            attach(role, "Permissions", granted)
-            acknowledge_all(role, wildcard_findings(role, perms, values, reasons={}))
+            # L1, like the runners: one jsii call per role (see stacks/constructs/playbook_runner.py)
+            role = iam.CfnRole(
+                self,
+                f"Role-{book.name}",
+                role_name=naming.member_role_name(book.name),
+                description=f"Parry playbook {book.name}: assumed by its runner in the security account",
+                max_session_duration=MAX_SESSION_SECONDS,
+                assume_role_policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:{PARTITION}:iam::{security_account}:root"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": conditions,
+                        }
+                    ],
+                },
+                policies=[
+                    iam.CfnRole.PolicyProperty(
+                        policy_name="Permissions", policy_document={"Version": "2012-10-17", "Statement": granted}
+                    )
+                ],
+            )
+            findings.update(wildcard_findings(self, perms, values, reasons={}))
             self.roles[book.name] = role
+        # once for the stack, which holds these roles only (one jsii call instead of one per role)
+        acknowledge_all(self, findings.items())

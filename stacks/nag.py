@@ -77,7 +77,7 @@ def _finding_value(stack: Stack, rendered: str) -> str:
 
 
 def wildcard_findings(
-    scope: Construct,
+    stack: Stack,
     perms: Iterable[Permission],
     values: Mapping[str, str],
     *,
@@ -90,7 +90,6 @@ def wildcard_findings(
     declared with "*" because their API has no resource-level permissions, and `unscoped_actions`
     the construct library adds, such as X-Ray's). An infra test holds "*" to read-only actions.
     """
-    stack = Stack.of(scope)
     found: dict[str, str] = {}
     star = set(unscoped_actions)
     for perm in perms:

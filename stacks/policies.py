@@ -11,8 +11,6 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from aws_cdk import aws_iam as iam
-
 from parry.actions.registry import Permission
 
 # Beside read-only APIs without resource-level permissions (READ_VERBS), the only actions allowed
@@ -101,17 +99,6 @@ def deny_own_resources(
                 }
             )
     return out
-
-
-def attach(role: iam.Role, construct_id: str, granted: list[dict[str, Any]]) -> iam.Policy:
-    """One policy holding every statement, made in a single call (per-statement jsii calls are
-    what makes a CDK synth slow), attached to `role`."""
-    return iam.Policy(
-        role,
-        construct_id,
-        document=iam.PolicyDocument.from_json({"Version": "2012-10-17", "Statement": granted}),
-        roles=[role],
-    )
 
 
 def uses_only(perm: Permission, fields: Iterable[str]) -> bool:

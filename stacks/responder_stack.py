@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Aws, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from parry.permissions import ENGINE_PERMISSIONS
@@ -31,14 +31,14 @@ from stacks.constructs import (
     PlaybookRunner,
     SecurityHubActions,
 )
-from stacks.constructs.playbook_runner import log_retention
+from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
 from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_all, nag_value, wildcard_findings
-from stacks.policies import attach, deny_own_resources, statements
+from stacks.policies import deny_own_resources, statements
+from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
 ENGINE_ACTIONS = frozenset(a for p in ENGINE_PERMISSIONS for a in p.actions)
 RUNTIME_NOTE = "python3.13/arm64"
-TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # added by Tracing.ACTIVE
 RUNNER_FINDINGS = (
     (
         "L1",
@@ -65,6 +65,7 @@ class ResponderStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        region = self.region  # a jsii round trip per read: read once
         self.runners: dict[str, PlaybookRunner] = {}
         self.routes: dict[str, PlaybookRoutes] = {}
         # per playbook, the values its permission templates were rendered with (tests re-render)
@@ -100,7 +101,7 @@ class ResponderStack(Stack):
             data_key=self.data_key,
             retention_days=config.retention_days,
             lock_mode=config.lock_mode,
-            auditor_role_name=naming.auditor_role_name(self.region),
+            auditor_role_name=naming.auditor_role_name(region),
             auditor_principal=iam.AccountRootPrincipal(),
         )
         self.evidence.grant_audit(self.evidence.auditor_role, self.data_key)
@@ -123,19 +124,18 @@ class ResponderStack(Stack):
                 resources=[self.notifications.topic.topic_arn],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": self.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:*"},
+                    "ArnLike": {"aws:SourceArn": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:*"},
                 },
             )
         )
         self.kill_switch = KillSwitch(self, "KillSwitch")
 
-        layer = lambda_.LayerVersion.from_layer_version_arn(
-            self,
-            "PowertoolsLayer",
-            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{config.powertools_layer_account}:layer:"
-            f"{POWERTOOLS_LAYER}:{config.powertools_layer_version}",
+        layer_arn = (
+            f"arn:{PARTITION}:lambda:{REGION}:{config.powertools_layer_account}:layer:"
+            f"{POWERTOOLS_LAYER}:{config.powertools_layer_version}"
         )
-        code = lambda_.Code.from_asset(str(asset.path))
+        code = s3_assets.Asset(self, "RunnerCode", path=str(asset.path))
+        code_bucket, code_key = code.s3_bucket_name, code.s3_object_key
         if not asset.has_handler:
             Annotations.of(self).add_warning_v2(
                 "parry:no-handler", "functions/runner/handler.py is missing: the runners would fail to start"
@@ -160,9 +160,9 @@ class ResponderStack(Stack):
             shared_env["PARRY_MEMBER_EXTERNAL_ID"] = config.external_id
 
         resources = {
-            "partition": Aws.PARTITION,
-            "region": Aws.REGION,
-            "account": Aws.ACCOUNT_ID,
+            "partition": PARTITION,
+            "region": REGION,
+            "account": ACCOUNT_ID,
             "topic_arn": self.notifications.topic.topic_arn,
             "cases_table_arn": self.cases.table.table_arn,
             "evidence_bucket_arn": self.evidence.bucket.bucket_arn,
@@ -187,7 +187,7 @@ class ResponderStack(Stack):
                     for name in manual
                 },
                 function_name=naming.SECURITY_HUB_ACTIONS_FUNCTION,
-                role_name=naming.security_hub_actions_role_name(self.region),
+                role_name=naming.security_hub_actions_role_name(region),
                 log_retention=log_retention(config.log_retention_days),
             )
             acknowledge_all(
@@ -202,38 +202,45 @@ class ResponderStack(Stack):
                 ],
             )
 
+        # Runners are grouped so that their cdk-nag acknowledgements are made once, for all: each
+        # is a wildcard resource (or rule) with its reason, whichever runner's policy it is in.
+        runners, routes_of = Construct(self, "Runners"), Construct(self, "Routes")
+        runner_findings: dict[str, str] = dict(RUNNER_FINDINGS)
         for book in playbooks:
+            function_name = naming.function_name(book.name)
+            values = {
+                **resources,
+                "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
+            }
+            self.template_values[book.name] = values
             runner = PlaybookRunner(
-                self,
-                f"Runner-{book.name}",
+                runners,
+                book.name,
                 playbook_name=book.name,
-                function_name=naming.function_name(book.name),
-                role_name=naming.runner_role_name(book.name, self.region),
+                function_name=function_name,
+                role_name=naming.runner_role_name(book.name, region),
                 dlq_name=naming.dlq_name(book.name),
-                code=code,
-                layers=[layer],
+                code_bucket=code_bucket,
+                code_key=code_key,
+                layers=[layer_arn],
                 environment={
                     **shared_env,
                     "PARRY_PLAYBOOK": book.name,
                     "PARRY_MEMBER_ROLE_NAME": naming.member_role_name(book.name),
                 },
-                data_key=self.data_key,
-                alarm_topic=self.notifications.topic,
+                permissions=[
+                    *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
+                    *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
+                    *self._member_statements(book.name, config),
+                    *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
+                ],
+                data_key_arn=resources["data_key_arn"],
+                alarm_topic_arn=resources["topic_arn"],
                 log_retention_days=config.log_retention_days,
                 reserved_concurrency=book.reserved_concurrency,
             )
-            values = {**resources, "function_arn": runner.function_arn}
-            self.template_values[book.name] = values
-            granted = [
-                *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
-                *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
-                *runner.runtime_statements(),
-                *self._member_statements(book.name, config),
-                *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
-            ]
-            runner.function.node.add_dependency(attach(runner.role, "Permissions", granted))
             findings = wildcard_findings(
-                runner.role,
+                self,
                 [*book.permissions(), *ENGINE_PERMISSIONS],
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
@@ -247,28 +254,32 @@ class ResponderStack(Stack):
                         "(aws:ResourceOrgID condition); only this playbook's member role is named.",
                     )
                 )
-            acknowledge_all(runner, [*findings, *RUNNER_FINDINGS])
+            for rule, reason in findings:
+                runner_findings.setdefault(rule, reason)
 
             self.runners[book.name] = runner
-            self.routes[book.name] = PlaybookRoutes(
-                self,
-                f"Routes-{book.name}",
+            self.routes[book.name] = routes = PlaybookRoutes(
+                routes_of,
+                book.name,
                 playbook_name=book.name,
                 trigger=book.trigger,
-                function=runner.function,
-                dead_letter_queue=runner.dlq,
+                function_arn=runner.function.attr_arn,
+                dead_letter_queue_arn=runner.dlq_arn,
                 security_hub_action_arn=(
                     self.security_hub_actions.arns.get(book.name) if self.security_hub_actions else None
                 ),
                 security_hub_actions=self.security_hub_actions,
             )
+            runner.accept_dead_letters_from(routes.rule_arns)
+        if playbooks:
+            acknowledge_all(runners, runner_findings.items())
 
         self.dashboard = ParryDashboard(
             self,
             "Dashboard",
-            dashboard_name=f"Parry-{self.region}",
+            dashboard_name=f"Parry-{region}",
             playbooks=[b.name for b in playbooks],
-            dlq_depth={name: r.dlq_depth for name, r in self.runners.items()},
+            dlq_names={b.name: naming.dlq_name(b.name) for b in playbooks},
         )
 
         CfnOutput(self, "EvidenceBucketName", value=self.evidence.bucket.bucket_name)
@@ -285,7 +296,7 @@ class ResponderStack(Stack):
                 {
                     "Effect": "Allow",
                     "Action": "sts:AssumeRole",
-                    "Resource": [f"arn:{Aws.PARTITION}:iam::{account}:role/{role}" for account in config.member_accounts],
+                    "Resource": [f"arn:{PARTITION}:iam::{account}:role/{role}" for account in config.member_accounts],
                 }
             ]
         if config.organization_id:
@@ -293,7 +304,7 @@ class ResponderStack(Stack):
                 {
                     "Effect": "Allow",
                     "Action": "sts:AssumeRole",
-                    "Resource": f"arn:{Aws.PARTITION}:iam::*:role/{role}",
+                    "Resource": f"arn:{PARTITION}:iam::*:role/{role}",
                     "Condition": {"StringEquals": {"aws:ResourceOrgID": config.organization_id}},
                 }
             ]

@@ -2,30 +2,25 @@
 
 The handler emits these with Powertools Metrics in namespace `Parry`, dimensions `service=parry`
 (Powertools adds it) and `playbook=<name>`; a metric matches only with exactly those dimensions.
+The body is written as CloudWatch's dashboard JSON in one piece: one metric line per playbook and
+graph costs nothing at synth, where a CDK Metric object per line is a jsii round trip each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from stacks.tokens import REGION
+
 NAMESPACE = "Parry"
 SERVICE = "parry"
-PERIOD = Duration.minutes(5)
-
-
-def parry_metric(name: str, playbook: str, statistic: str, unit_label: str = "") -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace=NAMESPACE,
-        metric_name=name,
-        dimensions_map={"playbook": playbook, "service": SERVICE},
-        statistic=statistic,
-        period=PERIOD,
-        label=f"{playbook}{unit_label}",
-    )
+PERIOD_SECONDS = 300
+DLQ_PERIOD_SECONDS = 60
 
 
 class ParryDashboard(Construct):
@@ -35,31 +30,55 @@ class ParryDashboard(Construct):
         construct_id: str,
         *,
         dashboard_name: str,
-        playbooks: list[str],
-        dlq_depth: Mapping[str, cloudwatch.IMetric],
+        playbooks: Sequence[str],
+        dlq_names: Mapping[str, str],
     ) -> None:
+        """`dlq_names`: each playbook's dead-letter queue name."""
         super().__init__(scope, construct_id)
 
-        def graph(title: str, name: str, statistic: str, unit: str = "") -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(
-                title=title,
-                width=12,
-                left=[parry_metric(name, p, statistic, unit) for p in playbooks],
-            )
+        def parry_graph(title: str, metric: str, stat: str) -> dict[str, Any]:
+            lines = [
+                [NAMESPACE, metric, "playbook", p, "service", SERVICE, {"stat": stat, "label": p}] for p in playbooks
+            ]
+            return _graph(title, lines, PERIOD_SECONDS, width=12)
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
-        self.dashboard.add_widgets(
-            graph("Runs", "Runs", "Sum"),
-            graph("Failures", "Failures", "Sum"),
+        depth = [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue, {"stat": "Maximum", "label": p}]
+            for p, queue in dlq_names.items()
+        ]
+        rows = [
+            [parry_graph("Runs", "Runs", "Sum"), parry_graph("Failures", "Failures", "Sum")],
+            [
+                parry_graph("Step duration (p90, ms)", "StepDuration", "p90"),
+                parry_graph("Containment latency (p90, s)", "ContainmentLatency", "p90"),
+            ],
+            [_graph("Dead-letter queue depth", depth, DLQ_PERIOD_SECONDS, width=24)],
+        ]
+        widgets = []
+        for y, row in enumerate(rows):
+            x = 0
+            for widget in row:
+                if widget["properties"]["metrics"]:  # CloudWatch refuses a graph without metrics
+                    widgets.append({**widget, "x": x, "y": y * 6})
+                    x += widget["width"]
+        self.dashboard = cloudwatch.CfnDashboard(
+            self,
+            "Dashboard",
+            dashboard_name=dashboard_name,
+            dashboard_body=json.dumps({"widgets": widgets}, separators=(",", ":")),
         )
-        self.dashboard.add_widgets(
-            graph("Step duration (p90, ms)", "StepDuration", "p90"),
-            graph("Containment latency (p90, s)", "ContainmentLatency", "p90"),
-        )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Dead-letter queue depth",
-                width=24,
-                left=[m.with_(label=p) if isinstance(m, cloudwatch.Metric) else m for p, m in dlq_depth.items()],
-            )
-        )
+
+
+def _graph(title: str, lines: list[list[Any]], period: int, *, width: int) -> dict[str, Any]:
+    return {
+        "type": "metric",
+        "width": width,
+        "height": 6,
+        "properties": {
+            "view": "timeSeries",
+            "title": title,
+            "region": REGION,
+            "metrics": lines,
+            "period": period,
+        },
+    }

@@ -1,16 +1,18 @@
 """How events reach one playbook's function: its trigger rule (the playbook's `trigger`, verbatim),
 a rule for manual run requests, and for `manual: true` playbooks the rule of its Security Hub
-custom action (the actions themselves: `SecurityHubActions`)."""
+custom action (the actions themselves: `SecurityHubActions`).
+
+L1 rules, like the runner (see playbook_runner.py): each rule is its CloudFormation resource and
+the permission for EventBridge to invoke the function from that rule alone. The trigger goes into
+the template exactly as the playbook wrote it; the L2's EventPattern would rename its keys.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks import naming
@@ -18,10 +20,8 @@ from stacks import naming
 MANUAL_SOURCE = "parry"
 MANUAL_DETAIL_TYPE = "Parry Run Request"
 CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
-TARGET_MAX_EVENT_AGE = Duration.hours(1)
+TARGET_MAX_EVENT_AGE_SECONDS = 3600
 TARGET_RETRY_ATTEMPTS = 8
-# envelope fields a trigger rarely names: one of them carries the placeholder pattern
-PLACEHOLDER_KEYS = {"version": "version", "id": "id", "time": "time", "region": "region", "account": "account"}
 
 
 class PlaybookRoutes(Construct):
@@ -32,78 +32,73 @@ class PlaybookRoutes(Construct):
         *,
         playbook_name: str,
         trigger: dict[str, Any],
-        function: lambda_.IFunction,
-        dead_letter_queue: sqs.IQueue,
+        function_arn: str,
+        dead_letter_queue_arn: str,
         security_hub_action_arn: str | None = None,
         security_hub_actions: Construct | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.rules: list[events.Rule] = []
+        self._function_arn = function_arn
+        self._dead_letter_queue_arn = dead_letter_queue_arn
+        self.rules: list[events.CfnRule] = []
+        self.rule_arns: list[str] = []
 
-        # EventPattern renames and reshapes keys (detail_type -> detail-type, ...), and the L2 rule
-        # needs some pattern to exist. The playbook's trigger is already an EventBridge pattern:
-        # the rule gets a throwaway placeholder, then the trigger replaces it byte for byte
-        # (property overrides merge into the original, so the placeholder key is deleted).
-        spare = next((k for k in PLACEHOLDER_KEYS if k not in trigger), None)
-        if spare is None:
-            raise ValueError(f"playbook {playbook_name}: a trigger naming all of {', '.join(PLACEHOLDER_KEYS)} is not supported")
         self.trigger_rule = self._rule(
             "Trigger",
             naming.rule_name(playbook_name, "trigger"),
             f"Parry: route matching events to playbook {playbook_name}",
-            events.EventPattern(**{PLACEHOLDER_KEYS[spare]: ["parry-placeholder"]}),
-            function,
-            dead_letter_queue,
+            trigger,
         )
-        cfn_rule = self.trigger_rule.node.default_child
-        cfn_rule.add_property_override("EventPattern", trigger)  # type: ignore[union-attr]
-        cfn_rule.add_property_deletion_override(f"EventPattern.{spare}")  # type: ignore[union-attr]
-
         self.manual_rule = self._rule(
             "Manual",
             naming.rule_name(playbook_name, "manual"),
             f"Parry: run requests for playbook {playbook_name}",
-            events.EventPattern(
-                source=[MANUAL_SOURCE], detail_type=[MANUAL_DETAIL_TYPE], detail={"playbook": [playbook_name]}
-            ),
-            function,
-            dead_letter_queue,
+            {"source": [MANUAL_SOURCE], "detail-type": [MANUAL_DETAIL_TYPE], "detail": {"playbook": [playbook_name]}},
         )
-
-        self.custom_action_rule: events.Rule | None = None
+        self.custom_action_rule: events.CfnRule | None = None
         if security_hub_action_arn:
             self.custom_action_rule = self._rule(
                 "SecurityHubActionRule",
                 naming.rule_name(playbook_name, "securityhub"),
                 f"Parry: Security Hub custom action for playbook {playbook_name}",
-                events.EventPattern(
-                    source=["aws.securityhub"],
-                    detail_type=[CUSTOM_ACTION_DETAIL_TYPE],
-                    resources=[security_hub_action_arn],
-                ),
-                function,
-                dead_letter_queue,
+                {
+                    "source": ["aws.securityhub"],
+                    "detail-type": [CUSTOM_ACTION_DETAIL_TYPE],
+                    "resources": [security_hub_action_arn],
+                },
             )
             if security_hub_actions is not None:
                 self.custom_action_rule.node.add_dependency(security_hub_actions)
 
-    def _rule(
-        self,
-        construct_id: str,
-        rule_name: str,
-        description: str,
-        pattern: events.EventPattern,
-        function: lambda_.IFunction,
-        dead_letter_queue: sqs.IQueue,
-    ) -> events.Rule:
-        rule = events.Rule(self, construct_id, rule_name=rule_name, description=description, event_pattern=pattern)
-        rule.add_target(
-            targets.LambdaFunction(
-                function,
-                dead_letter_queue=dead_letter_queue,
-                max_event_age=TARGET_MAX_EVENT_AGE,
-                retry_attempts=TARGET_RETRY_ATTEMPTS,
-            )
+    def _rule(self, construct_id: str, rule_name: str, description: str, pattern: dict[str, Any]) -> events.CfnRule:
+        rule = events.CfnRule(
+            self,
+            construct_id,
+            name=rule_name,
+            description=description,
+            state="ENABLED",
+            event_pattern=pattern,
+            targets=[
+                events.CfnRule.TargetProperty(
+                    id="Runner",
+                    arn=self._function_arn,
+                    retry_policy=events.CfnRule.RetryPolicyProperty(
+                        maximum_event_age_in_seconds=TARGET_MAX_EVENT_AGE_SECONDS,
+                        maximum_retry_attempts=TARGET_RETRY_ATTEMPTS,
+                    ),
+                    dead_letter_config=events.CfnRule.DeadLetterConfigProperty(arn=self._dead_letter_queue_arn),
+                )
+            ],
+        )
+        rule_arn = rule.attr_arn
+        lambda_.CfnPermission(
+            self,
+            f"{construct_id}Invoke",
+            action="lambda:InvokeFunction",
+            function_name=self._function_arn,
+            principal="events.amazonaws.com",
+            source_arn=rule_arn,
         )
         self.rules.append(rule)
+        self.rule_arns.append(rule_arn)
         return rule

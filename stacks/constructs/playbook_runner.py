@@ -1,8 +1,13 @@
 """One playbook's runner: its function, role, log group and dead-letter queue with an alarm.
 
-The role starts empty; the stack grants it exactly the playbook's permissions and the engine's.
-The function's ARN is built from its name rather than referenced, so the role can allow the
-function to invoke itself without a circular dependency.
+Written with CloudFormation-level (L1) constructs on purpose: a runner is repeated per playbook,
+and every L2 construct and helper call is a round trip to jsii's Node process (an L2 runner and
+its routes cost ~65 ms of synth per playbook; bench/synth.py). The template is the same a
+reviewer would expect from the L2s, spelled out: an inline least-privilege policy, async invoke
+settings, an encrypted TLS-only dead-letter queue and an alarm on its depth.
+
+The stack renders the role's statements with the function's ARN built from its name rather than
+referenced, so the role can allow the function to invoke itself without a circular dependency.
 """
 
 from __future__ import annotations
@@ -10,24 +15,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import jsii
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-RUNTIME = lambda_.Runtime.PYTHON_3_13
-ARCHITECTURE = lambda_.Architecture.ARM_64
+
+RUNTIME = "python3.13"
+ARCHITECTURE = "arm64"
 HANDLER = "handler.handler"
 ASYNC_RETRY_ATTEMPTS = 2
-MAX_EVENT_AGE = Duration.hours(1)
-DLQ_RETENTION = Duration.days(14)
+MAX_EVENT_AGE_SECONDS = 3600
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+DATA_KEY_REUSE_SECONDS = 3600
+TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # no resource-level permissions
 
 _RETENTION_NAMES = {
     1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
@@ -36,18 +40,6 @@ _RETENTION_NAMES = {
     1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }
-_RETENTION = {days: getattr(logs.RetentionDays, name) for days, name in _RETENTION_NAMES.items()}
-
-
-@jsii.implements(lambda_.IDestination)
-class _QueueDestination:
-    """An SQS on-failure destination that grants nothing: the stack writes the role's policy."""
-
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self._queue = queue
-
-    def bind(self, scope: Construct, fn: lambda_.IFunction, *, type: lambda_.DestinationType) -> lambda_.DestinationConfig:  # noqa: A002
-        return lambda_.DestinationConfig(destination=self._queue.queue_arn)
 
 
 class PlaybookRunner(Construct):
@@ -60,103 +52,163 @@ class PlaybookRunner(Construct):
         function_name: str,
         role_name: str,
         dlq_name: str,
-        code: lambda_.Code,
-        layers: Sequence[lambda_.ILayerVersion],
+        code_bucket: str,
+        code_key: str,
+        layers: Sequence[str],
         environment: Mapping[str, str],
-        data_key: kms.IKey,
-        alarm_topic: sns.ITopic,
+        permissions: Sequence[Mapping[str, Any]],
+        data_key_arn: str,
+        alarm_topic_arn: str,
         log_retention_days: int,
         reserved_concurrency: int | None = None,
         memory_size: int = 512,
-        timeout: Duration = Duration.minutes(5),
+        timeout_seconds: int = 300,
     ) -> None:
+        """`permissions`: the IAM statements the playbook and the engine need; the runner adds
+        what Lambda itself needs (its logs, its DLQ, X-Ray)."""
         super().__init__(scope, construct_id)
+        check_log_retention(log_retention_days)
         self.playbook_name = playbook_name
         self.function_name = function_name
 
-        self.role = iam.Role(
-            self,
-            "Role",
-            role_name=role_name,
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Parry runner for playbook {playbook_name}",
+        self.log_group = logs.CfnLogGroup(
+            self, "Logs", log_group_name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days
         )
+        self.log_group.apply_removal_policy(RemovalPolicy.RETAIN)
 
-        self.dlq = sqs.Queue(
+        self.dlq = sqs.CfnQueue(
             self,
             "DeadLetterQueue",
             queue_name=dlq_name,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=data_key,
-            data_key_reuse=Duration.hours(1),
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            removal_policy=RemovalPolicy.RETAIN,
+            kms_master_key_id=data_key_arn,
+            kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS,
+            message_retention_period=DLQ_RETENTION_SECONDS,
         )
+        self.dlq.apply_removal_policy(RemovalPolicy.RETAIN)
+        # each attribute read is a jsii round trip: read once
+        self.dlq_arn: str = self.dlq.attr_arn
+        self.log_group_arn: str = self.log_group.attr_arn
 
-        self.log_group = logs.LogGroup(
+        self.role = iam.CfnRole(
             self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{function_name}",
-            retention=log_retention(log_retention_days),
-            removal_policy=RemovalPolicy.RETAIN,
+            "Role",
+            role_name=role_name,
+            description=f"Parry runner for playbook {playbook_name}",
+            assume_role_policy_document=_trusted_by_service("lambda.amazonaws.com"),
+            policies=[
+                iam.CfnRole.PolicyProperty(
+                    policy_name="Permissions",
+                    policy_document={"Version": "2012-10-17", "Statement": [*permissions, *self._runtime_statements()]},
+                )
+            ],
         )
 
-        self.function = lambda_.Function(
+        self.function = lambda_.CfnFunction(
             self,
             "Function",
             function_name=function_name,
             description=f"Parry runner for playbook {playbook_name}",
             runtime=RUNTIME,
-            architecture=ARCHITECTURE,
+            architectures=[ARCHITECTURE],
             handler=HANDLER,
-            code=code,
+            code=lambda_.CfnFunction.CodeProperty(s3_bucket=code_bucket, s3_key=code_key),
             layers=list(layers),
-            role=self.role,
-            environment=dict(environment),
+            role=self.role.attr_arn,
+            environment=lambda_.CfnFunction.EnvironmentProperty(variables=dict(environment)),
             memory_size=memory_size,
-            timeout=timeout,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
+            timeout=timeout_seconds,
+            tracing_config=lambda_.CfnFunction.TracingConfigProperty(mode="Active"),
+            logging_config=lambda_.CfnFunction.LoggingConfigProperty(log_group=self.log_group.ref),
             reserved_concurrent_executions=reserved_concurrency,
-            retry_attempts=ASYNC_RETRY_ATTEMPTS,
-            max_event_age=MAX_EVENT_AGE,
-            on_failure=_QueueDestination(self.dlq),
         )
 
-        self.function_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"
-
-        self.dlq_depth = self.dlq.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(1), statistic="Maximum"
+        lambda_.CfnEventInvokeConfig(
+            self,
+            "AsyncInvoke",
+            function_name=self.function.ref,
+            qualifier="$LATEST",
+            maximum_retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=self.dlq_arn)
+            ),
         )
-        self.dlq_alarm = cloudwatch.Alarm(
+
+        cloudwatch.CfnAlarm(
             self,
             "DeadLetterAlarm",
             alarm_name=f"{dlq_name}-depth",
             alarm_description=f"Parry playbook {playbook_name}: events failed and wait in {dlq_name}",
-            metric=self.dlq_depth,
-            threshold=1,
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions=[cloudwatch.CfnAlarm.DimensionProperty(name="QueueName", value=self.dlq.attr_queue_name)],
+            statistic="Maximum",
+            period=60,
             evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[alarm_topic_arn],
         )
-        self.dlq_alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
 
-    def runtime_statements(self) -> list[dict[str, Any]]:
-        """What the function needs from Lambda itself, as IAM JSON: write its logs, fail into its
-        DLQ. (Active tracing adds the X-Ray statement to the role on its own.)"""
+    def accept_dead_letters_from(self, rule_arns: Sequence[str]) -> None:
+        """The DLQ's policy: TLS only, and EventBridge may send the events these rules could not
+        deliver (the function's own failures arrive through its role)."""
+        sqs.CfnQueuePolicy(
+            self,
+            "DeadLetterQueuePolicy",
+            queues=[self.dlq.ref],
+            policy_document={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sqs:*",
+                        "Resource": self.dlq_arn,
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    *(
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": self.dlq_arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": arn}},
+                        }
+                        for arn in rule_arns
+                    ),
+                ],
+            },
+        )
+
+    def _runtime_statements(self) -> list[dict[str, Any]]:
+        """What the function needs from Lambda itself: write its logs, fail into its DLQ, trace."""
         return [
             {
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": self.log_group.log_group_arn,
+                "Resource": self.log_group_arn,
             },
-            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": self.dlq.queue_arn},
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": self.dlq_arn},
+            {"Effect": "Allow", "Action": list(TRACING_ACTIONS), "Resource": "*"},
         ]
 
 
+def _trusted_by_service(service: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def check_log_retention(days: int) -> None:
+    if days not in _RETENTION_NAMES:
+        raise ValueError(f"log retention of {days} days is not one CloudWatch offers: {sorted(_RETENTION_NAMES)}")
+
+
 def log_retention(days: int) -> logs.RetentionDays:
-    allowed = sorted(_RETENTION)
-    if days not in _RETENTION:
-        raise ValueError(f"log retention of {days} days is not one CloudWatch offers: {allowed}")
-    return _RETENTION[days]
+    """`days` as the L2 enum (the Security Hub actions function uses the L2 Function)."""
+    check_log_retention(days)
+    return getattr(logs.RetentionDays, _RETENTION_NAMES[days])

@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from aws_cdk import Aws, CustomResource, Duration, RemovalPolicy
+from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 HANDLER_SOURCE = Path(__file__).with_name("security_hub_actions_handler.py")
 RESOURCE_TYPE = "Custom::ParrySecurityHubActions"
 
 
 def action_arn(action_id: str) -> str:
-    return f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}:{Aws.ACCOUNT_ID}:action/custom/{action_id}"
+    return f"arn:{PARTITION}:securityhub:{REGION}:{ACCOUNT_ID}:action/custom/{action_id}"
 
 
 class SecurityHubActions(Construct):

@@ -129,11 +129,21 @@ def test_log_group_has_retention(responder, name: str):
 
 
 @by_playbook
-def test_role_is_lambdas_alone_and_has_no_managed_policies(synth: Synth, name: str):
-    role = synth.responder["Resources"][_role_id(synth, name)]["Properties"]
+def test_role_is_lambdas_alone_with_one_inline_policy_and_no_managed_ones(synth: Synth, name: str):
+    role_id = _role_id(synth, name)
+    role = synth.responder["Resources"][role_id]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
-    assert not role.get("ManagedPolicyArns") and not role.get("Policies")
+    assert not role.get("ManagedPolicyArns")
+    assert [p["PolicyName"] for p in role["Policies"]] == ["Permissions"]
+    # nothing attached from elsewhere: the role's one policy is all it may do
+    attached = [
+        lid
+        for lid, res in synth.responder["Resources"].items()
+        if res["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": role_id} in res["Properties"].get("Roles", [])
+    ]
+    assert not attached, attached
     assert len(naming.runner_role_name(name, REGION)) <= 64
 
 
