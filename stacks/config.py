@@ -38,6 +38,8 @@ class ParryConfig:
     organization_id: str | None = None
     external_id: str | None = None
     member_accounts: tuple[str, ...] = ()
+    # 27 is Powertools 3.23.0's AWSLambdaPowertoolsPythonV3-python313-arm64 (published Nov 2025; the
+    # SSM parameter /aws/service/powertools/python/arm64/python3.13/latest names the newest).
     powertools_layer_version: int = 27
     powertools_layer_account: str = POWERTOOLS_LAYER_ACCOUNT
     log_retention_days: int = 365

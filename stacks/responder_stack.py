@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, AssetHashType, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
@@ -134,8 +134,6 @@ class ResponderStack(Stack):
             f"arn:{PARTITION}:lambda:{REGION}:{config.powertools_layer_account}:layer:"
             f"{POWERTOOLS_LAYER}:{config.powertools_layer_version}"
         )
-        code = s3_assets.Asset(self, "RunnerCode", path=str(asset.path))
-        code_bucket, code_key = code.s3_bucket_name, code.s3_object_key
         if not asset.has_handler:
             Annotations.of(self).add_warning_v2(
                 "parry:no-handler", "functions/runner/handler.py is missing: the runners would fail to start"
@@ -205,6 +203,15 @@ class ResponderStack(Stack):
         # Runners are grouped so that their cdk-nag acknowledgements are made once, for all: each
         # is a wildcard resource (or rule) with its reason, whichever runner's policy it is in.
         runners, routes_of = Construct(self, "Runners"), Construct(self, "Routes")
+        if playbooks:  # one Lambda asset for every runner, staged only when there is a runner
+            code = s3_assets.Asset(
+                self,
+                "RunnerCode",
+                path=str(asset.path),
+                asset_hash=asset.content_hash,
+                asset_hash_type=AssetHashType.CUSTOM,
+            )
+            code_bucket, code_key = code.s3_bucket_name, code.s3_object_key
         runner_findings: dict[str, str] = dict(RUNNER_FINDINGS)
         for book in playbooks:
             function_name = naming.function_name(book.name)
