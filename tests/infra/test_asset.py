@@ -48,3 +48,23 @@ def test_a_reached_module_that_needs_yaml_is_reported(tmp_path: Path):
     staged = stage([], root=root, into=tmp_path / "asset")
     assert "parry.helper" not in staged.modules
     assert "yaml" in staged.excluded["parry.helper"]
+
+
+def test_content_hash_is_the_assets_identity(tmp_path: Path):
+    """The hash CloudFormation's S3 key is made from: equal content, equal key; any changed,
+    added or renamed file, a new key (so a deploy never keeps running stale code)."""
+    from stacks.asset import stage
+
+    books = load_playbooks()
+    first = stage(books, into=tmp_path / "a")
+    assert stage(books, into=tmp_path / "b").content_hash == first.content_hash
+
+    def changed(edit) -> str:
+        copy = stage(books, into=tmp_path / f"c{len(list(tmp_path.iterdir()))}")
+        edit(copy.path)
+        return copy.content_hash
+
+    compiled = Path("playbooks") / f"{books[0].name}.json"
+    assert changed(lambda p: (p / compiled).write_text((p / compiled).read_text() + " ")) != first.content_hash
+    assert changed(lambda p: (p / "extra.py").write_text("")) != first.content_hash
+    assert changed(lambda p: (p / compiled).rename(p / "playbooks" / "renamed.json")) != first.content_hash
