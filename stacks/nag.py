@@ -30,7 +30,8 @@ ENGINE_WILDCARD_REASONS = {
 def registry_reason(template: str) -> str:
     """Why a wildcard resource declared by the actions registry is acceptable, said accurately."""
     pinned = "service, resource type and this account" if "{account}" in template else (
-        "service and resource type (this ARN format carries no account)"
+        "service and resource type, and the aws:ResourceAccount condition this account (the ARN "
+        "format carries no account)"
     )
     return (
         f"Declared by the actions registry ({template}): the playbook acts on the resource named in the "

@@ -52,20 +52,31 @@ def render_resource(template: str, values: Mapping[str, str], *, where: str) -> 
     return template.format(**values)
 
 
+def unpinned(template: str) -> bool:
+    """Whether a wildcard ARN template cannot name the account (`arn:...:s3:::*`,
+    `arn:...:ec2:{region}::snapshot/*`): its statement is pinned by aws:ResourceAccount instead."""
+    return template != "*" and "*" in template and "account" not in template_fields(template)
+
+
 def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where: str) -> list[dict[str, Any]]:
-    """One Allow statement (IAM JSON) per declared permission, resources rendered with `values`."""
+    """One Allow statement (IAM JSON) per declared permission, resources rendered with `values`.
+
+    A statement with a wildcard ARN that carries no account gets an aws:ResourceAccount condition
+    on `values["account"]`, so `s3:::*` means this account's buckets, not every bucket in AWS.
+    """
     out = []
     for perm in perms:
         for action in perm.actions:
             if action == "*" or action.endswith(":*"):
                 raise TemplateError(f"{where}: permission {action!r} is a whole-service wildcard")
-        out.append(
-            {
-                "Effect": "Allow",
-                "Action": list(perm.actions),
-                "Resource": [render_resource(r, values, where=where) for r in perm.resources],
-            }
-        )
+        statement: dict[str, Any] = {
+            "Effect": "Allow",
+            "Action": list(perm.actions),
+            "Resource": [render_resource(r, values, where=where) for r in perm.resources],
+        }
+        if any(unpinned(r) for r in perm.resources):
+            statement["Condition"] = {"StringEquals": {"aws:ResourceAccount": values["account"]}}
+        out.append(statement)
     return out
 
 

@@ -58,3 +58,16 @@ def test_member_role_holds_the_playbooks_action_permissions_not_the_engines(synt
     for perm in perms:
         want = [synth.built.member.resolve(render_resource(r, values, where="test")) for r in perm.resources]
         assert any(sorted(as_list(s["Action"])) == sorted(perm.actions) and as_list(s["Resource"]) == want for s in statements)
+
+
+@by_playbook
+def test_member_role_statements_are_pinned_to_the_member_account(synth: Synth, name: str):
+    from tests.infra.test_runners import pinned_to_an_account
+
+    if not _member_perms(name):
+        pytest.skip("playbook acts on the security account's resources only")
+    role_id = logical_id(synth.member, "AWS::IAM::Role", RoleName=naming.member_role_name(name))
+    for st in statements_of_role(synth.member, role_id):
+        if st["Effect"] == "Allow":
+            for resource in as_list(st["Resource"]):
+                assert resource == "*" or pinned_to_an_account(st, resource), f"{st['Action']} on {resource}"

@@ -193,10 +193,22 @@ def test_no_wildcard_actions_and_resources_scoped_wherever_the_api_allows(synth:
             wide = [a for a in actions if a not in UNSCOPABLE_ACTIONS and not a.split(":")[1].startswith(READ_VERBS)]
             assert not wide, f"{wide} on Resource '*'"
         for resource in as_list(st["Resource"]):
-            text = json.dumps(resource)
             if resource != "*":
-                # pinned to this account or to one of the stack's own resources
-                assert "AWS::AccountId" in text or "Fn::GetAtt" in text or "Ref" in text, text
+                assert pinned_to_an_account(st, resource), f"{st['Action']} on {resource} may reach any account"
+
+
+def pinned_to_an_account(statement: dict[str, Any], resource: Any) -> bool:
+    """The resource is this account's (its ARN names it, or the statement's aws:ResourceAccount
+    condition does), one named account's, or one of the stack's own resources."""
+    text = json.dumps(resource)
+    condition = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceAccount")
+    return (
+        "AWS::AccountId" in text
+        or condition == {"Ref": "AWS::AccountId"}
+        or re.search(r":\d{12}:", text) is not None
+        or "Fn::GetAtt" in text
+        or re.search(r'"Ref": "(?!AWS::)', text) is not None
+    )
 
 
 @by_playbook
