@@ -203,6 +203,7 @@ class ResponderStack(Stack):
         # Runners are grouped so that their cdk-nag acknowledgements are made once, for all: each
         # is a wildcard resource (or rule) with its reason, whichever runner's policy it is in.
         runners, routes_of = Construct(self, "Runners"), Construct(self, "Routes")
+        actions_resource = self.security_hub_actions.resource.node.default_child if self.security_hub_actions else None
         if playbooks:  # one Lambda asset for every runner, staged only when there is a runner
             code = s3_assets.Asset(
                 self,
@@ -261,6 +262,13 @@ class ResponderStack(Stack):
                         "(aws:ResourceOrgID condition); only this playbook's member role is named.",
                     )
                 )
+            findings.append(
+                (
+                    f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                    f"/aws/lambda/{function_name}:*]",
+                    "The function writes log streams it creates at run time, in its own log group only.",
+                )
+            )
             for rule, reason in findings:
                 runner_findings.setdefault(rule, reason)
 
@@ -275,7 +283,7 @@ class ResponderStack(Stack):
                 security_hub_action_arn=(
                     self.security_hub_actions.arns.get(book.name) if self.security_hub_actions else None
                 ),
-                security_hub_actions=self.security_hub_actions,
+                security_hub_actions=actions_resource,
             )
             runner.accept_dead_letters_from(routes.rule_arns)
         if playbooks:

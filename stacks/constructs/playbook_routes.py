@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_cdk import CfnResource
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks import naming
+from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 MANUAL_SOURCE = "parry"
 MANUAL_DETAIL_TYPE = "Parry Run Request"
@@ -35,7 +37,7 @@ class PlaybookRoutes(Construct):
         function_arn: str,
         dead_letter_queue_arn: str,
         security_hub_action_arn: str | None = None,
-        security_hub_actions: Construct | None = None,
+        security_hub_actions: CfnResource | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._function_arn = function_arn
@@ -67,8 +69,8 @@ class PlaybookRoutes(Construct):
                     "resources": [security_hub_action_arn],
                 },
             )
-            if security_hub_actions is not None:
-                self.custom_action_rule.node.add_dependency(security_hub_actions)
+            if security_hub_actions is not None:  # delete the rule before the action it names
+                self.custom_action_rule.add_resource_dependency(security_hub_actions)
 
     def _rule(self, construct_id: str, rule_name: str, description: str, pattern: dict[str, Any]) -> events.CfnRule:
         rule = events.CfnRule(
@@ -90,7 +92,9 @@ class PlaybookRoutes(Construct):
                 )
             ],
         )
-        rule_arn = rule.attr_arn
+        # The rule's ARN from its name (on the default bus) rather than read from the rule: the
+        # permission and the DLQ policy name exactly this rule either way.
+        rule_arn = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{rule_name}"
         lambda_.CfnPermission(
             self,
             f"{construct_id}Invoke",

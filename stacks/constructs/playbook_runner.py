@@ -23,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
@@ -87,7 +88,8 @@ class PlaybookRunner(Construct):
         self.dlq.apply_removal_policy(RemovalPolicy.RETAIN)
         # each attribute read is a jsii round trip: read once
         self.dlq_arn: str = self.dlq.attr_arn
-        self.log_group_arn: str = self.log_group.attr_arn
+        # the log group's Arn attribute, from its name: the function's LoggingConfig refers to it
+        self.log_group_arn = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{function_name}:*"
 
         self.role = iam.CfnRole(
             self,

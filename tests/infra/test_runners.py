@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match
 
 from parry.permissions import ENGINE_PERMISSIONS
 from stacks import naming
+from stacks.nag import nag_value
 from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
 from tests.infra.conftest import (
     MEMBER_ACCOUNTS,
@@ -281,36 +282,34 @@ def test_manual_rule_takes_run_requests_for_this_playbook(synth: Synth, name: st
 def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Synth, responder, name: str):
     fn_id, _ = _function(synth, name)
     kinds = ["trigger", "manual"] + (["securityhub"] if PLAYBOOKS[name].manual else [])
-    for kind in kinds:
-        rule_id = logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
-        responder.has_resource_properties(
-            "AWS::Lambda::Permission",
-            {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": {"Fn::GetAtt": [fn_id, "Arn"]},
-                "Principal": "events.amazonaws.com",
-                "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
-            },
-        )
-        responder.has_resource_properties(
-            "AWS::SQS::QueuePolicy",
-            {
-                "Queues": [{"Ref": _dlq_id(synth, name)}],
-                "PolicyDocument": {
-                    "Statement": Match.array_with(
-                        [
-                            Match.object_like(
-                                {
-                                    "Action": "sqs:SendMessage",
-                                    "Principal": {"Service": "events.amazonaws.com"},
-                                    "Condition": {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}},
-                                }
-                            )
-                        ]
-                    )
-                },
-            },
-        )
+    permissions = [
+        p["Properties"]
+        for p in synth.resources("Parry", "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    ]
+    (queue_policy,) = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in synth.resources("Parry", "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": _dlq_id(synth, name)}]
+    ]
+    # exactly the playbook's rules, each named in full (on the default bus): no other rule may
+    # invoke the function or dead-letter into its queue
+    want = sorted(f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{naming.rule_name(name, k)}" for k in kinds)
+    assert sorted(nag_value(p["SourceArn"]) for p in permissions) == want
+    assert all(p["Action"] == "lambda:InvokeFunction" and p["Principal"] == "events.amazonaws.com" for p in permissions)
+    senders = [st for st in queue_policy if st["Effect"] == "Allow"]
+    assert all(st["Action"] == "sqs:SendMessage" and st["Principal"] == {"Service": "events.amazonaws.com"} for st in senders)
+    assert sorted(nag_value(st["Condition"]["ArnEquals"]["aws:SourceArn"]) for st in senders) == want
+    for kind in kinds:  # and the rules exist under those names
+        logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
+
+
+def test_dead_letter_queues_refuse_plain_http(synth: Synth):
+    policies = synth.resources("Parry", "AWS::SQS::QueuePolicy").values()
+    assert len(policies) == len(PLAYBOOKS)
+    for policy in policies:
+        (deny,) = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Deny"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and deny["Principal"] == {"AWS": "*"}
 
 
 @by_playbook
