@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, AssetHashType, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import Annotations, AssetHashType, CfnOutput, RemovalPolicies, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
@@ -288,6 +288,10 @@ class ResponderStack(Stack):
             runner.accept_dead_letters_from(routes.rule_arns)
         if playbooks:
             acknowledge_all(runners, runner_findings.items())
+            # A deleted stack keeps the runners' logs and unprocessed dead letters (one aspect for all).
+            RemovalPolicies.of(runners).apply(
+                RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup", "AWS::SQS::Queue"]
+            )
 
         self.dashboard = ParryDashboard(
             self,

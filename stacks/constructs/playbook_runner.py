@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -75,7 +74,6 @@ class PlaybookRunner(Construct):
         self.log_group = logs.CfnLogGroup(
             self, "Logs", log_group_name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days
         )
-        self.log_group.apply_removal_policy(RemovalPolicy.RETAIN)
 
         self.dlq = sqs.CfnQueue(
             self,
@@ -85,7 +83,6 @@ class PlaybookRunner(Construct):
             kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS,
             message_retention_period=DLQ_RETENTION_SECONDS,
         )
-        self.dlq.apply_removal_policy(RemovalPolicy.RETAIN)
         # each attribute read is a jsii round trip: read once
         self.dlq_arn: str = self.dlq.attr_arn
         # the log group's Arn attribute, from its name: the function's LoggingConfig refers to it

@@ -119,6 +119,14 @@ def test_dead_letter_queue_is_encrypted_and_alarmed_to_the_topic(synth: Synth, r
 
 
 @by_playbook
+def test_logs_and_dead_letters_outlive_the_stack(synth: Synth, name: str):
+    log_id = logical_id(synth.responder, "AWS::Logs::LogGroup", LogGroupName=f"/aws/lambda/{naming.function_name(name)}")
+    for lid in (log_id, _dlq_id(synth, name)):
+        resource = synth.responder["Resources"][lid]
+        assert resource.get("DeletionPolicy") == "Retain" and resource.get("UpdateReplacePolicy") == "Retain", lid
+
+
+@by_playbook
 def test_log_group_has_retention(responder, name: str):
     responder.has_resource_properties(
         "AWS::Logs::LogGroup",
