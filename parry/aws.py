@@ -23,22 +23,30 @@ def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Any:
     return Config(retries={"mode": "adaptive", "max_attempts": max_attempts})
 
 
-def assume_role_session(
-    base: "boto3.Session", role_arn: str, *, external_id: str | None = None, session_name: str = "parry"
-) -> "boto3.Session":
-    """A session holding temporary credentials for `role_arn`, obtained with `base`'s identity."""
-    import boto3
-
+def _assume(sts: Any, role_arn: str, *, external_id: str | None, session_name: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
     if external_id:
         kwargs["ExternalId"] = external_id
-    creds = base.client("sts", config=retry_config()).assume_role(**kwargs)["Credentials"]
+    return sts.assume_role(**kwargs)["Credentials"]
+
+
+def _session(creds: dict[str, Any], region: str | None) -> "boto3.Session":
+    import boto3
+
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
-        region_name=base.region_name,
+        region_name=region,
     )
+
+
+def assume_role_session(
+    base: "boto3.Session", role_arn: str, *, external_id: str | None = None, session_name: str = "parry"
+) -> "boto3.Session":
+    """A session holding temporary credentials for `role_arn`, obtained with `base`'s identity."""
+    creds = _assume(base.client("sts", config=retry_config()), role_arn, external_id=external_id, session_name=session_name)
+    return _session(creds, base.region_name)
 
 
 class ClientFactory:
@@ -58,6 +66,10 @@ class ClientFactory:
         self._session = session
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
+        # set on a factory made by `assume`: whose credentials it holds, and until when (epoch seconds)
+        self.role_arn: str | None = None
+        self.session_name: str | None = None
+        self.expires_at: float | None = None
 
     @property
     def session(self) -> "boto3.Session":
@@ -80,7 +92,14 @@ class ClientFactory:
                 )
             return self._clients[key]
 
-    def assume(self, role_arn: str, *, external_id: str | None = None) -> "ClientFactory":
-        """A factory acting as `role_arn` (e.g. Parry's role in a member account)."""
-        session = assume_role_session(self.session, role_arn, external_id=external_id)
-        return ClientFactory(max_attempts=self._max_attempts, session=session)
+    def assume(self, role_arn: str, *, external_id: str | None = None, session_name: str = "parry") -> "ClientFactory":
+        """A factory acting as `role_arn` (e.g. Parry's role in a member account).
+
+        The credentials are temporary: `expires_at` says until when, and the caller makes a new
+        factory before then (they are never refreshed in place, nor written anywhere).
+        """
+        creds = _assume(self.client("sts"), role_arn, external_id=external_id, session_name=session_name)
+        factory = ClientFactory(max_attempts=self._max_attempts, session=_session(creds, self.region))
+        factory.role_arn, factory.session_name = role_arn, session_name
+        factory.expires_at = creds["Expiration"].timestamp()
+        return factory

@@ -72,6 +72,8 @@ class Case:
     duplicate: bool = False
     # set on the object returned by a run that stopped near its deadline; never stored
     continue_later: bool = False
+    # set on the object returned by a run that stopped at a step it had no credentials for; never stored
+    blocked: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {

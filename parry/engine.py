@@ -20,13 +20,14 @@ from parry import cases as cs
 from parry import manifest as mf
 from parry import steps as st
 from parry.actions import registry
-from parry.actions.registry import ActionContext
+from parry.actions.registry import Action, ActionContext
 from parry.aws import ClientFactory
 from parry.cases import Case, CaseStore
-from parry.errors import ActionError, ConfigError, EventError, ExpressionError, ParryError
-from parry.events import check_envelope
+from parry.errors import ActionError, ConfigError, EventError, ExpressionError, MemberAccountUnavailable, ParryError
+from parry.events import check_envelope, resource_account
 from parry.evidence import CaseEvidence, EvidenceConflict, EvidenceStore
 from parry.expressions import interpolate, search, truthy
+from parry.members import MemberAccounts
 from parry.playbook import Playbook
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
@@ -50,6 +51,9 @@ class Settings:
     protected_arns: tuple[str, ...] = ()
     retention_days: int = 365
     lock_mode: str = "GOVERNANCE"
+    # the role the MemberAccount stack creates in each member account, and its ExternalId
+    member_role_name: str | None = None
+    member_external_id: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -63,6 +67,8 @@ class Settings:
             "protected_arns": tuple(p.strip() for p in env.get("PARRY_PROTECTED_ARNS", "").split(",") if p.strip()),
             "retention_days": int(env.get("PARRY_RETENTION_DAYS", "365")),
             "lock_mode": env.get("PARRY_LOCK_MODE", "GOVERNANCE"),
+            "member_role_name": env.get("PARRY_MEMBER_ROLE_NAME") or None,
+            "member_external_id": env.get("PARRY_MEMBER_EXTERNAL_ID") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -103,7 +109,14 @@ class Engine:
         self.aws = aws
         self.settings = settings
         self.clock = clock
-        self._account: str | None = None
+        self._identity: dict[str, str] | None = None
+        self.members = MemberAccounts(
+            aws,
+            role_name=settings.member_role_name,
+            external_id=settings.member_external_id,
+            caller_arn=lambda: self._caller()["Arn"],
+            clock=clock,
+        )
 
     # ---- wiring ------------------------------------------------------------------------------------
 
@@ -121,14 +134,39 @@ class Engine:
         )
         return store.case(case_id=case.case_id, account=case.account, opened_at=case.opened_datetime)
 
-    def _caller_account(self) -> str:
-        if self._account is None:
-            self._account = self.aws.client("sts").get_caller_identity()["Account"]
-        return self._account
+    def _caller(self) -> dict[str, str]:
+        if self._identity is None:
+            identity = self.aws.client("sts").get_caller_identity()
+            self._identity = {"Account": identity["Account"], "Arn": identity["Arn"]}
+        return self._identity
 
-    def _context(self, case: Case, playbook: Playbook, step_id: str, evidence: CaseEvidence | None) -> ActionContext:
+    def _caller_account(self) -> str:
+        return self._caller()["Account"]
+
+    def clients_for(self, case: Case, action: type[Action]) -> ClientFactory:
+        """The clients `action` uses in `case`: the member account's role, or Parry's own credentials.
+
+        An action acting on the case's resources (`registry.acts_in_member_account`: the same rule
+        that puts its permissions in the member-account role) gets the role Parry assumes in the
+        case's account when that is not the account Parry runs in. Actions on Parry's own resources
+        (its topic) or on what the administrator account holds (GuardDuty archive, Security Hub)
+        keep the security account's credentials, as do the engine's own stores.
+
+        Raises MemberAccountUnavailable rather than fall back to Parry's own credentials, which
+        would act in the wrong account.
+        """
+        if not registry.acts_in_member_account(action) or not case.account:
+            return self.aws
+        home = self._caller_account()
+        if case.account == home:
+            return self.aws
+        return self.members.factory(case.account, case_id=case.case_id, home_account=home)
+
+    def _context(
+        self, case: Case, playbook: Playbook, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
+    ) -> ActionContext:
         return ActionContext(
-            aws=self.aws,
+            aws=aws,
             case_id=case.case_id,
             step_id=step_id,
             playbook=playbook.name,
@@ -215,7 +253,7 @@ class Engine:
         now = self.clock()
         case = Case(
             case_id="(plan)", playbook=playbook.name, playbook_sha256=playbook.sha256, status="PLAN",
-            opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(), account=event.get("account") or "",
+            opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(), account=resource_account(event) or "",
             region=event.get("region") or self.aws.region, dedup=dedup, event=event, target=target,
         )
         reason = "playbook mode is dry-run" if playbook.mode == "dry-run" else None
@@ -227,7 +265,8 @@ class Engine:
                 continue
             try:
                 cls, params = self._params(step, case)
-                summary, calls, state = st.plan(cls(), self._context(case, playbook, step.id, None), params)
+                ctx = self._context(case, playbook, step.id, None, self.clients_for(case, cls))
+                summary, calls, state = st.plan(cls(), ctx, params)
                 planned.append(StepPlan(step.id, step.action, summary, True, [str(c) for c in calls], state, step.approval))
             except ParryError as exc:
                 planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=str(exc)))
@@ -258,7 +297,7 @@ class Engine:
             playbook_sha256=playbook.sha256,
             status=cs.RUNNING,
             opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds"),
-            account=event.get("account") or self._caller_account(),
+            account=resource_account(event) or self._caller_account(),
             region=event.get("region") or self.aws.region,
             dedup=dedup,
             event=event,
@@ -368,7 +407,10 @@ class Engine:
                     ctx_vars = self._run_context(case)
                     if not step.when or truthy(search(step.when, ctx_vars)):
                         return self._pause(case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval")
-                result = self._run_step(case, playbook, step, evidence, owner)
+                try:
+                    result = self._run_step(case, playbook, step, evidence, owner)
+                except MemberAccountUnavailable as exc:
+                    return self._block(case, evidence, owner, step, str(exc))
                 case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
                 case.next_step = index + 1
                 if result.status in (st.FAILED, st.REFUSED) and step.on_error == "abort":
@@ -400,8 +442,12 @@ class Engine:
             result = st.StepResult(step.id, step.action, st.FAILED, error=str(exc))
             evidence.audit("step_failed", {"step": step.id, "error": str(exc)})
             return result
-        evidence.audit("step_started", {"step": step.id, "action": step.action, "params": st.jsonable(params)})
-        ctx = self._context(case, playbook, step.id, evidence)
+        aws = self.clients_for(case, cls)  # MemberAccountUnavailable: the caller blocks the case here
+        started: dict[str, Any] = {"step": step.id, "action": step.action, "params": st.jsonable(params)}
+        if aws.role_arn:  # who acts, as the member account's CloudTrail shows it (never the credentials)
+            started["acting_as"] = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
+        evidence.audit("step_started", started)
+        ctx = self._context(case, playbook, step.id, evidence, aws)
         interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
 
         def checkpoint_inflight(pending: st.StepResult) -> None:
@@ -420,6 +466,32 @@ class Engine:
             self._store_state(evidence, step.id, result)
         evidence.audit("step_finished", {"step": step.id, "result": result.as_dict()})
         return result
+
+    def _block(self, case: Case, evidence: CaseEvidence, owner: str, step: Any, error: str) -> Case:
+        """Stop at a step Parry has no credentials to run (see parry.members): the case stays RUNNING.
+
+        Not a failed case: the step did not run, nothing was changed, and once the account is set
+        up (member role deployed, PARRY_MEMBER_ROLE_NAME set) `parry cases resume` or a redelivery
+        runs the case on from this step. Not an exception either: a retried delivery would only
+        fail the same way. The on-call is told, as for an approval.
+        """
+        result = st.StepResult(step.id, step.action, st.BLOCKED, summary=f"not run: no credentials for account {case.account}",
+                               error=error)
+        case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
+        evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
+        self.store.save(case, owner=owner)
+        self.store.release_lease(case.case_id, owner=owner)
+        case.blocked = True
+        if self.settings.topic_arn:
+            body = (
+                f"Parry case {case.case_id} ({case.playbook}) stopped before step {step.id}: {error}\n\n"
+                f"Once fixed, continue it:  parry cases resume {case.case_id}\n"
+                f"Review:                   parry cases show {case.case_id}\n"
+            )
+            self.aws.client("sns").publish(
+                TopicArn=self.settings.topic_arn, Subject=f"[Parry] case blocked: {case.playbook}"[:100], Message=body
+            )
+        return case
 
     @staticmethod
     def _store_state(evidence: CaseEvidence, step_id: str, result: st.StepResult) -> None:

@@ -52,3 +52,10 @@ class CaseNotFound(ParryError):
 
 class ConfigError(ParryError):
     """A missing or contradictory setting (bucket, table, endpoint)."""
+
+
+class MemberAccountUnavailable(ParryError):
+    """Parry has no credentials for a case's member account (no member role set, or AssumeRole refused).
+
+    The step does not run and the case waits at it: see `parry.members`.
+    """

@@ -9,11 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from parry.errors import EventError
 
 ENVELOPE_KEYS = ("source", "detail-type", "detail")
+ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def resource_account(event: dict[str, Any]) -> str | None:
+    """The account the event's resources are in: the one Parry must act in.
+
+    The envelope's `account` is the account whose event bus the event was put on. For findings
+    aggregated in the GuardDuty or Security Hub administrator (Parry's security account) that is
+    the administrator, not the member the finding is about: that one is in the finding itself
+    (GuardDuty `detail.accountId`, ASFF `AwsAccountId`). EventError when a Security Hub event
+    holds findings of several accounts: one case acts in one account.
+    """
+    detail = event.get("detail") or {}
+    found: set[str] = set()
+    if event.get("source") == "aws.guardduty":
+        found = {detail.get("accountId")} if isinstance(detail.get("accountId"), str) else set()
+    elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):
+        found = {f["AwsAccountId"] for f in detail["findings"] if isinstance(f, dict) and isinstance(f.get("AwsAccountId"), str)}
+    found = {a for a in found if ACCOUNT_ID.fullmatch(a)}
+    if len(found) > 1:
+        raise EventError(f"the event's findings are in {len(found)} accounts ({', '.join(sorted(found))}): "
+                         "select the findings of one account per run")
+    return found.pop() if found else event.get("account")
 
 
 def check_envelope(event: Any) -> dict[str, Any]:

@@ -254,7 +254,7 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
 
     out.append("<h2>Steps: state before and after</h2>")
     for step in _step_order(view):
-        results = [r for r in view.audit if r.get("step") == step and r.get("kind") in ("step_finished", "step_failed", "step_skipped")]
+        results = [r for r in view.audit if r.get("step") == step and r.get("kind") in ("step_finished", "step_failed", "step_skipped", "step_blocked")]
         action = next((r.get("action") for r in view.audit if r.get("step") == step and r.get("action")), "")
         status = ""
         if results:

@@ -25,6 +25,7 @@ FAILED = "failed"
 PLANNED = "planned"  # dry-run: recorded what would have been done
 AWAITING_APPROVAL = "awaiting_approval"
 UNDONE = "undone"
+BLOCKED = "blocked"  # not run: no credentials for the case's account; the case waits at this step
 
 
 @dataclass

@@ -53,17 +53,19 @@ def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, rea
     failed = False
     for step in todo:
         cls = registry.get(step.undo["action"])
-        ctx = ActionContext(
-            aws=engine.aws, case_id=case.case_id, step_id=f"undo-{step.step_id}", playbook=case.playbook,
-            account=case.account, region=case.region, event=case.event, evidence=evidence,
-            settings={"topic_arn": engine.settings.topic_arn, "protected_arns": engine.settings.protected_arns, "target": case.target},
-            prior={s.step_id: s.as_dict() for s in case.steps},
-        )
+        step_name = f"undo-{step.step_id}"
         try:
+            ctx = ActionContext(
+                # in the case's account, as the step ran: MemberAccountUnavailable rather than Parry's own credentials
+                aws=engine.clients_for(case, cls), case_id=case.case_id, step_id=step_name, playbook=case.playbook,
+                account=case.account, region=case.region, event=case.event, evidence=evidence,
+                settings={"topic_arn": engine.settings.topic_arn, "protected_arns": engine.settings.protected_arns, "target": case.target},
+                prior={s.step_id: s.as_dict() for s in case.steps},
+            )
             params = registry.build_params(cls, step.undo["params"])
             result = st.execute(cls(), ctx, params)
         except ParryError as exc:
-            result = st.StepResult(ctx.step_id, cls.name, st.FAILED, error=str(exc))
+            result = st.StepResult(step_name, cls.name, st.FAILED, error=str(exc))
         entry = {
             "kind": "undo", "step": step.step_id, "action": cls.name, "status": result.status, "by": who, "reason": reason,
             "error": result.error, "before": result.before, "after": result.after,

@@ -115,7 +115,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
         raise
     metrics.set_default_dimensions(playbook=playbook.name)
     metrics.add_metric(name="Runs", unit="Count", value=1)
-    if case.status in ("FAILED", "COMPLETED_WITH_ERRORS"):
+    if case.status in ("FAILED", "COMPLETED_WITH_ERRORS") or case.blocked:
         metrics.add_metric(name="Failures", unit="Count", value=1)
     for step in case.steps:
         metrics.add_metric(name="StepDuration", unit="Milliseconds", value=step.duration_ms)

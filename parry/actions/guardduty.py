@@ -1,4 +1,9 @@
-"""GuardDuty: archive a finding once a case has handled it (and unarchive it on undo)."""
+"""GuardDuty: archive a finding once a case has handled it (and unarchive it on undo).
+
+Only the GuardDuty administrator account may archive findings, members' findings included, so
+these actions run in the security account (Parry's home, the delegated administrator) even for a
+case in a member account: `detector_id` is then the administrator's detector.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +72,9 @@ class ArchiveFinding(_SetArchived):
     archived = True
     operation = "ArchiveFindings"
     undo = "guardduty.unarchive_finding"
-    permissions = (Permission(("guardduty:GetFindings", "guardduty:ArchiveFindings"), (DETECTOR_ARN,)),)
+    permissions = (
+        Permission(("guardduty:GetFindings", "guardduty:ArchiveFindings"), (DETECTOR_ARN,), security_account=True),
+    )
 
 
 @register
@@ -86,4 +93,6 @@ class UnarchiveFinding(_SetArchived):
     archived = False
     operation = "UnarchiveFindings"
     undo = "guardduty.archive_finding"
-    permissions = (Permission(("guardduty:GetFindings", "guardduty:UnarchiveFindings"), (DETECTOR_ARN,)),)
+    permissions = (
+        Permission(("guardduty:GetFindings", "guardduty:UnarchiveFindings"), (DETECTOR_ARN,), security_account=True),
+    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import string
 import types
 import typing
 from dataclasses import dataclass, field
@@ -31,16 +32,40 @@ if TYPE_CHECKING:
     from parry.evidence import CaseEvidence
 
 
+# The template fields a member account's role can fill: a permission whose resources use only
+# these acts on the case's account; one naming Parry's own resources ({topic_arn}, ...) cannot.
+MEMBER_TEMPLATE_FIELDS = frozenset({"partition", "region", "account"})
+
+
+def template_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
 @dataclass(frozen=True)
 class Permission:
     """IAM actions and the resources they apply to.
 
     Resource strings are ARN templates; `{partition}`, `{region}` and `{account}` are filled in by
     the CDK app. Use "*" only where the API supports no resource-level permissions.
+
+    Where the calls are made follows from the templates (see `member`): in the case's account
+    through the member role, or in the security account with the runner's own credentials.
+    `security_account=True` keeps a permission whose templates would fit a member account in the
+    security account, for an API that must be called from the administrator account (GuardDuty
+    archives only there; Security Hub aggregates there).
     """
 
     actions: tuple[str, ...]
     resources: tuple[str, ...] = ("*",)
+    security_account: bool = False
+
+    @property
+    def member(self) -> bool:
+        """Whether the member-account role holds this permission and the engine makes these calls
+        through it for a case in a member account."""
+        if self.security_account:
+            return False
+        return all(template_fields(r) <= MEMBER_TEMPLATE_FIELDS for r in self.resources)
 
 
 @dataclass(frozen=True)
@@ -118,6 +143,14 @@ class Action(abc.ABC):
 
     def describe(self, params: Any) -> str:
         return self.summary.format(**dataclasses.asdict(params))
+
+
+def acts_in_member_account(action: type[Action]) -> bool:
+    """Whether the engine runs `action` in the case's account (through the member role) when the
+    case is in a member account; otherwise it runs in the security account. An action's
+    permissions are all of one kind (a registry test checks it), so this is the same rule the
+    member-account stack applies to each permission."""
+    return bool(action.permissions) and all(p.member for p in action.permissions)
 
 
 _REGISTRY: dict[str, type[Action]] = {}

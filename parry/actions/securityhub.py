@@ -1,4 +1,9 @@
-"""Security Hub: record on the finding itself what Parry did (workflow status and a note)."""
+"""Security Hub: record on the finding itself what Parry did (workflow status and a note).
+
+Runs in the security account even for a case in a member account: Security Hub's administrator
+account sees and may update its members' findings (a member may update only its own, and only in
+its own region), and that is where the findings are aggregated and the analysts read them.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +58,9 @@ class UpdateFinding(Action):
     mutating = True
     summary = "Set Security Hub finding {finding_id} to {status}, with a note"
     undo = "securityhub.update_finding"
-    permissions = (Permission(("securityhub:GetFindings", "securityhub:BatchUpdateFindings"), (HUB_ARN,)),)
+    permissions = (
+        Permission(("securityhub:GetFindings", "securityhub:BatchUpdateFindings"), (HUB_ARN,), security_account=True),
+    )
 
     def _identifier(self, ctx: ActionContext, params: FindingParams) -> dict[str, str]:
         return {"Id": params.finding_id, "ProductArn": product_arn(ctx, params)}

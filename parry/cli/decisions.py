@@ -79,6 +79,24 @@ def undo(
     dump(case) if as_json else render.case(case)
 
 
+def resume(
+    case_id: str,
+    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: Optional[str] = CasesTable,
+    as_json: bool = JsonFlag,
+) -> None:
+    """Continue a RUNNING case from the step it stopped at (e.g. blocked until a member account was set up)."""
+    from parry.cases import RUNNING
+    from parry.errors import ParryError
+
+    engine = make_engine(evidence_bucket, cases_table)
+    case = engine.store.get(case_id)
+    if case.status != RUNNING:
+        raise ParryError(f"case {case_id} is {case.status}: only a RUNNING case can be continued")
+    case = _continue(engine, case)
+    dump(case) if as_json else render.case(case)
+
+
 def expire(
     evidence_bucket: Optional[str] = EvidenceBucket,
     cases_table: Optional[str] = CasesTable,
@@ -94,3 +112,4 @@ def register(app: typer.Typer, cases_app: typer.Typer) -> None:
     for command in (approve, deny, undo):
         app.command()(command)
     cases_app.command("expire")(expire)
+    cases_app.command("resume")(resume)

@@ -11,7 +11,7 @@ from rich.table import Table
 console = Console(highlight=False, soft_wrap=True)
 
 STATUS_STYLE = {
-    "succeeded": "green", "noop": "cyan", "skipped": "dim", "refused": "yellow", "failed": "red",
+    "succeeded": "green", "noop": "cyan", "skipped": "dim", "refused": "yellow", "failed": "red", "blocked": "yellow",
     "planned": "blue", "awaiting_approval": "magenta", "undone": "cyan",
     "SUCCEEDED": "bold green", "FAILED": "bold red", "COMPLETED_WITH_ERRORS": "bold yellow",
     "AWAITING_APPROVAL": "bold magenta", "DRY_RUN": "bold blue", "RUNNING": "bold", "DENIED": "bold yellow",

@@ -174,3 +174,39 @@ def test_undo_restores_what_the_case_changed_and_says_when_nothing_is_left(local
     assert entry["step"] == "deactivate-key" and entry["status"] == "succeeded" and entry["reason"] == "the owner rotated the key"
     code, _, err = parry(local, "undo", case["case_id"])
     assert code == 2 and "nothing to undo" in err
+
+
+def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_set(local, tmp_path):
+    member = "222222222222"
+    creds = client(local, "sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/setup", RoleSessionName="setup")["Credentials"]
+    iam = boto3.client("iam", endpoint_url=local["endpoint"], region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                       aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    user = f"member-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    finding = json.loads(FINDING.read_text())
+    finding["id"], finding["accountId"], finding["region"] = f"finding-{user}", member, "us-east-1"
+    finding["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
+    path = tmp_path / "member-finding.json"
+    path.write_text(json.dumps(finding))
+    book = (ROOT / "playbooks" / "iam-credential-compromise.yaml").read_text()
+    (local["home"] / "playbooks" / "iam-credential-compromise.yaml").write_text(book)
+
+    code, out, err = parry(local, "run", "iam-credential-compromise", "--event", str(path), "--json")
+    assert code == 0, err
+    case = json.loads(out)
+    assert case["status"] == "RUNNING" and case["steps"][0]["status"] == "blocked"
+    assert "PARRY_MEMBER_ROLE_NAME" in case["steps"][0]["error"]
+
+    local["env"]["PARRY_MEMBER_ROLE_NAME"] = "parry-member-iam-credential-compromise"
+    try:
+        code, out, err = parry(local, "cases", "resume", case["case_id"], "--json")
+    finally:
+        del local["env"]["PARRY_MEMBER_ROLE_NAME"]
+    assert code == 0, err
+    assert json.loads(out)["status"] == "SUCCEEDED"
+    keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    assert keys[0]["Status"] == "Inactive"
+
+    code, _, err = parry(local, "cases", "resume", case["case_id"])
+    assert code != 0 and "only a RUNNING case can be continued" in err

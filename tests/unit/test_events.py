@@ -52,3 +52,27 @@ def test_unknown_shapes_are_refused(payload, message):
 def test_malformed_envelopes_are_refused(event, message):
     with pytest.raises(EventError, match=message):
         check_envelope(event)
+
+
+def test_resource_account_is_the_findings_own_account_not_the_administrators():
+    """Aggregated findings arrive on the administrator's bus: the envelope names the administrator."""
+    from parry.events import resource_account
+
+    guardduty = {"source": "aws.guardduty", "account": "111111111111", "detail": {"accountId": "222222222222"}}
+    assert resource_account(guardduty) == "222222222222"
+    hub = {"source": "aws.securityhub", "account": "111111111111",
+           "detail": {"findings": [{"AwsAccountId": "333333333333"}, {"AwsAccountId": "333333333333"}]}}
+    assert resource_account(hub) == "333333333333"
+    trail = {"source": "aws.iam", "account": "444444444444", "detail": {"recipientAccountId": "555555555555"}}
+    assert resource_account(trail) == "444444444444"
+    assert resource_account({"source": "aws.guardduty", "account": "111111111111", "detail": {"accountId": "x"}}) == "111111111111"
+
+
+def test_resource_account_refuses_findings_of_several_accounts():
+    from parry.errors import EventError
+    from parry.events import resource_account
+
+    hub = {"source": "aws.securityhub", "account": "111111111111",
+           "detail": {"findings": [{"AwsAccountId": "222222222222"}, {"AwsAccountId": "333333333333"}]}}
+    with pytest.raises(EventError, match="222222222222, 333333333333"):
+        resource_account(hub)

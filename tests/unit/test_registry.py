@@ -78,3 +78,33 @@ def test_build_params_checks_types_and_names():
 def test_params_schema_allows_expressions_in_place_of_values():
     schema = params_schema(registry.get("iam.deactivate_access_key"))
     assert schema["required"] == ["user_name", "access_key_id"] and schema["additionalProperties"] is False
+
+
+# Actions acting on what the security account holds, even for a case in a member account:
+# Parry's topic, and the findings its administrator account aggregates (see docs/deploy.md).
+SECURITY_ACCOUNT_ACTIONS = {
+    "notify.sns",
+    "guardduty.archive_finding",
+    "guardduty.unarchive_finding",
+    "securityhub.update_finding",
+}
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_each_action_acts_in_one_account(name):
+    """The engine picks one set of credentials per action, so its permissions may not mix accounts."""
+    kinds = {p.member for p in ACTIONS[name].permissions}
+    assert len(kinds) == 1, f"{name}: some permissions go to the member role and some stay with the runner"
+
+
+def test_actions_on_the_security_accounts_resources_keep_its_credentials():
+    home = {name for name, cls in ACTIONS.items() if not registry.acts_in_member_account(cls)}
+    assert home == SECURITY_ACCOUNT_ACTIONS
+
+
+def test_member_permissions_are_those_whose_templates_a_member_account_fills():
+    assert Permission(("iam:GetUser",), ("arn:{partition}:iam::{account}:user/*",)).member
+    assert Permission(("ec2:DescribeInstances",)).member
+    assert not Permission(("sns:Publish",), ("{topic_arn}",)).member
+    assert not Permission(("guardduty:ArchiveFindings",), ("arn:{partition}:guardduty:{region}:{account}:detector/*",),
+                          security_account=True).member
