@@ -18,17 +18,17 @@ from parry.actions.registry import Permission
 from parry.playbook import Playbook
 from stacks import naming
 from stacks.nag import acknowledge_all, wildcard_findings
-from stacks.policies import deny_own_resources, statements, uses_only
+from stacks.policies import deny_own_resources, statements
 from stacks.tokens import ACCOUNT_ID, PARTITION
 
-MEMBER_TEMPLATE_FIELDS = ("partition", "region", "account")
 MAX_SESSION_SECONDS = 3600
 
 
 def member_permissions(book: Playbook) -> list[Permission]:
-    """The playbook's permissions on member-account resources; those naming the security
-    account's own resources ({topic_arn}, ...) stay with the runner."""
-    return [p for p in book.permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
+    """The playbook's permissions the engine uses through the member role (`Permission.member`,
+    the rule the engine follows too); those naming the security account's own resources
+    ({topic_arn}, ...) or called from the administrator account stay with the runner."""
+    return [p for p in book.permissions() if p.member]
 
 
 class MemberAccountStack(Stack):

@@ -110,9 +110,3 @@ def deny_own_resources(
                 }
             )
     return out
-
-
-def uses_only(perm: Permission, fields: Iterable[str]) -> bool:
-    """Whether every resource template of `perm` uses only the given fields."""
-    allowed = set(fields)
-    return all(set(template_fields(r)) <= allowed for r in perm.resources)

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from stacks import naming
-from stacks.member_account_stack import MEMBER_TEMPLATE_FIELDS
-from stacks.policies import render_resource, uses_only
+from parry.actions.registry import MEMBER_TEMPLATE_FIELDS, template_fields
+from stacks.policies import render_resource
 from tests.infra.conftest import (
     EXTERNAL_ID,
     ORGANIZATION_ID,
@@ -27,7 +27,13 @@ by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
 
 
 def _member_perms(name: str):
-    return [p for p in PLAYBOOKS[name].permissions() if uses_only(p, MEMBER_TEMPLATE_FIELDS)]
+    """Permissions on a member account's resources, other than those called from the
+    administrator account (GuardDuty, Security Hub: `security_account=True`)."""
+    return [
+        p
+        for p in PLAYBOOKS[name].permissions()
+        if not p.security_account and all(template_fields(r) <= MEMBER_TEMPLATE_FIELDS for r in p.resources)
+    ]
 
 
 @by_playbook
@@ -71,3 +77,17 @@ def test_member_role_statements_are_pinned_to_the_member_account(synth: Synth, n
         if st["Effect"] == "Allow":
             for resource in as_list(st["Resource"]):
                 assert resource == "*" or pinned_to_an_account(st, resource), f"{st['Action']} on {resource}"
+
+
+def test_administrator_account_apis_stay_with_the_runner(synth: Synth):
+    """GuardDuty archiving and Security Hub updates are made from the security account: the
+    member roles never hold them, and the runners that use them do."""
+    member_actions = {
+        a
+        for res in synth.resources("ParryMember", "AWS::IAM::Role").values()
+        for st in statements_of_role(synth.member, next(k for k, v in synth.member["Resources"].items() if v is res))
+        for a in as_list(st["Action"])
+    }
+    admin = {a for b in PLAYBOOKS.values() for p in b.permissions() if p.security_account for a in p.actions}
+    assert admin, "no playbook uses GuardDuty or Security Hub: the check would be vacuous"
+    assert not admin & member_actions, sorted(admin & member_actions)
