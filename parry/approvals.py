@@ -70,13 +70,31 @@ def expire(engine: Any, case: Case) -> Case:
 
 
 def expire_overdue(engine: Any) -> list[str]:
-    """Close every case whose approval window has passed; their ids."""
+    """Close every case whose approval window has passed, telling the on-call; their ids.
+
+    Run on a schedule by the maintenance function (and by `parry cases expire`), so a request
+    nobody answered ends as EXPIRED rather than waiting for ever.
+    """
     closed = []
     for case in engine.store.list(limit=1000, status=cs.AWAITING_APPROVAL):
         if case.awaiting and engine.clock() > float(case.awaiting.get("deadline", 0)):
+            step = case.awaiting.get("step")
             try:
                 expire(engine, case)
-                closed.append(case.case_id)
             except ParryError:
                 continue  # decided meanwhile
+            closed.append(case.case_id)
+            _notify_expired(engine, case, step)
     return closed
+
+
+def _notify_expired(engine: Any, case: Case, step: Any) -> None:
+    topic = engine.settings.topic_arn
+    if not topic:
+        return
+    body = (
+        f"Parry case {case.case_id} ({case.playbook}) waited for approval of step {step} until its window "
+        f"passed: it is closed as {cs.EXPIRED}, and that step and those after it did not run.\n\n"
+        f"Review:  parry cases show {case.case_id}\n"
+    )
+    engine.aws.client("sns").publish(TopicArn=topic, Subject=f"[Parry] approval expired: {case.playbook}"[:100], Message=body)

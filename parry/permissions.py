@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from parry.actions.registry import Permission
 
-ENGINE_PERMISSIONS: tuple[Permission, ...] = (
+# Keeping a case: its record, its evidence and the on-call's notifications.
+CASE_KEEPING: tuple[Permission, ...] = (
     # case store: claim, checkpoint, approvals, rate counters
     Permission(
         ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"),
@@ -19,6 +20,12 @@ ENGINE_PERMISSIONS: tuple[Permission, ...] = (
     Permission(("s3:ListBucket",), ("{evidence_bucket_arn}",)),
     Permission(("kms:GenerateDataKey", "kms:Decrypt"), ("{data_key_arn}",)),
     Permission(("kms:Sign", "kms:GetPublicKey"), ("{signing_key_arn}",)),
+    # approval requests, blocked and expired cases are told to the on-call, notify step or not
+    Permission(("sns:Publish",), ("{topic_arn}",)),
+)
+
+ENGINE_PERMISSIONS: tuple[Permission, ...] = (
+    *CASE_KEEPING,
     # the global kill switch
     Permission(("ssm:GetParameter",), ("{kill_switch_parameter_arn}",)),
     # continue a run that nears the Lambda deadline in a fresh invocation
@@ -29,3 +36,7 @@ ENGINE_PERMISSIONS: tuple[Permission, ...] = (
 def render(perm: Permission, values: dict[str, str]) -> list[str]:
     """Fill the templates of a permission's resources (for tests and docs; CDK uses tokens)."""
     return [r.format(**values) for r in perm.resources]
+
+
+# The scheduled maintenance function (functions/runner/maintenance.py): closes expired approvals.
+MAINTENANCE_PERMISSIONS: tuple[Permission, ...] = CASE_KEEPING

@@ -74,3 +74,11 @@ def security_hub_action_names(playbooks: list[str]) -> dict[str, str]:
         p: name if seen[name] == 1 else f"{p[:11]}-{hashlib.sha256(p.encode()).hexdigest()[:8]}"
         for p, name in cut.items()
     }
+
+
+# The scheduled maintenance function, named like the Security Hub actions function (see there).
+MAINTENANCE_FUNCTION = "Parry-Maintenance"
+
+
+def maintenance_role_name(region: str) -> str:
+    return fit(f"Parry-Maintenance-{region}", IAM_ROLE_MAX)

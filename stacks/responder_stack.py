@@ -16,7 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from parry.permissions import ENGINE_PERMISSIONS
+from parry.permissions import ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
 from parry.playbook import Playbook
 from stacks import naming
 from stacks.asset import StagedAsset
@@ -25,6 +25,7 @@ from stacks.constructs import (
     CaseStore,
     EvidenceStore,
     KillSwitch,
+    Maintenance,
     Notifications,
     ParryDashboard,
     PlaybookRoutes,
@@ -292,6 +293,7 @@ class ResponderStack(Stack):
             RemovalPolicies.of(runners).apply(
                 RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup", "AWS::SQS::Queue"]
             )
+            self.maintenance = self._maintenance(config, shared_env, resources, code_bucket, code_key, layer_arn)
 
         self.dashboard = ParryDashboard(
             self,
@@ -306,6 +308,42 @@ class ResponderStack(Stack):
         CfnOutput(self, "TopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "SigningKeyArn", value=self.evidence.signing_key.key_arn)
         CfnOutput(self, "AuditorRoleArn", value=self.evidence.auditor_role.role_arn)
+
+    def _maintenance(
+        self,
+        config: ParryConfig,
+        environment: dict[str, str],
+        resources: dict[str, str],
+        code_bucket: str,
+        code_key: str,
+        layer_arn: str,
+    ) -> Maintenance:
+        """The scheduled sweep that closes expired approvals: it keeps cases, and may do nothing else."""
+        maintenance = Maintenance(
+            self,
+            "Maintenance",
+            function_name=naming.MAINTENANCE_FUNCTION,
+            role_name=naming.maintenance_role_name(self.region),
+            rule_name=naming.MAINTENANCE_FUNCTION,
+            code_bucket=code_bucket,
+            code_key=code_key,
+            layers=[layer_arn],
+            environment=environment,
+            permissions=statements(MAINTENANCE_PERMISSIONS, resources, where="parry/permissions.py: MAINTENANCE_PERMISSIONS"),
+            log_retention_days=config.log_retention_days,
+        )
+        findings = wildcard_findings(
+            self, MAINTENANCE_PERMISSIONS, resources, reasons=ENGINE_WILDCARD_REASONS, unscoped_actions=TRACING_ACTIONS
+        )
+        findings.append(
+            (
+                f"IAM5[Resource::{nag_value(self.resolve(maintenance.log_group_arn))}]",
+                "The function writes log streams it creates at run time, in its own log group only.",
+            )
+        )
+        acknowledge_all(maintenance, [*findings, RUNNER_FINDINGS[0]])
+        RemovalPolicies.of(maintenance).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
+        return maintenance
 
     def _member_statements(self, playbook: str, config: ParryConfig) -> list[dict[str, Any]]:
         """Assume this playbook's role in member accounts, when cross-account runs are configured."""

@@ -4,6 +4,7 @@ from stacks.constructs.case_store import CaseStore
 from stacks.constructs.dashboard import ParryDashboard
 from stacks.constructs.evidence_store import EvidenceStore
 from stacks.constructs.kill_switch import KillSwitch
+from stacks.constructs.maintenance import Maintenance
 from stacks.constructs.notifications import Notifications
 from stacks.constructs.playbook_routes import PlaybookRoutes
 from stacks.constructs.playbook_runner import PlaybookRunner
@@ -13,6 +14,7 @@ __all__ = [
     "CaseStore",
     "EvidenceStore",
     "KillSwitch",
+    "Maintenance",
     "Notifications",
     "ParryDashboard",
     "PlaybookRoutes",

@@ -93,7 +93,7 @@ class PlaybookRunner(Construct):
             "Role",
             role_name=role_name,
             description=f"Parry runner for playbook {playbook_name}",
-            assume_role_policy_document=_trusted_by_service("lambda.amazonaws.com"),
+            assume_role_policy_document=trusted_by_service("lambda.amazonaws.com"),
             policies=[
                 iam.CfnRole.PolicyProperty(
                     policy_name="Permissions",
@@ -195,7 +195,7 @@ class PlaybookRunner(Construct):
         ]
 
 
-def _trusted_by_service(service: str) -> dict[str, Any]:
+def trusted_by_service(service: str) -> dict[str, Any]:
     return {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],

@@ -52,7 +52,8 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
     asset = _asset_dir(synth)
     assert (asset / "parry" / "playbook.py").is_file()
     if (ROOT / "functions" / "runner" / "handler.py").is_file():
-        assert (asset / "handler.py").read_text() == (ROOT / "functions" / "runner" / "handler.py").read_text()
+        for module in ("handler.py", "maintenance.py"):
+            assert (asset / module).read_text() == (ROOT / "functions" / "runner" / module).read_text()
     books = load_playbooks()
     assert sorted(p.stem for p in (asset / "playbooks").glob("*.json")) == sorted(b.name for b in books)
     for book in books:
