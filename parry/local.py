@@ -139,6 +139,145 @@ def digest_aware_sign(original: Any) -> Any:
     return sign
 
 
+def security_hub_findings_like_aws() -> None:
+    """Give the in-process moto the Security Hub finding calls Parry makes, answered as Security Hub does.
+
+    moto 5.2 has no BatchUpdateFindings (HTTP 404 "Not yet implemented"), its GetFindings ignores
+    Filters (every finding matches any Id) and both answer for an account that never enabled
+    Security Hub. This adds BatchUpdateFindings (workflow status and note), EQUALS/NOT_EQUALS
+    filters on a finding's top-level strings and WorkflowStatus, and Security Hub's
+    InvalidAccessException for an account that is not subscribed; local mode and tests only.
+    """
+    from moto.securityhub import responses, urls
+
+    cls = responses.SecurityHubResponse
+    if getattr(cls, "parry_findings_like_aws", False):
+        return
+    urls.url_paths["{0}/findings/batchupdate$"] = cls.dispatch
+    cls.get_findings = _get_findings  # type: ignore[method-assign]
+    cls.batch_update_findings = _batch_update_findings  # type: ignore[attr-defined]
+    cls.batch_import_findings = _subscribed_only(cls.batch_import_findings)  # type: ignore[method-assign]
+    cls.parry_findings_like_aws = True  # type: ignore[attr-defined]
+
+
+def _hub(response: Any) -> Any:
+    from moto.securityhub.exceptions import SecurityHubClientError
+
+    backend = response.securityhub_backend
+    if not backend.enabled:
+        raise SecurityHubClientError(
+            "InvalidAccessException", f"Account {response.current_account} is not subscribed to AWS Security Hub"
+        )
+    return backend
+
+
+def _subscribed_only(original: Any) -> Any:
+    def call(self: Any) -> str:
+        _hub(self)
+        return original(self)
+
+    return call
+
+
+def _matches(finding: dict[str, Any], filters: dict[str, list[dict[str, str]]]) -> bool:
+    from moto.securityhub.exceptions import InvalidInputException
+
+    for key, conditions in filters.items():
+        value = finding.get("Workflow", {}).get("Status") if key == "WorkflowStatus" else finding.get(key)
+        for condition in conditions:
+            comparison = condition.get("Comparison")
+            if not isinstance(value, (str, type(None))) or comparison not in ("EQUALS", "NOT_EQUALS"):
+                raise InvalidInputException(
+                    "GetFindings", f"the local Security Hub filters only strings by EQUALS/NOT_EQUALS, not {key}"
+                )
+            if (value == condition.get("Value")) != (comparison == "EQUALS"):
+                return False
+    return True
+
+
+def _get_findings(self: Any) -> str:
+    import json
+
+    filters = self._get_param("Filters") or {}
+    return json.dumps({"Findings": [f.as_dict() for f in _hub(self).findings if _matches(f.as_dict(), filters)]})
+
+
+def _batch_update_findings(self: Any) -> str:
+    import json
+    from datetime import datetime, timezone
+
+    from moto.securityhub.exceptions import InvalidInputException
+
+    hub = _hub(self)
+    body = json.loads(self.body or "{}")
+    unsupported = set(body) - {"FindingIdentifiers", "Workflow", "Note"}
+    if unsupported:
+        raise InvalidInputException(
+            "BatchUpdateFindings", f"the local Security Hub updates only Workflow and Note, not {sorted(unsupported)}"
+        )
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    processed, unprocessed = [], []
+    for ident in body.get("FindingIdentifiers", []):
+        finding = next((f.data for f in hub.findings
+                        if f.id == ident.get("Id") and f.data.get("ProductArn") == ident.get("ProductArn")), None)
+        if finding is None:
+            unprocessed.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"})
+            continue
+        if "Workflow" in body:
+            finding["Workflow"] = {"Status": body["Workflow"]["Status"]}
+        if "Note" in body:
+            finding["Note"] = {**body["Note"], "UpdatedAt": now}
+        processed.append(ident)
+    return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
+
+
+GUARDDUTY_RESOURCE_TYPES = {"AccessKey": "AwsIamAccessKey", "Instance": "AwsEc2Instance", "S3Bucket": "AwsS3Bucket",
+                            "Lambda": "AwsLambdaFunction"}
+
+
+def guardduty_finding_in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> dict[str, Any]:
+    """Put a GuardDuty event's finding into the local Security Hub, as GuardDuty's integration does; the ASFF finding.
+
+    Shaped like GuardDuty's findings in Security Hub (see tests/events/securityhub/
+    custom-action-guardduty-iam-console-login.json): Id is the finding ARN, ProductArn GuardDuty's
+    product in the finding's region, GeneratorId the detector, workflow NEW. Enables the hub first.
+    """
+    detail = event["detail"]
+    arn = detail["arn"]
+    partition, region, account = arn.split(":")[1], arn.split(":")[3], detail.get("accountId") or arn.split(":")[4]
+    severity = float(detail.get("severity", 0))
+    label = "CRITICAL" if severity >= 9 else "HIGH" if severity >= 7 else "MEDIUM" if severity >= 4 else "LOW"
+    resource = detail.get("resource") or {}
+    finding = {
+        "SchemaVersion": "2018-10-08",
+        "Id": arn,
+        "ProductArn": f"arn:{partition}:securityhub:{region}::product/aws/guardduty",
+        "GeneratorId": arn.split("/finding/")[0],
+        "AwsAccountId": account,
+        "Types": [f"TTPs/{detail.get('type', 'GuardDuty').replace('/', '-')}"],
+        "CreatedAt": detail.get("createdAt") or event.get("time"),
+        "UpdatedAt": detail.get("updatedAt") or event.get("time"),
+        "Severity": {"Label": label, "Product": severity, "Normalized": int(severity * 10)},
+        "Title": detail.get("title") or detail.get("type", "GuardDuty finding"),
+        "Description": detail.get("description") or detail.get("type", "GuardDuty finding"),
+        "ProductFields": {"detectorId": (detail.get("service") or {}).get("detectorId", ""),
+                          "aws/securityhub/ProductName": "GuardDuty", "aws/securityhub/CompanyName": "AWS"},
+        "Resources": [{"Type": GUARDDUTY_RESOURCE_TYPES.get(resource.get("resourceType", ""), "Other"),
+                       "Id": resource.get("resourceType", "unknown"), "Partition": partition, "Region": region}],
+        "Workflow": {"Status": "NEW"},
+        "RecordState": "ACTIVE",
+    }
+    hub = aws.client("securityhub")
+    try:
+        hub.enable_security_hub(EnableDefaultStandards=False)
+    except hub.exceptions.ResourceConflictException:
+        pass  # already subscribed
+    failed = hub.batch_import_findings(Findings=[finding])["FailedFindings"]
+    if failed:
+        raise ConfigError(f"the local Security Hub refused finding {arn}: {failed[0].get('ErrorMessage')}")
+    return finding
+
+
 @dataclass
 class LocalServer:
     """A moto server on 127.0.0.1 and a free port, for the demo and the end-to-end tests."""
@@ -154,6 +293,7 @@ class LocalServer:
 
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's own 500s are not ours to print
         sign_digests_like_kms()
+        security_hub_findings_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server._server.server_port}")

@@ -2,7 +2,9 @@
 
 Each scenario seeds what a real finding would point at, adapts the published sample event to the
 sandbox's ids (account, region, user, key ...), and reads the resource back afterwards to show the
-containment held. The events are the project's fixtures in tests/events.
+containment held. The events are the project's fixtures in tests/events. A GuardDuty scenario's
+finding is also put into the sandbox's Security Hub, as GuardDuty's integration does, for the
+playbooks to mark.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Callable
 from parry.aws import ClientFactory
 from parry.errors import ConfigError
 from parry.events import wrap
+from parry.local import guardduty_finding_in_security_hub
 
 EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
 
@@ -33,7 +36,23 @@ def _retarget(event: dict[str, Any], account: str, region: str) -> dict[str, Any
     detail = event["detail"]
     if "accountId" in detail:
         detail["accountId"], detail["region"] = account, region
+    if isinstance(detail.get("arn"), str) and detail["arn"].startswith("arn:"):  # a GuardDuty finding's own ARN
+        parts = detail["arn"].split(":")
+        parts[3], parts[4] = region, account
+        detail["arn"] = ":".join(parts)
     return event
+
+
+def finding_status(aws: ClientFactory, event: dict[str, Any]) -> str | None:
+    """What an analyst reading Security Hub sees on the scenario's GuardDuty finding; None for other events."""
+    if event.get("source") != "aws.guardduty":
+        return None
+    arn = event["detail"]["arn"]
+    found = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"]
+    if not found:
+        return f"finding {arn} is not in Security Hub"
+    workflow, note = found[0].get("Workflow", {}).get("Status"), found[0].get("Note", {}).get("Text")
+    return f"finding is {workflow}" + (f', note "{note}"' if note else "")
 
 
 @dataclass
@@ -63,6 +82,7 @@ def _seed_iam_key(aws: ClientFactory, account: str, region: str) -> dict[str, An
     event = _retarget(load_event("guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"), account, region)
     details = event["detail"]["resource"]["accessKeyDetails"]
     details["userName"], details["accessKeyId"] = DEMO_USER, key
+    guardduty_finding_in_security_hub(aws, event)  # GuardDuty's findings reach Security Hub
     return event
 
 
@@ -97,6 +117,7 @@ def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
     details = event["detail"]["resource"]["instanceDetails"]
     details["instanceId"] = instance
     details.pop("iamInstanceProfile", None)  # the sandbox instance has no role to take away
+    guardduty_finding_in_security_hub(aws, event)
     return event
 
 

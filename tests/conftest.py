@@ -28,6 +28,9 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
+    from parry.local import security_hub_findings_like_aws
+
+    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local
     with mock_aws():
         yield
 
@@ -74,15 +77,29 @@ def load_event():
 
 @pytest.fixture
 def compromised_user(aws, load_event):
-    """An IAM user with an active key, and the real GuardDuty finding adapted to point at it."""
+    """An IAM user with an active key, and the real GuardDuty finding adapted to point at it.
+
+    The finding is in Security Hub too (enabled in the account), as GuardDuty's integration puts it.
+    """
+    from parry.local import guardduty_finding_in_security_hub
+
     iam = aws.client("iam")
     iam.create_user(UserName="ci-deployer")
     key = iam.create_access_key(UserName="ci-deployer")["AccessKey"]["AccessKeyId"]
     event = load_event(IAM_FINDING)
     event["account"] = event["detail"]["accountId"] = "123456789012"
     event["region"] = event["detail"]["region"] = "us-east-1"
+    event["detail"]["arn"] = in_account(event["detail"]["arn"], "123456789012", "us-east-1")
     event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=key)
+    guardduty_finding_in_security_hub(aws, event)
     return {"user": "ci-deployer", "key": key, "event": event}
+
+
+def in_account(arn: str, account: str, region: str) -> str:
+    """The same ARN in another account and region (a finding moved into the test's account)."""
+    parts = arn.split(":")
+    parts[3], parts[4] = region, account
+    return ":".join(parts)
 
 
 IAM_FINDING = "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"

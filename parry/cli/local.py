@@ -44,10 +44,11 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     """Run a local AWS endpoint (moto) on 127.0.0.1 until interrupted."""
     from moto.server import ThreadedMotoServer
 
-    from parry.local import empty_cloudtrail_history, sign_digests_like_kms
+    from parry.local import empty_cloudtrail_history, security_hub_findings_like_aws, sign_digests_like_kms
 
     sign_digests_like_kms()
     empty_cloudtrail_history()
+    security_hub_findings_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     typer.echo(f"AWS_ENDPOINT_URL=http://127.0.0.1:{server._server.server_port}")
@@ -99,7 +100,7 @@ def _demo(endpoint: str, only: str | None) -> str:
     from parry.errors import ConfigError
     from parry.local import bootstrap
     from parry.patterns import compile_pattern
-    from parry.sandbox import SCENARIOS
+    from parry.sandbox import SCENARIOS, finding_status
     from parry.validation import load_all
 
     aws = ClientFactory()
@@ -128,6 +129,9 @@ def _demo(endpoint: str, only: str | None) -> str:
         ok, seen = scenario.check(aws, event)
         held += ok
         console.print(f"\n[bold]read back[/] {seen}  " + ("[green]contained[/]" if ok else "[red]NOT contained[/]"))
+        status = finding_status(aws, event)
+        if status:
+            console.print(f"[bold]Security Hub[/] {status}")
     return f"{held} of {len(scenarios)} scenario(s)"
 
 

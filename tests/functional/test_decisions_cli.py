@@ -10,9 +10,12 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
+
+from parry.local import guardduty_finding_in_security_hub
 
 ROOT = Path(__file__).resolve().parents[2]
 FINDING = ROOT / "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
@@ -186,7 +189,10 @@ def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_se
     key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
     finding = json.loads(FINDING.read_text())
     finding["id"], finding["accountId"], finding["region"] = f"finding-{user}", member, "us-east-1"
+    finding["arn"] = f"arn:aws:guardduty:us-east-1:{member}:detector/d1/finding/finding-{user}"
     finding["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
+    # Security Hub aggregates the member's finding in the security account, where the playbook marks it
+    guardduty_finding_in_security_hub(SimpleNamespace(client=lambda service: client(local, service)), {"detail": finding})
     path = tmp_path / "member-finding.json"
     path.write_text(json.dumps(finding))
     book = (ROOT / "playbooks" / "iam-credential-compromise.yaml").read_text()
@@ -207,6 +213,9 @@ def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_se
     assert json.loads(out)["status"] == "SUCCEEDED"
     keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
     assert keys[0]["Status"] == "Inactive"
+    (marked,) = client(local, "securityhub").get_findings(
+        Filters={"Id": [{"Value": finding["arn"], "Comparison": "EQUALS"}]})["Findings"]
+    assert marked["Workflow"]["Status"] == "NOTIFIED" and case["case_id"] in marked["Note"]["Text"]
 
     code, _, err = parry(local, "cases", "resume", case["case_id"])
     assert code != 0 and "only a RUNNING case can be continued" in err

@@ -42,6 +42,8 @@ def test_demo_contains_every_scenario_and_the_case_is_there_afterwards(server):
     assert demo.returncode == 0, demo.stderr
     assert "NOT contained" not in demo.stdout
     assert "is Inactive" in demo.stdout and "status SUCCEEDED" in demo.stdout
+    # both GuardDuty scenarios mark their finding in Security Hub, the others have none to mark
+    assert demo.stdout.count("Security Hub finding is NOTIFIED") == 2
 
     env.update(AWS_ENDPOINT_URL=server.endpoint, AWS_ACCESS_KEY_ID="parry-local", AWS_SECRET_ACCESS_KEY="parry-local",
                PARRY_EVIDENCE_BUCKET="parry-evidence-local", PARRY_CASES_TABLE="parry-cases")
@@ -56,3 +58,10 @@ def test_demo_contains_every_scenario_and_the_case_is_there_afterwards(server):
                        aws_access_key_id="parry-local", aws_secret_access_key="parry-local")
     status = next(k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key)
     assert status == "Inactive"
+
+    hub = boto3.client("securityhub", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id="parry-local", aws_secret_access_key="parry-local")
+    arn = shown["target"]["finding_arn"]
+    (finding,) = hub.get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"]
+    assert finding["Workflow"]["Status"] == "NOTIFIED"
+    assert finding["Note"]["Text"] == f"Parry playbook iam-credential-compromise, case {case_id}"

@@ -17,9 +17,12 @@ from parry import cases as cs
 from parry import steps as st
 from parry.approvals import approve
 from parry.engine import Engine, Settings
+from parry.local import guardduty_finding_in_security_hub
 from parry.members import REFRESH_MARGIN_SECONDS
 from parry.undo import undo
 from parry.validation import load_file, validate_document
+
+from tests.conftest import in_account
 
 SECURITY = "123456789012"  # moto's default account: where Parry runs
 MEMBER = "222222222222"
@@ -45,7 +48,10 @@ def key_status(iam, user: str, key: str) -> str:
 
 @pytest.fixture
 def accounts(aws, parry_env, load_event):
-    """A user named ci-deployer with an active key in both accounts; the finding is the member's."""
+    """A user named ci-deployer with an active key in both accounts; the finding is the member's.
+
+    Security Hub aggregates the member's finding in the security account (its administrator).
+    """
     member_iam = member_session().client("iam")
     home_iam = aws.client("iam")
     keys = {}
@@ -55,7 +61,9 @@ def accounts(aws, parry_env, load_event):
     event = load_event(IAM_FINDING)
     event["account"] = event["detail"]["accountId"] = MEMBER
     event["region"] = event["detail"]["region"] = "us-east-1"
+    event["detail"]["arn"] = in_account(event["detail"]["arn"], MEMBER, "us-east-1")
     event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=keys["member"])
+    guardduty_finding_in_security_hub(aws, event)
     return {"member_iam": member_iam, "home_iam": home_iam, "keys": keys, "event": event}
 
 
@@ -144,6 +152,12 @@ def test_member_finding_is_contained_in_the_member_account_only(make_engine, boo
     assert acting["deactivate-key"] == {"account": MEMBER, "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
                                          "session": f"parry-{case.case_id}"}
     assert acting["tell"] is None
+    # the member's finding is marked where Security Hub aggregates it, with the security account's credentials
+    assert acting["mark-finding"] is None
+    (finding,) = aws.client("securityhub").get_findings(
+        Filters={"Id": [{"Value": accounts["event"]["detail"]["arn"], "Comparison": "EQUALS"}]})["Findings"]
+    assert finding["AwsAccountId"] == MEMBER and finding["Workflow"]["Status"] == "NOTIFIED"
+    assert finding["Note"]["Text"] == f"Parry playbook {BOOK}, case {case.case_id}"
 
 
 def test_credentials_are_never_stored_in_the_case_or_its_evidence(make_engine, book, accounts, sts_calls, aws, parry_env):
@@ -248,7 +262,7 @@ def test_refused_assume_role_blocks_the_step_and_the_case_resumes_once_fixed(
     allow()  # the member stack is deployed
     resumed = engine.resume(case.case_id, book)
     assert resumed.status == cs.SUCCEEDED
-    assert [s.status for s in resumed.steps] == [st.SUCCEEDED] * 4
+    assert [s.status for s in resumed.steps] == [st.SUCCEEDED] * 5
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
 
 

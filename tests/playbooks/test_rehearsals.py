@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from parry import cases as cs
+from parry.local import guardduty_finding_in_security_hub
 from parry.undo import undo
 from parry.validation import load_file
 
 from tests.functional.actions.conftest import lambda_zip, launch
-from tests.playbooks.test_routing import IAM_KEY, finding, load
+from tests.playbooks.test_routing import IAM_KEY, finding, load, routes
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -29,6 +30,13 @@ def book(name: str):
 
 def statuses(case) -> dict[str, str]:
     return {s.step_id: s.status for s in case.steps}
+
+
+def hub_finding(aws, event: dict) -> dict:
+    """The event's GuardDuty finding as an analyst reads it in Security Hub."""
+    arn = event["detail"]["arn"]
+    (found,) = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"]
+    return found
 
 
 def here(event: dict) -> dict:
@@ -55,11 +63,13 @@ def test_ec2_compromise_isolates_and_snapshots_then_undo(engine, aws, net):
     iid = launch(ec2, net)
     event = here(load("guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json"))
     event["detail"]["resource"]["instanceDetails"]["instanceId"] = iid
+    guardduty_finding_in_security_hub(aws, event)
 
     case = engine.run(book("ec2-compromise"), event)
 
     assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
     assert statuses(case)["isolate"] == "succeeded"
+    assert hub_finding(aws, event)["Workflow"]["Status"] == "NOTIFIED"
     enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"]
     iso = next(s for s in case.steps if s.step_id == "isolate").output["isolation_group"]
     assert all([g["GroupId"] for g in e["Groups"]] == [iso] for e in enis)
@@ -73,6 +83,49 @@ def test_ec2_compromise_isolates_and_snapshots_then_undo(engine, aws, net):
     assert all([g["GroupId"] for g in e["Groups"]] == [net["web"]] for e in enis)
     # snapshots are evidence: undo leaves them
     assert ec2.describe_snapshots(Filters=[{"Name": "tag:parry:case", "Values": [case.case_id]}])["Snapshots"]
+    # the finding goes back to the workflow status it had, and its note says why
+    marked = hub_finding(aws, event)
+    assert marked["Workflow"]["Status"] == "NEW" and marked["Note"]["Text"] == "Parry undo: workflow status set back to NEW"
+
+
+def _tor_caller_on_a_sandbox_user(aws) -> dict:
+    """The real TorIPCaller finding (an IAM user's key), pointed at a user and key in the sandbox."""
+    iam = aws.client("iam")
+    iam.create_user(UserName="tor-user")
+    key = iam.create_access_key(UserName="tor-user")["AccessKey"]["AccessKeyId"]
+    event = here(load("guardduty/unauthorizedaccess-iamuser-toripcaller.eventbridge.json"))
+    event["detail"]["resource"]["accessKeyDetails"].update(userName="tor-user", accessKeyId=key)
+    return event
+
+
+def test_a_routed_guardduty_finding_is_marked_notified_in_security_hub_with_the_case(engine, aws):
+    event = _tor_caller_on_a_sandbox_user(aws)
+    guardduty_finding_in_security_hub(aws, event)
+    (name,) = routes(event)
+
+    case = engine.run(book(name), event)
+
+    assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
+    marked = hub_finding(aws, event)
+    assert marked["Workflow"]["Status"] == "NOTIFIED"
+    assert marked["Note"]["Text"] == f"Parry playbook {name}, case {case.case_id}"
+    assert marked["Note"]["UpdatedBy"] == "parry"
+    step = next(s for s in case.steps if s.step_id == "mark-finding")
+    assert (step.before["workflow_status"], step.after["workflow_status"]) == ("NEW", "NOTIFIED")
+
+
+def test_without_security_hub_the_case_still_contains_and_names_the_failed_step(engine, aws):
+    event = _tor_caller_on_a_sandbox_user(aws)  # Security Hub was never enabled in the account
+
+    case = engine.run(book("iam-credential-compromise"), event)
+
+    assert case.status == cs.COMPLETED_WITH_ERRORS
+    assert statuses(case) == {"capture-user": "succeeded", "deactivate-key": "succeeded", "quarantine-user": "succeeded",
+                              "mark-finding": "failed", "tell": "succeeded"}
+    failed = next(s for s in case.steps if s.step_id == "mark-finding")
+    assert "not subscribed to AWS Security Hub" in failed.error
+    keys = aws.client("iam").list_access_keys(UserName="tor-user")["AccessKeyMetadata"]
+    assert keys[0]["Status"] == "Inactive"
 
 
 def test_manual_quarantine_picks_the_user_steps(engine, aws):
@@ -115,15 +168,18 @@ def test_cloudtrail_logging_disabled_restarts_the_trail(engine, aws):
     aws.client("s3").create_bucket(Bucket="trail-logs")
     ct = aws.client("cloudtrail")
     ct.create_trail(Name="main", S3BucketName="trail-logs")
-    event = finding("Stealth:IAMUser/CloudTrailLoggingDisabled", "AccessKey", 2, IAM_KEY,
-                    {"actionType": "AWS_API_CALL", "awsApiCallAction": {"api": "StopLogging",
-                     "affectedResources": {"AWS::CloudTrail::Trail": "main"}}})
+    event = here(finding("Stealth:IAMUser/CloudTrailLoggingDisabled", "AccessKey", 2, IAM_KEY,
+                         {"actionType": "AWS_API_CALL", "awsApiCallAction": {"api": "StopLogging",
+                          "affectedResources": {"AWS::CloudTrail::Trail": "main"}}}))
+    guardduty_finding_in_security_hub(aws, event)
 
-    case = engine.run(book("cloudtrail-logging-disabled"), here(event))
+    case = engine.run(book("cloudtrail-logging-disabled"), event)
 
     assert ct.get_trail_status(Name="main")["IsLogging"] is True
     steps = statuses(case)
     assert steps["restart-trail"] == "succeeded" and steps["tell"] == "succeeded"
+    # the GuardDuty branch of the trigger: the finding is marked in Security Hub
+    assert steps["mark-finding"] == "succeeded" and hub_finding(aws, event)["Workflow"]["Status"] == "NOTIFIED"
     # moto has no LookupEvents: the capture fails, is recorded, and the case goes on (on_error: continue)
     assert steps["capture-activity"] == "failed" and case.status == cs.COMPLETED_WITH_ERRORS
 
@@ -136,6 +192,7 @@ def test_s3_exposure_blocks_a_bucket_made_public(engine, aws):
     case = engine.run(book("s3-exposure"), event)
 
     assert statuses(case)["block-public"] == "succeeded", [(s.step_id, s.error) for s in case.steps]
+    assert statuses(case)["mark-finding"] == "skipped"  # a CloudTrail record is no Security Hub finding
     assert all(s3.get_public_access_block(Bucket="example-bucket")["PublicAccessBlockConfiguration"].values())
     body = json.dumps([s.as_dict() for s in case.steps], default=str)
     assert "example-bucket" in body

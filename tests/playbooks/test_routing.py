@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from parry.events import wrap
-from parry.expressions import search
+from parry.expressions import search, truthy
 from parry.patterns import compile_pattern
 from parry.validation import load_all
 
@@ -92,6 +92,29 @@ def assert_targets_resolve(event: dict, names: set[str]) -> None:
                 assert values[key], f"{name}: target {key} is empty for this event"
 
 
+def assert_finding_marked_only_for_guardduty(event: dict, names: set[str]) -> None:
+    """The Security Hub step runs for a GuardDuty finding, on its ARN, and is skipped for anything else."""
+    for name in names:
+        book = BOOKS[name]
+        target = {key: search(expr, event) for key, expr in book.target.items()}
+        for step in (s for s in book.steps if s.action == "securityhub.update_finding"):
+            runs = truthy(search(step.when, {"event": event, "target": target})) if step.when else True
+            assert runs == (event["source"] == "aws.guardduty"), f"{name}: {step.id} for {event['source']}"
+            if runs:
+                assert target["finding_arn"] == event["detail"]["arn"], name
+
+
+def test_every_guardduty_playbook_marks_the_finding_in_security_hub():
+    from_guardduty = {name for name, b in BOOKS.items() if "aws.guardduty" in json.dumps(b.trigger)}
+    assert from_guardduty == {"ec2-compromise", "iam-credential-compromise", "instance-credential-exfiltration",
+                              "lambda-compromise", "s3-exposure", "cloudtrail-logging-disabled", "root-credential-usage"}
+    for name in from_guardduty:
+        (step,) = [s for s in BOOKS[name].steps if s.action == "securityhub.update_finding"]
+        assert step.on_error == "continue", f"{name}: Security Hub may be off; that must not fail the case"
+        assert step.with_["status"] == "NOTIFIED" and step.with_["finding_id"] == "${target.finding_arn}"
+        assert BOOKS[name].steps[-1].action == "notify.sns", f"{name}: the notification says whether the finding was marked"
+
+
 def test_every_fixture_is_classified():
     on_disk = {str(p.relative_to(EVENTS)) for p in EVENTS.rglob("*.json")}
     assert on_disk == set(EXPECTED), "classify each new fixture in EXPECTED"
@@ -102,6 +125,7 @@ def test_fixture_routes_to_its_playbooks(relpath):
     event = load(relpath)
     assert routes(event) == EXPECTED[relpath]
     assert_targets_resolve(event, EXPECTED[relpath])
+    assert_finding_marked_only_for_guardduty(event, EXPECTED[relpath])
 
 
 # ---- findings built from GuardDuty's documented format ---------------------------------------------
@@ -164,6 +188,7 @@ def test_documented_finding_families_route(type_, resource_type, severity, resou
     event = finding(type_, resource_type, severity, resource, action)
     assert routes(event) == expected
     assert_targets_resolve(event, expected)
+    assert_finding_marked_only_for_guardduty(event, expected)
 
 
 # ---- events derived from a real one ------------------------------------------------------------------

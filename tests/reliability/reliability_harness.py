@@ -314,8 +314,9 @@ def moto_world() -> Iterator[World]:
     """In-process moto with Parry's resources provisioned. Needs fake credentials in the environment."""
     from moto import mock_aws
 
-    from parry.local import provision
+    from parry.local import provision, security_hub_findings_like_aws
 
+    security_hub_findings_like_aws()
     with mock_aws():
         admin = ClientFactory(region=REGION)
         env = provision(admin)
@@ -382,7 +383,9 @@ def seed_iam_key(aws: ClientFactory, n: int) -> Seeded:
     event["region"] = event["detail"]["region"] = REGION
     event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"parry-reliability-{n}"))
     event["detail"]["id"] = f"rel-finding-{n}"
+    event["detail"]["arn"] = f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/rel-detector/finding/rel-finding-{n}"
     event["detail"]["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
+    in_security_hub(aws, event)
 
     def status() -> str:
         keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
@@ -414,7 +417,10 @@ _DELETE = object()
 
 
 def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> Callable[[], bool]:
-    """Containment read back generically: every mutating step the playbook would run observes `done`."""
+    """Containment read back generically: every mutating step the playbook would run observes `done`.
+
+    Evidence and the note on the Security Hub finding are records of the case, not containment.
+    """
 
     def check() -> bool:
         from parry.actions import registry
@@ -427,7 +433,7 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
         variables = {"event": event, "target": target, "case": {}, "steps": {}}
         for step in book.steps:
             cls = registry.get(step.action)
-            if not cls.mutating or step.action.startswith("evidence.") or (step.when and not truthy(search(step.when, variables))):
+            if not cls.mutating or step.action.startswith(("evidence.", "securityhub.")) or (step.when and not truthy(search(step.when, variables))):
                 continue
             params = registry.build_params(cls, interpolate(step.with_, variables))
             ctx = ActionContext(aws=aws, case_id="check", step_id=step.id, playbook=book.name, account=ACCOUNT, region=REGION)
@@ -478,7 +484,15 @@ def _guardduty(relpath: str, n: int) -> dict[str, Any]:
     event["region"] = event["detail"]["region"] = REGION
     event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"parry-reliability-{n}"))
     event["detail"]["id"] = f"rel-finding-{n}"
+    event["detail"]["arn"] = f"arn:aws:guardduty:{REGION}:{ACCOUNT}:detector/rel-detector/finding/rel-finding-{n}"
     return event
+
+
+def in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> None:
+    """The GuardDuty finding as Security Hub holds it, for the playbooks' mark-finding step."""
+    from parry.local import guardduty_finding_in_security_hub
+
+    guardduty_finding_in_security_hub(aws, event)
 
 
 def seed_ec2(aws: ClientFactory, n: int) -> Seeded:
@@ -491,6 +505,7 @@ def seed_ec2(aws: ClientFactory, n: int) -> Seeded:
     details = event["detail"]["resource"]["instanceDetails"]
     details["instanceId"] = instance
     details["iamInstanceProfile"] = {"arn": profile, "id": f"rel-profile-{n}"}
+    in_security_hub(aws, event)
     return Seeded(event, contained_by(aws, "ec2-compromise", event))
 
 
@@ -500,6 +515,7 @@ def seed_instance_credentials(aws: ClientFactory, n: int) -> Seeded:
     event = _guardduty(IAM_FINDING, n)
     event["detail"]["resource"]["accessKeyDetails"].update(userName=role, userType="AssumedRole", accessKeyId=f"ASIAREL{n:09d}")
     event["detail"]["resource"].setdefault("instanceDetails", {})["instanceId"] = _instance(aws)
+    in_security_hub(aws, event)
     return Seeded(event, contained_by(aws, "instance-credential-exfiltration", event))
 
 
@@ -510,6 +526,7 @@ def seed_lambda_compromise(aws: ClientFactory, n: int) -> Seeded:
     event["detail"]["type"] = "Execution:Lambda/MaliciousFile"
     event["detail"]["resource"] = {"resourceType": "Lambda",
                                    "lambdaDetails": {"functionName": f"rel-fn-{n}", "functionArn": arn, "role": role}}
+    in_security_hub(aws, event)
     return Seeded(event, contained_by(aws, "lambda-compromise", event))
 
 
