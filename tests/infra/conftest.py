@@ -35,8 +35,7 @@ PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
 
 def _stage_playbooks() -> Path:
     """The repository's playbooks plus one derived from them that sets what none of them does
-    (reserved concurrency, not manual, the administrator-account actions), so one synth covers
-    every branch."""
+    (reserved concurrency, not manual, GuardDuty archiving), so one synth covers every branch."""
     import yaml
 
     folder = Path(tempfile.mkdtemp(prefix="parry-infra-playbooks-"))
@@ -49,8 +48,6 @@ def _stage_playbooks() -> Path:
         doc.update(name=DERIVED_PLAYBOOK, manual=False, runner={"reserved_concurrency": 3})
         doc["steps"] = [
             *doc["steps"],
-            {"id": "infra-mark-finding", "action": "securityhub.update_finding", "on_error": "continue",
-             "with": {"finding_id": "${event.detail.arn}"}},
             {"id": "infra-archive-finding", "action": "guardduty.archive_finding", "on_error": "continue",
              "with": {"detector_id": "${event.detail.service.detectorId}", "finding_id": "${event.detail.id}"}},
         ]
