@@ -337,7 +337,8 @@ class ResponderStack(Stack):
         )
         findings.append(
             (
-                f"IAM5[Resource::{nag_value(self.resolve(maintenance.log_group_arn))}]",
+                f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                f"/aws/lambda/{naming.MAINTENANCE_FUNCTION}:*]",
                 "The function writes log streams it creates at run time, in its own log group only.",
             )
         )

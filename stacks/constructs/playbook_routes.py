@@ -1,5 +1,5 @@
-"""How events reach one playbook's function: its trigger rule (the playbook's `trigger`, verbatim),
-a rule for manual run requests, and for `manual: true` playbooks the rule of its Security Hub
+"""How events reach one playbook's function: its trigger rule (the playbook's `trigger`, verbatim)
+and a rule for manual run requests, which for `manual: true` playbooks also takes its Security Hub
 custom action (the actions themselves: `SecurityHubActions`).
 
 L1 rules, like the runner (see playbook_runner.py): each rule is its CloudFormation resource and
@@ -51,26 +51,23 @@ class PlaybookRoutes(Construct):
             f"Parry: route matching events to playbook {playbook_name}",
             trigger,
         )
+        # Started by hand: a run request, or (one rule for both, `$or`) the playbook's Security Hub
+        # custom action. Every rule counts against the bus's quota of 300.
+        run_request = {"source": [MANUAL_SOURCE], "detail-type": [MANUAL_DETAIL_TYPE], "detail": {"playbook": [playbook_name]}}
+        custom_action = {
+            "source": ["aws.securityhub"],
+            "detail-type": [CUSTOM_ACTION_DETAIL_TYPE],
+            "resources": [security_hub_action_arn],
+        }
         self.manual_rule = self._rule(
             "Manual",
             naming.rule_name(playbook_name, "manual"),
-            f"Parry: run requests for playbook {playbook_name}",
-            {"source": [MANUAL_SOURCE], "detail-type": [MANUAL_DETAIL_TYPE], "detail": {"playbook": [playbook_name]}},
+            f"Parry: run requests for playbook {playbook_name}"
+            + (" and its Security Hub custom action" if security_hub_action_arn else ""),
+            {"$or": [run_request, custom_action]} if security_hub_action_arn else run_request,
         )
-        self.custom_action_rule: events.CfnRule | None = None
-        if security_hub_action_arn:
-            self.custom_action_rule = self._rule(
-                "SecurityHubActionRule",
-                naming.rule_name(playbook_name, "securityhub"),
-                f"Parry: Security Hub custom action for playbook {playbook_name}",
-                {
-                    "source": ["aws.securityhub"],
-                    "detail-type": [CUSTOM_ACTION_DETAIL_TYPE],
-                    "resources": [security_hub_action_arn],
-                },
-            )
-            if security_hub_actions is not None:  # delete the rule before the action it names
-                self.custom_action_rule.add_resource_dependency(security_hub_actions)
+        if security_hub_actions is not None:  # delete the rule before the action it names
+            self.manual_rule.add_resource_dependency(security_hub_actions)
 
     def _rule(self, construct_id: str, rule_name: str, description: str, pattern: dict[str, Any]) -> events.CfnRule:
         rule = events.CfnRule(

@@ -17,7 +17,7 @@ def test_names_fit_aws_limits_and_are_protected_by_the_guardrails(playbook: str)
     fn = naming.function_name(playbook)
     role = naming.runner_role_name(playbook, "ap-southeast-3")
     assert len(fn) <= 64 and len(role) <= 64 and len(naming.member_role_name(playbook)) <= 64
-    assert len(naming.dlq_name(playbook)) <= 80 and len(naming.rule_name(playbook, "securityhub")) <= 64
+    assert len(naming.dlq_name(playbook)) <= 80 and len(naming.rule_name(playbook, "trigger")) <= 64
     assert any(fnmatch.fnmatchcase(f"arn:aws:lambda:eu-west-1:111111111111:function:{fn}", p) for p in OWN_RESOURCE_PATTERNS)
     assert any(fnmatch.fnmatchcase(f"arn:aws:iam::111111111111:role/{role}", p) for p in OWN_RESOURCE_PATTERNS)
     assert re.fullmatch(r"[A-Za-z0-9]{1,20}", naming.security_hub_action_id(playbook))
