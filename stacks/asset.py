@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import dataclasses
 import functools
 import hashlib
 import json
@@ -184,3 +185,17 @@ def stage(playbooks: Iterable[Playbook], *, root: Path = ROOT, into: Path | None
         (books / f"{book.name}.json").write_text(json.dumps(book.compiled()))
     _parse.cache_clear()
     return StagedAsset(path=into, modules=tuple(sorted(kept)), excluded=excluded, has_handler=has_handler)
+
+
+def into_assembly(asset: StagedAsset, outdir: Path) -> StagedAsset:
+    """Move the staged folder into the cloud assembly as `asset.<content hash>`, where the
+    synthesizer's asset manifest points (one folder, written once: no second copy by the CDK)."""
+    final = outdir / f"asset.{asset.content_hash}"
+    if final.exists():  # the same content, staged by an earlier synth into this outdir
+        shutil.rmtree(asset.path, ignore_errors=True)
+    else:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(asset.path), final)
+    moved = dataclasses.replace(asset, path=final)
+    moved.__dict__["content_hash"] = asset.content_hash  # same bytes: keep the computed hash
+    return moved

@@ -15,7 +15,7 @@ from aws_cdk import App, BootstraplessSynthesizer, Environment, Validations
 
 from parry.playbook import Playbook
 from parry.validation import load_all
-from stacks.asset import ROOT, StagedAsset, stage
+from stacks.asset import ROOT, StagedAsset, into_assembly, stage
 from stacks.config import ParryConfig
 from stacks.member_account_stack import MemberAccountStack, member_permissions
 from stacks.responder_stack import ResponderStack
@@ -53,6 +53,8 @@ def build(*, context: dict[str, Any] | None = None, outdir: str | None = None, n
     config = ParryConfig.from_context(app)
     playbooks = load_all([config.playbooks_dir]) if Path(config.playbooks_dir).exists() else []
     asset = stage(playbooks)
+    if playbooks:  # the runners' code goes into the cloud assembly; without runners there is none
+        asset = into_assembly(asset, Path(app.outdir))
     account = os.environ.get("CDK_DEFAULT_ACCOUNT")
     responder = ResponderStack(
         app,

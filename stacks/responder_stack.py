@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, AssetHashType, CfnOutput, RemovalPolicies, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, FileAssetPackaging, RemovalPolicies, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from parry.permissions import ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
@@ -206,14 +205,14 @@ class ResponderStack(Stack):
         runners, routes_of = Construct(self, "Runners"), Construct(self, "Routes")
         actions_resource = self.security_hub_actions.resource.node.default_child if self.security_hub_actions else None
         if playbooks:  # one Lambda asset for every runner, staged only when there is a runner
-            code = s3_assets.Asset(
-                self,
-                "RunnerCode",
-                path=str(asset.path),
-                asset_hash=asset.content_hash,
-                asset_hash_type=AssetHashType.CUSTOM,
+            # build.py staged it in the cloud assembly already: registered as is, one jsii call
+            code = self.synthesizer.add_file_asset(
+                source_hash=asset.content_hash,
+                file_name=asset.path.name,
+                packaging=FileAssetPackaging.ZIP_DIRECTORY,
+                display_name="Parry runner code",
             )
-            code_bucket, code_key = code.s3_bucket_name, code.s3_object_key
+            code_bucket, code_key = code.bucket_name, code.object_key
         runner_findings: dict[str, str] = dict(RUNNER_FINDINGS)
         for book in playbooks:
             function_name = naming.function_name(book.name)

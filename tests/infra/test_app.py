@@ -49,7 +49,11 @@ def _asset_dir(synth: Synth) -> Path:
 
 
 def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
+    from stacks.asset import StagedAsset
+
     asset = _asset_dir(synth)
+    # the S3 key the functions name is the hash of exactly what is in the assembly's folder
+    assert StagedAsset(path=asset, modules=(), excluded={}, has_handler=True).content_hash == asset.name.removeprefix("asset.")
     assert (asset / "parry" / "playbook.py").is_file()
     if (ROOT / "functions" / "runner" / "handler.py").is_file():
         for module in ("handler.py", "maintenance.py"):
