@@ -59,3 +59,8 @@ class MemberAccountUnavailable(ParryError):
 
     The step does not run and the case waits at it: see `parry.members`.
     """
+
+
+class FindingUnavailable(ParryError):
+    """A finding selected in a Security Hub custom action that Parry cannot read (gone, GuardDuty
+    off, access denied): named, and the other selected findings still run."""

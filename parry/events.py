@@ -58,12 +58,11 @@ def check_envelope(event: Any) -> dict[str, Any]:
     return event
 
 
-def _envelope(source: str, detail_type: str, detail: dict[str, Any], account: str, region: str, time: str) -> dict[str, Any]:
-    digest = hashlib.sha256(json.dumps(detail, sort_keys=True).encode()).hexdigest()
-    event_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+def _envelope(source: str, detail_type: str, detail: dict[str, Any], account: str, region: str, time: str,
+              event_id: str | None = None) -> dict[str, Any]:
     return {
         "version": "0",
-        "id": event_id,
+        "id": event_id or stable_id(json.dumps(detail, sort_keys=True)),
         "detail-type": detail_type,
         "source": source,
         "account": account,
@@ -74,6 +73,34 @@ def _envelope(source: str, detail_type: str, detail: dict[str, Any], account: st
     }
 
 
+def stable_id(text: str) -> str:
+    """An event id (UUID-shaped) derived from `text`: the same input gives the same event, and case."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+def guardduty_event(finding: dict[str, Any], *, account: str | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """The "GuardDuty Finding" event for a finding in GuardDuty's wire format (camelCase, as in the API).
+
+    `account` is the account whose event bus GuardDuty puts the event on (the administrator's, for a
+    member's finding); by default the finding's own account.
+    """
+    return _envelope(
+        "aws.guardduty", "GuardDuty Finding", finding,
+        account or str(finding.get("accountId", "")), str(finding.get("region", "")), str(finding.get("updatedAt", "")),
+        event_id,
+    )
+
+
+def securityhub_event(finding: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    """The "Security Hub Findings - Imported" event Security Hub sends for one ASFF finding."""
+    region = str(finding.get("Region") or (str(finding.get("ProductArn", "")).split(":")[3:4] or [""])[0])
+    return _envelope(
+        "aws.securityhub", "Security Hub Findings - Imported", {"findings": [finding]},
+        str(finding.get("AwsAccountId", "")), region, str(finding.get("UpdatedAt", "")), event_id,
+    )
+
+
 def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
     """(EventBridge event, what was wrapped or None). Envelopes pass through unchanged."""
     if not isinstance(payload, dict):
@@ -81,18 +108,9 @@ def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
     if all(k in payload for k in ENVELOPE_KEYS):
         return payload, None
     if {"schemaVersion", "type", "resource", "service"} <= payload.keys():
-        event = _envelope(
-            "aws.guardduty", "GuardDuty Finding", payload,
-            str(payload.get("accountId", "")), str(payload.get("region", "")), str(payload.get("updatedAt", "")),
-        )
-        return event, "GuardDuty finding"
+        return guardduty_event(payload), "GuardDuty finding"
     if {"SchemaVersion", "ProductArn", "Resources"} <= payload.keys():
-        region = str(payload.get("Region") or str(payload.get("ProductArn", "")).split(":")[3:4][0])
-        event = _envelope(
-            "aws.securityhub", "Security Hub Findings - Imported", {"findings": [payload]},
-            str(payload.get("AwsAccountId", "")), region, str(payload.get("UpdatedAt", "")),
-        )
-        return event, "Security Hub (ASFF) finding"
+        return securityhub_event(payload), "Security Hub (ASFF) finding"
     if {"eventSource", "eventName", "eventVersion"} <= payload.keys():
         service = str(payload["eventSource"]).split(".")[0]
         detail_type = "AWS Console Sign In via CloudTrail" if payload.get("eventType") == "AwsConsoleSignIn" else "AWS API Call via CloudTrail"

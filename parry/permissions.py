@@ -33,6 +33,18 @@ ENGINE_PERMISSIONS: tuple[Permission, ...] = (
 )
 
 
+# A Security Hub custom action on a GuardDuty finding (parry/custom_actions.py): the runner reads
+# the finding back from GuardDuty, because the ASFF copy Security Hub sends lacks the fields the
+# playbooks read. Only manual playbooks have a custom action, so only their runners need it. Both
+# calls run with the runner's own credentials in the security account (the GuardDuty
+# administrator reads its members' findings there). ListDetectors supports no resource-level
+# permissions (read-only); GetFindings is scoped to this account's detectors.
+CUSTOM_ACTION_PERMISSIONS: tuple[Permission, ...] = (
+    Permission(("guardduty:ListDetectors",), ("*",), security_account=True),
+    Permission(("guardduty:GetFindings",), ("arn:{partition}:guardduty:{region}:{account}:detector/*",), security_account=True),
+)
+
+
 def render(perm: Permission, values: dict[str, str]) -> list[str]:
     """Fill the templates of a permission's resources (for tests and docs; CDK uses tokens)."""
     return [r.format(**values) for r in perm.resources]

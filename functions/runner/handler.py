@@ -15,7 +15,6 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 MANUAL_DETAIL_TYPE = "Parry Run Request"
-CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +54,7 @@ def _unwrap(event: dict[str, Any]) -> tuple[dict[str, Any], bool, str | None]:
             return event, True, case_id
         inner = detail.get("event") if isinstance(detail, dict) else None
         return (inner if isinstance(inner, dict) else event), True, None
-    return event, event.get("detail-type") == CUSTOM_ACTION_DETAIL_TYPE, None
+    return event, False, None
 
 
 def _event_id(event: Any) -> str | None:
@@ -84,23 +83,23 @@ def _containment_latency(event: dict[str, Any], case: Any) -> float | None:
 
 def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None = None,
         playbooks_dir: str | None = None, engine: Any = None) -> dict[str, Any]:
-    """Run the playbook on one event and return the case as a dict. The CLI calls this too."""
+    """Run the playbook on one event and return the case as a dict. The CLI calls this too.
+
+    A Security Hub custom action goes to `run_selection` (one case per selected finding).
+    """
     from parry.cases import CaseBusy
-    from parry.errors import ParryError
+    from parry.custom_actions import is_custom_action
+    from parry.errors import EventError, ParryError
     from parry.events import check_envelope
 
     logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
-    directory = playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks"))
-    engine = engine or _engine()
-    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     try:
-        playbook = _playbook(name, directory)
+        playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
         inner, manual, continue_case = _unwrap(check_envelope(event))  # anything else is refused by name
-        if continue_case:
-            case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
-        else:
-            case = engine.run(playbook, inner, manual=manual, remaining_seconds=remaining)
+        if is_custom_action(inner):
+            raise EventError("a Security Hub custom action runs once per selected finding: pass it to run_selection")
+        return _run_one(playbook, inner, manual, continue_case, engine or _engine(), context)
     except CaseBusy as exc:
         # another invocation holds the case (or died holding it): fail, so Lambda retries after its lease
         logger.warning("case busy", extra={"playbook": name, "reason": str(exc)})
@@ -109,10 +108,78 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
         raise
     except ParryError as exc:
         # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
-        logger.error("event rejected", extra={"playbook": name, "reason": str(exc)[:2000], "event_id": _event_id(event)})
-        metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
-        metrics.flush_metrics()
+        _reject(name, str(exc), event)
         raise
+
+
+def run_selection(event: dict[str, Any], context: Any = None, *, playbook_name: str | None = None,
+                  playbooks_dir: str | None = None, engine: Any = None) -> dict[str, Any]:
+    """A Security Hub custom action: run the playbook on each selected finding (manual=True).
+
+    Returns {"cases": [case dicts], "errors": [{"finding", "error"}]}: each finding gets its own
+    case (a finding Parry already handled answers with its existing case), one that cannot be read
+    or run is logged by name, counted (`RejectedFindings`) and listed, and the others still run.
+
+    When no finding can run, the event is rejected (logged, `RejectedEvents`) and this *returns*:
+    an analyst clicked a button, and the answer (finding deleted, GuardDuty off, access denied) will
+    not change if Lambda asks twice more; raising would only repeat the calls and then put the
+    event in the DLQ, whose alarm means "an event waits to be redriven", which would not help here.
+    A busy case, or GuardDuty throttled or failing, does raise: a retry can succeed, and the
+    findings that already ran answer with their cases.
+    """
+    from parry.cases import CaseBusy
+    from parry.custom_actions import selected_events
+    from parry.errors import ParryError
+    from parry.events import check_envelope
+
+    logger, metrics = _tools()
+    name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
+    engine = engine or _engine()
+    try:
+        playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
+        selected = selected_events(check_envelope(event), engine.aws)
+    except ParryError as exc:
+        _reject(name, str(exc), event)
+        raise
+    cases: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    for finding in selected:
+        reason = finding.error or "no event to run on"
+        if finding.event is not None:
+            try:
+                cases.append(_run_one(playbook, finding.event, True, None, engine, context))
+                continue
+            except CaseBusy:
+                raise  # as for any event: Lambda retries after the lease, the others answer with their cases
+            except ParryError as exc:
+                reason = str(exc)
+        logger.error("finding rejected", extra={"playbook": name, "finding": finding.finding_id[:500], "reason": reason[:2000]})
+        errors.append({"finding": finding.finding_id, "error": reason})
+    if errors:
+        metrics.add_metric(name="RejectedFindings", unit="Count", value=len(errors))
+    if not cases:
+        _reject(name, f"none of the {len(selected)} selected finding(s) can run: " + "; ".join(e["error"] for e in errors), event)
+    elif errors:
+        metrics.flush_metrics()
+    return {"cases": cases, "errors": errors}
+
+
+def _reject(name: str, reason: str, event: Any) -> None:
+    logger, metrics = _tools()
+    logger.error("event rejected", extra={"playbook": name, "reason": reason[:2000], "event_id": _event_id(event)})
+    metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
+    metrics.flush_metrics()
+
+
+def _run_one(playbook: Any, inner: dict[str, Any], manual: bool, continue_case: str | None, engine: Any,
+             context: Any) -> dict[str, Any]:
+    """Run (or continue) one case, emit its metrics and log line; the case as a dict."""
+    logger, metrics = _tools()
+    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    if continue_case:
+        case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
+    else:
+        case = engine.run(playbook, inner, manual=manual, remaining_seconds=remaining)
     metrics.set_default_dimensions(playbook=playbook.name)
     metrics.add_metric(name="Runs", unit="Count", value=1)
     if case.status in ("FAILED", "COMPLETED_WITH_ERRORS") or case.blocked:
@@ -139,6 +206,14 @@ def _continue_later(context: Any, case_id: str, playbook: str) -> None:
     )
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    case = run(event, context)
+def _summary(case: dict[str, Any]) -> dict[str, Any]:
     return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"]}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from parry.custom_actions import is_custom_action
+
+    if is_custom_action(event):
+        result = run_selection(event, context)
+        return {"cases": [_summary(c) for c in result["cases"]], "errors": result["errors"]}
+    return _summary(run(event, context))

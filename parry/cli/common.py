@@ -80,8 +80,12 @@ def compile_to(playbook: Any, directory: Path) -> Path:
     return path
 
 
-def run_handler(event: dict[str, Any], playbook: Any, engine: Any) -> dict[str, Any]:
-    """Run through the Lambda handler in-process: the local path is the Lambda path."""
+def run_handler(event: dict[str, Any], playbook: Any, engine: Any, *, selection: bool = False) -> dict[str, Any]:
+    """Run through the Lambda handler in-process: the local path is the Lambda path.
+
+    `selection`: the event is a Security Hub custom action, run once per selected finding (the
+    handler's `run_selection`: {"cases": [...], "errors": [...]}).
+    """
     import contextlib
     import importlib.util
     import os
@@ -97,4 +101,5 @@ def run_handler(event: dict[str, Any], playbook: Any, engine: Any) -> dict[str, 
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the timeline says it; keep warnings and errors
     with tempfile.TemporaryDirectory(prefix="parry-") as tmp, contextlib.redirect_stdout(sys.stderr):
         compile_to(playbook, Path(tmp))
-        return module.run(event, playbook_name=playbook.name, playbooks_dir=tmp, engine=engine)
+        entry = module.run_selection if selection else module.run
+        return entry(event, playbook_name=playbook.name, playbooks_dir=tmp, engine=engine)

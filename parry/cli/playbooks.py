@@ -118,19 +118,45 @@ def run(
     topic_arn: Optional[str] = TopicArn,
     as_json: bool = JsonFlag,
 ) -> None:
-    """Run a playbook on an event through the runner handler, as the Lambda would."""
+    """Run a playbook on an event through the runner handler, as the Lambda would.
+
+    A Security Hub custom action event (a file saved from EventBridge) runs once per selected
+    finding, as its Lambda does; --manual is implied.
+    """
+    from parry.custom_actions import is_custom_action
+
     book = load_playbook(playbook)
     the_event = read_one_event(event)
+    engine = make_engine(evidence_bucket, cases_table, topic_arn)
+    if is_custom_action(the_event):
+        result = run_handler(the_event, book, engine, selection=True)
+        _show_selection(result, as_json)
+        if not result["cases"] or any(c["status"] == "FAILED" for c in result["cases"]):
+            raise typer.Exit(1)
+        return
     if manual:
         the_event = {"source": "parry", "detail-type": "Parry Run Request", "detail": {"playbook": book.name, "event": the_event}}
-    engine = make_engine(evidence_bucket, cases_table, topic_arn)
     case = run_handler(the_event, book, engine)
     if as_json:
-        dump({"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"], "steps": case["steps"]})
+        dump(_case_summary(case))
     else:
         render.case(case)
     if case["status"] in ("FAILED",):
         raise typer.Exit(1)
+
+
+def _case_summary(case: dict) -> dict:
+    return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"], "steps": case["steps"]}
+
+
+def _show_selection(result: dict, as_json: bool) -> None:
+    if as_json:
+        dump({"cases": [_case_summary(c) for c in result["cases"]], "errors": result["errors"]})
+        return
+    for case in result["cases"]:
+        render.case(case)
+    for error in result["errors"]:
+        note(f"finding {error['finding']}: {error['error']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -147,3 +147,122 @@ def test_an_event_for_another_playbook_is_rejected_not_run(handler, engine, load
     with pytest.raises(EventError, match="does not match the trigger"):
         handler.handler(event, Context())
     assert emf(lines(capsys)) == {"RejectedEvents": [1.0]}
+
+
+# ---- Security Hub custom action -------------------------------------------------------------------
+# moto 5.2.5 has no GuardDuty GetFindings (nor CreateSampleFindings): GuardDuty is stubbed with
+# botocore's Stubber on the handler's own engine's client, which validates each answer against the
+# model. moto's ListDetectors (no detector: GuardDuty off) is used as is.
+
+DETECTOR = "a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"
+
+
+def custom_action(aws, *finding_arns: str) -> dict:
+    """The event Security Hub sends when the analyst selects these findings and picks the action."""
+    hub = aws.client("securityhub")
+    findings = [hub.get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"][0] for arn in finding_arns]
+    return {
+        "version": "0", "id": "6712ce97-6233-43ce-1fcb-79f10ed5724b",
+        "detail-type": "Security Hub Findings - Custom Action", "source": "aws.securityhub",
+        "account": "123456789012", "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
+        "detail": {"actionName": "IamCredential", "actionDescription": "Run iam-credential-compromise", "findings": findings},
+    }
+
+
+def guardduty_answers(handler, *findings: dict | None):
+    """Stub one selection's GuardDuty calls: its detector, then each finding (None: not found)."""
+    from botocore.stub import Stubber
+
+    from tests.conftest import guardduty_api_form
+
+    stubber = Stubber(handler._engine().aws.client("guardduty", "us-east-1"))
+    stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
+    for detail in findings:
+        answer = [guardduty_api_form(detail)[0]] if detail else []
+        stubber.add_response("get_findings", {"Findings": answer})
+    stubber.activate()
+    return stubber
+
+
+def key_status(aws, user: str, key: str) -> str:
+    keys = aws.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
+
+
+def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automatic_run_would(
+        handler, engine, aws, compromised_user, capsys):
+    from parry.engine import Engine
+
+    automatic = compromised_user["event"]
+    arn = automatic["detail"]["arn"]
+    event = custom_action(aws, arn)
+    assert "accessKeyDetails" not in json.dumps(event)  # the ASFF copy alone could not say which key
+    stubber = guardduty_answers(handler, automatic["detail"])
+
+    result = handler.run_selection(event, Context())
+
+    stubber.assert_no_pending_responses()
+    assert result["errors"] == []
+    (case,) = result["cases"]
+    book = load_file(ROOT / "playbooks" / f"{BOOK}.yaml")
+    target, dedup = Engine.resolve(book, automatic)
+    assert case["target"] == target and case["dedup"] == dedup == f"123456789012:{compromised_user['key']}"
+    assert case["status"] == "SUCCEEDED" and case["manual"] is True and case["duplicate"] is False
+    assert [s["step_id"] for s in case["steps"]] == [s.id for s in book.steps]
+    assert all(s["status"] == "succeeded" for s in case["steps"]), case["steps"]
+    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
+    marked = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"][0]
+    assert marked["Workflow"]["Status"] == "NOTIFIED"  # the very finding the analyst selected
+    assert emf(lines(capsys))["Runs"] == [1.0]
+
+    stubber.deactivate()
+    guardduty_answers(handler, automatic["detail"])
+    again = handler.handler(event, Context())  # the analyst picks the action on it a second time
+
+    assert again == {"cases": [{"case_id": case["case_id"], "status": "SUCCEEDED", "duplicate": True}], "errors": []}
+
+
+def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_case(handler, engine, aws, compromised_user):
+    first = handler.handler(compromised_user["event"], Context())  # GuardDuty's own event, routed automatically
+    guardduty_answers(handler, compromised_user["event"]["detail"])
+
+    result = handler.handler(custom_action(aws, compromised_user["event"]["detail"]["arn"]), Context())
+
+    assert result == {"cases": [{"case_id": first["case_id"], "status": "SUCCEEDED", "duplicate": True}], "errors": []}
+
+
+def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(handler, engine, aws, compromised_user, capsys):
+    from parry.local import guardduty_finding_in_security_hub
+
+    present = compromised_user["event"]
+    gone = json.loads(json.dumps(present))
+    gone["detail"]["arn"] = present["detail"]["arn"].rsplit("/", 1)[0] + "/0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"
+    guardduty_finding_in_security_hub(aws, gone)  # in Security Hub, since deleted from GuardDuty
+    guardduty_answers(handler, None, present["detail"])
+
+    result = handler.handler(custom_action(aws, gone["detail"]["arn"], present["detail"]["arn"]), Context())
+
+    assert [c["status"] for c in result["cases"]] == ["SUCCEEDED"]
+    (error,) = result["errors"]
+    assert error["finding"] == gone["detail"]["arn"] and "does not exist" in error["error"]
+    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
+    records = lines(capsys)
+    metrics = emf(records)
+    assert metrics["Runs"] == [1.0] and metrics["RejectedFindings"] == [1.0] and "RejectedEvents" not in metrics
+    log = next(d for d in records if d.get("message") == "finding rejected")
+    assert log["level"] == "ERROR" and log["finding"] == gone["detail"]["arn"]
+
+
+def test_a_selection_of_which_nothing_can_run_is_rejected_and_returns(handler, engine, aws, compromised_user, capsys):
+    arn = compromised_user["event"]["detail"]["arn"]  # and the sandbox has no GuardDuty detector
+
+    result = handler.handler(custom_action(aws, arn), Context())  # returns: no Lambda retry, no DLQ
+
+    assert result["cases"] == [] and [e["finding"] for e in result["errors"]] == [arn]
+    assert "GuardDuty is not enabled in us-east-1" in result["errors"][0]["error"]
+    records = lines(capsys)
+    log = next(d for d in records if d.get("message") == "event rejected")
+    assert log["level"] == "ERROR" and arn in log["reason"] and log["event_id"] == "6712ce97-6233-43ce-1fcb-79f10ed5724b"
+    assert emf(records) == {"RejectedFindings": [1.0], "RejectedEvents": [1.0]}
+    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Active"
