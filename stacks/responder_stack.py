@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from parry.permissions import ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
+from parry.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
 from parry.playbook import Playbook
 from stacks import naming
 from stacks.asset import StagedAsset
@@ -32,6 +32,7 @@ from stacks.constructs import (
     SecurityHubActions,
 )
 from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
+from stacks.constructs.security_hub_actions import takes_findings
 from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_all, nag_value, wildcard_findings
 from stacks.policies import deny_own_resources, statements
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
@@ -170,7 +171,8 @@ class ResponderStack(Stack):
         }
 
         self.security_hub_actions: SecurityHubActions | None = None
-        manual = [b.name for b in playbooks if b.manual] if config.security_hub_actions else []
+        self.security_hub_action_arns: dict[str, str] = {}  # playbook -> its custom action's ARN
+        manual = [b.name for b in playbooks if b.manual and takes_findings(b.trigger)] if config.security_hub_actions else []
         if manual:
             names = naming.security_hub_action_names(manual)
             self.security_hub_actions = SecurityHubActions(
@@ -199,6 +201,7 @@ class ResponderStack(Stack):
                     RUNNER_FINDINGS[0],
                 ],
             )
+            self.security_hub_action_arns = dict(self.security_hub_actions.arns)
 
         # Runners are grouped so that their cdk-nag acknowledgements are made once, for all: each
         # is a wildcard resource (or rule) with its reason, whichever runner's policy it is in.
@@ -221,6 +224,8 @@ class ResponderStack(Stack):
                 "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
             }
             self.template_values[book.name] = values
+            # the runner of a playbook with a Security Hub custom action reads GuardDuty findings back
+            custom_action = CUSTOM_ACTION_PERMISSIONS if book.name in self.security_hub_action_arns else ()
             runner = PlaybookRunner(
                 runners,
                 book.name,
@@ -239,6 +244,7 @@ class ResponderStack(Stack):
                 permissions=[
                     *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
                     *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
+                    *statements(custom_action, values, where="parry/permissions.py: CUSTOM_ACTION_PERMISSIONS"),
                     *self._member_statements(book.name, config),
                     *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
                 ],
@@ -249,7 +255,7 @@ class ResponderStack(Stack):
             )
             findings = wildcard_findings(
                 self,
-                [*book.permissions(), *ENGINE_PERMISSIONS],
+                [*book.permissions(), *ENGINE_PERMISSIONS, *custom_action],
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
                 unscoped_actions=TRACING_ACTIONS,
@@ -280,9 +286,7 @@ class ResponderStack(Stack):
                 trigger=book.trigger,
                 function_arn=runner.function.attr_arn,
                 dead_letter_queue_arn=runner.dlq_arn,
-                security_hub_action_arn=(
-                    self.security_hub_actions.arns.get(book.name) if self.security_hub_actions else None
-                ),
+                security_hub_action_arn=self.security_hub_action_arns.get(book.name),
                 security_hub_actions=actions_resource,
             )
             runner.accept_dead_letters_from(routes.rule_arns)

@@ -9,6 +9,7 @@ rename, delete); action ARNs are deterministic, so rules name them without a loo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from pathlib import Path
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy
@@ -25,6 +26,16 @@ RESOURCE_TYPE = "Custom::ParrySecurityHubActions"
 
 def action_arn(action_id: str) -> str:
     return f"arn:{PARTITION}:securityhub:{REGION}:{ACCOUNT_ID}:action/custom/{action_id}"
+
+FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
+
+
+def takes_findings(trigger: Mapping[str, Any]) -> bool:
+    """Whether a trigger (or one of its `$or` branches) takes GuardDuty or Security Hub findings:
+    only such a playbook gets a custom action, since the action hands it the selected findings (a
+    playbook started by run requests alone would find nothing to act on in them)."""
+    branches = trigger.get("$or") if isinstance(trigger.get("$or"), list) else [trigger]
+    return any(FINDING_SOURCES & set(branch.get("source") or []) for branch in branches if isinstance(branch, dict))
 
 
 class SecurityHubActions(Construct):

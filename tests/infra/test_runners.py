@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from parry.permissions import ENGINE_PERMISSIONS
+from parry.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS
 from stacks import naming
 from stacks.nag import nag_value
 from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
@@ -34,6 +34,17 @@ RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSe
 CROSS_ACCOUNT_ACTIONS = {"sts:AssumeRole"}
 
 by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
+
+
+def has_custom_action(book: Any) -> bool:
+    """Manual playbooks that take GuardDuty or Security Hub findings (a custom action hands them findings)."""
+    sources = [b.get("source", []) for b in book.trigger.get("$or", [book.trigger])]
+    return book.manual and any(s in ("aws.guardduty", "aws.securityhub") for src in sources for s in src)
+
+
+def test_only_manual_playbooks_that_take_findings_get_a_custom_action():
+    assert sorted(n for n, b in PLAYBOOKS.items() if b.manual and not has_custom_action(b)) == ["lambda-made-public", "manual-quarantine"]
+    assert has_custom_action(PLAYBOOKS["iam-credential-compromise"])
 
 
 def test_there_are_playbooks_to_check_and_both_branches_are_covered():
@@ -167,9 +178,11 @@ def test_role_actions_are_exactly_playbook_plus_engine(synth: Synth, name: str):
     }
     declared = {a for p in book.permissions() for a in p.actions}
     engine = {a for p in ENGINE_PERMISSIONS for a in p.actions}
-    assert granted == declared | engine | RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS, (
-        f"extra: {sorted(granted - declared - engine - RUNTIME_ACTIONS - CROSS_ACCOUNT_ACTIONS)}; "
-        f"missing: {sorted((declared | engine) - granted)}"
+    # a playbook with a Security Hub custom action reads the GuardDuty finding it names
+    custom_action = {a for p in CUSTOM_ACTION_PERMISSIONS for a in p.actions} if has_custom_action(book) else set()
+    assert granted == declared | engine | custom_action | RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS, (
+        f"extra: {sorted(granted - declared - engine - custom_action - RUNTIME_ACTIONS - CROSS_ACCOUNT_ACTIONS)}; "
+        f"missing: {sorted((declared | engine | custom_action) - granted)}"
     )
 
 
@@ -178,7 +191,7 @@ def test_every_declared_permission_is_a_statement_with_its_rendered_resources(sy
     book = PLAYBOOKS[name]
     values = synth.built.responder.template_values[name]
     statements = statements_of_role(synth.responder, _role_id(synth, name))
-    for perm in [*book.permissions(), *ENGINE_PERMISSIONS]:
+    for perm in [*book.permissions(), *ENGINE_PERMISSIONS, *(CUSTOM_ACTION_PERMISSIONS if has_custom_action(book) else ())]:
         want_resources = [_resolved(synth, render_resource(r, values, where="test")) for r in perm.resources]
         hits = [
             st
@@ -284,7 +297,7 @@ def test_manual_rule_takes_run_requests_for_this_playbook(synth: Synth, name: st
     rule = _rule(synth, name, "manual")
     run_request = {"source": ["parry"], "detail-type": ["Parry Run Request"], "detail": {"playbook": [name]}}
     pattern = rule["EventPattern"]
-    assert (pattern["$or"][0] if PLAYBOOKS[name].manual else pattern) == run_request
+    assert (pattern["$or"][0] if has_custom_action(PLAYBOOKS[name]) else pattern) == run_request
     _assert_targets_function_with_retries_and_dlq(synth, rule, name)
 
 
@@ -331,7 +344,7 @@ def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, n
     (resource,) = synth.resources("Parry", "Custom::ParrySecurityHubActions").values()
     actions = [a for a in resource["Properties"]["Actions"] if a["Id"] == action_id]
     rule = _rule(synth, name, "manual")
-    if not book.manual:
+    if not has_custom_action(book):
         assert not actions and "$or" not in rule["EventPattern"]
         return
     (action,) = actions
