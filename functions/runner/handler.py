@@ -94,6 +94,7 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
 
     logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
+    metrics.set_default_dimensions(playbook=name)  # every metric of this function, rejections too
     try:
         playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
         inner, manual, continue_case = _unwrap(check_envelope(event))  # anything else is refused by name
@@ -134,6 +135,7 @@ def run_selection(event: dict[str, Any], context: Any = None, *, playbook_name: 
 
     logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
+    metrics.set_default_dimensions(playbook=name)  # every metric of this function, rejections too
     engine = engine or _engine()
     try:
         playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
@@ -180,7 +182,6 @@ def _run_one(playbook: Any, inner: dict[str, Any], manual: bool, continue_case: 
         case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
     else:
         case = engine.run(playbook, inner, manual=manual, remaining_seconds=remaining)
-    metrics.set_default_dimensions(playbook=playbook.name)
     metrics.add_metric(name="Runs", unit="Count", value=1)
     if case.status in ("FAILED", "COMPLETED_WITH_ERRORS") or case.blocked:
         metrics.add_metric(name="Failures", unit="Count", value=1)

@@ -1,4 +1,5 @@
-"""One CloudWatch dashboard: runs, failures, step duration, containment latency, DLQ depth.
+"""One CloudWatch dashboard: runs, failures, step duration, containment latency, rejected events
+and findings, DLQ depth.
 
 The handler emits these with Powertools Metrics in namespace `Parry`, dimensions `service=parry`
 (Powertools adds it) and `playbook=<name>`; a metric matches only with exactly those dimensions.
@@ -51,6 +52,10 @@ class ParryDashboard(Construct):
             [
                 parry_graph("Step duration (p90, ms)", "StepDuration", "p90"),
                 parry_graph("Containment latency (p90, s)", "ContainmentLatency", "p90"),
+            ],
+            [
+                parry_graph("Rejected events (malformed, unroutable)", "RejectedEvents", "Sum"),
+                parry_graph("Rejected findings (Security Hub custom actions)", "RejectedFindings", "Sum"),
             ],
             [_graph("Dead-letter queue depth", depth, DLQ_PERIOD_SECONDS, width=24)],
         ]

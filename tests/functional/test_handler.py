@@ -139,6 +139,8 @@ def test_a_malformed_event_is_logged_counted_and_raised(handler, engine, event, 
     log = next(d for d in records if d.get("message") == "event rejected")
     assert log["level"] == "ERROR" and reason in log["reason"] and log["playbook"] == BOOK
     assert emf(records) == {"RejectedEvents": [1.0]}
+    (doc,) = [d for d in records if "_aws" in d]
+    assert doc["playbook"] == BOOK, "rejections are graphed per playbook, like runs"
     assert handler.continued == []  # a rejection never re-invokes anything
 
 
