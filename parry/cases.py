@@ -32,6 +32,11 @@ EXPIRED = "CLOSED_UNAPPROVED"
 UNDONE = "UNDONE"
 OPEN_STATUSES = (RUNNING, AWAITING_APPROVAL)
 
+# states of an undo request (Case.undo_request["state"])
+UNDO_PENDING = "pending"
+UNDO_DONE = "done"
+UNDO_FAILED = "failed"
+
 CLOSED_CASE_TTL_DAYS = 400
 INDEX = "by-opened"
 
@@ -68,6 +73,9 @@ class Case:
     updated_at: str = ""
     # the mutating step being applied ({"step", "before", "undo"}), checkpointed just before its change
     inflight: dict[str, Any] | None = None
+    # the latest `parry undo` request carried out by the runner (see parry.undo): {"id", "by", "reason",
+    # "step", "partial", "at", "state", ...}; "pending" until the runner has carried it out
+    undo_request: dict[str, Any] | None = None
     # set on the object returned for a redelivery; never stored
     duplicate: bool = False
     # set on the object returned by a run that stopped near its deadline; never stored
@@ -93,6 +101,7 @@ class Case:
             "awaiting": self.awaiting,
             "duplicates": self.duplicates,
             "duplicate": self.duplicate,
+            "undo_request": self.undo_request,
             "history": self.history,
             "steps": [s.as_dict() for s in self.steps],
             "event": self.event,
@@ -194,8 +203,14 @@ class CaseStore:
 
     # ---- checkpoints -----------------------------------------------------------------------------
 
-    def save(self, case: Case, *, owner: str | None = None, expected_status: str | None = None) -> None:
-        """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease."""
+    def save(self, case: Case, *, owner: str | None = None, expected_status: str | None = None,
+             undo_pending: str | bool | None = None) -> None:
+        """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease.
+
+        `undo_pending`: False, only while no undo request is pending (an undo with the caller's own
+        credentials); a request id, only while that request is the pending one (the runner carrying
+        it out), which is no longer pending once `case.undo_request` says so.
+        """
         now = self.clock()
         case.updated_at = _iso(now)
         names = {"#s": "status"}
@@ -208,9 +223,10 @@ class CaseStore:
             ":a": {"S": json.dumps(case.awaiting, default=str)},
             ":d": {"BOOL": case.dry_run},
             ":i": {"S": json.dumps(case.inflight, default=str)},
+            ":r": {"S": json.dumps(case.undo_request, default=str)},
         }
         update = ("SET #s = :s, steps = :steps, next_step = :n, updated_at = :u, history = :h, awaiting = :a, dry_run = :d,"
-                  " inflight = :i")
+                  " inflight = :i, undo_request = :r")
         if case.status not in OPEN_STATUSES:
             update += ", expires_at = :ttl"
             values[":ttl"] = {"N": str(int(now + CLOSED_CASE_TTL_DAYS * 86400))}
@@ -221,6 +237,13 @@ class CaseStore:
         if expected_status is not None:
             conditions.append("#s = :es")
             values[":es"] = {"S": expected_status}
+        if undo_pending is False:
+            conditions.append("attribute_not_exists(undo_pending)")
+        elif isinstance(undo_pending, str):
+            conditions.append("undo_pending = :rid")
+            values[":rid"] = {"S": undo_pending}
+            if (case.undo_request or {}).get("state") != UNDO_PENDING:
+                update += " REMOVE undo_pending"
         try:
             self.ddb.update_item(
                 TableName=self.table,
@@ -232,6 +255,47 @@ class CaseStore:
             )
         except self.ddb.exceptions.ConditionalCheckFailedException as exc:
             raise ParryError(f"case {case.case_id} changed under this run (lease lost or status moved on)") from exc
+
+    # ---- undo requests ---------------------------------------------------------------------------
+
+    def request_undo(self, case: Case, *, read_at: str) -> None:
+        """Record `case.undo_request` (pending) and its history entry: one pending request per case.
+
+        Conditional on the case being as it was read (status, `updated_at`) and on no other request
+        pending, so two people asking at once cannot both be recorded, nor one overwrite the other's
+        history. ParryError when the condition fails.
+        """
+        request = case.undo_request or {}
+        case.updated_at = _iso(self.clock())
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=self._key(case.case_id),
+                UpdateExpression="SET undo_request = :r, undo_pending = :rid, history = :h, updated_at = :u",
+                ConditionExpression="attribute_exists(pk) AND #s = :s AND updated_at = :read AND attribute_not_exists(undo_pending)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":r": {"S": json.dumps(request, default=str)}, ":rid": {"S": str(request.get("id"))},
+                    ":h": {"S": json.dumps(case.history, default=str)}, ":u": {"S": case.updated_at},
+                    ":s": {"S": case.status}, ":read": {"S": read_at},
+                },
+            )
+        except self.ddb.exceptions.ConditionalCheckFailedException as exc:
+            raise ParryError(f"case {case.case_id} changed meanwhile (another undo was requested or ran): "
+                             f"look at `parry cases show {case.case_id}` and ask again if still needed") from exc
+
+    def withdraw_undo(self, case_id: str, request: dict[str, Any]) -> None:
+        """End a pending request that could not be sent to the runner (so a new one can be recorded)."""
+        try:
+            self.ddb.update_item(
+                TableName=self.table,
+                Key=self._key(case_id),
+                UpdateExpression="SET undo_request = :r REMOVE undo_pending",
+                ConditionExpression="undo_pending = :rid",
+                ExpressionAttributeValues={":r": {"S": json.dumps(request, default=str)}, ":rid": {"S": str(request["id"])}},
+            )
+        except self.ddb.exceptions.ConditionalCheckFailedException:
+            pass  # already carried out or withdrawn
 
     # ---- rate limiting ---------------------------------------------------------------------------
 
@@ -332,6 +396,7 @@ class CaseStore:
             history=j("history", []),
             awaiting=j("awaiting", None),
             inflight=j("inflight", None),
+            undo_request=j("undo_request", None),
             duplicates=int(item.get("duplicates", {"N": "0"})["N"]),
         )
 

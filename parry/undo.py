@@ -3,23 +3,37 @@
 Undo parameters were recorded when each step ran (from what it saw before), so undo restores the
 state the case found, not what the playbook assumed. Steps without an undo are named, never
 skipped silently.
+
+Two ways to run it. `undo` runs in the caller's process with the caller's credentials (the local
+sandbox, tests). Against a deployed account the on-call's credentials cannot act in a member
+account (the member role trusts only the playbook's runner), so `parry undo` records a request in
+the case (`request_undo`: who, why, which step, when; one pending at a time) and asks the runner,
+which `carry_out`s it with its own least-privilege role. The runner acts only on a request recorded
+in the case, never on the event that woke it: anyone allowed to put a `parry` event on the bus
+could send one, but only those who may write the case table can ask for an undo, and the request
+names them.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from parry import cases as cs
 from parry import steps as st
 from parry.actions import registry
 from parry.actions.registry import ActionContext
 from parry.cases import Case
-from parry.errors import ParryError
+from parry.errors import CaseNotFound, ParryError
 
 
 class UndoError(ParryError):
     """The case or step cannot be undone as asked."""
+
+
+class UndoRefused(UndoError):
+    """A runner was asked to undo a case that holds no pending request for it: nothing was done."""
 
 
 def undoable(case: Case, step_id: str | None) -> tuple[list[st.StepResult], list[str]]:
@@ -40,24 +54,45 @@ def undoable(case: Case, step_id: str | None) -> tuple[list[st.StepResult], list
     return [s for s in reversed(changed) if s.undo], missing
 
 
-def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False) -> Case:
-    case = engine.store.get(case_id)
+def _to_undo(case: Case, step_id: str | None, partial: bool) -> list[st.StepResult]:
+    """The steps to undo, or UndoError saying why the case cannot be undone as asked."""
     if case.status in cs.OPEN_STATUSES:
-        raise UndoError(f"case {case_id} is {case.status}: deny or finish it before undoing")
+        raise UndoError(f"case {case.case_id} is {case.status}: deny or finish it before undoing")
     todo, missing = undoable(case, step_id)
     if missing and not partial:
         raise UndoError("cannot undo " + "; ".join(missing) + (" — pass --partial to undo the rest" if len(todo) else ""))
     if not todo:
-        raise UndoError(f"nothing to undo in case {case_id}" + (f" (step {step_id})" if step_id else ""))
-    evidence = engine.evidence_for(case)
-    failed = False
+        raise UndoError(f"nothing to undo in case {case.case_id}" + (f" (step {step_id})" if step_id else ""))
+    return todo
+
+
+def _pending(case: Case) -> dict[str, Any] | None:
+    request = case.undo_request
+    return request if isinstance(request, dict) and request.get("state") == cs.UNDO_PENDING else None
+
+
+def _now_iso(engine: Any) -> str:
+    return datetime.fromtimestamp(engine.clock(), timezone.utc).isoformat(timespec="seconds")
+
+
+def _apply(engine: Any, case: Case, todo: list[st.StepResult], evidence: Any, *, who: str, reason: str,
+           checkpoint: Callable[[], None], request_id: str | None = None) -> dict[str, Any] | None:
+    """Undo `todo` newest first, recording and checkpointing each; the entry of the first failure, or None.
+
+    Stops at the first failure: undoing further back would leave an inconsistent state. A step
+    already undone (by an interrupted run) is not in `todo` again (see `undoable`).
+    """
     for step in todo:
         cls = registry.get(step.undo["action"])
         step_name = f"undo-{step.step_id}"
+        acting_as = None
         try:
+            # in the case's account, as the step ran: MemberAccountUnavailable rather than Parry's own credentials
+            aws = engine.clients_for(case, cls)
+            if aws.role_arn:
+                acting_as = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
             ctx = ActionContext(
-                # in the case's account, as the step ran: MemberAccountUnavailable rather than Parry's own credentials
-                aws=engine.clients_for(case, cls), case_id=case.case_id, step_id=step_name, playbook=case.playbook,
+                aws=aws, case_id=case.case_id, step_id=step_name, playbook=case.playbook,
                 account=case.account, region=case.region, event=case.event, evidence=evidence,
                 settings={"topic_arn": engine.settings.topic_arn, "protected_arns": engine.settings.protected_arns, "target": case.target},
                 prior={s.step_id: s.as_dict() for s in case.steps},
@@ -66,21 +101,172 @@ def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, rea
             result = st.execute(cls(), ctx, params)
         except ParryError as exc:
             result = st.StepResult(step_name, cls.name, st.FAILED, error=str(exc))
-        entry = {
+        entry: dict[str, Any] = {
             "kind": "undo", "step": step.step_id, "action": cls.name, "status": result.status, "by": who, "reason": reason,
-            "error": result.error, "before": result.before, "after": result.after,
-            "at": datetime.fromtimestamp(engine.clock(), timezone.utc).isoformat(timespec="seconds"),
+            "error": result.error, "before": result.before, "after": result.after, "at": _now_iso(engine),
         }
+        if request_id:
+            entry["request"] = request_id
+        if acting_as:
+            entry["acting_as"] = acting_as
         case.history.append(entry)
         evidence.audit("undo", {k: v for k, v in entry.items() if k not in ("kind", "at")})
         if result.status not in (st.SUCCEEDED, st.NOOP):
-            failed = True
-            break  # stop at the first failure: undoing further back would leave an inconsistent state
-    remaining, _ = undoable(case, None)
-    if not failed and not remaining:
-        case.status = cs.UNDONE
-    engine.store.save(case)
+            checkpoint()
+            return entry
+        remaining, _ = undoable(case, None)
+        if not remaining:
+            case.status = cs.UNDONE
+        checkpoint()
+    return None
+
+
+def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False) -> Case:
+    """Undo in this process, with this process's credentials (local sandbox, tests)."""
+    case = engine.store.get(case_id)
+    pending = _pending(case)
+    if pending:
+        raise UndoError(f"an undo of case {case_id} asked by {pending.get('by')} at {pending.get('at')} is pending with "
+                        f"the {case.playbook} runner: follow it with `parry cases show {case_id}`")
+    todo = _to_undo(case, step_id, partial)
+    evidence = engine.evidence_for(case)
+    failed = _apply(engine, case, todo, evidence, who=who, reason=reason,
+                    checkpoint=lambda: engine.store.save(case, undo_pending=False))
     engine.seal(evidence)
     if failed:
-        raise UndoError(f"undo of step {entry['step']} failed: {entry['error']}; case {case_id} records how far it got")
+        raise UndoError(f"undo of step {failed['step']} failed: {failed['error']}; case {case_id} records how far it got")
     return case
+
+
+# ---- through the runner --------------------------------------------------------------------------
+
+
+def request_undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, reason: str = "",
+                 partial: bool = False) -> Case:
+    """Record in the case that `who` asks its runner to undo it (all of it, or `step_id`).
+
+    Checked as `undo` checks it first, so a case that cannot be undone is refused at the terminal.
+    A conditional write (see CaseStore.request_undo): one pending request per case, and two people
+    asking at once cannot both be recorded. Audited and sealed like an approval.
+    """
+    case = engine.store.get(case_id)
+    pending = _pending(case)
+    if pending:
+        raise UndoError(f"an undo of case {case_id} asked by {pending.get('by')} at {pending.get('at')} is already pending "
+                        f"with the {case.playbook} runner: follow it with `parry cases show {case_id}`")
+    todo = _to_undo(case, step_id, partial)
+    read_at = case.updated_at
+    request = {
+        "id": uuid.uuid4().hex, "by": who, "reason": reason, "step": step_id, "partial": partial,
+        "steps": [s.step_id for s in todo], "at": _now_iso(engine), "state": cs.UNDO_PENDING,
+    }
+    case.undo_request = request
+    case.history.append({"kind": "undo_requested", "request": request["id"], "step": step_id, "partial": partial,
+                         "by": who, "reason": reason, "at": request["at"]})
+    engine.store.request_undo(case, read_at=read_at)
+    evidence = engine.evidence_for(case)
+    evidence.audit("undo_requested", {k: v for k, v in request.items() if k not in ("at", "state")})
+    engine.seal(evidence)
+    return case
+
+
+def withdraw(engine: Any, case: Case, error: str) -> None:
+    """The request could not be sent to the runner: end it (audited), so it can be asked again."""
+    request = dict(case.undo_request or {})
+    request.update(state="not sent", error=error, finished_at=_now_iso(engine))
+    engine.store.withdraw_undo(case.case_id, request)
+    evidence = engine.evidence_for(case)
+    evidence.audit("undo_request_withdrawn", {"request": request.get("id"), "error": error})
+    engine.seal(evidence)
+
+
+def carry_out(engine: Any, case_id: str, *, playbook: str, lease_seconds: float) -> Case:
+    """The runner's side: carry out the undo request recorded in the case, as the requester asked.
+
+    Only a pending request in the case is carried out (its identity, reason and step come from the
+    case, never from the event); otherwise UndoRefused and nothing changes. Under the case's lease,
+    so two deliveries never undo at once (CaseBusy: retry later). Each undone step is recorded with
+    the requester's identity and checkpointed, so a retried delivery after a crash goes on from
+    where it stopped; once the request is finished (done or failed) a redelivery changes nothing
+    and returns the case marked `duplicate`. A failure is recorded in the case and told to the
+    topic, not raised: the on-call decides what to do, and `parry undo` asks again.
+    """
+    try:
+        case = engine.store.get(case_id)
+    except CaseNotFound as exc:
+        raise UndoRefused(f"undo refused: {exc}") from exc
+    if case.playbook != playbook:
+        raise UndoRefused(f"undo refused: case {case_id} belongs to playbook {case.playbook}, not {playbook}")
+    if _pending(case) is None:
+        return _not_pending(case)
+    owner = uuid.uuid4().hex
+    if not engine.store.acquire_lease(case_id, owner=owner, seconds=lease_seconds):
+        raise cs.CaseBusy(f"case {case_id} is being worked on by another invocation; retry this delivery later")
+    try:
+        case = engine.store.get(case_id)  # as it is now that this run holds it
+        request = _pending(case)
+        if request is None:
+            return _not_pending(case)
+        return _carry_out(engine, case, request, owner)
+    finally:
+        engine.store.release_lease(case_id, owner=owner)
+
+
+def _not_pending(case: Case) -> Case:
+    request = case.undo_request
+    if isinstance(request, dict) and request.get("state") in (cs.UNDO_DONE, cs.UNDO_FAILED):
+        case.duplicate = True  # a redelivery of a request already carried out: nothing more to do
+        return case
+    raise UndoRefused(f"undo refused: case {case.case_id} holds no pending undo request (ask with `parry undo "
+                      f"{case.case_id}`, which records who asks; a run request alone never undoes a case)")
+
+
+def _carry_out(engine: Any, case: Case, request: dict[str, Any], owner: str) -> Case:
+    from parry.approvals import caller_identity
+
+    rid = str(request.get("id"))
+    who, reason = request.get("by"), request.get("reason") or ""
+    step_id, partial = request.get("step"), request.get("partial") is True
+    evidence = engine.evidence_for(case)
+    error = None
+    try:
+        if not isinstance(who, str) or not who or not isinstance(reason, str) or not isinstance(step_id, (str, type(None))):
+            raise UndoError(f"the undo request {rid} of case {case.case_id} is malformed (who, reason or step)")
+        try:
+            todo = _to_undo(case, step_id, partial)
+        except UndoError:
+            if not any(h.get("request") == rid for h in case.history if h.get("kind") == "undo"):
+                raise
+            todo = []  # an interrupted delivery already undid every step: only finishing the request is left
+        failed = _apply(engine, case, todo, evidence, who=who, reason=reason, request_id=rid,
+                        checkpoint=lambda: engine.store.save(case, owner=owner, undo_pending=rid))
+        if failed:
+            error = f"undo of step {failed['step']} failed: {failed['error']}"
+    except UndoError as exc:
+        error = str(exc)
+    request.update(state=cs.UNDO_FAILED if error else cs.UNDO_DONE, error=error, finished_at=_now_iso(engine),
+                   ran_as=caller_identity(engine.aws))
+    case.undo_request = request
+    evidence.audit("undo_request_finished", {"request": rid, "by": who, "state": request["state"], "error": error,
+                                              "ran_as": request["ran_as"], "case_status": case.status})
+    engine.seal(evidence)  # before the final checkpoint: a crash in between leaves the request pending, resealed by the retry
+    _notify(engine, case, request)
+    engine.store.save(case, owner=owner, undo_pending=rid)
+    return case
+
+
+def _notify(engine: Any, case: Case, request: dict[str, Any]) -> None:
+    topic = engine.settings.topic_arn
+    if not topic:
+        return
+    lines = [f"  {h['step']}: {h['status']}" + (f" ({h['error']})" if h.get("error") else "")
+             for h in case.history if h.get("kind") == "undo" and h.get("request") == request["id"]]
+    outcome = "failed" if request["state"] == cs.UNDO_FAILED else "done"
+    body = (
+        f"Parry case {case.case_id} ({case.playbook}): the undo asked by {request['by']} "
+        f"({request.get('reason') or 'no reason given'}) is {outcome}; the case is {case.status}.\n"
+        + ("\n".join(lines) + "\n" if lines else "")
+        + (f"Error: {request['error']}\n" if request.get("error") else "")
+        + f"\nReview:  parry cases show {case.case_id}\n"
+    )
+    engine.aws.client("sns").publish(TopicArn=topic, Subject=f"[Parry] undo {outcome}: {case.playbook}"[:100], Message=body)

@@ -41,20 +41,21 @@ def _engine() -> Any:
     return Engine(ClientFactory(), Settings.from_env())
 
 
-def _unwrap(event: dict[str, Any]) -> tuple[dict[str, Any], bool, str | None]:
-    """(event to run on, started by hand?, case to continue). Manual requests may carry an event."""
+def _unwrap(event: dict[str, Any]) -> tuple[dict[str, Any], bool, str | None, str | None]:
+    """(event to run on, started by hand?, case to continue, case to undo). Manual requests may carry an event."""
     if event.get("source") == "parry" and event.get("detail-type") == MANUAL_DETAIL_TYPE:
         detail = event.get("detail") or {}
-        if isinstance(detail, dict) and detail.get("continue_case"):
-            case_id = detail["continue_case"]
-            if not isinstance(case_id, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,100}", case_id):
-                from parry.errors import EventError
+        for key in ("continue_case", "undo_case"):
+            if isinstance(detail, dict) and detail.get(key):
+                case_id = detail[key]
+                if not isinstance(case_id, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,100}", case_id):
+                    from parry.errors import EventError
 
-                raise EventError("continue_case must be a case id (case-YYYYMMDD-...)")
-            return event, True, case_id
+                    raise EventError(f"{key} must be a case id (case-YYYYMMDD-...)")
+                return (event, True, case_id, None) if key == "continue_case" else (event, True, None, case_id)
         inner = detail.get("event") if isinstance(detail, dict) else None
-        return (inner if isinstance(inner, dict) else event), True, None
-    return event, False, None
+        return (inner if isinstance(inner, dict) else event), True, None, None
+    return event, False, None, None
 
 
 def _event_id(event: Any) -> str | None:
@@ -97,7 +98,9 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
     metrics.set_default_dimensions(playbook=name)  # every metric of this function, rejections too
     try:
         playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
-        inner, manual, continue_case = _unwrap(check_envelope(event))  # anything else is refused by name
+        inner, manual, continue_case, undo_case = _unwrap(check_envelope(event))  # anything else is refused by name
+        if undo_case:
+            return _undo(playbook, undo_case, event, engine or _engine(), context)
         if is_custom_action(inner):
             raise EventError("a Security Hub custom action runs once per selected finding: pass it to run_selection")
         return _run_one(playbook, inner, manual, continue_case, engine or _engine(), context)
@@ -194,6 +197,36 @@ def _run_one(playbook: Any, inner: dict[str, Any], manual: bool, continue_case: 
     logger.info("case", extra={"case_id": case.case_id, "status": case.status, "duplicate": case.duplicate})
     if case.continue_later and context is not None:  # only the run that stopped for its deadline continues it
         _continue_later(context, case.case_id, playbook.name)
+    return case.as_dict()
+
+
+def _undo(playbook: Any, case_id: str, event: dict[str, Any], engine: Any, context: Any) -> dict[str, Any]:
+    """Carry out the undo `parry undo` recorded in the case (`parry.undo.carry_out`); the case as a dict.
+
+    The event only says which case to look at: what to undo, for whom and why come from the
+    request recorded in the case. A refused request (none pending in the case: a forged or stray
+    event; a case of another playbook; no such case) is logged as rejected, counted, and *returned*,
+    as `run_selection` returns when no finding can run: asking again gives the same answer, so a
+    raise would only repeat it twice and park the event in the DLQ, whose alarm means "an event
+    waits to be redriven". A busy case raises CaseBusy (Lambda retries after the lease), as a run does.
+    """
+    from parry.engine import LOCAL_LEASE_SECONDS
+    from parry.undo import UndoRefused, carry_out
+
+    logger, metrics = _tools()
+    lease = (context.get_remaining_time_in_millis() / 1000 + 5.0) if context is not None else LOCAL_LEASE_SECONDS
+    try:
+        case = carry_out(engine, case_id, playbook=playbook.name, lease_seconds=lease)
+    except UndoRefused as exc:
+        _reject(playbook.name, str(exc), event)
+        return {"case_id": case_id, "status": "REFUSED", "duplicate": False, "error": str(exc)}
+    if not case.duplicate:
+        metrics.add_metric(name="Undos", unit="Count", value=1)
+        if (case.undo_request or {}).get("state") == "failed":
+            metrics.add_metric(name="Failures", unit="Count", value=1)
+        metrics.flush_metrics()
+    logger.info("undo", extra={"case_id": case.case_id, "status": case.status, "duplicate": case.duplicate,
+                               "request": (case.undo_request or {}).get("id"), "state": (case.undo_request or {}).get("state")})
     return case.as_dict()
 
 

@@ -15,20 +15,59 @@ from parry.cli.playbooks import load_playbook
 Reason = typer.Option("", "--reason", help="why: recorded in the case and the audit log")
 
 
-def _continue(engine, case) -> dict:
-    """Continue an approved case: in-process against a local endpoint, else by asking its Lambda."""
-    from parry.local import LOCAL_HOSTS
+def _deployed() -> bool:
+    """Whether the playbooks' runners are there to ask: any endpoint but a local one (`parry local`)."""
     from urllib.parse import urlparse
 
+    from parry.local import LOCAL_HOSTS
+
+    return urlparse(os.environ.get("AWS_ENDPOINT_URL", "")).hostname not in LOCAL_HOSTS
+
+
+def _send(engine, detail: dict) -> None:
+    """Put a `Parry Run Request` on the default bus; ParryError when EventBridge did not take it."""
+    from parry.errors import ParryError
+
+    resp = engine.aws.client("events").put_events(Entries=[{
+        "Source": "parry", "DetailType": "Parry Run Request", "Detail": json.dumps(detail),
+    }])
+    if resp.get("FailedEntryCount"):
+        failed = (resp.get("Entries") or [{}])[0]
+        raise ParryError(f"EventBridge did not take the request: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}")
+
+
+def _continue(engine, case) -> dict:
+    """Continue an approved case: in-process against a local endpoint, else by asking its Lambda."""
     request = {"source": "parry", "detail-type": "Parry Run Request",
                "detail": {"playbook": case.playbook, "continue_case": case.case_id}}
-    if urlparse(os.environ.get("AWS_ENDPOINT_URL", "")).hostname in LOCAL_HOSTS:
+    if not _deployed():
         return run_handler(request, load_playbook(case.playbook), engine)
-    engine.aws.client("events").put_events(Entries=[{
-        "Source": request["source"], "DetailType": request["detail-type"], "Detail": json.dumps(request["detail"]),
-    }])
+    _send(engine, request["detail"])
     note(f"asked the {case.playbook} runner to continue case {case.case_id}; follow it with `parry cases show {case.case_id}`")
     return engine.store.get(case.case_id).as_dict()
+
+
+def _undo_by_runner(engine, case_id: str, *, step: str | None, who: str, reason: str, partial: bool) -> dict:
+    """Record the undo request in the case, then ask the playbook's runner to carry it out.
+
+    The runner's role may act in member accounts; the caller's own credentials may not. If the
+    request cannot be sent, it is withdrawn (audited) so that it can be asked again.
+    """
+    from parry.errors import ParryError
+    from parry.steps import describe_error
+    from parry.undo import request_undo, withdraw
+
+    case = request_undo(engine, case_id, step_id=step, who=who, reason=reason, partial=partial)
+    try:
+        _send(engine, {"playbook": case.playbook, "undo_case": case.case_id})
+    except Exception as exc:
+        error = str(exc) if isinstance(exc, ParryError) else describe_error(exc)
+        withdraw(engine, case, error)
+        raise ParryError(f"the undo request of case {case_id} could not be sent ({error}): it is withdrawn; ask again") from exc
+    what = f"step {step} of case {case_id}" if step else f"case {case_id}"
+    note(f"asked the {case.playbook} runner to undo {what} (request {case.undo_request['id']}); "
+         f"follow it with `parry cases show {case_id}`: the topic is told when it is done")
+    return engine.store.get(case_id).as_dict()
 
 
 def approve(
@@ -70,12 +109,20 @@ def undo(
     cases_table: Optional[str] = CasesTable,
     as_json: bool = JsonFlag,
 ) -> None:
-    """Undo a case's changes in reverse order (or one step), recording each undo."""
+    """Undo a case's changes in reverse order (or one step), recording each undo.
+
+    Against a deployed account the playbook's runner does it (it can act in member accounts; you
+    may not): your request is recorded in the case first. Locally it runs here.
+    """
     from parry.approvals import caller_identity
     from parry.undo import undo as run_undo
 
     engine = make_engine(evidence_bucket, cases_table)
-    case = run_undo(engine, case_id, step_id=step, who=caller_identity(engine.aws), reason=reason, partial=partial).as_dict()
+    who = caller_identity(engine.aws)
+    if _deployed():
+        case = _undo_by_runner(engine, case_id, step=step, who=who, reason=reason, partial=partial)
+    else:
+        case = run_undo(engine, case_id, step_id=step, who=who, reason=reason, partial=partial).as_dict()
     dump(case) if as_json else render.case(case)
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from parry.cli import main
+from parry.cli.common import run_handler
+from parry.validation import load_file
 
 IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
 
@@ -84,7 +86,7 @@ def test_local_bootstrap_refuses_a_real_endpoint(capsys, monkeypatch):
     assert code == 2 and "only runs against a local endpoint" in err
 
 
-def test_plan_run_show_and_undo_in_process(capsys, aws, parry_env, compromised_user, tmp_path):
+def test_plan_run_show_and_undo_through_the_runner(capsys, aws, parry_env, compromised_user, tmp_path, bus, engine):
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(compromised_user["event"]))
 
@@ -104,8 +106,11 @@ def test_plan_run_show_and_undo_in_process(capsys, aws, parry_env, compromised_u
     code, out, _ = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--json")
     assert json.loads(out)["duplicate"] is True
 
+    # no local endpoint: as against an account, the playbook's runner is asked to undo it
     code, out, _ = parry(capsys, "undo", case["case_id"], "--json")
-    assert code == 0 and json.loads(out)["status"] == "UNDONE"
+    assert code == 0 and json.loads(out)["undo_request"]["state"] == "pending"
+    (request,) = bus()
+    assert run_handler(request, load_file("playbooks/iam-credential-compromise.yaml"), engine)["status"] == "UNDONE"
     keys = aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]
     assert keys[0]["Status"] == "Active"
 

@@ -1,0 +1,236 @@
+"""`parry undo` against a deployed account: the request is recorded in the case, and the playbook's
+runner carries it out with its own role (which may assume the member role; the on-call may not).
+
+On in-process moto, as the CLI sees a deployed account: `parry undo` puts the run request on the
+default bus, an EventBridge rule delivers it to an SQS queue the test reads, and the test hands it
+to the runner handler (the Lambda path), running as the runner role of the security account.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from parry import cases as cs
+from parry.cli import main
+from parry.cli.common import run_handler
+from parry.engine import Engine, Settings
+from parry.undo import UndoError, request_undo
+from parry.validation import load_file
+
+from tests.functional.test_member_accounts import (  # noqa: F401  (fixtures)
+    BOOK, MEMBER, ROLE, accounts, audit_records, deny_assume_role, key_status, on_call_messages,
+)
+
+RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
+
+
+def parry(capsys, *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def kms_signs_digests():
+    """moto signs a KMS digest as KMS does only with this (as `parry local` runs it): manifests verify."""
+    from parry.local import sign_digests_like_kms
+
+    sign_digests_like_kms()
+
+
+@pytest.fixture
+def book():
+    return load_file(f"playbooks/{BOOK}.yaml")
+
+
+@pytest.fixture
+def make_runner(aws, parry_env):
+    """The engine as a fresh runner container has it: the runner role's credentials, the member role's name."""
+    def make() -> Engine:
+        engine = Engine(aws.assume(RUNNER_ROLE, session_name="parry-runner"), Settings.from_env(member_role_name=ROLE))
+        engine.assumed = []
+        engine.aws.client("sts").meta.events.register(
+            "before-parameter-build.sts.AssumeRole", lambda params, **_: engine.assumed.append(params["RoleArn"]))
+        return engine
+
+    return make
+
+
+@pytest.fixture
+def runner(make_runner):
+    return make_runner()
+
+
+@pytest.fixture
+def contained(runner, book, accounts):
+    """A member-account case the runner contained: the member's key is inactive, the user quarantined."""
+    case = runner.run(book, accounts["event"])
+    assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
+    return case
+
+
+def operator(aws) -> str:
+    return aws.client("sts").get_caller_identity()["Arn"]
+
+
+def forged(case_id: str, playbook: str = BOOK) -> dict:
+    return {"version": "0", "id": "forged-1", "source": "parry", "detail-type": "Parry Run Request",
+            "account": "123456789012", "region": "us-east-1", "time": "2024-01-01T00:00:00Z",
+            "detail": {"playbook": playbook, "undo_case": case_id}}
+
+
+def test_member_case_is_undone_by_the_runner_through_the_member_role_recorded_as_the_operator(
+    capsys, aws, parry_env, make_runner, book, accounts, contained, bus
+):
+    read_messages = on_call_messages(aws, parry_env["PARRY_TOPIC_ARN"])
+    runner = make_runner()  # the undo runs in another invocation than the containment
+    me = operator(aws)
+    assert "parry-" not in me  # the on-call is not the runner
+
+    code, out, err = parry(capsys, "undo", contained.case_id, "--partial", "--reason", "pentest, confirmed", "--json")
+
+    assert code == 0, err
+    asked = json.loads(out)
+    assert asked["status"] == cs.SUCCEEDED and asked["undo_request"]["state"] == "pending"
+    assert asked["undo_request"]["by"] == me and asked["undo_request"]["reason"] == "pentest, confirmed"
+    assert f"parry cases show {contained.case_id}" in err
+    # the CLI changed nothing in the member account itself
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
+    (request,) = bus()
+    assert request["detail"] == {"playbook": BOOK, "undo_case": contained.case_id}
+
+    done = run_handler(request, book, runner)
+
+    assert done["status"] == cs.UNDONE and not done["duplicate"]
+    member, home = accounts["member_iam"], accounts["home_iam"]
+    assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Active"
+    assert member.list_user_policies(UserName="ci-deployer")["PolicyNames"] == []
+    assert key_status(home, "ci-deployer", accounts["keys"]["home"]) == "Active"
+    # the runner, not the on-call, assumed the member role
+    assert runner.assumed == [f"arn:aws:iam::{MEMBER}:role/{ROLE}"]
+    shown = json.loads(parry(capsys, "cases", "show", contained.case_id, "--json")[1])
+    undone = [h for h in shown["history"] if h["kind"] == "undo"]
+    assert {h["step"] for h in undone} == {"deactivate-key", "quarantine-user", "mark-finding"}
+    assert all(h["by"] == me and h["reason"] == "pentest, confirmed" and h["status"] == "succeeded" for h in undone)
+    assert all(h["request"] == asked["undo_request"]["id"] for h in undone)
+    key_undo = next(h for h in undone if h["step"] == "deactivate-key")
+    assert key_undo["acting_as"] == {"account": MEMBER, "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
+                                      "session": f"parry-{contained.case_id}"}
+    assert shown["undo_request"]["state"] == "done" and f"assumed-role/parry-{BOOK}-us-east-1" in shown["undo_request"]["ran_as"]
+    kinds = [r["kind"] for r in audit_records(aws, parry_env, contained)]
+    assert kinds.index("undo_requested") < kinds.index("undo") < kinds.index("undo_request_finished")
+    (message,) = [m for m in read_messages() if "undo" in m]
+    assert me in message and "done" in message and contained.case_id in message
+    code, out, err = parry(capsys, "evidence", "verify", contained.case_id)
+    assert code == 0, out + err
+
+
+def test_a_run_request_alone_never_undoes_a_case(aws, parry_env, runner, book, accounts, contained):
+    before = runner.store.get(contained.case_id)
+    audited = len(audit_records(aws, parry_env, contained))
+
+    result = run_handler(forged(contained.case_id), book, runner)  # returns: no retry loop, no DLQ
+
+    assert result["status"] == "REFUSED" and "no pending undo request" in result["error"]
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
+    assert accounts["member_iam"].list_user_policies(UserName="ci-deployer")["PolicyNames"]
+    after = runner.store.get(contained.case_id)
+    assert (after.status, after.history, after.updated_at) == (before.status, before.history, before.updated_at)
+    assert len(audit_records(aws, parry_env, contained)) == audited
+
+
+def test_a_request_is_carried_out_only_by_its_own_playbooks_runner(aws, runner, book, accounts, contained):
+    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
+    other = load_file("playbooks/lambda-made-public.yaml")
+
+    result = run_handler(forged(contained.case_id, other.name), other, runner)
+
+    assert result["status"] == "REFUSED" and f"belongs to playbook {BOOK}" in result["error"]
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
+    assert runner.store.get(contained.case_id).undo_request["state"] == "pending"
+
+
+def test_a_redelivered_request_undoes_nothing_twice(aws, runner, book, accounts, contained):
+    request_undo(runner, contained.case_id, step_id="deactivate-key", who="arn:aws:iam::123456789012:user/oncall")
+    event = forged(contained.case_id)
+    first = run_handler(event, book, runner)
+    assert first["status"] == cs.SUCCEEDED  # one step undone, the rest still contained
+    member = accounts["member_iam"]
+    assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Active"
+    # the owner turns the key off again by hand; then EventBridge delivers the same request again
+    member.update_access_key(UserName="ci-deployer", AccessKeyId=accounts["keys"]["member"], Status="Inactive")
+
+    again = run_handler(event, book, runner)
+
+    assert again["duplicate"] is True
+    assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Inactive"
+    history = runner.store.get(contained.case_id).history
+    assert [h["step"] for h in history if h["kind"] == "undo"] == ["deactivate-key"]
+
+
+def test_a_second_request_cannot_race_the_first(runner, contained):
+    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/alice", partial=True)
+    with pytest.raises(UndoError, match="user/alice .* already pending"):
+        request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/bob", partial=True)
+    # two people who read the case before either wrote: the conditional write lets one through
+    stale = runner.store.get(contained.case_id)
+    stale.undo_request = {"id": "bob", "by": "bob", "state": "pending"}
+    with pytest.raises(Exception, match="changed meanwhile"):
+        runner.store.request_undo(stale, read_at=stale.updated_at)
+    assert runner.store.get(contained.case_id).undo_request["by"].endswith("user/alice")
+
+
+def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(aws, parry_env, make_runner, book, accounts, contained):
+    read_messages = on_call_messages(aws, parry_env["PARRY_TOPIC_ARN"])
+    runner = make_runner()  # another invocation: it must assume the member role again
+    allow = deny_assume_role(runner.aws)  # e.g. the member stack was removed meanwhile
+    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
+
+    result = run_handler(forged(contained.case_id), book, runner)  # returns: Lambda does not retry it
+
+    assert result["status"] == cs.SUCCEEDED and result["undo_request"]["state"] == "failed"
+    assert "AccessDenied" in result["undo_request"]["error"] and f"role/{ROLE}" in result["undo_request"]["error"]
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
+    assert any("undo failed" in m or "is failed" in m for m in read_messages())
+    allow()
+    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
+    assert run_handler(forged(contained.case_id), book, runner)["status"] == cs.UNDONE
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Active"
+
+
+def test_undo_in_process_waits_for_a_pending_request(runner, contained):
+    from parry.undo import undo
+
+    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/alice", partial=True)
+    with pytest.raises(UndoError, match="pending with the iam-credential-compromise runner"):
+        undo(runner, contained.case_id, who="bob", partial=True)
+
+
+def test_a_request_the_bus_did_not_take_is_withdrawn(capsys, monkeypatch, aws, parry_env, contained):
+    from parry.aws import ClientFactory
+
+    real = ClientFactory.client
+
+    def client(self, service, region=None):
+        made = real(self, service, region)
+        if service == "events":
+            monkeypatch.setattr(made, "put_events", lambda **_: {"FailedEntryCount": 1, "Entries": [
+                {"ErrorCode": "AccessDeniedException", "ErrorMessage": "not authorized to perform: events:PutEvents"}]})
+        return made
+
+    monkeypatch.setattr(ClientFactory, "client", client)
+
+    code, _, err = parry(capsys, "undo", contained.case_id, "--partial")
+
+    assert code == 2 and "could not be sent" in err and "events:PutEvents" in err
+    monkeypatch.setattr(ClientFactory, "client", real)
+    shown = json.loads(parry(capsys, "cases", "show", contained.case_id, "--json")[1])
+    assert shown["undo_request"]["state"] == "not sent"
+    assert parry(capsys, "undo", contained.case_id, "--partial")[0] == 0  # can be asked again
