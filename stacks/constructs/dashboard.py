@@ -54,9 +54,10 @@ class ParryDashboard(Construct):
                 parry_graph("Containment latency (p90, s)", "ContainmentLatency", "p90"),
             ],
             [
-                parry_graph("Rejected events (malformed, unroutable)", "RejectedEvents", "Sum"),
+                parry_graph("Rejected events (malformed, unroutable, refused)", "RejectedEvents", "Sum"),
                 parry_graph("Rejected findings (Security Hub custom actions)", "RejectedFindings", "Sum"),
             ],
+            [parry_graph("Undos carried out", "Undos", "Sum")],
             [_graph("Dead-letter queue depth", depth, DLQ_PERIOD_SECONDS, width=24)],
         ]
         widgets = []

@@ -268,7 +268,7 @@ def test_data_key_lets_eventbridge_and_alarms_use_it_only_from_this_account(resp
 def test_dashboard_shows_runs_failures_duration_latency_and_dlq_depth(synth: Synth):
     (dashboard,) = synth.resources("Parry", "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("Runs", "Failures", "StepDuration", "ContainmentLatency", "RejectedEvents", "RejectedFindings",
+    for metric in ("Runs", "Failures", "StepDuration", "ContainmentLatency", "RejectedEvents", "RejectedFindings", "Undos",
                    "ApproximateNumberOfMessagesVisible"):
         assert f'\\"{metric}\\"' in body, metric
     assert '\\"Parry\\"' in body and '\\"service\\",\\"parry\\"' in body
