@@ -95,7 +95,8 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
 
     logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
-    metrics.set_default_dimensions(playbook=name)  # every metric of this function, rejections too
+    if metrics.default_dimensions.get("playbook") != name:  # every metric of this function, rejections too
+        metrics.set_default_dimensions(playbook=name)
     try:
         playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
         inner, manual, continue_case, undo_case = _unwrap(check_envelope(event))  # anything else is refused by name
@@ -138,7 +139,8 @@ def run_selection(event: dict[str, Any], context: Any = None, *, playbook_name: 
 
     logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
-    metrics.set_default_dimensions(playbook=name)  # every metric of this function, rejections too
+    if metrics.default_dimensions.get("playbook") != name:  # every metric of this function, rejections too
+        metrics.set_default_dimensions(playbook=name)
     engine = engine or _engine()
     try:
         playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
