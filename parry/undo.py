@@ -121,13 +121,17 @@ def _apply(engine: Any, case: Case, todo: list[st.StepResult], evidence: Any, *,
     return None
 
 
+def _refuse_if_pending(case: Case) -> None:
+    pending = _pending(case)
+    if pending:
+        raise UndoError(f"an undo of case {case.case_id} asked by {pending.get('by')} at {pending.get('at')} is pending "
+                        f"with the {case.playbook} runner: follow it with `parry cases show {case.case_id}`")
+
+
 def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False) -> Case:
     """Undo in this process, with this process's credentials (local sandbox, tests)."""
     case = engine.store.get(case_id)
-    pending = _pending(case)
-    if pending:
-        raise UndoError(f"an undo of case {case_id} asked by {pending.get('by')} at {pending.get('at')} is pending with "
-                        f"the {case.playbook} runner: follow it with `parry cases show {case_id}`")
+    _refuse_if_pending(case)
     todo = _to_undo(case, step_id, partial)
     evidence = engine.evidence_for(case)
     failed = _apply(engine, case, todo, evidence, who=who, reason=reason,
@@ -150,10 +154,7 @@ def request_undo(engine: Any, case_id: str, *, step_id: str | None = None, who: 
     asking at once cannot both be recorded. Audited and sealed like an approval.
     """
     case = engine.store.get(case_id)
-    pending = _pending(case)
-    if pending:
-        raise UndoError(f"an undo of case {case_id} asked by {pending.get('by')} at {pending.get('at')} is already pending "
-                        f"with the {case.playbook} runner: follow it with `parry cases show {case_id}`")
+    _refuse_if_pending(case)
     todo = _to_undo(case, step_id, partial)
     read_at = case.updated_at
     request = {

@@ -13,27 +13,17 @@ import json
 import pytest
 
 from parry import cases as cs
-from parry.cli import main
 from parry.cli.common import run_handler
 from parry.engine import Engine, Settings
 from parry.undo import UndoError, request_undo
 from parry.validation import load_file
 
+from tests.functional.test_cli import parry
 from tests.functional.test_member_accounts import (  # noqa: F401  (fixtures)
     BOOK, MEMBER, ROLE, accounts, audit_records, deny_assume_role, key_status, on_call_messages,
 )
 
 RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
-
-
-def parry(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)
@@ -177,7 +167,7 @@ def test_a_redelivered_request_undoes_nothing_twice(aws, runner, book, accounts,
 
 def test_a_second_request_cannot_race_the_first(runner, contained):
     request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/alice", partial=True)
-    with pytest.raises(UndoError, match="user/alice .* already pending"):
+    with pytest.raises(UndoError, match="user/alice .* is pending"):
         request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/bob", partial=True)
     # two people who read the case before either wrote: the conditional write lets one through
     stale = runner.store.get(contained.case_id)
