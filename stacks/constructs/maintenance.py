@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.constructs.playbook_runner import ARCHITECTURE, RUNTIME, TRACING_ACTIONS, check_log_retention, trusted_by_service
+from stacks.constructs.playbook_runner import ARCHITECTURE, RUNTIME, TRACING_ACTIONS, check_log_retention, lambda_role
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 HANDLER = "maintenance.handler"
@@ -48,18 +47,8 @@ class Maintenance(Construct):
             {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": self.log_group_arn},
             {"Effect": "Allow", "Action": list(TRACING_ACTIONS), "Resource": "*"},
         ]
-        self.role = iam.CfnRole(
-            self,
-            "Role",
-            role_name=role_name,
-            description="Parry maintenance: closes cases whose approval window has passed",
-            assume_role_policy_document=trusted_by_service("lambda.amazonaws.com"),
-            policies=[
-                iam.CfnRole.PolicyProperty(
-                    policy_name="Permissions",
-                    policy_document={"Version": "2012-10-17", "Statement": [*permissions, *runtime]},
-                )
-            ],
+        self.role = lambda_role(
+            self, role_name, "Parry maintenance: closes cases whose approval window has passed", [*permissions, *runtime]
         )
         self.function = lambda_.CfnFunction(
             self,

@@ -88,18 +88,8 @@ class PlaybookRunner(Construct):
         # the log group's Arn attribute, from its name: the function's LoggingConfig refers to it
         self.log_group_arn = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{function_name}:*"
 
-        self.role = iam.CfnRole(
-            self,
-            "Role",
-            role_name=role_name,
-            description=f"Parry runner for playbook {playbook_name}",
-            assume_role_policy_document=trusted_by_service("lambda.amazonaws.com"),
-            policies=[
-                iam.CfnRole.PolicyProperty(
-                    policy_name="Permissions",
-                    policy_document={"Version": "2012-10-17", "Statement": [*permissions, *self._runtime_statements()]},
-                )
-            ],
+        self.role = lambda_role(
+            self, role_name, f"Parry runner for playbook {playbook_name}", [*permissions, *self._runtime_statements()]
         )
 
         self.function = lambda_.CfnFunction(
@@ -195,11 +185,23 @@ class PlaybookRunner(Construct):
         ]
 
 
-def trusted_by_service(service: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
+def lambda_role(scope: Construct, role_name: str, description: str, statements: Sequence[Mapping[str, Any]]) -> iam.CfnRole:
+    """A role only Lambda may assume, holding `statements` as its one inline policy and nothing else."""
+    return iam.CfnRole(
+        scope,
+        "Role",
+        role_name=role_name,
+        description=description,
+        assume_role_policy_document={
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        },
+        policies=[
+            iam.CfnRole.PolicyProperty(
+                policy_name="Permissions", policy_document={"Version": "2012-10-17", "Statement": list(statements)}
+            )
+        ],
+    )
 
 
 def check_log_retention(days: int) -> None:
