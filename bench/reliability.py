@@ -1,6 +1,6 @@
 """Reliability figures for issue 6, measured on moto in-process, printed as a markdown table.
 
-The scenarios are the ones tests/reliability asserts on (tests/reliability/reliability_harness.py):
+The scenarios are the ones tests/reliability asserts on (the package tests/reliability/reliability_harness):
 redeliveries, concurrent deliveries, a crash at every step boundary, throttling, the time budget,
 generated bad events through the handler, broken playbooks and protected resources.
 
@@ -30,7 +30,14 @@ for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
 for var in [v for v in os.environ if v.startswith("PARRY_")]:
     os.environ.pop(var)
 
-import reliability_harness as rh  # noqa: E402
+from reliability_harness import exactly_once  # noqa: E402
+from reliability_harness.broken_playbooks import broken_playbook_figures  # noqa: E402
+from reliability_harness.faults import apply_boundaries, crash_everywhere, step_boundaries  # noqa: E402
+from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook  # noqa: E402
+from reliability_harness.fuzz import fuzz_handler  # noqa: E402
+from reliability_harness.seeds import seedable_playbooks  # noqa: E402
+from reliability_harness.throttling import throttled_runs  # noqa: E402
+from reliability_harness.world import World, moto_world  # noqa: E402
 
 Row = tuple[str, str, str, float]
 
@@ -41,17 +48,17 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
-def in_world(fn: Callable[[rh.World], Any]) -> tuple[Any, float]:
-    with rh.moto_world() as world:
+def in_world(fn: Callable[[World], Any]) -> tuple[Any, float]:
+    with moto_world() as world:
         return timed(lambda: fn(world))
 
 
 def primary() -> Any:
-    return rh.load_playbook(rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
+    return load_playbook(PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
 
 
 def redeliveries() -> list[Row]:
-    f, s = in_world(lambda w: rh.redeliveries(w, primary(), n=1000))
+    f, s = in_world(lambda w: exactly_once.redeliveries(w, primary(), n=1000))
     return [("1,000 redeliveries of one event (resource re-opened behind Parry's back first)",
              "repeated mutations", f"**{f['repeated_mutations']}** (cases: {f['cases']}, duplicates recorded: "
              f"{f['duplicates_recorded']}, repeated notifications: {f['repeated_notifications']}, "
@@ -59,7 +66,7 @@ def redeliveries() -> list[Row]:
 
 
 def concurrency() -> list[Row]:
-    f, s = in_world(lambda w: rh.concurrent_deliveries(w, primary(), n=8))
+    f, s = in_world(lambda w: exactly_once.concurrent_deliveries(w, primary(), n=8))
     return [("8 concurrent deliveries of one event (threads, one moto)", "cases / mutations",
              f"**{f['cases']} case, {f['mutations']} mutations** ({f['ran']} ran it, {f['duplicates']} duplicates, "
              f"{f['busy_then_retried']} CaseBusy then retried as duplicates; repeated mutations "
@@ -68,20 +75,20 @@ def concurrency() -> list[Row]:
 
 def crashes(full: bool) -> list[Row]:
     rows = []
-    seeded, unseeded = rh.seedable_playbooks()
+    seeded, unseeded = seedable_playbooks()
     for kill in (False, True):
         totals = {"boundaries": 0, "completed_after_redelivery": 0, "repeated_mutations": 0, "missing_mutations": 0,
                   "steps_rerun_as_noop": 0, "repeated_notifications": 0}
         failures: list[str] = []
         started = time.perf_counter()
         for path in seeded:
-            book = rh.load_playbook(path)
+            book = load_playbook(path)
             if kill and not full and book.name != "iam-credential-compromise":
                 continue
             every = full or (book.name == "iam-credential-compromise" and not kill)
-            only = None if every else (rh.step_boundaries if kill else rh.apply_boundaries)
-            with rh.moto_world() as world:
-                f = rh.crash_everywhere(world, book, kill=kill, only=only)
+            only = None if every else (step_boundaries if kill else apply_boundaries)
+            with moto_world() as world:
+                f = crash_everywhere(world, book, kill=kill, only=only)
             for key in totals:
                 totals[key] += f[key]
             failures += f["failures"]
@@ -102,7 +109,7 @@ def crashes(full: bool) -> list[Row]:
 
 def throttling(sweep: list[int]) -> list[Row]:
     rows = []
-    f, s = in_world(lambda w: rh.throttled_runs(w, primary(), runs=40, rate=0.3, seed=6))
+    f, s = in_world(lambda w: throttled_runs(w, primary(), runs=40, rate=0.3, seed=6))
     calls = f["http_attempts"] * 0.7 / f["runs"]  # API calls per run: attempts x (1 - throttle rate)
     rows.append(("ThrottlingException on 30 % of HTTP attempts (seeded), adaptive retries, "
                  f"max_attempts={f['max_attempts']} (parry.aws default)", "runs completed",
@@ -111,21 +118,21 @@ def throttling(sweep: list[int]) -> list[Row]:
                  f"would sleep ≈ {f['virtual_backoff_s'] / f['runs']:.0f} s; ~{calls:.0f} calls per run, each exhausting "
                  f"its attempts with p = 0.3^{f['max_attempts']} = {0.3 ** f['max_attempts']:.1e})", s))
     for n in sweep:
-        f, s = in_world(lambda w, n=n: rh.throttled_runs(w, primary(), runs=40, rate=0.3, seed=60 + n, max_attempts=n))
+        f, s = in_world(lambda w, n=n: throttled_runs(w, primary(), runs=40, rate=0.3, seed=60 + n, max_attempts=n))
         rows.append((f"… same, max_attempts={n}", "runs completed",
                      f"{f['completed']}/{f['runs']} (p = 0.3^{n} = {0.3 ** n:.1e} per call)", s))
     return rows
 
 
 def time_budget() -> list[Row]:
-    f, s = in_world(lambda w: rh.time_budget(w, primary()))
+    f, s = in_world(lambda w: exactly_once.time_budget(w, primary()))
     return [("Time budget: remaining_seconds shrinking 10 s per check, stop below 30 s", "stopped / resumed",
              f"**stopped {f['stopped_status']} at step {f['checkpoint_next_step']}/{f['steps_total']}, lease released "
              f"{f['lease_released']}; resume → {f['final_status']}**, repeated mutations {f['repeated_mutations']}", s)]
 
 
 def fuzz(events: int) -> list[Row]:
-    f, s = in_world(lambda w: rh.fuzz_handler(w, examples=events, seed=2026))
+    f, s = in_world(lambda w: fuzz_handler(w, examples=events, seed=2026))
     return [(f"{f['events']:,} generated events (mutations of tests/events fixtures) through the handler's run, real engine",
              "unhandled exceptions",
              f"**{f['unhandled']}** ({f['rejected']} rejected by name, {f['ran']} ran a case, "
@@ -133,7 +140,7 @@ def fuzz(events: int) -> list[Row]:
 
 
 def broken() -> list[Row]:
-    f, s = timed(lambda: rh.broken_playbook_figures(100))
+    f, s = timed(lambda: broken_playbook_figures(100))
     return [("100 broken playbooks (mutations of the shipped ones)", "named FILE:LINE validation errors",
              f"**{f['named_validation_errors']}/100** ({f['kinds']} kinds of breakage; other outcomes {f['other_outcomes']})", s)]
 

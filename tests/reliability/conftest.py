@@ -1,4 +1,4 @@
-"""Reliability scenarios: a fresh in-process moto world per test (see reliability_harness)."""
+"""Reliability scenarios: a fresh in-process moto world per test (see the reliability_harness package)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # reliability_harness: shared with bench/reliability.py
 
-import reliability_harness as rh  # noqa: E402
+from reliability_harness.world import moto_world  # noqa: E402
 
 
 @pytest.fixture
 def world(aws_env):
-    with rh.moto_world() as w:
+    with moto_world() as w:
         yield w
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-import reliability_harness as rh
+from reliability_harness.broken_playbooks import broken_playbook_figures
+from reliability_harness.figures import report
+from reliability_harness.fuzz import fuzz_handler
 
 SHARDS = 4
 EVENTS_PER_SHARD = 2500  # 10,000 in all, spread over the xdist workers
@@ -14,8 +16,8 @@ EVENTS_PER_SHARD = 2500  # 10,000 in all, spread over the xdist workers
 @pytest.mark.slow
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_generated_events_are_run_or_rejected_never_crash_the_handler(world, shard):
-    figures = rh.fuzz_handler(world, examples=EVENTS_PER_SHARD, seed=1000 + shard)
-    rh.report(shard=shard, **{k: v for k, v in figures.items() if k not in ("examples", "outcomes")})
+    figures = fuzz_handler(world, examples=EVENTS_PER_SHARD, seed=1000 + shard)
+    report(shard=shard, **{k: v for k, v in figures.items() if k not in ("examples", "outcomes")})
     assert figures["events"] == EVENTS_PER_SHARD
     assert figures["unhandled"] == 0, "\n".join(figures["examples"])
     assert figures["matched_a_trigger"] > 0 and figures["ran"] > 0  # the real engine saw real work
@@ -25,7 +27,7 @@ def test_generated_events_are_run_or_rejected_never_crash_the_handler(world, sha
 
 
 def test_100_broken_playbooks_each_yield_a_named_validation_error():
-    figures = rh.broken_playbook_figures(100)
-    rh.report(**{k: v for k, v in figures.items() if k != "other"})
+    figures = broken_playbook_figures(100)
+    report(**{k: v for k, v in figures.items() if k != "other"})
     assert figures["other"] == []
     assert figures["named_validation_errors"] == 100 and figures["kinds"] >= 30

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import json
-import types
 
 import pytest
 
-import reliability_harness as rh
+from reliability_harness.exactly_once import concurrent_deliveries, redeliveries, time_budget
+from reliability_harness.faults import Boundaries, InjectedCrash, boundaries
+from reliability_harness.figures import report
+from reliability_harness.fixtures import PLAYBOOKS_DIR, handler_module, load_playbook
+from reliability_harness.seeds import SEEDS
 
-PRIMARY = rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml"
+PRIMARY = PLAYBOOKS_DIR / "iam-credential-compromise.yaml"
 
 
 @pytest.fixture
 def book():
-    return rh.load_playbook(PRIMARY)
+    return load_playbook(PRIMARY)
 
 
 def test_1000_redeliveries_repeat_no_mutation(world, book):
-    figures = rh.redeliveries(world, book, n=1000)
-    rh.report(**figures)
+    figures = redeliveries(world, book, n=1000)
+    report(**figures)
     assert figures["first_status"] == "SUCCEEDED" and figures["contained_after_first"]
     assert figures["first_run_mutations"] >= 1
     # the key was re-activated behind Parry's back: 1,000 redeliveries must still not act again
@@ -29,8 +32,8 @@ def test_1000_redeliveries_repeat_no_mutation(world, book):
 
 
 def test_8_concurrent_deliveries_open_one_case_and_mutate_once(world, book):
-    figures = rh.concurrent_deliveries(world, book, n=8)
-    rh.report(**figures)
+    figures = concurrent_deliveries(world, book, n=8)
+    report(**figures)
     assert figures["errors"] == []
     assert figures["cases"] == 1 and figures["case_ids"] == 1
     assert figures["ran"] == 1
@@ -40,8 +43,8 @@ def test_8_concurrent_deliveries_open_one_case_and_mutate_once(world, book):
 
 
 def test_time_budget_stops_checkpointed_and_resume_finishes(world, book):
-    figures = rh.time_budget(world, book)
-    rh.report(**figures)
+    figures = time_budget(world, book)
+    report(**figures)
     assert figures["stopped_status"] == figures["stored_status"] == "RUNNING"
     assert 0 < figures["checkpoint_next_step"] < figures["steps_total"]
     assert figures["lease_released"]
@@ -65,22 +68,12 @@ class FakeContext:
         return value
 
 
-def _handler_module():
-    import importlib.util
-
-    path = rh.ROOT / "functions" / "runner" / "handler.py"
-    spec = importlib.util.spec_from_file_location("parry_runner_handler_reliability", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_finishes(world, book, tmp_path, monkeypatch):
     from parry.cli.common import compile_to
     from parry.engine import STEP_BUDGET_SECONDS
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    handler = _handler_module()
+    handler = handler_module()
     compile_to(book, tmp_path)
     invoked: list[dict] = []
 
@@ -98,7 +91,7 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
             return FakeLambda()
 
     monkeypatch.setattr("parry.aws.ClientFactory", FakeFactory)  # the handler's continuation client only
-    seeded = rh.SEEDS[book.name](world.admin, world.next())
+    seeded = SEEDS[book.name](world.admin, world.next())
     probe = world.probe()
     engine = world.engine(probe=probe)
     start = int((STEP_BUDGET_SECONDS + 25) * 1000)
@@ -121,8 +114,8 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
         if case["status"] == "RUNNING":
             assert len(invoked) == 1
     counts = probe.mutation_counts()
-    rh.report(scenario="handler-continuation", invocations=rounds, final_status=case["status"],
-              mutations=sum(counts.values()), repeated_mutations=sum(v - 1 for v in counts.values() if v > 1))
+    report(scenario="handler-continuation", invocations=rounds, final_status=case["status"],
+           mutations=sum(counts.values()), repeated_mutations=sum(v - 1 for v in counts.values() if v > 1))
     assert case["status"] == "SUCCEEDED" and seeded.contained()
     assert invoked == []  # a finished case asks for nothing more
     assert all(v == 1 for v in counts.values())
@@ -135,19 +128,19 @@ def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book,
     from parry.cli.common import compile_to
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    handler = _handler_module()
+    handler = handler_module()
     compile_to(book, tmp_path)
     invoked = []
     monkeypatch.setattr(handler, "_continue_later", lambda *a: invoked.append(a))
-    seeded = rh.SEEDS[book.name](world.admin, world.next())
+    seeded = SEEDS[book.name](world.admin, world.next())
     engine = world.engine()
     # another invocation claimed the case and holds its lease (it is still running, or died)
     holder = world.engine(clock=engine.clock)
-    b = rh.Boundaries(crash_at=1)  # right after its claim: the lease is held
-    with pytest.raises(rh.InjectedCrash), rh.boundaries(b, kill=True):
+    b = Boundaries(crash_at=1)  # right after its claim: the lease is held
+    with pytest.raises(InjectedCrash), boundaries(b, kill=True):
         holder.run(book, seeded.event)
 
     with pytest.raises(CaseBusy):
         handler.run(seeded.event, FakeContext(900_000, 1), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
     assert invoked == []
-    rh.report(scenario="busy-delivery", raised="CaseBusy", continuation_requests=len(invoked))
+    report(scenario="busy-delivery", raised="CaseBusy", continuation_requests=len(invoked))

@@ -13,15 +13,19 @@ import os
 
 import pytest
 
-import reliability_harness as rh
+from reliability_harness.faults import (Boundaries, InjectedCrash, apply_boundaries, boundaries, boundary_labels,
+                                        crash_everywhere, step_boundaries)
+from reliability_harness.figures import report
+from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook
+from reliability_harness.seeds import SEEDS, seedable_playbooks
 
 FULL = os.environ.get("PARRY_RELIABILITY_FULL") == "1"
 PRIMARY = "iam-credential-compromise"
-SEEDED, UNSEEDED = rh.seedable_playbooks()
+SEEDED, UNSEEDED = seedable_playbooks()
 
 
 def _check(figures):
-    rh.report(**{k: v for k, v in figures.items() if k != "failures"})
+    report(**{k: v for k, v in figures.items() if k != "failures"})
     assert figures["boundaries"] > 0
     assert figures["failures"] == [], "\n".join(figures["failures"])
     assert figures["repeated_mutations"] == 0 and figures["missing_mutations"] == 0
@@ -31,9 +35,9 @@ def _check(figures):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SEEDED, ids=lambda p: p.stem)
 def test_exception_at_each_boundary_then_redelivery_completes_exactly_once(world, path):
-    book = rh.load_playbook(path)
+    book = load_playbook(path)
     every = FULL or book.name == PRIMARY
-    _check(rh.crash_everywhere(world, book, only=None if every else rh.apply_boundaries))
+    _check(crash_everywhere(world, book, only=None if every else apply_boundaries))
 
 
 @pytest.mark.slow
@@ -41,17 +45,17 @@ def test_exception_at_each_boundary_then_redelivery_completes_exactly_once(world
 def test_killed_invocation_at_each_boundary_is_finished_after_its_lease(world, path):
     """As when Lambda kills the invocation at its timeout: no cleanup runs, the lease stays held
     until it expires, then the retried delivery takes the case over and finishes it."""
-    book = rh.load_playbook(path)
+    book = load_playbook(path)
     if not FULL and book.name != PRIMARY:
         pytest.skip("killed runs of every playbook: PARRY_RELIABILITY_FULL=1")
-    _check(rh.crash_everywhere(world, book, kill=True, only=None if FULL else rh.step_boundaries))
+    _check(crash_everywhere(world, book, kill=True, only=None if FULL else step_boundaries))
 
 
 @pytest.mark.parametrize("name", UNSEEDED or ["(none)"])
 def test_every_playbook_has_a_seed(name):
     if name == "(none)":
         return
-    pytest.skip(f"no seeding function for playbook {name}: add one to reliability_harness.SEEDS")
+    pytest.skip(f"no seeding function for playbook {name}: add one to reliability_harness.seeds.SEEDS")
 
 
 def test_a_change_made_just_before_a_crash_is_still_undoable(world):
@@ -59,11 +63,11 @@ def test_a_change_made_just_before_a_crash_is_still_undoable(world):
     already made (a no-op), but `parry undo` must still undo it, since this case made it."""
     from parry.undo import undo
 
-    book = rh.load_playbook(rh.PLAYBOOKS_DIR / f"{PRIMARY}.yaml")
-    labels = rh.boundary_labels(world, book)
-    seeded = rh.SEEDS[book.name](world.admin, world.next())
+    book = load_playbook(PLAYBOOKS_DIR / f"{PRIMARY}.yaml")
+    labels = boundary_labels(world, book)
+    seeded = SEEDS[book.name](world.admin, world.next())
     engine = world.engine()
-    with pytest.raises(rh.InjectedCrash), rh.boundaries(rh.Boundaries(crash_at=labels.index("after apply[deactivate-key]"))):
+    with pytest.raises(InjectedCrash), boundaries(Boundaries(crash_at=labels.index("after apply[deactivate-key]"))):
         engine.run(book, seeded.event)
     case = engine.run(book, seeded.event)
     assert case.status == "SUCCEEDED" and seeded.contained()
@@ -71,7 +75,7 @@ def test_a_change_made_just_before_a_crash_is_still_undoable(world):
 
     undone = undo(engine, case.case_id, who="oncall", reason="false positive")
 
-    rh.report(scenario="undo-after-crash", step_status=step.status, case_status=undone.status, contained_after_undo=seeded.contained())
+    report(scenario="undo-after-crash", step_status=step.status, case_status=undone.status, contained_after_undo=seeded.contained())
     assert step.status == "succeeded" and step.undo and step.before["status"] == "Active"
     assert undone.status == "UNDONE" and not seeded.contained()
 
@@ -85,12 +89,12 @@ def test_a_capture_interrupted_before_its_checkpoint_still_counts_as_captured(wo
         "steps": [{"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}},
                   {"id": "delete", "action": "iam.delete_access_key",
                    "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}]}, "capture-then-delete.yaml")
-    b = rh.Boundaries()
-    with rh.boundaries(b):
-        world.engine().run(book, rh.SEEDS[PRIMARY](world.admin, world.next()).event)
-    seeded = rh.SEEDS[PRIMARY](world.admin, world.next())
+    b = Boundaries()
+    with boundaries(b):
+        world.engine().run(book, SEEDS[PRIMARY](world.admin, world.next()).event)
+    seeded = SEEDS[PRIMARY](world.admin, world.next())
     engine = world.engine()
-    with pytest.raises(rh.InjectedCrash), rh.boundaries(rh.Boundaries(crash_at=b.seen.index("after apply[capture]"))):
+    with pytest.raises(InjectedCrash), boundaries(Boundaries(crash_at=b.seen.index("after apply[capture]"))):
         engine.run(book, seeded.event)
 
     case = engine.run(book, seeded.event)

@@ -6,9 +6,12 @@ import re
 
 import pytest
 
-import reliability_harness as rh
+from reliability_harness.counting import is_mutating
+from reliability_harness.figures import report
+from reliability_harness.fixtures import load_playbook
+from reliability_harness.seeds import SEEDS, seedable_playbooks
 
-SEEDED, _ = rh.seedable_playbooks()
+SEEDED, _ = seedable_playbooks()
 
 
 def operation(call: str) -> tuple[str, str]:
@@ -18,14 +21,14 @@ def operation(call: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("path", SEEDED, ids=lambda p: p.stem)
 def test_plan_makes_no_change_and_lists_every_change_the_run_makes(world, path):
-    book = rh.load_playbook(path)
-    seeded = rh.SEEDS[book.name](world.admin, world.next())
+    book = load_playbook(path)
+    seeded = SEEDS[book.name](world.admin, world.next())
 
     contained_before = seeded.contained()
     planning = world.probe()
     plan = world.engine(probe=planning).plan(book, seeded.event)
 
-    writes = [f"{s}:{op}" for s, op in planning.calls if rh.is_mutating(s, op)]
+    writes = [f"{s}:{op}" for s, op in planning.calls if is_mutating(s, op)]
     assert writes == [], f"plan made changing calls: {writes}"
     assert seeded.contained() == contained_before, "planning changed the resource"
     planned = {operation(c) for step in plan.steps for c in step.calls}
@@ -37,4 +40,4 @@ def test_plan_makes_no_change_and_lists_every_change_the_run_makes(world, path):
     # sns:Publish and the evidence bucket are not account changes; every change to the account was announced
     assert made <= planned, f"{book.name}: the run made {sorted(made - planned)} that the plan did not list"
     assert case.steps, book.name
-    rh.report(playbook=book.name, planned_calls=len(planned), changes_made=len(made), plan_writes=len(writes))
+    report(playbook=book.name, planned_calls=len(planned), changes_made=len(made), plan_writes=len(writes))

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-import reliability_harness as rh
 from parry.aws import DEFAULT_MAX_ATTEMPTS
+from reliability_harness.figures import report
+from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook
+from reliability_harness.throttling import Throttle, throttled_runs
+from reliability_harness.world import ProbedFactory
 
 
 # At 30 % throttling a call exhausts N attempts with p = 0.3^N, and a run makes ~100 calls: with
@@ -17,10 +20,10 @@ NEEDED_ATTEMPTS = 12
 
 @pytest.mark.slow
 def test_30_percent_throttling_every_run_completes(world):
-    book = rh.load_playbook(rh.PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
+    book = load_playbook(PLAYBOOKS_DIR / "iam-credential-compromise.yaml")
     attempts = max(DEFAULT_MAX_ATTEMPTS, NEEDED_ATTEMPTS)
-    figures = rh.throttled_runs(world, book, runs=20, rate=0.3, seed=6, max_attempts=attempts)
-    rh.report(**figures)
+    figures = throttled_runs(world, book, runs=20, rate=0.3, seed=6, max_attempts=attempts)
+    report(**figures)
     assert figures["throttled"] > 0.2 * figures["http_attempts"]
     assert figures["completed"] == figures["runs"], figures["errors"]
 
@@ -29,7 +32,7 @@ def test_the_injected_throttle_is_parsed_as_throttling_by_every_protocol(world):
     """The fake response must read to botocore as ThrottlingException in each wire protocol."""
     from botocore.exceptions import ClientError
 
-    aws = rh.ProbedFactory(throttle=rh.Throttle(1.0), max_attempts=1)
+    aws = ProbedFactory(throttle=Throttle(1.0), max_attempts=1)
     calls = {
         "iam": lambda c: c.list_users(),  # query
         "dynamodb": lambda c: c.list_tables(),  # json

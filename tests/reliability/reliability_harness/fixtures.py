@@ -1,0 +1,76 @@
+"""The repository's own files the scenarios run on: shipped playbooks, tests/events, the runner handler.
+
+Scenarios exercise what ships, not copies: playbooks are loaded from playbooks/, events from the
+real fixture payloads under tests/events (retargeted by `load_record`), and the Lambda handler from
+functions/runner/handler.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOKS_DIR = ROOT / "playbooks"
+EVENTS_DIR = ROOT / "tests" / "events"
+DELETE = object()  # a value for load_record: remove the field
+
+
+def load_event(relpath: str) -> dict[str, Any]:
+    from parry.events import wrap
+
+    event, _ = wrap(json.loads((EVENTS_DIR / relpath).read_text()))
+    return copy.deepcopy(event)
+
+
+def fixture_events() -> list[tuple[str, dict[str, Any]]]:
+    """Every fixture event under tests/events, wrapped in its EventBridge envelope."""
+    out = []
+    for path in sorted(EVENTS_DIR.rglob("*.json")):
+        try:
+            out.append((str(path.relative_to(EVENTS_DIR)), load_event(str(path.relative_to(EVENTS_DIR)))))
+        except Exception:  # a fixture that is not an event (e.g. an expected-output file)
+            continue
+    return out
+
+
+def playbook_paths() -> list[Path]:
+    return sorted(p for p in PLAYBOOKS_DIR.iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def load_playbook(path: Path) -> Any:
+    from parry.validation import load_file
+
+    return load_file(path)
+
+
+def load_record(relpath: str, **changes: Any) -> dict[str, Any]:
+    """A bare fixture payload (e.g. a CloudTrail record), changed, then wrapped as EventBridge would."""
+    from parry.events import wrap
+
+    payload = json.loads((EVENTS_DIR / relpath).read_text())
+    for dotted, value in changes.items():
+        parent = payload
+        parts = dotted.split("__")
+        for part in parts[:-1]:
+            parent = parent.setdefault(part, {})
+        if value is DELETE:
+            parent.pop(parts[-1], None)
+        else:
+            parent[parts[-1]] = value
+    event, _ = wrap(payload)
+    return event
+
+
+def handler_module(name: str = "parry_runner_handler_reliability") -> Any:
+    """A fresh copy of functions/runner/handler.py (its powertools objects are cached per module)."""
+    import importlib.util
+
+    path = ROOT / "functions" / "runner" / "handler.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
