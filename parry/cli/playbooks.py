@@ -98,15 +98,36 @@ def plan(
     manual: bool = typer.Option(False, "--manual", help="start by hand: skip the trigger check (manual playbooks)"),
     as_json: bool = JsonFlag,
 ) -> None:
-    """Dry run: what each step would do, given the resources' current state. Only read-only calls."""
-    book = load_playbook(playbook)
-    result = make_engine().plan(book, read_one_event(event), manual=manual)
-    if as_json:
-        from dataclasses import asdict
+    """Dry run: what each step would do, given the resources' current state. Only read-only calls.
 
-        dump(asdict(result))
-    else:
-        render.plan(result)
+    A Security Hub custom action event is planned once per selected finding, on the event its run
+    would use (a GuardDuty finding read back from GuardDuty); --manual is implied.
+    """
+    from dataclasses import asdict
+
+    from parry.custom_actions import is_custom_action, selected_events
+    from parry.events import check_envelope
+
+    book = load_playbook(playbook)
+    the_event = read_one_event(event)
+    engine = make_engine()
+    if not is_custom_action(the_event):
+        result = engine.plan(book, the_event, manual=manual)
+        dump(asdict(result)) if as_json else render.plan(result)
+        return
+    planned: list[dict] = []
+    for finding in selected_events(check_envelope(the_event), engine.aws):
+        if finding.event is None:
+            planned.append({"finding": finding.finding_id, "error": finding.error})
+            if not as_json:
+                note(f"finding {finding.finding_id}: {finding.error}")
+            continue
+        result = engine.plan(book, finding.event, manual=True)
+        planned.append({"finding": finding.finding_id, "plan": asdict(result)})
+        if not as_json:
+            render.plan(result)
+    if as_json:
+        dump(planned)
 
 
 def run(

@@ -161,3 +161,40 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(capsys, a
     result = json.loads(out)
     assert code == 0 and result["errors"] == [] and [c["status"] for c in result["cases"]] == ["SUCCEEDED"]
     assert aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"][0]["Status"] == "Inactive"
+
+
+def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(capsys, aws, engine, compromised_user, tmp_path,
+                                                                         monkeypatch):
+    """`parry plan` on a custom action plans what `parry run` would do: on the GuardDuty finding
+    read back (its targets resolve), changing nothing."""
+    from botocore.stub import Stubber
+
+    from tests.conftest import guardduty_api_form
+
+    detail = compromised_user["event"]["detail"]
+    finding = aws.client("securityhub").get_findings(
+        Filters={"Id": [{"Value": detail["arn"], "Comparison": "EQUALS"}]})["Findings"][0]
+    event_file = tmp_path / "custom-action.json"
+    event_file.write_text(json.dumps({
+        "version": "0", "id": "25a1be76-1141-cb5d-be5c-bbaa5461e627", "detail-type": "Security Hub Findings - Custom Action",
+        "source": "aws.securityhub", "account": "123456789012", "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
+        "detail": {"actionName": "IamCredential", "actionDescription": "Plan it",
+                   "findings": [finding, {**finding, "Id": "arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/gone"}]},
+    }))
+    stubber = Stubber(engine.aws.client("guardduty", "us-east-1"))
+    stubber.add_response("list_detectors", {"DetectorIds": ["a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"]}, {})
+    stubber.add_response("get_findings", {"Findings": [guardduty_api_form(detail)[0]]})
+    stubber.add_response("get_findings", {"Findings": []})
+    stubber.activate()
+    monkeypatch.setattr("parry.cli.playbooks.make_engine", lambda *a: engine)
+
+    code, out, err = parry(capsys, "plan", "iam-credential-compromise", "--event", str(event_file), "--json")
+
+    assert code == 0, err
+    planned, gone = json.loads(out)
+    assert planned["finding"] == detail["arn"]
+    assert planned["plan"]["target"]["user"] == "ci-deployer"
+    assert any(s["step_id"] == "deactivate-key" and s["will_run"] for s in planned["plan"]["steps"])
+    assert gone["finding"].endswith("/finding/gone") and gone["error"]
+    assert aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"][0]["Status"] == "Active"
