@@ -14,6 +14,7 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import Construct
 
 from parry.actions.registry import Permission
+from stacks import naming
 from stacks.policies import render_resource
 
 AWS_SOLUTIONS = "AwsSolutions::AwsSolutions-"
@@ -40,6 +41,12 @@ def registry_reason(template: str) -> str:
         f"Declared by the actions registry ({template}): the playbook acts on the resource named in the "
         f"triggering event, known only at run time; the ARN pins {pinned}."
     )
+
+
+def log_streams_finding(function_name: str) -> tuple[str, str]:
+    """The IAM5 finding of a function writing its own log streams, with its reason."""
+    arn = naming.log_group_arn(function_name, partition="<AWS::Partition>", region="<AWS::Region>", account="<AWS::AccountId>")
+    return f"IAM5[Resource::{arn}]", "The function writes log streams it creates at run time, in its own log group only."
 
 
 def acknowledge(scope: Construct, rule: str, reason: str) -> None:

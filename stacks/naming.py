@@ -41,6 +41,11 @@ def auditor_role_name(region: str) -> str:
     return fit(f"{PREFIX}auditor-{region}", IAM_ROLE_MAX)
 
 
+def log_group_arn(function: str, *, partition: str, region: str, account: str) -> str:
+    """The Arn attribute of a function's log group (it covers the group's log streams)."""
+    return f"arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{function}:*"
+
+
 def dlq_name(playbook: str) -> str:
     return fit(f"{PREFIX}{playbook}-dlq", QUEUE_NAME_MAX)
 

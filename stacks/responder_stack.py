@@ -33,7 +33,14 @@ from stacks.constructs import (
 )
 from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
 from stacks.constructs.security_hub_actions import takes_findings
-from stacks.nag import ENGINE_WILDCARD_REASONS, acknowledge, acknowledge_all, nag_value, wildcard_findings
+from stacks.nag import (
+    ENGINE_WILDCARD_REASONS,
+    acknowledge,
+    acknowledge_all,
+    log_streams_finding,
+    nag_value,
+    wildcard_findings,
+)
 from stacks.policies import deny_own_resources, statements
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
@@ -268,13 +275,7 @@ class ResponderStack(Stack):
                         "(aws:ResourceOrgID condition); only this playbook's member role is named.",
                     )
                 )
-            findings.append(
-                (
-                    f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-                    f"/aws/lambda/{function_name}:*]",
-                    "The function writes log streams it creates at run time, in its own log group only.",
-                )
-            )
+            findings.append(log_streams_finding(function_name))
             for rule, reason in findings:
                 runner_findings.setdefault(rule, reason)
 
@@ -338,13 +339,7 @@ class ResponderStack(Stack):
         findings = wildcard_findings(
             self, MAINTENANCE_PERMISSIONS, resources, reasons=ENGINE_WILDCARD_REASONS, unscoped_actions=TRACING_ACTIONS
         )
-        findings.append(
-            (
-                f"IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-                f"/aws/lambda/{naming.MAINTENANCE_FUNCTION}:*]",
-                "The function writes log streams it creates at run time, in its own log group only.",
-            )
-        )
+        findings.append(log_streams_finding(naming.MAINTENANCE_FUNCTION))
         acknowledge_all(maintenance, [*findings, RUNNER_FINDINGS[0]])
         RemovalPolicies.of(maintenance).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return maintenance

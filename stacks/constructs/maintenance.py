@@ -12,10 +12,9 @@ from typing import Any
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.constructs.playbook_runner import ARCHITECTURE, RUNTIME, TRACING_ACTIONS, check_log_retention, lambda_role
+from stacks.constructs.playbook_runner import lambda_function
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 HANDLER = "maintenance.handler"
@@ -39,33 +38,20 @@ class Maintenance(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        check_log_retention(log_retention_days)
-        log_group_name = f"/aws/lambda/{function_name}"
-        self.log_group_arn = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:{log_group_name}:*"
-        self.log_group = logs.CfnLogGroup(self, "Logs", log_group_name=log_group_name, retention_in_days=log_retention_days)
-        runtime = [
-            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": self.log_group_arn},
-            {"Effect": "Allow", "Action": list(TRACING_ACTIONS), "Resource": "*"},
-        ]
-        self.role = lambda_role(
-            self, role_name, "Parry maintenance: closes cases whose approval window has passed", [*permissions, *runtime]
-        )
-        self.function = lambda_.CfnFunction(
+        self.log_group, self.role, self.function = lambda_function(
             self,
-            "Function",
             function_name=function_name,
             description="Parry maintenance: closes cases whose approval window has passed",
-            runtime=RUNTIME,
-            architectures=[ARCHITECTURE],
             handler=HANDLER,
-            code=lambda_.CfnFunction.CodeProperty(s3_bucket=code_bucket, s3_key=code_key),
-            layers=list(layers),
-            role=self.role.attr_arn,
-            environment=lambda_.CfnFunction.EnvironmentProperty(variables=dict(environment)),
+            role_name=role_name,
+            statements=permissions,
+            code_bucket=code_bucket,
+            code_key=code_key,
+            layers=layers,
+            environment=environment,
+            log_retention_days=log_retention_days,
             memory_size=256,
-            timeout=300,
-            tracing_config=lambda_.CfnFunction.TracingConfigProperty(mode="Active"),
-            logging_config=lambda_.CfnFunction.LoggingConfigProperty(log_group=self.log_group.ref),
+            timeout_seconds=300,
         )
         function_arn = self.function.attr_arn
         self.rule = events.CfnRule(

@@ -13,7 +13,7 @@ referenced, so the role can allow the function to invoke itself without a circul
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -22,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from stacks import naming
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 RUNTIME = "python3.13"
@@ -65,15 +66,10 @@ class PlaybookRunner(Construct):
         timeout_seconds: int = 300,
     ) -> None:
         """`permissions`: the IAM statements the playbook and the engine need; the runner adds
-        what Lambda itself needs (its logs, its DLQ, X-Ray)."""
+        what Lambda itself needs (its DLQ here; its logs and X-Ray in `lambda_function`)."""
         super().__init__(scope, construct_id)
-        check_log_retention(log_retention_days)
         self.playbook_name = playbook_name
         self.function_name = function_name
-
-        self.log_group = logs.CfnLogGroup(
-            self, "Logs", log_group_name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days
-        )
 
         self.dlq = sqs.CfnQueue(
             self,
@@ -83,32 +79,23 @@ class PlaybookRunner(Construct):
             kms_data_key_reuse_period_seconds=DATA_KEY_REUSE_SECONDS,
             message_retention_period=DLQ_RETENTION_SECONDS,
         )
-        # each attribute read is a jsii round trip: read once
-        self.dlq_arn: str = self.dlq.attr_arn
-        # the log group's Arn attribute, from its name: the function's LoggingConfig refers to it
-        self.log_group_arn = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{function_name}:*"
+        self.dlq_arn: str = self.dlq.attr_arn  # each attribute read is a jsii round trip: read once
 
-        self.role = lambda_role(
-            self, role_name, f"Parry runner for playbook {playbook_name}", [*permissions, *self._runtime_statements()]
-        )
-
-        self.function = lambda_.CfnFunction(
+        self.log_group, self.role, self.function = lambda_function(
             self,
-            "Function",
             function_name=function_name,
             description=f"Parry runner for playbook {playbook_name}",
-            runtime=RUNTIME,
-            architectures=[ARCHITECTURE],
             handler=HANDLER,
-            code=lambda_.CfnFunction.CodeProperty(s3_bucket=code_bucket, s3_key=code_key),
-            layers=list(layers),
-            role=self.role.attr_arn,
-            environment=lambda_.CfnFunction.EnvironmentProperty(variables=dict(environment)),
+            role_name=role_name,
+            statements=[*permissions, {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": self.dlq_arn}],
+            code_bucket=code_bucket,
+            code_key=code_key,
+            layers=layers,
+            environment=environment,
+            log_retention_days=log_retention_days,
             memory_size=memory_size,
-            timeout=timeout_seconds,
-            tracing_config=lambda_.CfnFunction.TracingConfigProperty(mode="Active"),
-            logging_config=lambda_.CfnFunction.LoggingConfigProperty(log_group=self.log_group.ref),
-            reserved_concurrent_executions=reserved_concurrency,
+            timeout_seconds=timeout_seconds,
+            reserved_concurrency=reserved_concurrency,
         )
 
         lambda_.CfnEventInvokeConfig(
@@ -172,22 +159,40 @@ class PlaybookRunner(Construct):
             },
         )
 
-    def _runtime_statements(self) -> list[dict[str, Any]]:
-        """What the function needs from Lambda itself: write its logs, fail into its DLQ, trace."""
-        return [
-            {
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": self.log_group_arn,
-            },
-            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": self.dlq_arn},
-            {"Effect": "Allow", "Action": list(TRACING_ACTIONS), "Resource": "*"},
-        ]
+
+class LambdaFunction(NamedTuple):
+    log_group: logs.CfnLogGroup
+    role: iam.CfnRole
+    function: lambda_.CfnFunction
 
 
-def lambda_role(scope: Construct, role_name: str, description: str, statements: Sequence[Mapping[str, Any]]) -> iam.CfnRole:
-    """A role only Lambda may assume, holding `statements` as its one inline policy and nothing else."""
-    return iam.CfnRole(
+def lambda_function(
+    scope: Construct,
+    *,
+    function_name: str,
+    description: str,
+    handler: str,
+    role_name: str,
+    statements: Sequence[Mapping[str, Any]],
+    code_bucket: str,
+    code_key: str,
+    layers: Sequence[str],
+    environment: Mapping[str, str],
+    log_retention_days: int,
+    memory_size: int,
+    timeout_seconds: int,
+    reserved_concurrency: int | None = None,
+) -> LambdaFunction:
+    """A python3.13/arm64 function of Parry's asset, traced, with its own log group (kept for
+    `log_retention_days`) and a role only Lambda may assume, whose one inline policy is
+    `statements` plus what Lambda itself needs: the function's log streams and X-Ray."""
+    check_log_retention(log_retention_days)
+    log_group = logs.CfnLogGroup(
+        scope, "Logs", log_group_name=f"/aws/lambda/{function_name}", retention_in_days=log_retention_days
+    )
+    # the log group's Arn attribute, from its name: the function's LoggingConfig refers to the group
+    log_streams = naming.log_group_arn(function_name, partition=PARTITION, region=REGION, account=ACCOUNT_ID)
+    role = iam.CfnRole(
         scope,
         "Role",
         role_name=role_name,
@@ -198,10 +203,37 @@ def lambda_role(scope: Construct, role_name: str, description: str, statements: 
         },
         policies=[
             iam.CfnRole.PolicyProperty(
-                policy_name="Permissions", policy_document={"Version": "2012-10-17", "Statement": list(statements)}
+                policy_name="Permissions",
+                policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        *statements,
+                        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_streams},
+                        {"Effect": "Allow", "Action": list(TRACING_ACTIONS), "Resource": "*"},
+                    ],
+                },
             )
         ],
     )
+    function = lambda_.CfnFunction(
+        scope,
+        "Function",
+        function_name=function_name,
+        description=description,
+        runtime=RUNTIME,
+        architectures=[ARCHITECTURE],
+        handler=handler,
+        code=lambda_.CfnFunction.CodeProperty(s3_bucket=code_bucket, s3_key=code_key),
+        layers=list(layers),
+        role=role.attr_arn,
+        environment=lambda_.CfnFunction.EnvironmentProperty(variables=dict(environment)),
+        memory_size=memory_size,
+        timeout=timeout_seconds,
+        tracing_config=lambda_.CfnFunction.TracingConfigProperty(mode="Active"),
+        logging_config=lambda_.CfnFunction.LoggingConfigProperty(log_group=log_group.ref),
+        reserved_concurrent_executions=reserved_concurrency,
+    )
+    return LambdaFunction(log_group, role, function)
 
 
 def check_log_retention(days: int) -> None:
