@@ -26,6 +26,18 @@ def _tools() -> tuple[Any, Any]:
     )
 
 
+def _tools_for(playbook: str) -> tuple[Any, Any]:
+    """The logger and metrics, every metric dimensioned by this function's playbook (rejections too)."""
+    logger, metrics = _tools()
+    if metrics.default_dimensions.get("playbook") != playbook:
+        metrics.set_default_dimensions(playbook=playbook)
+    return logger, metrics
+
+
+def _load(name: str, directory: str | None) -> Any:
+    return _playbook(name, directory or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
+
+
 @lru_cache(maxsize=8)
 def _playbook(name: str, directory: str) -> Any:
     from parry.playbook import load_compiled
@@ -93,12 +105,10 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
     from parry.errors import EventError, ParryError
     from parry.events import check_envelope
 
-    logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
-    if metrics.default_dimensions.get("playbook") != name:  # every metric of this function, rejections too
-        metrics.set_default_dimensions(playbook=name)
+    logger, metrics = _tools_for(name)
     try:
-        playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
+        playbook = _load(name, playbooks_dir)
         inner, manual, continue_case, undo_case = _unwrap(check_envelope(event))  # anything else is refused by name
         if undo_case:
             return _undo(playbook, undo_case, event, engine or _engine(), context)
@@ -137,13 +147,11 @@ def run_selection(event: dict[str, Any], context: Any = None, *, playbook_name: 
     from parry.errors import ParryError
     from parry.events import check_envelope
 
-    logger, metrics = _tools()
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
-    if metrics.default_dimensions.get("playbook") != name:  # every metric of this function, rejections too
-        metrics.set_default_dimensions(playbook=name)
+    logger, metrics = _tools_for(name)
     engine = engine or _engine()
     try:
-        playbook = _playbook(name, playbooks_dir or os.environ.get("PARRY_PLAYBOOKS_DIR", str(HERE / "playbooks")))
+        playbook = _load(name, playbooks_dir)
         selected = selected_events(check_envelope(event), engine.aws)
     except ParryError as exc:
         _reject(name, str(exc), event)
