@@ -89,12 +89,9 @@ def expire_overdue(engine: Any) -> list[str]:
 
 
 def _notify_expired(engine: Any, case: Case, step: Any) -> None:
-    topic = engine.settings.topic_arn
-    if not topic:
-        return
-    body = (
+    engine.tell(
+        f"approval expired: {case.playbook}",
         f"Parry case {case.case_id} ({case.playbook}) waited for approval of step {step} until its window "
         f"passed: it is closed as {cs.EXPIRED}, and that step and those after it did not run.\n\n"
-        f"Review:  parry cases show {case.case_id}\n"
+        f"Review:  parry cases show {case.case_id}\n",
     )
-    engine.aws.client("sns").publish(TopicArn=topic, Subject=f"[Parry] approval expired: {case.playbook}"[:100], Message=body)

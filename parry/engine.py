@@ -482,15 +482,12 @@ class Engine:
         self.store.save(case, owner=owner)
         self.store.release_lease(case.case_id, owner=owner)
         case.blocked = True
-        if self.settings.topic_arn:
-            body = (
-                f"Parry case {case.case_id} ({case.playbook}) stopped before step {step.id}: {error}\n\n"
-                f"Once fixed, continue it:  parry cases resume {case.case_id}\n"
-                f"Review:                   parry cases show {case.case_id}\n"
-            )
-            self.aws.client("sns").publish(
-                TopicArn=self.settings.topic_arn, Subject=f"[Parry] case blocked: {case.playbook}"[:100], Message=body
-            )
+        self.tell(
+            f"case blocked: {case.playbook}",
+            f"Parry case {case.case_id} ({case.playbook}) stopped before step {step.id}: {error}\n\n"
+            f"Once fixed, continue it:  parry cases resume {case.case_id}\n"
+            f"Review:                   parry cases show {case.case_id}\n",
+        )
         return case
 
     @staticmethod
@@ -515,17 +512,18 @@ class Engine:
         return case
 
     def _notify_approval(self, case: Case, reason: str) -> None:
-        if not self.settings.topic_arn:
-            return
-        body = (
+        self.tell(
+            f"approval needed: {case.playbook}",
             f"Parry case {case.case_id} ({case.playbook}) is waiting for approval: {reason}.\n\n"
             f"Approve:  parry approve {case.case_id} --reason \"...\"\n"
             f"Deny:     parry deny {case.case_id} --reason \"...\"\n"
-            f"Review:   parry cases show {case.case_id}\n"
+            f"Review:   parry cases show {case.case_id}\n",
         )
-        self.aws.client("sns").publish(
-            TopicArn=self.settings.topic_arn, Subject=f"[Parry] approval needed: {case.playbook}"[:100], Message=body
-        )
+
+    def tell(self, subject: str, body: str) -> None:
+        """Tell the on-call over Parry's topic, when one is configured (SNS subjects: 100 characters)."""
+        if self.settings.topic_arn:
+            self.aws.client("sns").publish(TopicArn=self.settings.topic_arn, Subject=f"[Parry] {subject}"[:100], Message=body)
 
     @staticmethod
     def _approved(case: Case, step_id: str) -> bool:

@@ -257,9 +257,6 @@ def _carry_out(engine: Any, case: Case, request: dict[str, Any], owner: str) -> 
 
 
 def _notify(engine: Any, case: Case, request: dict[str, Any]) -> None:
-    topic = engine.settings.topic_arn
-    if not topic:
-        return
     lines = [f"  {h['step']}: {h['status']}" + (f" ({h['error']})" if h.get("error") else "")
              for h in case.history if h.get("kind") == "undo" and h.get("request") == request["id"]]
     outcome = "failed" if request["state"] == cs.UNDO_FAILED else "done"
@@ -270,4 +267,4 @@ def _notify(engine: Any, case: Case, request: dict[str, Any]) -> None:
         + (f"Error: {request['error']}\n" if request.get("error") else "")
         + f"\nReview:  parry cases show {case.case_id}\n"
     )
-    engine.aws.client("sns").publish(TopicArn=topic, Subject=f"[Parry] undo {outcome}: {case.playbook}"[:100], Message=body)
+    engine.tell(f"undo {outcome}: {case.playbook}", body)
