@@ -112,7 +112,7 @@ def throttling(sweep: list[int]) -> list[Row]:
     f, s = in_world(lambda w: throttled_runs(w, primary(), runs=40, rate=0.3, seed=6))
     calls = f["http_attempts"] * 0.7 / f["runs"]  # API calls per run: attempts x (1 - throttle rate)
     rows.append(("ThrottlingException on 30 % of HTTP attempts (seeded), adaptive retries, "
-                 f"max_attempts={f['max_attempts']} (parry.aws default)", "runs completed",
+                 f"max_attempts={f['max_attempts']} (parry.aws.clients default)", "runs completed",
                  f"**{f['completed']}/{f['runs']}** ({f['throttled']} of {f['http_attempts']} attempts throttled; "
                  f"most retries of one call {f['max_retries_of_one_call']} of {f['max_attempts'] - 1}; back-off a real run "
                  f"would sleep ≈ {f['virtual_backoff_s'] / f['runs']:.0f} s; ~{calls:.0f} calls per run, each exhausting "
@@ -150,7 +150,7 @@ def protected() -> list[Row]:
 
     from parry.actions import registry
     from parry.actions.registry import ActionContext, Observation
-    from parry.steps import REFUSED, execute
+    from parry.engine.steps import REFUSED, execute
 
     def run() -> tuple[int, int]:
         checked = refused = 0

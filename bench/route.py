@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from parry.patterns import compile_pattern  # noqa: E402
+from parry.routing.patterns import compile_pattern# noqa: E402
 
 Event = dict[str, Any]
 

@@ -32,7 +32,7 @@ def make_playbooks(source: Path, into: Path, count: int) -> list[str]:
     """`count` valid playbooks: the source ones, cycled, each under a new name."""
     import yaml
 
-    from parry.validation import load_all, playbook_files
+    from parry.playbooks.validate import load_all, playbook_files
 
     files = playbook_files([source])
     load_all(files)  # the originals must be valid

@@ -28,9 +28,9 @@ def main() -> None:
     from moto import mock_aws
     from moto_kms import kms_digest_signing
 
-    from parry.aws import ClientFactory
-    from parry.evidence import EvidenceStore
-    from parry.verify import S3Source, case_prefixes, load_public_keys, verify_case
+    from parry.aws.clients import ClientFactory
+    from parry.evidence.writer import EvidenceStore
+    from parry.evidence.verify import S3Source, case_prefixes, load_public_keys, verify_case
 
     with mock_aws(), kms_digest_signing():
         aws = ClientFactory(region="us-east-1")

@@ -57,10 +57,42 @@ class ConfigError(ParryError):
 class MemberAccountUnavailable(ParryError):
     """Parry has no credentials for a case's member account (no member role set, or AssumeRole refused).
 
-    The step does not run and the case waits at it: see `parry.members`.
+    The step does not run and the case waits at it: see `parry.aws.members`.
     """
 
 
 class FindingUnavailable(ParryError):
     """A finding selected in a Security Hub custom action that Parry cannot read (gone, GuardDuty
     off, access denied): named, and the other selected findings still run."""
+
+
+class VerifyError(ParryError):
+    """The verifier could not run (unreadable export, bad public key file)."""
+
+
+class EvidenceError(ParryError):
+    """Evidence could not be written as the layout requires."""
+
+
+class EvidenceConflict(EvidenceError):
+    """A write-once evidence key already holds different bytes."""
+
+
+class UndoError(ParryError):
+    """The case or step cannot be undone as asked."""
+
+
+class UndoRefused(UndoError):
+    """A runner was asked to undo a case that holds no pending request for it: nothing was done."""
+
+
+class DecisionError(ParryError):
+    """The case is not waiting for a decision (or no longer is)."""
+
+
+class CaseBusy(ParryError):
+    """Another invocation holds the case's lease: retry the delivery later, do not drop it."""
+
+
+class SigningError(ParryError):
+    """The configured KMS key cannot sign manifests (wrong spec, usage or algorithm)."""

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from parry.playbook import Playbook
+from parry.playbooks.model import Playbook
 
 ROOT = Path(__file__).resolve().parent.parent
 # Third-party packages the Lambda runtime does not provide (boto3, botocore, jmespath and the

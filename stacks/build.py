@@ -13,8 +13,8 @@ from typing import Any
 
 from aws_cdk import App, BootstraplessSynthesizer, Environment, Validations
 
-from parry.playbook import Playbook
-from parry.validation import load_all
+from parry.playbooks.model import Playbook
+from parry.playbooks.validate import load_all
 from stacks.asset import ROOT, StagedAsset, into_assembly, stage
 from stacks.config import ParryConfig
 from stacks.member_account_stack import MemberAccountStack, member_permissions

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from parry.actions.registry import Permission
-from parry.playbook import Playbook
+from parry.playbooks.model import Playbook
 from stacks import naming
 from stacks.nag import acknowledge_all, wildcard_findings
 from stacks.policies import deny_own_resources, statements

@@ -15,8 +15,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from parry.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
-from parry.playbook import Playbook
+from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
+from parry.playbooks.model import Playbook
 from stacks import naming
 from stacks.asset import StagedAsset
 from stacks.config import ParryConfig

@@ -28,16 +28,16 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
-    from parry.local import security_hub_findings_like_aws
+    from parry.local.server import security_hub_findings_like_aws
 
-    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local
+    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.server
     with mock_aws():
         yield
 
 
 @pytest.fixture
 def aws(moto):
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     return ClientFactory(region="us-east-1")
 
@@ -45,7 +45,7 @@ def aws(moto):
 @pytest.fixture
 def parry_env(aws, monkeypatch):
     """Parry's own resources (evidence bucket, case table, topic, kill switch) on in-process moto."""
-    from parry.local import provision
+    from parry.local.server import provision
 
     values = provision(aws)
     for key, value in values.items():
@@ -75,7 +75,8 @@ def bus(aws):
 
 @pytest.fixture
 def engine(aws, parry_env):
-    from parry.engine import Engine, Settings
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     return Engine(aws, Settings.from_env())
 
@@ -86,7 +87,7 @@ def load_event():
     import copy
     import json
 
-    from parry.events import wrap
+    from parry.routing.events import wrap
 
     def load(relpath: str) -> dict:
         event, _ = wrap(json.loads((EVENTS / relpath).read_text()))
@@ -101,7 +102,7 @@ def compromised_user(aws, load_event):
 
     The finding is in Security Hub too (enabled in the account), as GuardDuty's integration puts it.
     """
-    from parry.local import guardduty_finding_in_security_hub
+    from parry.local.server import guardduty_finding_in_security_hub
 
     iam = aws.client("iam")
     iam.create_user(UserName="ci-deployer")

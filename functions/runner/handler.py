@@ -40,15 +40,16 @@ def _load(name: str, directory: str | None) -> Any:
 
 @lru_cache(maxsize=8)
 def _playbook(name: str, directory: str) -> Any:
-    from parry.playbook import load_compiled
+    from parry.playbooks.model import load_compiled
 
     return load_compiled(Path(directory) / f"{name}.json")
 
 
 @lru_cache(maxsize=1)
 def _engine() -> Any:
-    from parry.aws import ClientFactory
-    from parry.engine import Engine, Settings
+    from parry.aws.clients import ClientFactory
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     return Engine(ClientFactory(), Settings.from_env())
 
@@ -100,10 +101,10 @@ def run(event: dict[str, Any], context: Any = None, *, playbook_name: str | None
 
     A Security Hub custom action goes to `run_selection` (one case per selected finding).
     """
-    from parry.cases import CaseBusy
-    from parry.custom_actions import is_custom_action
+    from parry.errors import CaseBusy
+    from parry.routing.custom_actions import is_custom_action
     from parry.errors import EventError, ParryError
-    from parry.events import check_envelope
+    from parry.routing.events import check_envelope
 
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
     logger, metrics = _tools_for(name)
@@ -142,10 +143,10 @@ def run_selection(event: dict[str, Any], context: Any = None, *, playbook_name: 
     A busy case, or GuardDuty throttled or failing, does raise: a retry can succeed, and the
     findings that already ran answer with their cases.
     """
-    from parry.cases import CaseBusy
-    from parry.custom_actions import selected_events
+    from parry.errors import CaseBusy
+    from parry.routing.custom_actions import selected_events
     from parry.errors import ParryError
-    from parry.events import check_envelope
+    from parry.routing.events import check_envelope
 
     name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
     logger, metrics = _tools_for(name)
@@ -220,8 +221,9 @@ def _undo(playbook: Any, case_id: str, event: dict[str, Any], engine: Any, conte
     raise would only repeat it twice and park the event in the DLQ, whose alarm means "an event
     waits to be redriven". A busy case raises CaseBusy (Lambda retries after the lease), as a run does.
     """
-    from parry.engine import LOCAL_LEASE_SECONDS
-    from parry.undo import UndoRefused, carry_out
+    from parry.engine.run import LOCAL_LEASE_SECONDS
+    from parry.errors import UndoRefused
+    from parry.engine.undo import carry_out
 
     logger, metrics = _tools()
     lease = (context.get_remaining_time_in_millis() / 1000 + 5.0) if context is not None else LOCAL_LEASE_SECONDS
@@ -242,7 +244,7 @@ def _undo(playbook: Any, case_id: str, event: dict[str, Any], engine: Any, conte
 
 def _continue_later(context: Any, case_id: str, playbook: str) -> None:
     """Near the deadline: invoke this function again, asynchronously, to finish the case."""
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     request = {"source": "parry", "detail-type": MANUAL_DETAIL_TYPE, "detail": {"playbook": playbook, "continue_case": case_id}}
     ClientFactory().client("lambda").invoke(
@@ -255,7 +257,7 @@ def _summary(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from parry.custom_actions import is_custom_action
+    from parry.routing.custom_actions import is_custom_action
 
     if is_custom_action(event):
         result = run_selection(event, context)

@@ -13,9 +13,10 @@ from typing import Any
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     from aws_lambda_powertools import Logger, Metrics
 
-    from parry.approvals import expire_overdue
-    from parry.aws import ClientFactory
-    from parry.engine import Engine, Settings
+    from parry.engine.approvals import expire_overdue
+    from parry.aws.clients import ClientFactory
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry"))
     metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry")

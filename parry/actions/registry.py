@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from parry.errors import ActionError
 
 if TYPE_CHECKING:
-    from parry.aws import ClientFactory
-    from parry.evidence import CaseEvidence
+    from parry.aws.clients import ClientFactory
+    from parry.evidence.writer import CaseEvidence
 
 
 # The template fields a member account's role can fill: a permission whose resources use only

@@ -13,7 +13,7 @@ import typer
 
 from parry.cli import cases, decisions, local, playbooks
 from parry.errors import ParryError
-from parry.steps import describe_error
+from parry.engine.steps import describe_error
 
 app = typer.Typer(
     name="parry",

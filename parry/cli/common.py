@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import typer
 
 from parry.errors import EventError, ParryError
-from parry.events import wrap
+from parry.routing.events import wrap
 
 PLAYBOOKS_DIR = "playbooks"
 
@@ -61,8 +61,9 @@ def read_one_event(path: str) -> dict[str, Any]:
 
 
 def make_engine(evidence_bucket: str | None = None, cases_table: str | None = None, topic_arn: str | None = None) -> Any:
-    from parry.aws import ClientFactory
-    from parry.engine import Engine, Settings
+    from parry.aws.clients import ClientFactory
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     settings = Settings.from_env(evidence_bucket=evidence_bucket, cases_table=cases_table, topic_arn=topic_arn)
     return Engine(ClientFactory(), settings)

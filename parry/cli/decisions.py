@@ -19,7 +19,7 @@ def _deployed() -> bool:
     """Whether the playbooks' runners are there to ask: any endpoint but a local one (`parry local`)."""
     from urllib.parse import urlparse
 
-    from parry.local import LOCAL_HOSTS
+    from parry.local.server import LOCAL_HOSTS
 
     return urlparse(os.environ.get("AWS_ENDPOINT_URL", "")).hostname not in LOCAL_HOSTS
 
@@ -54,8 +54,8 @@ def _undo_by_runner(engine, case_id: str, *, step: str | None, who: str, reason:
     request cannot be sent, it is withdrawn (audited) so that it can be asked again.
     """
     from parry.errors import ParryError
-    from parry.steps import describe_error
-    from parry.undo import request_undo, withdraw
+    from parry.engine.steps import describe_error
+    from parry.engine.undo import request_undo, withdraw
 
     case = request_undo(engine, case_id, step_id=step, who=who, reason=reason, partial=partial)
     try:
@@ -79,7 +79,7 @@ def approve(
     as_json: bool = JsonFlag,
 ) -> None:
     """Approve the paused step of a case; the case continues from there."""
-    from parry.approvals import approve as record
+    from parry.engine.approvals import approve as record
 
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
     case = _continue(engine, record(engine, case_id, reason=reason))
@@ -94,7 +94,7 @@ def deny(
     as_json: bool = JsonFlag,
 ) -> None:
     """Deny the paused step: the case closes and nothing more runs."""
-    from parry.approvals import deny as record
+    from parry.engine.approvals import deny as record
 
     case = record(make_engine(evidence_bucket, cases_table), case_id, reason=reason).as_dict()
     dump(case) if as_json else render.case(case)
@@ -114,8 +114,8 @@ def undo(
     Against a deployed account the playbook's runner does it (it can act in member accounts; you
     may not): your request is recorded in the case first. Locally it runs here.
     """
-    from parry.approvals import caller_identity
-    from parry.undo import undo as run_undo
+    from parry.engine.approvals import caller_identity
+    from parry.engine.undo import undo as run_undo
 
     engine = make_engine(evidence_bucket, cases_table)
     who = caller_identity(engine.aws)
@@ -133,7 +133,7 @@ def resume(
     as_json: bool = JsonFlag,
 ) -> None:
     """Continue a RUNNING case from the step it stopped at (e.g. blocked until a member account was set up)."""
-    from parry.cases import RUNNING
+    from parry.store.cases import RUNNING
     from parry.errors import ParryError
 
     engine = make_engine(evidence_bucket, cases_table)
@@ -149,7 +149,7 @@ def expire(
     cases_table: Optional[str] = CasesTable,
 ) -> None:
     """Close every case whose approval window has passed (closed-unapproved)."""
-    from parry.approvals import expire_overdue
+    from parry.engine.approvals import expire_overdue
 
     for case_id in expire_overdue(make_engine(evidence_bucket, cases_table)):
         typer.echo(case_id)

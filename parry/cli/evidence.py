@@ -71,7 +71,7 @@ def _errors_as_lines(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _s3() -> Any:
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     return ClientFactory().client("s3")
 
@@ -83,7 +83,7 @@ def _bucket(bucket: str | None) -> str:
 
 
 def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> Any:
-    from parry.verify import DirSource, S3Source, case_id_of, find_case
+    from parry.evidence.verify import DirSource, S3Source, case_id_of, find_case
 
     if directory is not None:
         source = DirSource(directory)
@@ -98,7 +98,7 @@ def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> 
 
 
 def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
-    from parry.verify import Policy
+    from parry.evidence.verify import Policy
 
     if lock_mode is not None and lock_mode.upper() not in ("COMPLIANCE", "GOVERNANCE"):
         _fail(f"--lock-mode must be COMPLIANCE or GOVERNANCE, not {lock_mode}")
@@ -109,13 +109,13 @@ def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
 
 def _trusted(paths: list[Path] | None, key_id: str | None = None) -> set[str]:
     """Fingerprints of the keys the auditor trusts: files first, else the KMS key's public half."""
-    from parry.evidence import sha256_hex
-    from parry.verify import env_public_keys, load_public_keys
+    from parry.evidence.writer import sha256_hex
+    from parry.evidence.verify import env_public_keys, load_public_keys
 
     files = list(paths or []) or env_public_keys()
     if files or not key_id:
         return load_public_keys(files)
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     return {sha256_hex(bytes(ClientFactory().client("kms").get_public_key(KeyId=key_id)["PublicKey"]))}
 
@@ -130,8 +130,8 @@ def list_cases(
     as_json: bool = Json,
 ) -> None:
     """List cases in the evidence bucket, newest first."""
-    from parry.report import status_of
-    from parry.verify import S3Source, case_prefixes
+    from parry.evidence.report import status_of
+    from parry.evidence.verify import S3Source, case_prefixes
 
     since_day: date | None = None
     if since:
@@ -199,7 +199,7 @@ def show(
     as_json: bool = Json,
 ) -> None:
     """Show a case: where it is, its timeline, manifests and objects."""
-    from parry.report import _summary, load_case
+    from parry.evidence.report import _summary, load_case
 
     view = load_case(_source(case_id, bucket, directory))
     if as_json:
@@ -239,7 +239,7 @@ def verify(
     Problems: changed, missing or unexpected object; broken chain; bad signature; foreign key;
     unsigned manifest; retention; bad manifest; not sealed.
     """
-    from parry.verify import S3Source, case_prefixes, verify_case
+    from parry.evidence.verify import S3Source, case_prefixes, verify_case
 
     if all_cases and (case_id or directory):
         _fail("--all verifies the whole bucket: give no CASE_ID and no --dir")
@@ -284,8 +284,8 @@ def report(
     bucket: Optional[str] = Bucket,
 ) -> None:
     """Write one self-contained HTML page: timeline, before/after diffs, approvals, hashes, verification."""
-    from parry.report import load_case, render_html
-    from parry.verify import verify_case
+    from parry.evidence.report import load_case, render_html
+    from parry.evidence.verify import verify_case
 
     source = _source(case_id, bucket, directory)
     result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys, key_id))
@@ -302,7 +302,7 @@ def export(
     bucket: Optional[str] = Bucket,
 ) -> None:
     """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline."""
-    from parry.verify import export_case
+    from parry.evidence.verify import export_case
 
     index = export_case(_source(case_id, bucket, None), directory)
     print(f"exported {len(index['objects'])} object(s) of {case_id} to {directory}")

@@ -17,15 +17,15 @@ from parry.errors import ValidationError
 
 
 def load_playbook(name_or_path: str, playbooks_dir: str = PLAYBOOKS_DIR):
-    from parry.playbook import resolve_path
-    from parry.validation import load_file
+    from parry.playbooks.model import resolve_path
+    from parry.playbooks.validate import load_file
 
     return load_file(resolve_path(name_or_path, playbooks_dir))
 
 
 def validate(paths: List[str] = typer.Argument(None, help="files or folders (default: playbooks/)")) -> None:
     """Validate playbooks: schema, actions, parameters, expressions, trigger patterns. Exit 1 on any error."""
-    from parry.validation import load_all
+    from parry.playbooks.validate import load_all
 
     try:
         books = load_all(paths or [PLAYBOOKS_DIR])
@@ -40,7 +40,7 @@ def validate(paths: List[str] = typer.Argument(None, help="files or folders (def
 
 def schema(write: bool = typer.Option(False, "--write", help=f"write {PLAYBOOKS_DIR}/schema.json")) -> None:
     """Print the playbook JSON Schema (generated from the action registry) for editors."""
-    from parry.validation import playbook_schema
+    from parry.playbooks.validate import playbook_schema
 
     text = json.dumps(playbook_schema(), indent=2) + "\n"
     if write:
@@ -76,8 +76,8 @@ def route(
     as_json: bool = JsonFlag,
 ) -> None:
     """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error."""
-    from parry.patterns import compile_pattern
-    from parry.validation import load_all
+    from parry.routing.patterns import compile_pattern
+    from parry.playbooks.validate import load_all
 
     books = [(b.name, compile_pattern(b.trigger)) for b in load_all([playbooks_dir])]
     for path in files:
@@ -105,8 +105,8 @@ def plan(
     """
     from dataclasses import asdict
 
-    from parry.custom_actions import is_custom_action, selected_events
-    from parry.events import check_envelope
+    from parry.routing.custom_actions import is_custom_action, selected_events
+    from parry.routing.events import check_envelope
 
     book = load_playbook(playbook)
     the_event = read_one_event(event)
@@ -144,7 +144,7 @@ def run(
     A Security Hub custom action event (a file saved from EventBridge) runs once per selected
     finding, as its Lambda does; --manual is implied.
     """
-    from parry.custom_actions import is_custom_action
+    from parry.routing.custom_actions import is_custom_action
 
     book = load_playbook(playbook)
     the_event = read_one_event(event)

@@ -12,7 +12,7 @@ import pytest
 
 from parry.cli import main
 from parry.cli.common import run_handler
-from parry.validation import load_file
+from parry.playbooks.validate import load_file
 
 IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
 

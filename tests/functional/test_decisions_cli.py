@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from parry.local import guardduty_finding_in_security_hub
+from parry.local.server import guardduty_finding_in_security_hub
 
 ROOT = Path(__file__).resolve().parents[2]
 FINDING = ROOT / "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
@@ -47,7 +47,7 @@ steps:
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
     """A moto server, Parry's resources bootstrapped in it, and a folder holding the playbook."""
-    from parry.local import LocalServer
+    from parry.local.server import LocalServer
 
     server = LocalServer.start()
     home = tmp_path_factory.mktemp("oncall")

@@ -6,12 +6,14 @@ import json
 
 import pytest
 
-from parry import cases as cs
-from parry.approvals import DecisionError, approve, deny, expire_overdue
+from parry.store import cases as cs
+from parry.errors import DecisionError
+from parry.engine.approvals import approve, deny, expire_overdue
 from parry.errors import EventError
-from parry.evidence import sha256_hex
-from parry.undo import UndoError, undo
-from parry.validation import load_file, validate_document
+from parry.evidence.writer import sha256_hex
+from parry.errors import UndoError
+from parry.engine.undo import undo
+from parry.playbooks.validate import load_file, validate_document
 
 
 def key_status(aws, user, key):
@@ -210,7 +212,8 @@ def test_deny_closes_without_acting_and_cannot_be_decided_twice(engine, aws, com
 
 
 def test_approval_expires_to_closed_unapproved(aws, parry_env, compromised_user):
-    from parry.engine import Engine, Settings
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     now = [1_800_000_000.0]
     engine = Engine(aws, Settings.from_env(), clock=lambda: now[0])

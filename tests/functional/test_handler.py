@@ -13,7 +13,7 @@ import pytest
 
 from parry.cli.common import compile_to
 from parry.errors import EventError
-from parry.validation import load_file
+from parry.playbooks.validate import load_file
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "iam-credential-compromise"
@@ -194,7 +194,7 @@ def key_status(aws, user: str, key: str) -> str:
 
 def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automatic_run_would(
         handler, engine, aws, compromised_user, capsys):
-    from parry.engine import Engine
+    from parry.engine.run import Engine
 
     automatic = compromised_user["event"]
     arn = automatic["detail"]["arn"]
@@ -235,7 +235,7 @@ def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_cas
 
 
 def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(handler, engine, aws, compromised_user, capsys):
-    from parry.local import guardduty_finding_in_security_hub
+    from parry.local.server import guardduty_finding_in_security_hub
 
     present = compromised_user["event"]
     gone = json.loads(json.dumps(present))

@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from parry import cases as cs
+from parry.store import cases as cs
 from tests.functional.test_engine import approval_book
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,8 @@ def _messages(aws, url: str) -> list[dict]:
 
 
 def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromised_user, monkeypatch):
-    from parry.engine import Engine, Settings
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Parry")
     two_days_ago = time.time() - 48 * 3600  # the playbook's approval window is 24 hours
@@ -60,7 +61,8 @@ def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromis
 
 
 def test_a_request_within_its_window_keeps_waiting(aws, parry_env, compromised_user):
-    from parry.engine import Engine, Settings
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     waiting = Engine(aws, Settings.from_env()).run(approval_book(), compromised_user["event"])
     inbox = _subscribe(aws, parry_env["PARRY_TOPIC_ARN"])

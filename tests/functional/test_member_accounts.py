@@ -13,14 +13,15 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from parry import cases as cs
-from parry import steps as st
-from parry.approvals import approve
-from parry.engine import Engine, Settings
-from parry.local import guardduty_finding_in_security_hub
-from parry.members import REFRESH_MARGIN_SECONDS
-from parry.undo import undo
-from parry.validation import load_file, validate_document
+from parry.store import cases as cs
+from parry.engine import steps as st
+from parry.engine.approvals import approve
+from parry.engine.run import Engine
+from parry.config import Settings
+from parry.local.server import guardduty_finding_in_security_hub
+from parry.aws.members import REFRESH_MARGIN_SECONDS
+from parry.engine.undo import undo
+from parry.playbooks.validate import load_file, validate_document
 
 from tests.conftest import in_account
 

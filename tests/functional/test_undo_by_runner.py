@@ -12,11 +12,13 @@ import json
 
 import pytest
 
-from parry import cases as cs
+from parry.store import cases as cs
 from parry.cli.common import run_handler
-from parry.engine import Engine, Settings
-from parry.undo import UndoError, request_undo
-from parry.validation import load_file
+from parry.engine.run import Engine
+from parry.config import Settings
+from parry.errors import UndoError
+from parry.engine.undo import request_undo
+from parry.playbooks.validate import load_file
 
 from tests.functional.test_cli import parry
 from tests.functional.test_member_accounts import (  # noqa: F401  (fixtures)
@@ -29,7 +31,7 @@ RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
 @pytest.fixture(autouse=True)
 def kms_signs_digests():
     """moto signs a KMS digest as KMS does only with this (as `parry local` runs it): manifests verify."""
-    from parry.local import sign_digests_like_kms
+    from parry.local.server import sign_digests_like_kms
 
     sign_digests_like_kms()
 
@@ -196,7 +198,7 @@ def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(aws, parry_e
 
 
 def test_undo_in_process_waits_for_a_pending_request(runner, contained):
-    from parry.undo import undo
+    from parry.engine.undo import undo
 
     request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/alice", partial=True)
     with pytest.raises(UndoError, match="pending with the iam-credential-compromise runner"):
@@ -204,7 +206,7 @@ def test_undo_in_process_waits_for_a_pending_request(runner, contained):
 
 
 def test_a_request_the_bus_did_not_take_is_withdrawn(capsys, monkeypatch, aws, parry_env, contained):
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     real = ClientFactory.client
 

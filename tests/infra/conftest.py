@@ -129,7 +129,7 @@ def member(synth: Synth):
 def load_playbooks() -> list[Any]:
     """The playbooks the session synthesizes, for parametrizing (validation has its own tests)."""
     from parry.errors import ValidationError
-    from parry.validation import load_all
+    from parry.playbooks.validate import load_all
 
     try:
         return load_all([PLAYBOOKS_DIR])

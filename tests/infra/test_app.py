@@ -54,7 +54,7 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
     asset = _asset_dir(synth)
     # the S3 key the functions name is the hash of exactly what is in the assembly's folder
     assert StagedAsset(path=asset, modules=(), excluded={}, has_handler=True).content_hash == asset.name.removeprefix("asset.")
-    assert (asset / "parry" / "playbook.py").is_file()
+    assert (asset / "parry" / "playbooks" / "model.py").is_file()
     if (ROOT / "functions" / "runner" / "handler.py").is_file():
         for module in ("handler.py", "maintenance.py"):
             assert (asset / module).read_text() == (ROOT / "functions" / "runner" / module).read_text()
@@ -65,7 +65,7 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
         assert compiled == json.loads(json.dumps(book.compiled()))
     assert not list(asset.rglob("*.yaml")) and not list(asset.rglob("*.yml")), "compiled JSON only, no YAML"
     assert not (asset / "parry" / "cli").exists() and not (asset / "parry" / "cli.py").exists()
-    assert not (asset / "parry" / "validation.py").exists(), "validation needs PyYAML and jsonschema"
+    assert not (asset / "parry" / "playbooks" / "validate.py").exists(), "validation needs PyYAML and jsonschema"
 
 
 def test_the_handler_reaches_nothing_the_runtime_cannot_import(synth: Synth):
@@ -89,7 +89,7 @@ def test_asset_imports_without_yaml_jsonschema_typer_rich(synth: Synth):
         import importlib
         for module in {modules!r}:
             importlib.import_module(module)
-        from parry.playbook import load_compiled
+        from parry.playbooks.model import load_compiled
         import pathlib
         for f in sorted(pathlib.Path({str(asset)!r}, "playbooks").glob("*.json")):
             load_compiled(f).permissions()

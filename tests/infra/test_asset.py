@@ -24,8 +24,8 @@ def test_without_a_handler_the_whole_runtime_engine_is_staged(tmp_path: Path):
     books = load_playbooks()
     staged = stage(books, root=_fake_root(tmp_path, handler=None), into=tmp_path / "asset")
     assert not staged.has_handler and not (staged.path / "handler.py").exists()
-    assert "parry.playbook" in staged.modules and "parry.actions.registry" in staged.modules
-    assert not any(m.startswith(("parry.cli", "parry.validation")) for m in staged.modules)
+    assert "parry.playbooks.model" in staged.modules and "parry.actions.registry" in staged.modules
+    assert not any(m.startswith(("parry.cli", "parry.playbooks.validate")) for m in staged.modules)
     for book in books:
         assert json.loads((staged.path / "playbooks" / f"{book.name}.json").read_text())["name"] == book.name
 
@@ -33,11 +33,11 @@ def test_without_a_handler_the_whole_runtime_engine_is_staged(tmp_path: Path):
 def test_with_a_handler_only_what_it_reaches_is_staged(tmp_path: Path):
     from stacks.asset import stage
 
-    handler = "def handler(event, context):\n    from parry.playbook import load_compiled\n    return load_compiled\n"
+    handler = "def handler(event, context):\n    from parry.playbooks.model import load_compiled\n    return load_compiled\n"
     staged = stage([], root=_fake_root(tmp_path, handler=handler), into=tmp_path / "asset")
     assert staged.has_handler and (staged.path / "handler.py").read_text() == handler
-    assert "parry.playbook" in staged.modules and "parry.errors" in staged.modules
-    assert "parry.engine" not in staged.modules, "unreached modules stay out"
+    assert "parry.playbooks.model" in staged.modules and "parry.errors" in staged.modules
+    assert "parry.engine.run" not in staged.modules, "unreached modules stay out"
 
 
 def test_a_reached_module_that_needs_yaml_is_reported(tmp_path: Path):

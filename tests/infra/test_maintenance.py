@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from parry.permissions import ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
+from parry.engine.permissions import ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
 from stacks import naming
 from stacks.nag import nag_value
 from tests.infra.conftest import Synth, as_list, logical_id, statements_of_role

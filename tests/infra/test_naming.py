@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from parry.guardrails import OWN_RESOURCE_PATTERNS
+from parry.engine.guardrails import OWN_RESOURCE_PATTERNS
 from stacks import naming
 
 LONGEST = "a" * 30 + "-" + "b" * 33  # a 64-character playbook name, the longest the schema allows

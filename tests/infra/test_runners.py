@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from parry.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS
+from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS
 from stacks import naming
 from stacks.nag import nag_value
 from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
@@ -337,7 +337,7 @@ def test_dead_letter_queues_refuse_plain_http(synth: Synth):
 
 @by_playbook
 def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, name: str):
-    from parry.patterns import compile_pattern
+    from parry.routing.patterns import compile_pattern
 
     book = PLAYBOOKS[name]
     action_id = naming.security_hub_action_id(name)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from parry import cases as cs
-from parry.local import guardduty_finding_in_security_hub
-from parry.undo import undo
-from parry.validation import load_file
+from parry.store import cases as cs
+from parry.local.server import guardduty_finding_in_security_hub
+from parry.engine.undo import undo
+from parry.playbooks.validate import load_file
 
 from tests.functional.actions.conftest import lambda_zip, launch
 from tests.playbooks.test_routing import IAM_KEY, finding, load, routes
@@ -76,7 +76,7 @@ def test_ec2_compromise_isolates_and_snapshots_then_undo(engine, aws, net):
     snaps = ec2.describe_snapshots(Filters=[{"Name": "tag:parry:case", "Values": [case.case_id]}])["Snapshots"]
     assert len(snaps) == 1
 
-    # partial: parry.undo does not yet honour the step's `undo: false` (snapshots stay as evidence)
+    # partial: parry.engine.undo does not yet honour the step's `undo: false` (snapshots stay as evidence)
     undone = undo(engine, case.case_id, who="on-call", reason="false positive", partial=True)
     assert undone.status == cs.UNDONE
     enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"]

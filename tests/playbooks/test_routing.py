@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from parry.events import wrap
-from parry.expressions import search, truthy
-from parry.patterns import compile_pattern
-from parry.validation import load_all
+from parry.routing.events import wrap
+from parry.routing.expressions import search, truthy
+from parry.routing.patterns import compile_pattern
+from parry.playbooks.validate import load_all
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"

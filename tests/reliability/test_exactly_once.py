@@ -70,7 +70,7 @@ class FakeContext:
 
 def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_finishes(world, book, tmp_path, monkeypatch):
     from parry.cli.common import compile_to
-    from parry.engine import STEP_BUDGET_SECONDS
+    from parry.engine.run import STEP_BUDGET_SECONDS
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     handler = handler_module()
@@ -90,7 +90,7 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
             assert service == "lambda"
             return FakeLambda()
 
-    monkeypatch.setattr("parry.aws.ClientFactory", FakeFactory)  # the handler's continuation client only
+    monkeypatch.setattr("parry.aws.clients.ClientFactory", FakeFactory)  # the handler's continuation client only
     seeded = SEEDS[book.name](world.admin, world.next())
     probe = world.probe()
     engine = world.engine(probe=probe)
@@ -124,7 +124,7 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
 def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book, tmp_path, monkeypatch):
     """A run that found the case held by another invocation must not re-invoke itself (a hot loop
     of invocations until the lease expires); it fails with CaseBusy, so Lambda retries it later."""
-    from parry.cases import CaseBusy
+    from parry.errors import CaseBusy
     from parry.cli.common import compile_to
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")

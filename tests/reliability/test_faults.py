@@ -61,7 +61,7 @@ def test_every_playbook_has_a_seed(name):
 def test_a_change_made_just_before_a_crash_is_still_undoable(world):
     """Applied, then the invocation died before the checkpoint: the redelivery finds the change
     already made (a no-op), but `parry undo` must still undo it, since this case made it."""
-    from parry.undo import undo
+    from parry.engine.undo import undo
 
     book = load_playbook(PLAYBOOKS_DIR / f"{PRIMARY}.yaml")
     labels = boundary_labels(world, book)
@@ -81,7 +81,7 @@ def test_a_change_made_just_before_a_crash_is_still_undoable(world):
 
 
 def test_a_capture_interrupted_before_its_checkpoint_still_counts_as_captured(world):
-    from parry.validation import validate_document
+    from parry.playbooks.validate import validate_document
 
     book = validate_document({
         "name": "capture-then-delete", "trigger": {"source": ["aws.guardduty"]}, "dedup": "detail.id",

@@ -9,7 +9,7 @@ import pytest
 
 from parry.actions import registry
 from parry.actions.registry import ActionContext, Observation
-from parry.steps import REFUSED, execute
+from parry.engine.steps import REFUSED, execute
 
 MUTATING = [name for name, cls in registry.all_actions().items() if cls.mutating]
 DUMMY = {"string": "x", "integer": 1, "boolean": True, "number": 1.0, "array": [], "object": {}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from parry.aws import DEFAULT_MAX_ATTEMPTS
+from parry.aws.clients import DEFAULT_MAX_ATTEMPTS
 from reliability_harness.figures import report
 from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook
 from reliability_harness.throttling import Throttle, throttled_runs
@@ -13,7 +13,7 @@ from reliability_harness.world import ProbedFactory
 
 
 # At 30 % throttling a call exhausts N attempts with p = 0.3^N, and a run makes ~100 calls: with
-# parry.aws's default of 8 that is ~0.7 % of runs (the seeded runs here happen to pass, one call
+# parry.aws.clients's default of 8 that is ~0.7 % of runs (the seeded runs here happen to pass, one call
 # needed all 8); 12 brings it under 1 in 10,000. Reported to the lead as the number needed.
 NEEDED_ATTEMPTS = 12
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from parry.actions import registry
-from parry.validation import validate_document
+from parry.playbooks.validate import validate_document
 
 ACTIONS = registry.all_actions()
 EXAMPLE = re.compile(r"```yaml\n(.*?)```", re.S)

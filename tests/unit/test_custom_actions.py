@@ -16,12 +16,12 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from parry.aws import ClientFactory
-from parry.custom_actions import guardduty_finding_event, is_custom_action, selected_events, wire_format
-from parry.engine import Engine
+from parry.aws.clients import ClientFactory
+from parry.routing.custom_actions import guardduty_finding_event, is_custom_action, selected_events, wire_format
+from parry.engine.run import Engine
 from parry.errors import EventError, ExpressionError
-from parry.patterns import compile_pattern
-from parry.validation import load_all
+from parry.routing.patterns import compile_pattern
+from parry.playbooks.validate import load_all
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -151,7 +151,7 @@ def test_every_playbook_routes_and_resolves_the_read_back_finding_as_the_origina
     stubber = stub_guardduty(aws, arn.split(":")[3])
     stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
     stubber.add_response("get_findings", {"Findings": [api]})
-    from parry.events import guardduty_event
+    from parry.routing.events import guardduty_event
 
     original = guardduty_event(detail, account=SECURITY_ACCOUNT)
     read_back = guardduty_finding_event(aws, arn, bus_account=SECURITY_ACCOUNT)
@@ -284,7 +284,7 @@ def test_a_custom_action_without_findings_is_refused(detail):
 
 
 def test_the_calls_made_are_exactly_those_custom_action_permissions_grant(api_form):
-    from parry.permissions import CUSTOM_ACTION_PERMISSIONS, render
+    from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, render
 
     detail = fixture_detail("unauthorizedaccess-iamuser-toripcaller.eventbridge.json")
     arn = finding_arn(detail)

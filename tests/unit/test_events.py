@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parry.errors import EventError
-from parry.events import check_envelope, wrap
+from parry.routing.events import check_envelope, wrap
 
 
 def test_bare_guardduty_finding_is_wrapped(load_event):
@@ -56,7 +56,7 @@ def test_malformed_envelopes_are_refused(event, message):
 
 def test_resource_account_is_the_findings_own_account_not_the_administrators():
     """Aggregated findings arrive on the administrator's bus: the envelope names the administrator."""
-    from parry.events import resource_account
+    from parry.routing.events import resource_account
 
     guardduty = {"source": "aws.guardduty", "account": "111111111111", "detail": {"accountId": "222222222222"}}
     assert resource_account(guardduty) == "222222222222"
@@ -70,7 +70,7 @@ def test_resource_account_is_the_findings_own_account_not_the_administrators():
 
 def test_resource_account_refuses_findings_of_several_accounts():
     from parry.errors import EventError
-    from parry.events import resource_account
+    from parry.routing.events import resource_account
 
     hub = {"source": "aws.securityhub", "account": "111111111111",
            "detail": {"findings": [{"AwsAccountId": "222222222222"}, {"AwsAccountId": "333333333333"}]}}

@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parry import manifest as mf
-from parry.evidence import canonical_json, case_prefix, sha256_hex
-from parry.report import diff, flatten, render_html, CaseView
-from parry.verify import DirSource, Problem, VerifyError, case_id_of
+from parry.evidence import manifest as mf
+from parry.evidence.writer import canonical_json, case_prefix, sha256_hex
+from parry.evidence.report import diff, flatten, render_html, CaseView
+from parry.evidence.verify import DirSource, Problem, case_id_of
+from parry.errors import VerifyError
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)

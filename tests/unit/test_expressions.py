@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parry.errors import ExpressionError
-from parry.expressions import compile_expr, expressions_in, interpolate, placeholders, truthy
+from parry.routing.expressions import compile_expr, expressions_in, interpolate, placeholders, truthy
 
 CONTEXT = {"target": {"user": "alice", "ports": [22, 3389], "count": 3, "none": None}, "event": {"detail": {"id": "f-1"}}}
 

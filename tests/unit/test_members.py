@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from parry.members import role_arn, session_name
+from parry.aws.members import role_arn, session_name
 
 
 def test_role_arn_takes_the_partition_of_the_callers_arn():

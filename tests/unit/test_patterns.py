@@ -1,4 +1,4 @@
-"""parry.patterns: the public API and the semantics the documentation table leaves implicit."""
+"""parry.routing.patterns: the public API and the semantics the documentation table leaves implicit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from parry.errors import ParryError, PatternError
-from parry.patterns import Pattern, compile_pattern
+from parry.routing.patterns import Pattern, compile_pattern
 
 GUARDDUTY = {
     "version": "0",

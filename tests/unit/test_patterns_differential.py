@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parry.patterns import compile_pattern
+from parry.routing.patterns import compile_pattern
 
 moto_models = pytest.importorskip("moto.events.models")
 EventPattern = moto_models.EventPattern

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from parry.errors import PatternError
-from parry.patterns import compile_pattern
+from parry.routing.patterns import compile_pattern
 
 # The event used throughout the content-filtering page and the event-ruler README.
 EC2_STATE = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from parry.actions import registry
-from parry.validation import load_file
+from parry.playbooks.validate import load_file
 
 BOOKS = sorted(Path("playbooks").glob("*.yaml"))
 

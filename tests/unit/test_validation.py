@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from parry.errors import ValidationError
-from parry.validation import load_all, load_file, playbook_schema
+from parry.playbooks.validate import load_all, load_file, playbook_schema
 
 GOOD = """\
 name: good-book

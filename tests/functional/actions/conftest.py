@@ -11,7 +11,7 @@ import pytest
 
 from parry.actions import registry
 from parry.actions.registry import ActionContext
-from parry.steps import StepResult, execute
+from parry.engine.steps import StepResult, execute
 
 ACCOUNT = "123456789012"  # moto's default account
 PROTECTED = {"parry:protected": "true"}
@@ -61,7 +61,7 @@ def assert_refused(ctx: ActionContext, name: str, **params: Any) -> StepResult:
 
 @pytest.fixture
 def evidence_store(aws):
-    from parry.evidence import EvidenceStore
+    from parry.evidence.writer import EvidenceStore
 
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="parry-evidence", ObjectLockEnabledForBucket=True)

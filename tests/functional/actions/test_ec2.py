@@ -113,7 +113,7 @@ def _ctx(aws):
 
 def test_plan_lists_the_isolation_calls_and_changes_nothing(aws, ec2, net, in_service):
     from parry.actions import registry
-    from parry.steps import plan
+    from parry.engine.steps import plan
 
     cls = registry.get("ec2.isolate_instance")
     summary, calls, state = plan(cls(), _ctx(aws), cls.Params(in_service))

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from evidence_cases import BUCKET, Env  # noqa: E402
 from moto_kms import kms_digest_signing  # noqa: E402
 
-from parry.evidence import EvidenceStore  # noqa: E402
+from parry.evidence.writer import EvidenceStore# noqa: E402
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from parry.evidence import CaseEvidence, EvidenceStore
+from parry.evidence.writer import CaseEvidence, EvidenceStore
 
 BUCKET = "parry-evidence-test"
 ACCOUNT = "111122223333"

@@ -49,7 +49,7 @@ def test_show(cli, cases):
 
 def test_verify_intact_then_tampered(cli, env, cases, tmp_path):
     key = tmp_path / "key.pem"
-    key.write_bytes(__import__("parry.manifest", fromlist=["der_to_pem"]).der_to_pem(env.public_key_der()))
+    key.write_bytes(__import__("parry.evidence.manifest", fromlist=["der_to_pem"]).der_to_pem(env.public_key_der()))
     out = cli("verify", "case-a", "--public-key", str(key), "--retention-days", "30", "--lock-mode", "GOVERNANCE")
     assert out.exit_code == 0, out.output
     assert out.stdout.startswith("INTACT  case-a")

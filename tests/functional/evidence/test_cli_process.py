@@ -11,7 +11,7 @@ import pytest
 from evidence_cases import BUCKET, Env, build_case
 from moto_kms import kms_digest_signing
 
-from parry.evidence import EvidenceStore
+from parry.evidence.writer import EvidenceStore
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def server(monkeypatch):
 
 def test_parry_evidence_in_a_subprocess(server, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", server)
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     aws = ClientFactory(region="us-east-1")
     s3, kms = aws.client("s3"), aws.client("kms")

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from parry import cases as cs
-from parry.verify import S3Source, load_public_keys, verify_case
+from parry.store import cases as cs
+from parry.evidence.verify import S3Source, load_public_keys, verify_case
 
 
 @pytest.fixture
 def signed_engine(env, parry_env, monkeypatch):
-    from parry.engine import Engine, Settings
+    from parry.engine.run import Engine
+    from parry.config import Settings
 
     monkeypatch.setenv("PARRY_SIGNING_KEY_ID", env.key_id)
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
     return Engine(ClientFactory(region="us-east-1"), Settings.from_env())
 
 
 def _book():
-    from parry.validation import validate_document
+    from parry.playbooks.validate import validate_document
 
     return validate_document({
         "name": "test-book",
@@ -32,8 +33,8 @@ def _book():
 
 
 def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compromised_user, parry_env, tmp_path):
-    from parry.approvals import approve
-    from parry.undo import undo
+    from parry.engine.approvals import approve
+    from parry.engine.undo import undo
 
     book = _book()
     paused = signed_engine.run(book, compromised_user["event"])
@@ -51,7 +52,7 @@ def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compro
     assert result.ok, [str(p) for p in result.problems]
     assert result.manifests >= 2  # at close, and again after the undo
 
-    from parry.report import load_case, render_html
+    from parry.evidence.report import load_case, render_html
 
     page = render_html(load_case(S3Source(env.s3, bucket, prefix)), result)
     assert "false positive" in page and "Verification: INTACT" in page

@@ -8,7 +8,8 @@ import json
 import pytest
 from evidence_cases import BUCKET, build_case
 
-from parry.evidence import EvidenceConflict, canonical_json
+from parry.errors import EvidenceConflict
+from parry.evidence.writer import canonical_json
 
 
 def _get(env, key, version=None):
@@ -108,7 +109,7 @@ def test_audit_data_cannot_forge_chain_fields(env):
 
 
 def test_a_seal_that_died_before_its_signature_is_repaired_by_the_next(env):
-    from parry.verify import S3Source, verify_case
+    from parry.evidence.verify import S3Source, verify_case
 
     case = build_case(env, "case-crash")
     for suffix in ("sig", "pub.der", "pub.pem"):  # as if the Lambda died right after writing the manifest

@@ -9,11 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from evidence_cases import BUCKET, build_case
 
-from parry.evidence import canonical_json, sha256_hex
-from parry.verify import (
-    BAD_SIGNATURE, BROKEN_CHAIN, CHANGED, FOREIGN_KEY, MISSING, NOT_SEALED, RETENTION, UNEXPECTED, UNSIGNED,
-    DirSource, Policy, S3Source, export_case, load_public_keys, verify_case,
-)
+from parry.evidence.writer import canonical_json, sha256_hex
+from parry.evidence.verify import BAD_SIGNATURE, BROKEN_CHAIN, CHANGED, FOREIGN_KEY, MISSING, NOT_SEALED, RETENTION, UNEXPECTED, UNSIGNED, DirSource, Policy, S3Source, export_case, load_public_keys, verify_case
 
 
 def _verify(env, case, **kw):
@@ -160,7 +157,7 @@ def test_edited_manifest(env, case):
 
 def test_manifest_resigned_by_another_key(env, case, tmp_path):
     """The forger edits the manifest and re-signs it with their own KMS key, storing their public key."""
-    from parry import manifest as mf
+    from parry.evidence import manifest as mf
 
     trusted = _pin(env, tmp_path)
     forger = env.new_key()
@@ -182,7 +179,7 @@ def test_manifest_resigned_by_another_key(env, case, tmp_path):
 
 
 def test_second_manifest_by_another_key_without_a_pin(env):
-    from parry import manifest as mf
+    from parry.evidence import manifest as mf
 
     case = build_case(env, "case-two-keys")
     case.audit("undo", {"step": "deactivate-key"})

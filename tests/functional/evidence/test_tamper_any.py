@@ -12,7 +12,7 @@ from evidence_cases import BUCKET, build_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parry.verify import NOT_SEALED, S3Source, verify_case
+from parry.evidence.verify import NOT_SEALED, S3Source, verify_case
 
 OPS = ("new-version", "same-bytes-version", "delete-marker", "purge", "replace-sealed-version", "add")
 _ids = itertools.count()

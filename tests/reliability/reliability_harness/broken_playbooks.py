@@ -141,7 +141,7 @@ def broken_playbooks(n: int = 100, seed: int = 6) -> Iterator[tuple[str, str, st
 def broken_playbook_figures(n: int = 100) -> Figures:
     """Each broken playbook must fail validation with problems of the form FILE:LINE: path: message."""
     from parry.errors import ValidationError
-    from parry.validation import load_yaml, validate_document
+    from parry.playbooks.validate import load_yaml, validate_document
 
     named, kinds, other = 0, set(), []
     for filename, kind, text in broken_playbooks(n):

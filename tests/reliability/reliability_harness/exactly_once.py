@@ -76,7 +76,7 @@ def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
             t.start()
         for t in threads:
             t.join()
-    from parry.cases import CaseBusy
+    from parry.errors import CaseBusy
 
     busy = [i for i, r in enumerate(results) if isinstance(r, CaseBusy)]
     errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException) and not isinstance(r, CaseBusy)]
@@ -132,7 +132,7 @@ class ShrinkingBudget:
 
 def time_budget(world: World, book: Any) -> Figures:
     """A run whose deadline approaches stops between steps, checkpointed; resume finishes it."""
-    from parry.engine import STEP_BUDGET_SECONDS
+    from parry.engine.run import STEP_BUDGET_SECONDS
 
     seeded = SEEDS[book.name](world.admin, world.next())
     probe = world.probe()

@@ -43,9 +43,9 @@ def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
     """Instrument the engine's boundaries: claim, evidence writes, audit records, checkpoints,
     rate counting, each action's apply, sealing. With `kill`, a crash also skips the engine's
     cleanup (the lease stays held, as when Lambda kills the invocation at its timeout)."""
-    import parry.steps as steps_mod
-    from parry.cases import CaseStore
-    from parry.evidence import CaseEvidence
+    import parry.engine.steps as steps_mod
+    from parry.store.cases import CaseStore
+    from parry.evidence.writer import CaseEvidence
 
     def wrap(cls: Any, name: str, label: Callable[..., str] | None = None) -> Any:
         real = getattr(cls, name)

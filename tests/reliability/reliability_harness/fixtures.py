@@ -19,7 +19,7 @@ DELETE = object()  # a value for load_record: remove the field
 
 
 def load_event(relpath: str) -> dict[str, Any]:
-    from parry.events import wrap
+    from parry.routing.events import wrap
 
     event, _ = wrap(json.loads((EVENTS_DIR / relpath).read_text()))
     return copy.deepcopy(event)
@@ -41,14 +41,14 @@ def playbook_paths() -> list[Path]:
 
 
 def load_playbook(path: Path) -> Any:
-    from parry.validation import load_file
+    from parry.playbooks.validate import load_file
 
     return load_file(path)
 
 
 def load_record(relpath: str, **changes: Any) -> dict[str, Any]:
     """A bare fixture payload (e.g. a CloudTrail record), changed, then wrapped as EventBridge would."""
-    from parry.events import wrap
+    from parry.routing.events import wrap
 
     payload = json.loads((EVENTS_DIR / relpath).read_text())
     for dotted, value in changes.items():

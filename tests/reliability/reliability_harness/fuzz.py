@@ -138,7 +138,7 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
 
     from parry.cli.common import compile_to
     from parry.errors import ParryError
-    from parry.patterns import compile_pattern
+    from parry.routing.patterns import compile_pattern
 
     books = playbooks or [load_playbook(p) for p in playbook_paths()]
     patterns = {b.name: compile_pattern(b.trigger) for b in books}

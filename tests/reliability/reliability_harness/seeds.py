@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from parry.aws import ClientFactory
+from parry.aws.clients import ClientFactory
 from reliability_harness.fixtures import DELETE, load_event, load_playbook, load_record, playbook_paths
 from reliability_harness.world import ACCOUNT, REGION
 
@@ -41,8 +41,8 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
     def check() -> bool:
         from parry.actions import registry
         from parry.actions.registry import ActionContext
-        from parry.engine import Engine
-        from parry.expressions import interpolate, search, truthy
+        from parry.engine.run import Engine
+        from parry.routing.expressions import interpolate, search, truthy
 
         book = load_playbook(next(p for p in playbook_paths() if load_playbook(p).name == book_name))
         target, _ = Engine.resolve(book, event)
@@ -104,7 +104,7 @@ def _guardduty(relpath: str, n: int) -> dict[str, Any]:
 
 def in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> None:
     """The GuardDuty finding as Security Hub holds it, for the playbooks' mark-finding step."""
-    from parry.local import guardduty_finding_in_security_hub
+    from parry.local.server import guardduty_finding_in_security_hub
 
     guardduty_finding_in_security_hub(aws, event)
 

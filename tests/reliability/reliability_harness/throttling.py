@@ -18,7 +18,7 @@ from collections import Counter
 from typing import Any, Iterator
 from unittest import mock
 
-from parry.aws import DEFAULT_MAX_ATTEMPTS
+from parry.aws.clients import DEFAULT_MAX_ATTEMPTS
 from reliability_harness.figures import Figures
 from reliability_harness.seeds import SEEDS
 from reliability_harness.world import World

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from parry.aws import DEFAULT_MAX_ATTEMPTS, ClientFactory
+from parry.aws.clients import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from reliability_harness.counting import Probe
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class World:
 
     @property
     def settings(self) -> Any:
-        from parry.engine import Settings
+        from parry.config import Settings
 
         return Settings.from_env(self.env)
 
@@ -80,7 +80,7 @@ class World:
 
     def engine(self, *, probe: Probe | None = None, throttle: Throttle | None = None, clock: Callable[[], float] | None = None,
                max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Any:
-        from parry.engine import Engine
+        from parry.engine.run import Engine
 
         aws = ProbedFactory(probe=probe, throttle=throttle, max_attempts=max_attempts)
         return Engine(aws, self.settings, clock=clock or self.hour_clock())
@@ -115,7 +115,7 @@ def moto_world() -> Iterator[World]:
     """In-process moto with Parry's resources provisioned. Needs fake credentials in the environment."""
     from moto import mock_aws
 
-    from parry.local import provision, security_hub_findings_like_aws
+    from parry.local.server import provision, security_hub_findings_like_aws
 
     security_hub_findings_like_aws()
     with mock_aws():

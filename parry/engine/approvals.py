@@ -9,13 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from parry import cases as cs
-from parry.cases import Case
-from parry.errors import ParryError
-
-
-class DecisionError(ParryError):
-    """The case is not waiting for a decision (or no longer is)."""
+from parry.store import cases as cs
+from parry.store.cases import Case
+from parry.errors import ParryError, DecisionError
 
 
 def caller_identity(aws: Any) -> str:

@@ -20,12 +20,12 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from parry.errors import EventError, FindingUnavailable
-from parry.events import guardduty_event, securityhub_event, stable_id
+from parry.routing.events import guardduty_event, securityhub_event, stable_id
 
 if TYPE_CHECKING:
     from botocore.model import Shape
 
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
 CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
 GUARDDUTY_PRODUCT = re.compile(r"arn:[a-z-]+:securityhub:[a-z0-9-]+::product/aws/guardduty")

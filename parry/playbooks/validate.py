@@ -18,8 +18,8 @@ import yaml
 
 from parry.actions import registry
 from parry.errors import ExpressionError, PatternError, ValidationError
-from parry.expressions import compile_expr, expressions_in
-from parry.playbook import API_VERSION, MODES, ON_ERROR, Playbook
+from parry.routing.expressions import compile_expr, expressions_in
+from parry.playbooks.model import API_VERSION, MODES, ON_ERROR, Playbook
 
 NAME_RE = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 STEP_ID_RE = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -224,7 +224,7 @@ def _validators() -> tuple[Any, dict[str, Any]]:
 
 
 def _check_semantics(doc: dict[str, Any], problems: _Problems) -> None:
-    from parry.patterns import compile_pattern
+    from parry.routing.patterns import compile_pattern
 
     trigger = doc.get("trigger")
     if isinstance(trigger, dict) and trigger:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 from parry.errors import MemberAccountUnavailable
 
 if TYPE_CHECKING:
-    from parry.aws import ClientFactory
+    from parry.aws.clients import ClientFactory
 
 # Replace credentials this long before they expire: a step must not start on credentials that
 # could run out while it waits on an API (the runner's steps end well within this).
@@ -96,7 +96,7 @@ class MemberAccounts:
 
 
 def _refused(arn: str, account: str, external_id: str | None, exc: Exception) -> str:
-    from parry.steps import describe_error
+    from parry.engine.steps import describe_error
 
     hint = (
         "deploy the ParryMember stack in that account (or StackSet), and check that the role trusts this "

@@ -9,26 +9,27 @@ hash-chained audit log in the evidence bucket.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from parry import cases as cs
-from parry import manifest as mf
-from parry import steps as st
+from parry.store import cases as cs
+from parry.evidence import manifest as mf
+from parry.engine import steps as st
 from parry.actions import registry
 from parry.actions.registry import Action, ActionContext
-from parry.aws import ClientFactory
-from parry.cases import Case, CaseStore
-from parry.errors import ActionError, ConfigError, EventError, ExpressionError, MemberAccountUnavailable, ParryError
-from parry.events import check_envelope, resource_account
-from parry.evidence import CaseEvidence, EvidenceConflict, EvidenceStore
-from parry.expressions import interpolate, search, truthy
-from parry.members import MemberAccounts
-from parry.playbook import Playbook
+from parry.aws.clients import ClientFactory
+from parry.store.cases import Case, CaseStore
+from parry.config import Settings
+from parry.errors import CaseBusy, ActionError, EventError, ExpressionError, MemberAccountUnavailable, ParryError
+from parry.routing.events import check_envelope, resource_account
+from parry.evidence.writer import CaseEvidence, EvidenceStore
+from parry.errors import EvidenceConflict
+from parry.routing.expressions import interpolate, search, truthy
+from parry.aws.members import MemberAccounts
+from parry.playbooks.model import Playbook
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
 STEP_BUDGET_SECONDS = 30.0
@@ -37,50 +38,6 @@ LOCAL_LEASE_SECONDS = 900.0
 # DynamoDB's 400 KB, and target values are resource identifiers, never this long.
 MAX_EVENT_BYTES = 256 * 1024
 MAX_TARGET_BYTES = 16 * 1024
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where Parry keeps its state; the Lambda gets the same names as environment variables."""
-
-    evidence_bucket: str | None = None
-    cases_table: str | None = None
-    topic_arn: str | None = None
-    signing_key_id: str | None = None
-    kill_switch_parameter: str | None = None
-    protected_arns: tuple[str, ...] = ()
-    retention_days: int = 365
-    lock_mode: str = "GOVERNANCE"
-    # the role the MemberAccount stack creates in each member account, and its ExternalId
-    member_role_name: str | None = None
-    member_external_id: str | None = None
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
-        env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {
-            "evidence_bucket": env.get("PARRY_EVIDENCE_BUCKET"),
-            "cases_table": env.get("PARRY_CASES_TABLE"),
-            "topic_arn": env.get("PARRY_TOPIC_ARN"),
-            "signing_key_id": env.get("PARRY_SIGNING_KEY_ID"),
-            "kill_switch_parameter": env.get("PARRY_KILL_SWITCH_PARAMETER"),
-            "protected_arns": tuple(p.strip() for p in env.get("PARRY_PROTECTED_ARNS", "").split(",") if p.strip()),
-            "retention_days": int(env.get("PARRY_RETENTION_DAYS", "365")),
-            "lock_mode": env.get("PARRY_LOCK_MODE", "GOVERNANCE"),
-            "member_role_name": env.get("PARRY_MEMBER_ROLE_NAME") or None,
-            "member_external_id": env.get("PARRY_MEMBER_EXTERNAL_ID") or None,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    def require(self) -> None:
-        missing = [
-            env
-            for env, value in (("PARRY_EVIDENCE_BUCKET", self.evidence_bucket), ("PARRY_CASES_TABLE", self.cases_table))
-            if not value
-        ]
-        if missing:
-            raise ConfigError(f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)")
 
 
 @dataclass
@@ -361,7 +318,7 @@ class Engine:
         freeing it, so this delivery must fail and be retried (after the lease) rather than be dropped.
         """
         if case.status == cs.RUNNING and not self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
-            raise cs.CaseBusy(f"case {case.case_id} is being run by another invocation; retry this delivery later")
+            raise CaseBusy(f"case {case.case_id} is being run by another invocation; retry this delivery later")
         if case.status == cs.RUNNING:
             case = self.store.get(case.case_id)
             if case.status == cs.RUNNING:
@@ -468,7 +425,7 @@ class Engine:
         return result
 
     def _block(self, case: Case, evidence: CaseEvidence, owner: str, step: Any, error: str) -> Case:
-        """Stop at a step Parry has no credentials to run (see parry.members): the case stays RUNNING.
+        """Stop at a step Parry has no credentials to run (see parry.aws.members): the case stays RUNNING.
 
         Not a failed case: the step did not run, nothing was changed, and once the account is set
         up (member role deployed, PARRY_MEMBER_ROLE_NAME set) `parry cases resume` or a redelivery
@@ -548,7 +505,7 @@ _TRIGGERS: dict[str, Any] = {}
 
 def _trigger(playbook: Playbook) -> Any:
     """The playbook's compiled trigger, compiled once per playbook version (the defensive re-check is hot)."""
-    from parry.patterns import compile_pattern
+    from parry.routing.patterns import compile_pattern
 
     key = playbook.sha256
     if key not in _TRIGGERS:

@@ -20,20 +20,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from parry import cases as cs
-from parry import steps as st
+from parry.store import cases as cs
+from parry.engine import steps as st
 from parry.actions import registry
 from parry.actions.registry import ActionContext
-from parry.cases import Case
-from parry.errors import CaseNotFound, ParryError
-
-
-class UndoError(ParryError):
-    """The case or step cannot be undone as asked."""
-
-
-class UndoRefused(UndoError):
-    """A runner was asked to undo a case that holds no pending request for it: nothing was done."""
+from parry.store.cases import Case
+from parry.errors import CaseBusy, CaseNotFound, ParryError, UndoError, UndoRefused
 
 
 def undoable(case: Case, step_id: str | None) -> tuple[list[st.StepResult], list[str]]:
@@ -202,7 +194,7 @@ def carry_out(engine: Any, case_id: str, *, playbook: str, lease_seconds: float)
         return _not_pending(case)
     owner = uuid.uuid4().hex
     if not engine.store.acquire_lease(case_id, owner=owner, seconds=lease_seconds):
-        raise cs.CaseBusy(f"case {case_id} is being worked on by another invocation; retry this delivery later")
+        raise CaseBusy(f"case {case_id} is being worked on by another invocation; retry this delivery later")
     try:
         case = engine.store.get(case_id)  # as it is now that this run holds it
         request = _pending(case)
@@ -223,7 +215,7 @@ def _not_pending(case: Case) -> Case:
 
 
 def _carry_out(engine: Any, case: Case, request: dict[str, Any], owner: str) -> Case:
-    from parry.approvals import caller_identity
+    from parry.engine.approvals import caller_identity
 
     rid = str(request.get("id"))
     who, reason = request.get("by"), request.get("reason") or ""

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Protocol
 
-from parry import manifest as mf
-from parry.errors import ParryError
-from parry.evidence import GENESIS, sha256_hex
+from parry.evidence import manifest as mf
+from parry.errors import VerifyError
+from parry.evidence.writer import GENESIS, sha256_hex
 
 __all__ = [
     "KINDS",
@@ -49,10 +49,6 @@ KINDS = (CHANGED, MISSING, UNEXPECTED, BROKEN_CHAIN, BAD_SIGNATURE, FOREIGN_KEY,
 
 RETENTION_SLACK = timedelta(hours=1)
 EXPORT_INDEX = "export.json"
-
-
-class VerifyError(ParryError):
-    """The verifier could not run (unreadable export, bad public key file)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Playbooks (parry/v1): the model, loading from YAML or compiled JSON, and compilation.
 
-Validation lives in `parry.validation`; this module only builds the typed model from a document
+Validation lives in `parry.playbooks.validate`; this module only builds the typed model from a document
 that has passed it, and turns it into the JSON the Lambda asset carries.
 """
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from parry.actions.registry import Action, ActionContext, ApiCall
 from parry.errors import ActionError, ProtectedResource
-from parry.guardrails import protection_reason
+from parry.engine.guardrails import protection_reason
 
 # step statuses
 SUCCEEDED = "succeeded"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from parry import manifest as mf
-from parry.evidence import sha256_hex
-from parry.verify import Source, Verification
+from parry.evidence import manifest as mf
+from parry.evidence.writer import sha256_hex
+from parry.evidence.verify import Source, Verification
 
 APPROVAL_KINDS = re.compile(r"approv|denied|deny|undo|reject", re.I)
 

@@ -28,6 +28,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any
 
+from parry.errors import SigningError
+
 FORMAT = "parry.manifest/v1"
 KEY_SPEC = "ECC_NIST_P256"
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
@@ -80,10 +82,6 @@ class PublicKey:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.der).hexdigest()
-
-
-class SigningError(Exception):
-    """The configured KMS key cannot sign manifests (wrong spec, usage or algorithm)."""
 
 
 def fetch_public_key(kms: Any, key_id: str) -> PublicKey:

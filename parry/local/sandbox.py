@@ -2,7 +2,7 @@
 
 Each scenario seeds what a real finding would point at, adapts the published sample event to the
 sandbox's ids (account, region, user, key ...), and reads the resource back afterwards to show the
-containment held. The events are the project's fixtures in tests/events. A GuardDuty scenario's
+containment held. The events are package data (parry/local/events, copies of tests/events fixtures). A GuardDuty scenario's
 finding is also put into the sandbox's Security Hub, as GuardDuty's integration does, for the
 playbooks to mark.
 """
@@ -12,21 +12,21 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
 from typing import Any, Callable
 
-from parry.aws import ClientFactory
+from parry.aws.clients import ClientFactory
 from parry.errors import ConfigError
-from parry.events import wrap
-from parry.local import guardduty_finding_in_security_hub
+from parry.routing.events import wrap
+from parry.local.server import guardduty_finding_in_security_hub
 
-EVENTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "events"
+EVENTS = resources.files("parry.local") / "events"
 
 
 def load_event(relpath: str) -> dict[str, Any]:
-    path = EVENTS_DIR / relpath
+    path = EVENTS.joinpath(*relpath.split("/"))
     if not path.is_file():
-        raise ConfigError(f"demo event {relpath} not found under {EVENTS_DIR} (run the demo from a clone of the repository)")
+        raise ConfigError(f"demo event {relpath} is missing from the package (parry/local/events): reinstall parry")
     event, _ = wrap(json.loads(path.read_text()))
     return copy.deepcopy(event)
 

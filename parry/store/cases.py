@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from parry.errors import CaseNotFound, ParryError
-from parry.steps import StepResult
+from parry.engine.steps import StepResult
 
 # case statuses
 RUNNING = "RUNNING"
@@ -39,10 +39,6 @@ UNDO_FAILED = "failed"
 
 CLOSED_CASE_TTL_DAYS = 400
 INDEX = "by-opened"
-
-
-class CaseBusy(ParryError):
-    """Another invocation holds the case's lease: retry the delivery later, do not drop it."""
 
 
 def new_case_id(now: float | None = None) -> str:
@@ -73,7 +69,7 @@ class Case:
     updated_at: str = ""
     # the mutating step being applied ({"step", "before", "undo"}), checkpointed just before its change
     inflight: dict[str, Any] | None = None
-    # the latest `parry undo` request carried out by the runner (see parry.undo): {"id", "by", "reason",
+    # the latest `parry undo` request carried out by the runner (see parry.engine.undo): {"id", "by", "reason",
     # "step", "partial", "at", "state", ...}; "pending" until the runner has carried it out
     undo_request: dict[str, Any] | None = None
     # set on the object returned for a redelivery; never stored

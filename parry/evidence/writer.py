@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from parry import manifest as mf
-from parry.errors import ParryError
+from parry.evidence import manifest as mf
+from parry.errors import EvidenceError, EvidenceConflict
 
 __all__ = [
     "GENESIS",
@@ -39,14 +39,6 @@ GENESIS = "0" * 64
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 RESERVED_AUDIT_FIELDS = frozenset({"seq", "kind", "prev_sha256", "at"})
 _MAX_APPEND_ATTEMPTS = 20
-
-
-class EvidenceError(ParryError):
-    """Evidence could not be written as the layout requires."""
-
-
-class EvidenceConflict(EvidenceError):
-    """A write-once evidence key already holds different bytes."""
 
 
 def canonical_json(value: Any) -> bytes:

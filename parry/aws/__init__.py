@@ -1,0 +1,1 @@
+"""AWS plumbing: the one client factory, member-account roles, ARNs and AWS error helpers."""

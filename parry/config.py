@@ -1,0 +1,53 @@
+"""Settings: where Parry keeps its state, read from the environment the Lambda and the CLI share."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from parry.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Parry keeps its state; the Lambda gets the same names as environment variables."""
+
+    evidence_bucket: str | None = None
+    cases_table: str | None = None
+    topic_arn: str | None = None
+    signing_key_id: str | None = None
+    kill_switch_parameter: str | None = None
+    protected_arns: tuple[str, ...] = ()
+    retention_days: int = 365
+    lock_mode: str = "GOVERNANCE"
+    # the role the MemberAccount stack creates in each member account, and its ExternalId
+    member_role_name: str | None = None
+    member_external_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {
+            "evidence_bucket": env.get("PARRY_EVIDENCE_BUCKET"),
+            "cases_table": env.get("PARRY_CASES_TABLE"),
+            "topic_arn": env.get("PARRY_TOPIC_ARN"),
+            "signing_key_id": env.get("PARRY_SIGNING_KEY_ID"),
+            "kill_switch_parameter": env.get("PARRY_KILL_SWITCH_PARAMETER"),
+            "protected_arns": tuple(p.strip() for p in env.get("PARRY_PROTECTED_ARNS", "").split(",") if p.strip()),
+            "retention_days": int(env.get("PARRY_RETENTION_DAYS", "365")),
+            "lock_mode": env.get("PARRY_LOCK_MODE", "GOVERNANCE"),
+            "member_role_name": env.get("PARRY_MEMBER_ROLE_NAME") or None,
+            "member_external_id": env.get("PARRY_MEMBER_EXTERNAL_ID") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def require(self) -> None:
+        missing = [
+            env
+            for env, value in (("PARRY_EVIDENCE_BUCKET", self.evidence_bucket), ("PARRY_CASES_TABLE", self.cases_table))
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)")

@@ -1,0 +1,1 @@
+"""The case engine: run, plan, steps, approvals, undo, guardrails and the on-call notices."""

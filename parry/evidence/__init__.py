@@ -1,0 +1,1 @@
+"""Evidence: the write-once writer, signed manifests, the verifier and the case report."""

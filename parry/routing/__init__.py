@@ -1,0 +1,1 @@
+"""Which events reach which playbook: the EventBridge pattern matcher, expressions, event shapes."""
