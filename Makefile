@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: install run test synth bench clean
+.PHONY: install run test lint format lock synth bench clean
 
-$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
+# Exact versions with hashes from requirements.lock; the project itself is installed editable, without deps.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -19,8 +19,26 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/parry demo
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# Lint, format check, types (3.11 here, 3.13 as in the Lambda) and the import contracts.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/mypy --python-version 3.13
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Refresh the lockfile: newest versions the ranges in pyproject.toml and requirements-dev.in allow.
+# Run `make test` after it, and commit the lockfile only if the suite passes.
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 --extra local \
+		pyproject.toml requirements-dev.in -o requirements.lock
 
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
@@ -29,4 +47,4 @@ bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis
+	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis .mypy_cache .ruff_cache
