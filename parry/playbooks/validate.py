@@ -147,7 +147,8 @@ def _dotted(path: tuple[Any, ...]) -> str:
 
 class _Problems:
     def __init__(self, filename: str, located: Located):
-        self.filename, self.located, self.items = filename, located, []
+        self.filename, self.located = filename, located
+        self.items: list[tuple[int, str, str]] = []
 
     def add(self, path: tuple[Any, ...], message: str) -> None:
         self.items.append((self.located.line(path), _dotted(path), message))
@@ -192,8 +193,7 @@ def validate_document(doc: Any, filename: str, located: Located | None = None) -
     document_validator, params_validators = _validators()
     for err in document_validator.iter_errors(doc):
         problems.add(*_schema_message(err))
-    steps = doc.get("steps") if isinstance(doc.get("steps"), list) else []
-    for i, step in enumerate(steps):
+    for i, step in enumerate(_list_of(doc, "steps")):
         if isinstance(step, dict) and isinstance(step.get("action"), str) and "with" in step:
             params = params_validators.get(step["action"])
             for err in params.iter_errors(step["with"]) if params else ():
@@ -203,6 +203,17 @@ def validate_document(doc: Any, filename: str, located: Located | None = None) -
     if problems.items:
         raise ValidationError(problems.render())
     return Playbook.from_document(doc, filename)
+
+
+def _list_of(doc: dict[str, Any], key: str) -> list[Any]:
+    """The document's list under `key`, or [] where the schema check has already named a wrong type."""
+    value = doc.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _dict_of(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 _VALIDATORS: tuple[Any, dict[str, Any]] | None = None
@@ -236,14 +247,13 @@ def _check_semantics(doc: dict[str, Any], problems: _Problems) -> None:
     for key in ("dedup",):
         if isinstance(doc.get(key), str):
             _check_expr(doc[key], (key,), problems)
-    targets = doc.get("target") if isinstance(doc.get("target"), dict) else {}
+    targets = _dict_of(doc, "target")
     for name, expr in targets.items():
         if isinstance(expr, str):
             _check_expr(expr, ("target", name), problems)
 
-    steps = doc.get("steps") if isinstance(doc.get("steps"), list) else []
     seen_ids: dict[str, int] = {}
-    for i, step in enumerate(steps):
+    for i, step in enumerate(_list_of(doc, "steps")):
         if not isinstance(step, dict):
             continue
         sid = step.get("id")

@@ -34,7 +34,8 @@ def takes_findings(trigger: Mapping[str, Any]) -> bool:
     """Whether a trigger (or one of its `$or` branches) takes GuardDuty or Security Hub findings:
     only such a playbook gets a custom action, since the action hands it the selected findings (a
     playbook started by run requests alone would find nothing to act on in them)."""
-    branches = trigger.get("$or") if isinstance(trigger.get("$or"), list) else [trigger]
+    alternatives = trigger.get("$or")
+    branches = alternatives if isinstance(alternatives, list) else [trigger]
     return any(FINDING_SOURCES & set(branch.get("source") or []) for branch in branches if isinstance(branch, dict))
 
 
