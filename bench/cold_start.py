@@ -19,7 +19,7 @@ SNIPPETS = {
     "import boto3": "import boto3",
     "import handler": "import handler",
     "handler + engine, actions, powertools (first invocation)": (
-        "import handler, boto3; import parry.engine.run, parry.actions, parry.routing.patterns;"
+        "import handler, boto3; import parry.runtime.requests, parry.engine.run, parry.actions, parry.routing.patterns;"
         " from aws_lambda_powertools import Logger, Metrics"
     ),
 }

@@ -1,14 +1,15 @@
 """The one Lambda asset every runner shares, staged once per synth.
 
-Holds `handler.py` (from functions/runner), the `parry` engine package without the CLI and without
-any module that needs a package absent from the Lambda runtime (PyYAML, jsonschema, typer, rich,
-moto, the CDK), and `playbooks/<name>.json`, each playbook compiled. The runtime has boto3 and
-jmespath; Powertools comes from its layer.
+Holds the Lambda entry points (functions/runner/*.py), `playbooks/<name>.json`, each playbook
+compiled, and the `parry` package less what only runs on a person's machine: the command line
+(parry/cli/, parry/__main__.py), playbook validation (parry/playbooks/validate.py: PyYAML,
+jsonschema) and local mode (parry/local/: moto). The runtime has boto3 and jmespath; Powertools
+comes from its layer. The import contracts in pyproject.toml keep the rest of `parry` from
+importing what is left out (`lint-imports`).
 """
 
 from __future__ import annotations
 
-import ast
 import atexit
 import dataclasses
 import functools
@@ -23,16 +24,13 @@ from pathlib import Path
 from parry.playbooks.model import Playbook
 
 ROOT = Path(__file__).resolve().parent.parent
-# Third-party packages the Lambda runtime does not provide (boto3, botocore, jmespath and the
-# Powertools layer are present).
-ABSENT_IN_RUNTIME = frozenset({"yaml", "jsonschema", "typer", "rich", "click", "moto", "aws_cdk", "constructs", "cdk_nag", "pytest"})
+# Parts of parry/, relative to it, that stay out of the asset.
+LEFT_OUT = (Path("cli"), Path("__main__.py"), Path("playbooks", "validate.py"), Path("local"))
 
 
 @dataclass(frozen=True)
 class StagedAsset:
     path: Path
-    modules: tuple[str, ...]  # parry modules included, dotted
-    excluded: dict[str, str]  # parry module the handler reaches but cannot import -> why
     has_handler: bool
 
     @functools.cached_property
@@ -48,107 +46,10 @@ class StagedAsset:
         return digest.hexdigest()
 
 
-def _module_name(package_root: Path, file: Path) -> str:
-    rel = file.relative_to(package_root.parent).with_suffix("")
-    parts = list(rel.parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-@functools.lru_cache(maxsize=None)
-def _parse(file: Path) -> ast.Module:
-    return ast.parse(file.read_text(), str(file))
-
-
-def _imports(file: Path, module: str, *, toplevel_only: bool) -> set[str]:
-    """Modules `file` imports: all of them, or only those run when it is imported (skipping
-    `if TYPE_CHECKING:` blocks and function bodies)."""
-    tree = _parse(file)
-    found: set[str] = set()
-    is_package = file.name == "__init__.py"
-
-    def record(node: ast.Import | ast.ImportFrom) -> None:
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-            return
-        base = node.module or ""
-        if node.level:
-            anchor = module.split(".") if is_package else module.split(".")[:-1]
-            anchor = anchor[: len(anchor) - (node.level - 1)]
-            base = ".".join(anchor + ([base] if base else []))
-        found.add(base)
-        found.update(f"{base}.{a.name}" for a in node.names)
-
-    def visit(nodes: Iterable[ast.stmt]) -> None:
-        for node in nodes:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                record(node)
-            elif isinstance(node, ast.If):
-                if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
-                    visit(node.orelse)
-                else:
-                    visit(node.body)
-                    visit(node.orelse)
-            elif isinstance(node, ast.Try):
-                visit(node.body)
-            elif isinstance(node, ast.With):
-                visit(node.body)
-
-    if toplevel_only:
-        visit(tree.body)
-    else:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                record(node)
-    return found
-
-
-def _parents(name: str) -> list[str]:
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts))]
-
-
-def select_modules(package_root: Path, roots: Iterable[str] | None = None) -> tuple[dict[str, Path], dict[str, str]]:
-    """The engine modules the handler reaches (all, without `roots`), minus those that cannot
-    import in the Lambda runtime; and why each left-out module was left out."""
-    files = {
-        _module_name(package_root, f): f for f in sorted(package_root.rglob("*.py")) if "__pycache__" not in f.parts
-    }
-    toplevel = {name: _imports(f, name, toplevel_only=True) for name, f in files.items()}
-    excluded: dict[str, str] = {}
-    for name in files:
-        if any(part == "cli" or part.startswith("cli_") or part == "__main__" for part in name.split(".")[1:]):
-            excluded[name] = "the command line is not part of the runtime"
-            continue
-        bad = sorted({i.split(".")[0] for i in toplevel[name]} & ABSENT_IN_RUNTIME)
-        if bad:
-            excluded[name] = f"imports {', '.join(bad)}, absent from the Lambda runtime"
-    changed = True
-    while changed:  # a module importing an excluded module cannot be imported either
-        changed = False
-        for name in files:
-            if name in excluded:
-                continue
-            hit = next((e for i in toplevel[name] for e in excluded if i == e or i.startswith(e + ".")), None)
-            if hit:
-                excluded[name] = f"imports {hit}, which is excluded"
-                changed = True
-
-    if roots is None:
-        reached = set(files)
-    else:
-        reached = set()
-        todo = [r for r in roots if r in files]
-        while todo:
-            name = todo.pop()
-            if name in reached:
-                continue
-            reached.add(name)
-            todo.extend(p for p in _parents(name) if p in files)
-            todo.extend(i for i in _imports(files[name], name, toplevel_only=False) if i in files)
-    kept = {n: f for n, f in files.items() if n in reached and n not in excluded}
-    return kept, {n: why for n, why in excluded.items() if n in reached}
+def _shipped(package: Path) -> list[Path]:
+    """The files of `package` (parry/) that go into the asset, relative to it."""
+    files = (f.relative_to(package) for f in sorted(package.rglob("*")) if f.is_file())
+    return [f for f in files if "__pycache__" not in f.parts and not any(f.is_relative_to(out) for out in LEFT_OUT)]
 
 
 def stage(playbooks: Iterable[Playbook], *, root: Path = ROOT, into: Path | None = None) -> StagedAsset:
@@ -158,33 +59,20 @@ def stage(playbooks: Iterable[Playbook], *, root: Path = ROOT, into: Path | None
         atexit.register(shutil.rmtree, into, ignore_errors=True)
     into.mkdir(parents=True, exist_ok=True)
 
-    handler_dir = root / "functions" / "runner"
-    has_handler = (handler_dir / "handler.py").is_file()
-    if has_handler:
-        for src in sorted(handler_dir.glob("*.py")):
-            if not src.name.startswith("test_"):
-                shutil.copyfile(src, into / src.name)
-
-    roots = None
-    if has_handler:
-        roots = set()
-        for src in handler_dir.glob("*.py"):
-            roots |= {i for i in _imports(src, src.stem, toplevel_only=False) if i.split(".")[0] == "parry"}
-    kept, excluded = select_modules(root / "parry", roots)
-    for name, src in kept.items():
-        dest = into / src.relative_to(root)
+    entry_points = root / "functions" / "runner"
+    has_handler = (entry_points / "handler.py").is_file()
+    for src in sorted(entry_points.glob("*.py")):
+        shutil.copyfile(src, into / src.name)
+    for rel in _shipped(root / "parry"):
+        dest = into / "parry" / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-    typed = root / "parry" / "py.typed"
-    if typed.is_file():
-        shutil.copyfile(typed, into / "parry" / "py.typed")
+        shutil.copyfile(root / "parry" / rel, dest)
 
     books = into / "playbooks"
     books.mkdir(exist_ok=True)
     for book in playbooks:
         (books / f"{book.name}.json").write_text(json.dumps(book.compiled()))
-    _parse.cache_clear()
-    return StagedAsset(path=into, modules=tuple(sorted(kept)), excluded=excluded, has_handler=has_handler)
+    return StagedAsset(path=into, has_handler=has_handler)
 
 
 def into_assembly(asset: StagedAsset, outdir: Path) -> StagedAsset:

@@ -146,10 +146,6 @@ class ResponderStack(Stack):
             Annotations.of(self).add_warning_v2(
                 "parry:no-handler", "functions/runner/handler.py is missing: the runners would fail to start"
             )
-        for module, why in asset.excluded.items():
-            Annotations.of(self).add_warning_v2(
-                "parry:asset-excluded", f"the handler reaches {module}, left out of the Lambda asset: {why}"
-            )
         shared_env = {
             "PARRY_EVIDENCE_BUCKET": self.evidence.bucket.bucket_name,
             "PARRY_CASES_TABLE": self.cases.table.table_name,

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from parry.errors import EventError, ParryError
 from parry.routing.events import wrap
+
+if TYPE_CHECKING:
+    from parry.engine.run import Engine
 
 PLAYBOOKS_DIR = "playbooks"
 
@@ -60,10 +64,10 @@ def read_one_event(path: str) -> dict[str, Any]:
     return events[0][1]
 
 
-def make_engine(evidence_bucket: str | None = None, cases_table: str | None = None, topic_arn: str | None = None) -> Any:
+def make_engine(evidence_bucket: str | None = None, cases_table: str | None = None, topic_arn: str | None = None) -> Engine:
     from parry.aws.clients import ClientFactory
-    from parry.engine.run import Engine
     from parry.config import Settings
+    from parry.engine.run import Engine
 
     settings = Settings.from_env(evidence_bucket=evidence_bucket, cases_table=cases_table, topic_arn=topic_arn)
     return Engine(ClientFactory(), settings)
@@ -71,36 +75,3 @@ def make_engine(evidence_bucket: str | None = None, cases_table: str | None = No
 
 def dump(value: Any) -> None:
     print(json.dumps(value, default=str, sort_keys=False))
-
-
-def compile_to(playbook: Any, directory: Path) -> Path:
-    """Write the compiled JSON the Lambda asset would carry; the handler loads it from there."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{playbook.name}.json"
-    path.write_bytes(playbook.compiled_bytes())
-    return path
-
-
-def run_handler(event: dict[str, Any], playbook: Any, engine: Any, *, selection: bool = False) -> dict[str, Any]:
-    """Run through the Lambda handler in-process: the local path is the Lambda path.
-
-    `selection`: the event is a Security Hub custom action, run once per selected finding (the
-    handler's `run_selection`: {"cases": [...], "errors": [...]}).
-    """
-    import contextlib
-    import importlib.util
-    import os
-    import tempfile
-
-    handler_path = Path(__file__).resolve().parents[2] / "functions" / "runner" / "handler.py"
-    spec = importlib.util.spec_from_file_location("parry_runner_handler", handler_path)
-    if spec is None or spec.loader is None or not handler_path.is_file():
-        raise ParryError(f"the runner handler is not at {handler_path} (run Parry from a clone of the repository)")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on a terminal
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the timeline says it; keep warnings and errors
-    with tempfile.TemporaryDirectory(prefix="parry-") as tmp, contextlib.redirect_stdout(sys.stderr):
-        compile_to(playbook, Path(tmp))
-        entry = module.run_selection if selection else module.run
-        return entry(event, playbook_name=playbook.name, playbooks_dir=tmp, engine=engine)

@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from parry.cli import render
-from parry.cli.common import PLAYBOOKS_DIR, make_engine, run_handler
+from parry.cli.common import PLAYBOOKS_DIR, make_engine
+from parry.runtime.in_process import run_in_process
 
 local_app = typer.Typer(help="Parry on one laptop: a local AWS endpoint (moto) with Parry's resources.", no_args_is_help=True)
 console = render.console
@@ -121,7 +122,7 @@ def _demo(endpoint: str, only: str | None) -> str:
         matching = [book for book, pattern in books if pattern.matches(event)]
         console.print(f"[bold]routed to[/] {', '.join(b.name for b in matching) or 'no playbook'}")
         for book in matching:
-            case = run_handler(event, book, engine)
+            case = run_in_process(event, book, engine)
             console.print()
             render.case(case)
             _evidence_listing(aws, case["evidence_prefix"])

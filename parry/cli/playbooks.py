@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from parry.cli import render
 from parry.cli.common import (
     PLAYBOOKS_DIR, CasesTable, EvidenceBucket, JsonFlag, TopicArn, dump, make_engine, note, read_events,
-    read_one_event, run_handler,
+    read_one_event,
 )
 from parry.errors import ValidationError
+
+if TYPE_CHECKING:
+    from parry.runtime.runner import Selection
 
 
 def load_playbook(name_or_path: str, playbooks_dir: str = PLAYBOOKS_DIR):
@@ -145,19 +148,21 @@ def run(
     finding, as its Lambda does; --manual is implied.
     """
     from parry.routing.custom_actions import is_custom_action
+    from parry.runtime.in_process import run_in_process, run_selection_in_process
+    from parry.runtime.requests import RunRequest
 
     book = load_playbook(playbook)
     the_event = read_one_event(event)
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
     if is_custom_action(the_event):
-        result = run_handler(the_event, book, engine, selection=True)
+        result = run_selection_in_process(the_event, book, engine)
         _show_selection(result, as_json)
         if not result["cases"] or any(c["status"] == "FAILED" for c in result["cases"]):
             raise typer.Exit(1)
         return
     if manual:
-        the_event = {"source": "parry", "detail-type": "Parry Run Request", "detail": {"playbook": book.name, "event": the_event}}
-    case = run_handler(the_event, book, engine)
+        the_event = RunRequest(book.name, event=the_event).as_event()
+    case = run_in_process(the_event, book, engine)
     if as_json:
         dump(_case_summary(case))
     else:
@@ -170,7 +175,7 @@ def _case_summary(case: dict) -> dict:
     return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"], "steps": case["steps"]}
 
 
-def _show_selection(result: dict, as_json: bool) -> None:
+def _show_selection(result: Selection, as_json: bool) -> None:
     if as_json:
         dump({"cases": [_case_summary(c) for c in result["cases"]], "errors": result["errors"]})
         return

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 from parry.aws.clients import ClientFactory
 from parry.store.cases import create_table
 from parry.errors import ConfigError
+from parry.aws.endpoints import LOCAL_HOSTS
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SIGNING_KEY_ALIAS = "alias/parry-local-manifest-signing"
 DEFAULT_NAMES = {
     "PARRY_EVIDENCE_BUCKET": "parry-evidence-local",

@@ -16,11 +16,10 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from parry.runtime.requests import DETAIL_TYPE, SOURCE
 from stacks import naming
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
-MANUAL_SOURCE = "parry"
-MANUAL_DETAIL_TYPE = "Parry Run Request"
 CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action"
 TARGET_MAX_EVENT_AGE_SECONDS = 3600
 TARGET_RETRY_ATTEMPTS = 8
@@ -53,7 +52,7 @@ class PlaybookRoutes(Construct):
         )
         # Started by hand: a run request, or (one rule for both, `$or`) the playbook's Security Hub
         # custom action. Every rule counts against the bus's quota of 300.
-        run_request = {"source": [MANUAL_SOURCE], "detail-type": [MANUAL_DETAIL_TYPE], "detail": {"playbook": [playbook_name]}}
+        run_request = {"source": [SOURCE], "detail-type": [DETAIL_TYPE], "detail": {"playbook": [playbook_name]}}
         custom_action = {
             "source": ["aws.securityhub"],
             "detail-type": [CUSTOM_ACTION_DETAIL_TYPE],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from parry.cli import main
-from parry.cli.common import run_handler
+from parry.runtime.in_process import run_in_process
 from parry.playbooks.validate import load_file
 
 IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
@@ -110,7 +110,7 @@ def test_plan_run_show_and_undo_through_the_runner(capsys, aws, parry_env, compr
     code, out, _ = parry(capsys, "undo", case["case_id"], "--json")
     assert code == 0 and json.loads(out)["undo_request"]["state"] == "pending"
     (request,) = bus()
-    assert run_handler(request, load_file("playbooks/iam-credential-compromise.yaml"), engine)["status"] == "UNDONE"
+    assert run_in_process(request, load_file("playbooks/iam-credential-compromise.yaml"), engine)["status"] == "UNDONE"
     keys = aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]
     assert keys[0]["Status"] == "Active"
 

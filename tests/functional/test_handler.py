@@ -1,19 +1,19 @@
-"""The runner Lambda handler: powertools metrics (EMF on stdout) and structured logs for a run, a
+"""The runner Lambda (parry.runtime.runner): powertools metrics (EMF on stdout) and structured logs for a run, a
 failure and a malformed event, which is rejected by name and raised (Lambda retries it, then the
 DLQ: never an infinite loop)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from pathlib import Path
 
 import pytest
 
-from parry.cli.common import compile_to
 from parry.errors import EventError
 from parry.playbooks.validate import load_file
+from parry.runtime.in_process import compile_to
+from parry.runtime.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "iam-credential-compromise"
@@ -31,7 +31,7 @@ class Context:
 
 @pytest.fixture
 def handler(monkeypatch, tmp_path):
-    """A fresh handler module (its powertools objects are made on first use, with this env)."""
+    """A fresh runner, as in a new container (its powertools objects are made on first use, with this env)."""
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Parry")
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "parry")
@@ -52,13 +52,11 @@ def handler(monkeypatch, tmp_path):
     from aws_lambda_powertools import Metrics
 
     Metrics(namespace="Parry", service="parry").clear_metrics()
-    spec = importlib.util.spec_from_file_location("parry_runner_handler_test", ROOT / "functions" / "runner" / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    runner = Runner()
     continued = []
-    monkeypatch.setattr(module, "_continue_later", lambda *a: continued.append(a))
-    module.continued = continued
-    return module
+    monkeypatch.setattr(runner, "_continue_later", lambda *a: continued.append(a))
+    runner.continued = continued
+    return runner
 
 
 def lines(capsys) -> list[dict]:
@@ -178,7 +176,7 @@ def guardduty_answers(handler, *findings: dict | None):
 
     from tests.conftest import guardduty_api_form
 
-    stubber = Stubber(handler._engine().aws.client("guardduty", "us-east-1"))
+    stubber = Stubber(handler.engine.aws.client("guardduty", "us-east-1"))
     stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
     for detail in findings:
         answer = [guardduty_api_form(detail)[0]] if detail else []

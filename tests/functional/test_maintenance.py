@@ -3,22 +3,12 @@ the on-call is told; a request still within its window is left waiting."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
-from pathlib import Path
 
+from parry.runtime.maintenance import handler as maintenance_handler
 from parry.store import cases as cs
 from tests.functional.test_engine import approval_book
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _maintenance_handler():
-    spec = importlib.util.spec_from_file_location("parry_maintenance", ROOT / "functions" / "runner" / "maintenance.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
 
 
 def _subscribe(aws, topic_arn: str) -> str:
@@ -44,7 +34,7 @@ def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromis
     assert old.status == cs.AWAITING_APPROVAL
     inbox = _subscribe(aws, parry_env["PARRY_TOPIC_ARN"])
 
-    result = _maintenance_handler()({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+    result = maintenance_handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
 
     assert result == {"expired": [old.case_id]}
     engine = Engine(aws, Settings.from_env())
@@ -67,6 +57,6 @@ def test_a_request_within_its_window_keeps_waiting(aws, parry_env, compromised_u
     waiting = Engine(aws, Settings.from_env()).run(approval_book(), compromised_user["event"])
     inbox = _subscribe(aws, parry_env["PARRY_TOPIC_ARN"])
 
-    assert _maintenance_handler()({}) == {"expired": []}
+    assert maintenance_handler({}) == {"expired": []}
     assert Engine(aws, Settings.from_env()).store.get(waiting.case_id).status == cs.AWAITING_APPROVAL
     assert not [m for m in _messages(aws, inbox) if "approval expired" in m.get("Subject", "")]

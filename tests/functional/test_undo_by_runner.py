@@ -13,7 +13,7 @@ import json
 import pytest
 
 from parry.store import cases as cs
-from parry.cli.common import run_handler
+from parry.runtime.in_process import run_in_process
 from parry.engine.run import Engine
 from parry.config import Settings
 from parry.errors import UndoError
@@ -98,7 +98,7 @@ def test_member_case_is_undone_by_the_runner_through_the_member_role_recorded_as
     (request,) = bus()
     assert request["detail"] == {"playbook": BOOK, "undo_case": contained.case_id}
 
-    done = run_handler(request, book, runner)
+    done = run_in_process(request, book, runner)
 
     assert done["status"] == cs.UNDONE and not done["duplicate"]
     member, home = accounts["member_iam"], accounts["home_iam"]
@@ -128,7 +128,7 @@ def test_a_run_request_alone_never_undoes_a_case(aws, parry_env, runner, book, a
     before = runner.store.get(contained.case_id)
     audited = len(audit_records(aws, parry_env, contained))
 
-    result = run_handler(forged(contained.case_id), book, runner)  # returns: no retry loop, no DLQ
+    result = run_in_process(forged(contained.case_id), book, runner)  # returns: no retry loop, no DLQ
 
     assert result["status"] == "REFUSED" and "no pending undo request" in result["error"]
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
@@ -142,7 +142,7 @@ def test_a_request_is_carried_out_only_by_its_own_playbooks_runner(aws, runner, 
     request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
     other = load_file("playbooks/lambda-made-public.yaml")
 
-    result = run_handler(forged(contained.case_id, other.name), other, runner)
+    result = run_in_process(forged(contained.case_id, other.name), other, runner)
 
     assert result["status"] == "REFUSED" and f"belongs to playbook {BOOK}" in result["error"]
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
@@ -152,14 +152,14 @@ def test_a_request_is_carried_out_only_by_its_own_playbooks_runner(aws, runner, 
 def test_a_redelivered_request_undoes_nothing_twice(aws, runner, book, accounts, contained):
     request_undo(runner, contained.case_id, step_id="deactivate-key", who="arn:aws:iam::123456789012:user/oncall")
     event = forged(contained.case_id)
-    first = run_handler(event, book, runner)
+    first = run_in_process(event, book, runner)
     assert first["status"] == cs.SUCCEEDED  # one step undone, the rest still contained
     member = accounts["member_iam"]
     assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Active"
     # the owner turns the key off again by hand; then EventBridge delivers the same request again
     member.update_access_key(UserName="ci-deployer", AccessKeyId=accounts["keys"]["member"], Status="Inactive")
 
-    again = run_handler(event, book, runner)
+    again = run_in_process(event, book, runner)
 
     assert again["duplicate"] is True
     assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Inactive"
@@ -185,7 +185,7 @@ def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(aws, parry_e
     allow = deny_assume_role(runner.aws)  # e.g. the member stack was removed meanwhile
     request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
 
-    result = run_handler(forged(contained.case_id), book, runner)  # returns: Lambda does not retry it
+    result = run_in_process(forged(contained.case_id), book, runner)  # returns: Lambda does not retry it
 
     assert result["status"] == cs.SUCCEEDED and result["undo_request"]["state"] == "failed"
     assert "AccessDenied" in result["undo_request"]["error"] and f"role/{ROLE}" in result["undo_request"]["error"]
@@ -193,7 +193,7 @@ def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(aws, parry_e
     assert any("undo failed" in m or "is failed" in m for m in read_messages())
     allow()
     request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
-    assert run_handler(forged(contained.case_id), book, runner)["status"] == cs.UNDONE
+    assert run_in_process(forged(contained.case_id), book, runner)["status"] == cs.UNDONE
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Active"
 
 

@@ -53,24 +53,46 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
 
     asset = _asset_dir(synth)
     # the S3 key the functions name is the hash of exactly what is in the assembly's folder
-    assert StagedAsset(path=asset, modules=(), excluded={}, has_handler=True).content_hash == asset.name.removeprefix("asset.")
-    assert (asset / "parry" / "playbooks" / "model.py").is_file()
-    if (ROOT / "functions" / "runner" / "handler.py").is_file():
-        for module in ("handler.py", "maintenance.py"):
-            assert (asset / module).read_text() == (ROOT / "functions" / "runner" / module).read_text()
+    assert StagedAsset(path=asset, has_handler=True).content_hash == asset.name.removeprefix("asset.")
+    assert (asset / "parry" / "playbooks" / "model.py").is_file() and (asset / "parry" / "runtime" / "runner.py").is_file()
+    for module in ("handler.py", "maintenance.py"):
+        assert (asset / module).read_text() == (ROOT / "functions" / "runner" / module).read_text()
     books = load_playbooks()
     assert sorted(p.stem for p in (asset / "playbooks").glob("*.json")) == sorted(b.name for b in books)
     for book in books:
         compiled = json.loads((asset / "playbooks" / f"{book.name}.json").read_text())
         assert compiled == json.loads(json.dumps(book.compiled()))
     assert not list(asset.rglob("*.yaml")) and not list(asset.rglob("*.yml")), "compiled JSON only, no YAML"
-    assert not (asset / "parry" / "cli").exists() and not (asset / "parry" / "cli.py").exists()
+    assert not (asset / "parry" / "cli").exists() and not (asset / "parry" / "__main__.py").exists()
     assert not (asset / "parry" / "playbooks" / "validate.py").exists(), "validation needs PyYAML and jsonschema"
+    assert not (asset / "parry" / "local").exists(), "local mode needs moto"
+    assert synth.built.asset.has_handler
 
 
-def test_the_handler_reaches_nothing_the_runtime_cannot_import(synth: Synth):
-    assert synth.built.asset.excluded == {}
-    assert synth.built.asset.has_handler == (ROOT / "functions" / "runner" / "handler.py").is_file()
+BLOCK_CLI_PACKAGES = 'import sys\nfor name in ("yaml", "jsonschema", "typer", "rich", "moto", "aws_cdk"):\n    sys.modules[name] = None\n'
+
+
+def test_the_assets_handler_loads_its_compiled_playbook_and_rejects_a_bad_event_without_cli_packages(synth: Synth):
+    """The runner as Lambda starts it (`handler.handler` from the asset's root): it finds its
+    playbook in the asset's playbooks/ and refuses a malformed event by name, with none of the
+    packages the asset leaves out importable."""
+    asset = _asset_dir(synth)
+    book = load_playbooks()[0].name
+    script = BLOCK_CLI_PACKAGES + textwrap.dedent(
+        f"""
+        sys.path[:0] = [{str(asset)!r}]
+        import handler
+        from parry.errors import EventError
+        try:
+            handler.handler({{"source": "aws.guardduty", "detail-type": "GuardDuty Finding"}}, None)
+        except EventError as exc:
+            print("refused:", exc)
+        """
+    )
+    env = {"PARRY_PLAYBOOK": book, "POWERTOOLS_METRICS_DISABLED": "true", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True, text=True, cwd=asset, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "refused: not an EventBridge event: missing detail" in result.stdout, result.stdout
 
 
 def test_asset_imports_without_yaml_jsonschema_typer_rich(synth: Synth):
@@ -80,11 +102,8 @@ def test_asset_imports_without_yaml_jsonschema_typer_rich(synth: Synth):
         ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
         for p in asset.rglob("*.py")
     )
-    script = textwrap.dedent(
+    script = BLOCK_CLI_PACKAGES + textwrap.dedent(
         f"""
-        import sys
-        for name in ("yaml", "jsonschema", "typer", "rich", "moto", "aws_cdk"):
-            sys.modules[name] = None
         sys.path[:0] = [{str(asset)!r}]
         import importlib
         for module in {modules!r}:

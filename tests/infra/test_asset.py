@@ -1,4 +1,4 @@
-"""The Lambda asset builder on its own (no synth): what goes in, what stays out, and why."""
+"""The Lambda asset builder on its own (no synth): what goes in and what stays out."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tests.infra.conftest import ROOT, load_playbooks
 
+LEFT_OUT = ("parry/cli/", "parry/local/", "parry/playbooks/validate.py", "parry/__main__.py")  # a person's machine only
+
 
 def _fake_root(tmp_path: Path, *, handler: str | None) -> Path:
     root = tmp_path / "repo"
@@ -15,39 +17,40 @@ def _fake_root(tmp_path: Path, *, handler: str | None) -> Path:
     if handler is not None:
         (root / "functions" / "runner").mkdir(parents=True)
         (root / "functions" / "runner" / "handler.py").write_text(handler)
+        (root / "functions" / "runner" / "maintenance.py").write_text("from parry.runtime.maintenance import handler\n")
     return root
 
 
-def test_without_a_handler_the_whole_runtime_engine_is_staged(tmp_path: Path):
+def _files(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_the_asset_is_parry_without_what_only_a_persons_machine_runs(tmp_path: Path):
+    from stacks.asset import stage
+
+    root = _fake_root(tmp_path, handler="from parry.runtime.runner import Runner\n\nhandler = Runner().handler\n")
+    (root / "parry" / "engine" / "new_module.py").write_text("VALUE = 1\n")  # nothing to register: it ships
+    staged = stage([], root=root, into=tmp_path / "asset")
+
+    shipped = {f for f in _files(staged.path) if f.startswith("parry/")}
+    expected = {f for f in _files(root) if f.startswith("parry/") and not f.startswith(LEFT_OUT)}
+    assert shipped == expected
+    assert {"parry/engine/new_module.py", "parry/runtime/runner.py", "parry/playbooks/model.py", "parry/py.typed"} <= shipped
+    assert not any(f.startswith(LEFT_OUT) for f in shipped)
+    assert staged.has_handler
+    for entry in ("handler.py", "maintenance.py"):
+        assert (staged.path / entry).read_text() == (root / "functions" / "runner" / entry).read_text()
+
+
+def test_without_a_handler_the_asset_says_so_and_still_carries_the_playbooks(tmp_path: Path):
     from stacks.asset import stage
 
     books = load_playbooks()
     staged = stage(books, root=_fake_root(tmp_path, handler=None), into=tmp_path / "asset")
     assert not staged.has_handler and not (staged.path / "handler.py").exists()
-    assert "parry.playbooks.model" in staged.modules and "parry.actions.registry" in staged.modules
-    assert not any(m.startswith(("parry.cli", "parry.playbooks.validate")) for m in staged.modules)
+    assert (staged.path / "parry" / "actions" / "registry.py").is_file()
     for book in books:
         assert json.loads((staged.path / "playbooks" / f"{book.name}.json").read_text())["name"] == book.name
-
-
-def test_with_a_handler_only_what_it_reaches_is_staged(tmp_path: Path):
-    from stacks.asset import stage
-
-    handler = "def handler(event, context):\n    from parry.playbooks.model import load_compiled\n    return load_compiled\n"
-    staged = stage([], root=_fake_root(tmp_path, handler=handler), into=tmp_path / "asset")
-    assert staged.has_handler and (staged.path / "handler.py").read_text() == handler
-    assert "parry.playbooks.model" in staged.modules and "parry.errors" in staged.modules
-    assert "parry.engine.run" not in staged.modules, "unreached modules stay out"
-
-
-def test_a_reached_module_that_needs_yaml_is_reported(tmp_path: Path):
-    from stacks.asset import stage
-
-    root = _fake_root(tmp_path, handler="import parry.helper\n")
-    (root / "parry" / "helper.py").write_text("import yaml\n")
-    staged = stage([], root=root, into=tmp_path / "asset")
-    assert "parry.helper" not in staged.modules
-    assert "yaml" in staged.excluded["parry.helper"]
 
 
 def test_content_hash_is_the_assets_identity(tmp_path: Path):

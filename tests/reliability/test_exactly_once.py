@@ -9,7 +9,7 @@ import pytest
 from reliability_harness.exactly_once import concurrent_deliveries, redeliveries, time_budget
 from reliability_harness.faults import Boundaries, InjectedCrash, boundaries
 from reliability_harness.figures import report
-from reliability_harness.fixtures import PLAYBOOKS_DIR, handler_module, load_playbook
+from reliability_harness.fixtures import PLAYBOOKS_DIR, fresh_runner, load_playbook
 from reliability_harness.seeds import SEEDS
 
 PRIMARY = PLAYBOOKS_DIR / "iam-credential-compromise.yaml"
@@ -69,11 +69,11 @@ class FakeContext:
 
 
 def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_finishes(world, book, tmp_path, monkeypatch):
-    from parry.cli.common import compile_to
     from parry.engine.run import STEP_BUDGET_SECONDS
+    from parry.runtime.in_process import compile_to
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    handler = handler_module()
+    runner = fresh_runner()
     compile_to(book, tmp_path)
     invoked: list[dict] = []
 
@@ -95,7 +95,7 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
     probe = world.probe()
     engine = world.engine(probe=probe)
     start = int((STEP_BUDGET_SECONDS + 25) * 1000)
-    first = handler.run(seeded.event, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+    first = runner.run(seeded.event, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
 
     assert first["status"] == "RUNNING"
     assert len(invoked) == 1
@@ -109,7 +109,7 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
     case = first
     while case["status"] == "RUNNING" and rounds < 10:
         invoked.clear()
-        case = handler.run(payload, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+        case = runner.run(payload, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
         rounds += 1
         if case["status"] == "RUNNING":
             assert len(invoked) == 1
@@ -125,13 +125,13 @@ def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book,
     """A run that found the case held by another invocation must not re-invoke itself (a hot loop
     of invocations until the lease expires); it fails with CaseBusy, so Lambda retries it later."""
     from parry.errors import CaseBusy
-    from parry.cli.common import compile_to
+    from parry.runtime.in_process import compile_to
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    handler = handler_module()
+    runner = fresh_runner()
     compile_to(book, tmp_path)
     invoked = []
-    monkeypatch.setattr(handler, "_continue_later", lambda *a: invoked.append(a))
+    monkeypatch.setattr(runner, "_continue_later", lambda *a: invoked.append(a))
     seeded = SEEDS[book.name](world.admin, world.next())
     engine = world.engine()
     # another invocation claimed the case and holds its lease (it is still running, or died)
@@ -141,6 +141,6 @@ def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book,
         holder.run(book, seeded.event)
 
     with pytest.raises(CaseBusy):
-        handler.run(seeded.event, FakeContext(900_000, 1), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+        runner.run(seeded.event, FakeContext(900_000, 1), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
     assert invoked == []
     report(scenario="busy-delivery", raised="CaseBusy", continuation_requests=len(invoked))

@@ -1,8 +1,8 @@
-"""The repository's own files the scenarios run on: shipped playbooks, tests/events, the runner handler.
+"""What the scenarios run on: shipped playbooks, tests/events, the runner Lambda.
 
 Scenarios exercise what ships, not copies: playbooks are loaded from playbooks/, events from the
-real fixture payloads under tests/events (retargeted by `load_record`), and the Lambda handler from
-functions/runner/handler.py.
+real fixture payloads under tests/events (retargeted by `load_record`), and the Lambda is
+parry.runtime.runner's Runner, as functions/runner/handler.py makes it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parry.runtime.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOKS_DIR = ROOT / "playbooks"
@@ -64,13 +67,8 @@ def load_record(relpath: str, **changes: Any) -> dict[str, Any]:
     return event
 
 
-def handler_module(name: str = "parry_runner_handler_reliability") -> Any:
-    """A fresh copy of functions/runner/handler.py (its powertools objects are cached per module)."""
-    import importlib.util
+def fresh_runner() -> Runner:
+    """A runner as a new container has it: its powertools objects are made on first use, with this env."""
+    from parry.runtime.runner import Runner
 
-    path = ROOT / "functions" / "runner" / "handler.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return Runner()

@@ -16,7 +16,7 @@ from typing import Any
 from unittest import mock
 
 from reliability_harness.figures import Figures
-from reliability_harness.fixtures import fixture_events, handler_module, load_playbook, playbook_paths
+from reliability_harness.fixtures import fixture_events, fresh_runner, load_playbook, playbook_paths
 from reliability_harness.seeds import SEEDS
 from reliability_harness.world import World
 
@@ -136,7 +136,7 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
 
-    from parry.cli.common import compile_to
+    from parry.runtime.in_process import compile_to
     from parry.errors import ParryError
     from parry.routing.patterns import compile_pattern
 
@@ -154,7 +154,7 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
         for book in books:
             compile_to(book, Path(tmp))
         warnings.simplefilter("ignore")  # powertools' per-invocation warnings, 10,000 times over
-        handler = handler_module(f"parry_runner_handler_fuzz_{seed}")
+        runner = fresh_runner()
         engine = world.engine()
 
         @hseed(seed)
@@ -166,7 +166,7 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
             if isinstance(event, dict) and patterns[book.name].matches(event):
                 matched[0] += 1
             try:
-                case = handler.run(event, None, playbook_name=book.name, playbooks_dir=tmp, engine=engine)
+                case = runner.run(event, None, playbook_name=book.name, playbooks_dir=tmp, engine=engine)
                 outcomes[f"ran:{case['status']}"] += 1
             except ParryError as exc:
                 outcomes[f"rejected:{type(exc).__name__}"] += 1
