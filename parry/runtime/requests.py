@@ -3,7 +3,8 @@
 Built here (the CLI's continue and undo requests, `parry run --manual`, a runner continuing its
 own case near its deadline) and parsed here (the runner), so the wire format has one definition:
 source `parry`, detail-type `Parry Run Request`, and a detail naming the `playbook` and at most
-one of `continue_case`, `undo_case` or an `event` to run on.
+one of `continue_case`, `undo_case` or an `event` to run on. Each playbook's EventBridge rule for
+run requests (stacks/constructs/playbook_routes.py) matches on SOURCE, DETAIL_TYPE and the playbook.
 """
 
 from __future__ import annotations
