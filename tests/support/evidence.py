@@ -1,5 +1,4 @@
-"""Helpers for the evidence tests: the test bucket and account, and a sealed case as the engine
-leaves it. (A module with its own name: under --import-mode=importlib a `conftest` import is ambiguous.)"""
+"""The evidence tests' world: the test bucket and account, and a sealed case as the engine leaves it."""
 
 from __future__ import annotations
 
