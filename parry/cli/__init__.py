@@ -28,6 +28,7 @@ app = typer.Typer(
 
 
 def _print_version(asked: bool) -> None:
+    """Eager, so that `parry --version` answers before any command is looked for."""
     if asked:
         typer.echo(f"parry {version('parry')}")
         raise typer.Exit()

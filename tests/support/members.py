@@ -26,6 +26,7 @@ def member_session() -> boto3.Session:
 
 
 def key_status(iam, user: str, key: str) -> str:
+    """Active or Inactive: an access key as the account (whichever `iam` is in) has it."""
     return next(k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key)
 
 
@@ -42,6 +43,7 @@ def deny_assume_role(aws) -> Callable[[], None]:
 
 
 def audit_records(aws, parry_env, case) -> list[dict]:
+    """The case's audit log as its evidence folder holds it, oldest first."""
     s3 = aws.client("s3")
     bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix + "audit/")["Contents"]
@@ -49,6 +51,7 @@ def audit_records(aws, parry_env, case) -> list[dict]:
 
 
 def on_call_messages(aws, topic_arn: str) -> Callable[[], list[str]]:
+    """A reader of what the on-call gets on Parry's topic from now on (through a queue subscribed to it)."""
     sqs = aws.client("sqs")
     url = sqs.create_queue(QueueName="on-call")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

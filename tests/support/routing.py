@@ -27,10 +27,12 @@ def envelope(payload: dict) -> dict:
 
 
 def load(relpath: str) -> dict:
+    """A fixture of tests/events as EventBridge delivers it."""
     return envelope(json.loads((EVENTS / relpath).read_text()))
 
 
 def routes(event: dict) -> set[str]:
+    """The shipped playbooks whose trigger matches the event."""
     return {name for name, pattern in PATTERNS.items() if pattern.matches(event)}
 
 
@@ -38,6 +40,7 @@ def routes(event: dict) -> set[str]:
 
 
 def finding(type_: str, resource_type: str, severity: float, resource: dict | None = None, action: dict | None = None) -> dict:
+    """A GuardDuty finding from its documented format, for families without a freely licensed sample."""
     detail = {
         "schemaVersion": "2.0", "accountId": "123456789012", "region": "us-east-1", "partition": "aws",
         "id": f"parry-{type_.lower().replace(':', '-').replace('/', '-')}",
@@ -50,4 +53,6 @@ def finding(type_: str, resource_type: str, severity: float, resource: dict | No
     return envelope(detail)
 
 
-IAM_KEY = {"accessKeyDetails": {"accessKeyId": "AKIAEXAMPLE", "principalId": "AIDAEXAMPLE", "userName": "alice", "userType": "IAMUser"}}
+# an IAM user's access key, as a finding's resource block names it
+IAM_KEY = {"accessKeyDetails": {"accessKeyId": "AKIAEXAMPLE", "principalId": "AIDAEXAMPLE", "userName": "alice",
+                                "userType": "IAMUser"}}
