@@ -132,7 +132,7 @@ def resume(
     cases_table: Optional[str] = CasesTable,
     as_json: bool = JsonFlag,
 ) -> None:
-    """Continue a RUNNING case from the step it stopped at (e.g. blocked until a member account was set up)."""
+    """Continue a RUNNING case from the step it stopped at (blocked, say, until a member account was set up)."""
     from parry.store.cases import RUNNING
     from parry.errors import ParryError
 

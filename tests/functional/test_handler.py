@@ -176,7 +176,7 @@ def guardduty_answers(handler, *findings: dict | None):
     """Stub one selection's GuardDuty calls: its detector, then each finding (None: not found)."""
     from botocore.stub import Stubber
 
-    from tests.conftest import guardduty_api_form
+    from tests.support.events import guardduty_api_form
 
     stubber = Stubber(handler._engine().aws.client("guardduty", "us-east-1"))
     stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from parry.store import cases as cs
-from tests.functional.test_engine import approval_book
+
+from tests.support.playbooks import approval_book
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -20,10 +20,8 @@ from parry.errors import UndoError
 from parry.engine.undo import request_undo
 from parry.playbooks.validate import load_file
 
-from tests.functional.test_cli import parry
-from tests.functional.test_member_accounts import (  # noqa: F401  (fixtures)
-    BOOK, MEMBER, ROLE, accounts, audit_records, deny_assume_role, key_status, on_call_messages,
-)
+from tests.support.cli import parry
+from tests.support.members import BOOK, MEMBER, ROLE, audit_records, deny_assume_role, key_status, on_call_messages
 
 RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
 

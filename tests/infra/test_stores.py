@@ -7,7 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from tests.infra.conftest import EMAILS, Synth, as_list, load_playbooks, statements_of_role
+from tests.support.synth import EMAILS, Synth, load_playbooks
+from tests.support.templates import as_list, statements_of_role
 
 pytestmark = pytest.mark.xdist_group("synth")
 

@@ -12,7 +12,7 @@ import pytest
 
 from parry.actions.ec2 import ISOLATION_GROUP
 
-from .conftest import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
+from tests.support.actions import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from botocore.stub import ANY, Stubber
 from parry.actions.evidence_compute import download
 from parry.errors import ActionError
 
-from .conftest import PROTECTED, assert_missing, assert_refused, lambda_zip, launch, run
+from tests.support.actions import PROTECTED, assert_missing, assert_refused, lambda_zip, launch, run
 
 SECRET = "hunter2-do-not-store"
 

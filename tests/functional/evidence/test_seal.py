@@ -6,10 +6,11 @@ import hashlib
 import json
 
 import pytest
-from evidence_cases import BUCKET, build_case
 
 from parry.errors import EvidenceConflict
 from parry.evidence.writer import canonical_json
+
+from tests.support.evidence import BUCKET, build_case
 
 
 def _get(env, key, version=None):

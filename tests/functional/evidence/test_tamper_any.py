@@ -8,11 +8,12 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from evidence_cases import BUCKET, build_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from parry.evidence.verify import NOT_SEALED, S3Source, verify_case
+
+from tests.support.evidence import BUCKET, build_case
 
 OPS = ("new-version", "same-bytes-version", "delete-marker", "purge", "replace-sealed-version", "add")
 _ids = itertools.count()
