@@ -17,6 +17,7 @@ from typing import Any, Callable, NoReturn, Optional
 
 import typer
 
+from parry.aws.errors import refusal
 from parry.errors import ParryError
 
 evidence_app = typer.Typer(
@@ -45,10 +46,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _one_line(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        return f"AWS refused {getattr(exc, 'operation_name', 'a call')}: {err.get('Code')}: {err.get('Message')}"
+    refused = refusal(exc)
+    if refused is not None:
+        return f"AWS refused {refused.operation or 'a call'}: {refused.code}: {refused.message}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, (ParryError, OSError, ValueError)) or type(exc).__module__.startswith("botocore"):
         return text
