@@ -151,7 +151,8 @@ def _evidence_listing(aws, prefix: str) -> None:
 
 def _verify(aws, prefix: str) -> None:
     """What an auditor would run: recompute hashes, the chain and the signature from the bucket."""
-    from parry.evidence.verify import S3Source, verify_case
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     result = verify_case(S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix))
     if result.ok:
