@@ -18,7 +18,7 @@ from parry.engine import steps as st
 from parry.engine.approvals import approve
 from parry.engine.run import Engine
 from parry.config import Settings
-from parry.local.server import guardduty_finding_in_security_hub
+from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.aws.members import REFRESH_MARGIN_SECONDS
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file, validate_document
