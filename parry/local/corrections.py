@@ -137,7 +137,7 @@ def _get_findings(self: SecurityHubResponse) -> str:
 
 def _batch_update_findings(self: SecurityHubResponse) -> str:
     import json
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     from moto.securityhub.exceptions import InvalidInputException
 
@@ -148,7 +148,7 @@ def _batch_update_findings(self: SecurityHubResponse) -> str:
         raise InvalidInputException(
             "BatchUpdateFindings", f"the local Security Hub updates only Workflow and Note, not {sorted(unsupported)}"
         )
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     processed, unprocessed = [], []
     for ident in body.get("FindingIdentifiers", []):
         finding = next((f.data for f in hub.findings

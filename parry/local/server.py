@@ -40,7 +40,7 @@ class LocalServer:
     endpoint: str
 
     @classmethod
-    def start(cls) -> "LocalServer":
+    def start(cls) -> LocalServer:
         import logging
 
         from moto.server import ThreadedMotoServer
