@@ -29,7 +29,10 @@ def main() -> None:
 
     from parry.aws.clients import ClientFactory
     from parry.evidence.writer import EvidenceStore
-    from parry.evidence.verify import S3Source, case_prefixes, load_public_keys, verify_case
+    from parry.evidence.export import case_prefixes
+    from parry.evidence.keys import load_public_keys
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     with mock_aws(), kms_digest_signing():
         aws = ClientFactory(region="us-east-1")

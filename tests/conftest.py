@@ -27,9 +27,9 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
-    from parry.local.server import security_hub_findings_like_aws
+    from parry.local.corrections import security_hub_findings_like_aws
 
-    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.server
+    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     with mock_aws():
         yield
 
@@ -44,7 +44,7 @@ def aws(moto):
 @pytest.fixture
 def parry_env(aws, monkeypatch):
     """Parry's own resources (evidence bucket, case table, topic, kill switch) on in-process moto."""
-    from parry.local.server import provision
+    from parry.local.bootstrap import provision
 
     values = provision(aws)
     for key, value in values.items():
@@ -101,7 +101,7 @@ def compromised_user(aws, load_event):
 
     The finding is in Security Hub too (enabled in the account), as GuardDuty's integration puts it.
     """
-    from parry.local.server import guardduty_finding_in_security_hub
+    from parry.local.sandbox import guardduty_finding_in_security_hub
 
     iam = aws.client("iam")
     iam.create_user(UserName="ci-deployer")

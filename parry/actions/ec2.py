@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions._common import error_code, partition, tag_dict
+from parry.actions._common import tag_dict
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.aws.arns import partition
+from parry.aws.errors import error_code
 from parry.errors import ResourceNotFound
 
 INSTANCE_ARN = "arn:{partition}:ec2:{region}:{account}:instance/*"

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from parry.actions._common import error_code
 from parry.actions.iam import USER_ARN, UserParams, user_arn_and_tags
 from parry.actions.iam_roles import POLICY_READ, ROLE_ARN, RoleParams, role_arn_and_tags
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
 from parry.actions.s3 import BUCKET_ARN, BucketParams, bucket_arn_and_tags, public_access_block
+from parry.aws.errors import error_code
 from parry.errors import ActionError
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions._common import partition
 from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.aws.arns import guardduty_product_arn, partition
 from parry.errors import ActionError, ResourceNotFound
 
 HUB_ARN = "arn:{partition}:securityhub:{region}:{account}:hub/default"
@@ -33,7 +33,7 @@ def product_arn(ctx: ActionContext, params: FindingParams) -> str:
     if params.product_arn:
         return params.product_arn
     if ":guardduty:" in params.finding_id:
-        return f"arn:{partition(ctx.region)}:securityhub:{ctx.region}::product/aws/guardduty"
+        return guardduty_product_arn(partition(ctx.region), ctx.region)
     raise ActionError(f"securityhub.update_finding: product_arn is required for finding {params.finding_id}")
 
 

@@ -15,7 +15,7 @@ from typer._click.exceptions import ClickException  # typer bundles its own clic
 
 from parry.cli import cases, decisions, local, playbooks
 from parry.errors import ParryError
-from parry.engine.steps import describe_error
+from parry.aws.errors import describe_error, refusal
 
 app = typer.Typer(
     name="parry",
@@ -61,7 +61,7 @@ _mount_evidence()
 
 def error_line(exc: BaseException) -> str:
     """One clear line for an error a user can act on."""
-    if isinstance(getattr(exc, "response", None), dict) and "Error" in exc.response:
+    if refusal(exc) is not None:
         return describe_error(exc)
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError", "NoRegionError", "EndpointConnectionError",

@@ -54,7 +54,7 @@ def _undo_by_runner(engine, case_id: str, *, step: str | None, who: str, reason:
     request cannot be sent, it is withdrawn (audited) so that it can be asked again.
     """
     from parry.errors import ParryError
-    from parry.engine.steps import describe_error
+    from parry.aws.errors import describe_error
     from parry.engine.undo import request_undo, withdraw
 
     case = request_undo(engine, case_id, step_id=step, who=who, reason=reason, partial=partial)

@@ -21,6 +21,7 @@ from parry.engine import steps as st
 from parry.actions import registry
 from parry.actions.registry import Action, ActionContext
 from parry.aws.clients import ClientFactory
+from parry.aws.errors import describe_error
 from parry.store.cases import Case, CaseStore
 from parry.config import Settings
 from parry.errors import CaseBusy, ActionError, EventError, ExpressionError, MemberAccountUnavailable, ParryError
@@ -228,7 +229,7 @@ class Engine:
             except ParryError as exc:
                 planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=str(exc)))
             except Exception as exc:  # an AWS error while reading
-                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=st.describe_error(exc)))
+                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=describe_error(exc)))
         return Plan(playbook.name, target, dedup, reason, planned)
 
     # ---- run ----------------------------------------------------------------------------------------

@@ -7,12 +7,12 @@ same reads and lists the calls `execute` would make, without making them.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from parry.actions.registry import Action, ActionContext, ApiCall
+from parry.aws.errors import describe_error
 from parry.errors import ActionError, ProtectedResource
 from parry.engine.guardrails import protection_reason
 
@@ -117,17 +117,6 @@ def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = 
         result.error = describe_error(exc)
     result.duration_ms = int((time.perf_counter() - t0) * 1000)
     return result
-
-
-def describe_error(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        op = getattr(exc, "operation_name", "call")
-        message = re.sub(r"<[^>]+>", " ", str(err.get("Message") or ""))  # an HTML error page from a proxy or emulator
-        message = " ".join(message.split())[:300]
-        return f"{op} failed: {err.get('Code')}: {message}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def jsonable(params: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
 @pytest.fixture(autouse=True)
 def kms_signs_digests():
     """moto signs a KMS digest as KMS does only with this (as `parry local` runs it): manifests verify."""
-    from parry.local.server import sign_digests_like_kms
+    from parry.local.corrections import sign_digests_like_kms
 
     sign_digests_like_kms()
 

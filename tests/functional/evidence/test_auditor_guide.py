@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from parry.evidence.verify import S3Source, export_case
+from parry.evidence.export import export_case
+from parry.evidence.sources import S3Source
 
 from tests.support.evidence import BUCKET, build_case
 

@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 import pytest
 
 from parry.evidence.report import load_case, render_html
-from parry.evidence.verify import S3Source, verify_case
+from parry.evidence.sources import S3Source
+from parry.evidence.verify import verify_case
 
 from tests.support.evidence import BUCKET, build_case
 

@@ -110,7 +110,8 @@ def test_audit_data_cannot_forge_chain_fields(env):
 
 
 def test_a_seal_that_died_before_its_signature_is_repaired_by_the_next(env):
-    from parry.evidence.verify import S3Source, verify_case
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     case = build_case(env, "case-crash")
     for suffix in ("sig", "pub.der", "pub.pem"):  # as if the Lambda died right after writing the manifest
