@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from parry.aws.clients import ClientFactory
-from parry.store.cases import create_table
+from parry.store.schema import create_table
 from parry.errors import ConfigError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from tests.functional.test_engine import approval_book
 
 ROOT = Path(__file__).resolve().parents[2]

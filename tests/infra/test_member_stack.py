@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stacks import naming
-from parry.actions.registry import MEMBER_TEMPLATE_FIELDS, template_fields
+from parry.actions.base import MEMBER_TEMPLATE_FIELDS, template_fields
 from stacks.policies import render_resource
 from tests.infra.conftest import (
     EXTERNAL_ID,

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from parry.actions import registry
-from parry.actions.registry import ActionContext
-from parry.engine.steps import StepResult, execute
+from parry.actions.base import ActionContext
+from parry.engine.steps import execute
+from parry.store.step_result import StepResult
 
 ACCOUNT = "123456789012"  # moto's default account
 PROTECTED = {"parry:protected": "true"}

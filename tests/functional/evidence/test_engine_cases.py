@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from parry.evidence.verify import S3Source, load_public_keys, verify_case
 
 
