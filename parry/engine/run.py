@@ -1,4 +1,5 @@
-"""The engine: plan (read-only) and run a playbook on an event, resume, approve, deny and undo.
+"""The engine: run a playbook on an event and resume its case; the wiring the plan
+(parry.engine.plan), the decisions (approvals) and undo share.
 
 Plain Python: the Lambda handler, the CLI and the tests all call it. A run claims its case first
 (exactly-once under at-least-once delivery), holds a lease while it works, checkpoints after every
