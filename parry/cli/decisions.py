@@ -133,7 +133,7 @@ def resume(
     as_json: bool = JsonFlag,
 ) -> None:
     """Continue a RUNNING case from the step it stopped at (blocked, say, until a member account was set up)."""
-    from parry.store.cases import RUNNING
+    from parry.store.model import RUNNING
     from parry.errors import ParryError
 
     engine = make_engine(evidence_bucket, cases_table)

@@ -11,7 +11,7 @@ from typing import Any
 
 from parry.aws.clients import ClientFactory
 from parry.local.server import require_local_endpoint
-from parry.store.cases import create_table
+from parry.store.schema import create_table
 
 SIGNING_KEY_ALIAS = "alias/parry-local-manifest-signing"
 DEFAULT_NAMES = {

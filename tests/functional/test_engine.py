@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from parry.errors import DecisionError
 from parry.engine.approvals import approve, deny, expire_overdue
 from parry.errors import EventError

@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from parry.store import cases as cs
+from parry.store import model as cs
 
 from tests.support.playbooks import approval_book
 

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from parry.store import cases as cs
-from parry.engine import steps as st
+from parry.store import model as cs
+from parry.store import step_result as st
 from parry.engine.approvals import approve
 from parry.engine.run import Engine
 from parry.config import Settings

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from parry.cli.common import run_handler
 from parry.engine.run import Engine
 from parry.config import Settings

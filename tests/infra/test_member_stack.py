@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stacks import naming
-from parry.actions.registry import MEMBER_TEMPLATE_FIELDS, template_fields
+from parry.actions.base import MEMBER_TEMPLATE_FIELDS, template_fields
 from stacks.policies import render_resource
 from tests.support.synth import EXTERNAL_ID, ORGANIZATION_ID, SECURITY_ACCOUNT, Synth, load_playbooks
 from tests.support.templates import as_list, logical_id, pinned_to_an_account, statements_of_role

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file

@@ -7,8 +7,9 @@ import zipfile
 from typing import Any
 
 from parry.actions import registry
-from parry.actions.registry import ActionContext
-from parry.engine.steps import StepResult, execute
+from parry.actions.base import ActionContext
+from parry.engine.steps import execute
+from parry.store.step_result import StepResult
 
 ACCOUNT = "123456789012"  # moto's default account
 PROTECTED = {"parry:protected": "true"}

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from parry.actions.registry import ActionContext
+from parry.actions.base import ActionContext
 
 from tests.support.actions import ACCOUNT
 

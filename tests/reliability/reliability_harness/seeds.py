@@ -40,7 +40,7 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
 
     def check() -> bool:
         from parry.actions import registry
-        from parry.actions.registry import ActionContext
+        from parry.actions.base import ActionContext
         from parry.engine.run import Engine
         from parry.routing.expressions import interpolate, search, truthy
 
