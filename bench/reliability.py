@@ -149,8 +149,9 @@ def protected() -> list[Row]:
     import dataclasses
 
     from parry.actions import registry
-    from parry.actions.registry import ActionContext, Observation
-    from parry.engine.steps import REFUSED, execute
+    from parry.actions.base import ActionContext, Observation
+    from parry.engine.steps import execute
+    from parry.store.step_result import REFUSED
 
     def run() -> tuple[int, int]:
         checked = refused = 0

@@ -14,7 +14,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "functional" / "evidence"))  # moto_kms
 
 for var, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
     os.environ.setdefault(var, value)
@@ -26,11 +25,14 @@ CASES = int(os.environ.get("BENCH_CASES", "100"))
 
 def main() -> None:
     from moto import mock_aws
-    from moto_kms import kms_digest_signing
+    from tests.support.kms import kms_digest_signing
 
     from parry.aws.clients import ClientFactory
     from parry.evidence.writer import EvidenceStore
-    from parry.evidence.verify import S3Source, case_prefixes, load_public_keys, verify_case
+    from parry.evidence.export import case_prefixes
+    from parry.evidence.keys import load_public_keys
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     with mock_aws(), kms_digest_signing():
         aws = ClientFactory(region="us-east-1")

@@ -43,11 +43,10 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
-    def require(self) -> None:
-        missing = [
-            env
-            for env, value in (("PARRY_EVIDENCE_BUCKET", self.evidence_bucket), ("PARRY_CASES_TABLE", self.cases_table))
-            if not value
-        ]
-        if missing:
+    def require(self) -> tuple[str, str]:
+        """(evidence bucket, cases table): where a case is kept; ConfigError naming what is not set."""
+        bucket, table = self.evidence_bucket, self.cases_table
+        if not bucket or not table:
+            missing = [env for env, value in (("PARRY_EVIDENCE_BUCKET", bucket), ("PARRY_CASES_TABLE", table)) if not value]
             raise ConfigError(f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)")
+        return bucket, table

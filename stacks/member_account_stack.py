@@ -14,7 +14,7 @@ from aws_cdk import CfnParameter, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from parry.actions.registry import Permission
+from parry.actions.base import Permission
 from parry.playbooks.model import Playbook
 from stacks import naming
 from stacks.nag import acknowledge_all, wildcard_findings

@@ -13,7 +13,7 @@ from typing import Any
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import Construct
 
-from parry.actions.registry import Permission
+from parry.actions.base import Permission
 from stacks import naming
 from stacks.policies import render_resource
 

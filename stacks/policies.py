@@ -11,7 +11,7 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from parry.actions.registry import Permission
+from parry.actions.base import Permission
 
 # Beside read-only APIs without resource-level permissions (READ_VERBS), the only actions allowed
 # on Resource "*". Extend with care; an infra test checks every "*" resource against both.

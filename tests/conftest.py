@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EVENTS = ROOT / "tests" / "events"
+from tests.support.events import IAM_FINDING, guardduty_api_form, in_account
+from tests.support.paths import EVENTS
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +27,9 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
-    from parry.local.server import security_hub_findings_like_aws
+    from parry.local.corrections import security_hub_findings_like_aws
 
-    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.server
+    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     with mock_aws():
         yield
 
@@ -45,7 +44,7 @@ def aws(moto):
 @pytest.fixture
 def parry_env(aws, monkeypatch):
     """Parry's own resources (evidence bucket, case table, topic, kill switch) on in-process moto."""
-    from parry.local.server import provision
+    from parry.local.bootstrap import provision
 
     values = provision(aws)
     for key, value in values.items():
@@ -102,7 +101,7 @@ def compromised_user(aws, load_event):
 
     The finding is in Security Hub too (enabled in the account), as GuardDuty's integration puts it.
     """
-    from parry.local.server import guardduty_finding_in_security_hub
+    from parry.local.sandbox import guardduty_finding_in_security_hub
 
     iam = aws.client("iam")
     iam.create_user(UserName="ci-deployer")
@@ -114,60 +113,6 @@ def compromised_user(aws, load_event):
     event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=key)
     guardduty_finding_in_security_hub(aws, event)
     return {"user": "ci-deployer", "key": key, "event": event}
-
-
-def in_account(arn: str, account: str, region: str) -> str:
-    """The same ARN in another account and region (a finding moved into the test's account)."""
-    parts = arn.split(":")
-    parts[3], parts[4] = region, account
-    return ":".join(parts)
-
-
-IAM_FINDING = "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
-
-
-def guardduty_api_form(detail: dict) -> tuple[dict, list[str]]:
-    """A GuardDuty event's finding as boto3's GetFindings returns it, and what boto3 could not carry.
-
-    The inverse of `parry.custom_actions.wire_format`, by botocore's model: each wire key becomes
-    its member name, epoch-second timestamps datetimes. Keys the model does not describe (the
-    open `additionalInfo` object of older events), null values (boto3's parser drops them) and
-    values of another type than the model's (a number where it says string: the Stubber refuses
-    them) cannot come from the API: they are left out and listed by path (`a.b`, `a.b=null`,
-    `a.b=<int>`).
-    """
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("guardduty")
-    shape = model.operation_model("GetFindings").output_shape.members["Findings"].member
-    lost: list[str] = []
-    return _api_form(shape, detail, "detail", lost), lost
-
-
-def _api_form(shape, value, path: str, lost: list[str]):
-    from datetime import datetime, timezone
-
-    if shape.type_name == "structure":
-        members = {m.serialization.get("name", n): (n, m) for n, m in shape.members.items()}
-        out = {}
-        for key, item in value.items():
-            if key not in members:
-                lost.append(f"{path}.{key}")
-            elif item is None:
-                lost.append(f"{path}.{key}=null")
-            elif members[key][1].type_name == "string" and not isinstance(item, str):
-                lost.append(f"{path}.{key}=<{type(item).__name__}>")
-            else:
-                name, member = members[key]
-                out[name] = _api_form(member, item, f"{path}.{key}", lost)
-        return out
-    if shape.type_name == "list":
-        return [_api_form(shape.member, item, f"{path}[{i}]", lost) for i, item in enumerate(value)]
-    if shape.type_name == "map":
-        return {k: _api_form(shape.value, item, f"{path}.{k}", lost) for k, item in value.items()}
-    if shape.type_name == "timestamp" and isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
-    return value
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Small helpers shared by the action modules: tags, ARNs, and inline deny policies."""
+"""Small helpers shared by the action modules: tags and inline deny policies."""
 
 from __future__ import annotations
 
@@ -12,23 +12,9 @@ def tag_dict(tags: list[dict[str, str]] | None, key: str = "Key", value: str = "
     return {t[key]: t[value] for t in tags or []}
 
 
-def partition(region: str) -> str:
-    """The ARN partition of a region (needed where an API returns names, not ARNs)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def deny_all(condition: dict[str, Any] | None = None) -> dict[str, Any]:
     """An explicit deny of every action on every resource (optionally under a condition)."""
     statement: dict[str, Any] = {"Effect": "Deny", "Action": "*", "Resource": "*"}
     if condition:
         statement["Condition"] = condition
     return {"Version": "2012-10-17", "Statement": [statement]}
-
-
-def error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""

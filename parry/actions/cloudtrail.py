@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from parry.actions._common import tag_dict
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
 from parry.errors import ResourceNotFound
 
 TRAIL_ARN = "arn:{partition}:cloudtrail:{region}:{account}:trail/*"
 
 
 @dataclass(frozen=True)
-class TrailParams:
+class TrailParams(ActionParams):
     trail: str = field(metadata={"doc": "trail name or ARN (the event's requestParameters.name)"})
 
 
 @register
-class StartLogging(Action):
+class StartLogging(Action[TrailParams]):
     """Restart logging on a trail that was stopped.
 
     ```yaml
@@ -65,6 +67,6 @@ class StartLogging(Action):
     def calls(self, ctx: ActionContext, params: TrailParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("cloudtrail:StartLogging", {"Name": seen.arn})]
 
-    def apply(self, ctx: ActionContext, params: TrailParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: TrailParams, seen: Observation) -> dict[str, Any]:
         ctx.client("cloudtrail").start_logging(Name=seen.arn)
         return {}

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions._common import error_code, partition, tag_dict
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions._common import tag_dict
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
+from parry.aws.arns import partition
+from parry.aws.errors import error_code
 from parry.errors import ResourceNotFound
 
 INSTANCE_ARN = "arn:{partition}:ec2:{region}:{account}:instance/*"
@@ -145,12 +148,12 @@ def set_instance_attributes(ctx: ActionContext, instance_id: str, protect: bool,
 
 
 @dataclass(frozen=True)
-class InstanceParams:
+class InstanceParams(ActionParams):
     instance_id: str = field(metadata={"doc": "EC2 instance id (i-...)"})
 
 
 @register
-class IsolateInstance(Action):
+class IsolateInstance(Action[InstanceParams]):
     """Cut an instance off the network, keeping it running for forensics.
 
     Every network interface moves to the VPC's `parry-isolation` security group (no rules at all,
@@ -211,7 +214,7 @@ class IsolateInstance(Action):
         detach = ("autoscaling:DetachInstances", s["auto_scaling_group"])
         return out + network_calls(params.instance_id, enis, (True, "stop"), detach, ("Deregister", s["target_groups"]))
 
-    def apply(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> dict[str, Any]:
         s, iid = seen.state, params.instance_id
         iso = ensure_isolation_group(ctx, s["vpc_id"])
         for eni in s["network_interfaces"]:
@@ -226,13 +229,13 @@ class IsolateInstance(Action):
             ctx.client("elbv2").deregister_targets(TargetGroupArn=tg["arn"], Targets=[target])
         return {"isolation_group": iso}
 
-    def undo_params(self, params: InstanceParams, seen: Observation) -> dict:
+    def undo_params(self, params: InstanceParams, seen: Observation) -> dict[str, Any]:
         keys = ("network_interfaces", "termination_protection", "shutdown_behavior", "auto_scaling_group", "target_groups")
         return {"instance_id": params.instance_id, **{k: seen.state[k] for k in keys}}
 
 
 @dataclass(frozen=True)
-class UnisolateParams:
+class UnisolateParams(ActionParams):
     instance_id: str = field(metadata={"doc": "EC2 instance id (i-...)"})
     network_interfaces: dict[str, list[str]] = field(
         metadata={"doc": "network interface id: its previous security groups"}
@@ -246,7 +249,7 @@ class UnisolateParams:
 
 
 @register
-class UnisolateInstance(Action):
+class UnisolateInstance(Action[UnisolateParams]):
     """Undo `ec2.isolate_instance`: previous security groups, attributes, ASG and target groups.
 
     Re-attaching to the Auto Scaling group raises its desired capacity by one.
@@ -295,7 +298,7 @@ class UnisolateInstance(Action):
         attach = ("autoscaling:AttachInstances", todo["asg"])
         return network_calls(params.instance_id, todo["enis"], attrs, attach, ("Register", todo["tgs"]))
 
-    def apply(self, ctx: ActionContext, params: UnisolateParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: UnisolateParams, seen: Observation) -> dict[str, Any]:
         todo, iid = self._todo(seen.state, params), params.instance_id
         for eni, groups in todo["enis"].items():
             ctx.client("ec2").modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=groups)
@@ -331,7 +334,7 @@ def _profile_observation(ctx: ActionContext, instance_id: str) -> Observation:
 
 
 @register
-class DetachInstanceProfile(Action):
+class DetachInstanceProfile(Action[InstanceParams]):
     """Take the instance profile (and so its role's credentials) away from an instance.
 
     Credentials already taken from the instance metadata stay valid until they expire: pair this
@@ -362,22 +365,22 @@ class DetachInstanceProfile(Action):
     def calls(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("ec2:DisassociateIamInstanceProfile", {"AssociationId": seen.state["association_id"]})]
 
-    def apply(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> dict[str, Any]:
         ctx.client("ec2").disassociate_iam_instance_profile(AssociationId=seen.state["association_id"])
         return {}
 
-    def undo_params(self, params: InstanceParams, seen: Observation) -> dict:
+    def undo_params(self, params: InstanceParams, seen: Observation) -> dict[str, Any]:
         return {"instance_id": params.instance_id, "instance_profile_arn": seen.state["instance_profile_arn"]}
 
 
 @dataclass(frozen=True)
-class AssociateProfileParams:
+class AssociateProfileParams(ActionParams):
     instance_id: str = field(metadata={"doc": "EC2 instance id (i-...)"})
     instance_profile_arn: str = field(metadata={"doc": "IAM instance profile ARN to associate"})
 
 
 @register
-class AssociateInstanceProfile(Action):
+class AssociateInstanceProfile(Action[AssociateProfileParams]):
     """Give an instance its instance profile back: the undo of `ec2.detach_instance_profile`.
 
     ```yaml
@@ -411,7 +414,7 @@ class AssociateInstanceProfile(Action):
             )
         ]
 
-    def apply(self, ctx: ActionContext, params: AssociateProfileParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: AssociateProfileParams, seen: Observation) -> dict[str, Any]:
         ctx.client("ec2").associate_iam_instance_profile(
             InstanceId=params.instance_id, IamInstanceProfile={"Arn": params.instance_profile_arn}
         )

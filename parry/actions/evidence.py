@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from parry.actions._common import error_code
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, P, Permission
 from parry.actions.iam import USER_ARN, UserParams, user_arn_and_tags
 from parry.actions.iam_roles import POLICY_READ, ROLE_ARN, RoleParams, role_arn_and_tags
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.registry import register
 from parry.actions.s3 import BUCKET_ARN, BucketParams, bucket_arn_and_tags, public_access_block
+from parry.aws.errors import error_code
 from parry.errors import ActionError
 
 
@@ -31,23 +32,23 @@ def _store(
     return {"artifact": ctx.evidence.artifact(ctx.step_id, name, body, content_type).as_dict()}
 
 
-class Capture(Action):
+class Capture(Action[P]):
     """A capture: observe reads the whole state, apply stores it as one artifact (`artifact_name`)."""
 
     mutating = False
     no_undo_reason = "captures evidence only; changes nothing"
     artifact_name: str
 
-    def calls(self, ctx: ActionContext, params: Any, seen: Observation) -> list[ApiCall]:
+    def calls(self, ctx: ActionContext, params: P, seen: Observation) -> list[ApiCall]:
         return [ApiCall("s3:PutObject", {"Key": f"artifacts/{ctx.step_id}/{self.artifact_name}"})]
 
-    def apply(self, ctx: ActionContext, params: Any, seen: Observation) -> dict[str, Any]:
+    def apply(self, ctx: ActionContext, params: P, seen: Observation) -> dict[str, Any]:
         return _store(ctx, self.artifact_name, seen.state)
 
     def stored(self, ctx: ActionContext) -> bool:
         return _artifact_stored(ctx, self.artifact_name)
 
-    def noop_output(self, ctx: ActionContext, params: Any, seen: Observation) -> dict[str, Any]:
+    def noop_output(self, ctx: ActionContext, params: P, seen: Observation) -> dict[str, Any]:
         """The artifact an earlier run of this step stored (a run interrupted before its checkpoint)."""
         if ctx.evidence is None:
             return {}
@@ -56,7 +57,7 @@ class Capture(Action):
 
 
 @register
-class CaptureIamUser(Capture):
+class CaptureIamUser(Capture[UserParams]):
     """Store an IAM user's keys, groups, policies, login profile and MFA devices as evidence.
 
     ```yaml
@@ -125,7 +126,7 @@ class CaptureIamUser(Capture):
 
 
 @register
-class CaptureIamRole(Capture):
+class CaptureIamRole(Capture[RoleParams]):
     """Store an IAM role: trust policy, managed and inline policies, instance profiles, last use.
 
     ```yaml
@@ -161,7 +162,7 @@ class CaptureIamRole(Capture):
 
 
 @register
-class CaptureBucket(Capture):
+class CaptureBucket(Capture[BucketParams]):
     """Store what decides who can reach a bucket: its policy, ACL and Block Public Access settings.
 
     ```yaml
@@ -208,7 +209,7 @@ LOOKUP_KEYS = ("Username", "AccessKeyId", "ResourceName", "EventName")
 
 
 @dataclass(frozen=True)
-class TrailHistoryParams:
+class TrailHistoryParams(ActionParams):
     principal: str = field(metadata={"doc": "the value to look up: a user name, role session name or access key id"})
     attribute: str = field(default="Username", metadata={"doc": "Username, AccessKeyId, ResourceName or EventName"})
     hours: int = field(default=24, metadata={"doc": "how far back to look from the end of the window"})
@@ -219,7 +220,7 @@ class TrailHistoryParams:
 
 
 @register
-class CaptureCloudTrail(Action):
+class CaptureCloudTrail(Action[TrailHistoryParams]):
     """Store the principal's recent API activity from CloudTrail's 90-day event history.
 
     LookupEvents reads this region's management events only and is throttled to two calls a

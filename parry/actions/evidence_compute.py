@@ -1,7 +1,7 @@
 """Evidence from compute: a function's configuration and code, an instance's state and disks.
 
 The code package is fetched from the pre-signed URL GetFunction returns. The fetch is injectable
-(`settings["downloader"]`): tests serve the package locally, production uses `download` below.
+(`ActionContext.downloader`): tests serve the package locally, production uses `download` below.
 """
 
 from __future__ import annotations
@@ -11,21 +11,21 @@ import hashlib
 import http.client
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from parry.actions._common import PARRY_CASE_TAG, tag_dict
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
 from parry.actions.ec2 import INSTANCE_ARN, InstanceParams, describe_instance, instance_arn
 from parry.actions.evidence import Capture, _store
 from parry.actions.lambda_ import FUNCTION_ARN, FunctionParams, get_function, policy_statements
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.registry import register
 from parry.errors import ActionError
 
 DOWNLOAD_TIMEOUT = 30.0  # seconds
 MAX_CODE_BYTES = 256 * 1024 * 1024  # above Lambda's largest package; more is not a Lambda package
 CHUNK = 1024 * 1024
 SNAPSHOT_ARN = "arn:{partition}:ec2:{region}::snapshot/*"  # snapshot ARNs name no account
-Downloader = Callable[..., bytes]
 
 
 def download(url: str, *, timeout: float = DOWNLOAD_TIMEOUT, max_bytes: int = MAX_CODE_BYTES) -> bytes:
@@ -45,7 +45,7 @@ def download(url: str, *, timeout: float = DOWNLOAD_TIMEOUT, max_bytes: int = MA
 
 
 @register
-class CaptureLambda(Capture):
+class CaptureLambda(Capture[FunctionParams]):
     """Store a function's configuration, resource policy and code package (with its sha256).
 
     Environment variables are recorded by name only: their values are often secrets, and evidence
@@ -90,10 +90,9 @@ class CaptureLambda(Capture):
         # the pre-signed URL is fetched now, not in observe: it is valid for minutes only
         location = get_function(ctx, params.function_name).get("Code", {}).get("Location")
         if location:
-            fetch: Downloader = ctx.settings.get("downloader") or download
-            cap = ctx.settings.get("max_code_bytes", MAX_CODE_BYTES)
+            fetch = ctx.downloader or download
             try:
-                package = fetch(location, timeout=DOWNLOAD_TIMEOUT, max_bytes=cap)
+                package = fetch(location, timeout=DOWNLOAD_TIMEOUT, max_bytes=MAX_CODE_BYTES)
             except (ActionError, OSError, http.client.HTTPException) as exc:
                 # the configuration is the evidence that matters most: keep it, and say why the code is missing
                 out["code"] = {"error": f"code package not downloaded: {exc}"}
@@ -109,7 +108,7 @@ class CaptureLambda(Capture):
 
 
 @register
-class CaptureInstance(Capture):
+class CaptureInstance(Capture[InstanceParams]):
     """Store an instance's full description and its console output (boot log, kernel messages).
 
     ```yaml
@@ -143,7 +142,7 @@ class CaptureInstance(Capture):
 
 
 @dataclass(frozen=True)
-class SnapshotParams:
+class SnapshotParams(ActionParams):
     instance_id: str = field(metadata={"doc": "EC2 instance id (i-...)"})
     finding_id: str | None = field(default=None, metadata={"doc": "finding id to tag the snapshots with"})
 
@@ -159,7 +158,7 @@ def case_snapshots(ctx: ActionContext, instance_id: str) -> dict[str, str]:
 
 
 @register
-class SnapshotVolumes(Action):
+class SnapshotVolumes(Action[SnapshotParams]):
     """Snapshot every EBS volume attached to an instance, tagged with the case, finding and volume.
 
     ```yaml

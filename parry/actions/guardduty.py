@@ -8,20 +8,22 @@ case in a member account: `detector_id` is then the administrator's detector.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
 from parry.errors import ResourceNotFound
 
 DETECTOR_ARN = "arn:{partition}:guardduty:{region}:{account}:detector/*"
 
 
 @dataclass(frozen=True)
-class GuardDutyFindingParams:
+class GuardDutyFindingParams(ActionParams):
     detector_id: str = field(metadata={"doc": "GuardDuty detector id (the event's detail.service.detectorId)"})
     finding_id: str = field(metadata={"doc": "GuardDuty finding id (the event's detail.id)"})
 
 
-class _SetArchived(Action):
+class _SetArchived(Action[GuardDutyFindingParams]):
     Params = GuardDutyFindingParams
     mutating = True
     archived: bool  # the end state
@@ -46,7 +48,7 @@ class _SetArchived(Action):
         ids = {"DetectorId": params.detector_id, "FindingIds": [params.finding_id]}
         return [ApiCall(f"guardduty:{self.operation}", ids)]
 
-    def apply(self, ctx: ActionContext, params: GuardDutyFindingParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: GuardDutyFindingParams, seen: Observation) -> dict[str, Any]:
         gd = ctx.client("guardduty")
         call = gd.archive_findings if self.archived else gd.unarchive_findings
         call(DetectorId=params.detector_id, FindingIds=[params.finding_id])

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from parry.actions._common import deny_all
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
 from parry.errors import ActionError, ResourceNotFound
 
 USER_ARN = "arn:{partition}:iam::{account}:user/*"
@@ -33,12 +35,12 @@ def access_key_status(ctx: ActionContext, user_name: str, access_key_id: str) ->
 
 
 @dataclass(frozen=True)
-class AccessKeyParams:
+class AccessKeyParams(ActionParams):
     user_name: str = field(metadata={"doc": "IAM user that owns the key"})
     access_key_id: str = field(metadata={"doc": "the access key id (AKIA...)"})
 
 
-class _SetAccessKeyStatus(Action):
+class _SetAccessKeyStatus(Action[AccessKeyParams]):
     Params = AccessKeyParams
     mutating = True
     target_status: str
@@ -61,7 +63,7 @@ class _SetAccessKeyStatus(Action):
             )
         ]
 
-    def apply(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> dict[str, Any]:
         ctx.client("iam").update_access_key(
             UserName=params.user_name, AccessKeyId=params.access_key_id, Status=self.target_status
         )
@@ -123,7 +125,7 @@ def key_captured(ctx: ActionContext, user_name: str, access_key_id: str) -> bool
 
 
 @register
-class DeleteAccessKey(Action):
+class DeleteAccessKey(Action[AccessKeyParams]):
     """Delete an access key for good. Refused unless the user was captured earlier in the case.
 
     Deactivating is the containment; deleting is for when the key must never come back. Because a
@@ -159,7 +161,7 @@ class DeleteAccessKey(Action):
     def calls(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("iam:DeleteAccessKey", {"UserName": params.user_name, "AccessKeyId": params.access_key_id})]
 
-    def apply(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: AccessKeyParams, seen: Observation) -> dict[str, Any]:
         if not key_captured(ctx, params.user_name, params.access_key_id):
             raise ActionError(
                 f"refusing to delete access key {params.access_key_id}: no earlier step of this case "
@@ -175,11 +177,11 @@ QUARANTINE_POLICY = "parry-quarantine"
 
 
 @dataclass(frozen=True)
-class UserParams:
+class UserParams(ActionParams):
     user_name: str = field(metadata={"doc": "IAM user name"})
 
 
-class _UserQuarantine(Action):
+class _UserQuarantine(Action[UserParams]):
     Params = UserParams
     mutating = True
     quarantined: bool  # the end state
@@ -199,7 +201,7 @@ class _UserQuarantine(Action):
         op = "iam:PutUserPolicy" if self.quarantined else "iam:DeleteUserPolicy"
         return [ApiCall(op, {"UserName": params.user_name, "PolicyName": QUARANTINE_POLICY})]
 
-    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict[str, Any]:
         iam = ctx.client("iam")
         if self.quarantined:
             doc = json.dumps(deny_all())
@@ -252,7 +254,7 @@ class UnquarantineUser(_UserQuarantine):
 
 
 @register
-class DeleteLoginProfile(Action):
+class DeleteLoginProfile(Action[UserParams]):
     """Delete the user's console password, so nobody can sign in to the console as it.
 
     ```yaml
@@ -292,7 +294,7 @@ class DeleteLoginProfile(Action):
     def calls(self, ctx: ActionContext, params: UserParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("iam:DeleteLoginProfile", {"UserName": params.user_name})]
 
-    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict[str, Any]:
         ctx.client("iam").delete_login_profile(UserName=params.user_name)
         return {}
 
@@ -303,7 +305,7 @@ GROUP_ARN = "arn:{partition}:iam::{account}:group/*"
 
 
 @dataclass(frozen=True)
-class GroupsParams:
+class GroupsParams(ActionParams):
     user_name: str = field(metadata={"doc": "IAM user name"})
     groups: list[str] = field(metadata={"doc": "group names to add the user back to"})
 
@@ -314,7 +316,7 @@ def user_groups(ctx: ActionContext, user_name: str) -> list[str]:
 
 
 @register
-class RemoveUserFromGroups(Action):
+class RemoveUserFromGroups(Action[UserParams]):
     """Take the user out of every IAM group, so no group policy grants it anything.
 
     ```yaml
@@ -345,17 +347,17 @@ class RemoveUserFromGroups(Action):
             for g in seen.state["groups"]
         ]
 
-    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: UserParams, seen: Observation) -> dict[str, Any]:
         for group in seen.state["groups"]:
             ctx.client("iam").remove_user_from_group(GroupName=group, UserName=params.user_name)
         return {"removed_from": seen.state["groups"]}
 
-    def undo_params(self, params: UserParams, seen: Observation) -> dict:
+    def undo_params(self, params: UserParams, seen: Observation) -> dict[str, Any]:
         return {"user_name": params.user_name, "groups": seen.state["groups"]}
 
 
 @register
-class AddUserToGroups(Action):
+class AddUserToGroups(Action[GroupsParams]):
     """Add the user back to the given groups: the undo of `iam.remove_user_from_groups`.
 
     ```yaml
@@ -390,7 +392,7 @@ class AddUserToGroups(Action):
             for g in self._missing(seen.state["groups"], params)
         ]
 
-    def apply(self, ctx: ActionContext, params: GroupsParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: GroupsParams, seen: Observation) -> dict[str, Any]:
         iam = ctx.client("iam")
         for group in self._missing(seen.state["groups"], params):
             try:

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from parry.actions._common import deny_all, tag_dict
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
 from parry.actions.iam import QUARANTINE_POLICY
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.registry import register
 from parry.errors import ResourceNotFound
 
 ROLE_ARN = "arn:{partition}:iam::{account}:role/*"
@@ -26,11 +27,14 @@ def role_name_of(value: str) -> str:
     return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
 
 
-class RoleNamed:
-    """Mixin for parameters with a `role_name`: an ARN is accepted and reduced to the name."""
+class RoleNamed(ActionParams):
+    """Base of parameters with a `role_name` (each declares it, with its doc): an ARN is accepted and
+    reduced to the name."""
+
+    role_name: str  # not a field here: a plain class's annotations are not dataclass fields
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "role_name", role_name_of(self.role_name))  # type: ignore[attr-defined]
+        object.__setattr__(self, "role_name", role_name_of(self.role_name))
 
 
 def role_arn_and_tags(ctx: ActionContext, role_name: str) -> tuple[str, dict[str, str]]:
@@ -86,7 +90,7 @@ class RevokeParams(RoleNamed):
 
 
 @register
-class RevokeRoleSessions(Action):
+class RevokeRoleSessions(Action[RevokeParams]):
     """Deny every request made with role credentials issued before now (AWS's revoke-sessions policy).
 
     An instance or a function gets fresh credentials from its role; stolen ones stop working. Run
@@ -126,14 +130,14 @@ class RevokeRoleSessions(Action):
     def calls(self, ctx: ActionContext, params: RevokeParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("iam:PutRolePolicy", {"RoleName": params.role_name, "PolicyName": REVOKE_POLICY})]
 
-    def apply(self, ctx: ActionContext, params: RevokeParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: RevokeParams, seen: Observation) -> dict[str, Any]:
         cutoff = self._cutoff(ctx, params)
         ctx.client("iam").put_role_policy(
             RoleName=params.role_name, PolicyName=REVOKE_POLICY, PolicyDocument=json.dumps(revoke_document(cutoff))
         )
         return {"cutoff": cutoff}
 
-    def undo_params(self, params: RevokeParams, seen: Observation) -> dict:
+    def undo_params(self, params: RevokeParams, seen: Observation) -> dict[str, Any]:
         return {"role_name": params.role_name, "cutoff": seen.state["cutoff"]}
 
 
@@ -144,7 +148,7 @@ class RestoreRevokeParams(RoleNamed):
 
 
 @register
-class RestoreRoleSessions(Action):
+class RestoreRoleSessions(Action[RestoreRevokeParams]):
     """Put back the role's revoke-sessions policy as it was (usually: remove it).
 
     ```yaml
@@ -173,7 +177,7 @@ class RestoreRoleSessions(Action):
         op = "iam:PutRolePolicy" if params.cutoff else "iam:DeleteRolePolicy"
         return [ApiCall(op, {"RoleName": params.role_name, "PolicyName": REVOKE_POLICY})]
 
-    def apply(self, ctx: ActionContext, params: RestoreRevokeParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: RestoreRevokeParams, seen: Observation) -> dict[str, Any]:
         iam = ctx.client("iam")
         if params.cutoff:
             doc = json.dumps(revoke_document(params.cutoff))
@@ -211,7 +215,7 @@ POLICY_READ = ROLE_READ + ("iam:ListAttachedRolePolicies", "iam:ListRolePolicies
 
 
 @register
-class DetachRolePolicies(Action):
+class DetachRolePolicies(Action[RoleParams]):
     """Detach every managed policy and delete every inline policy of a role, keeping their documents.
 
     The before-state holds each inline policy's full document, so `iam.restore_role_policies` puts
@@ -247,7 +251,7 @@ class DetachRolePolicies(Action):
             ApiCall("iam:DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in state["inline_policies"]
         ]
 
-    def apply(self, ctx: ActionContext, params: RoleParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: RoleParams, seen: Observation) -> dict[str, Any]:
         iam = ctx.client("iam")
         for policy_arn in seen.state["managed_policy_arns"]:
             iam.detach_role_policy(RoleName=params.role_name, PolicyArn=policy_arn)
@@ -255,7 +259,7 @@ class DetachRolePolicies(Action):
             iam.delete_role_policy(RoleName=params.role_name, PolicyName=name)
         return {}
 
-    def undo_params(self, params: RoleParams, seen: Observation) -> dict:
+    def undo_params(self, params: RoleParams, seen: Observation) -> dict[str, Any]:
         return {
             "role_name": params.role_name,
             "managed_policy_arns": seen.state["managed_policy_arns"],
@@ -271,7 +275,7 @@ class RestorePoliciesParams(RoleNamed):
 
 
 @register
-class RestoreRolePolicies(Action):
+class RestoreRolePolicies(Action[RestorePoliciesParams]):
     """Attach the given managed policies and put the given inline policies back on a role.
 
     ```yaml
@@ -313,7 +317,7 @@ class RestoreRolePolicies(Action):
             ApiCall("iam:PutRolePolicy", {"RoleName": role, "PolicyName": n}) for n in inline
         ]
 
-    def apply(self, ctx: ActionContext, params: RestorePoliciesParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: RestorePoliciesParams, seen: Observation) -> dict[str, Any]:
         iam = ctx.client("iam")
         managed, inline = self._todo(seen.state, params)
         for policy_arn in managed:

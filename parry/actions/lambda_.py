@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
 from parry.errors import ResourceNotFound
 
 FUNCTION_ARN = "arn:{partition}:lambda:{region}:{account}:function:*"
@@ -102,7 +103,7 @@ def restore_statements(ctx: ActionContext, function_name: str, statements: list[
 
 
 @dataclass(frozen=True)
-class FunctionParams:
+class FunctionParams(ActionParams):
     function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
 
 
@@ -113,7 +114,7 @@ def _exposure(ctx: ActionContext, params: FunctionParams) -> tuple[dict[str, Any
 
 
 @register
-class RemovePublicPermissions(Action):
+class RemovePublicPermissions(Action[FunctionParams]):
     """Remove the resource-policy statements that let anyone, or another account, invoke a function.
 
     ```yaml
@@ -142,23 +143,23 @@ class RemovePublicPermissions(Action):
             for s in seen.state["foreign_statements"]
         ]
 
-    def apply(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict[str, Any]:
         for statement in seen.state["foreign_statements"]:
             ctx.client("lambda").remove_permission(FunctionName=params.function_name, StatementId=statement["Sid"])
         return {}
 
-    def undo_params(self, params: FunctionParams, seen: Observation) -> dict:
+    def undo_params(self, params: FunctionParams, seen: Observation) -> dict[str, Any]:
         return {"function_name": params.function_name, "statements": seen.state["foreign_statements"]}
 
 
 @dataclass(frozen=True)
-class AddPermissionsParams:
+class AddPermissionsParams(ActionParams):
     function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
     statements: list[dict[str, Any]] = field(metadata={"doc": "resource-policy statements to put back"})
 
 
 @register
-class AddPermissions(Action):
+class AddPermissions(Action[AddPermissionsParams]):
     """Put resource-policy statements back: the undo of `lambda.remove_public_permissions`.
 
     ```yaml
@@ -192,7 +193,7 @@ class AddPermissions(Action):
             if s["Sid"] not in seen.state["statement_ids"]
         ]
 
-    def apply(self, ctx: ActionContext, params: AddPermissionsParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: AddPermissionsParams, seen: Observation) -> dict[str, Any]:
         restore_statements(ctx, params.function_name, params.statements)
         return {}
 
@@ -231,7 +232,7 @@ def _enabled(state: dict[str, Any]) -> list[str]:
 
 
 @register
-class QuarantineFunction(Action):
+class QuarantineFunction(Action[FunctionParams]):
     """Stop a function from running and from being reached, keeping everything needed to undo it.
 
     Reserved concurrency 0 (no invocation runs), public and cross-account policy statements
@@ -277,7 +278,7 @@ class QuarantineFunction(Action):
         out.append(ApiCall("lambda:TagResource", {"Resource": seen.arn, "Tags": {QUARANTINE_TAG: ctx.case_id}}))
         return out
 
-    def apply(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict[str, Any]:
         lam = ctx.client("lambda")
         lam.put_function_concurrency(FunctionName=params.function_name, ReservedConcurrentExecutions=0)
         for statement in seen.state["foreign_statements"]:
@@ -287,7 +288,7 @@ class QuarantineFunction(Action):
         lam.tag_resource(Resource=seen.arn, Tags={QUARANTINE_TAG: ctx.case_id})
         return {}
 
-    def undo_params(self, params: FunctionParams, seen: Observation) -> dict:
+    def undo_params(self, params: FunctionParams, seen: Observation) -> dict[str, Any]:
         return {
             "function_name": params.function_name,
             "reserved_concurrency": seen.state["reserved_concurrency"],
@@ -297,7 +298,7 @@ class QuarantineFunction(Action):
 
 
 @dataclass(frozen=True)
-class UnquarantineParams:
+class UnquarantineParams(ActionParams):
     function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
     reserved_concurrency: int | None = field(default=None, metadata={"doc": "concurrency to restore; none: unreserved"})
     statements: list[dict[str, Any]] = field(default_factory=list, metadata={"doc": "policy statements to put back"})
@@ -305,7 +306,7 @@ class UnquarantineParams:
 
 
 @register
-class UnquarantineFunction(Action):
+class UnquarantineFunction(Action[UnquarantineParams]):
     """Undo `lambda.quarantine_function`: concurrency, policy statements and triggers as they were.
 
     ```yaml
@@ -367,7 +368,7 @@ class UnquarantineFunction(Action):
         out.append(ApiCall("lambda:UntagResource", {"Resource": seen.arn, "TagKeys": [QUARANTINE_TAG]}))
         return out
 
-    def apply(self, ctx: ActionContext, params: UnquarantineParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: UnquarantineParams, seen: Observation) -> dict[str, Any]:
         lam = ctx.client("lambda")
         name = params.function_name
         if params.reserved_concurrency is None:

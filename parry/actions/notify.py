@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
 from parry.errors import ActionError
 
 SUBJECT_LIMIT = 100  # SNS refuses longer subjects
 
 
 @dataclass(frozen=True)
-class NotifyParams:
+class NotifyParams(ActionParams):
     topic_arn: str | None = field(default=None, metadata={"doc": "SNS topic; default: Parry's topic"})
     subject: str | None = field(default=None, metadata={"doc": "subject line; default: playbook and case"})
     message: str | None = field(default=None, metadata={"doc": "extra text put before the summary"})
@@ -21,9 +22,8 @@ class NotifyParams:
 def case_summary(ctx: ActionContext) -> str:
     """Plain-text body: playbook, target, each earlier step's outcome, and the follow-up commands."""
     lines = [f"Playbook: {ctx.playbook}", f"Case: {ctx.case_id}", f"Account: {ctx.account}  Region: {ctx.region}"]
-    target = ctx.settings.get("target") or {}
-    if target:
-        lines.append("Target: " + ", ".join(f"{k}={v}" for k, v in target.items()))
+    if ctx.target:
+        lines.append("Target: " + ", ".join(f"{k}={v}" for k, v in ctx.target.items()))
     if ctx.prior:
         lines.append("")
         lines.append("What was done:")
@@ -38,7 +38,7 @@ def case_summary(ctx: ActionContext) -> str:
 
 
 @register
-class NotifySns(Action):
+class NotifySns(Action[NotifyParams]):
     """Publish a summary of the case to SNS (e-mail, chat, paging).
 
     ```yaml
@@ -57,7 +57,7 @@ class NotifySns(Action):
     permissions = (Permission(("sns:Publish",), ("{topic_arn}",)),)
 
     def _topic(self, ctx: ActionContext, params: NotifyParams) -> str:
-        topic = params.topic_arn or ctx.settings.get("topic_arn")
+        topic = params.topic_arn or ctx.topic_arn
         if not topic:
             raise ActionError("notify.sns: no topic_arn given and PARRY_TOPIC_ARN is not set")
         return topic

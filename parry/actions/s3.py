@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions._common import error_code, partition, tag_dict
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions._common import tag_dict
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
+from parry.aws.arns import partition
+from parry.aws.errors import error_code
 from parry.errors import ResourceNotFound
 
 BUCKET_ARN = "arn:{partition}:s3:::*"
@@ -51,12 +54,12 @@ def _observe(ctx: ActionContext, bucket: str) -> Observation:
 
 
 @dataclass(frozen=True)
-class BucketParams:
+class BucketParams(ActionParams):
     bucket: str = field(metadata={"doc": "S3 bucket name"})
 
 
 @register
-class BlockPublicAccess(Action):
+class BlockPublicAccess(Action[BucketParams]):
     """Turn on all four Block Public Access settings of one bucket: no public ACL or policy works.
 
     ```yaml
@@ -81,16 +84,16 @@ class BlockPublicAccess(Action):
     def calls(self, ctx: ActionContext, params: BucketParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("s3:PutPublicAccessBlock", {"Bucket": params.bucket, "PublicAccessBlockConfiguration": ALL_BLOCKED})]
 
-    def apply(self, ctx: ActionContext, params: BucketParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: BucketParams, seen: Observation) -> dict[str, Any]:
         ctx.client("s3").put_public_access_block(Bucket=params.bucket, PublicAccessBlockConfiguration=ALL_BLOCKED)
         return {}
 
-    def undo_params(self, params: BucketParams, seen: Observation) -> dict:
+    def undo_params(self, params: BucketParams, seen: Observation) -> dict[str, Any]:
         return {"bucket": params.bucket, "configuration": seen.state["public_access_block"]}
 
 
 @dataclass(frozen=True)
-class RestoreParams:
+class RestoreParams(ActionParams):
     bucket: str = field(metadata={"doc": "S3 bucket name"})
     configuration: dict[str, Any] | None = field(
         default=None, metadata={"doc": "the previous PublicAccessBlockConfiguration; none: delete the bucket's own"}
@@ -98,7 +101,7 @@ class RestoreParams:
 
 
 @register
-class RestorePublicAccessBlock(Action):
+class RestorePublicAccessBlock(Action[RestoreParams]):
     """Put a bucket's Block Public Access settings back as they were: the undo of `s3.block_public_access`.
 
     ```yaml
@@ -128,7 +131,7 @@ class RestorePublicAccessBlock(Action):
         config = {"Bucket": params.bucket, "PublicAccessBlockConfiguration": params.configuration}
         return [ApiCall("s3:PutPublicAccessBlock", config)]
 
-    def apply(self, ctx: ActionContext, params: RestoreParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: RestoreParams, seen: Observation) -> dict[str, Any]:
         s3 = ctx.client("s3")
         if params.configuration is None:
             s3.delete_public_access_block(Bucket=params.bucket)

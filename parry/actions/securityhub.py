@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions._common import partition
-from parry.actions.registry import Action, ActionContext, ApiCall, Observation, Permission, register
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
+from parry.actions.registry import register
+from parry.aws.arns import guardduty_product_arn, partition
 from parry.errors import ActionError, ResourceNotFound
 
 HUB_ARN = "arn:{partition}:securityhub:{region}:{account}:hub/default"
@@ -20,7 +21,7 @@ NOTE_LIMIT = 512  # BatchUpdateFindings refuses longer notes
 
 
 @dataclass(frozen=True)
-class FindingParams:
+class FindingParams(ActionParams):
     finding_id: str = field(metadata={"doc": "the ASFF finding Id (for GuardDuty: the finding ARN)"})
     product_arn: str | None = field(
         default=None, metadata={"doc": "the finding's ProductArn; default: GuardDuty's, for a GuardDuty finding ARN"}
@@ -33,7 +34,7 @@ def product_arn(ctx: ActionContext, params: FindingParams) -> str:
     if params.product_arn:
         return params.product_arn
     if ":guardduty:" in params.finding_id:
-        return f"arn:{partition(ctx.region)}:securityhub:{ctx.region}::product/aws/guardduty"
+        return guardduty_product_arn(partition(ctx.region), ctx.region)
     raise ActionError(f"securityhub.update_finding: product_arn is required for finding {params.finding_id}")
 
 
@@ -42,7 +43,7 @@ def note_text(ctx: ActionContext, params: FindingParams) -> str:
 
 
 @register
-class UpdateFinding(Action):
+class UpdateFinding(Action[FindingParams]):
     """Set a Security Hub finding's workflow status and add a note saying which case handled it.
 
     ```yaml
@@ -92,14 +93,14 @@ class UpdateFinding(Action):
     def calls(self, ctx: ActionContext, params: FindingParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("securityhub:BatchUpdateFindings", self._request(ctx, params))]
 
-    def apply(self, ctx: ActionContext, params: FindingParams, seen: Observation) -> dict:
+    def apply(self, ctx: ActionContext, params: FindingParams, seen: Observation) -> dict[str, Any]:
         resp = ctx.client("securityhub").batch_update_findings(**self._request(ctx, params))
         failed = resp.get("UnprocessedFindings") or []
         if failed:
             raise ActionError(f"Security Hub did not update {params.finding_id}: {failed[0].get('ErrorMessage')}")
         return {}
 
-    def undo_params(self, params: FindingParams, seen: Observation) -> dict:
+    def undo_params(self, params: FindingParams, seen: Observation) -> dict[str, Any]:
         previous = seen.state["workflow_status"] or "NEW"
         return {
             "finding_id": params.finding_id,

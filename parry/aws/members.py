@@ -18,6 +18,8 @@ import re
 import threading
 from typing import TYPE_CHECKING, Callable
 
+from parry.aws.arns import role_arn
+from parry.aws.errors import describe_error
 from parry.errors import MemberAccountUnavailable
 
 if TYPE_CHECKING:
@@ -27,12 +29,6 @@ if TYPE_CHECKING:
 # could run out while it waits on an API (the runner's steps end well within this).
 REFRESH_MARGIN_SECONDS = 600.0
 SESSION_NAME_MAX = 64  # STS: 2 to 64 characters of [\w+=,.@-]
-
-
-def role_arn(caller_arn: str, account: str, role_name: str) -> str:
-    """The member role's ARN, in the partition of the caller (aws, aws-cn, aws-us-gov, ...)."""
-    partition = caller_arn.split(":")[1] if caller_arn.count(":") >= 5 else "aws"
-    return f"arn:{partition}:iam::{account}:role/{role_name}"
 
 
 def session_name(case_id: str) -> str:
@@ -96,8 +92,6 @@ class MemberAccounts:
 
 
 def _refused(arn: str, account: str, external_id: str | None, exc: Exception) -> str:
-    from parry.engine.steps import describe_error
-
     hint = (
         "deploy the ParryMember stack in that account (or StackSet), and check that the role trusts this "
         "playbook's runner role"

@@ -1,19 +1,21 @@
 """`parry`: the command line of the on-call engineer, the playbook author and the auditor.
 
-Every error is one line on stderr and a non-zero exit; a traceback means a bug in Parry.
+Every error is one line on stderr and a non-zero exit; a traceback means a bug in Parry. A usage
+error is click's: the usage line and its message, exit 2.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib.metadata import version
 
-import click
 import typer
+from typer._click.exceptions import ClickException  # typer bundles its own click; typer.TyperException cannot show()
 
 from parry.cli import cases, decisions, local, playbooks
 from parry.errors import ParryError
-from parry.engine.steps import describe_error
+from parry.aws.errors import describe_error, refusal
 
 app = typer.Typer(
     name="parry",
@@ -21,7 +23,25 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: flags without a `<bool>`, docstring paragraphs reflowed
 )
+
+
+def _print_version(asked: bool) -> None:
+    """Eager, so that `parry --version` answers before any command is looked for."""
+    if asked:
+        typer.echo(f"parry {version('parry')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="print the version and exit"),
+) -> None:
+    """The options of `parry` itself, before any command."""
+
+
 playbooks.register(app)
 cases.register(app)
 decisions.register(app, cases.cases_app)
@@ -41,7 +61,7 @@ _mount_evidence()
 
 def error_line(exc: BaseException) -> str:
     """One clear line for an error a user can act on."""
-    if isinstance(getattr(exc, "response", None), dict) and "Error" in exc.response:
+    if refusal(exc) is not None:
         return describe_error(exc)
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError", "NoRegionError", "EndpointConnectionError",
@@ -54,14 +74,12 @@ def error_line(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="parry", standalone_mode=False)  # typer.Exit comes back as the code
         if isinstance(code, int) and code:
             sys.exit(code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.exit(130)
-    except click.ClickException as exc:
+    except ClickException as exc:  # a usage error, a bad value, or a group without its command (its help)
         exc.show()
         sys.exit(exc.exit_code)
     except ParryError as exc:

@@ -14,9 +14,9 @@ cases_app = typer.Typer(help="List and show cases.", no_args_is_help=True)
 
 @cases_app.command("list")
 def list_cases(
-    limit: int = typer.Option(50, "--limit", min=1),
-    playbook: Optional[str] = typer.Option(None, "--playbook"),
-    status: Optional[str] = typer.Option(None, "--status"),
+    limit: int = typer.Option(50, "--limit", min=1, help="at most this many cases"),
+    playbook: Optional[str] = typer.Option(None, "--playbook", help="only the cases of this playbook"),
+    status: Optional[str] = typer.Option(None, "--status", help="only the cases in this status: RUNNING, FAILED, ..."),
     cases_table: Optional[str] = CasesTable,
     evidence_bucket: Optional[str] = EvidenceBucket,
     as_json: bool = JsonFlag,

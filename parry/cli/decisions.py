@@ -85,7 +85,7 @@ def resume(
     cases_table: str | None = CasesTable,
     as_json: bool = JsonFlag,
 ) -> None:
-    """Continue a RUNNING case from the step it stopped at (e.g. blocked until a member account was set up)."""
+    """Continue a RUNNING case from the step it stopped at (blocked, say, until a member account was set up)."""
     _show(_control(evidence_bucket, cases_table).resume(case_id), as_json)
 
 

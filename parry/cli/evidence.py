@@ -17,6 +17,7 @@ from typing import Any, Callable, NoReturn, Optional
 
 import typer
 
+from parry.aws.errors import refusal
 from parry.errors import ParryError
 
 evidence_app = typer.Typer(
@@ -45,10 +46,9 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _one_line(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        return f"AWS refused {getattr(exc, 'operation_name', 'a call')}: {err.get('Code')}: {err.get('Message')}"
+    refused = refusal(exc)
+    if refused is not None:
+        return f"AWS refused {refused.operation or 'a call'}: {refused.code}: {refused.message}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, (ParryError, OSError, ValueError)) or type(exc).__module__.startswith("botocore"):
         return text
@@ -83,7 +83,8 @@ def _bucket(bucket: str | None) -> str:
 
 
 def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> Any:
-    from parry.evidence.verify import DirSource, S3Source, case_id_of, find_case
+    from parry.evidence.export import find_case
+    from parry.evidence.sources import DirSource, S3Source, case_id_of
 
     if directory is not None:
         source = DirSource(directory)
@@ -109,8 +110,8 @@ def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
 
 def _trusted(paths: list[Path] | None, key_id: str | None = None) -> set[str]:
     """Fingerprints of the keys the auditor trusts: files first, else the KMS key's public half."""
+    from parry.evidence.keys import env_public_keys, load_public_keys
     from parry.evidence.writer import sha256_hex
-    from parry.evidence.verify import env_public_keys, load_public_keys
 
     files = list(paths or []) or env_public_keys()
     if files or not key_id:
@@ -131,7 +132,8 @@ def list_cases(
 ) -> None:
     """List cases in the evidence bucket, newest first."""
     from parry.evidence.report import status_of
-    from parry.evidence.verify import S3Source, case_prefixes
+    from parry.evidence.export import case_prefixes
+    from parry.evidence.sources import S3Source
 
     since_day: date | None = None
     if since:
@@ -199,7 +201,7 @@ def show(
     as_json: bool = Json,
 ) -> None:
     """Show a case: where it is, its timeline, manifests and objects."""
-    from parry.evidence.report import _summary, load_case
+    from parry.evidence.report import load_case, record_summary
 
     view = load_case(_source(case_id, bucket, directory))
     if as_json:
@@ -211,7 +213,7 @@ def show(
     print(f"folder    {view.prefix}")
     print("\ntimeline")
     for r in view.audit:
-        print(f"  {r.get('seq', '?'):>4}  {r.get('at', '')}  {str(r.get('kind', '')):<20} {_summary(r)}")
+        print(f"  {r.get('seq', '?'):>4}  {r.get('at', '')}  {str(r.get('kind', '')):<20} {record_summary(r)}")
     print("\nmanifests")
     for m in view.manifests or [{"path": "(none: the case is not sealed)", "signed": True, "key_id": "", "sha256": ""}]:
         signer = m["key_id"] if m["signed"] else "UNSIGNED"
@@ -239,7 +241,9 @@ def verify(
     Problems: changed, missing or unexpected object; broken chain; bad signature; foreign key;
     unsigned manifest; retention; bad manifest; not sealed.
     """
-    from parry.evidence.verify import S3Source, case_prefixes, verify_case
+    from parry.evidence.export import case_prefixes
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     if all_cases and (case_id or directory):
         _fail("--all verifies the whole bucket: give no CASE_ID and no --dir")
@@ -302,7 +306,7 @@ def export(
     bucket: Optional[str] = Bucket,
 ) -> None:
     """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline."""
-    from parry.evidence.verify import export_case
+    from parry.evidence.export import export_case
 
     index = export_case(_source(case_id, bucket, None), directory)
     print(f"exported {len(index['objects'])} object(s) of {case_id} to {directory}")

@@ -33,7 +33,8 @@ def _use_endpoint(endpoint: str) -> None:
 def bootstrap_cmd() -> None:
     """Create the evidence bucket, case table, topic and kill switch in the local endpoint; print PARRY_... lines."""
     from parry.aws.clients import ClientFactory
-    from parry.local.server import bootstrap, require_local_endpoint
+    from parry.local.bootstrap import bootstrap
+    from parry.local.server import require_local_endpoint
 
     require_local_endpoint()
     for key, value in bootstrap(ClientFactory()).items():
@@ -45,7 +46,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     """Run a local AWS endpoint (moto) on 127.0.0.1 until interrupted."""
     from moto.server import ThreadedMotoServer
 
-    from parry.local.server import empty_cloudtrail_history, security_hub_findings_like_aws, sign_digests_like_kms
+    from parry.local.corrections import empty_cloudtrail_history, security_hub_findings_like_aws, sign_digests_like_kms
 
     sign_digests_like_kms()
     empty_cloudtrail_history()
@@ -68,7 +69,7 @@ def demo(
     """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
     from parry.local.server import LocalServer
 
-    from parry.local.server import empty_cloudtrail_history
+    from parry.local.corrections import empty_cloudtrail_history
 
     started = time.perf_counter()
     server = None
@@ -99,7 +100,7 @@ def demo(
 def _demo(endpoint: str, only: str | None) -> str:
     from parry.aws.clients import ClientFactory
     from parry.errors import ConfigError
-    from parry.local.server import bootstrap
+    from parry.local.bootstrap import bootstrap
     from parry.routing.patterns import compile_pattern
     from parry.local.sandbox import SCENARIOS, finding_status
     from parry.playbooks.validate import load_all
@@ -152,7 +153,8 @@ def _evidence_listing(aws, prefix: str) -> None:
 
 def _verify(aws, prefix: str) -> None:
     """What an auditor would run: recompute hashes, the chain and the signature from the bucket."""
-    from parry.evidence.verify import S3Source, verify_case
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     result = verify_case(S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix))
     if result.ok:

@@ -7,22 +7,28 @@ win; each is recorded with the caller's identity and reason in the case and in t
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
-from parry.store import cases as cs
-from parry.store.cases import Case
-from parry.errors import ParryError, DecisionError
+from parry.engine import notices
+from parry.errors import DecisionError, ParryError
+from parry.store import model as cs
+from parry.store.model import Case
+
+if TYPE_CHECKING:
+    from parry.aws.clients import ClientFactory
+    from parry.engine.run import Engine
 
 
-def caller_identity(aws: Any) -> str:
-    return aws.client("sts").get_caller_identity()["Arn"]
+def caller_identity(aws: ClientFactory) -> str:
+    arn: str = aws.client("sts").get_caller_identity()["Arn"]
+    return arn
 
 
-def _now_iso(clock: Any) -> str:
+def _now_iso(clock: Callable[[], float]) -> str:
     return datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="seconds")
 
 
-def _awaiting(engine: Any, case_id: str) -> Case:
+def _awaiting(engine: Engine, case_id: str) -> Case:
     case = engine.store.get(case_id)
     if case.status != cs.AWAITING_APPROVAL or not case.awaiting:
         raise DecisionError(f"case {case_id} is {case.status}, not waiting for approval")
@@ -32,7 +38,7 @@ def _awaiting(engine: Any, case_id: str) -> Case:
     return case
 
 
-def _decide(engine: Any, case: Case, *, kind: str, status: str, who: str, reason: str) -> Case:
+def _decide(engine: Engine, case: Case, *, kind: str, status: str, who: str, reason: str) -> Case:
     entry = {"kind": kind, "step": (case.awaiting or {}).get("step"), "by": who, "reason": reason, "at": _now_iso(engine.clock)}
     case.history.append(entry)
     case.status = status
@@ -48,24 +54,24 @@ def _decide(engine: Any, case: Case, *, kind: str, status: str, who: str, reason
     return case
 
 
-def approve(engine: Any, case_id: str, *, reason: str = "", who: str | None = None) -> Case:
+def approve(engine: Engine, case_id: str, *, reason: str = "", who: str | None = None) -> Case:
     """Record the approval; the case is RUNNING again and continues at the paused step."""
     case = _awaiting(engine, case_id)
     return _decide(engine, case, kind="approved", status=cs.RUNNING, who=who or caller_identity(engine.aws), reason=reason)
 
 
-def deny(engine: Any, case_id: str, *, reason: str = "", who: str | None = None) -> Case:
+def deny(engine: Engine, case_id: str, *, reason: str = "", who: str | None = None) -> Case:
     """Close the case without running the paused step or any after it."""
     case = _awaiting(engine, case_id)
     return _decide(engine, case, kind="denied", status=cs.DENIED, who=who or caller_identity(engine.aws), reason=reason)
 
 
-def expire(engine: Any, case: Case) -> Case:
+def expire(engine: Engine, case: Case) -> Case:
     """Close a case whose approval window passed: nothing more runs."""
     return _decide(engine, case, kind="expired", status=cs.EXPIRED, who="parry", reason="approval window passed")
 
 
-def expire_overdue(engine: Any) -> list[str]:
+def expire_overdue(engine: Engine) -> list[str]:
     """Close every case whose approval window has passed, telling the on-call; their ids.
 
     Run on a schedule by the maintenance function (and by `parry cases expire`), so a request
@@ -80,14 +86,5 @@ def expire_overdue(engine: Any) -> list[str]:
             except ParryError:
                 continue  # decided meanwhile
             closed.append(case.case_id)
-            _notify_expired(engine, case, step)
+            engine.tell(*notices.approval_expired(case, step))
     return closed
-
-
-def _notify_expired(engine: Any, case: Case, step: Any) -> None:
-    engine.tell(
-        f"approval expired: {case.playbook}",
-        f"Parry case {case.case_id} ({case.playbook}) waited for approval of step {step} until its window "
-        f"passed: it is closed as {cs.EXPIRED}, and that step and those after it did not run.\n\n"
-        f"Review:  parry cases show {case.case_id}\n",
-    )

@@ -6,7 +6,7 @@ is exactly `ENGINE_PERMISSIONS` plus the union of its actions' declared permissi
 
 from __future__ import annotations
 
-from parry.actions.registry import Permission
+from parry.actions.base import Permission
 
 # Keeping a case: its record, its evidence and the on-call's notifications.
 CASE_KEEPING: tuple[Permission, ...] = (

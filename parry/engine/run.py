@@ -1,4 +1,5 @@
-"""The engine: plan (read-only) and run a playbook on an event, resume, approve, deny and undo.
+"""The engine: run a playbook on an event and resume its case; the wiring the plan
+(parry.engine.plan), the decisions (approvals) and undo share.
 
 Plain Python: the Lambda handler, the CLI and the tests all call it. A run claims its case first
 (exactly-once under at-least-once delivery), holds a lease while it works, checkpoints after every
@@ -11,25 +12,30 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from parry.store import cases as cs
-from parry.evidence import manifest as mf
-from parry.engine import steps as st
-from parry.actions import registry
-from parry.actions.registry import Action, ActionContext
+from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
-from parry.store.cases import Case, CaseStore
-from parry.config import Settings
-from parry.errors import CaseBusy, ActionError, EventError, ExpressionError, MemberAccountUnavailable, ParryError
-from parry.routing.events import check_envelope, resource_account
-from parry.evidence.writer import CaseEvidence, EvidenceStore
-from parry.errors import EvidenceConflict
-from parry.routing.expressions import interpolate, search, truthy
 from parry.aws.members import MemberAccounts
-from parry.playbooks.model import Playbook
+from parry.config import Settings
+from parry.engine import notices
+from parry.engine import steps as st
+from parry.engine.plan import Plan, read_only_plan
+from parry.engine.variables import step_action, when_false
+from parry.errors import CaseBusy, EventError, EvidenceConflict, ExpressionError, MemberAccountUnavailable, ParryError
+from parry.evidence import manifest as mf
+from parry.evidence.writer import CaseEvidence, EvidenceStore
+from parry.playbooks.model import Playbook, Step
+from parry.routing.events import check_envelope, resource_account
+from parry.routing.expressions import search
+from parry.store import model as cs
+from parry.store.model import Case
+from parry.store.step_result import BLOCKED, FAILED, NOOP, REFUSED, SKIPPED, SUCCEEDED, StepResult
+from parry.store.store import CaseStore
+
+if TYPE_CHECKING:
+    from parry.routing.patterns import Pattern
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
 STEP_BUDGET_SECONDS = 30.0
@@ -40,28 +46,9 @@ MAX_EVENT_BYTES = 256 * 1024
 MAX_TARGET_BYTES = 16 * 1024
 
 
-@dataclass
-class StepPlan:
-    step_id: str
-    action: str
-    summary: str
-    will_run: bool
-    calls: list[str] = field(default_factory=list)
-    state: dict[str, Any] | None = None
-    approval: bool = False
-    error: str | None = None
-
-
-@dataclass
-class Plan:
-    playbook: str
-    target: dict[str, Any]
-    dedup: str
-    dry_run_reason: str | None
-    steps: list[StepPlan]
-
-
 class Engine:
+    """Plans and runs playbooks on events with `aws`'s credentials, keeping cases where `settings` say."""
+
     def __init__(self, aws: ClientFactory, settings: Settings, *, clock: Callable[[], float] = time.time):
         self.aws = aws
         self.settings = settings
@@ -79,13 +66,14 @@ class Engine:
 
     @property
     def store(self) -> CaseStore:
-        self.settings.require()
-        return CaseStore(self.aws.client("dynamodb"), self.settings.cases_table, clock=self.clock)
+        _, table = self.settings.require()
+        return CaseStore(self.aws.client("dynamodb"), table, clock=self.clock)
 
     def evidence_for(self, case: Case) -> CaseEvidence:
+        bucket, _ = self.settings.require()
         store = EvidenceStore(
             self.aws.client("s3"),
-            self.settings.evidence_bucket,
+            bucket,
             retention_days=self.settings.retention_days,
             lock_mode=self.settings.lock_mode,
         )
@@ -100,10 +88,10 @@ class Engine:
     def _caller_account(self) -> str:
         return self._caller()["Account"]
 
-    def clients_for(self, case: Case, action: type[Action]) -> ClientFactory:
+    def clients_for(self, case: Case, action: type[Action[P]]) -> ClientFactory:
         """The clients `action` uses in `case`: the member account's role, or Parry's own credentials.
 
-        An action acting on the case's resources (`registry.acts_in_member_account`: the same rule
+        An action acting on the case's resources (`acts_in_member_account`: the same rule
         that puts its permissions in the member-account role) gets the role Parry assumes in the
         case's account when that is not the account Parry runs in. Actions on Parry's own resources
         (its topic) or on what the administrator account holds (GuardDuty archive, Security Hub)
@@ -112,30 +100,27 @@ class Engine:
         Raises MemberAccountUnavailable rather than fall back to Parry's own credentials, which
         would act in the wrong account.
         """
-        if not registry.acts_in_member_account(action) or not case.account:
+        if not acts_in_member_account(action) or not case.account:
             return self.aws
         home = self._caller_account()
         if case.account == home:
             return self.aws
         return self.members.factory(case.account, case_id=case.case_id, home_account=home)
 
-    def _context(
-        self, case: Case, playbook: Playbook, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
-    ) -> ActionContext:
+    def action_context(self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory) -> ActionContext:
+        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`)."""
         return ActionContext(
             aws=aws,
             case_id=case.case_id,
             step_id=step_id,
-            playbook=playbook.name,
+            playbook=case.playbook,
             account=case.account,
             region=case.region,
             event=case.event,
             evidence=evidence,
-            settings={
-                "topic_arn": self.settings.topic_arn,
-                "protected_arns": self.settings.protected_arns,
-                "target": case.target,
-            },
+            target=case.target,
+            topic_arn=self.settings.topic_arn,
+            protected_arns=self.settings.protected_arns,
             prior={s.step_id: s.as_dict() for s in case.steps},
         )
 
@@ -153,16 +138,22 @@ class Engine:
     # ---- resolving ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _check_size(event: dict[str, Any]) -> None:
-        """EventError for an event Parry could not store: too large, or nested too deeply to encode."""
-        size = _encoded_size(event, "the event is")
+    def checked_event(playbook: Playbook, event: Any, *, manual: bool) -> dict[str, Any]:
+        """The event, if Parry can take it for `playbook`: an EventBridge event small enough to store,
+        matching the trigger (or started by hand on a manual playbook); EventError otherwise."""
+        checked = check_envelope(event)
+        size = _encoded_size(checked, "the event is")
         if size > MAX_EVENT_BYTES:
             raise EventError(f"the event is {size} bytes: more than the {MAX_EVENT_BYTES} an EventBridge event can hold")
+        if not (manual and playbook.manual) and not _trigger(playbook).matches(checked):
+            hint = "" if not playbook.manual else " (it is manual: start it by hand to run it on any event)"
+            raise EventError(f"the event does not match the trigger of playbook {playbook.name}{hint}")
+        return checked
 
     @staticmethod
     def resolve(playbook: Playbook, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
         """(target values, dedup value) from the event; ExpressionError names the expression."""
-        target = {}
+        target: dict[str, Any] = {}
         for name, expr in playbook.target.items():
             try:
                 target[name] = search(expr, event)
@@ -176,62 +167,11 @@ class Engine:
             dedup_value = event.get("id") or uuid.uuid4().hex
         return target, str(dedup_value)
 
-    def _check_trigger(self, playbook: Playbook, event: dict[str, Any], manual: bool) -> None:
-        if manual and playbook.manual:
-            return
-        if not _trigger(playbook).matches(event):
-            hint = "" if not playbook.manual else " (it is manual: start it by hand to run it on any event)"
-            raise EventError(f"the event does not match the trigger of playbook {playbook.name}{hint}")
-
-    def _run_context(self, case: Case) -> dict[str, Any]:
-        return {
-            "event": case.event,
-            "target": case.target,
-            "case": {"id": case.case_id, "playbook": case.playbook, "account": case.account, "region": case.region},
-            "steps": {s.step_id: {"status": s.status, "output": s.output, "before": s.before, "after": s.after} for s in case.steps},
-        }
-
-    def _params(self, step: Any, case: Case) -> Any:
-        cls = registry.get(step.action)
-        try:
-            values = interpolate(step.with_, self._run_context(case))
-        except ExpressionError as exc:
-            raise ActionError(f"step {step.id}: {exc}") from exc
-        return cls, registry.build_params(cls, values)
-
-    # ---- plan ---------------------------------------------------------------------------------------
+    # ---- plan and run -----------------------------------------------------------------------------
 
     def plan(self, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
         """What each step would do given the resources' current state. Read-only API calls only."""
-        event = check_envelope(event)
-        self._check_size(event)
-        self._check_trigger(playbook, event, manual)
-        target, dedup = self.resolve(playbook, event)
-        now = self.clock()
-        case = Case(
-            case_id="(plan)", playbook=playbook.name, playbook_sha256=playbook.sha256, status="PLAN",
-            opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(), account=resource_account(event) or "",
-            region=event.get("region") or self.aws.region, dedup=dedup, event=event, target=target,
-        )
-        reason = "playbook mode is dry-run" if playbook.mode == "dry-run" else None
-        planned = []
-        for step in playbook.steps:
-            ctx_vars = self._run_context(case)
-            if step.when and not truthy(search(step.when, ctx_vars)):
-                planned.append(StepPlan(step.id, step.action, f"skipped: when `{step.when}` is false", False))
-                continue
-            try:
-                cls, params = self._params(step, case)
-                ctx = self._context(case, playbook, step.id, None, self.clients_for(case, cls))
-                summary, calls, state = st.plan(cls(), ctx, params)
-                planned.append(StepPlan(step.id, step.action, summary, True, [str(c) for c in calls], state, step.approval))
-            except ParryError as exc:
-                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=str(exc)))
-            except Exception as exc:  # an AWS error while reading
-                planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=st.describe_error(exc)))
-        return Plan(playbook.name, target, dedup, reason, planned)
-
-    # ---- run ----------------------------------------------------------------------------------------
+        return read_only_plan(self, playbook, event, manual=manual)
 
     def run(
         self,
@@ -243,9 +183,7 @@ class Engine:
     ) -> Case:
         """Claim (or find) the case for this event and run it as far as it can go."""
         self.settings.require()
-        event = check_envelope(event)
-        self._check_size(event)
-        self._check_trigger(playbook, event, manual)
+        event = self.checked_event(playbook, event, manual=manual)
         target, dedup = self.resolve(playbook, event)
         now = self.clock()
         case = Case(
@@ -302,7 +240,8 @@ class Engine:
                                            "cases_this_hour": count})
         else:
             count = opened.get("cases_this_hour")
-        if limit and count is not None and count > limit and case.next_step == 0 and not self._approved(case, playbook.steps[0].id):
+        if (limit and count is not None and count > limit
+                and case.next_step == 0 and not self._approved(case, playbook.steps[0].id)):
             return self._pause(case, playbook, evidence, owner, index=0,
                                reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)")
         return None
@@ -360,22 +299,20 @@ class Engine:
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
                 step = playbook.steps[index]
-                if step.approval and not case.dry_run and not self._approved(case, step.id):
-                    ctx_vars = self._run_context(case)
-                    if not step.when or truthy(search(step.when, ctx_vars)):
-                        return self._pause(case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval")
+                if step.approval and not case.dry_run and not self._approved(case, step.id) and not when_false(step, case):
+                    return self._pause(case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval")
                 try:
-                    result = self._run_step(case, playbook, step, evidence, owner)
+                    result = self._run_step(case, step, evidence, owner)
                 except MemberAccountUnavailable as exc:
                     return self._block(case, evidence, owner, step, str(exc))
                 case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
                 case.next_step = index + 1
-                if result.status in (st.FAILED, st.REFUSED) and step.on_error == "abort":
+                if result.status in (FAILED, REFUSED) and step.on_error == "abort":
                     case.status = cs.FAILED
                     break
                 self.store.save(case, owner=owner)
             else:
-                failed = any(s.status in (st.FAILED, st.REFUSED) for s in case.steps)
+                failed = any(s.status in (FAILED, REFUSED) for s in case.steps)
                 case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status})
             self.seal(evidence)  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed
@@ -387,16 +324,15 @@ class Engine:
         self.store.release_lease(case.case_id, owner=owner)
         return case
 
-    def _run_step(self, case: Case, playbook: Playbook, step: Any, evidence: CaseEvidence, owner: str) -> st.StepResult:
-        ctx_vars = self._run_context(case)
+    def _run_step(self, case: Case, step: Step, evidence: CaseEvidence, owner: str) -> StepResult:
         try:
-            if step.when and not truthy(search(step.when, ctx_vars)):
-                result = st.StepResult(step.id, step.action, st.SKIPPED, summary=f"when `{step.when}` is false")
+            if when_false(step, case):
+                result = StepResult(step.id, step.action, SKIPPED, summary=f"when `{step.when}` is false")
                 evidence.audit("step_skipped", {"step": step.id, "when": step.when})
                 return result
-            cls, params = self._params(step, case)
+            cls, params = step_action(step, case)
         except ParryError as exc:
-            result = st.StepResult(step.id, step.action, st.FAILED, error=str(exc))
+            result = StepResult(step.id, step.action, FAILED, error=str(exc))
             evidence.audit("step_failed", {"step": step.id, "error": str(exc)})
             return result
         aws = self.clients_for(case, cls)  # MemberAccountUnavailable: the caller blocks the case here
@@ -404,17 +340,17 @@ class Engine:
         if aws.role_arn:  # who acts, as the member account's CloudTrail shows it (never the credentials)
             started["acting_as"] = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
         evidence.audit("step_started", started)
-        ctx = self._context(case, playbook, step.id, evidence, aws)
+        ctx = self.action_context(case, step.id, evidence, aws)
         interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
 
-        def checkpoint_inflight(pending: st.StepResult) -> None:
+        def checkpoint_inflight(pending: StepResult) -> None:
             case.inflight = {"step": step.id, "before": pending.before, "undo": pending.undo}
             self.store.save(case, owner=owner)
 
         result = st.execute(cls(), ctx, params, dry_run=case.dry_run, before_apply=checkpoint_inflight)
-        if result.status == st.NOOP and interrupted is not None:
+        if result.status == NOOP and interrupted is not None:
             # an interrupted run made this change before it could checkpoint the step: it is this case's change
-            result.status, result.before, result.undo = st.SUCCEEDED, interrupted["before"], interrupted["undo"]
+            result.status, result.before, result.undo = SUCCEEDED, interrupted["before"], interrupted["undo"]
             result.summary = result.summary.removesuffix(": already done") + " (applied by an interrupted run)"
         case.inflight = None
         if not step.undo:
@@ -424,7 +360,7 @@ class Engine:
         evidence.audit("step_finished", {"step": step.id, "result": result.as_dict()})
         return result
 
-    def _block(self, case: Case, evidence: CaseEvidence, owner: str, step: Any, error: str) -> Case:
+    def _block(self, case: Case, evidence: CaseEvidence, owner: str, step: Step, error: str) -> Case:
         """Stop at a step Parry has no credentials to run (see parry.aws.members): the case stays RUNNING.
 
         Not a failed case: the step did not run, nothing was changed, and once the account is set
@@ -432,23 +368,18 @@ class Engine:
         runs the case on from this step. Not an exception either: a retried delivery would only
         fail the same way. The on-call is told, as for an approval.
         """
-        result = st.StepResult(step.id, step.action, st.BLOCKED, summary=f"not run: no credentials for account {case.account}",
+        result = StepResult(step.id, step.action, BLOCKED, summary=f"not run: no credentials for account {case.account}",
                                error=error)
         case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
         evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
         self.store.save(case, owner=owner)
         self.store.release_lease(case.case_id, owner=owner)
         case.blocked = True
-        self.tell(
-            f"case blocked: {case.playbook}",
-            f"Parry case {case.case_id} ({case.playbook}) stopped before step {step.id}: {error}\n\n"
-            f"Once fixed, continue it:  parry cases resume {case.case_id}\n"
-            f"Review:                   parry cases show {case.case_id}\n",
-        )
+        self.tell(*notices.case_blocked(case, step.id, error))
         return case
 
     @staticmethod
-    def _store_state(evidence: CaseEvidence, step_id: str, result: st.StepResult) -> None:
+    def _store_state(evidence: CaseEvidence, step_id: str, result: StepResult) -> None:
         """Before/after as an artifact; a step run again after a crash gets a new name, never an overwrite."""
         body = {"before": result.before, "after": result.after, "status": result.status}
         try:
@@ -465,22 +396,12 @@ class Engine:
         evidence.audit("approval_requested", {"step": step_id, "reason": reason, "expires_in_hours": playbook.approval_ttl_hours})
         self.store.save(case, owner=owner)
         self.store.release_lease(case.case_id, owner=owner)
-        self._notify_approval(case, reason)
+        self.tell(*notices.approval_needed(case, reason))
         return case
 
-    def _notify_approval(self, case: Case, reason: str) -> None:
-        self.tell(
-            f"approval needed: {case.playbook}",
-            f"Parry case {case.case_id} ({case.playbook}) is waiting for approval: {reason}.\n\n"
-            f"Approve:  parry approve {case.case_id} --reason \"...\"\n"
-            f"Deny:     parry deny {case.case_id} --reason \"...\"\n"
-            f"Review:   parry cases show {case.case_id}\n",
-        )
-
     def tell(self, subject: str, body: str) -> None:
-        """Tell the on-call over Parry's topic, when one is configured (SNS subjects: 100 characters)."""
-        if self.settings.topic_arn:
-            self.aws.client("sns").publish(TopicArn=self.settings.topic_arn, Subject=f"[Parry] {subject}"[:100], Message=body)
+        """Tell the on-call over Parry's topic, when one is configured (see parry.engine.notices)."""
+        notices.tell(self.aws, self.settings.topic_arn, subject, body)
 
     @staticmethod
     def _approved(case: Case, step_id: str) -> bool:
@@ -500,10 +421,10 @@ def _encoded_size(value: Any, what: str) -> int:
         raise EventError(f"{what} nested too deeply to store") from exc
 
 
-_TRIGGERS: dict[str, Any] = {}
+_TRIGGERS: dict[str, Pattern] = {}
 
 
-def _trigger(playbook: Playbook) -> Any:
+def _trigger(playbook: Playbook) -> Pattern:
     """The playbook's compiled trigger, compiled once per playbook version (the defensive re-check is hot)."""
     from parry.routing.patterns import compile_pattern
 

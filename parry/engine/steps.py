@@ -7,64 +7,29 @@ same reads and lists the calls `execute` would make, without making them.
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from parry.actions.registry import Action, ActionContext, ApiCall
-from parry.errors import ActionError, ProtectedResource
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, P
+from parry.aws.errors import describe_error
 from parry.engine.guardrails import protection_reason
-
-# step statuses
-SUCCEEDED = "succeeded"
-NOOP = "noop"  # already in the end state: nothing to do, recorded as such
-SKIPPED = "skipped"  # `when` was false
-REFUSED = "refused"  # protected resource
-FAILED = "failed"
-PLANNED = "planned"  # dry-run: recorded what would have been done
-AWAITING_APPROVAL = "awaiting_approval"
-UNDONE = "undone"
-BLOCKED = "blocked"  # not run: no credentials for the case's account; the case waits at this step
+from parry.errors import ActionError, ProtectedResource
+from parry.store.step_result import FAILED, NOOP, PLANNED, REFUSED, SUCCEEDED, StepResult
 
 
-@dataclass
-class StepResult:
-    step_id: str
-    action: str
-    status: str
-    summary: str = ""
-    params: dict[str, Any] = field(default_factory=dict)
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
-    calls: list[str] = field(default_factory=list)
-    output: dict[str, Any] = field(default_factory=dict)
-    undo: dict[str, Any] | None = None  # {"action": name, "params": {...}} when undoable
-    keep_on_undo: bool = False  # the playbook says `undo: false`: `parry undo` leaves it on purpose
-    error: str | None = None
-    started_at: float = 0.0
-    duration_ms: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "StepResult":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-
-
-def _protected(action: Action, ctx: ActionContext, arn: str | None, tags: dict[str, str]) -> None:
+def _protected(action: Action[P], ctx: ActionContext, arn: str | None, tags: dict[str, str]) -> None:
     if not action.mutating:
         return
-    reason = protection_reason(arn, tags, tuple(ctx.settings.get("protected_arns", ())))
+    reason = protection_reason(arn, tags, ctx.protected_arns)
     if reason:
         raise ProtectedResource(f"refused: {reason}")
 
 
-def plan(action: Action, ctx: ActionContext, params: Any) -> tuple[str, list[ApiCall], dict[str, Any]]:
+def plan(action: Action[P], ctx: ActionContext, params: P) -> tuple[str, list[ApiCall], dict[str, Any]]:
     """(what would happen, the calls it would make, the state seen); read-only."""
     seen = action.observe(ctx, params)
-    reason = protection_reason(seen.arn, seen.tags, tuple(ctx.settings.get("protected_arns", ())))
+    reason = protection_reason(seen.arn, seen.tags, ctx.protected_arns)
     if action.mutating and reason:
         return f"would refuse: {reason}", [], seen.state
     if seen.done:
@@ -72,7 +37,7 @@ def plan(action: Action, ctx: ActionContext, params: Any) -> tuple[str, list[Api
     return action.describe(params), action.calls(ctx, params, seen), seen.state
 
 
-def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = False,
+def execute(action: Action[P], ctx: ActionContext, params: P, *, dry_run: bool = False,
             before_apply: Callable[[StepResult], None] | None = None) -> StepResult:
     """Observe, check, apply and observe again; never raises for an action's own failure.
 
@@ -119,18 +84,6 @@ def execute(action: Action, ctx: ActionContext, params: Any, *, dry_run: bool = 
     return result
 
 
-def describe_error(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        err = response["Error"]
-        op = getattr(exc, "operation_name", "call")
-        message = re.sub(r"<[^>]+>", " ", str(err.get("Message") or ""))  # an HTML error page from a proxy or emulator
-        message = " ".join(message.split())[:300]
-        return f"{op} failed: {err.get('Code')}: {message}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def jsonable(params: Any) -> dict[str, Any]:
-    import dataclasses
-
-    return dataclasses.asdict(params) if dataclasses.is_dataclass(params) else dict(params)
+def jsonable(params: ActionParams) -> dict[str, Any]:
+    """The parameters as the case and its audit log record them."""
+    return dataclasses.asdict(params)

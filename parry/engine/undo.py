@@ -18,25 +18,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from parry.store import cases as cs
-from parry.engine import steps as st
 from parry.actions import registry
-from parry.actions.registry import ActionContext
-from parry.store.cases import Case
+from parry.engine import notices
+from parry.engine import steps as st
 from parry.errors import CaseBusy, CaseNotFound, ParryError, UndoError, UndoRefused
+from parry.store import model as cs
+from parry.store.model import Case
+from parry.store.step_result import FAILED, NOOP, SUCCEEDED, StepResult
+
+if TYPE_CHECKING:
+    from parry.engine.run import Engine
+    from parry.evidence.writer import CaseEvidence
 
 
-def undoable(case: Case, step_id: str | None) -> tuple[list[st.StepResult], list[str]]:
+def undoable(case: Case, step_id: str | None) -> tuple[list[StepResult], list[str]]:
     """(steps to undo, newest first; names of changed steps that have no undo)."""
-    done = {h.get("step") for h in case.history if h.get("kind") == "undo" and h.get("status") in (st.SUCCEEDED, st.NOOP)}
+    done = {h.get("step") for h in case.history if h.get("kind") == "undo" and h.get("status") in (SUCCEEDED, NOOP)}
     chosen = [s for s in case.steps if step_id in (None, s.step_id)]
     if step_id is not None and not chosen:
         raise UndoError(f"case {case.case_id} has no step {step_id!r} (steps: {', '.join(s.step_id for s in case.steps)})")
     changed = [
         s for s in chosen
-        if s.status == st.SUCCEEDED and registry.get(s.action).mutating and s.step_id not in done and not s.keep_on_undo
+        if s.status == SUCCEEDED and registry.get(s.action).mutating and s.step_id not in done and not s.keep_on_undo
     ]
     missing = []
     for s in changed:
@@ -46,7 +51,7 @@ def undoable(case: Case, step_id: str | None) -> tuple[list[st.StepResult], list
     return [s for s in reversed(changed) if s.undo], missing
 
 
-def _to_undo(case: Case, step_id: str | None, partial: bool) -> list[st.StepResult]:
+def _to_undo(case: Case, step_id: str | None, partial: bool) -> list[StepResult]:
     """The steps to undo, or UndoError saying why the case cannot be undone as asked."""
     if case.status in cs.OPEN_STATUSES:
         raise UndoError(f"case {case.case_id} is {case.status}: deny or finish it before undoing")
@@ -63,11 +68,11 @@ def _pending(case: Case) -> dict[str, Any] | None:
     return request if isinstance(request, dict) and request.get("state") == cs.UNDO_PENDING else None
 
 
-def _now_iso(engine: Any) -> str:
+def _now_iso(engine: Engine) -> str:
     return datetime.fromtimestamp(engine.clock(), timezone.utc).isoformat(timespec="seconds")
 
 
-def _apply(engine: Any, case: Case, todo: list[st.StepResult], evidence: Any, *, who: str, reason: str,
+def _apply(engine: Engine, case: Case, todo: list[StepResult], evidence: CaseEvidence, *, who: str, reason: str,
            checkpoint: Callable[[], None], request_id: str | None = None) -> dict[str, Any] | None:
     """Undo `todo` newest first, recording and checkpointing each; the entry of the first failure, or None.
 
@@ -75,7 +80,8 @@ def _apply(engine: Any, case: Case, todo: list[st.StepResult], evidence: Any, *,
     already undone (by an interrupted run) is not in `todo` again (see `undoable`).
     """
     for step in todo:
-        cls = registry.get(step.undo["action"])
+        undo = step.undo or {}  # never empty: `undoable` lists only the steps that recorded an undo
+        cls = registry.get(undo["action"])
         step_name = f"undo-{step.step_id}"
         acting_as = None
         try:
@@ -83,16 +89,11 @@ def _apply(engine: Any, case: Case, todo: list[st.StepResult], evidence: Any, *,
             aws = engine.clients_for(case, cls)
             if aws.role_arn:
                 acting_as = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
-            ctx = ActionContext(
-                aws=aws, case_id=case.case_id, step_id=step_name, playbook=case.playbook,
-                account=case.account, region=case.region, event=case.event, evidence=evidence,
-                settings={"topic_arn": engine.settings.topic_arn, "protected_arns": engine.settings.protected_arns, "target": case.target},
-                prior={s.step_id: s.as_dict() for s in case.steps},
-            )
-            params = registry.build_params(cls, step.undo["params"])
+            ctx = engine.action_context(case, step_name, evidence, aws)
+            params = registry.build_params(cls, undo["params"])
             result = st.execute(cls(), ctx, params)
         except ParryError as exc:
-            result = st.StepResult(step_name, cls.name, st.FAILED, error=str(exc))
+            result = StepResult(step_name, cls.name, FAILED, error=str(exc))
         entry: dict[str, Any] = {
             "kind": "undo", "step": step.step_id, "action": cls.name, "status": result.status, "by": who, "reason": reason,
             "error": result.error, "before": result.before, "after": result.after, "at": _now_iso(engine),
@@ -103,7 +104,7 @@ def _apply(engine: Any, case: Case, todo: list[st.StepResult], evidence: Any, *,
             entry["acting_as"] = acting_as
         case.history.append(entry)
         evidence.audit("undo", {k: v for k, v in entry.items() if k not in ("kind", "at")})
-        if result.status not in (st.SUCCEEDED, st.NOOP):
+        if result.status not in (SUCCEEDED, NOOP):
             checkpoint()
             return entry
         remaining, _ = undoable(case, None)
@@ -120,7 +121,7 @@ def _refuse_if_pending(case: Case) -> None:
                         f"with the {case.playbook} runner: follow it with `parry cases show {case.case_id}`")
 
 
-def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False) -> Case:
+def undo(engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False) -> Case:
     """Undo in this process, with this process's credentials (local sandbox, tests)."""
     case = engine.store.get(case_id)
     _refuse_if_pending(case)
@@ -137,7 +138,7 @@ def undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, rea
 # ---- through the runner --------------------------------------------------------------------------
 
 
-def request_undo(engine: Any, case_id: str, *, step_id: str | None = None, who: str, reason: str = "",
+def request_undo(engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "",
                  partial: bool = False) -> Case:
     """Record in the case that `who` asks its runner to undo it (all of it, or `step_id`).
 
@@ -163,7 +164,7 @@ def request_undo(engine: Any, case_id: str, *, step_id: str | None = None, who: 
     return case
 
 
-def withdraw(engine: Any, case: Case, error: str) -> None:
+def withdraw(engine: Engine, case: Case, error: str) -> None:
     """The request could not be sent to the runner: end it (audited), so it can be asked again."""
     request = dict(case.undo_request or {})
     request.update(state="not sent", error=error, finished_at=_now_iso(engine))
@@ -173,7 +174,7 @@ def withdraw(engine: Any, case: Case, error: str) -> None:
     engine.seal(evidence)
 
 
-def carry_out(engine: Any, case_id: str, *, playbook: str, lease_seconds: float) -> Case:
+def carry_out(engine: Engine, case_id: str, *, playbook: str, lease_seconds: float) -> Case:
     """The runner's side: carry out the undo request recorded in the case, as the requester asked.
 
     Only a pending request in the case is carried out (its identity, reason and step come from the
@@ -214,7 +215,7 @@ def _not_pending(case: Case) -> Case:
                       f"{case.case_id}`, which records who asks; a run request alone never undoes a case)")
 
 
-def _carry_out(engine: Any, case: Case, request: dict[str, Any], owner: str) -> Case:
+def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) -> Case:
     from parry.engine.approvals import caller_identity
 
     rid = str(request.get("id"))
@@ -243,20 +244,7 @@ def _carry_out(engine: Any, case: Case, request: dict[str, Any], owner: str) -> 
     evidence.audit("undo_request_finished", {"request": rid, "by": who, "state": request["state"], "error": error,
                                               "ran_as": request["ran_as"], "case_status": case.status})
     engine.seal(evidence)  # before the final checkpoint: a crash in between leaves the request pending, resealed by the retry
-    _notify(engine, case, request)
+    engine.tell(*notices.undo_finished(case, request))
     engine.store.save(case, owner=owner, undo_pending=rid)
     return case
 
-
-def _notify(engine: Any, case: Case, request: dict[str, Any]) -> None:
-    lines = [f"  {h['step']}: {h['status']}" + (f" ({h['error']})" if h.get("error") else "")
-             for h in case.history if h.get("kind") == "undo" and h.get("request") == request["id"]]
-    outcome = "failed" if request["state"] == cs.UNDO_FAILED else "done"
-    body = (
-        f"Parry case {case.case_id} ({case.playbook}): the undo asked by {request['by']} "
-        f"({request.get('reason') or 'no reason given'}) is {outcome}; the case is {case.status}.\n"
-        + ("\n".join(lines) + "\n" if lines else "")
-        + (f"Error: {request['error']}\n" if request.get("error") else "")
-        + f"\nReview:  parry cases show {case.case_id}\n"
-    )
-    engine.tell(f"undo {outcome}: {case.playbook}", body)

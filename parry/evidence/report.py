@@ -13,11 +13,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parry.evidence import manifest as mf
 from parry.evidence.writer import sha256_hex
-from parry.evidence.verify import Source, Verification
+
+if TYPE_CHECKING:
+    from parry.evidence.sources import Source
+    from parry.evidence.verify import Verification
 
 APPROVAL_KINDS = re.compile(r"approv|denied|deny|undo|reject", re.I)
 
@@ -107,8 +110,13 @@ def load_case(source: Source) -> CaseView:
                                        "signed": bool(doc.get("signed")), "key_id": signing.get("key_id"),
                                        "sha256": sha256_hex(body or b""), "objects": len(doc.get("objects") or []),
                                        "audit_head": doc.get("audit_head")})
-    view.audit.sort(key=lambda r: (r.get("seq") if isinstance(r.get("seq"), int) else 0))
+    view.audit.sort(key=_seq)
     return view
+
+
+def _seq(record: dict[str, Any]) -> int:
+    seq = record.get("seq")
+    return seq if isinstance(seq, int) else 0
 
 
 # ---- diff --------------------------------------------------------------------------------------
@@ -196,7 +204,8 @@ def _time(at: Any) -> Any:
     return at.replace("T", " ").removesuffix("+00:00") if isinstance(at, str) else at
 
 
-def _summary(record: dict[str, Any]) -> str:
+def record_summary(record: dict[str, Any]) -> str:
+    """An audit record's details on one line (`step: ...; action: ...; status: ...`), for the timeline."""
     bits = []
     for key in ("step", "action", "by", "reason", "status", "error", "from_step", "next_step", "playbook"):
         if record.get(key) not in (None, ""):
@@ -238,7 +247,7 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     for r in view.audit:
         cls = " class=approval" if APPROVAL_KINDS.search(str(r.get("kind", ""))) else ""
         out.append(f"<tr{cls}><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td>"
-                   f"<td>{_e(str(r.get('kind', '')).replace('_', ' '))}</td><td>{_e(_summary(r))}</td></tr>")
+                   f"<td>{_e(str(r.get('kind', '')).replace('_', ' '))}</td><td>{_e(record_summary(r))}</td></tr>")
     out.append("</table>")
 
     approvals = [r for r in view.audit if APPROVAL_KINDS.search(str(r.get("kind", "")))]
@@ -259,7 +268,8 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
         status = ""
         if results:
             last = results[-1]
-            res = last.get("result") if isinstance(last.get("result"), dict) else {}
+            outcome = last.get("result")
+            res = outcome if isinstance(outcome, dict) else {}
             status = str(res.get("status") or last.get("kind", "")).replace("step_", "")
         out.append(f"<div class=step><h3>{escape(step)} <span class=mono>{escape(str(action))}</span> "
                    f"<span class='tag {escape(status)}'>{escape(status or 'no result')}</span></h3>")

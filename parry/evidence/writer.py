@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from parry.aws.errors import error_code
 from parry.evidence import manifest as mf
 from parry.errors import EvidenceError, EvidenceConflict
 
@@ -69,10 +70,6 @@ class StoredObject:
         return {"key": self.key, "version_id": self.version_id, "sha256": self.sha256, "size": self.size}
 
 
-def _error_code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 class EvidenceStore:
     """Writes evidence objects into one Object Lock bucket."""
 
@@ -121,7 +118,7 @@ class EvidenceStore:
                 IfNoneMatch="*",
             )
         except Exception as exc:
-            if _error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 return None
             raise
         return StoredObject(key, resp.get("VersionId"), digest.hex(), len(body))
@@ -131,7 +128,7 @@ class EvidenceStore:
         try:
             resp = self.s3.get_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
-            if _error_code(exc) in ("NoSuchKey", "404", "NoSuchVersion"):
+            if error_code(exc) in ("NoSuchKey", "404", "NoSuchVersion"):
                 return None
             raise
         body = resp["Body"].read()
@@ -280,7 +277,7 @@ class CaseEvidence:
             }
             body = canonical_json(document)
             # Sign before writing: a KMS failure then leaves nothing behind, and the next seal retries.
-            signature = mf.sign(kms, key_id, body)[1] if public_key is not None else None
+            signature = mf.sign(kms, key_id, body)[1] if public_key is not None and key_id else None
             stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
             if stored is None:
                 continue  # a concurrent seal took this number; list again and take the next

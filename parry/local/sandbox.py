@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Callable
 
+from parry.aws.arns import guardduty_product_arn
 from parry.aws.clients import ClientFactory
 from parry.errors import ConfigError
 from parry.routing.events import wrap
-from parry.local.server import guardduty_finding_in_security_hub
 
 EVENTS = resources.files("parry.local") / "events"
 
@@ -53,6 +53,53 @@ def finding_status(aws: ClientFactory, event: dict[str, Any]) -> str | None:
         return f"finding {arn} is not in Security Hub"
     workflow, note = found[0].get("Workflow", {}).get("Status"), found[0].get("Note", {}).get("Text")
     return f"finding is {workflow}" + (f', note "{note}"' if note else "")
+
+
+GUARDDUTY_RESOURCE_TYPES = {"AccessKey": "AwsIamAccessKey", "Instance": "AwsEc2Instance", "S3Bucket": "AwsS3Bucket",
+                            "Lambda": "AwsLambdaFunction"}
+
+
+def guardduty_finding_in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> dict[str, Any]:
+    """Put a GuardDuty event's finding into the local Security Hub, as GuardDuty's integration does; the ASFF finding.
+
+    Shaped like GuardDuty's findings in Security Hub (see tests/events/securityhub/
+    custom-action-guardduty-iam-console-login.json): Id is the finding ARN, ProductArn GuardDuty's
+    product in the finding's region, GeneratorId the detector, workflow NEW. Enables the hub first.
+    """
+    detail = event["detail"]
+    arn = detail["arn"]
+    partition, region, account = arn.split(":")[1], arn.split(":")[3], detail.get("accountId") or arn.split(":")[4]
+    severity = float(detail.get("severity", 0))
+    label = "CRITICAL" if severity >= 9 else "HIGH" if severity >= 7 else "MEDIUM" if severity >= 4 else "LOW"
+    resource = detail.get("resource") or {}
+    finding = {
+        "SchemaVersion": "2018-10-08",
+        "Id": arn,
+        "ProductArn": guardduty_product_arn(partition, region),
+        "GeneratorId": arn.split("/finding/")[0],
+        "AwsAccountId": account,
+        "Types": [f"TTPs/{detail.get('type', 'GuardDuty').replace('/', '-')}"],
+        "CreatedAt": detail.get("createdAt") or event.get("time"),
+        "UpdatedAt": detail.get("updatedAt") or event.get("time"),
+        "Severity": {"Label": label, "Product": severity, "Normalized": int(severity * 10)},
+        "Title": detail.get("title") or detail.get("type", "GuardDuty finding"),
+        "Description": detail.get("description") or detail.get("type", "GuardDuty finding"),
+        "ProductFields": {"detectorId": (detail.get("service") or {}).get("detectorId", ""),
+                          "aws/securityhub/ProductName": "GuardDuty", "aws/securityhub/CompanyName": "AWS"},
+        "Resources": [{"Type": GUARDDUTY_RESOURCE_TYPES.get(resource.get("resourceType", ""), "Other"),
+                       "Id": resource.get("resourceType", "unknown"), "Partition": partition, "Region": region}],
+        "Workflow": {"Status": "NEW"},
+        "RecordState": "ACTIVE",
+    }
+    hub = aws.client("securityhub")
+    try:
+        hub.enable_security_hub(EnableDefaultStandards=False)
+    except hub.exceptions.ResourceConflictException:
+        pass  # already subscribed
+    failed = hub.batch_import_findings(Findings=[finding])["FailedFindings"]
+    if failed:
+        raise ConfigError(f"the local Security Hub refused finding {arn}: {failed[0].get('ErrorMessage')}")
+    return finding
 
 
 @dataclass

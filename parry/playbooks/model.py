@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from parry.errors import PlaybookNotFound
 
 if TYPE_CHECKING:
-    from parry.actions.registry import Permission
+    from parry.actions.base import Permission
 
 API_VERSION = "parry/v1"
 MODES = ("enforce", "dry-run")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from parry.aws.errors import refusal
 from parry.errors import EventError, FindingUnavailable
 from parry.routing.events import guardduty_event, securityhub_event, stable_id
 
@@ -109,15 +110,14 @@ def guardduty_finding_event(aws: ClientFactory, finding_arn: str, *, bus_account
             cache[region] = ids[0]
         response = gd.get_findings(DetectorId=cache[region], FindingIds=[finding_id])
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, status = error.get("Code", ""), exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in TRANSIENT_CODES or status >= 500:
+        refused = refusal(exc)
+        if refused is None or refused.code in TRANSIENT_CODES or refused.status >= 500:
             raise
         hint = (" (the runner's role needs guardduty:ListDetectors and guardduty:GetFindings: "
-                "parry.permissions.CUSTOM_ACTION_PERMISSIONS)") if "AccessDenied" in code else ""
+                "parry.engine.permissions.CUSTOM_ACTION_PERMISSIONS)") if "AccessDenied" in refused.code else ""
         raise FindingUnavailable(
-            f"GuardDuty finding {finding_arn}: {exc.operation_name} refused with {code or status}: "
-            f"{error.get('Message', '')}{hint}"
+            f"GuardDuty finding {finding_arn}: {refused.operation} refused with {refused.code or refused.status}: "
+            f"{refused.message}{hint}"
         ) from exc
     findings = response.get("Findings", [])
     if not findings:

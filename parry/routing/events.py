@@ -30,7 +30,8 @@ def resource_account(event: dict[str, Any]) -> str | None:
     detail = event.get("detail") or {}
     found: set[str] = set()
     if event.get("source") == "aws.guardduty":
-        found = {detail.get("accountId")} if isinstance(detail.get("accountId"), str) else set()
+        account = detail.get("accountId")
+        found = {account} if isinstance(account, str) else set()
     elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):
         found = {f["AwsAccountId"] for f in detail["findings"] if isinstance(f, dict) and isinstance(f.get("AwsAccountId"), str)}
     found = {a for a in found if ACCOUNT_ID.fullmatch(a)}

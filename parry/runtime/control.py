@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.endpoints import is_local
+from parry.aws.errors import describe_error
 from parry.engine import approvals
 from parry.engine import undo as undoing
-from parry.engine.steps import describe_error
 from parry.errors import ParryError
 from parry.runtime.in_process import run_in_process
 from parry.runtime.requests import RunRequest
-from parry.store.cases import RUNNING
+from parry.store.model import RUNNING
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
     from parry.playbooks.model import Playbook
-    from parry.store.cases import Case
+    from parry.store.model import Case
 
 
 def runners_deployed() -> bool:

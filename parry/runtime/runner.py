@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from parry.engine.run import Engine
     from parry.playbooks.model import Playbook
-    from parry.store.cases import Case
+    from parry.store.model import Case
 
 # The folder that holds the `parry` package: in the Lambda asset its root, where the compiled
 # playbooks sit in playbooks/ (stacks/asset.py puts them there).

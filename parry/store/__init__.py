@@ -1,1 +1,1 @@
-"""The case store: the case model, CaseStore over DynamoDB, and the table schema."""
+"""The case store: the case and its step results, CaseStore over DynamoDB, and the table schema."""

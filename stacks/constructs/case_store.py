@@ -7,8 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-BY_OPENED_INDEX = "by-opened"
-TTL_ATTRIBUTE = "expires_at"
+from parry.store import schema
 
 
 class CaseStore(Construct):
@@ -18,21 +17,21 @@ class CaseStore(Construct):
         self.table = dynamodb.Table(
             self,
             "Table",
-            partition_key=dynamodb.Attribute(name="pk", type=string),
-            sort_key=dynamodb.Attribute(name="sk", type=string),
+            partition_key=dynamodb.Attribute(name=schema.PARTITION_KEY, type=string),
+            sort_key=dynamodb.Attribute(name=schema.SORT_KEY, type=string),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=data_key,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            time_to_live_attribute=TTL_ATTRIBUTE,
+            time_to_live_attribute=schema.TTL_ATTRIBUTE,
             deletion_protection=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.table.add_global_secondary_index(
-            index_name=BY_OPENED_INDEX,
-            partition_key=dynamodb.Attribute(name="kind", type=string),
-            sort_key=dynamodb.Attribute(name="opened_at", type=string),
+            index_name=schema.INDEX,
+            partition_key=dynamodb.Attribute(name=schema.INDEX_PARTITION_KEY, type=string),
+            sort_key=dynamodb.Attribute(name=schema.INDEX_SORT_KEY, type=string),
             projection_type=dynamodb.ProjectionType.ALL,
         )

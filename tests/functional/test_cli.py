@@ -10,21 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from parry.cli import main
 from parry.runtime.in_process import run_in_process
 from parry.playbooks.validate import load_file
 
+from tests.support.cli import parry
+
 IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
-
-
-def parry(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_validate_passes_on_the_shipped_playbooks(capsys):
@@ -134,7 +125,7 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(capsys, a
     """`parry run` on the event a Security Hub custom action sent, as its Lambda runs it."""
     from botocore.stub import Stubber
 
-    from tests.conftest import guardduty_api_form
+    from tests.support.events import guardduty_api_form
 
     detail = compromised_user["event"]["detail"]
     hub = aws.client("securityhub")
@@ -169,7 +160,7 @@ def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(capsys,
     read back (its targets resolve), changing nothing."""
     from botocore.stub import Stubber
 
-    from tests.conftest import guardduty_api_form
+    from tests.support.events import guardduty_api_form
 
     detail = compromised_user["event"]["detail"]
     finding = aws.client("securityhub").get_findings(

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from parry.local.server import guardduty_finding_in_security_hub
+from parry.local.sandbox import guardduty_finding_in_security_hub
 
 ROOT = Path(__file__).resolve().parents[2]
 FINDING = ROOT / "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"

@@ -6,14 +6,16 @@ import json
 
 import pytest
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from parry.errors import DecisionError
 from parry.engine.approvals import approve, deny, expire_overdue
 from parry.errors import EventError
 from parry.evidence.writer import sha256_hex
 from parry.errors import UndoError
 from parry.engine.undo import undo
-from parry.playbooks.validate import load_file, validate_document
+from parry.playbooks.validate import load_file
+
+from tests.support.playbooks import approval_book, playbook
 
 
 def key_status(aws, user, key):
@@ -24,21 +26,6 @@ def key_status(aws, user, key):
 @pytest.fixture
 def iam_playbook():
     return load_file("playbooks/iam-credential-compromise.yaml")
-
-
-def playbook(**overrides):
-    doc = {
-        "name": "test-book",
-        "trigger": {"source": ["aws.guardduty"]},
-        "target": {"user": "detail.resource.accessKeyDetails.userName", "key": "detail.resource.accessKeyDetails.accessKeyId"},
-        "dedup": "detail.id",
-        "steps": [
-            {"id": "deactivate", "action": "iam.deactivate_access_key",
-             "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}},
-        ],
-    }
-    doc.update(overrides)
-    return validate_document(doc, "test.yaml")
 
 
 def test_run_contains_the_key_and_records_the_case(engine, aws, compromised_user, iam_playbook, parry_env):
@@ -180,11 +167,6 @@ def test_rate_limit_holds_extra_cases_for_approval(engine, aws, compromised_user
 
     assert held.status == cs.AWAITING_APPROVAL and "max_cases_per_hour" in held.awaiting["reason"]
     assert key_status(aws, "ci-deployer", second_key) == "Active"
-
-
-def approval_book():
-    return playbook(steps=[{"id": "deactivate", "action": "iam.deactivate_access_key", "approval": "required",
-                            "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}])
 
 
 def test_approval_pauses_then_approve_resumes(engine, aws, compromised_user):

@@ -174,7 +174,7 @@ def guardduty_answers(handler, *findings: dict | None):
     """Stub one selection's GuardDuty calls: its detector, then each finding (None: not found)."""
     from botocore.stub import Stubber
 
-    from tests.conftest import guardduty_api_form
+    from tests.support.events import guardduty_api_form
 
     stubber = Stubber(handler.engine.aws.client("guardduty", "us-east-1"))
     stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
@@ -233,7 +233,7 @@ def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_cas
 
 
 def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(handler, engine, aws, compromised_user, capsys):
-    from parry.local.server import guardduty_finding_in_security_hub
+    from parry.local.sandbox import guardduty_finding_in_security_hub
 
     present = compromised_user["event"]
     gone = json.loads(json.dumps(present))

@@ -1,4 +1,4 @@
-"""Local mode's Security Hub (parry.local.server): moto plus the finding calls it lacks, answered as AWS does.
+"""Local mode's Security Hub: moto plus the finding calls it lacks (parry.local.corrections), answered as AWS does.
 
 The demo's mark-finding step is only as honest as these answers: each one below is what Security
 Hub's API reference documents (InvalidAccessException when not subscribed, FindingNotFound for an
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from parry.local.server import guardduty_finding_in_security_hub
+from parry.local.sandbox import guardduty_finding_in_security_hub
 
 
 def by_id(finding_id: str) -> dict:

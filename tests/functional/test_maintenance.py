@@ -7,8 +7,9 @@ import json
 import time
 
 from parry.runtime.maintenance import handler as maintenance_handler
-from parry.store import cases as cs
-from tests.functional.test_engine import approval_book
+from parry.store import model as cs
+
+from tests.support.playbooks import approval_book
 
 
 def _subscribe(aws, topic_arn: str) -> str:

@@ -9,63 +9,20 @@ from __future__ import annotations
 import json
 import time
 
-import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 
-from parry.store import cases as cs
-from parry.engine import steps as st
+from parry.store import model as cs
+from parry.store import step_result as st
 from parry.engine.approvals import approve
 from parry.engine.run import Engine
 from parry.config import Settings
-from parry.local.server import guardduty_finding_in_security_hub
 from parry.aws.members import REFRESH_MARGIN_SECONDS
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file, validate_document
 
-from tests.conftest import in_account
-
-SECURITY = "123456789012"  # moto's default account: where Parry runs
-MEMBER = "222222222222"
-BOOK = "iam-credential-compromise"
-ROLE = f"parry-member-{BOOK}"
-IAM_FINDING = "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
-
-
-def member_session() -> boto3.Session:
-    """Test set-up only: a session in the member account, made without Parry."""
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{MEMBER}:role/test-setup", RoleSessionName="test-setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"], region_name="us-east-1",
-    )
-
-
-def key_status(iam, user: str, key: str) -> str:
-    return next(k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key)
-
-
-@pytest.fixture
-def accounts(aws, parry_env, load_event):
-    """A user named ci-deployer with an active key in both accounts; the finding is the member's.
-
-    Security Hub aggregates the member's finding in the security account (its administrator).
-    """
-    member_iam = member_session().client("iam")
-    home_iam = aws.client("iam")
-    keys = {}
-    for name, iam in (("member", member_iam), ("home", home_iam)):
-        iam.create_user(UserName="ci-deployer")
-        keys[name] = iam.create_access_key(UserName="ci-deployer")["AccessKey"]["AccessKeyId"]
-    event = load_event(IAM_FINDING)
-    event["account"] = event["detail"]["accountId"] = MEMBER
-    event["region"] = event["detail"]["region"] = "us-east-1"
-    event["detail"]["arn"] = in_account(event["detail"]["arn"], MEMBER, "us-east-1")
-    event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=keys["member"])
-    guardduty_finding_in_security_hub(aws, event)
-    return {"member_iam": member_iam, "home_iam": home_iam, "keys": keys, "event": event}
+from tests.support.members import (
+    BOOK, MEMBER, ROLE, SECURITY, audit_records, deny_assume_role, key_status, on_call_messages,
+)
 
 
 @pytest.fixture
@@ -91,38 +48,6 @@ def make_engine(aws, parry_env, monkeypatch):
 @pytest.fixture
 def book():
     return load_file(f"playbooks/{BOOK}.yaml")
-
-
-def deny_assume_role(aws) -> callable:
-    """Make STS refuse AssumeRole, as it does when the role is missing or does not trust the runner."""
-
-    def refuse(**_):
-        body = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: sts:AssumeRole"},
-                "ResponseMetadata": {"HTTPStatusCode": 403}}
-        return AWSResponse("https://sts.amazonaws.com/", 403, {}, None), body
-
-    aws.client("sts").meta.events.register("before-call.sts.AssumeRole", refuse)
-    return lambda: aws.client("sts").meta.events.unregister("before-call.sts.AssumeRole", refuse)
-
-
-def audit_records(aws, parry_env, case) -> list[dict]:
-    s3 = aws.client("s3")
-    bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix + "audit/")["Contents"]
-    return [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in sorted(listed, key=lambda o: o["Key"])]
-
-
-def on_call_messages(aws, topic_arn) -> list[str]:
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName="on-call")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-
-    def read() -> list[str]:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"])["Message"] for m in got]
-
-    return read
 
 
 def test_member_finding_is_contained_in_the_member_account_only(make_engine, book, accounts, sts_calls, aws, parry_env):

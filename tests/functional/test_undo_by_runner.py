@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from parry.store import cases as cs
+from parry.store import model as cs
 from parry.runtime.in_process import run_in_process
 from parry.engine.run import Engine
 from parry.config import Settings
@@ -20,10 +20,8 @@ from parry.errors import UndoError
 from parry.engine.undo import request_undo
 from parry.playbooks.validate import load_file
 
-from tests.functional.test_cli import parry
-from tests.functional.test_member_accounts import (  # noqa: F401  (fixtures)
-    BOOK, MEMBER, ROLE, accounts, audit_records, deny_assume_role, key_status, on_call_messages,
-)
+from tests.support.cli import parry
+from tests.support.members import BOOK, MEMBER, ROLE, audit_records, deny_assume_role, key_status, on_call_messages
 
 RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
 
@@ -31,7 +29,7 @@ RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
 @pytest.fixture(autouse=True)
 def kms_signs_digests():
     """moto signs a KMS digest as KMS does only with this (as `parry local` runs it): manifests verify."""
-    from parry.local.server import sign_digests_like_kms
+    from parry.local.corrections import sign_digests_like_kms
 
     sign_digests_like_kms()
 

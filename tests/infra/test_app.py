@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import ROOT, Synth, load_playbooks
+from tests.support.paths import ROOT
+from tests.support.synth import Synth, load_playbooks
 
 pytestmark = pytest.mark.xdist_group("synth")
 

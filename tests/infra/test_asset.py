@@ -6,7 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.infra.conftest import ROOT, load_playbooks
+from tests.support.paths import ROOT
+from tests.support.synth import load_playbooks
 
 LEFT_OUT = ("parry/cli/", "parry/local/", "parry/playbooks/validate.py", "parry/__main__.py")  # a person's machine only
 

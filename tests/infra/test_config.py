@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.conftest import ROOT  # noqa: F401  (puts the repo root on sys.path)
-
 pytestmark = pytest.mark.xdist_group("synth")
 
 

@@ -8,7 +8,8 @@ import pytest
 from parry.engine.permissions import ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
 from stacks import naming
 from stacks.nag import nag_value
-from tests.infra.conftest import Synth, as_list, logical_id, statements_of_role
+from tests.support.synth import Synth
+from tests.support.templates import as_list, logical_id, statements_of_role
 
 pytestmark = pytest.mark.xdist_group("synth")
 

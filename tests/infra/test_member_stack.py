@@ -7,18 +7,10 @@ import json
 import pytest
 
 from stacks import naming
-from parry.actions.registry import MEMBER_TEMPLATE_FIELDS, template_fields
+from parry.actions.base import MEMBER_TEMPLATE_FIELDS, template_fields
 from stacks.policies import render_resource
-from tests.infra.conftest import (
-    EXTERNAL_ID,
-    ORGANIZATION_ID,
-    SECURITY_ACCOUNT,
-    Synth,
-    as_list,
-    load_playbooks,
-    logical_id,
-    statements_of_role,
-)
+from tests.support.synth import EXTERNAL_ID, ORGANIZATION_ID, SECURITY_ACCOUNT, Synth, load_playbooks
+from tests.support.templates import as_list, logical_id, pinned_to_an_account, statements_of_role
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -68,8 +60,6 @@ def test_member_role_holds_the_playbooks_action_permissions_not_the_engines(synt
 
 @by_playbook
 def test_member_role_statements_are_pinned_to_the_member_account(synth: Synth, name: str):
-    from tests.infra.test_runners import pinned_to_an_account
-
     if not _member_perms(name):
         pytest.skip("playbook acts on the security account's resources only")
     role_id = logical_id(synth.member, "AWS::IAM::Role", RoleName=naming.member_role_name(name))

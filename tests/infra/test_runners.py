@@ -13,15 +13,8 @@ from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIO
 from stacks import naming
 from stacks.nag import nag_value
 from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
-from tests.infra.conftest import (
-    MEMBER_ACCOUNTS,
-    PROTECTED,
-    Synth,
-    as_list,
-    load_playbooks,
-    logical_id,
-    statements_of_role,
-)
+from tests.support.synth import MEMBER_ACCOUNTS, PROTECTED, Synth, load_playbooks
+from tests.support.templates import as_list, logical_id, pinned_to_an_account, statements_of_role
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -217,20 +210,6 @@ def test_no_wildcard_actions_and_resources_scoped_wherever_the_api_allows(synth:
         for resource in as_list(st["Resource"]):
             if resource != "*":
                 assert pinned_to_an_account(st, resource), f"{st['Action']} on {resource} may reach any account"
-
-
-def pinned_to_an_account(statement: dict[str, Any], resource: Any) -> bool:
-    """The resource is this account's (its ARN names it, or the statement's aws:ResourceAccount
-    condition does), one named account's, or one of the stack's own resources."""
-    text = json.dumps(resource)
-    condition = statement.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceAccount")
-    return (
-        "AWS::AccountId" in text
-        or condition == {"Ref": "AWS::AccountId"}
-        or re.search(r":\d{12}:", text) is not None
-        or "Fn::GetAtt" in text
-        or re.search(r'"Ref": "(?!AWS::)', text) is not None
-    )
 
 
 @by_playbook

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.infra.conftest import ROOT
+from tests.support.paths import ROOT
 
 SOURCE = ROOT / "stacks" / "constructs" / "security_hub_actions_handler.py"
 CONTEXT = SimpleNamespace(invoked_function_arn="arn:aws:lambda:eu-west-1:111111111111:function:Parry-SecurityHubActions")

@@ -7,7 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from tests.infra.conftest import EMAILS, Synth, as_list, load_playbooks, statements_of_role
+from tests.support.synth import EMAILS, Synth, load_playbooks
+from tests.support.templates import as_list, statements_of_role
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -188,6 +189,26 @@ def test_case_table_schema_encryption_recovery_and_ttl(responder):
             "DeletionPolicy": "Retain",
         },
     )
+
+
+def test_the_local_case_table_is_the_deployed_one(synth: Synth, aws):
+    """Local mode and the tests run on the table the CDK app deploys: both take it from parry.store.schema."""
+    from parry.store.schema import create_table
+
+    ddb = aws.client("dynamodb")
+    create_table(ddb, "parry-cases")
+    local = ddb.describe_table(TableName="parry-cases")["Table"]
+    (deployed,) = [r["Properties"] for r in synth.resources("Parry", "AWS::DynamoDB::Table").values()]
+
+    def by_name(definitions):
+        return sorted(definitions, key=lambda d: d["AttributeName"])
+
+    assert local["KeySchema"] == deployed["KeySchema"]
+    assert by_name(local["AttributeDefinitions"]) == by_name(deployed["AttributeDefinitions"])
+    indexes = [{k: index[k] for k in ("IndexName", "KeySchema", "Projection")} for index in local["GlobalSecondaryIndexes"]]
+    assert indexes == deployed["GlobalSecondaryIndexes"]
+    assert local["BillingModeSummary"]["BillingMode"] == deployed["BillingMode"]
+
 
 
 # ---- Notifications and kill switch ---------------------------------------------------------------

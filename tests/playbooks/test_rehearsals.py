@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from parry.store import cases as cs
-from parry.local.server import guardduty_finding_in_security_hub
+from parry.store import model as cs
+from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file
 
-from tests.functional.actions.conftest import lambda_zip, launch
-from tests.playbooks.test_routing import IAM_KEY, finding, load, routes
+from tests.support.actions import lambda_zip, launch
+from tests.support.routing import IAM_KEY, finding, load, routes
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"

@@ -14,15 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from parry.routing.events import wrap
 from parry.routing.expressions import search, truthy
-from parry.routing.patterns import compile_pattern
-from parry.playbooks.validate import load_all
 
-ROOT = Path(__file__).resolve().parents[2]
-EVENTS = ROOT / "tests" / "events"
-BOOKS = {b.name: b for b in load_all([ROOT / "playbooks"])}
-PATTERNS = {name: compile_pattern(b.trigger) for name, b in BOOKS.items()}
+from tests.support.paths import EVENTS
+from tests.support.routing import BOOKS, IAM_KEY, finding, load, routes
 
 # every file in tests/events, and the playbooks it must route to (an empty set: none)
 EXPECTED: dict[str, set[str]] = {
@@ -58,26 +53,6 @@ EXPECTED: dict[str, set[str]] = {
     "securityhub/imported-cis-1.3-unused-credentials.json": set(),
     "securityhub/insight-results.json": set(),
 }
-
-
-def envelope(payload: dict) -> dict:
-    """The EventBridge event for a fixture; bare findings and records get EventBridge's envelope."""
-    try:
-        return wrap(payload)[0]
-    except Exception:  # a finding without a resource block: wrap it as GuardDuty would deliver it
-        return {
-            "version": "0", "id": "fixture", "detail-type": "GuardDuty Finding", "source": "aws.guardduty",
-            "account": payload.get("accountId", ""), "region": payload.get("region", ""),
-            "time": payload.get("updatedAt", ""), "resources": [], "detail": payload,
-        }
-
-
-def load(relpath: str) -> dict:
-    return envelope(json.loads((EVENTS / relpath).read_text()))
-
-
-def routes(event: dict) -> set[str]:
-    return {name for name, pattern in PATTERNS.items() if pattern.matches(event)}
 
 
 def assert_targets_resolve(event: dict, names: set[str]) -> None:
@@ -131,22 +106,8 @@ def test_fixture_routes_to_its_playbooks(relpath):
 # ---- findings built from GuardDuty's documented format ---------------------------------------------
 
 
-def finding(type_: str, resource_type: str, severity: float, resource: dict | None = None, action: dict | None = None) -> dict:
-    detail = {
-        "schemaVersion": "2.0", "accountId": "123456789012", "region": "us-east-1", "partition": "aws",
-        "id": f"parry-{type_.lower().replace(':', '-').replace('/', '-')}",
-        "arn": "arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/f1", "type": type_,
-        "resource": {"resourceType": resource_type, **(resource or {})},
-        "service": {"serviceName": "guardduty", "detectorId": "d1", "archived": False, "count": 1, "action": action or {}},
-        "severity": severity, "createdAt": "2024-05-01T10:00:00.000Z", "updatedAt": "2024-05-01T10:00:00.000Z",
-        "title": type_, "description": type_,
-    }
-    return envelope(detail)
-
-
 INSTANCE = {"instanceDetails": {"instanceId": "i-0123456789abcdef0",
                                 "iamInstanceProfile": {"arn": "arn:aws:iam::123456789012:instance-profile/web", "id": "AIPA"}}}
-IAM_KEY = {"accessKeyDetails": {"accessKeyId": "AKIAEXAMPLE", "principalId": "AIDAEXAMPLE", "userName": "alice", "userType": "IAMUser"}}
 ROLE_KEY = {"accessKeyDetails": {"accessKeyId": "ASIAEXAMPLE", "principalId": "AROAEXAMPLE:i-0123456789abcdef0",
                                  "userName": "web-role", "userType": "AssumedRole"}, **INSTANCE}
 ROOT_KEY = {"accessKeyDetails": {"accessKeyId": "ASIAROOT", "principalId": "123456789012", "userName": "Root", "userType": "Root"}}

@@ -8,8 +8,9 @@ import dataclasses
 import pytest
 
 from parry.actions import registry
-from parry.actions.registry import ActionContext, Observation
-from parry.engine.steps import REFUSED, execute
+from parry.actions.base import ActionContext, Observation
+from parry.engine.steps import execute
+from parry.store.step_result import REFUSED
 
 MUTATING = [name for name, cls in registry.all_actions().items() if cls.mutating]
 DUMMY = {"string": "x", "integer": 1, "boolean": True, "number": 1.0, "array": [], "object": {}}
@@ -25,7 +26,7 @@ def dummy_params(cls):
 
 def context(protected_arns=()):
     return ActionContext(aws=None, case_id="case-x", step_id="step", playbook="p", account="123456789012",
-                         region="us-east-1", settings={"protected_arns": protected_arns})
+                         region="us-east-1", protected_arns=protected_arns)
 
 
 PROTECTIONS = {

@@ -4,9 +4,8 @@ the very fixture it copies, so the demo replays the published payload the fixtur
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+from tests.support.paths import EVENTS
 
 
 def _shipped() -> list[str]:

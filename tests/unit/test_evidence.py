@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from parry.evidence import manifest as mf
 from parry.evidence.writer import canonical_json, case_prefix, sha256_hex
 from parry.evidence.report import diff, flatten, render_html, CaseView
-from parry.evidence.verify import DirSource, Problem, case_id_of
+from parry.evidence.problems import Problem
+from parry.evidence.sources import DirSource, case_id_of
 from parry.errors import VerifyError
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),

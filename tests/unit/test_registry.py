@@ -8,7 +8,8 @@ import re
 import pytest
 
 from parry.actions import registry
-from parry.actions.registry import Action, Permission, params_schema, param_fields
+from parry.actions.base import Action, ActionParams, Permission, acts_in_member_account
+from parry.actions.registry import params_schema, param_fields
 
 ACTIONS = registry.all_actions()
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")  # service:Operation, no wildcard anywhere
@@ -20,6 +21,7 @@ def test_action_declares_the_whole_contract(name):
     assert cls.name == name and re.fullmatch(r"[a-z0-9]+\.[a-z0-9_]+", name)
     assert issubclass(cls, Action)
     assert dataclasses.is_dataclass(cls.Params) and cls.Params.__dataclass_params__.frozen
+    assert issubclass(cls.Params, ActionParams), f"{name}: its parameters do not derive from ActionParams"
     for field_name, schema, _, doc in param_fields(cls):
         assert doc, f"{name}: parameter {field_name} has no doc"
         assert schema, f"{name}: parameter {field_name} has no type"
@@ -98,7 +100,7 @@ def test_each_action_acts_in_one_account(name):
 
 
 def test_actions_on_the_security_accounts_resources_keep_its_credentials():
-    home = {name for name, cls in ACTIONS.items() if not registry.acts_in_member_account(cls)}
+    home = {name for name, cls in ACTIONS.items() if not acts_in_member_account(cls)}
     assert home == SECURITY_ACCOUNT_ACTIONS
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import assert_contract, assert_missing, assert_refused
+from tests.support.actions import assert_contract, assert_missing, assert_refused
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from parry.actions.ec2 import ISOLATION_GROUP
 
-from .conftest import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
+from tests.support.actions import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_detach_instance_profile_missing_and_protected(aws, ec2, net, profile):
 
 
 def _ctx(aws):
-    from parry.actions.registry import ActionContext
+    from parry.actions.base import ActionContext
 
     return ActionContext(aws=aws, case_id="case-1", step_id="step", playbook="test", account="123456789012", region="us-east-1")
 

@@ -14,7 +14,7 @@ from botocore.stub import ANY, Stubber
 from parry.actions.evidence_compute import download
 from parry.errors import ActionError
 
-from .conftest import PROTECTED, assert_missing, assert_refused, lambda_zip, launch, run
+from tests.support.actions import PROTECTED, assert_missing, assert_refused, lambda_zip, launch, run
 
 SECRET = "hunter2-do-not-store"
 
@@ -102,7 +102,7 @@ def test_capture_lambda_stores_names_not_values_and_the_code(ctx, aws, function)
         fetched.append((url, timeout, max_bytes))
         return function
 
-    ctx.settings["downloader"] = fake_download
+    ctx.downloader = fake_download
     first = assert_capture(ctx, "evidence.capture_lambda", function_name="worker")
     assert len(fetched) == 1 and fetched[0][0].startswith("https://")
 
@@ -229,7 +229,7 @@ def test_capture_lambda_keeps_the_configuration_when_the_download_fails(ctx, fun
     def unreachable(url, *, timeout, max_bytes):
         raise OSError("connection timed out")
 
-    ctx.settings["downloader"] = unreachable
+    ctx.downloader = unreachable
     result = run(ctx, "evidence.capture_lambda", function_name="worker")
     assert result.status == "succeeded", result.error
     assert result.output["code"] == {"error": "code package not downloaded: connection timed out"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from botocore.stub import ANY, Stubber
 
-from .conftest import run, run_undo
+from tests.support.actions import run, run_undo
 
 ACCOUNT = "123456789012"
 GD_ARN = f"arn:aws:guardduty:us-east-1:{ACCOUNT}:detector/det1/finding/f1"

@@ -9,7 +9,7 @@ import pytest
 from parry.actions.iam import QUARANTINE_POLICY
 from parry.actions.iam_roles import REVOKE_POLICY
 
-from .conftest import assert_contract, assert_missing, assert_refused, run, run_undo
+from tests.support.actions import assert_contract, assert_missing, assert_refused, run, run_undo
 
 TRUST = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}

@@ -8,7 +8,7 @@ import pytest
 
 from parry.actions.lambda_ import QUARANTINE_TAG, add_permission_args, is_foreign
 
-from .conftest import ACCOUNT, assert_contract, assert_missing, assert_refused, lambda_zip, run, run_undo
+from tests.support.actions import ACCOUNT, assert_contract, assert_missing, assert_refused, lambda_zip, run, run_undo
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 

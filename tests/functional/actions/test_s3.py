@@ -6,7 +6,7 @@ import pytest
 
 from parry.actions.s3 import ALL_BLOCKED
 
-from .conftest import assert_contract, assert_missing, assert_refused, run_undo
+from tests.support.actions import assert_contract, assert_missing, assert_refused, run_undo
 
 PARTIAL = {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
 

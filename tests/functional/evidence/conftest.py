@@ -3,17 +3,12 @@ versions the way an attacker with bypass rights could) and a KMS signing key, on
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from parry.evidence.writer import EvidenceStore
 
-from evidence_cases import BUCKET, Env  # noqa: E402
-from moto_kms import kms_digest_signing  # noqa: E402
-
-from parry.evidence.writer import EvidenceStore# noqa: E402
+from tests.support.evidence import BUCKET, Env
+from tests.support.kms import kms_digest_signing
 
 
 @pytest.fixture

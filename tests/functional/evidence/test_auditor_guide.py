@@ -7,9 +7,11 @@ import shutil
 import subprocess
 
 import pytest
-from evidence_cases import BUCKET, build_case
 
-from parry.evidence.verify import S3Source, export_case
+from parry.evidence.export import export_case
+from parry.evidence.sources import S3Source
+
+from tests.support.evidence import BUCKET, build_case
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("sha256sum") is None, reason="needs openssl and sha256sum")

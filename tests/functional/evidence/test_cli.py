@@ -6,10 +6,11 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from evidence_cases import BUCKET, build_case
 from typer.testing import CliRunner
 
 from parry.cli.evidence import evidence_app
+
+from tests.support.evidence import BUCKET, build_case
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from evidence_cases import BUCKET, Env, build_case
-from moto_kms import kms_digest_signing
 
 from parry.evidence.writer import EvidenceStore
+
+from tests.support.evidence import BUCKET, Env, build_case
+from tests.support.kms import kms_digest_signing
 
 
 @pytest.fixture

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from parry.store import cases as cs
-from parry.evidence.verify import S3Source, load_public_keys, verify_case
+from parry.store import model as cs
+from parry.evidence.keys import load_public_keys
+from parry.evidence.sources import S3Source
+from parry.evidence.verify import verify_case
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from evidence_cases import BUCKET, build_case
 
 from parry.evidence.report import load_case, render_html
-from parry.evidence.verify import S3Source, verify_case
+from parry.evidence.sources import S3Source
+from parry.evidence.verify import verify_case
+
+from tests.support.evidence import BUCKET, build_case
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)")

@@ -6,10 +6,11 @@ import hashlib
 import json
 
 import pytest
-from evidence_cases import BUCKET, build_case
 
 from parry.errors import EvidenceConflict
 from parry.evidence.writer import canonical_json
+
+from tests.support.evidence import BUCKET, build_case
 
 
 def _get(env, key, version=None):
@@ -109,7 +110,8 @@ def test_audit_data_cannot_forge_chain_fields(env):
 
 
 def test_a_seal_that_died_before_its_signature_is_repaired_by_the_next(env):
-    from parry.evidence.verify import S3Source, verify_case
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
 
     case = build_case(env, "case-crash")
     for suffix in ("sig", "pub.der", "pub.pem"):  # as if the Lambda died right after writing the manifest

@@ -7,10 +7,15 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from evidence_cases import BUCKET, build_case
 
 from parry.evidence.writer import canonical_json, sha256_hex
-from parry.evidence.verify import BAD_SIGNATURE, BROKEN_CHAIN, CHANGED, FOREIGN_KEY, MISSING, NOT_SEALED, RETENTION, UNEXPECTED, UNSIGNED, DirSource, Policy, S3Source, export_case, load_public_keys, verify_case
+from parry.evidence.export import export_case
+from parry.evidence.keys import load_public_keys
+from parry.evidence.problems import BAD_SIGNATURE, BROKEN_CHAIN, CHANGED, FOREIGN_KEY, MISSING, NOT_SEALED, RETENTION, UNEXPECTED, UNSIGNED
+from parry.evidence.sources import DirSource, S3Source
+from parry.evidence.verify import Policy, verify_case
+
+from tests.support.evidence import BUCKET, build_case
 
 
 def _verify(env, case, **kw):

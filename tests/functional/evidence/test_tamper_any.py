@@ -8,11 +8,14 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta, timezone
 
-from evidence_cases import BUCKET, build_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parry.evidence.verify import NOT_SEALED, S3Source, verify_case
+from parry.evidence.problems import KINDS, NOT_SEALED
+from parry.evidence.sources import S3Source
+from parry.evidence.verify import verify_case
+
+from tests.support.evidence import BUCKET, build_case
 
 OPS = ("new-version", "same-bytes-version", "delete-marker", "purge", "replace-sealed-version", "add")
 _ids = itertools.count()
@@ -51,6 +54,7 @@ def test_any_single_tampering_is_named(env, op, pick, flip):
 
     result = verify_case(S3Source(s3, BUCKET, prefix))
     assert not result.ok, (op, rel)
+    assert {p.kind for p in result.problems} <= set(KINDS), [str(p) for p in result.problems]
     named = {p.path for p in result.problems}
     if op == "purge" and rel.endswith(".json") and rel.startswith("manifest/") and not any(
             k.startswith(prefix + "manifest/") and k.endswith(".json") and k != target for k in (v["Key"] for v in versions)):

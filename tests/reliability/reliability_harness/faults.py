@@ -44,7 +44,7 @@ def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
     rate counting, each action's apply, sealing. With `kill`, a crash also skips the engine's
     cleanup (the lease stays held, as when Lambda kills the invocation at its timeout)."""
     import parry.engine.steps as steps_mod
-    from parry.store.cases import CaseStore
+    from parry.store.store import CaseStore
     from parry.evidence.writer import CaseEvidence
 
     def wrap(cls: Any, name: str, label: Callable[..., str] | None = None) -> Any:

@@ -40,7 +40,7 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
 
     def check() -> bool:
         from parry.actions import registry
-        from parry.actions.registry import ActionContext
+        from parry.actions.base import ActionContext
         from parry.engine.run import Engine
         from parry.routing.expressions import interpolate, search, truthy
 
@@ -104,7 +104,7 @@ def _guardduty(relpath: str, n: int) -> dict[str, Any]:
 
 def in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> None:
     """The GuardDuty finding as Security Hub holds it, for the playbooks' mark-finding step."""
-    from parry.local.server import guardduty_finding_in_security_hub
+    from parry.local.sandbox import guardduty_finding_in_security_hub
 
     guardduty_finding_in_security_hub(aws, event)
 

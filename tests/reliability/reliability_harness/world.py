@@ -115,7 +115,8 @@ def moto_world() -> Iterator[World]:
     """In-process moto with Parry's resources provisioned. Needs fake credentials in the environment."""
     from moto import mock_aws
 
-    from parry.local.server import provision, security_hub_findings_like_aws
+    from parry.local.bootstrap import provision
+    from parry.local.corrections import security_hub_findings_like_aws
 
     security_hub_findings_like_aws()
     with mock_aws():

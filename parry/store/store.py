@@ -1,10 +1,10 @@
 """The case store (DynamoDB): claims, step checkpoints, leases, approvals and rate counters.
 
-One table, keys `pk`/`sk`, a GSI `by-opened` (`kind`, `opened_at`) for listing. A case is claimed
-with one transaction that writes a claim item on (playbook, dedup value) and the case item, so a
-redelivered event finds the claim and changes nothing. A run holds a lease on its case; a retried
-invocation can take the lease over only once it has expired or been released, so two deliveries
-never run the same steps at the same time.
+One table (its schema: parry.store.schema). A case is claimed with one transaction that writes a
+claim item on (playbook, dedup value) and the case item, so a redelivered event finds the claim
+and changes nothing. A run holds a lease on its case; a retried invocation can take the lease
+over only once it has expired or been released, so two deliveries never run the same steps at
+the same time.
 """
 
 from __future__ import annotations
@@ -12,104 +12,26 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from parry.errors import CaseNotFound, ParryError
-from parry.engine.steps import StepResult
-
-# case statuses
-RUNNING = "RUNNING"
-AWAITING_APPROVAL = "AWAITING_APPROVAL"
-SUCCEEDED = "SUCCEEDED"
-COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
-FAILED = "FAILED"
-DRY_RUN = "DRY_RUN"
-DENIED = "DENIED"
-EXPIRED = "CLOSED_UNAPPROVED"
-UNDONE = "UNDONE"
-OPEN_STATUSES = (RUNNING, AWAITING_APPROVAL)
-
-# states of an undo request (Case.undo_request["state"])
-UNDO_PENDING = "pending"
-UNDO_DONE = "done"
-UNDO_FAILED = "failed"
+from parry.store.model import OPEN_STATUSES, UNDO_PENDING, Case
+from parry.store.schema import INDEX, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from parry.store.step_result import StepResult
 
 CLOSED_CASE_TTL_DAYS = 400
-INDEX = "by-opened"
-
-
-def new_case_id(now: float | None = None) -> str:
-    stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%d")
-    return f"case-{stamp}-{uuid.uuid4().hex[:10]}"
-
-
-@dataclass
-class Case:
-    case_id: str
-    playbook: str
-    playbook_sha256: str
-    status: str
-    opened_at: str
-    account: str
-    region: str
-    dedup: str
-    event: dict[str, Any]
-    target: dict[str, Any] = field(default_factory=dict)
-    steps: list[StepResult] = field(default_factory=list)
-    next_step: int = 0
-    dry_run: bool = False
-    manual: bool = False
-    evidence_prefix: str = ""
-    history: list[dict[str, Any]] = field(default_factory=list)  # approvals, denials, undos, duplicates
-    awaiting: dict[str, Any] | None = None  # {"step": id, "index": n, "reason": .., "deadline": epoch}
-    duplicates: int = 0
-    updated_at: str = ""
-    # the mutating step being applied ({"step", "before", "undo"}), checkpointed just before its change
-    inflight: dict[str, Any] | None = None
-    # the latest `parry undo` request carried out by the runner (see parry.engine.undo): {"id", "by", "reason",
-    # "step", "partial", "at", "state", ...}; "pending" until the runner has carried it out
-    undo_request: dict[str, Any] | None = None
-    # set on the object returned for a redelivery; never stored
-    duplicate: bool = False
-    # set on the object returned by a run that stopped near its deadline; never stored
-    continue_later: bool = False
-    # set on the object returned by a run that stopped at a step it had no credentials for; never stored
-    blocked: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            "playbook": self.playbook,
-            "playbook_sha256": self.playbook_sha256,
-            "status": self.status,
-            "opened_at": self.opened_at,
-            "updated_at": self.updated_at,
-            "account": self.account,
-            "region": self.region,
-            "dedup": self.dedup,
-            "target": self.target,
-            "dry_run": self.dry_run,
-            "manual": self.manual,
-            "evidence_prefix": self.evidence_prefix,
-            "awaiting": self.awaiting,
-            "duplicates": self.duplicates,
-            "duplicate": self.duplicate,
-            "undo_request": self.undo_request,
-            "history": self.history,
-            "steps": [s.as_dict() for s in self.steps],
-            "event": self.event,
-        }
-
-    @property
-    def opened_datetime(self) -> datetime:
-        return datetime.fromisoformat(self.opened_at)
+RATE_COUNTER_TTL_SECONDS = 7200  # an hour's counter outlives its hour, then DynamoDB deletes it
+EXISTS = f"attribute_exists({PARTITION_KEY})"
+ABSENT = f"attribute_not_exists({PARTITION_KEY})"
 
 
 def _iso(now: float) -> str:
     return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _item_key(partition: str, sort: str) -> dict[str, dict[str, str]]:
+    return {PARTITION_KEY: {"S": partition}, SORT_KEY: {"S": sort}}
 
 
 def _claim_key(playbook: str, dedup: str) -> str:
@@ -117,7 +39,7 @@ def _claim_key(playbook: str, dedup: str) -> str:
 
 
 class CaseStore:
-    def __init__(self, dynamodb: Any, table: str, *, clock: Any = time.time):
+    def __init__(self, dynamodb: Any, table: str, *, clock: Callable[[], float] = time.time):
         self.ddb = dynamodb
         self.table = table
         self.clock = clock
@@ -132,16 +54,15 @@ class CaseStore:
         item["lease_owner"] = {"S": owner}
         item["lease_until"] = {"N": str(now + lease_seconds)}
         claim = {
-            "pk": {"S": _claim_key(case.playbook, case.dedup)},
-            "sk": {"S": "CLAIM"},
+            **_item_key(_claim_key(case.playbook, case.dedup), "CLAIM"),
             "case_id": {"S": case.case_id},
             "opened_at": {"S": case.opened_at},
         }
         try:
             self.ddb.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": self.table, "Item": claim, "ConditionExpression": "attribute_not_exists(pk)"}},
-                    {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"TableName": self.table, "Item": claim, "ConditionExpression": ABSENT}},
+                    {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": ABSENT}},
                 ]
             )
             return case, True
@@ -153,7 +74,7 @@ class CaseStore:
 
     def claimed_case(self, playbook: str, dedup: str) -> Case | None:
         resp = self.ddb.get_item(
-            TableName=self.table, Key={"pk": {"S": _claim_key(playbook, dedup)}, "sk": {"S": "CLAIM"}}, ConsistentRead=True
+            TableName=self.table, Key=_item_key(_claim_key(playbook, dedup), "CLAIM"), ConsistentRead=True
         )
         if "Item" not in resp:
             return None
@@ -164,7 +85,7 @@ class CaseStore:
             TableName=self.table,
             Key=self._key(case_id),
             UpdateExpression="ADD duplicates :one SET last_duplicate = :e",
-            ConditionExpression="attribute_exists(pk)",  # count on the case, never create a stray item
+            ConditionExpression=EXISTS,  # count on the case, never create a stray item
             ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"S": event_id or "?"}},
         )
 
@@ -178,7 +99,7 @@ class CaseStore:
                 TableName=self.table,
                 Key=self._key(case_id),
                 UpdateExpression="SET lease_owner = :o, lease_until = :u",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o)",
+                ConditionExpression=f"{EXISTS} AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o)",
                 ExpressionAttributeValues={":o": {"S": owner}, ":u": {"N": str(now + seconds)}, ":now": {"N": str(now)}},
             )
             return True
@@ -224,9 +145,9 @@ class CaseStore:
         update = ("SET #s = :s, steps = :steps, next_step = :n, updated_at = :u, history = :h, awaiting = :a, dry_run = :d,"
                   " inflight = :i, undo_request = :r")
         if case.status not in OPEN_STATUSES:
-            update += ", expires_at = :ttl"
+            update += f", {TTL_ATTRIBUTE} = :ttl"
             values[":ttl"] = {"N": str(int(now + CLOSED_CASE_TTL_DAYS * 86400))}
-        conditions = ["attribute_exists(pk)"]
+        conditions = [EXISTS]
         if owner is not None:
             conditions.append("lease_owner = :o")
             values[":o"] = {"S": owner}
@@ -268,7 +189,7 @@ class CaseStore:
                 TableName=self.table,
                 Key=self._key(case.case_id),
                 UpdateExpression="SET undo_request = :r, undo_pending = :rid, history = :h, updated_at = :u",
-                ConditionExpression="attribute_exists(pk) AND #s = :s AND updated_at = :read AND attribute_not_exists(undo_pending)",
+                ConditionExpression=f"{EXISTS} AND #s = :s AND updated_at = :read AND attribute_not_exists(undo_pending)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
                     ":r": {"S": json.dumps(request, default=str)}, ":rid": {"S": str(request.get("id"))},
@@ -301,9 +222,9 @@ class CaseStore:
         hour = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d%H")
         resp = self.ddb.update_item(
             TableName=self.table,
-            Key={"pk": {"S": f"RATE#{playbook}#{hour}"}, "sk": {"S": "RATE"}},
-            UpdateExpression="ADD cases :one SET expires_at = :ttl",
-            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(int(now + 7200))}},
+            Key=_item_key(f"RATE#{playbook}#{hour}", "RATE"),
+            UpdateExpression=f"ADD cases :one SET {TTL_ATTRIBUTE} = :ttl",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(int(now + RATE_COUNTER_TTL_SECONDS))}},
             ReturnValues="UPDATED_NEW",
         )
         return int(resp["Attributes"]["cases"]["N"])
@@ -320,7 +241,7 @@ class CaseStore:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": INDEX,
-            "KeyConditionExpression": "kind = :k",
+            "KeyConditionExpression": f"{INDEX_PARTITION_KEY} = :k",
             "ExpressionAttributeValues": {":k": {"S": "case"}},
             "ScanIndexForward": False,
         }
@@ -337,18 +258,18 @@ class CaseStore:
     # ---- items -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _key(case_id: str) -> dict[str, Any]:
-        return {"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "CASE"}}
+    def _key(case_id: str) -> dict[str, dict[str, str]]:
+        return _item_key(f"CASE#{case_id}", "CASE")
 
     def _case_item(self, case: Case, now: float) -> dict[str, Any]:
         return {
             **self._key(case.case_id),
-            "kind": {"S": "case"},
+            INDEX_PARTITION_KEY: {"S": "case"},
             "case_id": {"S": case.case_id},
             "playbook": {"S": case.playbook},
             "playbook_sha256": {"S": case.playbook_sha256},
             "status": {"S": case.status},
-            "opened_at": {"S": case.opened_at},
+            INDEX_SORT_KEY: {"S": case.opened_at},  # the index lists cases by when they were opened
             "updated_at": {"S": case.updated_at or _iso(now)},
             "account": {"S": case.account},
             "region": {"S": case.region},
@@ -377,7 +298,7 @@ class CaseStore:
             playbook=s("playbook"),
             playbook_sha256=s("playbook_sha256"),
             status=s("status"),
-            opened_at=s("opened_at"),
+            opened_at=s(INDEX_SORT_KEY),
             updated_at=s("updated_at"),
             account=s("account"),
             region=s("region"),
@@ -395,28 +316,3 @@ class CaseStore:
             undo_request=j("undo_request", None),
             duplicates=int(item.get("duplicates", {"N": "0"})["N"]),
         )
-
-
-def create_table(dynamodb: Any, table: str) -> None:
-    """The table as the CDK app defines it; for local mode and tests."""
-    dynamodb.create_table(
-        TableName=table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
-            {"AttributeName": "opened_at", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": INDEX,
-                "KeySchema": [
-                    {"AttributeName": "kind", "KeyType": "HASH"},
-                    {"AttributeName": "opened_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )

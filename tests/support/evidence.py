@@ -1,5 +1,4 @@
-"""Helpers for the evidence tests: the test bucket and account, and a sealed case as the engine
-leaves it. (A module with its own name: under --import-mode=importlib a `conftest` import is ambiguous.)"""
+"""The evidence tests' world: the test bucket and account, and a sealed case as the engine leaves it."""
 
 from __future__ import annotations
 
@@ -37,17 +36,22 @@ def build_case(env: Env, case_id: str = "case-0001", *, account: str = ACCOUNT, 
     case.put("event.json", event)
     case.put("playbook.json", {"sha256": "ab" * 32, "playbook": {"name": playbook, "steps": [{"id": "deactivate-key"}]}})
     case.audit("case_opened", {"case_id": case_id, "playbook": playbook, "playbook_sha256": "ab" * 32, "event_id": event["id"]})
-    case.audit("step_started", {"step": "capture-user", "action": "evidence.capture_iam_user", "params": {"user_name": "mallory"}})
-    case.artifact("capture-user", "user.json", {"arn": "arn:aws:iam::111122223333:user/mallory", "access_keys": [{"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"}]})
+    case.audit("step_started", {"step": "capture-user", "action": "evidence.capture_iam_user",
+                                "params": {"user_name": "mallory"}})
+    case.artifact("capture-user", "user.json", {"arn": "arn:aws:iam::111122223333:user/mallory",
+                                                "access_keys": [{"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"}]})
     case.audit("step_finished", {"step": "capture-user", "result": {"status": "succeeded", "summary": "captured"}})
-    case.audit("step_started", {"step": "deactivate-key", "action": "iam.deactivate_access_key", "params": {"user_name": "mallory", "access_key_id": "AKIAEXAMPLE"}})
+    case.audit("step_started", {"step": "deactivate-key", "action": "iam.deactivate_access_key",
+                                "params": {"user_name": "mallory", "access_key_id": "AKIAEXAMPLE"}})
     case.artifact("deactivate-key", "state.json", {"before": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"},
                                                    "after": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Inactive"}})
-    case.audit("step_finished", {"step": "deactivate-key", "result": {"status": "succeeded", "summary": "deactivated AKIAEXAMPLE"}})
+    case.audit("step_finished", {"step": "deactivate-key",
+                                 "result": {"status": "succeeded", "summary": "deactivated AKIAEXAMPLE"}})
     if approval:
         case.audit("approval_requested", {"step": "revoke-sessions", "reason": "step revoke-sessions requires approval"})
         case.seal(kms=env.kms if sign else None, key_id=env.key_id if sign else None)
-        case.audit("approved", {"step": "revoke-sessions", "by": "alice@example.com", "reason": "confirmed with the user's manager"})
+        case.audit("approved", {"step": "revoke-sessions", "by": "alice@example.com",
+                                "reason": "confirmed with the user's manager"})
     case.audit("case_closed", {"status": "succeeded"})
     case.seal(kms=env.kms if sign else None, key_id=env.key_id if sign else None)
     return case

@@ -13,7 +13,7 @@ from unittest import mock
 def kms_digest_signing() -> Iterator[None]:
     from moto.kms import responses
 
-    from parry.local.server import digest_aware_sign
+    from parry.local.corrections import digest_aware_sign
 
     with mock.patch.object(responses.KmsResponse, "sign", digest_aware_sign(responses.KmsResponse.sign)):
         yield

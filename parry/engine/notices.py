@@ -1,0 +1,72 @@
+"""What Parry tells the on-call, and how: a case waiting for approval, a blocked case, an expired
+approval, the outcome of an undo the runner carried out.
+
+Each message names the case and the commands that act on it, so the on-call can answer from the
+notification alone. They go to Parry's topic whether or not the playbook has a notify step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from parry.store import model as cs
+
+if TYPE_CHECKING:
+    from parry.aws.clients import ClientFactory
+    from parry.store.model import Case
+
+SUBJECT_LIMIT = 100  # SNS refuses longer subjects
+
+
+class Notice(NamedTuple):
+    subject: str
+    body: str
+
+
+def tell(aws: ClientFactory, topic_arn: str | None, subject: str, body: str) -> None:
+    """Publish to Parry's topic, when one is configured."""
+    if topic_arn:
+        aws.client("sns").publish(TopicArn=topic_arn, Subject=f"[Parry] {subject}"[:SUBJECT_LIMIT], Message=body)
+
+
+def approval_needed(case: Case, reason: str) -> Notice:
+    return Notice(
+        f"approval needed: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}) is waiting for approval: {reason}.\n\n"
+        f"Approve:  parry approve {case.case_id} --reason \"...\"\n"
+        f"Deny:     parry deny {case.case_id} --reason \"...\"\n"
+        f"Review:   parry cases show {case.case_id}\n",
+    )
+
+
+def case_blocked(case: Case, step_id: str, error: str) -> Notice:
+    return Notice(
+        f"case blocked: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}) stopped before step {step_id}: {error}\n\n"
+        f"Once fixed, continue it:  parry cases resume {case.case_id}\n"
+        f"Review:                   parry cases show {case.case_id}\n",
+    )
+
+
+def approval_expired(case: Case, step_id: str | None) -> Notice:
+    return Notice(
+        f"approval expired: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}) waited for approval of step {step_id} until its window "
+        f"passed: it is closed as {cs.EXPIRED}, and that step and those after it did not run.\n\n"
+        f"Review:  parry cases show {case.case_id}\n",
+    )
+
+
+def undo_finished(case: Case, request: dict[str, Any]) -> Notice:
+    """The outcome of the undo request `request` (see parry.engine.undo.carry_out), step by step."""
+    lines = [f"  {h['step']}: {h['status']}" + (f" ({h['error']})" if h.get("error") else "")
+             for h in case.history if h.get("kind") == "undo" and h.get("request") == request["id"]]
+    outcome = "failed" if request["state"] == cs.UNDO_FAILED else "done"
+    body = (
+        f"Parry case {case.case_id} ({case.playbook}): the undo asked by {request['by']} "
+        f"({request.get('reason') or 'no reason given'}) is {outcome}; the case is {case.status}.\n"
+        + ("\n".join(lines) + "\n" if lines else "")
+        + (f"Error: {request['error']}\n" if request.get("error") else "")
+        + f"\nReview:  parry cases show {case.case_id}\n"
+    )
+    return Notice(f"undo {outcome}: {case.playbook}", body)

@@ -1,0 +1,72 @@
+"""Parry's own resources in the local endpoint, as the CDK app creates them in a real account.
+
+An Object Lock evidence bucket, the case table, the topic, the kill switch and the manifest signing
+key; `bootstrap` makes them only against a local endpoint, `provision` wherever it is pointed
+(tests that run moto in-process).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parry.aws.clients import ClientFactory
+from parry.local.server import require_local_endpoint
+from parry.store.schema import create_table
+
+SIGNING_KEY_ALIAS = "alias/parry-local-manifest-signing"
+DEFAULT_NAMES = {
+    "PARRY_EVIDENCE_BUCKET": "parry-evidence-local",
+    "PARRY_CASES_TABLE": "parry-cases",
+    "PARRY_TOPIC_NAME": "parry-notifications",
+    "PARRY_KILL_SWITCH_PARAMETER": "/parry/kill-switch",
+}
+
+
+def bootstrap(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
+    """Create Parry's resources in the local endpoint (idempotent); the PARRY_... settings."""
+    endpoint = require_local_endpoint()
+    return {"AWS_ENDPOINT_URL": endpoint, **provision(aws, retention_days=retention_days)}
+
+
+def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
+    """Parry's resources in whatever `aws` points at; callers make sure that is not a real account."""
+    s3, ddb, sns, ssm = (aws.client(s) for s in ("s3", "dynamodb", "sns", "ssm"))
+    bucket = DEFAULT_NAMES["PARRY_EVIDENCE_BUCKET"]
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}
+        if aws.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": aws.region}
+        s3.create_bucket(**kwargs)
+        s3.put_object_lock_configuration(
+            Bucket=bucket,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": retention_days}},
+            },
+        )
+    table = DEFAULT_NAMES["PARRY_CASES_TABLE"]
+    if table not in ddb.list_tables()["TableNames"]:
+        create_table(ddb, table)
+    topic = sns.create_topic(Name=DEFAULT_NAMES["PARRY_TOPIC_NAME"])["TopicArn"]
+    parameter = DEFAULT_NAMES["PARRY_KILL_SWITCH_PARAMETER"]
+    ssm.put_parameter(Name=parameter, Value="off", Type="String", Overwrite=True)
+    return {
+        "PARRY_SIGNING_KEY_ID": _signing_key(aws.client("kms")),
+        "AWS_REGION": aws.region,
+        "PARRY_EVIDENCE_BUCKET": bucket,
+        "PARRY_CASES_TABLE": table,
+        "PARRY_TOPIC_ARN": topic,
+        "PARRY_KILL_SWITCH_PARAMETER": parameter,
+        "PARRY_LOCK_MODE": "GOVERNANCE",
+        "PARRY_RETENTION_DAYS": str(retention_days),
+    }
+
+
+def _signing_key(kms: Any) -> str:
+    """The manifest signing key (ECC_NIST_P256, as the CDK app creates it); made once, found by alias."""
+    for alias in kms.list_aliases().get("Aliases", []):
+        if alias["AliasName"] == SIGNING_KEY_ALIAS and alias.get("TargetKeyId"):
+            return kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["Arn"]
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="Parry local manifest signing")
+    kms.create_alias(AliasName=SIGNING_KEY_ALIAS, TargetKeyId=key["KeyMetadata"]["KeyId"])
+    return key["KeyMetadata"]["Arn"]

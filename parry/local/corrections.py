@@ -1,0 +1,164 @@
+"""Where moto differs from AWS in the calls Parry makes, and the corrections local mode and tests apply.
+
+Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
+AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents for an account with no
+history, Security Hub GetFindings filters and BatchUpdateFindings. Local mode and tests only; the
+Lambda never imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moto.kms.responses import KmsResponse
+    from moto.securityhub.models import SecurityHubBackend
+    from moto.securityhub.responses import SecurityHubResponse
+
+
+def empty_cloudtrail_history() -> None:
+    """Give the in-process moto a CloudTrail LookupEvents that answers "no events".
+
+    moto 5.2 does not implement LookupEvents and answers HTTP 500, which the clients retry with
+    back-off for half a minute. The sandbox account has no API history to look up, and an empty
+    answer is exactly what CloudTrail gives for one; local mode only.
+    """
+    import json
+
+    from moto.cloudtrail import responses
+
+    if not hasattr(responses.CloudTrailResponse, "lookup_events"):
+        responses.CloudTrailResponse.lookup_events = lambda self: json.dumps({"Events": []})  # type: ignore[attr-defined]
+
+
+def sign_digests_like_kms() -> None:
+    """Make the in-process moto sign a MessageType=DIGEST request as KMS does.
+
+    moto 5.2 ignores MessageType and hashes the 32-byte digest again, so a manifest signed through
+    it would never verify. Parry signs digests (KMS refuses RAW messages over 4 KB); this corrects
+    moto's KMS for local mode and tests, and only there.
+    """
+    from moto.kms import responses
+
+    if getattr(responses.KmsResponse.sign, "parry_digest_aware", False):
+        return
+    responses.KmsResponse.sign = digest_aware_sign(responses.KmsResponse.sign)  # type: ignore[method-assign, assignment]
+
+
+def digest_aware_sign(original: Callable[[KmsResponse], str]) -> Callable[[KmsResponse], str]:
+    """KMS Sign that signs a DIGEST message as the digest it is; any other request goes to `original`."""
+
+    def sign(self: KmsResponse) -> str:
+        import base64
+        import json
+
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+        from moto.kms.exceptions import ValidationException
+        from moto.kms.utils import ECDSAPrivateKey
+
+        if self._get_param("MessageType") != "DIGEST":
+            return original(self)
+        key = self.kms_backend.describe_key(self._get_param("KeyId"))
+        algorithm = self._get_param("SigningAlgorithm")
+        digest = self._get_param("Message")
+        if algorithm != "ECDSA_SHA_256" or len(digest) != 32 or not isinstance(key.private_key, ECDSAPrivateKey):
+            raise ValidationException("DIGEST signing here supports ECDSA_SHA_256 over a 32-byte digest only")
+        signature = key.private_key.private_key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
+        return json.dumps({"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm})
+
+    sign.parry_digest_aware = True  # type: ignore[attr-defined]
+    return sign
+
+
+def security_hub_findings_like_aws() -> None:
+    """Give the in-process moto the Security Hub finding calls Parry makes, answered as Security Hub does.
+
+    moto 5.2 has no BatchUpdateFindings (HTTP 404 "Not yet implemented"), its GetFindings ignores
+    Filters (every finding matches any Id) and both answer for an account that never enabled
+    Security Hub. This adds BatchUpdateFindings (workflow status and note), EQUALS/NOT_EQUALS
+    filters on a finding's top-level strings and WorkflowStatus, and Security Hub's
+    InvalidAccessException for an account that is not subscribed; local mode and tests only.
+    """
+    from moto.securityhub import responses, urls
+
+    cls = responses.SecurityHubResponse
+    if getattr(cls, "parry_findings_like_aws", False):
+        return
+    urls.url_paths["{0}/findings/batchupdate$"] = cls.dispatch
+    cls.get_findings = _get_findings  # type: ignore[method-assign]
+    cls.batch_update_findings = _batch_update_findings  # type: ignore[attr-defined]
+    cls.batch_import_findings = _subscribed_only(cls.batch_import_findings)  # type: ignore[method-assign, assignment]
+    cls.parry_findings_like_aws = True  # type: ignore[attr-defined]
+
+
+def _hub(response: SecurityHubResponse) -> SecurityHubBackend:
+    from moto.securityhub.exceptions import SecurityHubClientError
+
+    backend = response.securityhub_backend
+    if not backend.enabled:
+        raise SecurityHubClientError(
+            "InvalidAccessException", f"Account {response.current_account} is not subscribed to AWS Security Hub"
+        )
+    return backend
+
+
+def _subscribed_only(original: Callable[[SecurityHubResponse], str]) -> Callable[[SecurityHubResponse], str]:
+    def call(self: SecurityHubResponse) -> str:
+        _hub(self)
+        return original(self)
+
+    return call
+
+
+def _matches(finding: dict[str, Any], filters: dict[str, list[dict[str, str]]]) -> bool:
+    from moto.securityhub.exceptions import InvalidInputException
+
+    for key, conditions in filters.items():
+        value = finding.get("Workflow", {}).get("Status") if key == "WorkflowStatus" else finding.get(key)
+        for condition in conditions:
+            comparison = condition.get("Comparison")
+            if not isinstance(value, (str, type(None))) or comparison not in ("EQUALS", "NOT_EQUALS"):
+                raise InvalidInputException(
+                    "GetFindings", f"the local Security Hub filters only strings by EQUALS/NOT_EQUALS, not {key}"
+                )
+            if (value == condition.get("Value")) != (comparison == "EQUALS"):
+                return False
+    return True
+
+
+def _get_findings(self: SecurityHubResponse) -> str:
+    import json
+
+    filters = self._get_param("Filters") or {}
+    return json.dumps({"Findings": [f.as_dict() for f in _hub(self).findings if _matches(f.as_dict(), filters)]})
+
+
+def _batch_update_findings(self: SecurityHubResponse) -> str:
+    import json
+    from datetime import UTC, datetime
+
+    from moto.securityhub.exceptions import InvalidInputException
+
+    hub = _hub(self)
+    body = json.loads(self.body or "{}")
+    unsupported = set(body) - {"FindingIdentifiers", "Workflow", "Note"}
+    if unsupported:
+        raise InvalidInputException(
+            "BatchUpdateFindings", f"the local Security Hub updates only Workflow and Note, not {sorted(unsupported)}"
+        )
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    processed, unprocessed = [], []
+    for ident in body.get("FindingIdentifiers", []):
+        finding = next((f.data for f in hub.findings
+                        if f.id == ident.get("Id") and f.data.get("ProductArn") == ident.get("ProductArn")), None)
+        if finding is None:
+            unprocessed.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"})
+            continue
+        if "Workflow" in body:
+            finding["Workflow"] = {"Status": body["Workflow"]["Status"]}
+        if "Note" in body:
+            finding["Note"] = {**body["Note"], "UpdatedAt": now}
+        processed.append(ident)
+    return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})

@@ -1,0 +1,89 @@
+"""The CDK app as the infra tests synthesize it: a context that switches every optional feature on,
+the playbooks it deploys, and the templates it wrote."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.support.paths import ROOT
+
+SECURITY_ACCOUNT = "111111111111"
+MEMBER_ACCOUNTS = ["222222222222", "333333333333"]
+ORGANIZATION_ID = "o-abcdefghij"
+EXTERNAL_ID = "parry-test-external-id"
+EMAILS = ["soc@example.com", "oncall@example.com"]
+PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
+
+
+def _stage_playbooks() -> Path:
+    """The repository's playbooks plus one derived from them that sets what none of them does
+    (reserved concurrency, not manual, GuardDuty archiving), so one synth covers every branch."""
+    import yaml
+
+    folder = Path(tempfile.mkdtemp(prefix="parry-infra-playbooks-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    sources = sorted((ROOT / "playbooks").glob("*.y*ml"))
+    for src in sources:
+        shutil.copyfile(src, folder / src.name)
+    if sources:
+        doc = yaml.safe_load(sources[0].read_text())
+        doc.update(name=DERIVED_PLAYBOOK, manual=False, runner={"reserved_concurrency": 3})
+        doc["steps"] = [
+            *doc["steps"],
+            {"id": "infra-archive-finding", "action": "guardduty.archive_finding", "on_error": "continue",
+             "with": {"detector_id": "${event.detail.service.detectorId}", "finding_id": "${event.detail.id}"}},
+        ]
+        (folder / f"{DERIVED_PLAYBOOK}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return folder
+
+
+DERIVED_PLAYBOOK = "infra-test-reserved"
+PLAYBOOKS_DIR = _stage_playbooks()
+
+TEST_CONTEXT = {
+    "parry:playbooksDir": str(PLAYBOOKS_DIR),
+    "parry:homeRegion": "eu-west-1",
+    "parry:retentionDays": 400,
+    "parry:lockMode": "COMPLIANCE",
+    "parry:notificationEmails": EMAILS,
+    "parry:protectedArnPatterns": PROTECTED,
+    "parry:securityAccount": SECURITY_ACCOUNT,
+    "parry:organizationId": ORGANIZATION_ID,
+    "parry:externalId": EXTERNAL_ID,
+    "parry:memberAccounts": MEMBER_ACCOUNTS,
+}
+
+
+@dataclass
+class Synth:
+    built: Any  # stacks.build.Built
+    outdir: Path
+    error: BaseException | None
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def responder(self) -> dict[str, Any]:
+        return self.templates["Parry"]
+
+    @property
+    def member(self) -> dict[str, Any]:
+        return self.templates["ParryMember"]
+
+    def resources(self, stack: str, type_: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.templates[stack]["Resources"].items() if v["Type"] == type_}
+
+
+def load_playbooks() -> list[Any]:
+    """The playbooks the session synthesizes, for parametrizing (validation has its own tests)."""
+    from parry.errors import ValidationError
+    from parry.playbooks.validate import load_all
+
+    try:
+        return load_all([PLAYBOOKS_DIR])
+    except ValidationError:
+        return []
