@@ -33,7 +33,9 @@ def measure(code: str) -> float:
             [sys.executable, "-c", timer],
             cwd=ROOT / "functions" / "runner",
             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         samples.append(float(out.strip()))
     return statistics.median(samples)

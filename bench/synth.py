@@ -102,9 +102,11 @@ def main() -> int:
         print(f"  {label:40} {best[key]:6.2f}s {median[key]:6.2f}s")
     ratio = best["many"] / best["empty"]
     per = (best["many"] - best["empty"]) / args.count * 1000
-    print(f"  {args.count} playbooks / empty stack (best): {ratio:.2f}, target <= {TARGET}: "
-          f"{'met' if ratio <= TARGET else 'NOT met'}  [median: {median['many'] / median['empty']:.2f}; "
-          f"{per:.0f} ms per playbook]")
+    print(
+        f"  {args.count} playbooks / empty stack (best): {ratio:.2f}, target <= {TARGET}: "
+        f"{'met' if ratio <= TARGET else 'NOT met'}  [median: {median['many'] / median['empty']:.2f}; "
+        f"{per:.0f} ms per playbook]"
+    )
     print(f"  {args.count} playbooks / bare CDK app (best): {best['many'] / best['bare']:.2f}")
     return 0
 

@@ -26,7 +26,7 @@ class Settings:
     member_external_id: str | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {
             "evidence_bucket": env.get("PARRY_EVIDENCE_BUCKET"),
@@ -47,6 +47,10 @@ class Settings:
         """(evidence bucket, cases table): where a case is kept; ConfigError naming what is not set."""
         bucket, table = self.evidence_bucket, self.cases_table
         if not bucket or not table:
-            missing = [env for env, value in (("PARRY_EVIDENCE_BUCKET", bucket), ("PARRY_CASES_TABLE", table)) if not value]
-            raise ConfigError(f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)")
+            missing = [
+                env for env, value in (("PARRY_EVIDENCE_BUCKET", bucket), ("PARRY_CASES_TABLE", table)) if not value
+            ]
+            raise ConfigError(
+                f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)"
+            )
         return bucket, table

@@ -46,7 +46,7 @@ class ParryConfig:
     security_hub_actions: bool = True
 
     @classmethod
-    def from_context(cls, scope: Construct) -> "ParryConfig":
+    def from_context(cls, scope: Construct) -> ParryConfig:
         def get(key: str) -> Any:
             return scope.node.try_get_context(f"parry:{key}")
 
@@ -92,9 +92,13 @@ class ParryConfig:
         if not REGION_RE.match(home_region):
             problems.append(f"parry:homeRegion: {home_region!r} is not a region name")
         emails = strings("notificationEmails")
-        problems.extend(f"parry:notificationEmails: {e!r} is not an e-mail address" for e in emails if not EMAIL_RE.match(e))
+        problems.extend(
+            f"parry:notificationEmails: {e!r} is not an e-mail address" for e in emails if not EMAIL_RE.match(e)
+        )
         members = strings("memberAccounts")
-        problems.extend(f"parry:memberAccounts: {a!r} is not a 12-digit account id" for a in members if not ACCOUNT_RE.match(a))
+        problems.extend(
+            f"parry:memberAccounts: {a!r} is not a 12-digit account id" for a in members if not ACCOUNT_RE.match(a)
+        )
         external_id = get("externalId")
         if external_id and not re.match(r"^[\w+=,.@:/-]{2,1224}$", str(external_id)):
             problems.append("parry:externalId: must be 2-1224 characters of [A-Za-z0-9+=,.@:/-_]")

@@ -33,9 +33,13 @@ ENGINE_WILDCARD_REASONS = {
 
 def registry_reason(template: str) -> str:
     """Why a wildcard resource declared by the actions registry is acceptable, said accurately."""
-    pinned = "service, resource type and this account" if "{account}" in template else (
-        "service and resource type, and the aws:ResourceAccount condition this account (the ARN "
-        "format carries no account)"
+    pinned = (
+        "service, resource type and this account"
+        if "{account}" in template
+        else (
+            "service and resource type, and the aws:ResourceAccount condition this account (the ARN "
+            "format carries no account)"
+        )
     )
     return (
         f"Declared by the actions registry ({template}): the playbook acts on the resource named in the "
@@ -45,8 +49,13 @@ def registry_reason(template: str) -> str:
 
 def log_streams_finding(function_name: str) -> tuple[str, str]:
     """The IAM5 finding of a function writing its own log streams, with its reason."""
-    arn = naming.log_group_arn(function_name, partition="<AWS::Partition>", region="<AWS::Region>", account="<AWS::AccountId>")
-    return f"IAM5[Resource::{arn}]", "The function writes log streams it creates at run time, in its own log group only."
+    arn = naming.log_group_arn(
+        function_name, partition="<AWS::Partition>", region="<AWS::Region>", account="<AWS::AccountId>"
+    )
+    return (
+        f"IAM5[Resource::{arn}]",
+        "The function writes log streams it creates at run time, in its own log group only.",
+    )
 
 
 def acknowledge(scope: Construct, rule: str, reason: str) -> None:
@@ -66,7 +75,7 @@ def nag_value(resolved: Any) -> str:
     if isinstance(resolved, str):
         return resolved
     if isinstance(resolved, dict) and len(resolved) == 1:
-        (fn, arg), = resolved.items()
+        ((fn, arg),) = resolved.items()
         if fn == "Ref":
             return f"<{arg}>"
         if fn == "Fn::GetAtt":

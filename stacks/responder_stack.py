@@ -8,9 +8,9 @@ may do what. Each runner's role gets exactly its playbook's declared permissions
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from aws_cdk import Annotations, CfnOutput, FileAssetPackaging, RemovalPolicies, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, CfnResource, FileAssetPackaging, RemovalPolicies, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -175,7 +175,9 @@ class ResponderStack(Stack):
 
         self.security_hub_actions: SecurityHubActions | None = None
         self.security_hub_action_arns: dict[str, str] = {}  # playbook -> its custom action's ARN
-        manual = [b.name for b in playbooks if b.manual and takes_findings(b.trigger)] if config.security_hub_actions else []
+        manual = (
+            [b.name for b in playbooks if b.manual and takes_findings(b.trigger)] if config.security_hub_actions else []
+        )
         if manual:
             names = naming.security_hub_action_names(manual)
             self.security_hub_actions = SecurityHubActions(
@@ -209,7 +211,11 @@ class ResponderStack(Stack):
         # Runners are grouped so that their cdk-nag acknowledgements are made once, for all: each
         # is a wildcard resource (or rule) with its reason, whichever runner's policy it is in.
         runners, routes_of = Construct(self, "Runners"), Construct(self, "Routes")
-        actions_resource = self.security_hub_actions.resource.node.default_child if self.security_hub_actions else None
+        actions_resource = (
+            cast(CfnResource, self.security_hub_actions.resource.node.default_child)
+            if self.security_hub_actions
+            else None
+        )
         if playbooks:  # one Lambda asset for every runner, staged only when there is a runner
             # build.py staged it in the cloud assembly already: registered as is, one jsii call
             code = self.synthesizer.add_file_asset(
@@ -329,7 +335,9 @@ class ResponderStack(Stack):
             code_key=code_key,
             layers=[layer_arn],
             environment=environment,
-            permissions=statements(MAINTENANCE_PERMISSIONS, resources, where="parry/permissions.py: MAINTENANCE_PERMISSIONS"),
+            permissions=statements(
+                MAINTENANCE_PERMISSIONS, resources, where="parry/permissions.py: MAINTENANCE_PERMISSIONS"
+            ),
             log_retention_days=config.log_retention_days,
         )
         findings = wildcard_findings(

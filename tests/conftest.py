@@ -60,7 +60,9 @@ def bus(aws):
     sqs, events = aws.client("sqs"), aws.client("events")
     url = sqs.create_queue(QueueName="run-requests")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="parry-run-requests", EventPattern=json.dumps({"source": ["parry"], "detail-type": ["Parry Run Request"]}))
+    events.put_rule(
+        Name="parry-run-requests", EventPattern=json.dumps({"source": ["parry"], "detail-type": ["Parry Run Request"]})
+    )
     events.put_targets(Rule="parry-run-requests", Targets=[{"Id": "q", "Arn": arn}])
 
     def delivered() -> list[dict]:
@@ -74,8 +76,8 @@ def bus(aws):
 
 @pytest.fixture
 def engine(aws, parry_env):
-    from parry.engine.run import Engine
     from parry.config import Settings
+    from parry.engine.run import Engine
 
     return Engine(aws, Settings.from_env())
 

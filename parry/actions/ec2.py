@@ -104,7 +104,9 @@ def network_state(ctx: ActionContext, instance_id: str) -> tuple[Observation, di
         "instance_id": instance_id,
         "vpc_id": inst["VpcId"],
         "isolation_group": group["GroupId"] if group else None,
-        "isolation_group_rules": len(group.get("IpPermissions", []) + group.get("IpPermissionsEgress", [])) if group else 0,
+        "isolation_group_rules": len(group.get("IpPermissions", []) + group.get("IpPermissionsEgress", []))
+        if group
+        else 0,
         "network_interfaces": {
             eni["NetworkInterfaceId"]: sorted(g["GroupId"] for g in eni["Groups"]) for eni in inst["NetworkInterfaces"]
         },
@@ -129,9 +131,11 @@ def network_calls(
     targets: tuple[str, list[dict[str, Any]]],
 ) -> list[ApiCall]:
     """The plan of an isolation or its undo: groups per interface, attributes, ASG, target groups."""
-    out = [ApiCall("ec2:ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": e, "Groups": g}) for e, g in enis.items()]
+    out = [
+        ApiCall("ec2:ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": e, "Groups": g}) for e, g in enis.items()
+    ]
     if attrs:
-        for name, value in zip(("DisableApiTermination", "InstanceInitiatedShutdownBehavior"), attrs):
+        for name, value in zip(("DisableApiTermination", "InstanceInitiatedShutdownBehavior"), attrs, strict=True):
             out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, name: value}))
     operation, group = asg
     if group:
@@ -230,7 +234,13 @@ class IsolateInstance(Action[InstanceParams]):
         return {"isolation_group": iso}
 
     def undo_params(self, params: InstanceParams, seen: Observation) -> dict[str, Any]:
-        keys = ("network_interfaces", "termination_protection", "shutdown_behavior", "auto_scaling_group", "target_groups")
+        keys = (
+            "network_interfaces",
+            "termination_protection",
+            "shutdown_behavior",
+            "auto_scaling_group",
+            "target_groups",
+        )
         return {"instance_id": params.instance_id, **{k: seen.state[k] for k in keys}}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, P, Permission
@@ -122,7 +122,11 @@ class CaptureIamUser(Capture[UserParams]):
         if not out or ctx.evidence is None:
             return out
         captured = json.loads(ctx.evidence.store.get(out["artifact"]["key"]))
-        return {**out, "user_name": params.user_name, "access_key_ids": [k["AccessKeyId"] for k in captured["access_keys"]]}
+        return {
+            **out,
+            "user_name": params.user_name,
+            "access_key_ids": [k["AccessKeyId"] for k in captured["access_keys"]],
+        }
 
 
 @register
@@ -216,7 +220,9 @@ class TrailHistoryParams(ActionParams):
     end_time: str | None = field(
         default=None, metadata={"doc": "end of the window (ISO 8601); default: the event's time, else now"}
     )
-    max_events: int = field(default=1000, metadata={"doc": "stop after this many events (the artifact says if it stopped)"})
+    max_events: int = field(
+        default=1000, metadata={"doc": "stop after this many events (the artifact says if it stopped)"}
+    )
 
 
 @register
@@ -243,7 +249,7 @@ class CaptureCloudTrail(Action[TrailHistoryParams]):
 
     def _window(self, ctx: ActionContext, params: TrailHistoryParams) -> tuple[datetime, datetime]:
         end_text = params.end_time or ctx.event.get("time")
-        end = datetime.fromisoformat(end_text.replace("Z", "+00:00")) if end_text else datetime.now(timezone.utc)
+        end = datetime.fromisoformat(end_text.replace("Z", "+00:00")) if end_text else datetime.now(UTC)
         return end - timedelta(hours=params.hours), end
 
     def observe(self, ctx: ActionContext, params: TrailHistoryParams) -> Observation:
@@ -270,11 +276,15 @@ class CaptureCloudTrail(Action[TrailHistoryParams]):
 
     def apply(self, ctx: ActionContext, params: TrailHistoryParams, seen: Observation) -> dict[str, Any]:
         start, end = self._window(ctx, params)
-        pages = ctx.client("cloudtrail").get_paginator("lookup_events").paginate(
-            LookupAttributes=[{"AttributeKey": params.attribute, "AttributeValue": params.principal}],
-            StartTime=start,
-            EndTime=end,
-            PaginationConfig={"PageSize": 50},
+        pages = (
+            ctx.client("cloudtrail")
+            .get_paginator("lookup_events")
+            .paginate(
+                LookupAttributes=[{"AttributeKey": params.attribute, "AttributeValue": params.principal}],
+                StartTime=start,
+                EndTime=end,
+                PaginationConfig={"PageSize": 50},
+            )
         )
         events: list[dict[str, Any]] = []
         truncated = False

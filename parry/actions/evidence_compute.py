@@ -33,7 +33,7 @@ def download(url: str, *, timeout: float = DOWNLOAD_TIMEOUT, max_bytes: int = MA
     if urlparse(url).scheme not in ("https", "http"):
         raise ActionError(f"refusing to download {urlparse(url).scheme or 'a schemeless'} URL")
     body = bytearray()
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (scheme checked above)
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
         declared = resp.headers.get("Content-Length")
         if declared and int(declared) > max_bytes:
             raise ActionError(f"code package is {declared} bytes, over the {max_bytes}-byte cap")
@@ -83,7 +83,9 @@ class CaptureLambda(Capture[FunctionParams]):
         return Observation(state=state, arn=config["FunctionArn"], tags=state["tags"], done=self.stored(ctx))
 
     def calls(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> list[ApiCall]:
-        return super().calls(ctx, params, seen) + [ApiCall("s3:PutObject", {"Key": f"artifacts/{ctx.step_id}/code.zip"})]
+        return super().calls(ctx, params, seen) + [
+            ApiCall("s3:PutObject", {"Key": f"artifacts/{ctx.step_id}/code.zip"})
+        ]
 
     def apply(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -206,7 +208,9 @@ class SnapshotVolumes(Action[SnapshotParams]):
             snap = ctx.client("ec2").create_snapshot(
                 VolumeId=volume,
                 Description=f"Parry case {ctx.case_id}: {volume} of {params.instance_id}",
-                TagSpecifications=[{"ResourceType": "snapshot", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
+                TagSpecifications=[
+                    {"ResourceType": "snapshot", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+                ],
             )
             created[volume] = snap["SnapshotId"]
         return {"snapshots": created}

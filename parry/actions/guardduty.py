@@ -38,7 +38,9 @@ class _SetArchived(Action[GuardDutyFindingParams]):
                 f"GuardDuty detector {params.detector_id} or finding {params.finding_id} does not exist"
             ) from exc
         if not findings:
-            raise ResourceNotFound(f"GuardDuty finding {params.finding_id} does not exist in detector {params.detector_id}")
+            raise ResourceNotFound(
+                f"GuardDuty finding {params.finding_id} does not exist in detector {params.detector_id}"
+            )
         finding = findings[0]
         archived = bool(finding.get("Service", {}).get("Archived"))
         state = {"finding_id": params.finding_id, "type": finding.get("Type"), "archived": archived}

@@ -85,9 +85,7 @@ class DeactivateAccessKey(_SetAccessKeyStatus):
     summary = "Deactivate access key {access_key_id} of IAM user {user_name}"
     target_status = "Inactive"
     undo = "iam.activate_access_key"
-    permissions = (
-        Permission(USER_READ + ("iam:ListAccessKeys", "iam:UpdateAccessKey"), (USER_ARN,)),
-    )
+    permissions = (Permission(USER_READ + ("iam:ListAccessKeys", "iam:UpdateAccessKey"), (USER_ARN,)),)
 
 
 @register
@@ -145,9 +143,7 @@ class DeleteAccessKey(Action[AccessKeyParams]):
     mutating = True
     summary = "Delete access key {access_key_id} of IAM user {user_name}"
     no_undo_reason = "a deleted access key cannot be restored; the user needs a new key"
-    permissions = (
-        Permission(USER_READ + ("iam:ListAccessKeys", "iam:DeleteAccessKey"), (USER_ARN,)),
-    )
+    permissions = (Permission(USER_READ + ("iam:ListAccessKeys", "iam:DeleteAccessKey"), (USER_ARN,)),)
 
     def observe(self, ctx: ActionContext, params: AccessKeyParams) -> Observation:
         arn, tags = user_arn_and_tags(ctx, params.user_name)
@@ -272,9 +268,7 @@ class DeleteLoginProfile(Action[UserParams]):
         "a password cannot be read back, so it cannot be restored: the before-state records that one "
         "existed; an administrator sets a new one (iam create-login-profile) if the user needs it"
     )
-    permissions = (
-        Permission(USER_READ + ("iam:GetLoginProfile", "iam:DeleteLoginProfile"), (USER_ARN,)),
-    )
+    permissions = (Permission(USER_READ + ("iam:GetLoginProfile", "iam:DeleteLoginProfile"), (USER_ARN,)),)
 
     def observe(self, ctx: ActionContext, params: UserParams) -> Observation:
         arn, tags = user_arn_and_tags(ctx, params.user_name)

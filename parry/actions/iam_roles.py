@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parry.actions._common import deny_all, tag_dict
@@ -51,7 +51,7 @@ def _iso(value: datetime) -> str:
     """Whole seconds, rounded up: the cutoff never falls before the time it was asked to cover."""
     if value.microsecond:
         value = value.replace(microsecond=0) + timedelta(seconds=1)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse(value: str) -> datetime:
@@ -82,7 +82,9 @@ def revoke_document(cutoff: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RevokeParams(RoleNamed):
-    role_name: str = field(metadata={"doc": "IAM role name or ARN (an instance profile's or a function's execution role)"})
+    role_name: str = field(
+        metadata={"doc": "IAM role name or ARN (an instance profile's or a function's execution role)"}
+    )
     issued_before: str | None = field(
         default=None,
         metadata={"doc": "revoke sessions issued before this ISO 8601 time; default: now (at least the event's time)"},
@@ -123,7 +125,7 @@ class RevokeRoleSessions(Action[RevokeParams]):
     def _cutoff(self, ctx: ActionContext, params: RevokeParams) -> str:
         if params.issued_before:
             return _iso(_parse(params.issued_before))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         ref = ctx.event.get("time")
         return _iso(max(now, _parse(ref)) if ref else now)
 
@@ -144,7 +146,9 @@ class RevokeRoleSessions(Action[RevokeParams]):
 @dataclass(frozen=True)
 class RestoreRevokeParams(RoleNamed):
     role_name: str = field(metadata={"doc": "IAM role name or ARN"})
-    cutoff: str | None = field(default=None, metadata={"doc": "the earlier cutoff to put back; none: remove the policy"})
+    cutoff: str | None = field(
+        default=None, metadata={"doc": "the earlier cutoff to put back; none: remove the policy"}
+    )
 
 
 @register
@@ -247,9 +251,9 @@ class DetachRolePolicies(Action[RoleParams]):
 
     def calls(self, ctx: ActionContext, params: RoleParams, seen: Observation) -> list[ApiCall]:
         role, state = params.role_name, seen.state
-        return [ApiCall("iam:DetachRolePolicy", {"RoleName": role, "PolicyArn": a}) for a in state["managed_policy_arns"]] + [
-            ApiCall("iam:DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in state["inline_policies"]
-        ]
+        return [
+            ApiCall("iam:DetachRolePolicy", {"RoleName": role, "PolicyArn": a}) for a in state["managed_policy_arns"]
+        ] + [ApiCall("iam:DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in state["inline_policies"]]
 
     def apply(self, ctx: ActionContext, params: RoleParams, seen: Observation) -> dict[str, Any]:
         iam = ctx.client("iam")

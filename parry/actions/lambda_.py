@@ -253,7 +253,12 @@ class QuarantineFunction(Action[FunctionParams]):
     permissions = (
         Permission(
             READ
-            + ("lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency", "lambda:RemovePermission", "lambda:TagResource"),
+            + (
+                "lambda:GetFunctionConcurrency",
+                "lambda:PutFunctionConcurrency",
+                "lambda:RemovePermission",
+                "lambda:TagResource",
+            ),
             (FUNCTION_ARN,),
         ),
         MAPPINGS_LIST,
@@ -381,4 +386,3 @@ class UnquarantineFunction(Action[UnquarantineParams]):
             lam.update_event_source_mapping(UUID=uuid, Enabled=True)
         lam.untag_resource(Resource=seen.arn, TagKeys=[QUARANTINE_TAG])
         return {}
-

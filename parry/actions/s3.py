@@ -50,7 +50,9 @@ def public_access_block(ctx: ActionContext, bucket: str) -> dict[str, bool] | No
 
 def _observe(ctx: ActionContext, bucket: str) -> Observation:
     arn, tags = bucket_arn_and_tags(ctx, bucket)
-    return Observation(state={"bucket": bucket, "public_access_block": public_access_block(ctx, bucket)}, arn=arn, tags=tags)
+    return Observation(
+        state={"bucket": bucket, "public_access_block": public_access_block(ctx, bucket)}, arn=arn, tags=tags
+    )
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ class BlockPublicAccess(Action[BucketParams]):
         return seen
 
     def calls(self, ctx: ActionContext, params: BucketParams, seen: Observation) -> list[ApiCall]:
-        return [ApiCall("s3:PutPublicAccessBlock", {"Bucket": params.bucket, "PublicAccessBlockConfiguration": ALL_BLOCKED})]
+        return [
+            ApiCall("s3:PutPublicAccessBlock", {"Bucket": params.bucket, "PublicAccessBlockConfiguration": ALL_BLOCKED})
+        ]
 
     def apply(self, ctx: ActionContext, params: BucketParams, seen: Observation) -> dict[str, Any]:
         ctx.client("s3").put_public_access_block(Bucket=params.bucket, PublicAccessBlockConfiguration=ALL_BLOCKED)

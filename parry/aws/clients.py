@@ -30,7 +30,7 @@ def _assume(sts: Any, role_arn: str, *, external_id: str | None, session_name: s
     return sts.assume_role(**kwargs)["Credentials"]
 
 
-def _session(creds: dict[str, Any], region: str | None) -> "boto3.Session":
+def _session(creds: dict[str, Any], region: str | None) -> boto3.Session:
     import boto3
 
     return boto3.Session(
@@ -42,10 +42,12 @@ def _session(creds: dict[str, Any], region: str | None) -> "boto3.Session":
 
 
 def assume_role_session(
-    base: "boto3.Session", role_arn: str, *, external_id: str | None = None, session_name: str = "parry"
-) -> "boto3.Session":
+    base: boto3.Session, role_arn: str, *, external_id: str | None = None, session_name: str = "parry"
+) -> boto3.Session:
     """A session holding temporary credentials for `role_arn`, obtained with `base`'s identity."""
-    creds = _assume(base.client("sts", config=retry_config()), role_arn, external_id=external_id, session_name=session_name)
+    creds = _assume(
+        base.client("sts", config=retry_config()), role_arn, external_id=external_id, session_name=session_name
+    )
     return _session(creds, base.region_name)
 
 
@@ -58,7 +60,7 @@ class ClientFactory:
         region: str | None = None,
         profile: str | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        session: "boto3.Session | None" = None,
+        session: boto3.Session | None = None,
     ):
         self._region = region
         self._profile = profile
@@ -72,7 +74,7 @@ class ClientFactory:
         self.expires_at: float | None = None
 
     @property
-    def session(self) -> "boto3.Session":
+    def session(self) -> boto3.Session:
         if self._session is None:
             import boto3
 
@@ -92,7 +94,7 @@ class ClientFactory:
                 )
             return self._clients[key]
 
-    def assume(self, role_arn: str, *, external_id: str | None = None, session_name: str = "parry") -> "ClientFactory":
+    def assume(self, role_arn: str, *, external_id: str | None = None, session_name: str = "parry") -> ClientFactory:
         """A factory acting as `role_arn` (e.g. Parry's role in a member account).
 
         The credentials are temporary: `expires_at` says until when, and the caller makes a new

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from parry.aws.arns import role_arn
 from parry.aws.errors import describe_error
@@ -46,7 +47,7 @@ class MemberAccounts:
 
     def __init__(
         self,
-        aws: "ClientFactory",
+        aws: ClientFactory,
         *,
         role_name: str | None,
         external_id: str | None,
@@ -58,10 +59,10 @@ class MemberAccounts:
         self.external_id = external_id
         self._caller_arn = caller_arn
         self._clock = clock
-        self._sessions: dict[str, "ClientFactory"] = {}
+        self._sessions: dict[str, ClientFactory] = {}
         self._lock = threading.Lock()
 
-    def factory(self, account: str, *, case_id: str, home_account: str) -> "ClientFactory":
+    def factory(self, account: str, *, case_id: str, home_account: str) -> ClientFactory:
         """Clients acting in `account` for case `case_id`; MemberAccountUnavailable if Parry has none."""
         from botocore.exceptions import ClientError, ParamValidationError
 
@@ -87,14 +88,13 @@ class MemberAccounts:
             self._sessions[account] = factory
             return factory
 
-    def _fresh(self, factory: "ClientFactory") -> bool:
+    def _fresh(self, factory: ClientFactory) -> bool:
         return factory.expires_at is not None and self._clock() < factory.expires_at - REFRESH_MARGIN_SECONDS
 
 
 def _refused(arn: str, account: str, external_id: str | None, exc: Exception) -> str:
     hint = (
         "deploy the ParryMember stack in that account (or StackSet), and check that the role trusts this "
-        "playbook's runner role"
-        + (" with the configured ExternalId (PARRY_MEMBER_EXTERNAL_ID)" if external_id else "")
+        "playbook's runner role" + (" with the configured ExternalId (PARRY_MEMBER_EXTERNAL_ID)" if external_id else "")
     )
     return f"cannot act in account {account}: assuming {arn} failed ({describe_error(exc)}): {hint}"

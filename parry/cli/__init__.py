@@ -13,9 +13,9 @@ from importlib.metadata import version
 import typer
 from typer._click.exceptions import ClickException  # typer bundles its own click; typer.TyperException cannot show()
 
+from parry.aws.errors import describe_error, refusal
 from parry.cli import cases, decisions, local, playbooks
 from parry.errors import ParryError
-from parry.aws.errors import describe_error, refusal
 
 app = typer.Typer(
     name="parry",
@@ -36,8 +36,9 @@ def _print_version(asked: bool) -> None:
 
 @app.callback()
 def _options(
-    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                      help="print the version and exit"),
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+    ),
 ) -> None:
     """The options of `parry` itself, before any command."""
 
@@ -64,8 +65,15 @@ def error_line(exc: BaseException) -> str:
     if refusal(exc) is not None:
         return describe_error(exc)
     name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError", "NoRegionError", "EndpointConnectionError",
-                "ProfileNotFound", "ConnectTimeoutError", "ReadTimeoutError"):
+    if name in (
+        "NoCredentialsError",
+        "PartialCredentialsError",
+        "NoRegionError",
+        "EndpointConnectionError",
+        "ProfileNotFound",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+    ):
         return f"{exc}"
     if isinstance(exc, (OSError, ValueError)):
         return f"{exc}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from parry.cli import render
@@ -15,10 +13,10 @@ cases_app = typer.Typer(help="List and show cases.", no_args_is_help=True)
 @cases_app.command("list")
 def list_cases(
     limit: int = typer.Option(50, "--limit", min=1, help="at most this many cases"),
-    playbook: Optional[str] = typer.Option(None, "--playbook", help="only the cases of this playbook"),
-    status: Optional[str] = typer.Option(None, "--status", help="only the cases in this status: RUNNING, FAILED, ..."),
-    cases_table: Optional[str] = CasesTable,
-    evidence_bucket: Optional[str] = EvidenceBucket,
+    playbook: str | None = typer.Option(None, "--playbook", help="only the cases of this playbook"),
+    status: str | None = typer.Option(None, "--status", help="only the cases in this status: RUNNING, FAILED, ..."),
+    cases_table: str | None = CasesTable,
+    evidence_bucket: str | None = EvidenceBucket,
     as_json: bool = JsonFlag,
 ) -> None:
     """The newest cases first."""
@@ -35,8 +33,8 @@ def list_cases(
 @cases_app.command("show")
 def show_case(
     case_id: str,
-    cases_table: Optional[str] = CasesTable,
-    evidence_bucket: Optional[str] = EvidenceBucket,
+    cases_table: str | None = CasesTable,
+    evidence_bucket: str | None = EvidenceBucket,
     as_json: bool = JsonFlag,
 ) -> None:
     """One case: its timeline, each step's before and after, approvals and evidence folder."""

@@ -64,7 +64,9 @@ def read_one_event(path: str) -> dict[str, Any]:
     return events[0][1]
 
 
-def make_engine(evidence_bucket: str | None = None, cases_table: str | None = None, topic_arn: str | None = None) -> Engine:
+def make_engine(
+    evidence_bucket: str | None = None, cases_table: str | None = None, topic_arn: str | None = None
+) -> Engine:
     from parry.aws.clients import ClientFactory
     from parry.config import Settings
     from parry.engine.run import Engine

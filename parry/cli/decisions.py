@@ -29,12 +29,16 @@ def _show(outcome: Outcome, as_json: bool, *, step: str | None = None) -> None:
     """The case; first, when its runner was asked to carry on, what was asked and how to follow it."""
     sent, case = outcome.sent, outcome.case
     if sent is not None and sent.continue_case:
-        note(f"asked the {sent.playbook} runner to continue case {sent.continue_case}; "
-             f"follow it with `parry cases show {sent.continue_case}`")
+        note(
+            f"asked the {sent.playbook} runner to continue case {sent.continue_case}; "
+            f"follow it with `parry cases show {sent.continue_case}`"
+        )
     elif sent is not None and sent.undo_case:
         what = f"step {step} of case {sent.undo_case}" if step else f"case {sent.undo_case}"
-        note(f"asked the {sent.playbook} runner to undo {what} (request {case['undo_request']['id']}); "
-             f"follow it with `parry cases show {sent.undo_case}`: the topic is told when it is done")
+        note(
+            f"asked the {sent.playbook} runner to undo {what} (request {case['undo_request']['id']}); "
+            f"follow it with `parry cases show {sent.undo_case}`: the topic is told when it is done"
+        )
     dump(case) if as_json else render.case(case)
 
 

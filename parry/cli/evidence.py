@@ -11,9 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Optional
+from typing import Any, NoReturn
 
 import typer
 
@@ -30,14 +31,30 @@ evidence_app = typer.Typer(
 
 Bucket = typer.Option(None, "--bucket", "--evidence-bucket", envvar="PARRY_EVIDENCE_BUCKET", help="evidence bucket")
 Json = typer.Option(False, "--json", help="machine-readable output")
-PublicKeys = typer.Option(None, "--public-key", help="expected signing public key (PEM or DER file); repeatable. "
-                          "Default: PARRY_EVIDENCE_PUBLIC_KEY (paths separated by ':')")
-RetentionDays = typer.Option(None, "--retention-days", envvar=["PARRY_EVIDENCE_RETENTION_DAYS", "PARRY_RETENTION_DAYS"],
-                             help="minimum retention in days (default: what the latest manifest records)")
-LockMode = typer.Option(None, "--lock-mode", envvar=["PARRY_EVIDENCE_LOCK_MODE", "PARRY_LOCK_MODE"],
-                        help="required lock mode: COMPLIANCE or GOVERNANCE")
-KeyId = typer.Option(None, "--key-id", envvar="PARRY_SIGNING_KEY_ID",
-                     help="pin the signing key by fetching its public key from KMS (used when no --public-key is given)")
+PublicKeys = typer.Option(
+    None,
+    "--public-key",
+    help="expected signing public key (PEM or DER file); repeatable. "
+    "Default: PARRY_EVIDENCE_PUBLIC_KEY (paths separated by ':')",
+)
+RetentionDays = typer.Option(
+    None,
+    "--retention-days",
+    envvar=["PARRY_EVIDENCE_RETENTION_DAYS", "PARRY_RETENTION_DAYS"],
+    help="minimum retention in days (default: what the latest manifest records)",
+)
+LockMode = typer.Option(
+    None,
+    "--lock-mode",
+    envvar=["PARRY_EVIDENCE_LOCK_MODE", "PARRY_LOCK_MODE"],
+    help="required lock mode: COMPLIANCE or GOVERNANCE",
+)
+KeyId = typer.Option(
+    None,
+    "--key-id",
+    envvar="PARRY_SIGNING_KEY_ID",
+    help="pin the signing key by fetching its public key from KMS (used when no --public-key is given)",
+)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -63,7 +80,7 @@ def _errors_as_lines(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (typer.Exit, typer.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
         except Exception as exc:  # never a traceback for the auditor
             _fail(_one_line(exc))
 
@@ -124,15 +141,15 @@ def _trusted(paths: list[Path] | None, key_id: str | None = None) -> set[str]:
 @evidence_app.command("list")
 @_errors_as_lines
 def list_cases(
-    since: Optional[str] = typer.Option(None, "--since", help="cases opened on or after DATE (YYYY-MM-DD)"),
-    account: Optional[str] = typer.Option(None, "--account", help="only this AWS account id"),
-    playbook: Optional[str] = typer.Option(None, "--playbook", help="only cases of this playbook"),
-    bucket: Optional[str] = Bucket,
+    since: str | None = typer.Option(None, "--since", help="cases opened on or after DATE (YYYY-MM-DD)"),
+    account: str | None = typer.Option(None, "--account", help="only this AWS account id"),
+    playbook: str | None = typer.Option(None, "--playbook", help="only cases of this playbook"),
+    bucket: str | None = Bucket,
     as_json: bool = Json,
 ) -> None:
     """List cases in the evidence bucket, newest first."""
-    from parry.evidence.report import status_of
     from parry.evidence.export import case_prefixes
+    from parry.evidence.report import status_of
     from parry.evidence.sources import S3Source
 
     since_day: date | None = None
@@ -160,8 +177,17 @@ def list_cases(
         if playbook and book != playbook:
             continue
         manifests = sum(1 for k in listing if k.startswith("manifest/") and k.endswith(".json"))
-        rows.append({"case_id": case_id, "account": acct, "opened": opened.isoformat(), "playbook": book,
-                     "status": status_of(last), "manifests": manifests, "prefix": prefix})
+        rows.append(
+            {
+                "case_id": case_id,
+                "account": acct,
+                "opened": opened.isoformat(),
+                "playbook": book,
+                "status": status_of(last),
+                "manifests": manifests,
+                "prefix": prefix,
+            }
+        )
     rows.sort(key=lambda r: (r["opened"], r["case_id"]), reverse=True)
     if as_json:
         print(json.dumps(rows, indent=2))
@@ -169,12 +195,15 @@ def list_cases(
     if not rows:
         print("no cases", file=sys.stderr)
         return
-    widths = [max(len(str(r[c])) for r in rows + [{c: c.upper().replace("_", " ")}]) for c in ("case_id", "account", "opened", "playbook", "status")]
+    widths = [
+        max(len(str(r[c])) for r in rows + [{c: c.upper().replace("_", " ")}])
+        for c in ("case_id", "account", "opened", "playbook", "status")
+    ]
     header = ("CASE ID", "ACCOUNT", "OPENED", "PLAYBOOK", "STATUS")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  MANIFESTS")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  MANIFESTS")
     for r in rows:
         cells = (r["case_id"], r["account"], r["opened"], r["playbook"], r["status"])
-        print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + f"  {r['manifests']}")
+        print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + f"  {r['manifests']}")
 
 
 def _read_json(source: Any, rel: str) -> dict[str, Any] | None:
@@ -195,9 +224,9 @@ def _playbook_name(source: Any) -> str:
 @evidence_app.command("show")
 @_errors_as_lines
 def show(
-    case_id: Optional[str] = typer.Argument(None, help="case id"),
-    directory: Optional[Path] = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
-    bucket: Optional[str] = Bucket,
+    case_id: str | None = typer.Argument(None, help="case id"),
+    directory: Path | None = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
+    bucket: str | None = Bucket,
     as_json: bool = Json,
 ) -> None:
     """Show a case: where it is, its timeline, manifests and objects."""
@@ -226,14 +255,14 @@ def show(
 @evidence_app.command("verify")
 @_errors_as_lines
 def verify(
-    case_id: Optional[str] = typer.Argument(None, help="case id"),
+    case_id: str | None = typer.Argument(None, help="case id"),
     all_cases: bool = typer.Option(False, "--all", help="verify every case in the bucket"),
-    directory: Optional[Path] = typer.Option(None, "--dir", help="verify an exported case folder, offline"),
-    public_keys: Optional[list[Path]] = PublicKeys,
-    key_id: Optional[str] = KeyId,
-    retention_days: Optional[int] = RetentionDays,
-    lock_mode: Optional[str] = LockMode,
-    bucket: Optional[str] = Bucket,
+    directory: Path | None = typer.Option(None, "--dir", help="verify an exported case folder, offline"),
+    public_keys: list[Path] | None = PublicKeys,
+    key_id: str | None = KeyId,
+    retention_days: int | None = RetentionDays,
+    lock_mode: str | None = LockMode,
+    bucket: str | None = Bucket,
     as_json: bool = Json,
 ) -> None:
     """Prove a case intact, or name each problem. Exit 0 intact, 1 not intact, 2 error.
@@ -261,7 +290,9 @@ def verify(
     else:
         for r in results:
             if r.ok:
-                print(f"INTACT  {r.case_id}  ({r.objects} objects, {r.manifests} manifest(s), {r.audit_records} audit records)")
+                print(
+                    f"INTACT  {r.case_id}  ({r.objects} objects, {r.manifests} manifest(s), {r.audit_records} audit records)"
+                )
             else:
                 print(f"NOT INTACT  {r.case_id}  ({len(r.problems)} problem(s))")
                 for p in r.problems:
@@ -278,14 +309,14 @@ def verify(
 @evidence_app.command("report")
 @_errors_as_lines
 def report(
-    case_id: Optional[str] = typer.Argument(None, help="case id"),
+    case_id: str | None = typer.Argument(None, help="case id"),
     html: Path = typer.Option(..., "--html", help="write the report to this HTML file"),
-    directory: Optional[Path] = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
-    public_keys: Optional[list[Path]] = PublicKeys,
-    key_id: Optional[str] = KeyId,
-    retention_days: Optional[int] = RetentionDays,
-    lock_mode: Optional[str] = LockMode,
-    bucket: Optional[str] = Bucket,
+    directory: Path | None = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
+    public_keys: list[Path] | None = PublicKeys,
+    key_id: str | None = KeyId,
+    retention_days: int | None = RetentionDays,
+    lock_mode: str | None = LockMode,
+    bucket: str | None = Bucket,
 ) -> None:
     """Write one self-contained HTML page: timeline, before/after diffs, approvals, hashes, verification."""
     from parry.evidence.report import load_case, render_html
@@ -293,7 +324,7 @@ def report(
 
     source = _source(case_id, bucket, directory)
     result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys, key_id))
-    page = render_html(load_case(source), result, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    page = render_html(load_case(source), result, generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     html.write_text(page, encoding="utf-8")
     print(f"wrote {html} ({'intact' if result.ok else f'NOT INTACT: {len(result.problems)} problem(s)'})")
 
@@ -303,7 +334,7 @@ def report(
 def export(
     case_id: str = typer.Argument(..., help="case id"),
     directory: Path = typer.Argument(..., help="new or empty folder to write"),
-    bucket: Optional[str] = Bucket,
+    bucket: str | None = Bucket,
 ) -> None:
     """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline."""
     from parry.evidence.export import export_case

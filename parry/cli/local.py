@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Optional
 
 import typer
 
@@ -12,7 +11,9 @@ from parry.cli import render
 from parry.cli.common import PLAYBOOKS_DIR, make_engine
 from parry.runtime.in_process import run_in_process
 
-local_app = typer.Typer(help="Parry on one laptop: a local AWS endpoint (moto) with Parry's resources.", no_args_is_help=True)
+local_app = typer.Typer(
+    help="Parry on one laptop: a local AWS endpoint (moto) with Parry's resources.", no_args_is_help=True
+)
 console = render.console
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "parry-local", "AWS_SECRET_ACCESS_KEY": "parry-local"}
 
@@ -53,7 +54,8 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     security_hub_findings_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    typer.echo(f"AWS_ENDPOINT_URL=http://127.0.0.1:{server._server.server_port}")
+    _, bound = server.get_host_and_port()
+    typer.echo(f"AWS_ENDPOINT_URL=http://127.0.0.1:{bound}")
     try:
         while True:
             time.sleep(3600)
@@ -62,14 +64,13 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
 
 
 def demo(
-    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="use this local endpoint instead of starting one"),
-    scenario: Optional[str] = typer.Option(None, "--scenario", help="run one scenario by name"),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="use this local endpoint instead of starting one"),
+    scenario: str | None = typer.Option(None, "--scenario", help="run one scenario by name"),
     keep: bool = typer.Option(False, "--keep", help="keep the local endpoint running afterwards, to explore"),
 ) -> None:
     """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
-    from parry.local.server import LocalServer
-
     from parry.local.corrections import empty_cloudtrail_history
+    from parry.local.server import LocalServer
 
     started = time.perf_counter()
     server = None
@@ -82,7 +83,13 @@ def demo(
         contained = _demo(endpoint, scenario)
         console.print(f"\n[bold]{contained}[/] contained in {time.perf_counter() - started:.1f} s, start-up included.")
         console.print("Explore the same endpoint:")
-        for key in ("AWS_ENDPOINT_URL", "PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN", "PARRY_SIGNING_KEY_ID"):
+        for key in (
+            "AWS_ENDPOINT_URL",
+            "PARRY_EVIDENCE_BUCKET",
+            "PARRY_CASES_TABLE",
+            "PARRY_TOPIC_ARN",
+            "PARRY_SIGNING_KEY_ID",
+        ):
             console.print(f"  export {key}={os.environ[key]}")
         console.print("  parry cases list")
         console.print("  parry evidence verify --all")
@@ -101,9 +108,9 @@ def _demo(endpoint: str, only: str | None) -> str:
     from parry.aws.clients import ClientFactory
     from parry.errors import ConfigError
     from parry.local.bootstrap import bootstrap
-    from parry.routing.patterns import compile_pattern
     from parry.local.sandbox import SCENARIOS, finding_status
     from parry.playbooks.validate import load_all
+    from parry.routing.patterns import compile_pattern
 
     aws = ClientFactory()
     os.environ.update(bootstrap(aws))
@@ -119,7 +126,9 @@ def _demo(endpoint: str, only: str | None) -> str:
         console.rule(f"[bold]{number}. {scenario.title}")
         event = scenario.seed(aws, account, aws.region)
         detail = event["detail"]
-        console.print(f"[bold]event[/]     {event['detail-type']} from {event['source']}: {detail.get('type') or detail.get('eventName', '')}")
+        console.print(
+            f"[bold]event[/]     {event['detail-type']} from {event['source']}: {detail.get('type') or detail.get('eventName', '')}"
+        )
         matching = [book for book, pattern in books if pattern.matches(event)]
         console.print(f"[bold]routed to[/] {', '.join(b.name for b in matching) or 'no playbook'}")
         for book in matching:
@@ -143,7 +152,7 @@ def _evidence_listing(aws, prefix: str) -> None:
     console.print(f"  [bold]evidence[/] s3://{bucket}/{prefix} ({len(objects)} objects under Object Lock)")
     folders: dict[str, list[str]] = {}
     for obj in objects:
-        name = obj["Key"][len(prefix):]
+        name = obj["Key"][len(prefix) :]
         folder, _, rest = name.rpartition("/")
         folders.setdefault(folder, []).append(rest)
     for folder, names in sorted(folders.items()):
@@ -158,8 +167,10 @@ def _verify(aws, prefix: str) -> None:
 
     result = verify_case(S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix))
     if result.ok:
-        console.print(f"  [bold]verified[/] intact: {result.objects} objects, {result.audit_records} audit records, "
-                      f"{result.manifests} signed manifest(s)")
+        console.print(
+            f"  [bold]verified[/] intact: {result.objects} objects, {result.audit_records} audit records, "
+            f"{result.manifests} signed manifest(s)"
+        )
     else:
         console.print("  [red]verification found problems:[/] " + "; ".join(str(p) for p in result.problems))
 

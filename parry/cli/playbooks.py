@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from parry.cli import render
 from parry.cli.common import (
-    PLAYBOOKS_DIR, CasesTable, EvidenceBucket, JsonFlag, TopicArn, dump, make_engine, note, read_events,
+    PLAYBOOKS_DIR,
+    CasesTable,
+    EvidenceBucket,
+    JsonFlag,
+    TopicArn,
+    dump,
+    make_engine,
+    note,
+    read_events,
     read_one_event,
 )
 from parry.errors import ValidationError
@@ -26,7 +34,7 @@ def load_playbook(name_or_path: str, playbooks_dir: str = PLAYBOOKS_DIR):
     return load_file(resolve_path(name_or_path, playbooks_dir))
 
 
-def validate(paths: List[str] = typer.Argument(None, help="files or folders (default: playbooks/)")) -> None:
+def validate(paths: list[str] = typer.Argument(None, help="files or folders (default: playbooks/)")) -> None:
     """Validate playbooks: schema, actions, parameters, expressions, trigger patterns. Exit 1 on any error."""
     from parry.playbooks.validate import load_all
 
@@ -36,7 +44,7 @@ def validate(paths: List[str] = typer.Argument(None, help="files or folders (def
         for problem in exc.problems:
             typer.echo(problem, err=True)
         typer.echo(f"{len(exc.problems)} problem(s)", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from exc
     for book in books:
         typer.echo(f"ok  {book.name}  ({book.path}, {len(book.steps)} steps)")
 
@@ -59,14 +67,16 @@ def actions(as_json: bool = JsonFlag) -> None:
 
     rows = []
     for name, cls in registry.all_actions().items():
-        rows.append({
-            "action": name,
-            "mutating": cls.mutating,
-            "undo": cls.undo,
-            "no_undo_reason": cls.no_undo_reason or None,
-            "summary": cls.summary,
-            "permissions": sorted({a for p in cls.permissions for a in p.actions}),
-        })
+        rows.append(
+            {
+                "action": name,
+                "mutating": cls.mutating,
+                "undo": cls.undo,
+                "no_undo_reason": cls.no_undo_reason or None,
+                "summary": cls.summary,
+                "permissions": sorted({a for p in cls.permissions for a in p.actions}),
+            }
+        )
     if as_json:
         dump(rows)
     else:
@@ -74,13 +84,13 @@ def actions(as_json: bool = JsonFlag) -> None:
 
 
 def route(
-    files: List[str] = typer.Argument(..., help="event files: .json (one event) or .jsonl (one per line)"),
+    files: list[str] = typer.Argument(..., help="event files: .json (one event) or .jsonl (one per line)"),
     playbooks_dir: str = typer.Option(PLAYBOOKS_DIR, "--playbooks", help="folder of playbooks"),
     as_json: bool = JsonFlag,
 ) -> None:
     """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error."""
-    from parry.routing.patterns import compile_pattern
     from parry.playbooks.validate import load_all
+    from parry.routing.patterns import compile_pattern
 
     books = [(b.name, compile_pattern(b.trigger)) for b in load_all([playbooks_dir])]
     for path in files:
@@ -137,9 +147,9 @@ def run(
     playbook: str = typer.Argument(..., help="a playbook name from playbooks/ or a YAML path"),
     event: str = typer.Option(..., "--event", help="event file"),
     manual: bool = typer.Option(False, "--manual", help="start by hand: skip the trigger check (manual playbooks)"),
-    evidence_bucket: Optional[str] = EvidenceBucket,
-    cases_table: Optional[str] = CasesTable,
-    topic_arn: Optional[str] = TopicArn,
+    evidence_bucket: str | None = EvidenceBucket,
+    cases_table: str | None = CasesTable,
+    topic_arn: str | None = TopicArn,
     as_json: bool = JsonFlag,
 ) -> None:
     """Run a playbook on an event through the runner handler, as the Lambda would.
@@ -172,7 +182,12 @@ def run(
 
 
 def _case_summary(case: dict) -> dict:
-    return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"], "steps": case["steps"]}
+    return {
+        "case_id": case["case_id"],
+        "status": case["status"],
+        "duplicate": case["duplicate"],
+        "steps": case["steps"],
+    }
 
 
 def _show_selection(result: Selection, as_json: bool) -> None:

@@ -11,11 +11,24 @@ from rich.table import Table
 console = Console(highlight=False, soft_wrap=True)
 
 STATUS_STYLE = {
-    "succeeded": "green", "noop": "cyan", "skipped": "dim", "refused": "yellow", "failed": "red", "blocked": "yellow",
-    "planned": "blue", "awaiting_approval": "magenta", "undone": "cyan",
-    "SUCCEEDED": "bold green", "FAILED": "bold red", "COMPLETED_WITH_ERRORS": "bold yellow",
-    "AWAITING_APPROVAL": "bold magenta", "DRY_RUN": "bold blue", "RUNNING": "bold", "DENIED": "bold yellow",
-    "CLOSED_UNAPPROVED": "bold yellow", "UNDONE": "bold cyan",
+    "succeeded": "green",
+    "noop": "cyan",
+    "skipped": "dim",
+    "refused": "yellow",
+    "failed": "red",
+    "blocked": "yellow",
+    "planned": "blue",
+    "awaiting_approval": "magenta",
+    "undone": "cyan",
+    "SUCCEEDED": "bold green",
+    "FAILED": "bold red",
+    "COMPLETED_WITH_ERRORS": "bold yellow",
+    "AWAITING_APPROVAL": "bold magenta",
+    "DRY_RUN": "bold blue",
+    "RUNNING": "bold",
+    "DENIED": "bold yellow",
+    "CLOSED_UNAPPROVED": "bold yellow",
+    "UNDONE": "bold cyan",
 }
 
 
@@ -51,7 +64,9 @@ def case(data: dict[str, Any]) -> None:
     if data.get("dry_run"):
         console.print("  [blue]dry run: mutating steps were planned, not applied[/]")
     for step in data.get("steps", []):
-        console.print(f"  {_styled(step['status']):<30} [bold]{step['step_id']}[/] ({step['action']}) {step['duration_ms']} ms")
+        console.print(
+            f"  {_styled(step['status']):<30} [bold]{step['step_id']}[/] ({step['action']}) {step['duration_ms']} ms"
+        )
         if step.get("summary"):
             console.print(f"      {step['summary']}")
         for line in _changes(step.get("before"), step.get("after")):
@@ -63,9 +78,13 @@ def case(data: dict[str, Any]) -> None:
     if data.get("awaiting"):
         wait = data["awaiting"]
         console.print(f"  [magenta]waiting for approval[/]: {wait['reason']}")
-        console.print(f"      parry approve {data['case_id']} --reason \"...\"   |   parry deny {data['case_id']} --reason \"...\"")
+        console.print(
+            f'      parry approve {data["case_id"]} --reason "..."   |   parry deny {data["case_id"]} --reason "..."'
+        )
     for entry in data.get("history", []):
-        console.print(f"  [dim]{entry.get('at', '')}[/] {entry.get('kind')} by {entry.get('by', '?')}: {entry.get('reason', '')}")
+        console.print(
+            f"  [dim]{entry.get('at', '')}[/] {entry.get('kind')} by {entry.get('by', '?')}: {entry.get('reason', '')}"
+        )
     if data.get("evidence_prefix"):
         console.print(f"  evidence  {data['evidence_prefix']}")
 
@@ -97,5 +116,7 @@ def cases_table(rows: list[dict[str, Any]]) -> None:
 def actions_table(rows: list[dict[str, Any]]) -> None:
     table = Table("action", "changes", "undo", "permissions")
     for row in rows:
-        table.add_row(row["action"], "yes" if row["mutating"] else "no", row["undo"] or "-", ", ".join(row["permissions"]))
+        table.add_row(
+            row["action"], "yes" if row["mutating"] else "no", row["undo"] or "-", ", ".join(row["permissions"])
+        )
     console.print(table)

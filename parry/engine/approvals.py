@@ -6,8 +6,9 @@ win; each is recorded with the caller's identity and reason in the case and in t
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from parry.engine import notices
 from parry.errors import DecisionError, ParryError
@@ -25,7 +26,7 @@ def caller_identity(aws: ClientFactory) -> str:
 
 
 def _now_iso(clock: Callable[[], float]) -> str:
-    return datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(clock(), UTC).isoformat(timespec="seconds")
 
 
 def _awaiting(engine: Engine, case_id: str) -> Case:
@@ -39,7 +40,13 @@ def _awaiting(engine: Engine, case_id: str) -> Case:
 
 
 def _decide(engine: Engine, case: Case, *, kind: str, status: str, who: str, reason: str) -> Case:
-    entry = {"kind": kind, "step": (case.awaiting or {}).get("step"), "by": who, "reason": reason, "at": _now_iso(engine.clock)}
+    entry = {
+        "kind": kind,
+        "step": (case.awaiting or {}).get("step"),
+        "by": who,
+        "reason": reason,
+        "at": _now_iso(engine.clock),
+    }
     case.history.append(entry)
     case.status = status
     if status != cs.RUNNING:
@@ -57,7 +64,9 @@ def _decide(engine: Engine, case: Case, *, kind: str, status: str, who: str, rea
 def approve(engine: Engine, case_id: str, *, reason: str = "", who: str | None = None) -> Case:
     """Record the approval; the case is RUNNING again and continues at the paused step."""
     case = _awaiting(engine, case_id)
-    return _decide(engine, case, kind="approved", status=cs.RUNNING, who=who or caller_identity(engine.aws), reason=reason)
+    return _decide(
+        engine, case, kind="approved", status=cs.RUNNING, who=who or caller_identity(engine.aws), reason=reason
+    )
 
 
 def deny(engine: Engine, case_id: str, *, reason: str = "", who: str | None = None) -> Case:

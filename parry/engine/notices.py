@@ -33,8 +33,8 @@ def approval_needed(case: Case, reason: str) -> Notice:
     return Notice(
         f"approval needed: {case.playbook}",
         f"Parry case {case.case_id} ({case.playbook}) is waiting for approval: {reason}.\n\n"
-        f"Approve:  parry approve {case.case_id} --reason \"...\"\n"
-        f"Deny:     parry deny {case.case_id} --reason \"...\"\n"
+        f'Approve:  parry approve {case.case_id} --reason "..."\n'
+        f'Deny:     parry deny {case.case_id} --reason "..."\n'
         f"Review:   parry cases show {case.case_id}\n",
     )
 
@@ -59,8 +59,11 @@ def approval_expired(case: Case, step_id: str | None) -> Notice:
 
 def undo_finished(case: Case, request: dict[str, Any]) -> Notice:
     """The outcome of the undo request `request` (see parry.engine.undo.carry_out), step by step."""
-    lines = [f"  {h['step']}: {h['status']}" + (f" ({h['error']})" if h.get("error") else "")
-             for h in case.history if h.get("kind") == "undo" and h.get("request") == request["id"]]
+    lines = [
+        f"  {h['step']}: {h['status']}" + (f" ({h['error']})" if h.get("error") else "")
+        for h in case.history
+        if h.get("kind") == "undo" and h.get("request") == request["id"]
+    ]
     outcome = "failed" if request["state"] == cs.UNDO_FAILED else "done"
     body = (
         f"Parry case {case.case_id} ({case.playbook}): the undo asked by {request['by']} "

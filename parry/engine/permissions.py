@@ -41,7 +41,9 @@ ENGINE_PERMISSIONS: tuple[Permission, ...] = (
 # permissions (read-only); GetFindings is scoped to this account's detectors.
 CUSTOM_ACTION_PERMISSIONS: tuple[Permission, ...] = (
     Permission(("guardduty:ListDetectors",), ("*",), security_account=True),
-    Permission(("guardduty:GetFindings",), ("arn:{partition}:guardduty:{region}:{account}:detector/*",), security_account=True),
+    Permission(
+        ("guardduty:GetFindings",), ("arn:{partition}:guardduty:{region}:{account}:detector/*",), security_account=True
+    ),
 )
 
 

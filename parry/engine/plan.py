@@ -7,7 +7,7 @@ writes no evidence; a step that cannot be planned says why instead of stopping t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.errors import describe_error
@@ -48,9 +48,16 @@ def read_only_plan(engine: Engine, playbook: Playbook, event: dict[str, Any], *,
     event = engine.checked_event(playbook, event, manual=manual)
     target, dedup = engine.resolve(playbook, event)
     case = Case(
-        case_id="(plan)", playbook=playbook.name, playbook_sha256=playbook.sha256, status="PLAN",
-        opened_at=datetime.fromtimestamp(engine.clock(), timezone.utc).isoformat(), account=resource_account(event) or "",
-        region=event.get("region") or engine.aws.region, dedup=dedup, event=event, target=target,
+        case_id="(plan)",
+        playbook=playbook.name,
+        playbook_sha256=playbook.sha256,
+        status="PLAN",
+        opened_at=datetime.fromtimestamp(engine.clock(), UTC).isoformat(),
+        account=resource_account(event) or "",
+        region=event.get("region") or engine.aws.region,
+        dedup=dedup,
+        event=event,
+        target=target,
     )
     reason = "playbook mode is dry-run" if playbook.mode == "dry-run" else None
     planned = []

@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
@@ -107,7 +108,9 @@ class Engine:
             return self.aws
         return self.members.factory(case.account, case_id=case.case_id, home_account=home)
 
-    def action_context(self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory) -> ActionContext:
+    def action_context(
+        self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
+    ) -> ActionContext:
         """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`)."""
         return ActionContext(
             aws=aws,
@@ -144,7 +147,9 @@ class Engine:
         checked = check_envelope(event)
         size = _encoded_size(checked, "the event is")
         if size > MAX_EVENT_BYTES:
-            raise EventError(f"the event is {size} bytes: more than the {MAX_EVENT_BYTES} an EventBridge event can hold")
+            raise EventError(
+                f"the event is {size} bytes: more than the {MAX_EVENT_BYTES} an EventBridge event can hold"
+            )
         if not (manual and playbook.manual) and not _trigger(playbook).matches(checked):
             hint = "" if not playbook.manual else " (it is manual: start it by hand to run it on any event)"
             raise EventError(f"the event does not match the trigger of playbook {playbook.name}{hint}")
@@ -191,7 +196,7 @@ class Engine:
             playbook=playbook.name,
             playbook_sha256=playbook.sha256,
             status=cs.RUNNING,
-            opened_at=datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds"),
+            opened_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
             account=resource_account(event) or self._caller_account(),
             region=event.get("region") or self.aws.region,
             dedup=dedup,
@@ -225,7 +230,7 @@ class Engine:
         A redelivery after a crash calls it again (`fresh=False`): it writes only what is missing, and
         takes the guardrail's decision from the case_opened record when that record exists.
         """
-        present = set() if fresh else {key[len(evidence.prefix):] for key in evidence.store.keys(evidence.prefix)}
+        present = set() if fresh else {key[len(evidence.prefix) :] for key in evidence.store.keys(evidence.prefix)}
         if "event.json" not in present:
             evidence.put("event.json", case.event)
         if "playbook.json" not in present:
@@ -235,22 +240,49 @@ class Engine:
         opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
         if opened is None or opened.get("kind") != "case_opened":
             count = self.store.count_case(playbook.name) if limit else None
-            evidence.audit("case_opened", {"case_id": case.case_id, "playbook": playbook.name, "playbook_sha256": playbook.sha256,
-                                           "dedup": case.dedup, "dry_run": case.dry_run, "manual": case.manual,
-                                           "cases_this_hour": count})
+            evidence.audit(
+                "case_opened",
+                {
+                    "case_id": case.case_id,
+                    "playbook": playbook.name,
+                    "playbook_sha256": playbook.sha256,
+                    "dedup": case.dedup,
+                    "dry_run": case.dry_run,
+                    "manual": case.manual,
+                    "cases_this_hour": count,
+                },
+            )
         else:
             count = opened.get("cases_this_hour")
-        if (limit and count is not None and count > limit
-                and case.next_step == 0 and not self._approved(case, playbook.steps[0].id)):
-            return self._pause(case, playbook, evidence, owner, index=0,
-                               reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)")
+        if (
+            limit
+            and count is not None
+            and count > limit
+            and case.next_step == 0
+            and not self._approved(case, playbook.steps[0].id)
+        ):
+            return self._pause(
+                case,
+                playbook,
+                evidence,
+                owner,
+                index=0,
+                reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)",
+            )
         return None
 
     def _lease_seconds(self, remaining_seconds: Callable[[], float] | None) -> float:
         return (remaining_seconds() + 5.0) if remaining_seconds else LOCAL_LEASE_SECONDS
 
-    def _redelivered(self, case: Case, playbook: Playbook, event: dict[str, Any], owner: str, lease: float,
-                     remaining_seconds: Callable[[], float] | None) -> Case:
+    def _redelivered(
+        self,
+        case: Case,
+        playbook: Playbook,
+        event: dict[str, Any],
+        owner: str,
+        lease: float,
+        remaining_seconds: Callable[[], float] | None,
+    ) -> Case:
         """A second delivery: resume an interrupted run, otherwise record a duplicate and change nothing.
 
         A RUNNING case whose lease another run holds raises CaseBusy: that run may have died without
@@ -263,7 +295,9 @@ class Engine:
             if case.status == cs.RUNNING:
                 evidence = self.evidence_for(case)
                 try:
-                    paused = self._open(case, playbook, evidence, owner, fresh=False)  # a crash may have cut the opening short
+                    paused = self._open(
+                        case, playbook, evidence, owner, fresh=False
+                    )  # a crash may have cut the opening short
                     if paused:
                         return paused
                     evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
@@ -287,20 +321,35 @@ class Engine:
             return case
         return self._continue(case, playbook, self.evidence_for(case), owner, remaining_seconds)
 
-    def _continue(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str,
-                  remaining_seconds: Callable[[], float] | None) -> Case:
+    def _continue(
+        self,
+        case: Case,
+        playbook: Playbook,
+        evidence: CaseEvidence,
+        owner: str,
+        remaining_seconds: Callable[[], float] | None,
+    ) -> Case:
         try:
             while case.next_step < len(playbook.steps):
                 if remaining_seconds is not None and remaining_seconds() < STEP_BUDGET_SECONDS:
-                    evidence.audit("case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"})
+                    evidence.audit(
+                        "case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"}
+                    )
                     self.store.save(case, owner=owner)
                     self.store.release_lease(case.case_id, owner=owner)
                     case.continue_later = True
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
                 step = playbook.steps[index]
-                if step.approval and not case.dry_run and not self._approved(case, step.id) and not when_false(step, case):
-                    return self._pause(case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval")
+                if (
+                    step.approval
+                    and not case.dry_run
+                    and not self._approved(case, step.id)
+                    and not when_false(step, case)
+                ):
+                    return self._pause(
+                        case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval"
+                    )
                 try:
                     result = self._run_step(case, step, evidence, owner)
                 except MemberAccountUnavailable as exc:
@@ -315,7 +364,9 @@ class Engine:
                 failed = any(s.status in (FAILED, REFUSED) for s in case.steps)
                 case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status})
-            self.seal(evidence)  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed
+            self.seal(
+                evidence
+            )  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed
             self.store.save(case, owner=owner)
         except BaseException:
             # leave the checkpoint as it is and free the case, so the retried delivery resumes it
@@ -368,8 +419,9 @@ class Engine:
         runs the case on from this step. Not an exception either: a retried delivery would only
         fail the same way. The on-call is told, as for an approval.
         """
-        result = StepResult(step.id, step.action, BLOCKED, summary=f"not run: no credentials for account {case.account}",
-                               error=error)
+        result = StepResult(
+            step.id, step.action, BLOCKED, summary=f"not run: no credentials for account {case.account}", error=error
+        )
         case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
         evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
         self.store.save(case, owner=owner)
@@ -387,13 +439,17 @@ class Engine:
         except EvidenceConflict:
             evidence.artifact(step_id, f"state.retry-{uuid.uuid4().hex[:8]}.json", body)
 
-    def _pause(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, index: int, reason: str) -> Case:
+    def _pause(
+        self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, index: int, reason: str
+    ) -> Case:
         ttl = playbook.approval_ttl_hours * 3600
         step_id = playbook.steps[index].id
         case.status = cs.AWAITING_APPROVAL
         case.next_step = index
         case.awaiting = {"step": step_id, "index": index, "reason": reason, "deadline": self.clock() + ttl}
-        evidence.audit("approval_requested", {"step": step_id, "reason": reason, "expires_in_hours": playbook.approval_ttl_hours})
+        evidence.audit(
+            "approval_requested", {"step": step_id, "reason": reason, "expires_in_hours": playbook.approval_ttl_hours}
+        )
         self.store.save(case, owner=owner)
         self.store.release_lease(case.case_id, owner=owner)
         self.tell(*notices.approval_needed(case, reason))

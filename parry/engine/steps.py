@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, P
 from parry.aws.errors import describe_error
@@ -37,8 +38,14 @@ def plan(action: Action[P], ctx: ActionContext, params: P) -> tuple[str, list[Ap
     return action.describe(params), action.calls(ctx, params, seen), seen.state
 
 
-def execute(action: Action[P], ctx: ActionContext, params: P, *, dry_run: bool = False,
-            before_apply: Callable[[StepResult], None] | None = None) -> StepResult:
+def execute(
+    action: Action[P],
+    ctx: ActionContext,
+    params: P,
+    *,
+    dry_run: bool = False,
+    before_apply: Callable[[StepResult], None] | None = None,
+) -> StepResult:
     """Observe, check, apply and observe again; never raises for an action's own failure.
 
     `before_apply` gets the result (before-state and undo filled in) just before the change is

@@ -17,8 +17,9 @@ names them.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from parry.actions import registry
 from parry.engine import notices
@@ -38,9 +39,12 @@ def undoable(case: Case, step_id: str | None) -> tuple[list[StepResult], list[st
     done = {h.get("step") for h in case.history if h.get("kind") == "undo" and h.get("status") in (SUCCEEDED, NOOP)}
     chosen = [s for s in case.steps if step_id in (None, s.step_id)]
     if step_id is not None and not chosen:
-        raise UndoError(f"case {case.case_id} has no step {step_id!r} (steps: {', '.join(s.step_id for s in case.steps)})")
+        raise UndoError(
+            f"case {case.case_id} has no step {step_id!r} (steps: {', '.join(s.step_id for s in case.steps)})"
+        )
     changed = [
-        s for s in chosen
+        s
+        for s in chosen
         if s.status == SUCCEEDED and registry.get(s.action).mutating and s.step_id not in done and not s.keep_on_undo
     ]
     missing = []
@@ -57,7 +61,9 @@ def _to_undo(case: Case, step_id: str | None, partial: bool) -> list[StepResult]
         raise UndoError(f"case {case.case_id} is {case.status}: deny or finish it before undoing")
     todo, missing = undoable(case, step_id)
     if missing and not partial:
-        raise UndoError("cannot undo " + "; ".join(missing) + (" — pass --partial to undo the rest" if len(todo) else ""))
+        raise UndoError(
+            "cannot undo " + "; ".join(missing) + (" — pass --partial to undo the rest" if len(todo) else "")
+        )
     if not todo:
         raise UndoError(f"nothing to undo in case {case.case_id}" + (f" (step {step_id})" if step_id else ""))
     return todo
@@ -69,11 +75,20 @@ def _pending(case: Case) -> dict[str, Any] | None:
 
 
 def _now_iso(engine: Engine) -> str:
-    return datetime.fromtimestamp(engine.clock(), timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(engine.clock(), UTC).isoformat(timespec="seconds")
 
 
-def _apply(engine: Engine, case: Case, todo: list[StepResult], evidence: CaseEvidence, *, who: str, reason: str,
-           checkpoint: Callable[[], None], request_id: str | None = None) -> dict[str, Any] | None:
+def _apply(
+    engine: Engine,
+    case: Case,
+    todo: list[StepResult],
+    evidence: CaseEvidence,
+    *,
+    who: str,
+    reason: str,
+    checkpoint: Callable[[], None],
+    request_id: str | None = None,
+) -> dict[str, Any] | None:
     """Undo `todo` newest first, recording and checkpointing each; the entry of the first failure, or None.
 
     Stops at the first failure: undoing further back would leave an inconsistent state. A step
@@ -95,8 +110,16 @@ def _apply(engine: Engine, case: Case, todo: list[StepResult], evidence: CaseEvi
         except ParryError as exc:
             result = StepResult(step_name, cls.name, FAILED, error=str(exc))
         entry: dict[str, Any] = {
-            "kind": "undo", "step": step.step_id, "action": cls.name, "status": result.status, "by": who, "reason": reason,
-            "error": result.error, "before": result.before, "after": result.after, "at": _now_iso(engine),
+            "kind": "undo",
+            "step": step.step_id,
+            "action": cls.name,
+            "status": result.status,
+            "by": who,
+            "reason": reason,
+            "error": result.error,
+            "before": result.before,
+            "after": result.after,
+            "at": _now_iso(engine),
         }
         if request_id:
             entry["request"] = request_id
@@ -117,29 +140,43 @@ def _apply(engine: Engine, case: Case, todo: list[StepResult], evidence: CaseEvi
 def _refuse_if_pending(case: Case) -> None:
     pending = _pending(case)
     if pending:
-        raise UndoError(f"an undo of case {case.case_id} asked by {pending.get('by')} at {pending.get('at')} is pending "
-                        f"with the {case.playbook} runner: follow it with `parry cases show {case.case_id}`")
+        raise UndoError(
+            f"an undo of case {case.case_id} asked by {pending.get('by')} at {pending.get('at')} is pending "
+            f"with the {case.playbook} runner: follow it with `parry cases show {case.case_id}`"
+        )
 
 
-def undo(engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False) -> Case:
+def undo(
+    engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False
+) -> Case:
     """Undo in this process, with this process's credentials (local sandbox, tests)."""
     case = engine.store.get(case_id)
     _refuse_if_pending(case)
     todo = _to_undo(case, step_id, partial)
     evidence = engine.evidence_for(case)
-    failed = _apply(engine, case, todo, evidence, who=who, reason=reason,
-                    checkpoint=lambda: engine.store.save(case, undo_pending=False))
+    failed = _apply(
+        engine,
+        case,
+        todo,
+        evidence,
+        who=who,
+        reason=reason,
+        checkpoint=lambda: engine.store.save(case, undo_pending=False),
+    )
     engine.seal(evidence)
     if failed:
-        raise UndoError(f"undo of step {failed['step']} failed: {failed['error']}; case {case_id} records how far it got")
+        raise UndoError(
+            f"undo of step {failed['step']} failed: {failed['error']}; case {case_id} records how far it got"
+        )
     return case
 
 
 # ---- through the runner --------------------------------------------------------------------------
 
 
-def request_undo(engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "",
-                 partial: bool = False) -> Case:
+def request_undo(
+    engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False
+) -> Case:
     """Record in the case that `who` asks its runner to undo it (all of it, or `step_id`).
 
     Checked as `undo` checks it first, so a case that cannot be undone is refused at the terminal.
@@ -151,12 +188,27 @@ def request_undo(engine: Engine, case_id: str, *, step_id: str | None = None, wh
     todo = _to_undo(case, step_id, partial)
     read_at = case.updated_at
     request = {
-        "id": uuid.uuid4().hex, "by": who, "reason": reason, "step": step_id, "partial": partial,
-        "steps": [s.step_id for s in todo], "at": _now_iso(engine), "state": cs.UNDO_PENDING,
+        "id": uuid.uuid4().hex,
+        "by": who,
+        "reason": reason,
+        "step": step_id,
+        "partial": partial,
+        "steps": [s.step_id for s in todo],
+        "at": _now_iso(engine),
+        "state": cs.UNDO_PENDING,
     }
     case.undo_request = request
-    case.history.append({"kind": "undo_requested", "request": request["id"], "step": step_id, "partial": partial,
-                         "by": who, "reason": reason, "at": request["at"]})
+    case.history.append(
+        {
+            "kind": "undo_requested",
+            "request": request["id"],
+            "step": step_id,
+            "partial": partial,
+            "by": who,
+            "reason": reason,
+            "at": request["at"],
+        }
+    )
     engine.store.request_undo(case, read_at=read_at)
     evidence = engine.evidence_for(case)
     evidence.audit("undo_requested", {k: v for k, v in request.items() if k not in ("at", "state")})
@@ -211,8 +263,10 @@ def _not_pending(case: Case) -> Case:
     if isinstance(request, dict) and request.get("state") in (cs.UNDO_DONE, cs.UNDO_FAILED):
         case.duplicate = True  # a redelivery of a request already carried out: nothing more to do
         return case
-    raise UndoRefused(f"undo refused: case {case.case_id} holds no pending undo request (ask with `parry undo "
-                      f"{case.case_id}`, which records who asks; a run request alone never undoes a case)")
+    raise UndoRefused(
+        f"undo refused: case {case.case_id} holds no pending undo request (ask with `parry undo "
+        f"{case.case_id}`, which records who asks; a run request alone never undoes a case)"
+    )
 
 
 def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) -> Case:
@@ -224,7 +278,12 @@ def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) 
     evidence = engine.evidence_for(case)
     error = None
     try:
-        if not isinstance(who, str) or not who or not isinstance(reason, str) or not isinstance(step_id, (str, type(None))):
+        if (
+            not isinstance(who, str)
+            or not who
+            or not isinstance(reason, str)
+            or not isinstance(step_id, (str, type(None)))
+        ):
             raise UndoError(f"the undo request {rid} of case {case.case_id} is malformed (who, reason or step)")
         try:
             todo = _to_undo(case, step_id, partial)
@@ -232,19 +291,41 @@ def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) 
             if not any(h.get("request") == rid for h in case.history if h.get("kind") == "undo"):
                 raise
             todo = []  # an interrupted delivery already undid every step: only finishing the request is left
-        failed = _apply(engine, case, todo, evidence, who=who, reason=reason, request_id=rid,
-                        checkpoint=lambda: engine.store.save(case, owner=owner, undo_pending=rid))
+        failed = _apply(
+            engine,
+            case,
+            todo,
+            evidence,
+            who=who,
+            reason=reason,
+            request_id=rid,
+            checkpoint=lambda: engine.store.save(case, owner=owner, undo_pending=rid),
+        )
         if failed:
             error = f"undo of step {failed['step']} failed: {failed['error']}"
     except UndoError as exc:
         error = str(exc)
-    request.update(state=cs.UNDO_FAILED if error else cs.UNDO_DONE, error=error, finished_at=_now_iso(engine),
-                   ran_as=caller_identity(engine.aws))
+    request.update(
+        state=cs.UNDO_FAILED if error else cs.UNDO_DONE,
+        error=error,
+        finished_at=_now_iso(engine),
+        ran_as=caller_identity(engine.aws),
+    )
     case.undo_request = request
-    evidence.audit("undo_request_finished", {"request": rid, "by": who, "state": request["state"], "error": error,
-                                              "ran_as": request["ran_as"], "case_status": case.status})
-    engine.seal(evidence)  # before the final checkpoint: a crash in between leaves the request pending, resealed by the retry
+    evidence.audit(
+        "undo_request_finished",
+        {
+            "request": rid,
+            "by": who,
+            "state": request["state"],
+            "error": error,
+            "ran_as": request["ran_as"],
+            "case_status": case.status,
+        },
+    )
+    engine.seal(
+        evidence
+    )  # before the final checkpoint: a crash in between leaves the request pending, resealed by the retry
     engine.tell(*notices.undo_finished(case, request))
     engine.store.save(case, owner=owner, undo_pending=rid)
     return case
-

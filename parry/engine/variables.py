@@ -23,7 +23,10 @@ def case_variables(case: Case) -> dict[str, Any]:
         "event": case.event,
         "target": case.target,
         "case": {"id": case.case_id, "playbook": case.playbook, "account": case.account, "region": case.region},
-        "steps": {s.step_id: {"status": s.status, "output": s.output, "before": s.before, "after": s.after} for s in case.steps},
+        "steps": {
+            s.step_id: {"status": s.status, "output": s.output, "before": s.before, "after": s.after}
+            for s in case.steps
+        },
     }
 
 

@@ -45,7 +45,9 @@ def check_write_once(result: Verification, rel: str, versions: list[Version]) ->
     objects = [v for v in versions if not v.delete_marker]
     latest = next((v for v in versions if v.is_latest), None)
     if latest is not None and latest.delete_marker:
-        result.add(MISSING, rel, f"deleted: the current version is a delete marker ({len(objects)} older version(s) retained)")
+        result.add(
+            MISSING, rel, f"deleted: the current version is a delete marker ({len(objects)} older version(s) retained)"
+        )
     elif markers:
         result.add(CHANGED, rel, f"deleted and written again ({len(markers)} delete marker(s))")
     if len(objects) > 1:
@@ -62,7 +64,9 @@ def manifest_material(manifests: Manifests) -> set[str]:
     return out
 
 
-def check_manifests(result: Verification, source: Source, listing: Listing, current: Current, trusted: set[str]) -> Manifests:
+def check_manifests(
+    result: Verification, source: Source, listing: Listing, current: Current, trusted: set[str]
+) -> Manifests:
     """Each manifest: a JSON object of the right format, numbered in order, naming its predecessor, validly signed."""
     manifests: Manifests = {}
     bodies: dict[int, bytes] = {}
@@ -102,20 +106,35 @@ def check_manifests(result: Verification, source: Source, listing: Listing, curr
             if seq - 1 not in manifests:
                 result.add(BROKEN_CHAIN, mf.manifest_relpath(seq - 1), f"missing: manifest {seq} follows it")
             else:
-                expected_previous = {"key": source.prefix + mf.manifest_relpath(seq - 1), "sha256": sha256_hex(bodies[seq - 1])}
+                expected_previous = {
+                    "key": source.prefix + mf.manifest_relpath(seq - 1),
+                    "sha256": sha256_hex(bodies[seq - 1]),
+                }
         named = doc.get("previous_manifest")
         if expected_previous is None and seq == 1 and named is not None:
             result.add(BROKEN_CHAIN, rel, "manifest 1 names a predecessor")
-        elif expected_previous is not None and (not isinstance(named, dict)
-                                                or named.get("sha256") != expected_previous["sha256"]):
-            result.add(BROKEN_CHAIN, rel, f"does not name manifest {seq - 1} (sha256 {expected_previous['sha256'][:16]}…) "
-                       "as its predecessor")
+        elif expected_previous is not None and (
+            not isinstance(named, dict) or named.get("sha256") != expected_previous["sha256"]
+        ):
+            result.add(
+                BROKEN_CHAIN,
+                rel,
+                f"does not name manifest {seq - 1} (sha256 {expected_previous['sha256'][:16]}…) as its predecessor",
+            )
         reference = _check_signature(result, source, current, seq, doc, body, trusted, reference)
     return manifests
 
 
-def _check_signature(result: Verification, source: Source, current: Current, seq: int, doc: dict[str, Any],
-                     body: bytes, trusted: set[str], reference: tuple[int, str] | None) -> tuple[int, str] | None:
+def _check_signature(
+    result: Verification,
+    source: Source,
+    current: Current,
+    seq: int,
+    doc: dict[str, Any],
+    body: bytes,
+    trusted: set[str],
+    reference: tuple[int, str] | None,
+) -> tuple[int, str] | None:
     rel = mf.manifest_relpath(seq)
     signing = doc.get("signing")
     if not doc.get("signed") or not isinstance(signing, dict):
@@ -133,8 +152,12 @@ def _check_signature(result: Verification, source: Source, current: Current, seq
     der = parts[der_rel]
     fingerprint = sha256_hex(der)
     if fingerprint != signing.get("public_key_sha256"):
-        result.add(FOREIGN_KEY, der_rel, f"public key sha256 {fingerprint[:16]}… is not the key manifest {seq} names "
-                   f"({str(signing.get('public_key_sha256'))[:16]}…, {signing.get('key_id')})")
+        result.add(
+            FOREIGN_KEY,
+            der_rel,
+            f"public key sha256 {fingerprint[:16]}… is not the key manifest {seq} names "
+            f"({str(signing.get('public_key_sha256'))[:16]}…, {signing.get('key_id')})",
+        )
         return reference
     if pem_rel in current:
         pem = source.read(pem_rel, current[pem_rel].version_id)
@@ -147,8 +170,11 @@ def _check_signature(result: Verification, source: Source, current: Current, seq
     except ValueError:
         valid = False
     if not valid:
-        result.add(BAD_SIGNATURE, rel,
-                   f"the signature in {sig_rel} does not match the manifest's bytes (key {fingerprint[:16]}…)")
+        result.add(
+            BAD_SIGNATURE,
+            rel,
+            f"the signature in {sig_rel} does not match the manifest's bytes (key {fingerprint[:16]}…)",
+        )
         return reference
     label = f"{signing.get('key_id')} (sha256 {fingerprint[:16]}…)"
     if label not in result.signed_by:
@@ -157,15 +183,18 @@ def _check_signature(result: Verification, source: Source, current: Current, seq
         if fingerprint not in trusted:
             result.add(FOREIGN_KEY, rel, f"validly signed, but by {label}, not by an expected public key")
     elif reference is None:
-        result.notes.append(f"signatures checked with the public key stored in the case ({label}); pin it with --public-key")
+        result.notes.append(
+            f"signatures checked with the public key stored in the case ({label}); pin it with --public-key"
+        )
         reference = (seq, fingerprint)
     elif reference[1] != fingerprint:
         result.add(FOREIGN_KEY, rel, f"signed by {label}, not the key that signed manifest {reference[0]}")
     return reference
 
 
-def check_sealed_objects(result: Verification, source: Source, current: Current, listing: Listing,
-                         manifests: Manifests, latest_seq: int) -> set[str]:
+def check_sealed_objects(
+    result: Verification, source: Source, current: Current, listing: Listing, manifests: Manifests, latest_seq: int
+) -> set[str]:
     """Each object the latest manifest lists is there, at that version, with those bytes; what an
     earlier manifest sealed is still in the latest one, unchanged."""
     sealed: dict[str, dict[str, Any]] = {}
@@ -179,7 +208,7 @@ def check_sealed_objects(result: Verification, source: Source, current: Current,
             if not key.startswith(source.prefix) or len(key) == len(source.prefix):
                 result.add(BAD_MANIFEST, mf.manifest_relpath(seq), f"lists {key!r}, outside this case folder")
                 continue
-            rel = key[len(source.prefix):]
+            rel = key[len(source.prefix) :]
             if seq == latest_seq:
                 sealed[rel] = entry
             elif rel not in _sealed_in(manifests[latest_seq]):
@@ -199,11 +228,15 @@ def check_sealed_objects(result: Verification, source: Source, current: Current,
             result.add(CHANGED, rel, f"version {current[rel].version_id} replaced the sealed version {version_id}")
         body = source.read(rel, version_id)
         if body is None:
-            result.add(MISSING, rel, f"the sealed version {version_id} cannot be read (removed, or absent from the export)")
+            result.add(
+                MISSING, rel, f"the sealed version {version_id} cannot be read (removed, or absent from the export)"
+            )
             continue
         digest = sha256_hex(body)
         if digest != entry.get("sha256"):
-            result.add(CHANGED, rel, f"sha256 {digest[:16]}… differs from the manifest's {str(entry.get('sha256'))[:16]}…")
+            result.add(
+                CHANGED, rel, f"sha256 {digest[:16]}… differs from the manifest's {str(entry.get('sha256'))[:16]}…"
+            )
         elif len(body) != entry.get("size"):
             result.add(CHANGED, rel, f"size {len(body)} differs from the manifest's {entry.get('size')}")
         if version_id and current[rel].version_id != version_id:
@@ -216,7 +249,7 @@ def check_sealed_objects(result: Verification, source: Source, current: Current,
 
 def _sealed_in(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     prefix = str(doc.get("prefix", ""))
-    return {str(e.get("key", ""))[len(prefix):]: e for e in doc.get("objects", []) if isinstance(e, dict)}
+    return {str(e.get("key", ""))[len(prefix) :]: e for e in doc.get("objects", []) if isinstance(e, dict)}
 
 
 def check_audit_chain(result: Verification, source: Source, current: Current) -> dict[int, str | None]:
@@ -288,14 +321,19 @@ def check_heads(result: Verification, manifests: Manifests, chain: dict[int, str
                 result.add(BROKEN_CHAIN, rel, "names an empty audit log with a non-genesis head")
             continue
         if n not in chain:
-            result.add(BROKEN_CHAIN, mf.audit_relpath(n), f"manifest {seq}'s chain head is missing: the audit log was truncated")
+            result.add(
+                BROKEN_CHAIN,
+                mf.audit_relpath(n),
+                f"manifest {seq}'s chain head is missing: the audit log was truncated",
+            )
         elif chain[n] is not None and chain[n] != digest:
             result.add(BROKEN_CHAIN, mf.audit_relpath(n), f"is not the chain head manifest {seq} sealed")
     return head_seq
 
 
-def check_unexpected(result: Verification, current: Current, allowed: set[str], chain: dict[int, str | None],
-                     head_seq: int) -> None:
+def check_unexpected(
+    result: Verification, current: Current, allowed: set[str], chain: dict[int, str | None], head_seq: int
+) -> None:
     """Every current object is sealed or manifest material; audit records chained after the last seal are expected."""
     late = 0
     for rel in sorted(current):
@@ -310,8 +348,9 @@ def check_unexpected(result: Verification, current: Current, allowed: set[str], 
         result.notes.append(f"{late} audit record(s) written after the latest manifest (chained, not yet sealed)")
 
 
-def check_retention(result: Verification, source: Source, current: Current, policy: Policy | None,
-                    manifests: Manifests) -> None:
+def check_retention(
+    result: Verification, source: Source, current: Current, policy: Policy | None, manifests: Manifests
+) -> None:
     """Each current object is locked (in COMPLIANCE mode if required) for as long as the policy asks,
     and S3's own SHA-256 checksum agrees with its bytes."""
     mode, days = (policy.mode, policy.days) if policy else (None, None)
@@ -340,8 +379,12 @@ def check_retention(result: Verification, source: Source, current: Current, poli
             result.add(RETENTION, rel, f"locked in {head.mode} mode; the policy requires COMPLIANCE")
         written = head.last_modified or version.last_modified
         if days and written and head.retain_until + RETENTION_SLACK < written + timedelta(days=int(days)):
-            result.add(RETENTION, rel, f"retained until {head.retain_until:%Y-%m-%d}, shorter than the {days}-day policy "
-                       f"(written {written:%Y-%m-%d})")
+            result.add(
+                RETENTION,
+                rel,
+                f"retained until {head.retain_until:%Y-%m-%d}, shorter than the {days}-day policy "
+                f"(written {written:%Y-%m-%d})",
+            )
     if unknown:
         result.notes.append(f"retention not checked for {unknown} object(s): no lock state recorded")
     result.notes.append(f"retention policy checked: mode {mode or 'any'}, {days or 'any'} days")

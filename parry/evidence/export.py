@@ -52,9 +52,18 @@ def export_case(source: S3Source, directory: str | Path) -> dict[str, Any]:
         if rel == EXPORT_INDEX or ".." in rel.split("/") or rel.startswith("/"):
             raise VerifyError(f"refusing to export {rel!r}: not a safe relative path")
         latest = next((v for v in versions if v.is_latest and not v.delete_marker), None)
-        info: dict[str, Any] = {"versions": [
-            {"version_id": v.version_id, "is_latest": v.is_latest, "delete_marker": v.delete_marker, "size": v.size,
-             "last_modified": v.last_modified.isoformat() if v.last_modified else None} for v in versions]}
+        info: dict[str, Any] = {
+            "versions": [
+                {
+                    "version_id": v.version_id,
+                    "is_latest": v.is_latest,
+                    "delete_marker": v.delete_marker,
+                    "size": v.size,
+                    "last_modified": v.last_modified.isoformat() if v.last_modified else None,
+                }
+                for v in versions
+            ]
+        }
         if latest is not None:
             body = source.read(rel, latest.version_id)
             head = source.head(rel, latest.version_id)
@@ -65,11 +74,20 @@ def export_case(source: S3Source, directory: str | Path) -> dict[str, Any]:
                 info["exported_version"] = latest.version_id
                 info["sha256"] = sha256_hex(body)
             if head is not None:
-                info["head"] = {"mode": head.mode, "retain_until": head.retain_until.isoformat() if head.retain_until else None,
-                                "checksum_sha256": head.checksum_sha256,
-                                "last_modified": head.last_modified.isoformat() if head.last_modified else None}
+                info["head"] = {
+                    "mode": head.mode,
+                    "retain_until": head.retain_until.isoformat() if head.retain_until else None,
+                    "checksum_sha256": head.checksum_sha256,
+                    "last_modified": head.last_modified.isoformat() if head.last_modified else None,
+                }
         objects[rel] = info
-    index = {"format": EXPORT_FORMAT, "source": source.label, "bucket": source.bucket, "prefix": source.prefix,
-             "exported_at": datetime.now(UTC).isoformat(timespec="seconds"), "objects": objects}
+    index = {
+        "format": EXPORT_FORMAT,
+        "source": source.label,
+        "bucket": source.bucket,
+        "prefix": source.prefix,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "objects": objects,
+    }
     (root / EXPORT_INDEX).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
     return index

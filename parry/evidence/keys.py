@@ -7,8 +7,8 @@ A key is known by the sha256 of its DER SubjectPublicKeyInfo, the fingerprint ea
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from parry.errors import VerifyError

@@ -90,7 +90,9 @@ def fetch_public_key(kms: Any, key_id: str) -> PublicKey:
     spec = resp.get("KeySpec") or resp.get("CustomerMasterKeySpec")
     if spec != KEY_SPEC:
         raise SigningError(f"KMS key {key_id} is {spec}, manifests are signed with an {KEY_SPEC} key")
-    if resp.get("KeyUsage") not in (None, "SIGN_VERIFY") or SIGNING_ALGORITHM not in resp.get("SigningAlgorithms", [SIGNING_ALGORITHM]):
+    if resp.get("KeyUsage") not in (None, "SIGN_VERIFY") or SIGNING_ALGORITHM not in resp.get(
+        "SigningAlgorithms", [SIGNING_ALGORITHM]
+    ):
         raise SigningError(f"KMS key {key_id} cannot sign with {SIGNING_ALGORITHM}")
     return PublicKey(resp.get("KeyId") or key_id, bytes(resp["PublicKey"]))
 

@@ -53,9 +53,19 @@ class CaseView:
         return status_of(self.audit[-1] if self.audit else None)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "account": self.account, "opened": self.opened, "prefix": self.prefix,
-                "playbook": self.playbook_name, "status": self.status, "event": self.event, "audit": self.audit,
-                "artifacts": self.artifacts, "manifests": self.manifests, "objects": self.objects}
+        return {
+            "case_id": self.case_id,
+            "account": self.account,
+            "opened": self.opened,
+            "prefix": self.prefix,
+            "playbook": self.playbook_name,
+            "status": self.status,
+            "event": self.event,
+            "audit": self.audit,
+            "artifacts": self.artifacts,
+            "manifests": self.manifests,
+            "objects": self.objects,
+        }
 
 
 def status_of(last_record: dict[str, Any] | None) -> str:
@@ -90,8 +100,14 @@ def load_case(source: Source) -> CaseView:
         if latest is None:
             continue
         body = source.read(rel, latest.version_id)
-        view.objects.append({"path": rel, "version_id": latest.version_id, "size": len(body) if body is not None else None,
-                             "sha256": sha256_hex(body) if body is not None else None})
+        view.objects.append(
+            {
+                "path": rel,
+                "version_id": latest.version_id,
+                "size": len(body) if body is not None else None,
+                "sha256": sha256_hex(body) if body is not None else None,
+            }
+        )
         if rel == "event.json":
             view.event = _json(body)
         elif rel == "playbook.json":
@@ -101,15 +117,25 @@ def load_case(source: Source) -> CaseView:
             view.audit.append(record if isinstance(record, dict) else {"kind": "unreadable", "raw": record})
         elif rel.startswith("artifacts/") and rel.count("/") >= 2:
             _, step, name = rel.split("/", 2)
-            view.artifacts.setdefault(step, {})[name] = _json(body) if rel.endswith(".json") else f"({len(body or b'')} bytes)"
+            view.artifacts.setdefault(step, {})[name] = (
+                _json(body) if rel.endswith(".json") else f"({len(body or b'')} bytes)"
+            )
         elif mf.MANIFEST_RE.match(rel) and rel.endswith(".json"):
             doc = _json(body)
             if isinstance(doc, dict):
                 signing = doc.get("signing") or {}
-                view.manifests.append({"path": rel, "seq": doc.get("seq"), "sealed_at": doc.get("sealed_at"),
-                                       "signed": bool(doc.get("signed")), "key_id": signing.get("key_id"),
-                                       "sha256": sha256_hex(body or b""), "objects": len(doc.get("objects") or []),
-                                       "audit_head": doc.get("audit_head")})
+                view.manifests.append(
+                    {
+                        "path": rel,
+                        "seq": doc.get("seq"),
+                        "sealed_at": doc.get("sealed_at"),
+                        "signed": bool(doc.get("signed")),
+                        "key_id": signing.get("key_id"),
+                        "sha256": sha256_hex(body or b""),
+                        "objects": len(doc.get("objects") or []),
+                        "audit_head": doc.get("audit_head"),
+                    }
+                )
     view.audit.sort(key=_seq)
     return view
 
@@ -223,11 +249,18 @@ def _verdict(verification: Verification | None) -> str:
         return "<div class='verdict bad'>Not verified.</div>"
     if verification.ok:
         signed = ", ".join(verification.signed_by) or "—"
-        return (f"<div class='verdict ok'>Verification: INTACT. {verification.objects} objects, "
-                f"{verification.manifests} manifest(s), {verification.audit_records} audit records; signed by {escape(signed)}.</div>")
-    items = "".join(f"<li><b>{escape(p.kind)}</b>: <code>{escape(p.path)}</code>: {escape(p.detail)}</li>" for p in verification.problems)
-    return (f"<div class='verdict bad'>Verification: NOT INTACT. {len(verification.problems)} problem(s):"
-            f"<ul>{items}</ul></div>")
+        return (
+            f"<div class='verdict ok'>Verification: INTACT. {verification.objects} objects, "
+            f"{verification.manifests} manifest(s), {verification.audit_records} audit records; signed by {escape(signed)}.</div>"
+        )
+    items = "".join(
+        f"<li><b>{escape(p.kind)}</b>: <code>{escape(p.path)}</code>: {escape(p.detail)}</li>"
+        for p in verification.problems
+    )
+    return (
+        f"<div class='verdict bad'>Verification: NOT INTACT. {len(verification.problems)} problem(s):"
+        f"<ul>{items}</ul></div>"
+    )
 
 
 def render_html(view: CaseView, verification: Verification | None, *, generated_at: str = "") -> str:
@@ -246,8 +279,10 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     out.append("<h2>Timeline</h2><table><tr><th>#</th><th>time (UTC)</th><th>event</th><th>details</th></tr>")
     for r in view.audit:
         cls = " class=approval" if APPROVAL_KINDS.search(str(r.get("kind", ""))) else ""
-        out.append(f"<tr{cls}><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td>"
-                   f"<td>{_e(str(r.get('kind', '')).replace('_', ' '))}</td><td>{_e(record_summary(r))}</td></tr>")
+        out.append(
+            f"<tr{cls}><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td>"
+            f"<td>{_e(str(r.get('kind', '')).replace('_', ' '))}</td><td>{_e(record_summary(r))}</td></tr>"
+        )
     out.append("</table>")
 
     approvals = [r for r in view.audit if APPROVAL_KINDS.search(str(r.get("kind", "")))]
@@ -255,15 +290,22 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     if approvals:
         out.append("<table><tr><th>#</th><th>time (UTC)</th><th>what</th><th>step</th><th>by</th><th>reason</th></tr>")
         for r in approvals:
-            out.append(f"<tr><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td><td>{_e(str(r.get('kind')).replace('_', ' '))}</td>"
-                       f"<td>{_e(r.get('step'))}</td><td>{_e(r.get('by'))}</td><td>{_e(r.get('reason'))}</td></tr>")
+            out.append(
+                f"<tr><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td><td>{_e(str(r.get('kind')).replace('_', ' '))}</td>"
+                f"<td>{_e(r.get('step'))}</td><td>{_e(r.get('by'))}</td><td>{_e(r.get('reason'))}</td></tr>"
+            )
         out.append("</table>")
     else:
         out.append("<p>None recorded.</p>")
 
     out.append("<h2>Steps: state before and after</h2>")
     for step in _step_order(view):
-        results = [r for r in view.audit if r.get("step") == step and r.get("kind") in ("step_finished", "step_failed", "step_skipped", "step_blocked")]
+        results = [
+            r
+            for r in view.audit
+            if r.get("step") == step
+            and r.get("kind") in ("step_finished", "step_failed", "step_skipped", "step_blocked")
+        ]
         action = next((r.get("action") for r in view.audit if r.get("step") == step and r.get("action")), "")
         status = ""
         if results:
@@ -271,8 +313,10 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
             outcome = last.get("result")
             res = outcome if isinstance(outcome, dict) else {}
             status = str(res.get("status") or last.get("kind", "")).replace("step_", "")
-        out.append(f"<div class=step><h3>{escape(step)} <span class=mono>{escape(str(action))}</span> "
-                   f"<span class='tag {escape(status)}'>{escape(status or 'no result')}</span></h3>")
+        out.append(
+            f"<div class=step><h3>{escape(step)} <span class=mono>{escape(str(action))}</span> "
+            f"<span class='tag {escape(status)}'>{escape(status or 'no result')}</span></h3>"
+        )
         for name, body in sorted(view.artifacts.get(step, {}).items()):
             if isinstance(body, dict) and ("before" in body or "after" in body):
                 out.append(_diff_table(name, body.get("before"), body.get("after")))
@@ -285,29 +329,41 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     if undo_records:
         out.append("<h2>Undo: state before and after</h2>")
         for r in undo_records:
-            out.append(f"<div class=step><h3>undo of {escape(str(r.get('step')))} <span class=mono>{escape(str(r.get('action', '')))}</span> "
-                       f"<span class='tag {escape(str(r.get('status', '')))}'>{escape(str(r.get('status', '')))}</span></h3>")
+            out.append(
+                f"<div class=step><h3>undo of {escape(str(r.get('step')))} <span class=mono>{escape(str(r.get('action', '')))}</span> "
+                f"<span class='tag {escape(str(r.get('status', '')))}'>{escape(str(r.get('status', '')))}</span></h3>"
+            )
             out.append(_diff_table(f"record {r.get('seq')}", r.get("before"), r.get("after")))
             out.append("</div>")
 
     out.append("<h2>Triggering event</h2>")
     out.append(f"<pre>{escape(json.dumps(view.event, indent=2, sort_keys=True, default=str))}</pre>")
     pb_sha = view.playbook.get("sha256") if isinstance(view.playbook, dict) else None
-    out.append(f"<p>Playbook version sha256 <code>{_e(pb_sha)}</code> (exact compiled playbook in <code>playbook.json</code>).</p>")
+    out.append(
+        f"<p>Playbook version sha256 <code>{_e(pb_sha)}</code> (exact compiled playbook in <code>playbook.json</code>).</p>"
+    )
 
-    out.append("<h2>Manifests</h2><table><tr><th>manifest</th><th>sealed at</th><th>objects</th><th>signed by</th><th>sha256</th></tr>")
+    out.append(
+        "<h2>Manifests</h2><table><tr><th>manifest</th><th>sealed at</th><th>objects</th><th>signed by</th><th>sha256</th></tr>"
+    )
     for m in view.manifests:
         signer = m["key_id"] if m["signed"] else "UNSIGNED"
-        out.append(f"<tr><td class=mono>{escape(m['path'])}</td><td class=mono>{_e(m['sealed_at'])}</td><td>{_e(m['objects'])}</td>"
-                   f"<td class=mono>{_e(signer)}</td><td class=mono>{_e(m['sha256'])}</td></tr>")
+        out.append(
+            f"<tr><td class=mono>{escape(m['path'])}</td><td class=mono>{_e(m['sealed_at'])}</td><td>{_e(m['objects'])}</td>"
+            f"<td class=mono>{_e(signer)}</td><td class=mono>{_e(m['sha256'])}</td></tr>"
+        )
     out.append("</table>")
     out.append("<h2>Objects and hashes</h2><table><tr><th>object</th><th>size</th><th>sha256</th><th>version</th></tr>")
     for o in view.objects:
-        out.append(f"<tr><td class=mono>{escape(o['path'])}</td><td>{_e(o['size'])}</td><td class=mono>{_e(o['sha256'])}</td>"
-                   f"<td class=mono>{_e(o['version_id'])}</td></tr>")
+        out.append(
+            f"<tr><td class=mono>{escape(o['path'])}</td><td>{_e(o['size'])}</td><td class=mono>{_e(o['sha256'])}</td>"
+            f"<td class=mono>{_e(o['version_id'])}</td></tr>"
+        )
     out.append("</table>")
-    out.append(f"<footer>Generated by parry evidence report{(' at ' + escape(generated_at)) if generated_at else ''}. "
-               "Hashes are recomputed from the stored bytes; verify independently with docs/auditor-guide.md.</footer>")
+    out.append(
+        f"<footer>Generated by parry evidence report{(' at ' + escape(generated_at)) if generated_at else ''}. "
+        "Hashes are recomputed from the stored bytes; verify independently with docs/auditor-guide.md.</footer>"
+    )
     out.append("</main></body></html>\n")
     return "".join(out)
 
@@ -315,11 +371,15 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
 def _diff_table(label: str, before: Any, after: Any) -> str:
     rows = diff(before, after)
     changed = sum(1 for r in rows if r[0] != "same")
-    out = [f"<p>{escape(label)}: {changed} change(s)</p><table><tr><th></th><th>field</th><th>before</th><th>after</th></tr>"]
+    out = [
+        f"<p>{escape(label)}: {changed} change(s)</p><table><tr><th></th><th>field</th><th>before</th><th>after</th></tr>"
+    ]
     for change, path, old, new in rows:
         mark = {"changed": "~", "added": "+", "removed": "−", "same": ""}[change]
-        out.append(f"<tr class={change}><td>{mark}</td><td class=mono>{escape(path)}</td>"
-                   f"<td class=b>{_e(old)}</td><td class=a>{_e(new)}</td></tr>")
+        out.append(
+            f"<tr class={change}><td>{mark}</td><td class=mono>{escape(path)}</td>"
+            f"<td class=b>{_e(old)}</td><td class=a>{_e(new)}</td></tr>"
+        )
     out.append("</table>")
     return "".join(out)
 
@@ -328,7 +388,11 @@ def _step_order(view: CaseView) -> list[str]:
     order: list[str] = []
     for r in view.audit:
         step = r.get("step")
-        if isinstance(step, str) and step not in order and (r.get("kind", "").startswith("step_") or step in view.artifacts):
+        if (
+            isinstance(step, str)
+            and step not in order
+            and (r.get("kind", "").startswith("step_") or step in view.artifacts)
+        ):
             order.append(step)
     for step in sorted(view.artifacts):
         if step not in order:

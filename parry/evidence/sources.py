@@ -83,11 +83,15 @@ class S3Source:
         pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=self.prefix)
         for page in pages:
             for v in page.get("Versions", []):
-                out.setdefault(v["Key"][len(self.prefix):], []).append(
-                    Version(v.get("VersionId"), bool(v.get("IsLatest")), False, v.get("Size"), _aware(v.get("LastModified"))))
+                out.setdefault(v["Key"][len(self.prefix) :], []).append(
+                    Version(
+                        v.get("VersionId"), bool(v.get("IsLatest")), False, v.get("Size"), _aware(v.get("LastModified"))
+                    )
+                )
             for d in page.get("DeleteMarkers", []):
-                out.setdefault(d["Key"][len(self.prefix):], []).append(
-                    Version(d.get("VersionId"), bool(d.get("IsLatest")), True, None, _aware(d.get("LastModified"))))
+                out.setdefault(d["Key"][len(self.prefix) :], []).append(
+                    Version(d.get("VersionId"), bool(d.get("IsLatest")), True, None, _aware(d.get("LastModified")))
+                )
         return out
 
     def read(self, relpath: str, version_id: str | None) -> bytes | None:
@@ -111,8 +115,12 @@ class S3Source:
             if error_code(exc) not in _NO_HEAD:
                 raise
             return None
-        return Head(resp.get("ObjectLockMode"), _aware(resp.get("ObjectLockRetainUntilDate")),
-                    resp.get("ChecksumSHA256"), _aware(resp.get("LastModified")))
+        return Head(
+            resp.get("ObjectLockMode"),
+            _aware(resp.get("ObjectLockRetainUntilDate")),
+            resp.get("ChecksumSHA256"),
+            _aware(resp.get("LastModified")),
+        )
 
 
 class DirSource:
@@ -144,8 +152,16 @@ class DirSource:
     def listing(self) -> dict[str, list[Version]]:
         out: dict[str, list[Version]] = {}
         for rel, info in self._objects.items():
-            out[rel] = [Version(v.get("version_id"), bool(v.get("is_latest")), bool(v.get("delete_marker")), v.get("size"),
-                                _aware(v.get("last_modified"))) for v in info.get("versions", [])]
+            out[rel] = [
+                Version(
+                    v.get("version_id"),
+                    bool(v.get("is_latest")),
+                    bool(v.get("delete_marker")),
+                    v.get("size"),
+                    _aware(v.get("last_modified")),
+                )
+                for v in info.get("versions", [])
+            ]
         for rel in self._files():
             if rel not in out:  # a file nobody exported: report it with no version id
                 out[rel] = [Version(None, True)]
@@ -168,4 +184,6 @@ class DirSource:
         if not info or (version_id is not None and info.get("exported_version") not in (None, version_id)):
             return None
         h = info.get("head") or {}
-        return Head(h.get("mode"), _aware(h.get("retain_until")), h.get("checksum_sha256"), _aware(h.get("last_modified")))
+        return Head(
+            h.get("mode"), _aware(h.get("retain_until")), h.get("checksum_sha256"), _aware(h.get("last_modified"))
+        )

@@ -16,12 +16,12 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parry.aws.errors import error_code
+from parry.errors import EvidenceConflict, EvidenceError
 from parry.evidence import manifest as mf
-from parry.errors import EvidenceError, EvidenceConflict
 
 __all__ = [
     "GENESIS",
@@ -83,7 +83,7 @@ class EvidenceStore:
         self.retention_days = retention_days
         self.lock_mode = lock_mode
 
-    def case(self, *, case_id: str, account: str, opened_at: datetime) -> "CaseEvidence":
+    def case(self, *, case_id: str, account: str, opened_at: datetime) -> CaseEvidence:
         return CaseEvidence(self, case_prefix(account, opened_at, case_id))
 
     def put(self, key: str, body: bytes, content_type: str = "application/json") -> StoredObject:
@@ -103,7 +103,7 @@ class EvidenceStore:
 
     def _put_new(self, key: str, body: bytes, content_type: str) -> StoredObject | None:
         """Create `key`, or return None when it already exists (If-None-Match: *)."""
-        retain_until = datetime.now(timezone.utc) + timedelta(days=self.retention_days)
+        retain_until = datetime.now(UTC) + timedelta(days=self.retention_days)
         digest = hashlib.sha256(body).digest()
         try:
             resp = self.s3.put_object(
@@ -169,7 +169,9 @@ class CaseEvidence:
         data = body if isinstance(body, bytes) else canonical_json(body)
         return self.store.put(self.prefix + relpath, data, content_type)
 
-    def artifact(self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json") -> StoredObject:
+    def artifact(
+        self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
+    ) -> StoredObject:
         return self.put(f"artifacts/{step_id}/{name}", body, content_type)
 
     def has(self, relpath: str) -> bool:
@@ -223,7 +225,7 @@ class CaseEvidence:
     def _audit_keys(self) -> dict[int, str]:
         out: dict[int, str] = {}
         for key in self.store.keys(self.prefix + mf.AUDIT_DIR):
-            m = mf.AUDIT_RE.match(key[len(self.prefix):])
+            m = mf.AUDIT_RE.match(key[len(self.prefix) :])
             if m:
                 out[int(m.group(1))] = key
         return out
@@ -243,7 +245,7 @@ class CaseEvidence:
             current = self.store.current_versions(self.prefix)
             objects, manifests, audit = [], {}, {}
             for key, version_id in sorted(current.items()):
-                rel = key[len(self.prefix):]
+                rel = key[len(self.prefix) :]
                 m = mf.MANIFEST_RE.match(rel)
                 if m:
                     if m.group(2) == "json":
@@ -292,7 +294,9 @@ class CaseEvidence:
         self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file")
         self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream")
 
-    def _repair_signature(self, seq: int, body: bytes, current: dict[str, str | None], kms: Any, key_id: str | None) -> None:
+    def _repair_signature(
+        self, seq: int, body: bytes, current: dict[str, str | None], kms: Any, key_id: str | None
+    ) -> None:
         """A previous seal that wrote its manifest but died before its signature: sign it now, with
         the key the manifest names (only when that is the key we hold)."""
         if not key_id or self.prefix + mf.signature_relpath(seq) in current:
@@ -321,4 +325,4 @@ def _check_relpath(relpath: str) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -66,7 +66,9 @@ def digest_aware_sign(original: Callable[[KmsResponse], str]) -> Callable[[KmsRe
         if algorithm != "ECDSA_SHA_256" or len(digest) != 32 or not isinstance(key.private_key, ECDSAPrivateKey):
             raise ValidationException("DIGEST signing here supports ECDSA_SHA_256 over a 32-byte digest only")
         signature = key.private_key.private_key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256())))
-        return json.dumps({"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm})
+        return json.dumps(
+            {"KeyId": key.arn, "Signature": base64.b64encode(signature).decode(), "SigningAlgorithm": algorithm}
+        )
 
     sign.parry_digest_aware = True  # type: ignore[attr-defined]
     return sign
@@ -151,10 +153,18 @@ def _batch_update_findings(self: SecurityHubResponse) -> str:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     processed, unprocessed = [], []
     for ident in body.get("FindingIdentifiers", []):
-        finding = next((f.data for f in hub.findings
-                        if f.id == ident.get("Id") and f.data.get("ProductArn") == ident.get("ProductArn")), None)
+        finding = next(
+            (
+                f.data
+                for f in hub.findings
+                if f.id == ident.get("Id") and f.data.get("ProductArn") == ident.get("ProductArn")
+            ),
+            None,
+        )
         if finding is None:
-            unprocessed.append({"FindingIdentifier": ident, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"})
+            unprocessed.append(
+                {"FindingIdentifier": ident, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"}
+            )
             continue
         if "Workflow" in body:
             finding["Workflow"] = {"Status": body["Workflow"]["Status"]}

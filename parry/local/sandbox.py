@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from parry.aws.arns import guardduty_product_arn
 from parry.aws.clients import ClientFactory
@@ -55,8 +56,12 @@ def finding_status(aws: ClientFactory, event: dict[str, Any]) -> str | None:
     return f"finding is {workflow}" + (f', note "{note}"' if note else "")
 
 
-GUARDDUTY_RESOURCE_TYPES = {"AccessKey": "AwsIamAccessKey", "Instance": "AwsEc2Instance", "S3Bucket": "AwsS3Bucket",
-                            "Lambda": "AwsLambdaFunction"}
+GUARDDUTY_RESOURCE_TYPES = {
+    "AccessKey": "AwsIamAccessKey",
+    "Instance": "AwsEc2Instance",
+    "S3Bucket": "AwsS3Bucket",
+    "Lambda": "AwsLambdaFunction",
+}
 
 
 def guardduty_finding_in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> dict[str, Any]:
@@ -84,10 +89,19 @@ def guardduty_finding_in_security_hub(aws: ClientFactory, event: dict[str, Any])
         "Severity": {"Label": label, "Product": severity, "Normalized": int(severity * 10)},
         "Title": detail.get("title") or detail.get("type", "GuardDuty finding"),
         "Description": detail.get("description") or detail.get("type", "GuardDuty finding"),
-        "ProductFields": {"detectorId": (detail.get("service") or {}).get("detectorId", ""),
-                          "aws/securityhub/ProductName": "GuardDuty", "aws/securityhub/CompanyName": "AWS"},
-        "Resources": [{"Type": GUARDDUTY_RESOURCE_TYPES.get(resource.get("resourceType", ""), "Other"),
-                       "Id": resource.get("resourceType", "unknown"), "Partition": partition, "Region": region}],
+        "ProductFields": {
+            "detectorId": (detail.get("service") or {}).get("detectorId", ""),
+            "aws/securityhub/ProductName": "GuardDuty",
+            "aws/securityhub/CompanyName": "AWS",
+        },
+        "Resources": [
+            {
+                "Type": GUARDDUTY_RESOURCE_TYPES.get(resource.get("resourceType", ""), "Other"),
+                "Id": resource.get("resourceType", "unknown"),
+                "Partition": partition,
+                "Region": region,
+            }
+        ],
         "Workflow": {"Status": "NEW"},
         "RecordState": "ACTIVE",
     }
@@ -126,7 +140,11 @@ def _seed_iam_key(aws: ClientFactory, account: str, region: str) -> dict[str, An
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}]}
         ),
     )
-    event = _retarget(load_event("guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"), account, region)
+    event = _retarget(
+        load_event("guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"),
+        account,
+        region,
+    )
     details = event["detail"]["resource"]["accessKeyDetails"]
     details["userName"], details["accessKeyId"] = DEMO_USER, key
     guardduty_finding_in_security_hub(aws, event)  # GuardDuty's findings reach Security Hub
@@ -149,14 +167,20 @@ def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
     web = ec2.create_security_group(GroupName="web", Description="web servers", VpcId=vpc)["GroupId"]
     ec2.authorize_security_group_ingress(
-        GroupId=web, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        GroupId=web,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
     )
-    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023*-x86_64"]}])["Images"]
+    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023*-x86_64"]}])[
+        "Images"
+    ]
     if not images:
         raise ConfigError("the local endpoint offers no Amazon Linux 2023 image to launch the sandbox instance from")
     image = images[0]["ImageId"]
     instance = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.micro",
         NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [web]}],
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web-1"}]}],
     )["Instances"][0]["InstanceId"]
@@ -171,7 +195,9 @@ def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
 def _check_ec2(aws: ClientFactory, event: dict[str, Any]) -> tuple[bool, str]:
     instance = event["detail"]["resource"]["instanceDetails"]["instanceId"]
     ec2 = aws.client("ec2")
-    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [instance]}])["NetworkInterfaces"]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [instance]}])[
+        "NetworkInterfaces"
+    ]
     groups = sorted({g["GroupId"] for eni in enis for g in eni["Groups"]})
     rules = ec2.describe_security_groups(GroupIds=groups)["SecurityGroups"] if groups else []
     isolated = bool(rules) and all(not g["IpPermissions"] and not g["IpPermissionsEgress"] for g in rules)
@@ -197,13 +223,27 @@ def _code_package() -> bytes:
 def _seed_lambda(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
     role = aws.client("iam").create_role(
         RoleName="billing-export-role",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
     )["Role"]["Arn"]
     lam = aws.client("lambda")
-    lam.create_function(FunctionName=DEMO_FUNCTION, Runtime="python3.13", Role=role, Handler="index.handler",
-                        Code={"ZipFile": _code_package()}, Environment={"Variables": {"DB_PASSWORD": "hunter2"}})
-    lam.add_permission(FunctionName=DEMO_FUNCTION, StatementId="open-to-all", Action="lambda:InvokeFunction", Principal="*")
+    lam.create_function(
+        FunctionName=DEMO_FUNCTION,
+        Runtime="python3.13",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _code_package()},
+        Environment={"Variables": {"DB_PASSWORD": "hunter2"}},
+    )
+    lam.add_permission(
+        FunctionName=DEMO_FUNCTION, StatementId="open-to-all", Action="lambda:InvokeFunction", Principal="*"
+    )
     event = _retarget(load_event("cloudtrail/lambda-addpermission.bare.json"), account, region)
     event["detail"]["recipientAccountId"] = account
     event["detail"]["requestParameters"].update(
@@ -253,7 +293,14 @@ SCENARIOS: list[Scenario] = [
         _seed_iam_key,
         _check_iam_key,
     ),
-    Scenario("ec2", "An EC2 instance talking to a command-and-control server (GuardDuty Backdoor:EC2)", _seed_ec2, _check_ec2),
-    Scenario("lambda", "A Lambda function made invocable by anyone (CloudTrail AddPermission, Principal *)", _seed_lambda, _check_lambda),
+    Scenario(
+        "ec2", "An EC2 instance talking to a command-and-control server (GuardDuty Backdoor:EC2)", _seed_ec2, _check_ec2
+    ),
+    Scenario(
+        "lambda",
+        "A Lambda function made invocable by anyone (CloudTrail AddPermission, Principal *)",
+        _seed_lambda,
+        _check_lambda,
+    ),
     Scenario("s3", "A bucket policy granting the world access (CloudTrail PutBucketPolicy)", _seed_s3, _check_s3),
 ]

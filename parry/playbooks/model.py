@@ -7,9 +7,9 @@ that has passed it, and turns it into the JSON the Lambda asset carries.
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,7 @@ class Playbook:
     path: str | None = None
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any], path: str | None = None) -> "Playbook":
+    def from_document(cls, doc: dict[str, Any], path: str | None = None) -> Playbook:
         guard = doc.get("guardrails") or {}
         runner = doc.get("runner") or {}
         steps = tuple(
@@ -129,7 +129,7 @@ class Playbook:
                 names.add(undo)
         return sorted(names)
 
-    def permissions(self) -> list["Permission"]:
+    def permissions(self) -> list[Permission]:
         """The union of the declared permissions of every action the playbook may run."""
         from parry.actions import registry
 

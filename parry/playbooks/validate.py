@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ import yaml
 
 from parry.actions import registry
 from parry.errors import ExpressionError, PatternError, ValidationError
-from parry.routing.expressions import compile_expr, expressions_in
 from parry.playbooks.model import API_VERSION, MODES, ON_ERROR, Playbook
+from parry.routing.expressions import compile_expr, expressions_in
 
 NAME_RE = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 STEP_ID_RE = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -123,7 +124,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_yaml(text: str, filename: str) -> Located:
     try:
         node = yaml.compose(text, Loader=_LOADER)
-        doc = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader: the C one where libyaml is built)
+        doc = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -182,7 +183,6 @@ def _schema_message(err: Any, prefix: tuple[Any, ...] = ()) -> tuple[tuple[Any, 
 
 def validate_document(doc: Any, filename: str, located: Located | None = None) -> Playbook:
     """The typed playbook, or ValidationError listing every problem."""
-    import jsonschema
 
     located = located or Located(doc, {})
     problems = _Problems(filename, located)
@@ -229,7 +229,10 @@ def _validators() -> tuple[Any, dict[str, Any]]:
     if _VALIDATORS is None:
         schema = playbook_schema()
         del schema["properties"]["steps"]["items"]["allOf"]
-        params = {name: jsonschema.Draft202012Validator(registry.params_schema(cls)) for name, cls in registry.all_actions().items()}
+        params = {
+            name: jsonschema.Draft202012Validator(registry.params_schema(cls))
+            for name, cls in registry.all_actions().items()
+        }
         _VALIDATORS = (jsonschema.Draft202012Validator(schema), params)
     return _VALIDATORS
 
@@ -275,7 +278,9 @@ def _check_semantics(doc: dict[str, Any], problems: _Problems) -> None:
                 reason = cls.no_undo_reason or "none is defined"
                 problems.add(("steps", i, "undo"), f"action {action} has no undo: {reason}")
             if step.get("approval") == "required" and not cls.mutating:
-                problems.add(("steps", i, "approval"), f"action {action} changes nothing: approval applies to mutating steps")
+                problems.add(
+                    ("steps", i, "approval"), f"action {action} changes nothing: approval applies to mutating steps"
+                )
 
 
 def _check_expr(expr: str, path: tuple[Any, ...], problems: _Problems) -> None:
@@ -309,7 +314,7 @@ def load_file(path: str | Path) -> Playbook:
     return validate_document(located.doc, str(path), located)
 
 
-def playbook_files(paths: list[str | Path]) -> list[Path]:
+def playbook_files(paths: Sequence[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -319,7 +324,7 @@ def playbook_files(paths: list[str | Path]) -> list[Path]:
     return out
 
 
-def load_all(paths: list[str | Path]) -> list[Playbook]:
+def load_all(paths: Sequence[str | Path]) -> list[Playbook]:
     """Validate every playbook under the given files and folders; one ValidationError for all."""
     problems: list[str] = []
     books: list[Playbook] = []
@@ -338,5 +343,3 @@ def load_all(paths: list[str | Path]) -> list[Playbook]:
     if problems:
         raise ValidationError(problems)
     return books
-
-

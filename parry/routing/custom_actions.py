@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.errors import refusal
@@ -50,7 +50,11 @@ class SelectedFinding:
 
 
 def is_custom_action(event: Any) -> bool:
-    return isinstance(event, dict) and event.get("source") == "aws.securityhub" and event.get("detail-type") == CUSTOM_ACTION_DETAIL_TYPE
+    return (
+        isinstance(event, dict)
+        and event.get("source") == "aws.securityhub"
+        and event.get("detail-type") == CUSTOM_ACTION_DETAIL_TYPE
+    )
 
 
 def selected_events(event: dict[str, Any], aws: ClientFactory) -> list[SelectedFinding]:
@@ -67,7 +71,11 @@ def selected_events(event: dict[str, Any], aws: ClientFactory) -> list[SelectedF
     for index, finding in enumerate(findings):
         name = finding.get("Id") if isinstance(finding, dict) else None
         if not isinstance(name, str) or not name:
-            selected.append(SelectedFinding(f"detail.findings[{index}]", error=f"detail.findings[{index}] is not an ASFF finding with an Id"))
+            selected.append(
+                SelectedFinding(
+                    f"detail.findings[{index}]", error=f"detail.findings[{index}] is not an ASFF finding with an Id"
+                )
+            )
             continue
         try:
             selected.append(SelectedFinding(name, event=_event_for(finding, event, aws, detectors)))
@@ -76,14 +84,17 @@ def selected_events(event: dict[str, Any], aws: ClientFactory) -> list[SelectedF
     return selected
 
 
-def _event_for(finding: dict[str, Any], action: dict[str, Any], aws: ClientFactory, detectors: dict[str, str]) -> dict[str, Any]:
+def _event_for(
+    finding: dict[str, Any], action: dict[str, Any], aws: ClientFactory, detectors: dict[str, str]
+) -> dict[str, Any]:
     if GUARDDUTY_PRODUCT.fullmatch(str(finding.get("ProductArn", ""))):
         return guardduty_finding_event(aws, finding["Id"], bus_account=action.get("account"), detectors=detectors)
     return securityhub_event(finding, event_id=stable_id(f"{finding.get('ProductArn')}|{finding['Id']}"))
 
 
-def guardduty_finding_event(aws: ClientFactory, finding_arn: str, *, bus_account: str | None = None,
-                            detectors: dict[str, str] | None = None) -> dict[str, Any]:
+def guardduty_finding_event(
+    aws: ClientFactory, finding_arn: str, *, bus_account: str | None = None, detectors: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The "GuardDuty Finding" event for a finding, read from GuardDuty with `aws`'s credentials.
 
     Parry's account is the GuardDuty administrator: its own detector in the finding's region reads
@@ -96,7 +107,9 @@ def guardduty_finding_event(aws: ClientFactory, finding_arn: str, *, bus_account
 
     found = GUARDDUTY_FINDING.fullmatch(finding_arn)
     if found is None:
-        raise FindingUnavailable(f"{finding_arn}: Security Hub says GuardDuty produced it, but its Id is not a GuardDuty finding ARN")
+        raise FindingUnavailable(
+            f"{finding_arn}: Security Hub says GuardDuty produced it, but its Id is not a GuardDuty finding ARN"
+        )
     region, finding_id = found["region"], found["finding"]
     gd = aws.client("guardduty", region)
     cache = detectors if detectors is not None else {}
@@ -113,8 +126,14 @@ def guardduty_finding_event(aws: ClientFactory, finding_arn: str, *, bus_account
         refused = refusal(exc)
         if refused is None or refused.code in TRANSIENT_CODES or refused.status >= 500:
             raise
-        hint = (" (the runner's role needs guardduty:ListDetectors and guardduty:GetFindings: "
-                "parry.engine.permissions.CUSTOM_ACTION_PERMISSIONS)") if "AccessDenied" in refused.code else ""
+        hint = (
+            (
+                " (the runner's role needs guardduty:ListDetectors and guardduty:GetFindings: "
+                "parry.engine.permissions.CUSTOM_ACTION_PERMISSIONS)"
+            )
+            if "AccessDenied" in refused.code
+            else ""
+        )
         raise FindingUnavailable(
             f"GuardDuty finding {finding_arn}: {refused.operation} refused with {refused.code or refused.status}: "
             f"{refused.message}{hint}"
@@ -143,8 +162,11 @@ def wire_format(shape: Shape, value: Any) -> Any:
         return None
     kind = shape.type_name
     if kind == "structure":
-        return {member.serialization.get("name", name): wire_format(member, value[name])
-                for name, member in shape.members.items() if name in value}
+        return {
+            member.serialization.get("name", name): wire_format(member, value[name])
+            for name, member in shape.members.items()
+            if name in value
+        }
     if kind == "list":
         return [wire_format(shape.member, item) for item in value]
     if kind == "map":
@@ -155,13 +177,13 @@ def wire_format(shape: Shape, value: Any) -> Any:
 
 
 def _timestamp(shape: Shape, value: datetime) -> Any:
-    stamp = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    stamp = value if value.tzinfo else value.replace(tzinfo=UTC)
     fmt = shape.serialization.get("timestampFormat") or "unixTimestamp"
     if fmt == "iso8601":
-        return stamp.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return stamp.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if fmt == "rfc822":
         from email.utils import format_datetime
 
-        return format_datetime(stamp.astimezone(timezone.utc), usegmt=True)
+        return format_datetime(stamp.astimezone(UTC), usegmt=True)
     seconds = stamp.timestamp()
     return int(seconds) if stamp.microsecond == 0 else round(seconds, 6)

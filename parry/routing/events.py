@@ -16,6 +16,7 @@ from parry.errors import EventError
 
 ENVELOPE_KEYS = ("source", "detail-type", "detail")
 ACCOUNT_ID = re.compile(r"\d{12}")
+REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
 def resource_account(event: dict[str, Any]) -> str | None:
@@ -33,11 +34,17 @@ def resource_account(event: dict[str, Any]) -> str | None:
         account = detail.get("accountId")
         found = {account} if isinstance(account, str) else set()
     elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):
-        found = {f["AwsAccountId"] for f in detail["findings"] if isinstance(f, dict) and isinstance(f.get("AwsAccountId"), str)}
+        found = {
+            f["AwsAccountId"]
+            for f in detail["findings"]
+            if isinstance(f, dict) and isinstance(f.get("AwsAccountId"), str)
+        }
     found = {a for a in found if ACCOUNT_ID.fullmatch(a)}
     if len(found) > 1:
-        raise EventError(f"the event's findings are in {len(found)} accounts ({', '.join(sorted(found))}): "
-                         "select the findings of one account per run")
+        raise EventError(
+            f"the event's findings are in {len(found)} accounts ({', '.join(sorted(found))}): "
+            "select the findings of one account per run"
+        )
     return found.pop() if found else event.get("account")
 
 
@@ -56,11 +63,23 @@ def check_envelope(event: Any) -> dict[str, Any]:
     for key in ("id", "account", "region", "time"):
         if key in event and not isinstance(event[key], str):
             raise EventError(f"not an EventBridge event: {key} must be a string")
+    # EventBridge always sets these so; the case is keyed and filed by them, so nothing else gets in
+    if "account" in event and not ACCOUNT_ID.fullmatch(event["account"]):
+        raise EventError("not an EventBridge event: account must be a 12-digit account id")
+    if "region" in event and not REGION.fullmatch(event["region"]):
+        raise EventError("not an EventBridge event: region must be an AWS region name")
     return event
 
 
-def _envelope(source: str, detail_type: str, detail: dict[str, Any], account: str, region: str, time: str,
-              event_id: str | None = None) -> dict[str, Any]:
+def _envelope(
+    source: str,
+    detail_type: str,
+    detail: dict[str, Any],
+    account: str,
+    region: str,
+    time: str,
+    event_id: str | None = None,
+) -> dict[str, Any]:
     return {
         "version": "0",
         "id": event_id or stable_id(json.dumps(detail, sort_keys=True)),
@@ -80,15 +99,21 @@ def stable_id(text: str) -> str:
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
-def guardduty_event(finding: dict[str, Any], *, account: str | None = None, event_id: str | None = None) -> dict[str, Any]:
+def guardduty_event(
+    finding: dict[str, Any], *, account: str | None = None, event_id: str | None = None
+) -> dict[str, Any]:
     """The "GuardDuty Finding" event for a finding in GuardDuty's wire format (camelCase, as in the API).
 
     `account` is the account whose event bus GuardDuty puts the event on (the administrator's, for a
     member's finding); by default the finding's own account.
     """
     return _envelope(
-        "aws.guardduty", "GuardDuty Finding", finding,
-        account or str(finding.get("accountId", "")), str(finding.get("region", "")), str(finding.get("updatedAt", "")),
+        "aws.guardduty",
+        "GuardDuty Finding",
+        finding,
+        account or str(finding.get("accountId", "")),
+        str(finding.get("region", "")),
+        str(finding.get("updatedAt", "")),
         event_id,
     )
 
@@ -97,8 +122,13 @@ def securityhub_event(finding: dict[str, Any], *, event_id: str | None = None) -
     """The "Security Hub Findings - Imported" event Security Hub sends for one ASFF finding."""
     region = str(finding.get("Region") or (str(finding.get("ProductArn", "")).split(":")[3:4] or [""])[0])
     return _envelope(
-        "aws.securityhub", "Security Hub Findings - Imported", {"findings": [finding]},
-        str(finding.get("AwsAccountId", "")), region, str(finding.get("UpdatedAt", "")), event_id,
+        "aws.securityhub",
+        "Security Hub Findings - Imported",
+        {"findings": [finding]},
+        str(finding.get("AwsAccountId", "")),
+        region,
+        str(finding.get("UpdatedAt", "")),
+        event_id,
     )
 
 
@@ -114,10 +144,19 @@ def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
         return securityhub_event(payload), "Security Hub (ASFF) finding"
     if {"eventSource", "eventName", "eventVersion"} <= payload.keys():
         service = str(payload["eventSource"]).split(".")[0]
-        detail_type = "AWS Console Sign In via CloudTrail" if payload.get("eventType") == "AwsConsoleSignIn" else "AWS API Call via CloudTrail"
+        detail_type = (
+            "AWS Console Sign In via CloudTrail"
+            if payload.get("eventType") == "AwsConsoleSignIn"
+            else "AWS API Call via CloudTrail"
+        )
         account = str(payload.get("recipientAccountId") or (payload.get("userIdentity") or {}).get("accountId", ""))
         event = _envelope(
-            f"aws.{service}", detail_type, payload, account, str(payload.get("awsRegion", "")), str(payload.get("eventTime", "")),
+            f"aws.{service}",
+            detail_type,
+            payload,
+            account,
+            str(payload.get("awsRegion", "")),
+            str(payload.get("eventTime", "")),
         )
         return event, "CloudTrail record"
     raise EventError(

@@ -69,9 +69,18 @@ class Leaf:
 
     def only_strings(self) -> bool:
         """Exact strings and nothing else: the leaf most patterns are made of."""
-        return not (self.numbers or self.constants or self.prefixes or self.suffixes or self.lower_prefixes
-                    or self.lower_suffixes or self.lower_equals or self.wildcards or self.others
-                    or self.exists_false)
+        return not (
+            self.numbers
+            or self.constants
+            or self.prefixes
+            or self.suffixes
+            or self.lower_prefixes
+            or self.lower_suffixes
+            or self.lower_equals
+            or self.wildcards
+            or self.others
+            or self.exists_false
+        )
 
     def scalar_test(self) -> Test:
         """One closure over a present scalar: set lookups first, then the operators by type."""
@@ -375,8 +384,9 @@ def _anything_but(arg: Any, path: str) -> Test:
         raise pattern_error(path, "Inside anything but list, start|null|boolean is not supported.")
     strings = [v for v in values if isinstance(v, str)]
     if not values or (strings and len(strings) != len(values)):
-        raise pattern_error(path, "Inside anything but list, either all values are number or string, "
-                                  "mixed type is not supported")
+        raise pattern_error(
+            path, "Inside anything but list, either all values are number or string, mixed type is not supported"
+        )
     if strings:
         excluded = frozenset(strings)
         return lambda v: v.__class__ is not str or v not in excluded
@@ -402,8 +412,9 @@ def _anything_but_operator(arg: dict[str, Any], path: str) -> Test:
     for value in values:
         if not isinstance(value, str):
             if name == "equals-ignore-case":
-                raise pattern_error(path, "Inside anything-but/equals-ignore-case list, "
-                                          "number|start|null|boolean is not supported.")
+                raise pattern_error(
+                    path, "Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported."
+                )
             if name == "wildcard":
                 raise pattern_error(path, "wildcard match pattern must be a string")
             raise pattern_error(path, "prefix/suffix match pattern must be a string")

@@ -41,12 +41,34 @@ from parry.routing.pattern_operators import Leaf, Test, pattern_error
 __all__ = ["Pattern", "compile_pattern"]
 
 _MISSING: Any = object()  # an absent field; JSON null is None, a present value
-_RESERVED_IN_OR = frozenset({
-    "exactly", "equals-ignore-case", "prefix", "suffix", "anything-but", "exists",
-    "wildcard", "numeric", "cidr", "=", "<", "<=", ">", ">=", "regex", "not-wildcard",
-    "not-equals-ignore-case", "date-after", "date-on-or-after", "date-before",
-    "date-on-or-before", "in-date-range", "ip-address-in-range", "ip-address-not-in-range",
-})
+_RESERVED_IN_OR = frozenset(
+    {
+        "exactly",
+        "equals-ignore-case",
+        "prefix",
+        "suffix",
+        "anything-but",
+        "exists",
+        "wildcard",
+        "numeric",
+        "cidr",
+        "=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "regex",
+        "not-wildcard",
+        "not-equals-ignore-case",
+        "date-after",
+        "date-on-or-after",
+        "date-before",
+        "date-on-or-before",
+        "in-date-range",
+        "ip-address-in-range",
+        "ip-address-not-in-range",
+    }
+)
 
 
 class Pattern:
@@ -131,6 +153,7 @@ def _compile_object(node: dict[str, Any], path: str, in_or: bool) -> tuple[Test,
             else:
                 return False
         return True
+
     return match_or, absent_ok
 
 

@@ -73,7 +73,9 @@ class ControlPlane:
         """
         who = approvals.caller_identity(self.engine.aws)
         if not self.deployed:
-            return Outcome(undoing.undo(self.engine, case_id, step_id=step, who=who, reason=reason, partial=partial).as_dict())
+            return Outcome(
+                undoing.undo(self.engine, case_id, step_id=step, who=who, reason=reason, partial=partial).as_dict()
+            )
         case = undoing.request_undo(self.engine, case_id, step_id=step, who=who, reason=reason, partial=partial)
         request = RunRequest(case.playbook, undo_case=case.case_id)
         try:
@@ -102,4 +104,6 @@ class ControlPlane:
         resp = self.engine.aws.client("events").put_events(Entries=[request.as_entry()])
         if resp.get("FailedEntryCount"):
             failed = (resp.get("Entries") or [{}])[0]
-            raise ParryError(f"EventBridge did not take the request: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}")
+            raise ParryError(
+                f"EventBridge did not take the request: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"
+            )

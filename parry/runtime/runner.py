@@ -81,8 +81,15 @@ class Runner:
             return {"cases": [_summary(c) for c in result["cases"]], "errors": result["errors"]}
         return _summary(self.run(event, context))
 
-    def run(self, event: dict[str, Any], context: LambdaContext | None = None, *, playbook_name: str | None = None,
-            playbooks_dir: str | None = None, engine: Engine | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        event: dict[str, Any],
+        context: LambdaContext | None = None,
+        *,
+        playbook_name: str | None = None,
+        playbooks_dir: str | None = None,
+        engine: Engine | None = None,
+    ) -> dict[str, Any]:
         """Run the playbook on one event (or carry out the run request it is) and return the case as a dict.
 
         A Security Hub custom action goes to `run_selection` (one case per selected finding).
@@ -101,7 +108,9 @@ class Runner:
                 return self._undo(playbook, request.undo_case, event, engine or self.engine, context)
             inner = request.event if request is not None and request.event is not None else event
             if is_custom_action(inner):
-                raise EventError("a Security Hub custom action runs once per selected finding: pass it to run_selection")
+                raise EventError(
+                    "a Security Hub custom action runs once per selected finding: pass it to run_selection"
+                )
             continue_case = request.continue_case if request is not None else None
             return self._run_one(playbook, inner, request is not None, continue_case, engine or self.engine, context)
         except CaseBusy as exc:
@@ -115,9 +124,15 @@ class Runner:
             self._reject(name, str(exc), event)
             raise
 
-    def run_selection(self, event: dict[str, Any], context: LambdaContext | None = None, *,
-                      playbook_name: str | None = None, playbooks_dir: str | None = None,
-                      engine: Engine | None = None) -> Selection:
+    def run_selection(
+        self,
+        event: dict[str, Any],
+        context: LambdaContext | None = None,
+        *,
+        playbook_name: str | None = None,
+        playbooks_dir: str | None = None,
+        engine: Engine | None = None,
+    ) -> Selection:
         """A Security Hub custom action: run the playbook on each selected finding (manual=True).
 
         Each finding gets its own case (a finding Parry already handled answers with its existing
@@ -156,8 +171,10 @@ class Runner:
                     raise  # as for any event: Lambda retries after the lease, the others answer with their cases
                 except ParryError as exc:
                     reason = str(exc)
-            logger.error("finding rejected",
-                         extra={"playbook": name, "finding": finding.finding_id[:500], "reason": reason[:2000]})
+            logger.error(
+                "finding rejected",
+                extra={"playbook": name, "finding": finding.finding_id[:500], "reason": reason[:2000]},
+            )
             errors.append({"finding": finding.finding_id, "error": reason})
         if errors:
             metrics.add_metric(name="RejectedFindings", unit="Count", value=len(errors))
@@ -189,8 +206,15 @@ class Runner:
         metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
         metrics.flush_metrics()
 
-    def _run_one(self, playbook: Playbook, inner: dict[str, Any], manual: bool, continue_case: str | None,
-                 engine: Engine, context: LambdaContext | None) -> dict[str, Any]:
+    def _run_one(
+        self,
+        playbook: Playbook,
+        inner: dict[str, Any],
+        manual: bool,
+        continue_case: str | None,
+        engine: Engine,
+        context: LambdaContext | None,
+    ) -> dict[str, Any]:
         """Run (or continue) one case, emit its metrics and log line; the case as a dict."""
         logger, metrics = self.tools
         remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
@@ -212,8 +236,9 @@ class Runner:
             self._continue_later(context, case.case_id, playbook.name)
         return case.as_dict()
 
-    def _undo(self, playbook: Playbook, case_id: str, event: dict[str, Any], engine: Engine,
-              context: LambdaContext | None) -> dict[str, Any]:
+    def _undo(
+        self, playbook: Playbook, case_id: str, event: dict[str, Any], engine: Engine, context: LambdaContext | None
+    ) -> dict[str, Any]:
         """Carry out the undo `parry undo` recorded in the case (`parry.engine.undo.carry_out`); the case as a dict.
 
         The event only says which case to look at: what to undo, for whom and why come from the
@@ -240,8 +265,16 @@ class Runner:
             if request.get("state") == "failed":
                 metrics.add_metric(name="Failures", unit="Count", value=1)
             metrics.flush_metrics()
-        logger.info("undo", extra={"case_id": case.case_id, "status": case.status, "duplicate": case.duplicate,
-                                   "request": request.get("id"), "state": request.get("state")})
+        logger.info(
+            "undo",
+            extra={
+                "case_id": case.case_id,
+                "status": case.status,
+                "duplicate": case.duplicate,
+                "request": request.get("id"),
+                "state": request.get("state"),
+            },
+        )
         return case.as_dict()
 
     def _continue_later(self, context: LambdaContext, case_id: str, playbook: str) -> None:
@@ -251,7 +284,9 @@ class Runner:
 
         request = RunRequest(playbook, continue_case=case_id)
         ClientFactory().client("lambda").invoke(
-            FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=json.dumps(request.as_event()).encode()
+            FunctionName=context.invoked_function_arn,
+            InvocationType="Event",
+            Payload=json.dumps(request.as_event()).encode(),
         )
 
 

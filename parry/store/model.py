@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from parry.store.step_result import StepResult
@@ -29,7 +29,7 @@ UNDO_FAILED = "failed"
 
 
 def new_case_id(now: float | None = None) -> str:
-    stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%d")
+    stamp = datetime.fromtimestamp(now or time.time(), UTC).strftime("%Y%m%d")
     return f"case-{stamp}-{uuid.uuid4().hex[:10]}"
 
 

@@ -27,7 +27,10 @@ def create_table(dynamodb: Any, table: str) -> None:
             {"AttributeName": name, "AttributeType": "S"}
             for name in (PARTITION_KEY, SORT_KEY, INDEX_PARTITION_KEY, INDEX_SORT_KEY)
         ],
-        KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}, {"AttributeName": SORT_KEY, "KeyType": "RANGE"}],
+        KeySchema=[
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
         GlobalSecondaryIndexes=[
             {
                 "IndexName": INDEX,

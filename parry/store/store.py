@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from parry.errors import CaseNotFound, ParryError
 from parry.store.model import OPEN_STATUSES, UNDO_PENDING, Case
@@ -27,7 +28,7 @@ ABSENT = f"attribute_not_exists({PARTITION_KEY})"
 
 
 def _iso(now: float) -> str:
-    return datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")
 
 
 def _item_key(partition: str, sort: str) -> dict[str, dict[str, str]]:
@@ -100,7 +101,11 @@ class CaseStore:
                 Key=self._key(case_id),
                 UpdateExpression="SET lease_owner = :o, lease_until = :u",
                 ConditionExpression=f"{EXISTS} AND (attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o)",
-                ExpressionAttributeValues={":o": {"S": owner}, ":u": {"N": str(now + seconds)}, ":now": {"N": str(now)}},
+                ExpressionAttributeValues={
+                    ":o": {"S": owner},
+                    ":u": {"N": str(now + seconds)},
+                    ":now": {"N": str(now)},
+                },
             )
             return True
         except self.ddb.exceptions.ConditionalCheckFailedException:
@@ -120,8 +125,14 @@ class CaseStore:
 
     # ---- checkpoints -----------------------------------------------------------------------------
 
-    def save(self, case: Case, *, owner: str | None = None, expected_status: str | None = None,
-             undo_pending: str | bool | None = None) -> None:
+    def save(
+        self,
+        case: Case,
+        *,
+        owner: str | None = None,
+        expected_status: str | None = None,
+        undo_pending: str | bool | None = None,
+    ) -> None:
         """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease.
 
         `undo_pending`: False, only while no undo request is pending (an undo with the caller's own
@@ -142,8 +153,10 @@ class CaseStore:
             ":i": {"S": json.dumps(case.inflight, default=str)},
             ":r": {"S": json.dumps(case.undo_request, default=str)},
         }
-        update = ("SET #s = :s, steps = :steps, next_step = :n, updated_at = :u, history = :h, awaiting = :a, dry_run = :d,"
-                  " inflight = :i, undo_request = :r")
+        update = (
+            "SET #s = :s, steps = :steps, next_step = :n, updated_at = :u, history = :h, awaiting = :a, dry_run = :d,"
+            " inflight = :i, undo_request = :r"
+        )
         if case.status not in OPEN_STATUSES:
             update += f", {TTL_ATTRIBUTE} = :ttl"
             values[":ttl"] = {"N": str(int(now + CLOSED_CASE_TTL_DAYS * 86400))}
@@ -192,14 +205,19 @@ class CaseStore:
                 ConditionExpression=f"{EXISTS} AND #s = :s AND updated_at = :read AND attribute_not_exists(undo_pending)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
-                    ":r": {"S": json.dumps(request, default=str)}, ":rid": {"S": str(request.get("id"))},
-                    ":h": {"S": json.dumps(case.history, default=str)}, ":u": {"S": case.updated_at},
-                    ":s": {"S": case.status}, ":read": {"S": read_at},
+                    ":r": {"S": json.dumps(request, default=str)},
+                    ":rid": {"S": str(request.get("id"))},
+                    ":h": {"S": json.dumps(case.history, default=str)},
+                    ":u": {"S": case.updated_at},
+                    ":s": {"S": case.status},
+                    ":read": {"S": read_at},
                 },
             )
         except self.ddb.exceptions.ConditionalCheckFailedException as exc:
-            raise ParryError(f"case {case.case_id} changed meanwhile (another undo was requested or ran): "
-                             f"look at `parry cases show {case.case_id}` and ask again if still needed") from exc
+            raise ParryError(
+                f"case {case.case_id} changed meanwhile (another undo was requested or ran): "
+                f"look at `parry cases show {case.case_id}` and ask again if still needed"
+            ) from exc
 
     def withdraw_undo(self, case_id: str, request: dict[str, Any]) -> None:
         """End a pending request that could not be sent to the runner (so a new one can be recorded)."""
@@ -209,7 +227,10 @@ class CaseStore:
                 Key=self._key(case_id),
                 UpdateExpression="SET undo_request = :r REMOVE undo_pending",
                 ConditionExpression="undo_pending = :rid",
-                ExpressionAttributeValues={":r": {"S": json.dumps(request, default=str)}, ":rid": {"S": str(request["id"])}},
+                ExpressionAttributeValues={
+                    ":r": {"S": json.dumps(request, default=str)},
+                    ":rid": {"S": str(request["id"])},
+                },
             )
         except self.ddb.exceptions.ConditionalCheckFailedException:
             pass  # already carried out or withdrawn
@@ -219,7 +240,7 @@ class CaseStore:
     def count_case(self, playbook: str) -> int:
         """Atomically count one more case for the playbook in the current hour; the new count."""
         now = self.clock()
-        hour = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d%H")
+        hour = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H")
         resp = self.ddb.update_item(
             TableName=self.table,
             Key=_item_key(f"RATE#{playbook}#{hour}", "RATE"),

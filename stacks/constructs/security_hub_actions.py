@@ -9,8 +9,8 @@ rename, delete); action ARNs are deterministic, so rules name them without a loo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -26,6 +26,7 @@ RESOURCE_TYPE = "Custom::ParrySecurityHubActions"
 
 def action_arn(action_id: str) -> str:
     return f"arn:{PARTITION}:securityhub:{REGION}:{ACCOUNT_ID}:action/custom/{action_id}"
+
 
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
 

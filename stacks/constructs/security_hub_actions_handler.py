@@ -3,6 +3,7 @@
 Runs inline in Lambda (CloudFormation provides `cfnresponse`). Every path answers CloudFormation;
 creating is idempotent (an existing action is updated), deleting a missing one is not an error.
 """
+
 import json
 
 import boto3
@@ -45,7 +46,7 @@ def handler(event, context, hub=None, respond=None):
         elif event["RequestType"] == "Delete":
             old, new = new, []
         reconcile(hub, old, new, parts[3], parts[4], parts[1])
-    except Exception as exc:  # noqa: BLE001 - CloudFormation must hear back, whatever went wrong
+    except Exception as exc:
         print(json.dumps({"error": repr(exc), "request": event.get("RequestType")}))
         respond(event, context, "FAILED", {}, physical_id, reason=f"{type(exc).__name__}: {exc}"[:200])
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from parry.local.sandbox import guardduty_finding_in_security_hub
-
 from tests.support.events import IAM_FINDING, in_account
 from tests.support.members import MEMBER, member_session
 

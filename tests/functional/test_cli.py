@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from parry.runtime.in_process import run_in_process
 from parry.playbooks.validate import load_file
-
+from parry.runtime.in_process import run_in_process
 from tests.support.cli import parry
 
 IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
@@ -39,7 +38,11 @@ def test_route_names_the_playbook_and_wraps_bare_findings(capsys):
 
 def test_route_jsonl_gives_one_line_per_event_in_order(capsys, tmp_path):
     finding = json.loads(Path(IAM_FINDING).read_text())
-    other = {"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"state": "running"}}
+    other = {
+        "source": "aws.ec2",
+        "detail-type": "EC2 Instance State-change Notification",
+        "detail": {"state": "running"},
+    }
     batch = tmp_path / "batch.jsonl"
     batch.write_text(json.dumps(other) + "\n\n" + json.dumps(finding) + "\n")
     code, out, _ = parry(capsys, "route", str(batch), "--json")
@@ -49,10 +52,13 @@ def test_route_jsonl_gives_one_line_per_event_in_order(capsys, tmp_path):
     assert lines[1]["source"] == f"{batch}:3" and "iam-credential-compromise" in lines[1]["playbooks"]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not JSON"),
-    ('{"hello": 1}', "not an EventBridge event, GuardDuty finding"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not JSON"),
+        ('{"hello": 1}', "not an EventBridge event, GuardDuty finding"),
+    ],
+)
 def test_bad_event_files_are_one_line_errors(capsys, tmp_path, content, message):
     path = tmp_path / "event.json"
     path.write_text(content)
@@ -107,21 +113,30 @@ def test_plan_run_show_and_undo_through_the_runner(capsys, aws, parry_env, compr
 
 
 def test_python_dash_m_parry_is_the_same_command():
-    result = subprocess.run([sys.executable, "-m", "parry", "route", IAM_FINDING], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "parry", "route", IAM_FINDING], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "iam-credential-compromise" in result.stdout
 
 
 def test_a_cli_error_is_never_a_traceback():
-    env = dict(os.environ, AWS_ENDPOINT_URL="http://127.0.0.1:9", PARRY_EVIDENCE_BUCKET="b", PARRY_CASES_TABLE="t",
-               AWS_MAX_ATTEMPTS="1")
-    result = subprocess.run([sys.executable, "-m", "parry", "cases", "show", "case-x"], capture_output=True, text=True,
-                            env=env, timeout=120)
+    env = dict(
+        os.environ,
+        AWS_ENDPOINT_URL="http://127.0.0.1:9",
+        PARRY_EVIDENCE_BUCKET="b",
+        PARRY_CASES_TABLE="t",
+        AWS_MAX_ATTEMPTS="1",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "parry", "cases", "show", "case-x"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.startswith("parry: ")
 
 
-def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(capsys, aws, engine, compromised_user, tmp_path,
-                                                                       monkeypatch):
+def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(
+    capsys, aws, engine, compromised_user, tmp_path, monkeypatch
+):
     """`parry run` on the event a Security Hub custom action sent, as its Lambda runs it."""
     from botocore.stub import Stubber
 
@@ -131,12 +146,21 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(capsys, a
     hub = aws.client("securityhub")
     finding = hub.get_findings(Filters={"Id": [{"Value": detail["arn"], "Comparison": "EQUALS"}]})["Findings"][0]
     event_file = tmp_path / "custom-action.json"
-    event_file.write_text(json.dumps({
-        "version": "0", "id": "25a1be76-1141-cb5d-be5c-bbaa5461e626", "detail-type": "Security Hub Findings - Custom Action",
-        "source": "aws.securityhub", "account": "123456789012", "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
-        "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
-        "detail": {"actionName": "IamCredential", "actionDescription": "Run it", "findings": [finding]},
-    }))
+    event_file.write_text(
+        json.dumps(
+            {
+                "version": "0",
+                "id": "25a1be76-1141-cb5d-be5c-bbaa5461e626",
+                "detail-type": "Security Hub Findings - Custom Action",
+                "source": "aws.securityhub",
+                "account": "123456789012",
+                "time": "2024-05-01T10:00:00Z",
+                "region": "us-east-1",
+                "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
+                "detail": {"actionName": "IamCredential", "actionDescription": "Run it", "findings": [finding]},
+            }
+        )
+    )
 
     # the sandbox has no GuardDuty detector (moto 5.2.5 cannot hold findings): the finding is named, nothing runs
     code, out, err = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file))
@@ -154,8 +178,9 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(capsys, a
     assert aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"][0]["Status"] == "Inactive"
 
 
-def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(capsys, aws, engine, compromised_user, tmp_path,
-                                                                         monkeypatch):
+def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(
+    capsys, aws, engine, compromised_user, tmp_path, monkeypatch
+):
     """`parry plan` on a custom action plans what `parry run` would do: on the GuardDuty finding
     read back (its targets resolve), changing nothing."""
     from botocore.stub import Stubber
@@ -164,15 +189,31 @@ def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(capsys,
 
     detail = compromised_user["event"]["detail"]
     finding = aws.client("securityhub").get_findings(
-        Filters={"Id": [{"Value": detail["arn"], "Comparison": "EQUALS"}]})["Findings"][0]
+        Filters={"Id": [{"Value": detail["arn"], "Comparison": "EQUALS"}]}
+    )["Findings"][0]
     event_file = tmp_path / "custom-action.json"
-    event_file.write_text(json.dumps({
-        "version": "0", "id": "25a1be76-1141-cb5d-be5c-bbaa5461e627", "detail-type": "Security Hub Findings - Custom Action",
-        "source": "aws.securityhub", "account": "123456789012", "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
-        "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
-        "detail": {"actionName": "IamCredential", "actionDescription": "Plan it",
-                   "findings": [finding, {**finding, "Id": "arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/gone"}]},
-    }))
+    event_file.write_text(
+        json.dumps(
+            {
+                "version": "0",
+                "id": "25a1be76-1141-cb5d-be5c-bbaa5461e627",
+                "detail-type": "Security Hub Findings - Custom Action",
+                "source": "aws.securityhub",
+                "account": "123456789012",
+                "time": "2024-05-01T10:00:00Z",
+                "region": "us-east-1",
+                "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
+                "detail": {
+                    "actionName": "IamCredential",
+                    "actionDescription": "Plan it",
+                    "findings": [
+                        finding,
+                        {**finding, "Id": "arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/gone"},
+                    ],
+                },
+            }
+        )
+    )
     stubber = Stubber(engine.aws.client("guardduty", "us-east-1"))
     stubber.add_response("list_detectors", {"DetectorIds": ["a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"]}, {})
     stubber.add_response("get_findings", {"Findings": [guardduty_api_form(detail)[0]]})

@@ -54,10 +54,22 @@ def local(tmp_path_factory):
     (home / "playbooks").mkdir()
     (home / "playbooks" / "approve-then-deactivate.yaml").write_text(BOOK)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
-    env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
-               AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=server.endpoint, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=home,
-                         capture_output=True, text=True, timeout=120)
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=server.endpoint,
+        PYTHONPATH=str(ROOT),
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "parry", "local", "bootstrap"],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     for line in out.stdout.splitlines():
         key, _, value = line.partition("=")
@@ -68,14 +80,25 @@ def local(tmp_path_factory):
 
 
 def parry(local, *args: str) -> tuple[int, str, str]:
-    out = subprocess.run([sys.executable, "-m", "parry", *args], env=local["env"], cwd=local["home"],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "parry", *args],
+        env=local["env"],
+        cwd=local["home"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return out.returncode, out.stdout, out.stderr
 
 
 def client(local, service):
-    return boto3.client(service, endpoint_url=local["endpoint"], region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=local["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def key_status(local, user, key):
@@ -150,8 +173,12 @@ def test_expire_closes_cases_whose_approval_window_passed(local, incident):
     awaiting = json.loads(ddb.get_item(TableName=table, Key=key)["Item"]["awaiting"]["S"])
     assert awaiting["deadline"] > 0 and awaiting["step"] == "deactivate-key"
     awaiting["deadline"] -= 3601  # the one-hour window (guardrails.approval_ttl_hours: 1) is over
-    ddb.update_item(TableName=table, Key=key, UpdateExpression="SET awaiting = :a",
-                    ExpressionAttributeValues={":a": {"S": json.dumps(awaiting)}})
+    ddb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET awaiting = :a",
+        ExpressionAttributeValues={":a": {"S": json.dumps(awaiting)}},
+    )
 
     code, out, err = parry(local, "cases", "expire")
 
@@ -174,16 +201,28 @@ def test_undo_restores_what_the_case_changed_and_says_when_nothing_is_left(local
     assert json.loads(out)["status"] == "UNDONE"
     assert key_status(local, incident["user"], incident["key"]) == "Active"
     entry = next(h for h in show(local, case["case_id"])["history"] if h["kind"] == "undo")
-    assert entry["step"] == "deactivate-key" and entry["status"] == "succeeded" and entry["reason"] == "the owner rotated the key"
+    assert (
+        entry["step"] == "deactivate-key"
+        and entry["status"] == "succeeded"
+        and entry["reason"] == "the owner rotated the key"
+    )
     code, _, err = parry(local, "undo", case["case_id"])
     assert code == 2 and "nothing to undo" in err
 
 
 def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_set(local, tmp_path):
     member = "222222222222"
-    creds = client(local, "sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/setup", RoleSessionName="setup")["Credentials"]
-    iam = boto3.client("iam", endpoint_url=local["endpoint"], region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
-                       aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+    creds = client(local, "sts").assume_role(RoleArn=f"arn:aws:iam::{member}:role/setup", RoleSessionName="setup")[
+        "Credentials"
+    ]
+    iam = boto3.client(
+        "iam",
+        endpoint_url=local["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
     user = f"member-{uuid.uuid4().hex[:8]}"
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
@@ -192,7 +231,9 @@ def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_se
     finding["arn"] = f"arn:aws:guardduty:us-east-1:{member}:detector/d1/finding/finding-{user}"
     finding["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
     # Security Hub aggregates the member's finding in the security account, where the playbook marks it
-    guardduty_finding_in_security_hub(SimpleNamespace(client=lambda service: client(local, service)), {"detail": finding})
+    guardduty_finding_in_security_hub(
+        SimpleNamespace(client=lambda service: client(local, service)), {"detail": finding}
+    )
     path = tmp_path / "member-finding.json"
     path.write_text(json.dumps(finding))
     book = (ROOT / "playbooks" / "iam-credential-compromise.yaml").read_text()
@@ -214,7 +255,8 @@ def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_se
     keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
     assert keys[0]["Status"] == "Inactive"
     (marked,) = client(local, "securityhub").get_findings(
-        Filters={"Id": [{"Value": finding["arn"], "Comparison": "EQUALS"}]})["Findings"]
+        Filters={"Id": [{"Value": finding["arn"], "Comparison": "EQUALS"}]}
+    )["Findings"]
     assert marked["Workflow"]["Status"] == "NOTIFIED" and case["case_id"] in marked["Note"]["Text"]
 
     code, _, err = parry(local, "cases", "resume", case["case_id"])

@@ -12,7 +12,6 @@ import boto3
 import pytest
 
 
-
 @dataclass
 class Served:
     endpoint: str
@@ -21,8 +20,12 @@ class Served:
 @pytest.fixture
 def server():
     """`parry local serve` in its own process, as a user starts it."""
-    process = subprocess.Popen([sys.executable, "-m", "parry", "local", "serve", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "parry", "local", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = process.stdout.readline().strip()
         assert line.startswith("AWS_ENDPOINT_URL=http://127.0.0.1:"), line
@@ -45,8 +48,13 @@ def test_demo_contains_every_scenario_and_the_case_is_there_afterwards(server):
     # both GuardDuty scenarios mark their finding in Security Hub, the others have none to mark
     assert demo.stdout.count("Security Hub finding is NOTIFIED") == 2
 
-    env.update(AWS_ENDPOINT_URL=server.endpoint, AWS_ACCESS_KEY_ID="parry-local", AWS_SECRET_ACCESS_KEY="parry-local",
-               PARRY_EVIDENCE_BUCKET="parry-evidence-local", PARRY_CASES_TABLE="parry-cases")
+    env.update(
+        AWS_ENDPOINT_URL=server.endpoint,
+        AWS_ACCESS_KEY_ID="parry-local",
+        AWS_SECRET_ACCESS_KEY="parry-local",
+        PARRY_EVIDENCE_BUCKET="parry-evidence-local",
+        PARRY_CASES_TABLE="parry-cases",
+    )
     listed = json.loads(cli("cases", "list", "--json", env=env).stdout)
     case_id = next(c["case_id"] for c in listed if c["playbook"] == "iam-credential-compromise")
     assert case_id in demo.stdout
@@ -54,13 +62,25 @@ def test_demo_contains_every_scenario_and_the_case_is_there_afterwards(server):
     shown = json.loads(cli("cases", "show", case_id, "--json", env=env).stdout)
     assert shown["status"] == "SUCCEEDED"
     user, key = shown["target"]["user"], shown["target"]["key"]
-    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
-                       aws_access_key_id="parry-local", aws_secret_access_key="parry-local")
-    status = next(k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key)
+    iam = boto3.client(
+        "iam",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="parry-local",
+        aws_secret_access_key="parry-local",
+    )
+    status = next(
+        k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key
+    )
     assert status == "Inactive"
 
-    hub = boto3.client("securityhub", endpoint_url=server.endpoint, region_name="us-east-1",
-                       aws_access_key_id="parry-local", aws_secret_access_key="parry-local")
+    hub = boto3.client(
+        "securityhub",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="parry-local",
+        aws_secret_access_key="parry-local",
+    )
     arn = shown["target"]["finding_arn"]
     (finding,) = hub.get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"]
     assert finding["Workflow"]["Status"] == "NOTIFIED"

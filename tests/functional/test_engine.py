@@ -6,15 +6,12 @@ import json
 
 import pytest
 
-from parry.store import model as cs
-from parry.errors import DecisionError
 from parry.engine.approvals import approve, deny, expire_overdue
-from parry.errors import EventError
-from parry.evidence.writer import sha256_hex
-from parry.errors import UndoError
 from parry.engine.undo import undo
+from parry.errors import DecisionError, EventError, UndoError
+from parry.evidence.writer import sha256_hex
 from parry.playbooks.validate import load_file
-
+from parry.store import model as cs
 from tests.support.playbooks import approval_book, playbook
 
 
@@ -39,8 +36,10 @@ def test_run_contains_the_key_and_records_the_case(engine, aws, compromised_user
     assert stored.target["user"] == "ci-deployer"
     deactivate = next(s for s in stored.steps if s.step_id == "deactivate-key")
     assert deactivate.before["status"] == "Active" and deactivate.after["status"] == "Inactive"
-    assert deactivate.undo == {"action": "iam.activate_access_key",
-                               "params": {"user_name": "ci-deployer", "access_key_id": compromised_user["key"]}}
+    assert deactivate.undo == {
+        "action": "iam.activate_access_key",
+        "params": {"user_name": "ci-deployer", "access_key_id": compromised_user["key"]},
+    }
     assert all(s.duration_ms >= 0 for s in stored.steps)
 
 
@@ -55,7 +54,9 @@ def test_evidence_holds_event_playbook_and_a_hash_chain(engine, aws, compromised
     assert json.loads(read("event.json")) == compromised_user["event"]
     book = json.loads(read("playbook.json"))
     assert book["sha256"] == iam_playbook.sha256 == sha256_hex(iam_playbook.compiled_bytes())
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix + "audit/")["Contents"])
+    keys = sorted(
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix + "audit/")["Contents"]
+    )
     assert len(keys) >= 2 + len(iam_playbook.steps)
     previous = "0" * 64
     for key in keys:
@@ -111,18 +112,32 @@ def test_malformed_event_is_refused_by_name(engine):
 
 
 def test_when_false_skips_the_step(engine, aws, compromised_user):
-    book = playbook(steps=[{"id": "deactivate", "action": "iam.deactivate_access_key", "when": "target.user == 'someone-else'",
-                            "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}])
+    book = playbook(
+        steps=[
+            {
+                "id": "deactivate",
+                "action": "iam.deactivate_access_key",
+                "when": "target.user == 'someone-else'",
+                "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+            }
+        ]
+    )
     case = engine.run(book, compromised_user["event"])
     assert case.steps[0].status == "skipped"
     assert key_status(aws, "ci-deployer", compromised_user["key"]) == "Active"
 
 
 def test_abort_stops_the_case_and_continue_goes_on(engine, aws, compromised_user):
-    missing_user = {"id": "broken", "action": "iam.deactivate_access_key",
-                    "with": {"user_name": "nobody", "access_key_id": "AKIANOBODY"}}
-    good = {"id": "deactivate", "action": "iam.deactivate_access_key",
-            "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}
+    missing_user = {
+        "id": "broken",
+        "action": "iam.deactivate_access_key",
+        "with": {"user_name": "nobody", "access_key_id": "AKIANOBODY"},
+    }
+    good = {
+        "id": "deactivate",
+        "action": "iam.deactivate_access_key",
+        "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+    }
 
     aborted = engine.run(playbook(name="aborts", steps=[missing_user, good]), compromised_user["event"])
     assert aborted.status == cs.FAILED
@@ -130,7 +145,9 @@ def test_abort_stops_the_case_and_continue_goes_on(engine, aws, compromised_user
     assert "IAM user nobody does not exist" in aborted.steps[0].error
     assert key_status(aws, "ci-deployer", compromised_user["key"]) == "Active"
 
-    went_on = engine.run(playbook(name="goes-on", steps=[dict(missing_user, on_error="continue"), good]), compromised_user["event"])
+    went_on = engine.run(
+        playbook(name="goes-on", steps=[dict(missing_user, on_error="continue"), good]), compromised_user["event"]
+    )
     assert went_on.status == cs.COMPLETED_WITH_ERRORS
     assert [s.status for s in went_on.steps] == ["failed", "succeeded"]
 
@@ -149,7 +166,9 @@ def test_dry_run_mode_plans_and_records_without_acting(engine, aws, compromised_
 
 
 def test_kill_switch_turns_every_playbook_to_dry_run(engine, aws, compromised_user, parry_env):
-    aws.client("ssm").put_parameter(Name=parry_env["PARRY_KILL_SWITCH_PARAMETER"], Value="on", Type="String", Overwrite=True)
+    aws.client("ssm").put_parameter(
+        Name=parry_env["PARRY_KILL_SWITCH_PARAMETER"], Value="on", Type="String", Overwrite=True
+    )
     case = engine.run(playbook(), compromised_user["event"])
     assert case.dry_run and case.status == cs.DRY_RUN
     assert key_status(aws, "ci-deployer", compromised_user["key"]) == "Active"
@@ -181,7 +200,11 @@ def test_approval_pauses_then_approve_resumes(engine, aws, compromised_user):
     assert done.status == cs.SUCCEEDED
     assert key_status(aws, "ci-deployer", compromised_user["key"]) == "Inactive"
     decision = done.history[0]
-    assert decision["kind"] == "approved" and decision["by"].endswith("user/oncall") and decision["reason"] == "confirmed with the owner"
+    assert (
+        decision["kind"] == "approved"
+        and decision["by"].endswith("user/oncall")
+        and decision["reason"] == "confirmed with the owner"
+    )
 
 
 def test_deny_closes_without_acting_and_cannot_be_decided_twice(engine, aws, compromised_user):
@@ -194,8 +217,8 @@ def test_deny_closes_without_acting_and_cannot_be_decided_twice(engine, aws, com
 
 
 def test_approval_expires_to_closed_unapproved(aws, parry_env, compromised_user):
-    from parry.engine.run import Engine
     from parry.config import Settings
+    from parry.engine.run import Engine
 
     now = [1_800_000_000.0]
     engine = Engine(aws, Settings.from_env(), clock=lambda: now[0])

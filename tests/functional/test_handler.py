@@ -123,12 +123,18 @@ def test_a_failed_case_counts_a_failure(handler, engine, compromised_user, capsy
     assert "ContainmentLatency" not in metrics
 
 
-@pytest.mark.parametrize("event, reason", [
-    ({"source": "aws.guardduty", "detail-type": "GuardDuty Finding"}, "missing detail"),
-    (["not", "an", "object"], "must be a JSON object"),
-    ({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": "text"}, "detail must be an object"),
-    ({"source": "parry", "detail-type": "Parry Run Request", "detail": {"continue_case": {"a": 1}}}, "continue_case"),
-])
+@pytest.mark.parametrize(
+    "event, reason",
+    [
+        ({"source": "aws.guardduty", "detail-type": "GuardDuty Finding"}, "missing detail"),
+        (["not", "an", "object"], "must be a JSON object"),
+        ({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": "text"}, "detail must be an object"),
+        (
+            {"source": "parry", "detail-type": "Parry Run Request", "detail": {"continue_case": {"a": 1}}},
+            "continue_case",
+        ),
+    ],
+)
 def test_a_malformed_event_is_logged_counted_and_raised(handler, engine, event, reason, capsys):
     with pytest.raises(EventError, match=reason):
         handler.handler(event, Context())
@@ -160,13 +166,24 @@ DETECTOR = "a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"
 def custom_action(aws, *finding_arns: str) -> dict:
     """The event Security Hub sends when the analyst selects these findings and picks the action."""
     hub = aws.client("securityhub")
-    findings = [hub.get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"][0] for arn in finding_arns]
+    findings = [
+        hub.get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"][0]
+        for arn in finding_arns
+    ]
     return {
-        "version": "0", "id": "6712ce97-6233-43ce-1fcb-79f10ed5724b",
-        "detail-type": "Security Hub Findings - Custom Action", "source": "aws.securityhub",
-        "account": "123456789012", "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
+        "version": "0",
+        "id": "6712ce97-6233-43ce-1fcb-79f10ed5724b",
+        "detail-type": "Security Hub Findings - Custom Action",
+        "source": "aws.securityhub",
+        "account": "123456789012",
+        "time": "2024-05-01T10:00:00Z",
+        "region": "us-east-1",
         "resources": ["arn:aws:securityhub:us-east-1:123456789012:action/custom/IamCredential"],
-        "detail": {"actionName": "IamCredential", "actionDescription": "Run iam-credential-compromise", "findings": findings},
+        "detail": {
+            "actionName": "IamCredential",
+            "actionDescription": "Run iam-credential-compromise",
+            "findings": findings,
+        },
     }
 
 
@@ -191,7 +208,8 @@ def key_status(aws, user: str, key: str) -> str:
 
 
 def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automatic_run_would(
-        handler, engine, aws, compromised_user, capsys):
+    handler, engine, aws, compromised_user, capsys
+):
     from parry.engine.run import Engine
 
     automatic = compromised_user["event"]
@@ -212,7 +230,9 @@ def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automati
     assert [s["step_id"] for s in case["steps"]] == [s.id for s in book.steps]
     assert all(s["status"] == "succeeded" for s in case["steps"]), case["steps"]
     assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
-    marked = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"][0]
+    marked = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})[
+        "Findings"
+    ][0]
     assert marked["Workflow"]["Status"] == "NOTIFIED"  # the very finding the analyst selected
     assert emf(lines(capsys))["Runs"] == [1.0]
 
@@ -223,7 +243,9 @@ def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automati
     assert again == {"cases": [{"case_id": case["case_id"], "status": "SUCCEEDED", "duplicate": True}], "errors": []}
 
 
-def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_case(handler, engine, aws, compromised_user):
+def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_case(
+    handler, engine, aws, compromised_user
+):
     first = handler.handler(compromised_user["event"], Context())  # GuardDuty's own event, routed automatically
     guardduty_answers(handler, compromised_user["event"]["detail"])
 
@@ -232,7 +254,9 @@ def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_cas
     assert result == {"cases": [{"case_id": first["case_id"], "status": "SUCCEEDED", "duplicate": True}], "errors": []}
 
 
-def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(handler, engine, aws, compromised_user, capsys):
+def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(
+    handler, engine, aws, compromised_user, capsys
+):
     from parry.local.sandbox import guardduty_finding_in_security_hub
 
     present = compromised_user["event"]
@@ -263,6 +287,8 @@ def test_a_selection_of_which_nothing_can_run_is_rejected_and_returns(handler, e
     assert "GuardDuty is not enabled in us-east-1" in result["errors"][0]["error"]
     records = lines(capsys)
     log = next(d for d in records if d.get("message") == "event rejected")
-    assert log["level"] == "ERROR" and arn in log["reason"] and log["event_id"] == "6712ce97-6233-43ce-1fcb-79f10ed5724b"
+    assert (
+        log["level"] == "ERROR" and arn in log["reason"] and log["event_id"] == "6712ce97-6233-43ce-1fcb-79f10ed5724b"
+    )
     assert emf(records) == {"RejectedFindings": [1.0], "RejectedEvents": [1.0]}
     assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Active"

@@ -39,8 +39,11 @@ def test_guardduty_findings_are_found_by_id_and_updated_with_workflow_and_note(a
 
     ident = {"Id": imported["Id"], "ProductArn": imported["ProductArn"]}
     unknown = {"Id": "arn:aws:guardduty:us-east-1:1:detector/d/finding/none", "ProductArn": imported["ProductArn"]}
-    answer = hub.batch_update_findings(FindingIdentifiers=[ident, unknown], Workflow={"Status": "NOTIFIED"},
-                                       Note={"Text": "Parry playbook p, case c", "UpdatedBy": "parry"})
+    answer = hub.batch_update_findings(
+        FindingIdentifiers=[ident, unknown],
+        Workflow={"Status": "NOTIFIED"},
+        Note={"Text": "Parry playbook p, case c", "UpdatedBy": "parry"},
+    )
     assert answer["ProcessedFindings"] == [ident]
     assert answer["UnprocessedFindings"] == [
         {"FindingIdentifier": unknown, "ErrorCode": "FindingNotFound", "ErrorMessage": "Finding Not Found"}

@@ -8,7 +8,6 @@ import time
 
 from parry.runtime.maintenance import handler as maintenance_handler
 from parry.store import model as cs
-
 from tests.support.playbooks import approval_book
 
 
@@ -26,8 +25,8 @@ def _messages(aws, url: str) -> list[dict]:
 
 
 def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromised_user, monkeypatch):
-    from parry.engine.run import Engine
     from parry.config import Settings
+    from parry.engine.run import Engine
 
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Parry")
     two_days_ago = time.time() - 48 * 3600  # the playbook's approval window is 24 hours
@@ -41,9 +40,11 @@ def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromis
     engine = Engine(aws, Settings.from_env())
     closed = engine.store.get(old.case_id)
     assert closed.status == cs.EXPIRED and closed.history[-1]["kind"] == "expired"
-    records = [json.loads(aws.client("s3").get_object(Bucket=parry_env["PARRY_EVIDENCE_BUCKET"], Key=o["Key"])["Body"].read())
-               for o in aws.client("s3").list_objects_v2(Bucket=parry_env["PARRY_EVIDENCE_BUCKET"])["Contents"]
-               if "/audit/" in o["Key"]]
+    records = [
+        json.loads(aws.client("s3").get_object(Bucket=parry_env["PARRY_EVIDENCE_BUCKET"], Key=o["Key"])["Body"].read())
+        for o in aws.client("s3").list_objects_v2(Bucket=parry_env["PARRY_EVIDENCE_BUCKET"])["Contents"]
+        if "/audit/" in o["Key"]
+    ]
     assert any(r.get("kind") == "expired" for r in records)
     (told,) = [m for m in _messages(aws, inbox) if "approval expired" in m.get("Subject", "")]
     assert old.case_id in told["Message"] and "deactivate" in told["Message"]
@@ -52,8 +53,8 @@ def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromis
 
 
 def test_a_request_within_its_window_keeps_waiting(aws, parry_env, compromised_user):
-    from parry.engine.run import Engine
     from parry.config import Settings
+    from parry.engine.run import Engine
 
     waiting = Engine(aws, Settings.from_env()).run(approval_book(), compromised_user["event"])
     inbox = _subscribe(aws, parry_env["PARRY_TOPIC_ARN"])

@@ -11,17 +11,23 @@ import time
 
 import pytest
 
-from parry.store import model as cs
-from parry.store import step_result as st
+from parry.aws.members import REFRESH_MARGIN_SECONDS
+from parry.config import Settings
 from parry.engine.approvals import approve
 from parry.engine.run import Engine
-from parry.config import Settings
-from parry.aws.members import REFRESH_MARGIN_SECONDS
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file, validate_document
-
+from parry.store import model as cs
+from parry.store import step_result as st
 from tests.support.members import (
-    BOOK, MEMBER, ROLE, SECURITY, audit_records, deny_assume_role, key_status, on_call_messages,
+    BOOK,
+    MEMBER,
+    ROLE,
+    SECURITY,
+    audit_records,
+    deny_assume_role,
+    key_status,
+    on_call_messages,
 )
 
 
@@ -31,7 +37,9 @@ def sts_calls(aws):
     calls: dict[str, list] = {"params": [], "credentials": []}
     events = aws.client("sts").meta.events
     events.register("before-parameter-build.sts.AssumeRole", lambda params, **_: calls["params"].append(dict(params)))
-    events.register("after-call.sts.AssumeRole", lambda parsed, **_: calls["credentials"].append(parsed.get("Credentials")))
+    events.register(
+        "after-call.sts.AssumeRole", lambda parsed, **_: calls["credentials"].append(parsed.get("Credentials"))
+    )
     return calls
 
 
@@ -67,32 +75,43 @@ def test_member_finding_is_contained_in_the_member_account_only(make_engine, boo
     assert "ExternalId" not in sts_calls["params"][0]
     # the capture read the member's user, and stored it in the security account's evidence bucket
     capture = next(s for s in case.steps if s.step_id == "capture-user")
-    stored = json.loads(aws.client("s3").get_object(
-        Bucket=parry_env["PARRY_EVIDENCE_BUCKET"], Key=capture.output["artifact"]["key"])["Body"].read())
+    stored = json.loads(
+        aws.client("s3")
+        .get_object(Bucket=parry_env["PARRY_EVIDENCE_BUCKET"], Key=capture.output["artifact"]["key"])["Body"]
+        .read()
+    )
     assert accounts["keys"]["member"] in json.dumps(stored) and accounts["keys"]["home"] not in json.dumps(stored)
     # the notification went to Parry's own topic, from the security account
     assert next(s for s in case.steps if s.step_id == "tell").status == st.SUCCEEDED
     # the audit log says who acted, as the member's CloudTrail shows it
     started = [r for r in audit_records(aws, parry_env, case) if r.get("kind") == "step_started"]
     acting = {r["step"]: r.get("acting_as") for r in started}
-    assert acting["deactivate-key"] == {"account": MEMBER, "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
-                                         "session": f"parry-{case.case_id}"}
+    assert acting["deactivate-key"] == {
+        "account": MEMBER,
+        "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
+        "session": f"parry-{case.case_id}",
+    }
     assert acting["tell"] is None
     # the member's finding is marked where Security Hub aggregates it, with the security account's credentials
     assert acting["mark-finding"] is None
     (finding,) = aws.client("securityhub").get_findings(
-        Filters={"Id": [{"Value": accounts["event"]["detail"]["arn"], "Comparison": "EQUALS"}]})["Findings"]
+        Filters={"Id": [{"Value": accounts["event"]["detail"]["arn"], "Comparison": "EQUALS"}]}
+    )["Findings"]
     assert finding["AwsAccountId"] == MEMBER and finding["Workflow"]["Status"] == "NOTIFIED"
     assert finding["Note"]["Text"] == f"Parry playbook {BOOK}, case {case.case_id}"
 
 
-def test_credentials_are_never_stored_in_the_case_or_its_evidence(make_engine, book, accounts, sts_calls, aws, parry_env):
+def test_credentials_are_never_stored_in_the_case_or_its_evidence(
+    make_engine, book, accounts, sts_calls, aws, parry_env
+):
     case = make_engine(PARRY_MEMBER_ROLE_NAME=ROLE).run(book, accounts["event"])
     (creds,) = sts_calls["credentials"]
     s3 = aws.client("s3")
     bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
-    stored = [s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
-              for o in s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix)["Contents"]]
+    stored = [
+        s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix)["Contents"]
+    ]
     stored.append(json.dumps(aws.client("dynamodb").scan(TableName=parry_env["PARRY_CASES_TABLE"])["Items"]).encode())
     assert len(stored) > 5
     for secret in (creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]):
@@ -152,7 +171,11 @@ def test_without_a_member_role_the_case_waits_instead_of_acting_in_the_wrong_acc
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Active"
     assert engine_store_status(make_engine(), case) == cs.RUNNING
     (message,) = read_messages()
-    assert case.case_id in message and "PARRY_MEMBER_ROLE_NAME" in message and f"parry cases resume {case.case_id}" in message
+    assert (
+        case.case_id in message
+        and "PARRY_MEMBER_ROLE_NAME" in message
+        and f"parry cases resume {case.case_id}" in message
+    )
 
     # once configured, the same case continues from the step it stopped at
     resumed = make_engine(PARRY_MEMBER_ROLE_NAME=ROLE).resume(case.case_id, book)
@@ -203,17 +226,27 @@ def test_undo_of_a_member_case_restores_the_member_account(make_engine, book, ac
 
 
 def approval_book():
-    return validate_document({
-        "name": BOOK,
-        "trigger": {"source": ["aws.guardduty"]},
-        "target": {"user": "detail.resource.accessKeyDetails.userName", "key": "detail.resource.accessKeyDetails.accessKeyId"},
-        "dedup": "detail.id",
-        "steps": [
-            {"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}},
-            {"id": "deactivate", "action": "iam.deactivate_access_key", "approval": "required",
-             "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}},
-        ],
-    }, "approval.yaml")
+    return validate_document(
+        {
+            "name": BOOK,
+            "trigger": {"source": ["aws.guardduty"]},
+            "target": {
+                "user": "detail.resource.accessKeyDetails.userName",
+                "key": "detail.resource.accessKeyDetails.accessKeyId",
+            },
+            "dedup": "detail.id",
+            "steps": [
+                {"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}},
+                {
+                    "id": "deactivate",
+                    "action": "iam.deactivate_access_key",
+                    "approval": "required",
+                    "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+                },
+            ],
+        },
+        "approval.yaml",
+    )
 
 
 @pytest.mark.parametrize("later, assumed", [(60.0, 1), (3600.0 - REFRESH_MARGIN_SECONDS + 1, 2)])

@@ -12,14 +12,13 @@ import json
 
 import pytest
 
-from parry.store import model as cs
-from parry.runtime.in_process import run_in_process
-from parry.engine.run import Engine
 from parry.config import Settings
-from parry.errors import UndoError
+from parry.engine.run import Engine
 from parry.engine.undo import request_undo
+from parry.errors import UndoError
 from parry.playbooks.validate import load_file
-
+from parry.runtime.in_process import run_in_process
+from parry.store import model as cs
 from tests.support.cli import parry
 from tests.support.members import BOOK, MEMBER, ROLE, audit_records, deny_assume_role, key_status, on_call_messages
 
@@ -42,11 +41,13 @@ def book():
 @pytest.fixture
 def make_runner(aws, parry_env):
     """The engine as a fresh runner container has it: the runner role's credentials, the member role's name."""
+
     def make() -> Engine:
         engine = Engine(aws.assume(RUNNER_ROLE, session_name="parry-runner"), Settings.from_env(member_role_name=ROLE))
         engine.assumed = []
         engine.aws.client("sts").meta.events.register(
-            "before-parameter-build.sts.AssumeRole", lambda params, **_: engine.assumed.append(params["RoleArn"]))
+            "before-parameter-build.sts.AssumeRole", lambda params, **_: engine.assumed.append(params["RoleArn"])
+        )
         return engine
 
     return make
@@ -71,9 +72,16 @@ def operator(aws) -> str:
 
 
 def forged(case_id: str, playbook: str = BOOK) -> dict:
-    return {"version": "0", "id": "forged-1", "source": "parry", "detail-type": "Parry Run Request",
-            "account": "123456789012", "region": "us-east-1", "time": "2024-01-01T00:00:00Z",
-            "detail": {"playbook": playbook, "undo_case": case_id}}
+    return {
+        "version": "0",
+        "id": "forged-1",
+        "source": "parry",
+        "detail-type": "Parry Run Request",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "time": "2024-01-01T00:00:00Z",
+        "detail": {"playbook": playbook, "undo_case": case_id},
+    }
 
 
 def test_member_case_is_undone_by_the_runner_through_the_member_role_recorded_as_the_operator(
@@ -111,9 +119,15 @@ def test_member_case_is_undone_by_the_runner_through_the_member_role_recorded_as
     assert all(h["by"] == me and h["reason"] == "pentest, confirmed" and h["status"] == "succeeded" for h in undone)
     assert all(h["request"] == asked["undo_request"]["id"] for h in undone)
     key_undo = next(h for h in undone if h["step"] == "deactivate-key")
-    assert key_undo["acting_as"] == {"account": MEMBER, "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
-                                      "session": f"parry-{contained.case_id}"}
-    assert shown["undo_request"]["state"] == "done" and f"assumed-role/parry-{BOOK}-us-east-1" in shown["undo_request"]["ran_as"]
+    assert key_undo["acting_as"] == {
+        "account": MEMBER,
+        "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
+        "session": f"parry-{contained.case_id}",
+    }
+    assert (
+        shown["undo_request"]["state"] == "done"
+        and f"assumed-role/parry-{BOOK}-us-east-1" in shown["undo_request"]["ran_as"]
+    )
     kinds = [r["kind"] for r in audit_records(aws, parry_env, contained)]
     assert kinds.index("undo_requested") < kinds.index("undo") < kinds.index("undo_request_finished")
     (message,) = [m for m in read_messages() if "undo" in m]
@@ -177,7 +191,9 @@ def test_a_second_request_cannot_race_the_first(runner, contained):
     assert runner.store.get(contained.case_id).undo_request["by"].endswith("user/alice")
 
 
-def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(aws, parry_env, make_runner, book, accounts, contained):
+def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(
+    aws, parry_env, make_runner, book, accounts, contained
+):
     read_messages = on_call_messages(aws, parry_env["PARRY_TOPIC_ARN"])
     runner = make_runner()  # another invocation: it must assume the member role again
     allow = deny_assume_role(runner.aws)  # e.g. the member stack was removed meanwhile
@@ -211,8 +227,19 @@ def test_a_request_the_bus_did_not_take_is_withdrawn(capsys, monkeypatch, aws, p
     def client(self, service, region=None):
         made = real(self, service, region)
         if service == "events":
-            monkeypatch.setattr(made, "put_events", lambda **_: {"FailedEntryCount": 1, "Entries": [
-                {"ErrorCode": "AccessDeniedException", "ErrorMessage": "not authorized to perform: events:PutEvents"}]})
+            monkeypatch.setattr(
+                made,
+                "put_events",
+                lambda **_: {
+                    "FailedEntryCount": 1,
+                    "Entries": [
+                        {
+                            "ErrorCode": "AccessDeniedException",
+                            "ErrorMessage": "not authorized to perform: events:PutEvents",
+                        }
+                    ],
+                },
+            )
         return made
 
     monkeypatch.setattr(ClientFactory, "client", client)

@@ -44,7 +44,9 @@ def test_cfn_lint_passes(synth: Synth, stack: str):
 
 def _asset_dir(synth: Synth) -> Path:
     functions = synth.resources("Parry", "AWS::Lambda::Function")
-    keys = {f["Properties"]["Code"]["S3Key"] for f in functions.values() if f["Properties"]["Handler"] == "handler.handler"}
+    keys = {
+        f["Properties"]["Code"]["S3Key"] for f in functions.values() if f["Properties"]["Handler"] == "handler.handler"
+    }
     assert len(keys) == 1, "every runner shares one asset"
     return synth.outdir / f"asset.{keys.pop().removesuffix('.zip')}"
 
@@ -55,7 +57,9 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
     asset = _asset_dir(synth)
     # the S3 key the functions name is the hash of exactly what is in the assembly's folder
     assert StagedAsset(path=asset, has_handler=True).content_hash == asset.name.removeprefix("asset.")
-    assert (asset / "parry" / "playbooks" / "model.py").is_file() and (asset / "parry" / "runtime" / "runner.py").is_file()
+    assert (asset / "parry" / "playbooks" / "model.py").is_file() and (
+        asset / "parry" / "runtime" / "runner.py"
+    ).is_file()
     for module in ("handler.py", "maintenance.py"):
         assert (asset / module).read_text() == (ROOT / "functions" / "runner" / module).read_text()
     books = load_playbooks()
@@ -100,8 +104,7 @@ def test_asset_imports_without_yaml_jsonschema_typer_rich(synth: Synth):
     """Import every module of the asset with the CLI-only packages made unimportable."""
     asset = _asset_dir(synth)
     modules = sorted(
-        ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__")
-        for p in asset.rglob("*.py")
+        ".".join(p.relative_to(asset).with_suffix("").parts).removesuffix(".__init__") for p in asset.rglob("*.py")
     )
     script = BLOCK_CLI_PACKAGES + textwrap.dedent(
         f"""

@@ -36,7 +36,12 @@ def test_the_asset_is_parry_without_what_only_a_persons_machine_runs(tmp_path: P
     shipped = {f for f in _files(staged.path) if f.startswith("parry/")}
     expected = {f for f in _files(root) if f.startswith("parry/") and not f.startswith(LEFT_OUT)}
     assert shipped == expected
-    assert {"parry/engine/new_module.py", "parry/runtime/runner.py", "parry/playbooks/model.py", "parry/py.typed"} <= shipped
+    assert {
+        "parry/engine/new_module.py",
+        "parry/runtime/runner.py",
+        "parry/playbooks/model.py",
+        "parry/py.typed",
+    } <= shipped
     assert not any(f.startswith(LEFT_OUT) for f in shipped)
     assert staged.has_handler
     for entry in ("handler.py", "maintenance.py"):

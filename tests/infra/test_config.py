@@ -39,7 +39,13 @@ def test_every_unusable_value_is_named_at_once():
     from stacks.config import ConfigError
 
     with pytest.raises(ConfigError) as err:
-        _config(lockMode="FOREVER", retentionDays="soon", notificationEmails="nobody", homeRegion="mars", organizationId="acme")
+        _config(
+            lockMode="FOREVER",
+            retentionDays="soon",
+            notificationEmails="nobody",
+            homeRegion="mars",
+            organizationId="acme",
+        )
     message = str(err.value)
     for key in ("lockMode", "retentionDays", "notificationEmails", "homeRegion", "organizationId"):
         assert f"parry:{key}" in message, key

@@ -22,17 +22,26 @@ def _function(synth: Synth) -> tuple[str, dict]:
 def test_runs_the_sweep_from_the_runners_asset_every_15_minutes(synth: Synth):
     fn_id, fn = _function(synth)
     assert fn["Handler"] == "maintenance.handler" and fn["Runtime"] == "python3.13" and fn["Architectures"] == ["arm64"]
-    runners = [f["Properties"] for f in synth.resources("Parry", "AWS::Lambda::Function").values()
-               if f["Properties"]["Handler"] == "handler.handler"]
+    runners = [
+        f["Properties"]
+        for f in synth.resources("Parry", "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "handler.handler"
+    ]
     assert runners and all(r["Code"] == fn["Code"] for r in runners), "one asset for runners and maintenance"
     env = fn["Environment"]["Variables"]
     assert {"PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN", "PARRY_SIGNING_KEY_ID"} <= set(env)
-    (rule,) = [r["Properties"] for r in synth.resources("Parry", "AWS::Events::Rule").values()
-               if r["Properties"]["Name"] == naming.MAINTENANCE_FUNCTION]
+    (rule,) = [
+        r["Properties"]
+        for r in synth.resources("Parry", "AWS::Events::Rule").values()
+        if r["Properties"]["Name"] == naming.MAINTENANCE_FUNCTION
+    ]
     assert rule["ScheduleExpression"] == "rate(15 minutes)" and rule["State"] == "ENABLED"
     assert [t["Arn"] for t in rule["Targets"]] == [{"Fn::GetAtt": [fn_id, "Arn"]}]
-    (permission,) = [p["Properties"] for p in synth.resources("Parry", "AWS::Lambda::Permission").values()
-                     if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn_id, "Arn"]}]
+    (permission,) = [
+        p["Properties"]
+        for p in synth.resources("Parry", "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    ]
     assert nag_value(permission["SourceArn"]).endswith(f":rule/{naming.MAINTENANCE_FUNCTION}")
 
 
@@ -41,7 +50,12 @@ def test_role_keeps_cases_and_nothing_else(synth: Synth):
     role_id = fn["Role"]["Fn::GetAtt"][0]
     role = synth.responder["Resources"][role_id]["Properties"]
     assert role["RoleName"].startswith("Parry-Maintenance")  # within the guardrails' own-resource patterns
-    granted = {a for st in statements_of_role(synth.responder, role_id) if st["Effect"] == "Allow" for a in as_list(st["Action"])}
+    granted = {
+        a
+        for st in statements_of_role(synth.responder, role_id)
+        if st["Effect"] == "Allow"
+        for a in as_list(st["Action"])
+    }
     keeping = {a for p in MAINTENANCE_PERMISSIONS for a in p.actions}
     runtime = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     assert granted == keeping | runtime

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from stacks import naming
 from parry.actions.base import MEMBER_TEMPLATE_FIELDS, template_fields
+from stacks import naming
 from stacks.policies import render_resource
 from tests.support.synth import EXTERNAL_ID, ORGANIZATION_ID, SECURITY_ACCOUNT, Synth, load_playbooks
 from tests.support.templates import as_list, logical_id, pinned_to_an_account, statements_of_role
@@ -55,7 +55,9 @@ def test_member_role_holds_the_playbooks_action_permissions_not_the_engines(synt
     values = synth.built.member.template_values
     for perm in perms:
         want = [synth.built.member.resolve(render_resource(r, values, where="test")) for r in perm.resources]
-        assert any(sorted(as_list(s["Action"])) == sorted(perm.actions) and as_list(s["Resource"]) == want for s in statements)
+        assert any(
+            sorted(as_list(s["Action"])) == sorted(perm.actions) and as_list(s["Resource"]) == want for s in statements
+        )
 
 
 @by_playbook

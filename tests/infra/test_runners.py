@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match
 
 from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS
 from stacks import naming
@@ -23,7 +22,13 @@ REGION = "eu-west-1"
 # What Lambda itself needs beside the playbook and the engine: logs, X-Ray, the DLQ, and (with
 # member accounts configured) assuming the playbook's role there.
 ENGINE_ACTIONS = {a for p in ENGINE_PERMISSIONS for a in p.actions}
-RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:SendMessage"}
+RUNTIME_ACTIONS = {
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "sqs:SendMessage",
+}
 CROSS_ACCOUNT_ACTIONS = {"sts:AssumeRole"}
 
 by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
@@ -36,7 +41,10 @@ def has_custom_action(book: Any) -> bool:
 
 
 def test_only_manual_playbooks_that_take_findings_get_a_custom_action():
-    assert sorted(n for n, b in PLAYBOOKS.items() if b.manual and not has_custom_action(b)) == ["lambda-made-public", "manual-quarantine"]
+    assert sorted(n for n, b in PLAYBOOKS.items() if b.manual and not has_custom_action(b)) == [
+        "lambda-made-public",
+        "manual-quarantine",
+    ]
     assert has_custom_action(PLAYBOOKS["iam-credential-compromise"])
 
 
@@ -76,13 +84,18 @@ def test_function_runtime_architecture_tracing_layer_and_environment(synth: Synt
     (layer,) = props["Layers"]
     parts = layer["Fn::Join"][1]
     assert {"Ref": "AWS::Partition"} in parts and {"Ref": "AWS::Region"} in parts
-    assert any(isinstance(p, str) and re.search(r":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:\d+$", p) for p in parts)
+    assert any(
+        isinstance(p, str) and re.search(r":017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:\d+$", p)
+        for p in parts
+    )
     env = props["Environment"]["Variables"]
     assert env["PARRY_PLAYBOOK"] == name
     assert env["PARRY_PROTECTED_ARNS"] == ",".join(PROTECTED)
     assert env["PARRY_RETENTION_DAYS"] == "400" and env["PARRY_LOCK_MODE"] == "COMPLIANCE"
     assert env["POWERTOOLS_SERVICE_NAME"] == "parry" and env["POWERTOOLS_METRICS_NAMESPACE"] == "Parry"
-    assert env["PARRY_KILL_SWITCH_PARAMETER"] == {"Ref": logical_id(synth.responder, "AWS::SSM::Parameter", Name="/parry/kill-switch")}
+    assert env["PARRY_KILL_SWITCH_PARAMETER"] == {
+        "Ref": logical_id(synth.responder, "AWS::SSM::Parameter", Name="/parry/kill-switch")
+    }
     for var in ("PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN", "PARRY_SIGNING_KEY_ID"):
         assert isinstance(env[var], dict), f"{var} references the stack's resource"
     if book.reserved_concurrency:
@@ -124,7 +137,9 @@ def test_dead_letter_queue_is_encrypted_and_alarmed_to_the_topic(synth: Synth, r
 
 @by_playbook
 def test_logs_and_dead_letters_outlive_the_stack(synth: Synth, name: str):
-    log_id = logical_id(synth.responder, "AWS::Logs::LogGroup", LogGroupName=f"/aws/lambda/{naming.function_name(name)}")
+    log_id = logical_id(
+        synth.responder, "AWS::Logs::LogGroup", LogGroupName=f"/aws/lambda/{naming.function_name(name)}"
+    )
     for lid in (log_id, _dlq_id(synth, name)):
         resource = synth.responder["Resources"][lid]
         assert resource.get("DeletionPolicy") == "Retain" and resource.get("UpdateReplacePolicy") == "Retain", lid
@@ -184,7 +199,11 @@ def test_every_declared_permission_is_a_statement_with_its_rendered_resources(sy
     book = PLAYBOOKS[name]
     values = synth.built.responder.template_values[name]
     statements = statements_of_role(synth.responder, _role_id(synth, name))
-    for perm in [*book.permissions(), *ENGINE_PERMISSIONS, *(CUSTOM_ACTION_PERMISSIONS if has_custom_action(book) else ())]:
+    for perm in [
+        *book.permissions(),
+        *ENGINE_PERMISSIONS,
+        *(CUSTOM_ACTION_PERMISSIONS if has_custom_action(book) else ()),
+    ]:
         want_resources = [_resolved(synth, render_resource(r, values, where="test")) for r in perm.resources]
         hits = [
             st
@@ -228,7 +247,9 @@ def test_iam_refuses_the_playbooks_changes_to_parrys_own_roles_and_functions(syn
 
 def test_runner_may_assume_its_member_role_in_the_configured_accounts_only(synth: Synth):
     for name in PLAYBOOKS:
-        (st,) = [s for s in statements_of_role(synth.responder, _role_id(synth, name)) if s["Action"] == "sts:AssumeRole"]
+        (st,) = [
+            s for s in statements_of_role(synth.responder, _role_id(synth, name)) if s["Action"] == "sts:AssumeRole"
+        ]
         text = json.dumps(st["Resource"])
         for account in MEMBER_ACCOUNTS:
             assert f":iam::{account}:role/{naming.member_role_name(name)}" in text
@@ -239,7 +260,9 @@ def test_no_allow_statement_in_any_iam_policy_has_a_service_wide_action(synth: S
         for lid, res in synth.templates[stack]["Resources"].items():
             if res["Type"] not in ("AWS::IAM::Policy", "AWS::IAM::Role", "AWS::IAM::ManagedPolicy"):
                 continue
-            docs = [res["Properties"].get("PolicyDocument")] + [p["PolicyDocument"] for p in res["Properties"].get("Policies", [])]
+            docs = [res["Properties"].get("PolicyDocument")] + [
+                p["PolicyDocument"] for p in res["Properties"].get("Policies", [])
+            ]
             for doc in filter(None, docs):
                 for st in doc["Statement"]:
                     if st["Effect"] == "Allow":
@@ -296,11 +319,15 @@ def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Syn
     ]
     # exactly the playbook's rules, each named in full (on the default bus): no other rule may
     # invoke the function or dead-letter into its queue
-    want = sorted(f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{naming.rule_name(name, k)}" for k in kinds)
+    want = sorted(
+        f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{naming.rule_name(name, k)}" for k in kinds
+    )
     assert sorted(nag_value(p["SourceArn"]) for p in permissions) == want
     assert all(p["Action"] == "lambda:InvokeFunction" and p["Principal"] == "events.amazonaws.com" for p in permissions)
     senders = [st for st in queue_policy if st["Effect"] == "Allow"]
-    assert all(st["Action"] == "sqs:SendMessage" and st["Principal"] == {"Service": "events.amazonaws.com"} for st in senders)
+    assert all(
+        st["Action"] == "sqs:SendMessage" and st["Principal"] == {"Service": "events.amazonaws.com"} for st in senders
+    )
     assert sorted(nag_value(st["Condition"]["ArnEquals"]["aws:SourceArn"]) for st in senders) == want
     for kind in kinds:  # and the rules exist under those names
         logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
@@ -329,7 +356,9 @@ def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, n
     (action,) = actions
     assert re.fullmatch(r"[A-Za-z0-9]{1,20}", action["Id"]) and 1 <= len(action["Name"]) <= 20
     assert name in action["Description"]
-    assert logical_id(synth.responder, "Custom::ParrySecurityHubActions") in _rule_resource(synth, name, "manual").get("DependsOn", [])
+    assert logical_id(synth.responder, "Custom::ParrySecurityHubActions") in _rule_resource(synth, name, "manual").get(
+        "DependsOn", []
+    )
     # the one manual rule takes this playbook's custom action and run requests, nothing else
     here = {"<AWS::Partition>": "aws", "<AWS::Region>": REGION, "<AWS::AccountId>": "111111111111"}
 
@@ -346,16 +375,26 @@ def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, n
     matches = compile_pattern(deployed(rule["EventPattern"])).matches
     action_arn = f"arn:aws:securityhub:{REGION}:111111111111:action/custom/{action_id}"
     other_arn = f"arn:aws:securityhub:{REGION}:111111111111:action/custom/{naming.security_hub_action_id(name + '-x')}"
-    custom = {"source": "aws.securityhub", "detail-type": "Security Hub Findings - Custom Action", "detail": {"findings": []}}
+    custom = {
+        "source": "aws.securityhub",
+        "detail-type": "Security Hub Findings - Custom Action",
+        "detail": {"findings": []},
+    }
     assert matches({**custom, "resources": [action_arn]})
     assert not matches({**custom, "resources": [other_arn]})
-    assert matches({"source": "parry", "detail-type": "Parry Run Request", "resources": [], "detail": {"playbook": name}})
-    assert not matches({"source": "parry", "detail-type": "Parry Run Request", "resources": [], "detail": {"playbook": name + "-x"}})
+    assert matches(
+        {"source": "parry", "detail-type": "Parry Run Request", "resources": [], "detail": {"playbook": name}}
+    )
+    assert not matches(
+        {"source": "parry", "detail-type": "Parry Run Request", "resources": [], "detail": {"playbook": name + "-x"}}
+    )
     _assert_targets_function_with_retries_and_dlq(synth, rule, name)
 
 
 def _rule_resource(synth: Synth, name: str, kind: str) -> dict[str, Any]:
-    return synth.responder["Resources"][logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))]
+    return synth.responder["Resources"][
+        logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
+    ]
 
 
 def test_security_hub_actions_function_is_protected_least_privilege_and_inline(synth: Synth):

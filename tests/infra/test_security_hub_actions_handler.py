@@ -10,7 +10,9 @@ import pytest
 from tests.support.paths import ROOT
 
 SOURCE = ROOT / "stacks" / "constructs" / "security_hub_actions_handler.py"
-CONTEXT = SimpleNamespace(invoked_function_arn="arn:aws:lambda:eu-west-1:111111111111:function:Parry-SecurityHubActions")
+CONTEXT = SimpleNamespace(
+    invoked_function_arn="arn:aws:lambda:eu-west-1:111111111111:function:Parry-SecurityHubActions"
+)
 ARN = "arn:aws:securityhub:eu-west-1:111111111111:action/custom/"
 
 
@@ -70,7 +72,9 @@ def _run(event, hub):
 
 def test_create_is_idempotent():
     hub = FakeHub(existing=["A"])
-    status, physical, _ = _run({"RequestType": "Create", "ResourceProperties": {"Actions": [_action("A"), _action("B")]}}, hub)
+    status, physical, _ = _run(
+        {"RequestType": "Create", "ResourceProperties": {"Actions": [_action("A"), _action("B")]}}, hub
+    )
     assert status == "SUCCESS" and physical == "parry-security-hub-actions"
     assert hub.targets == {"A": "n", "B": "n"}
 
@@ -91,7 +95,11 @@ def test_update_creates_renames_and_deletes():
 
 def test_delete_removes_all_and_tolerates_missing():
     hub = FakeHub(existing=["A"])
-    event = {"RequestType": "Delete", "PhysicalResourceId": "p", "ResourceProperties": {"Actions": [_action("A"), _action("B")]}}
+    event = {
+        "RequestType": "Delete",
+        "PhysicalResourceId": "p",
+        "ResourceProperties": {"Actions": [_action("A"), _action("B")]},
+    }
     status, physical, _ = _run(event, hub)
     assert status == "SUCCESS" and physical == "p" and hub.targets == {}
 
@@ -99,6 +107,10 @@ def test_delete_removes_all_and_tolerates_missing():
 @pytest.mark.parametrize("request_type", ["Create", "Update"])
 def test_any_error_is_reported_to_cloudformation(request_type):
     hub = FakeHub(fail=RuntimeError("Security Hub is not enabled"))
-    event = {"RequestType": request_type, "ResourceProperties": {"Actions": [_action("A")]}, "OldResourceProperties": {}}
+    event = {
+        "RequestType": request_type,
+        "ResourceProperties": {"Actions": [_action("A")]},
+        "OldResourceProperties": {},
+    }
     status, _, extra = _run(event, hub)
     assert status == "FAILED" and "not enabled" in extra["reason"]

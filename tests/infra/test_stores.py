@@ -56,13 +56,17 @@ def test_evidence_bucket_is_locked_versioned_kms_private_and_logged(responder):
 
 
 def _evidence_bucket_id(synth: Synth) -> str:
-    (bucket_id,) = [k for k, v in synth.resources("Parry", "AWS::S3::Bucket").items() if v["Properties"].get("ObjectLockEnabled")]
+    (bucket_id,) = [
+        k for k, v in synth.resources("Parry", "AWS::S3::Bucket").items() if v["Properties"].get("ObjectLockEnabled")
+    ]
     return bucket_id
 
 
 def test_evidence_bucket_key_is_a_rotating_customer_key(synth: Synth):
     bucket = synth.responder["Resources"][_evidence_bucket_id(synth)]
-    key_ref = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]
+    key_ref = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ]["KMSMasterKeyID"]
     key = synth.responder["Resources"][key_ref["Fn::GetAtt"][0]]
     assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
 
@@ -123,7 +127,9 @@ def test_access_log_bucket_is_private_encrypted_and_tls_only(responder):
             "BucketEncryption": {
                 "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
-            "PublicAccessBlockConfiguration": Match.object_like({"BlockPublicAcls": True, "RestrictPublicBuckets": True}),
+            "PublicAccessBlockConfiguration": Match.object_like(
+                {"BlockPublicAcls": True, "RestrictPublicBuckets": True}
+            ),
             "ObjectLockEnabled": Match.absent(),
         },
     )
@@ -141,10 +147,19 @@ def test_signing_key_is_ecc_p256_sign_verify(responder):
 
 def test_auditor_role_reads_evidence_verifies_and_decrypts_only(synth: Synth, responder):
     (role_id,) = [
-        k for k, v in synth.resources("Parry", "AWS::IAM::Role").items() if v["Properties"].get("RoleName", "").startswith("parry-auditor-")
+        k
+        for k, v in synth.resources("Parry", "AWS::IAM::Role").items()
+        if v["Properties"].get("RoleName", "").startswith("parry-auditor-")
     ]
     actions = {a for st in statements_of_role(synth.responder, role_id) for a in as_list(st["Action"])}
-    assert {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Verify", "kms:GetPublicKey", "kms:Decrypt"} <= actions
+    assert {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucket",
+        "kms:Verify",
+        "kms:GetPublicKey",
+        "kms:Decrypt",
+    } <= actions
     writes = {a for a in actions if a.split(":")[1].startswith(("Put", "Delete", "Update", "Create", "Sign", "Bypass"))}
     assert not writes, writes
 
@@ -205,10 +220,11 @@ def test_the_local_case_table_is_the_deployed_one(synth: Synth, aws):
 
     assert local["KeySchema"] == deployed["KeySchema"]
     assert by_name(local["AttributeDefinitions"]) == by_name(deployed["AttributeDefinitions"])
-    indexes = [{k: index[k] for k in ("IndexName", "KeySchema", "Projection")} for index in local["GlobalSecondaryIndexes"]]
+    indexes = [
+        {k: index[k] for k in ("IndexName", "KeySchema", "Projection")} for index in local["GlobalSecondaryIndexes"]
+    ]
     assert indexes == deployed["GlobalSecondaryIndexes"]
     assert local["BillingModeSummary"]["BillingMode"] == deployed["BillingMode"]
-
 
 
 # ---- Notifications and kill switch ---------------------------------------------------------------
@@ -289,8 +305,16 @@ def test_data_key_lets_eventbridge_and_alarms_use_it_only_from_this_account(resp
 def test_dashboard_shows_runs_failures_duration_latency_and_dlq_depth(synth: Synth):
     (dashboard,) = synth.resources("Parry", "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("Runs", "Failures", "StepDuration", "ContainmentLatency", "RejectedEvents", "RejectedFindings", "Undos",
-                   "ApproximateNumberOfMessagesVisible"):
+    for metric in (
+        "Runs",
+        "Failures",
+        "StepDuration",
+        "ContainmentLatency",
+        "RejectedEvents",
+        "RejectedFindings",
+        "Undos",
+        "ApproximateNumberOfMessagesVisible",
+    ):
         assert f'\\"{metric}\\"' in body, metric
     assert '\\"Parry\\"' in body and '\\"service\\",\\"parry\\"' in body
     for book in load_playbooks():

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from parry.store import model as cs
-from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.engine.undo import undo
+from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.playbooks.validate import load_file
-
+from parry.store import model as cs
 from tests.support.actions import lambda_zip, launch
 from tests.support.routing import IAM_KEY, finding, load, routes
 
@@ -35,7 +34,9 @@ def statuses(case) -> dict[str, str]:
 def hub_finding(aws, event: dict) -> dict:
     """The event's GuardDuty finding as an analyst reads it in Security Hub."""
     arn = event["detail"]["arn"]
-    (found,) = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})["Findings"]
+    (found,) = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": arn, "Comparison": "EQUALS"}]})[
+        "Findings"
+    ]
     return found
 
 
@@ -70,7 +71,9 @@ def test_ec2_compromise_isolates_and_snapshots_then_undo(engine, aws, net):
     assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
     assert statuses(case)["isolate"] == "succeeded"
     assert hub_finding(aws, event)["Workflow"]["Status"] == "NOTIFIED"
-    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])[
+        "NetworkInterfaces"
+    ]
     iso = next(s for s in case.steps if s.step_id == "isolate").output["isolation_group"]
     assert all([g["GroupId"] for g in e["Groups"]] == [iso] for e in enis)
     snaps = ec2.describe_snapshots(Filters=[{"Name": "tag:parry:case", "Values": [case.case_id]}])["Snapshots"]
@@ -79,13 +82,18 @@ def test_ec2_compromise_isolates_and_snapshots_then_undo(engine, aws, net):
     # partial: parry.engine.undo does not yet honour the step's `undo: false` (snapshots stay as evidence)
     undone = undo(engine, case.case_id, who="on-call", reason="false positive", partial=True)
     assert undone.status == cs.UNDONE
-    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])[
+        "NetworkInterfaces"
+    ]
     assert all([g["GroupId"] for g in e["Groups"]] == [net["web"]] for e in enis)
     # snapshots are evidence: undo leaves them
     assert ec2.describe_snapshots(Filters=[{"Name": "tag:parry:case", "Values": [case.case_id]}])["Snapshots"]
     # the finding goes back to the workflow status it had, and its note says why
     marked = hub_finding(aws, event)
-    assert marked["Workflow"]["Status"] == "NEW" and marked["Note"]["Text"] == "Parry undo: workflow status set back to NEW"
+    assert (
+        marked["Workflow"]["Status"] == "NEW"
+        and marked["Note"]["Text"] == "Parry undo: workflow status set back to NEW"
+    )
 
 
 def _tor_caller_on_a_sandbox_user(aws) -> dict:
@@ -120,8 +128,13 @@ def test_without_security_hub_the_case_still_contains_and_names_the_failed_step(
     case = engine.run(book("iam-credential-compromise"), event)
 
     assert case.status == cs.COMPLETED_WITH_ERRORS
-    assert statuses(case) == {"capture-user": "succeeded", "deactivate-key": "succeeded", "quarantine-user": "succeeded",
-                              "mark-finding": "failed", "tell": "succeeded"}
+    assert statuses(case) == {
+        "capture-user": "succeeded",
+        "deactivate-key": "succeeded",
+        "quarantine-user": "succeeded",
+        "mark-finding": "failed",
+        "tell": "succeeded",
+    }
     failed = next(s for s in case.steps if s.step_id == "mark-finding")
     assert "not subscribed to AWS Security Hub" in failed.error
     keys = aws.client("iam").list_access_keys(UserName="tor-user")["AccessKeyMetadata"]
@@ -131,9 +144,17 @@ def test_without_security_hub_the_case_still_contains_and_names_the_failed_step(
 def test_manual_quarantine_picks_the_user_steps(engine, aws):
     iam = aws.client("iam")
     iam.create_user(UserName="alice")
-    request = {"version": "0", "id": "req-1", "source": "parry", "detail-type": "Parry Run Request", "account": ACCOUNT,
-               "region": "us-east-1", "time": "2024-05-01T10:00:00Z", "resources": [],
-               "detail": {"playbook": "manual-quarantine", "user": "alice", "reason": "INC-1"}}
+    request = {
+        "version": "0",
+        "id": "req-1",
+        "source": "parry",
+        "detail-type": "Parry Run Request",
+        "account": ACCOUNT,
+        "region": "us-east-1",
+        "time": "2024-05-01T10:00:00Z",
+        "resources": [],
+        "detail": {"playbook": "manual-quarantine", "user": "alice", "reason": "INC-1"},
+    }
 
     case = engine.run(book("manual-quarantine"), request, manual=True)
 
@@ -149,9 +170,16 @@ def test_lambda_made_public_closes_the_function(engine, aws, monkeypatch):
     monkeypatch.setattr(evidence_compute, "download", lambda url, **kw: lambda_zip())  # moto's URL is not real
     role = aws.client("iam").create_role(RoleName="fn-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     lam = aws.client("lambda")
-    lam.create_function(FunctionName="my-lambda-function", Runtime="python3.11", Role=role, Handler="index.handler",
-                        Code={"ZipFile": lambda_zip()})
-    lam.add_permission(FunctionName="my-lambda-function", StatementId="open", Action="lambda:InvokeFunction", Principal="*")
+    lam.create_function(
+        FunctionName="my-lambda-function",
+        Runtime="python3.11",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": lambda_zip()},
+    )
+    lam.add_permission(
+        FunctionName="my-lambda-function", StatementId="open", Action="lambda:InvokeFunction", Principal="*"
+    )
     event = here(load("cloudtrail/lambda-addpermission.bare.json"))
     event["detail"]["requestParameters"].update(principal="*", statementId="open", action="lambda:InvokeFunction")
 
@@ -168,9 +196,18 @@ def test_cloudtrail_logging_disabled_restarts_the_trail(engine, aws):
     aws.client("s3").create_bucket(Bucket="trail-logs")
     ct = aws.client("cloudtrail")
     ct.create_trail(Name="main", S3BucketName="trail-logs")
-    event = here(finding("Stealth:IAMUser/CloudTrailLoggingDisabled", "AccessKey", 2, IAM_KEY,
-                         {"actionType": "AWS_API_CALL", "awsApiCallAction": {"api": "StopLogging",
-                          "affectedResources": {"AWS::CloudTrail::Trail": "main"}}}))
+    event = here(
+        finding(
+            "Stealth:IAMUser/CloudTrailLoggingDisabled",
+            "AccessKey",
+            2,
+            IAM_KEY,
+            {
+                "actionType": "AWS_API_CALL",
+                "awsApiCallAction": {"api": "StopLogging", "affectedResources": {"AWS::CloudTrail::Trail": "main"}},
+            },
+        )
+    )
     guardduty_finding_in_security_hub(aws, event)
 
     case = engine.run(book("cloudtrail-logging-disabled"), event)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from parry.routing.expressions import search, truthy
-
 from tests.support.paths import EVENTS
 from tests.support.routing import BOOKS, IAM_KEY, finding, load, routes
 
@@ -63,7 +62,7 @@ def assert_targets_resolve(event: dict, names: set[str]) -> None:
         first = book.steps[0]
         for value in first.with_.values():
             if isinstance(value, str) and value.startswith("${target."):
-                key = value[len("${target."):-1]
+                key = value[len("${target.") : -1]
                 assert values[key], f"{name}: target {key} is empty for this event"
 
 
@@ -81,13 +80,22 @@ def assert_finding_marked_only_for_guardduty(event: dict, names: set[str]) -> No
 
 def test_every_guardduty_playbook_marks_the_finding_in_security_hub():
     from_guardduty = {name for name, b in BOOKS.items() if "aws.guardduty" in json.dumps(b.trigger)}
-    assert from_guardduty == {"ec2-compromise", "iam-credential-compromise", "instance-credential-exfiltration",
-                              "lambda-compromise", "s3-exposure", "cloudtrail-logging-disabled", "root-credential-usage"}
+    assert from_guardduty == {
+        "ec2-compromise",
+        "iam-credential-compromise",
+        "instance-credential-exfiltration",
+        "lambda-compromise",
+        "s3-exposure",
+        "cloudtrail-logging-disabled",
+        "root-credential-usage",
+    }
     for name in from_guardduty:
         (step,) = [s for s in BOOKS[name].steps if s.action == "securityhub.update_finding"]
         assert step.on_error == "continue", f"{name}: Security Hub may be off; that must not fail the case"
         assert step.with_["status"] == "NOTIFIED" and step.with_["finding_id"] == "${target.finding_arn}"
-        assert BOOKS[name].steps[-1].action == "notify.sns", f"{name}: the notification says whether the finding was marked"
+        assert BOOKS[name].steps[-1].action == "notify.sns", (
+            f"{name}: the notification says whether the finding was marked"
+        )
 
 
 def test_every_fixture_is_classified():
@@ -106,17 +114,56 @@ def test_fixture_routes_to_its_playbooks(relpath):
 # ---- findings built from GuardDuty's documented format ---------------------------------------------
 
 
-INSTANCE = {"instanceDetails": {"instanceId": "i-0123456789abcdef0",
-                                "iamInstanceProfile": {"arn": "arn:aws:iam::123456789012:instance-profile/web", "id": "AIPA"}}}
-ROLE_KEY = {"accessKeyDetails": {"accessKeyId": "ASIAEXAMPLE", "principalId": "AROAEXAMPLE:i-0123456789abcdef0",
-                                 "userName": "web-role", "userType": "AssumedRole"}, **INSTANCE}
-ROOT_KEY = {"accessKeyDetails": {"accessKeyId": "ASIAROOT", "principalId": "123456789012", "userName": "Root", "userType": "Root"}}
-BUCKET = {"s3BucketDetails": [{"name": "data-bucket", "arn": "arn:aws:s3:::data-bucket", "type": "Destination",
-                               "publicAccess": {"effectivePermission": "NOT_PUBLIC"}}], **IAM_KEY}
-LAMBDA = {"lambdaDetails": {"functionName": "worker", "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:worker",
-                            "role": "arn:aws:iam::123456789012:role/worker-role", "functionVersion": "$LATEST"}}
-TRAIL_CALL = {"actionType": "AWS_API_CALL", "awsApiCallAction": {"api": "StopLogging", "serviceName": "cloudtrail.amazonaws.com",
-                                                                  "affectedResources": {"AWS::CloudTrail::Trail": "main"}}}
+INSTANCE = {
+    "instanceDetails": {
+        "instanceId": "i-0123456789abcdef0",
+        "iamInstanceProfile": {"arn": "arn:aws:iam::123456789012:instance-profile/web", "id": "AIPA"},
+    }
+}
+ROLE_KEY = {
+    "accessKeyDetails": {
+        "accessKeyId": "ASIAEXAMPLE",
+        "principalId": "AROAEXAMPLE:i-0123456789abcdef0",
+        "userName": "web-role",
+        "userType": "AssumedRole",
+    },
+    **INSTANCE,
+}
+ROOT_KEY = {
+    "accessKeyDetails": {
+        "accessKeyId": "ASIAROOT",
+        "principalId": "123456789012",
+        "userName": "Root",
+        "userType": "Root",
+    }
+}
+BUCKET = {
+    "s3BucketDetails": [
+        {
+            "name": "data-bucket",
+            "arn": "arn:aws:s3:::data-bucket",
+            "type": "Destination",
+            "publicAccess": {"effectivePermission": "NOT_PUBLIC"},
+        }
+    ],
+    **IAM_KEY,
+}
+LAMBDA = {
+    "lambdaDetails": {
+        "functionName": "worker",
+        "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:worker",
+        "role": "arn:aws:iam::123456789012:role/worker-role",
+        "functionVersion": "$LATEST",
+    }
+}
+TRAIL_CALL = {
+    "actionType": "AWS_API_CALL",
+    "awsApiCallAction": {
+        "api": "StopLogging",
+        "serviceName": "cloudtrail.amazonaws.com",
+        "affectedResources": {"AWS::CloudTrail::Trail": "main"},
+    },
+}
 
 DOCUMENTED = [
     ("CryptoCurrency:EC2/BitcoinTool.B!DNS", "Instance", 8, INSTANCE, None, {"ec2-compromise"}),
@@ -124,10 +171,22 @@ DOCUMENTED = [
     ("UnauthorizedAccess:EC2/TorClient", "Instance", 8, INSTANCE, None, {"ec2-compromise"}),
     ("UnauthorizedAccess:EC2/SSHBruteForce", "Instance", 2, INSTANCE, None, set()),  # the instance is the target
     ("Recon:EC2/PortProbeUnprotectedPort", "Instance", 2, INSTANCE, None, set()),
-    ("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "AccessKey", 8, ROLE_KEY, None,
-     {"instance-credential-exfiltration"}),
-    ("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS", "AccessKey", 8, ROLE_KEY, None,
-     {"instance-credential-exfiltration"}),
+    (
+        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
+        "AccessKey",
+        8,
+        ROLE_KEY,
+        None,
+        {"instance-credential-exfiltration"},
+    ),
+    (
+        "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS",
+        "AccessKey",
+        8,
+        ROLE_KEY,
+        None,
+        {"instance-credential-exfiltration"},
+    ),
     ("UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", "AccessKey", 5, IAM_KEY, None, {"iam-credential-compromise"}),
     ("PenTest:IAMUser/KaliLinux", "AccessKey", 5, IAM_KEY, None, {"iam-credential-compromise"}),
     ("Recon:IAMUser/MaliciousIPCaller", "AccessKey", 2, IAM_KEY, None, set()),  # low severity
@@ -143,8 +202,9 @@ DOCUMENTED = [
 ]
 
 
-@pytest.mark.parametrize("type_, resource_type, severity, resource, action, expected", DOCUMENTED,
-                         ids=[f"{d[0]}@{d[2]}" for d in DOCUMENTED])
+@pytest.mark.parametrize(
+    "type_, resource_type, severity, resource, action, expected", DOCUMENTED, ids=[f"{d[0]}@{d[2]}" for d in DOCUMENTED]
+)
 def test_documented_finding_families_route(type_, resource_type, severity, resource, action, expected):
     event = finding(type_, resource_type, severity, resource, action)
     assert routes(event) == expected
@@ -169,11 +229,36 @@ def test_addpermission_granting_everyone_routes_to_lambda_made_public():
     assert routes(event) == set()
 
 
-@pytest.mark.parametrize("policy, expected", [
-    ({"Statement": [{"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction"}]}, {"lambda-made-public"}),
-    ({"Statement": [{"Sid": "open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "lambda:InvokeFunction"}]}, {"lambda-made-public"}),
-    ({"Statement": [{"Sid": "s3", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "lambda:InvokeFunction"}]}, set()),
-])
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        (
+            {"Statement": [{"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction"}]},
+            {"lambda-made-public"},
+        ),
+        (
+            {
+                "Statement": [
+                    {"Sid": "open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "lambda:InvokeFunction"}
+                ]
+            },
+            {"lambda-made-public"},
+        ),
+        (
+            {
+                "Statement": [
+                    {
+                        "Sid": "s3",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "s3.amazonaws.com"},
+                        "Action": "lambda:InvokeFunction",
+                    }
+                ]
+            },
+            set(),
+        ),
+    ],
+)
 def test_config_item_of_a_public_function_routes_to_lambda_made_public(policy, expected):
     event = load("config/configuration-item-change-sqs-queue.eventbridge.json")
     item = event["detail"]["configurationItem"]
@@ -216,9 +301,17 @@ def test_s3_exposure_blocks_public_access_only_when_the_bucket_is_public():
 
 
 def test_manual_request_routes_only_to_manual_quarantine():
-    request = {"version": "0", "id": "r1", "source": "parry", "detail-type": "Parry Run Request", "account": "123456789012",
-               "region": "us-east-1", "time": "2024-05-01T10:00:00Z", "resources": [],
-               "detail": {"playbook": "manual-quarantine", "user": "alice", "reason": "INC-1"}}
+    request = {
+        "version": "0",
+        "id": "r1",
+        "source": "parry",
+        "detail-type": "Parry Run Request",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "time": "2024-05-01T10:00:00Z",
+        "resources": [],
+        "detail": {"playbook": "manual-quarantine", "user": "alice", "reason": "INC-1"},
+    }
     assert routes(request) == {"manual-quarantine"}
     book = BOOKS["manual-quarantine"]
     target = {key: search(expr, request) for key, expr in book.target.items()}

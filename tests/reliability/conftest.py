@@ -9,11 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # reliability_harness: shared with bench/reliability.py
 
-from reliability_harness.world import moto_world  # noqa: E402
+from reliability_harness.world import moto_world
 
 
 @pytest.fixture
 def world(aws_env):
     with moto_world() as w:
         yield w
-

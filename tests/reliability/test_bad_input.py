@@ -4,7 +4,6 @@ through validation. A rejection by name (ParryError / ValidationError) is the ha
 from __future__ import annotations
 
 import pytest
-
 from reliability_harness.broken_playbooks import broken_playbook_figures
 from reliability_harness.figures import report
 from reliability_harness.fuzz import fuzz_handler

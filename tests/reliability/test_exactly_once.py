@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from reliability_harness.exactly_once import concurrent_deliveries, redeliveries, time_budget
 from reliability_harness.faults import Boundaries, InjectedCrash, boundaries
 from reliability_harness.figures import report
@@ -68,7 +67,9 @@ class FakeContext:
         return value
 
 
-def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_finishes(world, book, tmp_path, monkeypatch):
+def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_finishes(
+    world, book, tmp_path, monkeypatch
+):
     from parry.engine.run import STEP_BUDGET_SECONDS
     from parry.runtime.in_process import compile_to
 
@@ -95,7 +96,9 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
     probe = world.probe()
     engine = world.engine(probe=probe)
     start = int((STEP_BUDGET_SECONDS + 25) * 1000)
-    first = runner.run(seeded.event, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+    first = runner.run(
+        seeded.event, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine
+    )
 
     assert first["status"] == "RUNNING"
     assert len(invoked) == 1
@@ -109,13 +112,20 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
     case = first
     while case["status"] == "RUNNING" and rounds < 10:
         invoked.clear()
-        case = runner.run(payload, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+        case = runner.run(
+            payload, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine
+        )
         rounds += 1
         if case["status"] == "RUNNING":
             assert len(invoked) == 1
     counts = probe.mutation_counts()
-    report(scenario="handler-continuation", invocations=rounds, final_status=case["status"],
-           mutations=sum(counts.values()), repeated_mutations=sum(v - 1 for v in counts.values() if v > 1))
+    report(
+        scenario="handler-continuation",
+        invocations=rounds,
+        final_status=case["status"],
+        mutations=sum(counts.values()),
+        repeated_mutations=sum(v - 1 for v in counts.values() if v > 1),
+    )
     assert case["status"] == "SUCCEEDED" and seeded.contained()
     assert invoked == []  # a finished case asks for nothing more
     assert all(v == 1 for v in counts.values())
@@ -141,6 +151,8 @@ def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book,
         holder.run(book, seeded.event)
 
     with pytest.raises(CaseBusy):
-        runner.run(seeded.event, FakeContext(900_000, 1), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine)
+        runner.run(
+            seeded.event, FakeContext(900_000, 1), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine
+        )
     assert invoked == []
     report(scenario="busy-delivery", raised="CaseBusy", continuation_requests=len(invoked))

@@ -12,9 +12,15 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from reliability_harness.faults import (Boundaries, InjectedCrash, apply_boundaries, boundaries, boundary_labels,
-                                        crash_everywhere, step_boundaries)
+from reliability_harness.faults import (
+    Boundaries,
+    InjectedCrash,
+    apply_boundaries,
+    boundaries,
+    boundary_labels,
+    crash_everywhere,
+    step_boundaries,
+)
 from reliability_harness.figures import report
 from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook
 from reliability_harness.seeds import SEEDS, seedable_playbooks
@@ -75,7 +81,12 @@ def test_a_change_made_just_before_a_crash_is_still_undoable(world):
 
     undone = undo(engine, case.case_id, who="oncall", reason="false positive")
 
-    report(scenario="undo-after-crash", step_status=step.status, case_status=undone.status, contained_after_undo=seeded.contained())
+    report(
+        scenario="undo-after-crash",
+        step_status=step.status,
+        case_status=undone.status,
+        contained_after_undo=seeded.contained(),
+    )
     assert step.status == "succeeded" and step.undo and step.before["status"] == "Active"
     assert undone.status == "UNDONE" and not seeded.contained()
 
@@ -83,12 +94,26 @@ def test_a_change_made_just_before_a_crash_is_still_undoable(world):
 def test_a_capture_interrupted_before_its_checkpoint_still_counts_as_captured(world):
     from parry.playbooks.validate import validate_document
 
-    book = validate_document({
-        "name": "capture-then-delete", "trigger": {"source": ["aws.guardduty"]}, "dedup": "detail.id",
-        "target": {"user": "detail.resource.accessKeyDetails.userName", "key": "detail.resource.accessKeyDetails.accessKeyId"},
-        "steps": [{"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}},
-                  {"id": "delete", "action": "iam.delete_access_key",
-                   "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}]}, "capture-then-delete.yaml")
+    book = validate_document(
+        {
+            "name": "capture-then-delete",
+            "trigger": {"source": ["aws.guardduty"]},
+            "dedup": "detail.id",
+            "target": {
+                "user": "detail.resource.accessKeyDetails.userName",
+                "key": "detail.resource.accessKeyDetails.accessKeyId",
+            },
+            "steps": [
+                {"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}},
+                {
+                    "id": "delete",
+                    "action": "iam.delete_access_key",
+                    "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+                },
+            ],
+        },
+        "capture-then-delete.yaml",
+    )
     b = Boundaries()
     with boundaries(b):
         world.engine().run(book, SEEDS[PRIMARY](world.admin, world.next()).event)

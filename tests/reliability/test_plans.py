@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from reliability_harness.counting import is_mutating
 from reliability_harness.figures import report
 from reliability_harness.fixtures import load_playbook

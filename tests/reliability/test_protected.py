@@ -25,12 +25,22 @@ def dummy_params(cls):
 
 
 def context(protected_arns=()):
-    return ActionContext(aws=None, case_id="case-x", step_id="step", playbook="p", account="123456789012",
-                         region="us-east-1", protected_arns=protected_arns)
+    return ActionContext(
+        aws=None,
+        case_id="case-x",
+        step_id="step",
+        playbook="p",
+        account="123456789012",
+        region="us-east-1",
+        protected_arns=protected_arns,
+    )
 
 
 PROTECTIONS = {
-    "tag": (Observation(state={"seen": 1}, arn="arn:aws:iam::123456789012:user/alice", tags={"parry:protected": "true"}), ()),
+    "tag": (
+        Observation(state={"seen": 1}, arn="arn:aws:iam::123456789012:user/alice", tags={"parry:protected": "true"}),
+        (),
+    ),
     "tag-any-case": (Observation(state={"seen": 1}, arn=None, tags={"parry:protected": "TRUE"}), ()),
     "configured-arn": (Observation(state={"seen": 1}, arn="arn:aws:s3:::crown-jewels"), ("arn:aws:s3:::crown-*",)),
     "parry-own-role": (Observation(state={"seen": 1}, arn="arn:aws:iam::123456789012:role/parry-runner-x"), ()),
@@ -57,6 +67,8 @@ def test_protected_resource_is_refused_before_apply(name, protection, dry_run, m
 
 
 def test_every_mutating_action_is_covered():
-    print(f"RELIABILITY protected_checks mutating_actions={len(MUTATING)} protections={len(PROTECTIONS)} "
-          f"cases={len(MUTATING) * len(PROTECTIONS) * 2}")
+    print(
+        f"RELIABILITY protected_checks mutating_actions={len(MUTATING)} protections={len(PROTECTIONS)} "
+        f"cases={len(MUTATING) * len(PROTECTIONS) * 2}"
+    )
     assert len(MUTATING) >= 10

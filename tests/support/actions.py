@@ -65,11 +65,19 @@ def launch(ec2, net, tags: dict[str, str] | None = None) -> str:
     """
     kwargs = {}
     if tags:
-        kwargs["TagSpecifications"] = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+        kwargs["TagSpecifications"] = [
+            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        ]
     inst = ec2.run_instances(
-        ImageId=net["ami"], MinCount=1, MaxCount=1, InstanceType="t3.micro",
-        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["subnet"], "Groups": [net["web"]]}], **kwargs,
+        ImageId=net["ami"],
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="t3.micro",
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["subnet"], "Groups": [net["web"]]}],
+        **kwargs,
     )["Instances"][0]
-    eni = ec2.create_network_interface(SubnetId=net["subnet"], Groups=[net["web"]])["NetworkInterface"]["NetworkInterfaceId"]
+    eni = ec2.create_network_interface(SubnetId=net["subnet"], Groups=[net["web"]])["NetworkInterface"][
+        "NetworkInterfaceId"
+    ]
     ec2.attach_network_interface(NetworkInterfaceId=eni, InstanceId=inst["InstanceId"], DeviceIndex=1)
     return inst["InstanceId"]

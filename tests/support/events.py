@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 IAM_FINDING = "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
 
 
@@ -31,7 +33,7 @@ def guardduty_api_form(detail: dict) -> tuple[dict, list[str]]:
 
 
 def _api_form(shape, value, path: str, lost: list[str]):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     if shape.type_name == "structure":
         members = {m.serialization.get("name", n): (n, m) for n, m in shape.members.items()}
@@ -52,5 +54,5 @@ def _api_form(shape, value, path: str, lost: list[str]):
     if shape.type_name == "map":
         return {k: _api_form(shape.value, item, f"{path}.{k}", lost) for k, item in value.items()}
     if shape.type_name == "timestamp" and isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     return value

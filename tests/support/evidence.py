@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from parry.evidence.writer import CaseEvidence, EvidenceStore
 
 BUCKET = "parry-evidence-test"
 ACCOUNT = "111122223333"
-OPENED = datetime(2026, 11, 3, 14, 5, 9, tzinfo=timezone.utc)
+OPENED = datetime(2026, 11, 3, 14, 5, 9, tzinfo=UTC)
 
 
 @dataclass
@@ -27,31 +27,74 @@ class Env:
         return self.kms.get_public_key(KeyId=key_id or self.key_id)["PublicKey"]
 
 
-def build_case(env: Env, case_id: str = "case-0001", *, account: str = ACCOUNT, opened_at: datetime = OPENED,
-               playbook: str = "iam-credential-exfiltration", sign: bool = True, approval: bool = False) -> CaseEvidence:
+def build_case(
+    env: Env,
+    case_id: str = "case-0001",
+    *,
+    account: str = ACCOUNT,
+    opened_at: datetime = OPENED,
+    playbook: str = "iam-credential-exfiltration",
+    sign: bool = True,
+    approval: bool = False,
+) -> CaseEvidence:
     """A closed case as the engine leaves it: event, playbook, two steps with before/after, audit log, seal."""
     case = env.store.case(case_id=case_id, account=account, opened_at=opened_at)
-    event = {"id": f"evt-{case_id}", "source": "aws.guardduty", "detail-type": "GuardDuty Finding", "account": account,
-             "detail": {"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "severity": 8}}
+    event = {
+        "id": f"evt-{case_id}",
+        "source": "aws.guardduty",
+        "detail-type": "GuardDuty Finding",
+        "account": account,
+        "detail": {"type": "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "severity": 8},
+    }
     case.put("event.json", event)
-    case.put("playbook.json", {"sha256": "ab" * 32, "playbook": {"name": playbook, "steps": [{"id": "deactivate-key"}]}})
-    case.audit("case_opened", {"case_id": case_id, "playbook": playbook, "playbook_sha256": "ab" * 32, "event_id": event["id"]})
-    case.audit("step_started", {"step": "capture-user", "action": "evidence.capture_iam_user",
-                                "params": {"user_name": "mallory"}})
-    case.artifact("capture-user", "user.json", {"arn": "arn:aws:iam::111122223333:user/mallory",
-                                                "access_keys": [{"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"}]})
+    case.put(
+        "playbook.json", {"sha256": "ab" * 32, "playbook": {"name": playbook, "steps": [{"id": "deactivate-key"}]}}
+    )
+    case.audit(
+        "case_opened", {"case_id": case_id, "playbook": playbook, "playbook_sha256": "ab" * 32, "event_id": event["id"]}
+    )
+    case.audit(
+        "step_started",
+        {"step": "capture-user", "action": "evidence.capture_iam_user", "params": {"user_name": "mallory"}},
+    )
+    case.artifact(
+        "capture-user",
+        "user.json",
+        {
+            "arn": "arn:aws:iam::111122223333:user/mallory",
+            "access_keys": [{"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"}],
+        },
+    )
     case.audit("step_finished", {"step": "capture-user", "result": {"status": "succeeded", "summary": "captured"}})
-    case.audit("step_started", {"step": "deactivate-key", "action": "iam.deactivate_access_key",
-                                "params": {"user_name": "mallory", "access_key_id": "AKIAEXAMPLE"}})
-    case.artifact("deactivate-key", "state.json", {"before": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"},
-                                                   "after": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Inactive"}})
-    case.audit("step_finished", {"step": "deactivate-key",
-                                 "result": {"status": "succeeded", "summary": "deactivated AKIAEXAMPLE"}})
+    case.audit(
+        "step_started",
+        {
+            "step": "deactivate-key",
+            "action": "iam.deactivate_access_key",
+            "params": {"user_name": "mallory", "access_key_id": "AKIAEXAMPLE"},
+        },
+    )
+    case.artifact(
+        "deactivate-key",
+        "state.json",
+        {
+            "before": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Active"},
+            "after": {"AccessKeyId": "AKIAEXAMPLE", "Status": "Inactive"},
+        },
+    )
+    case.audit(
+        "step_finished",
+        {"step": "deactivate-key", "result": {"status": "succeeded", "summary": "deactivated AKIAEXAMPLE"}},
+    )
     if approval:
-        case.audit("approval_requested", {"step": "revoke-sessions", "reason": "step revoke-sessions requires approval"})
+        case.audit(
+            "approval_requested", {"step": "revoke-sessions", "reason": "step revoke-sessions requires approval"}
+        )
         case.seal(kms=env.kms if sign else None, key_id=env.key_id if sign else None)
-        case.audit("approved", {"step": "revoke-sessions", "by": "alice@example.com",
-                                "reason": "confirmed with the user's manager"})
+        case.audit(
+            "approved",
+            {"step": "revoke-sessions", "by": "alice@example.com", "reason": "confirmed with the user's manager"},
+        )
     case.audit("case_closed", {"status": "succeeded"})
     case.seal(kms=env.kms if sign else None, key_id=env.key_id if sign else None)
     return case

@@ -4,8 +4,8 @@ implemented"). Parry signs with MessageType=DIGEST, as production KMS requires f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 from unittest import mock
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -20,22 +20,28 @@ def member_session() -> boto3.Session:
         RoleArn=f"arn:aws:iam::{MEMBER}:role/test-setup", RoleSessionName="test-setup"
     )["Credentials"]
     return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"], region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
     )
 
 
 def key_status(iam, user: str, key: str) -> str:
     """Active or Inactive: an access key as the account (whichever `iam` is in) has it."""
-    return next(k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key)
+    return next(
+        k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"] if k["AccessKeyId"] == key
+    )
 
 
 def deny_assume_role(aws) -> Callable[[], None]:
     """Make STS refuse AssumeRole, as it does when the role is missing or does not trust the runner."""
 
     def refuse(**_):
-        body = {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: sts:AssumeRole"},
-                "ResponseMetadata": {"HTTPStatusCode": 403}}
+        body = {
+            "Error": {"Code": "AccessDenied", "Message": "not authorized to perform: sts:AssumeRole"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
         return AWSResponse("https://sts.amazonaws.com/", 403, {}, None), body
 
     aws.client("sts").meta.events.register("before-call.sts.AssumeRole", refuse)
@@ -47,7 +53,10 @@ def audit_records(aws, parry_env, case) -> list[dict]:
     s3 = aws.client("s3")
     bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=case.evidence_prefix + "audit/")["Contents"]
-    return [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in sorted(listed, key=lambda o: o["Key"])]
+    return [
+        json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+        for o in sorted(listed, key=lambda o: o["Key"])
+    ]
 
 
 def on_call_messages(aws, topic_arn: str) -> Callable[[], list[str]]:

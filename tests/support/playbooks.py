@@ -15,11 +15,17 @@ def playbook(**overrides: Any) -> Playbook:
     doc = {
         "name": "test-book",
         "trigger": {"source": ["aws.guardduty"]},
-        "target": {"user": "detail.resource.accessKeyDetails.userName", "key": "detail.resource.accessKeyDetails.accessKeyId"},
+        "target": {
+            "user": "detail.resource.accessKeyDetails.userName",
+            "key": "detail.resource.accessKeyDetails.accessKeyId",
+        },
         "dedup": "detail.id",
         "steps": [
-            {"id": "deactivate", "action": "iam.deactivate_access_key",
-             "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}},
+            {
+                "id": "deactivate",
+                "action": "iam.deactivate_access_key",
+                "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+            },
         ],
     }
     doc.update(overrides)
@@ -28,5 +34,13 @@ def playbook(**overrides: Any) -> Playbook:
 
 def approval_book() -> Playbook:
     """The same step, waiting for the on-call's approval."""
-    return playbook(steps=[{"id": "deactivate", "action": "iam.deactivate_access_key", "approval": "required",
-                            "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}])
+    return playbook(
+        steps=[
+            {
+                "id": "deactivate",
+                "action": "iam.deactivate_access_key",
+                "approval": "required",
+                "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+            }
+        ]
+    )

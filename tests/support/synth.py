@@ -35,8 +35,12 @@ def _stage_playbooks() -> Path:
         doc.update(name=DERIVED_PLAYBOOK, manual=False, runner={"reserved_concurrency": 3})
         doc["steps"] = [
             *doc["steps"],
-            {"id": "infra-archive-finding", "action": "guardduty.archive_finding", "on_error": "continue",
-             "with": {"detector_id": "${event.detail.service.detectorId}", "finding_id": "${event.detail.id}"}},
+            {
+                "id": "infra-archive-finding",
+                "action": "guardduty.archive_finding",
+                "on_error": "continue",
+                "with": {"detector_id": "${event.detail.service.detectorId}", "finding_id": "${event.detail.id}"},
+            },
         ]
         (folder / f"{DERIVED_PLAYBOOK}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return folder

@@ -8,7 +8,9 @@ from parry.aws.errors import Refusal, describe_error, error_code, refusal
 
 
 def _refused(code: str, message: str, status: int = 400, operation: str = "GetObject") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation)
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
+    )
 
 
 def test_a_client_error_is_read_as_its_operation_code_message_and_status():
@@ -32,7 +34,9 @@ def test_describe_error_names_the_operation_and_code():
 
 
 def test_describe_error_keeps_an_html_error_page_to_one_short_line():
-    page = "<html><head><title>502 Bad Gateway</title></head>\n<body>" + "<p>upstream failed</p>" * 100 + "</body></html>"
+    page = (
+        "<html><head><title>502 Bad Gateway</title></head>\n<body>" + "<p>upstream failed</p>" * 100 + "</body></html>"
+    )
     line = describe_error(_refused("502", page, 502))
     assert line.startswith("GetObject failed: 502: 502 Bad Gateway upstream failed")
     assert "<" not in line and "\n" not in line and len(line) <= len("GetObject failed: 502: ") + 300

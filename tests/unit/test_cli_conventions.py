@@ -15,7 +15,6 @@ import pytest
 import typer
 
 from parry.cli import app
-
 from tests.support.cli import parry
 
 
@@ -37,11 +36,14 @@ def test_an_unknown_command_prints_the_usage_and_clicks_message(capsys):
     assert "unexpected" not in err
 
 
-@pytest.mark.parametrize("args, option", [
-    (["cases", "list", "--limit", "many"], "'--limit'"),
-    (["cases", "list", "--limit", "0"], "'--limit'"),
-    (["local", "serve", "--port", "http"], "'--port'"),
-])
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["cases", "list", "--limit", "many"], "'--limit'"),
+        (["cases", "list", "--limit", "0"], "'--limit'"),
+        (["local", "serve", "--port", "http"], "'--port'"),
+    ],
+)
 def test_a_bad_option_value_names_the_option(capsys, args, option):
     code, _, err = parry(capsys, *args)
     assert code == 2 and f"Usage: parry {' '.join(args[:-2])} [OPTIONS]" in err
@@ -62,11 +64,14 @@ def test_version_is_the_installed_packages(capsys):
     assert parry(capsys, "--version") == (0, f"parry {version('parry')}\n", "")
 
 
-@pytest.mark.parametrize("group, commands", [
-    ([], ["validate", "route", "plan", "run", "approve", "deny", "undo", "cases", "local", "evidence"]),
-    (["cases"], ["list", "show", "expire", "resume"]),
-    (["local"], ["bootstrap", "serve"]),
-])
+@pytest.mark.parametrize(
+    "group, commands",
+    [
+        ([], ["validate", "route", "plan", "run", "approve", "deny", "undo", "cases", "local", "evidence"]),
+        (["cases"], ["list", "show", "expire", "resume"]),
+        (["local"], ["bootstrap", "serve"]),
+    ],
+)
 def test_a_group_without_its_command_shows_its_help(capsys, group, commands):
     code, out, err = parry(capsys, *group)
     assert code == 2  # what click exits with for no_args_is_help

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,11 +17,11 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from parry.aws.clients import ClientFactory
-from parry.routing.custom_actions import guardduty_finding_event, is_custom_action, selected_events, wire_format
 from parry.engine.run import Engine
 from parry.errors import EventError, ExpressionError
-from parry.routing.patterns import compile_pattern
 from parry.playbooks.validate import load_all
+from parry.routing.custom_actions import guardduty_finding_event, is_custom_action, selected_events, wire_format
+from parry.routing.patterns import compile_pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -91,8 +91,10 @@ def test_a_guardduty_finding_read_from_the_api_is_the_fixture_events_detail(name
     # the only keys the API cannot return: nulls (boto3 drops them), the open additionalInfo
     # object of older events (the API models additionalInfo as {value: JSON string, type}), and
     # the numbers GuardDuty's integration-test canary carries where real findings have strings
-    assert all(p.endswith("=null") or p.startswith("detail.service.additionalInfo.") or p in MISTYPED.get(name, ())
-               for p in lost), lost
+    assert all(
+        p.endswith("=null") or p.startswith("detail.service.additionalInfo.") or p in MISTYPED.get(name, ())
+        for p in lost
+    ), lost
     arn = finding_arn(detail)
     region, finding_id = arn.split(":")[3], arn.rsplit("/", 1)[1]
     aws = ClientFactory(region="us-east-1")
@@ -116,12 +118,16 @@ def test_member_wire_names_come_from_the_model_not_from_lowercasing():
 
     shape = botocore.session.get_session().get_service_model("guardduty").shape_for("Finding")
     location = {"City": "Paris", "Country": "France", "Latitude": 48.85, "Longitude": 2.35}
-    finding = {"Resource": {"InstanceDetails": {"ProductCodes": [{"Code": "abc", "ProductType": "marketplace"}]}},
-               "Service": {"Detection": {"Sequence": {"Endpoints": [{"Id": "e1", "Location": location}]}}}}
+    finding = {
+        "Resource": {"InstanceDetails": {"ProductCodes": [{"Code": "abc", "ProductType": "marketplace"}]}},
+        "Service": {"Detection": {"Sequence": {"Endpoints": [{"Id": "e1", "Location": location}]}}},
+    }
 
     wire = wire_format(shape, finding)
 
-    assert wire["resource"]["instanceDetails"]["productCodes"] == [{"productCodeId": "abc", "productCodeType": "marketplace"}]
+    assert wire["resource"]["instanceDetails"]["productCodes"] == [
+        {"productCodeId": "abc", "productCodeType": "marketplace"}
+    ]
     assert wire["service"]["detection"]["sequence"]["endpoints"] == [
         {"id": "e1", "location": {"city": "Paris", "country": "France", "lat": 48.85, "lon": 2.35}}
     ]
@@ -132,10 +138,17 @@ def test_timestamps_go_back_to_epoch_seconds_as_guardduty_events_carry_them():
     import botocore.session
 
     shape = botocore.session.get_session().get_service_model("guardduty").shape_for("Finding")
-    created = datetime.fromtimestamp(1513612691.551, timezone.utc)
+    created = datetime.fromtimestamp(1513612691.551, UTC)
 
-    wire = wire_format(shape, {"Resource": {"S3BucketDetails": [{"Name": "b", "CreatedAt": created}],
-                                            "LambdaDetails": {"LastModifiedAt": datetime(2024, 1, 2, tzinfo=timezone.utc)}}})
+    wire = wire_format(
+        shape,
+        {
+            "Resource": {
+                "S3BucketDetails": [{"Name": "b", "CreatedAt": created}],
+                "LambdaDetails": {"LastModifiedAt": datetime(2024, 1, 2, tzinfo=UTC)},
+            }
+        },
+    )
 
     assert wire["resource"]["s3BucketDetails"] == [{"name": "b", "createdAt": 1513612691.551}]
     assert wire["resource"]["lambdaDetails"] == {"lastModifiedAt": 1704153600}
@@ -176,12 +189,19 @@ def resolved(book, event) -> tuple:
 
 def custom_action(*findings: dict, account: str = SECURITY_ACCOUNT) -> dict:
     return {
-        "version": "0", "id": "25a1be76-1141-cb5d-be5c-bbaa5461e626",
-        "detail-type": "Security Hub Findings - Custom Action", "source": "aws.securityhub",
-        "account": account, "time": "2024-05-01T10:00:00Z", "region": "us-east-1",
+        "version": "0",
+        "id": "25a1be76-1141-cb5d-be5c-bbaa5461e626",
+        "detail-type": "Security Hub Findings - Custom Action",
+        "source": "aws.securityhub",
+        "account": account,
+        "time": "2024-05-01T10:00:00Z",
+        "region": "us-east-1",
         "resources": [f"arn:aws:securityhub:us-east-1:{account}:action/custom/IamCredential"],
-        "detail": {"actionName": "IamCredential", "actionDescription": "Run iam-credential-compromise",
-                   "findings": list(findings)},
+        "detail": {
+            "actionName": "IamCredential",
+            "actionDescription": "Run iam-credential-compromise",
+            "findings": list(findings),
+        },
     }
 
 
@@ -225,7 +245,11 @@ def test_selecting_the_same_finding_again_gives_the_same_event_id_and_another_fi
 
 def test_each_unreadable_guardduty_finding_is_named_and_the_others_still_resolve(api_form):
     base = "arn:aws:guardduty:us-east-1:123456789012:detector/0123456789abcdef0123456789abcdef/finding/"
-    gone = {**asff("custom-action-guardduty-iam-console-login.json"), "Id": base + "aaaa1111", "AwsAccountId": "123456789012"}
+    gone = {
+        **asff("custom-action-guardduty-iam-console-login.json"),
+        "Id": base + "aaaa1111",
+        "AwsAccountId": "123456789012",
+    }
     denied = {**gone, "Id": base + "bbbb2222"}
     wrong = {**gone, "Id": "arn:aws:guardduty:us-east-1:123456789012:detector/x"}
     present = {**gone, "Id": base + "cccc3333"}
@@ -236,20 +260,36 @@ def test_each_unreadable_guardduty_finding_is_named_and_the_others_still_resolve
     stubber = stub_guardduty(aws, "us-east-1")
     stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})  # once per region
     stubber.add_response("get_findings", {"Findings": []}, {"DetectorId": DETECTOR, "FindingIds": ["aaaa1111"]})
-    stubber.add_client_error("get_findings", "AccessDeniedException", "User is not authorized to perform: guardduty:GetFindings",
-                             403, expected_params={"DetectorId": DETECTOR, "FindingIds": ["bbbb2222"]})
+    stubber.add_client_error(
+        "get_findings",
+        "AccessDeniedException",
+        "User is not authorized to perform: guardduty:GetFindings",
+        403,
+        expected_params={"DetectorId": DETECTOR, "FindingIds": ["bbbb2222"]},
+    )
     stubber.add_response("get_findings", {"Findings": [api]}, {"DetectorId": DETECTOR, "FindingIds": ["cccc3333"]})
 
     result = selected_events(custom_action(gone, denied, wrong, present, control, "not a finding"), aws)
 
     stubber.assert_no_pending_responses()
-    assert [s.finding_id for s in result] == [gone["Id"], denied["Id"], wrong["Id"], present["Id"], control["Id"],
-                                              "detail.findings[5]"]
+    assert [s.finding_id for s in result] == [
+        gone["Id"],
+        denied["Id"],
+        wrong["Id"],
+        present["Id"],
+        control["Id"],
+        "detail.findings[5]",
+    ]
     errors = [s.error for s in result]
     assert f"GuardDuty finding {gone['Id']} does not exist" in errors[0] and "90 days" in errors[0]
-    assert denied["Id"] in errors[1] and "AccessDeniedException" in errors[1] and "CUSTOM_ACTION_PERMISSIONS" in errors[1]
+    assert (
+        denied["Id"] in errors[1] and "AccessDeniedException" in errors[1] and "CUSTOM_ACTION_PERMISSIONS" in errors[1]
+    )
     assert wrong["Id"] in errors[2] and "not a GuardDuty finding ARN" in errors[2]
-    assert errors[3] is None and result[3].event["detail"]["resource"]["accessKeyDetails"]["userName"] == "GeneratedFindingUserName"
+    assert (
+        errors[3] is None
+        and result[3].event["detail"]["resource"]["accessKeyDetails"]["userName"] == "GeneratedFindingUserName"
+    )
     assert errors[4] is None and result[4].event["source"] == "aws.securityhub"
     assert "detail.findings[5] is not an ASFF finding" in errors[5]
 
@@ -264,7 +304,10 @@ def test_guardduty_not_enabled_in_the_findings_region_is_named():
     (selected,) = selected_events(custom_action(finding), aws)
 
     assert selected.event is None
-    assert selected.error == f"GuardDuty finding {finding['Id']}: GuardDuty is not enabled in eu-west-3 for Parry's account (no detector there)"
+    assert (
+        selected.error
+        == f"GuardDuty finding {finding['Id']}: GuardDuty is not enabled in eu-west-3 for Parry's account (no detector there)"
+    )
 
 
 def test_a_throttled_guardduty_raises_for_the_whole_event_to_be_retried():
@@ -291,15 +334,20 @@ def test_the_calls_made_are_exactly_those_custom_action_permissions_grant(api_fo
     aws = ClientFactory(region="us-east-1")
     client = aws.client("guardduty", arn.split(":")[3])
     called: list[str] = []
-    client.meta.events.register("before-parameter-build.guardduty.*", lambda model, **_: called.append(f"guardduty:{model.name}"))
+    client.meta.events.register(
+        "before-parameter-build.guardduty.*", lambda model, **_: called.append(f"guardduty:{model.name}")
+    )
     stubber = stub_guardduty(aws, arn.split(":")[3])
     stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
     stubber.add_response("get_findings", {"Findings": [api_form(detail)[0]]})
 
     guardduty_finding_event(aws, arn)
 
-    granted = {a: render(p, {"partition": "aws", "region": "us-west-2", "account": SECURITY_ACCOUNT})
-               for p in CUSTOM_ACTION_PERMISSIONS for a in p.actions}
+    granted = {
+        a: render(p, {"partition": "aws", "region": "us-west-2", "account": SECURITY_ACCOUNT})
+        for p in CUSTOM_ACTION_PERMISSIONS
+        for a in p.actions
+    }
     assert sorted(called) == sorted(granted) == ["guardduty:GetFindings", "guardduty:ListDetectors"]
     assert granted["guardduty:ListDetectors"] == ["*"]  # no resource-level permissions for ListDetectors
     assert granted["guardduty:GetFindings"] == [f"arn:aws:guardduty:us-west-2:{SECURITY_ACCOUNT}:detector/*"]

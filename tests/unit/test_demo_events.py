@@ -10,7 +10,9 @@ from tests.support.paths import EVENTS
 
 def _shipped() -> list[str]:
     root = resources.files("parry.local") / "events"
-    return sorted(f"{d.name}/{f.name}" for d in root.iterdir() if d.is_dir() for f in d.iterdir() if f.name.endswith(".json"))
+    return sorted(
+        f"{d.name}/{f.name}" for d in root.iterdir() if d.is_dir() for f in d.iterdir() if f.name.endswith(".json")
+    )
 
 
 def test_every_shipped_demo_event_is_a_byte_for_byte_copy_of_its_fixture():

@@ -9,15 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parry.evidence import manifest as mf
-from parry.evidence.writer import canonical_json, case_prefix, sha256_hex
-from parry.evidence.report import diff, flatten, render_html, CaseView
-from parry.evidence.problems import Problem
-from parry.evidence.sources import DirSource, case_id_of
 from parry.errors import VerifyError
+from parry.evidence import manifest as mf
+from parry.evidence.problems import Problem
+from parry.evidence.report import CaseView, diff, flatten, render_html
+from parry.evidence.sources import DirSource, case_id_of
+from parry.evidence.writer import canonical_json, case_prefix, sha256_hex
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @given(JSON)
@@ -49,8 +52,8 @@ def test_layout_names():
 
 
 def test_pem_from_der_without_cryptography():
-    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -59,7 +62,9 @@ def test_pem_from_der_without_cryptography():
 
 
 def test_diff_names_changed_added_removed():
-    rows = diff({"Status": "Active", "Tags": [{"k": "a"}], "gone": 1}, {"Status": "Inactive", "Tags": [{"k": "a"}, {"k": "b"}]})
+    rows = diff(
+        {"Status": "Active", "Tags": [{"k": "a"}], "gone": 1}, {"Status": "Inactive", "Tags": [{"k": "a"}, {"k": "b"}]}
+    )
     kinds = {(r[0], r[1]) for r in rows}
     assert ("changed", "Status") in kinds and ("added", "Tags[1].k") in kinds and ("removed", "gone") in kinds
     assert ("same", "Tags[0].k") in kinds
@@ -77,7 +82,13 @@ def test_dir_source_needs_an_export(tmp_path):
 
 
 def test_report_escapes_what_it_shows():
-    view = CaseView("cases/1/2026/01/01/c/", "c", "1", "2026-01-01", event={"x": "<script>alert(1)</script>"},
-                    audit=[{"seq": 1, "kind": "case_opened", "playbook": "<b>p</b>"}])
+    view = CaseView(
+        "cases/1/2026/01/01/c/",
+        "c",
+        "1",
+        "2026-01-01",
+        event={"x": "<script>alert(1)</script>"},
+        audit=[{"seq": 1, "kind": "case_opened", "playbook": "<b>p</b>"}],
+    )
     page = render_html(view, None)
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b>p</b>" not in page

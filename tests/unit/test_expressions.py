@@ -7,7 +7,10 @@ import pytest
 from parry.errors import ExpressionError
 from parry.routing.expressions import compile_expr, expressions_in, interpolate, placeholders, truthy
 
-CONTEXT = {"target": {"user": "alice", "ports": [22, 3389], "count": 3, "none": None}, "event": {"detail": {"id": "f-1"}}}
+CONTEXT = {
+    "target": {"user": "alice", "ports": [22, 3389], "count": 3, "none": None},
+    "event": {"detail": {"id": "f-1"}},
+}
 
 
 def test_whole_value_placeholder_keeps_its_type():
@@ -23,7 +26,10 @@ def test_embedded_placeholders_render_as_text():
 
 
 def test_nested_values_are_interpolated():
-    assert interpolate({"a": ["${target.user}", {"b": "${target.count}"}], "c": 1}, CONTEXT) == {"a": ["alice", {"b": 3}], "c": 1}
+    assert interpolate({"a": ["${target.user}", {"b": "${target.count}"}], "c": 1}, CONTEXT) == {
+        "a": ["alice", {"b": 3}],
+        "c": 1,
+    }
 
 
 def test_braces_and_quotes_inside_a_placeholder():
@@ -41,7 +47,19 @@ def test_invalid_jmespath_names_the_expression():
         compile_expr("detail[?")
 
 
-@pytest.mark.parametrize("value, expected", [(None, False), ("", False), ([], False), ({}, False), (False, False),
-                                              (0, True), ("x", True), ([0], True), (True, True)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, False),
+        ("", False),
+        ([], False),
+        ({}, False),
+        (False, False),
+        (0, True),
+        ("x", True),
+        ([0], True),
+        (True, True),
+    ],
+)
 def test_truthiness_follows_jmespath(value, expected):
     assert truthy(value) is expected

@@ -21,8 +21,14 @@ LAYERS = "Imports go down: front ends, the engine, its parts, then AWS, config a
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
     """`lint-imports` on the `parry` package and pyproject.toml found in `root`."""
     env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "400"}  # one contract per line of the summary
-    return subprocess.run([sys.executable, "-c", LINT, "--no-cache", "--no-logo"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", LINT, "--no-cache", "--no-logo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_tree_keeps_every_contract():
@@ -32,12 +38,15 @@ def test_the_tree_keeps_every_contract():
     assert f"{LAMBDA} KEPT" in result.stdout and f"{LAYERS} KEPT" in result.stdout
 
 
-@pytest.mark.parametrize("module, addition, broken, kept", [
-    # an import inside a function counts: the Lambda would fail the first time it ran that function
-    ("runtime/runner.py", "def _report():\n    import rich\n", LAMBDA, LAYERS),
-    ("evidence/writer.py", "def _load():\n    import yaml\n", LAMBDA, LAYERS),
-    ("aws/clients.py", "def _engine():\n    from parry.engine import run\n", LAYERS, LAMBDA),
-])
+@pytest.mark.parametrize(
+    "module, addition, broken, kept",
+    [
+        # an import inside a function counts: the Lambda would fail the first time it ran that function
+        ("runtime/runner.py", "def _report():\n    import rich\n", LAMBDA, LAYERS),
+        ("evidence/writer.py", "def _load():\n    import yaml\n", LAMBDA, LAYERS),
+        ("aws/clients.py", "def _engine():\n    from parry.engine import run\n", LAYERS, LAMBDA),
+    ],
+)
 def test_one_forbidden_import_breaks_its_contract(tmp_path: Path, module: str, addition: str, broken: str, kept: str):
     shutil.copytree(ROOT / "parry", tmp_path / "parry", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")

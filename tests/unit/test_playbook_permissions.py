@@ -22,4 +22,6 @@ def test_runner_may_undo_every_step_it_may_run(path):
         if not undo or not step.undo:
             continue  # nothing to undo, or the playbook keeps it on undo (`undo: false`)
         for perm in registry.get(undo).permissions:
-            assert perm in declared, f"{path.name}: step {step.id}: undo {undo} needs {perm.actions} on {perm.resources}"
+            assert perm in declared, (
+                f"{path.name}: step {step.id}: undo {undo} needs {perm.actions} on {perm.resources}"
+            )

@@ -9,7 +9,7 @@ import pytest
 
 from parry.actions import registry
 from parry.actions.base import Action, ActionParams, Permission, acts_in_member_account
-from parry.actions.registry import params_schema, param_fields
+from parry.actions.registry import param_fields, params_schema
 
 ACTIONS = registry.all_actions()
 IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9]+$")  # service:Operation, no wildcard anywhere
@@ -108,5 +108,8 @@ def test_member_permissions_are_those_whose_templates_a_member_account_fills():
     assert Permission(("iam:GetUser",), ("arn:{partition}:iam::{account}:user/*",)).member
     assert Permission(("ec2:DescribeInstances",)).member
     assert not Permission(("sns:Publish",), ("{topic_arn}",)).member
-    assert not Permission(("guardduty:ArchiveFindings",), ("arn:{partition}:guardduty:{region}:{account}:detector/*",),
-                          security_account=True).member
+    assert not Permission(
+        ("guardduty:ArchiveFindings",),
+        ("arn:{partition}:guardduty:{region}:{account}:detector/*",),
+        security_account=True,
+    ).member

@@ -17,16 +17,23 @@ def request_event(detail: dict) -> dict:
     return {"version": "0", "id": "r-1", "source": "parry", "detail-type": "Parry Run Request", "detail": detail}
 
 
-@pytest.mark.parametrize("request_", [
-    RunRequest("iam-credential-compromise", continue_case="case-20240501-abc123"),
-    RunRequest("iam-credential-compromise", undo_case="case-20240501-abc123"),
-    RunRequest("manual-quarantine", event=FINDING),
-])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        RunRequest("iam-credential-compromise", continue_case="case-20240501-abc123"),
+        RunRequest("iam-credential-compromise", undo_case="case-20240501-abc123"),
+        RunRequest("manual-quarantine", event=FINDING),
+    ],
+)
 def test_a_request_sent_is_the_request_read(request_: RunRequest):
     as_event = request_.as_event()
     entry = request_.as_entry()
 
-    assert (as_event["source"], as_event["detail-type"]) == (entry["Source"], entry["DetailType"]) == ("parry", "Parry Run Request")
+    assert (
+        (as_event["source"], as_event["detail-type"])
+        == (entry["Source"], entry["DetailType"])
+        == ("parry", "Parry Run Request")
+    )
     assert json.loads(entry["Detail"]) == as_event["detail"]
     assert RunRequest.parse(as_event) == request_
     assert RunRequest.parse(request_event(json.loads(entry["Detail"]))) == request_  # as EventBridge delivers it
@@ -34,9 +41,15 @@ def test_a_request_sent_is_the_request_read(request_: RunRequest):
 
 def test_the_wire_format_is_the_documented_one():
     assert RunRequest("p", undo_case="case-1").as_entry() == {
-        "Source": "parry", "DetailType": "Parry Run Request", "Detail": '{"playbook": "p", "undo_case": "case-1"}'}
+        "Source": "parry",
+        "DetailType": "Parry Run Request",
+        "Detail": '{"playbook": "p", "undo_case": "case-1"}',
+    }
     assert RunRequest("p", continue_case="case-1").as_event() == {
-        "source": "parry", "detail-type": "Parry Run Request", "detail": {"playbook": "p", "continue_case": "case-1"}}
+        "source": "parry",
+        "detail-type": "Parry Run Request",
+        "detail": {"playbook": "p", "continue_case": "case-1"},
+    }
 
 
 def test_an_event_from_aws_is_no_request():
@@ -46,7 +59,9 @@ def test_an_event_from_aws_is_no_request():
 
 def test_a_request_without_an_event_runs_on_itself():
     """A playbook triggered by run requests (manual-quarantine) reads its target from their detail."""
-    parsed = RunRequest.parse(request_event({"playbook": "manual-quarantine", "user": "mallory", "event": "not an object"}))
+    parsed = RunRequest.parse(
+        request_event({"playbook": "manual-quarantine", "user": "mallory", "event": "not an object"})
+    )
 
     assert parsed == RunRequest("manual-quarantine")
 

@@ -50,13 +50,19 @@ def test_good_playbook_loads_and_compiles(tmp_path):
 @pytest.mark.parametrize(
     "replace, expected",
     [
-        (("iam.deactivate_access_key", "iam.deactivate_acess_key"),
-         ":9: steps[0].action: unknown action 'iam.deactivate_acess_key'; did you mean 'iam.deactivate_access_key'?"),
-        (('access_key_id: "${target.key}"', 'access_key_id: "${target.key}", color: red'),
-         ":10: steps[0].with.color: unknown parameter"),
+        (
+            ("iam.deactivate_access_key", "iam.deactivate_acess_key"),
+            ":9: steps[0].action: unknown action 'iam.deactivate_acess_key'; did you mean 'iam.deactivate_access_key'?",
+        ),
+        (
+            ('access_key_id: "${target.key}"', 'access_key_id: "${target.key}", color: red'),
+            ":10: steps[0].with.color: unknown parameter",
+        ),
         ((', access_key_id: "${target.key}"', ""), ":10: steps[0].with.access_key_id: missing required parameter"),
-        (('access_key_id: "${target.key}"', "access_key_id: 42"),
-         ":10: steps[0].with.access_key_id: must be string (or a ${...} expression), got int"),
+        (
+            ('access_key_id: "${target.key}"', "access_key_id: 42"),
+            ":10: steps[0].with.access_key_id: must be string (or a ${...} expression), got int",
+        ),
         (("detail.resource.accessKeyDetails.userName", "detail.resource[?"), ":5: target.user: invalid JMESPath"),
         (("source: [aws.guardduty]", "source: aws.guardduty"), ":2: trigger: invalid event pattern"),
         (('"${target.user}"', '"${target.usr}"'), "names target 'usr', which the playbook does not declare"),
@@ -71,18 +77,23 @@ def test_each_error_kind_is_named_with_file_and_line(tmp_path, replace, expected
 
 
 def test_duplicate_step_ids_and_undo_without_one(tmp_path):
-    text = GOOD + """\
+    text = (
+        GOOD
+        + """\
   - id: deactivate
     action: notify.sns
     undo: true
 """
+    )
     problems = problems_of(tmp_path, text)
     assert any(":11: steps[1].id: duplicate step id 'deactivate'" in p for p in problems), problems
     assert any(":13: steps[1].undo: action notify.sns has no undo" in p for p in problems), problems
 
 
 def test_every_error_is_reported_at_once(tmp_path):
-    text = GOOD.replace("iam.deactivate_access_key", "nope.nothing").replace("detail.resource.accessKeyDetails.userName", "a[")
+    text = GOOD.replace("iam.deactivate_access_key", "nope.nothing").replace(
+        "detail.resource.accessKeyDetails.userName", "a["
+    )
     text = text.replace("source: [aws.guardduty]", "source: []")
     problems = problems_of(tmp_path, text)
     assert len(problems) >= 3

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from parry.actions.base import ActionContext
-
 from tests.support.actions import ACCOUNT
 
 
@@ -22,7 +21,7 @@ def evidence_store(aws):
 
 @pytest.fixture
 def ctx(aws, evidence_store) -> ActionContext:
-    case = evidence_store.case(case_id="case-1", account=ACCOUNT, opened_at=datetime.now(timezone.utc))
+    case = evidence_store.case(case_id="case-1", account=ACCOUNT, opened_at=datetime.now(UTC))
     return ActionContext(
         aws=aws,
         case_id="case-1",

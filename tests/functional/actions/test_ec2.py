@@ -11,7 +11,6 @@ import json
 import pytest
 
 from parry.actions.ec2 import ISOLATION_GROUP
-
 from tests.support.actions import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
 
 
@@ -20,11 +19,20 @@ def in_service(aws, ec2, net):
     """An instance behind a target group, and in an Auto Scaling group."""
     iid = launch(ec2, net)
     elb = aws.client("elbv2")
-    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=net["vpc"], TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=net["vpc"], TargetType="instance")[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
     elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": iid, "Port": 8080}])
     asg = aws.client("autoscaling")
     asg.create_launch_configuration(LaunchConfigurationName="lc", ImageId=net["ami"], InstanceType="t3.micro")
-    asg.create_auto_scaling_group(AutoScalingGroupName="web-asg", LaunchConfigurationName="lc", MinSize=0, MaxSize=5, DesiredCapacity=0, VPCZoneIdentifier=net["subnet"])
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName="web-asg",
+        LaunchConfigurationName="lc",
+        MinSize=0,
+        MaxSize=5,
+        DesiredCapacity=0,
+        VPCZoneIdentifier=net["subnet"],
+    )
     asg.attach_instances(InstanceIds=[iid], AutoScalingGroupName="web-asg")
     return iid
 
@@ -47,7 +55,13 @@ def test_isolate_instance_and_undo(aws, ec2, net, in_service):
 
     undone = run_undo(ctx, first)
     assert undone.status == "succeeded", undone.error
-    for key in ("network_interfaces", "termination_protection", "shutdown_behavior", "auto_scaling_group", "target_groups"):
+    for key in (
+        "network_interfaces",
+        "termination_protection",
+        "shutdown_behavior",
+        "auto_scaling_group",
+        "target_groups",
+    ):
         assert undone.after[key] == before[key], key
     assert run_undo(ctx, first).status == "noop"
 
@@ -58,24 +72,38 @@ def test_isolation_group_is_reused_per_vpc(aws, ec2, net):
     first = run(ctx, "ec2.isolate_instance", instance_id=a)
     second = run(ctx, "ec2.isolate_instance", instance_id=b)
     assert second.before["isolation_group"] == first.output["isolation_group"] == second.output["isolation_group"]
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])[
+        "SecurityGroups"
+    ]
     assert len(groups) == 1
 
 
 def test_isolate_missing_and_protected(aws, ec2, net):
     ctx = _ctx(aws)
-    assert_missing(ctx, "ec2.isolate_instance", "EC2 instance i-00000000000000000 does not exist", instance_id="i-00000000000000000")
+    assert_missing(
+        ctx,
+        "ec2.isolate_instance",
+        "EC2 instance i-00000000000000000 does not exist",
+        instance_id="i-00000000000000000",
+    )
     iid = launch(ec2, net, tags=PROTECTED)
     assert_refused(ctx, "ec2.isolate_instance", instance_id=iid)
-    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])[
+        "NetworkInterfaces"
+    ]
     assert all([g["GroupId"] for g in e["Groups"]] == [net["web"]] for e in enis)
-    assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
+    assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])[
+        "SecurityGroups"
+    ]
 
 
 @pytest.fixture
 def profile(aws):
     iam = aws.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
     iam.create_role(RoleName="web-role", AssumeRolePolicyDocument=json.dumps(trust))
     arn = iam.create_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Arn"]
     iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="web-role")
@@ -108,7 +136,9 @@ def test_detach_instance_profile_missing_and_protected(aws, ec2, net, profile):
 def _ctx(aws):
     from parry.actions.base import ActionContext
 
-    return ActionContext(aws=aws, case_id="case-1", step_id="step", playbook="test", account="123456789012", region="us-east-1")
+    return ActionContext(
+        aws=aws, case_id="case-1", step_id="step", playbook="test", account="123456789012", region="us-east-1"
+    )
 
 
 def test_plan_lists_the_isolation_calls_and_changes_nothing(aws, ec2, net, in_service):
@@ -121,15 +151,21 @@ def test_plan_lists_the_isolation_calls_and_changes_nothing(aws, ec2, net, in_se
     assert ops[0] == "ec2:CreateSecurityGroup"
     assert ops.count("ec2:ModifyNetworkInterfaceAttribute") == 2
     assert "autoscaling:DetachInstances" in ops and "elasticloadbalancing:DeregisterTargets" in ops
-    assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])["SecurityGroups"]
+    assert not ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [ISOLATION_GROUP]}])[
+        "SecurityGroups"
+    ]
     assert state["auto_scaling_group"] == "web-asg"
 
 
 def test_undo_actions_refuse_protected_instances(aws, ec2, net, profile):
     ctx = _ctx(aws)
     iid = launch(ec2, net, tags=PROTECTED)
-    eni = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])["NetworkInterfaces"][0]
-    assert_refused(ctx, "ec2.unisolate_instance", instance_id=iid, network_interfaces={eni["NetworkInterfaceId"]: ["sg-0"]})
+    eni = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])[
+        "NetworkInterfaces"
+    ][0]
+    assert_refused(
+        ctx, "ec2.unisolate_instance", instance_id=iid, network_interfaces={eni["NetworkInterfaceId"]: ["sg-0"]}
+    )
     assert_refused(ctx, "ec2.associate_instance_profile", instance_id=iid, instance_profile_arn=profile)
     assocs = ec2.describe_iam_instance_profile_associations(Filters=[{"Name": "instance-id", "Values": [iid]}])
     assert assocs["IamInstanceProfileAssociations"] == []
@@ -139,8 +175,10 @@ def test_an_isolation_group_someone_opened_is_closed_again(aws, ec2, net):
     ctx = _ctx(aws)
     iid = launch(ec2, net)
     iso = run(ctx, "ec2.isolate_instance", instance_id=iid).output["isolation_group"]
-    ec2.authorize_security_group_ingress(GroupId=iso, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                                                      "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=iso,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
     again = run(ctx, "ec2.isolate_instance", instance_id=iid)
     assert again.status == "succeeded" and again.before["isolation_group_rules"] == 1
     sg = ec2.describe_security_groups(GroupIds=[iso])["SecurityGroups"][0]

@@ -13,7 +13,6 @@ from botocore.stub import ANY, Stubber
 
 from parry.actions.evidence_compute import download
 from parry.errors import ActionError
-
 from tests.support.actions import PROTECTED, assert_missing, assert_refused, lambda_zip, launch, run
 
 SECRET = "hunter2-do-not-store"
@@ -35,7 +34,10 @@ def assert_capture(ctx, name: str, **params):
 
 def test_capture_iam_role(ctx, aws):
     iam = aws.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
     iam.create_role(RoleName="web", AssumeRolePolicyDocument=json.dumps(trust), Tags=[{"Key": "team", "Value": "a"}])
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     iam.put_role_policy(RoleName="web", PolicyName="s3", PolicyDocument=json.dumps(doc))
@@ -65,7 +67,12 @@ def test_capture_iam_user_outputs_the_captured_key_ids(ctx, aws):
 def test_capture_bucket(ctx, aws):
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="site")
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}
+        ],
+    }
     s3.put_bucket_policy(Bucket="site", Policy=json.dumps(policy))
     first = assert_capture(ctx, "evidence.capture_bucket", bucket="site")
     body = stored(ctx, first)
@@ -88,7 +95,11 @@ def function(aws):
     lam = aws.client("lambda")
     package = lambda_zip()
     lam.create_function(
-        FunctionName="worker", Runtime="python3.11", Role=role, Handler="index.handler", Code={"ZipFile": package},
+        FunctionName="worker",
+        Runtime="python3.11",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": package},
         Environment={"Variables": {"DB_PASSWORD": SECRET, "STAGE": "prod"}},
     )
     lam.add_permission(FunctionName="worker", StatementId="public", Action="lambda:InvokeFunction", Principal="*")
@@ -115,7 +126,9 @@ def test_capture_lambda_stores_names_not_values_and_the_code(ctx, aws, function)
     code = first.output["code"]
     assert code["sha256"] == hashlib.sha256(function).hexdigest()
     assert ctx.evidence.store.get(code["key"]) == function
-    assert code["matches_code_sha256"] is (base64.b64encode(hashlib.sha256(function).digest()).decode() == body["configuration"]["CodeSha256"])
+    assert code["matches_code_sha256"] is (
+        base64.b64encode(hashlib.sha256(function).digest()).decode() == body["configuration"]["CodeSha256"]
+    )
 
     # the secret value is nowhere: not in the stored evidence, not in the step's recorded state
     everything = b"".join(ctx.evidence.store.get(k) for k in ctx.evidence.store.keys(ctx.evidence.prefix))
@@ -199,16 +212,28 @@ def case_snapshot_count(ec2, iid):
 
 
 def _event(i: int) -> dict:
-    return {"EventId": f"e{i}", "EventName": "ListBuckets", "Username": "alice", "CloudTrailEvent": json.dumps({"eventID": f"e{i}"})}
+    return {
+        "EventId": f"e{i}",
+        "EventName": "ListBuckets",
+        "Username": "alice",
+        "CloudTrailEvent": json.dumps({"eventID": f"e{i}"}),
+    }
 
 
 def test_capture_cloudtrail_paginates_and_caps(ctx, aws):
     client = aws.client("cloudtrail")
     ctx.event = {"time": "2024-05-01T10:00:00Z"}
     with Stubber(client) as stub:
-        expected = {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "alice"}], "StartTime": ANY, "EndTime": ANY, "MaxResults": 50}
+        expected = {
+            "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "alice"}],
+            "StartTime": ANY,
+            "EndTime": ANY,
+            "MaxResults": 50,
+        }
         stub.add_response("lookup_events", {"Events": [_event(1), _event(2)], "NextToken": "t"}, expected)
-        stub.add_response("lookup_events", {"Events": [_event(3), _event(4)], "NextToken": "u"}, {**expected, "NextToken": "t"})
+        stub.add_response(
+            "lookup_events", {"Events": [_event(3), _event(4)], "NextToken": "u"}, {**expected, "NextToken": "t"}
+        )
         first = run(ctx, "evidence.capture_cloudtrail", principal="alice", hours=2, max_events=3)
         stub.assert_no_pending_responses()
     assert first.status == "succeeded", first.error

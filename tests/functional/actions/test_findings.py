@@ -18,9 +18,17 @@ GD_PRODUCT = "arn:aws:securityhub:us-east-1::product/aws/guardduty"
 
 def _finding(status: str, note: str | None = None) -> dict:
     finding = {
-        "SchemaVersion": "2018-10-08", "Id": GD_ARN, "ProductArn": GD_PRODUCT, "GeneratorId": "g", "AwsAccountId": ACCOUNT,
-        "CreatedAt": "2024-05-01T10:00:00Z", "UpdatedAt": "2024-05-01T10:00:00Z", "Title": "t", "Description": "d",
-        "Resources": [{"Type": "AwsIamAccessKey", "Id": "AKIA"}], "Workflow": {"Status": status},
+        "SchemaVersion": "2018-10-08",
+        "Id": GD_ARN,
+        "ProductArn": GD_PRODUCT,
+        "GeneratorId": "g",
+        "AwsAccountId": ACCOUNT,
+        "CreatedAt": "2024-05-01T10:00:00Z",
+        "UpdatedAt": "2024-05-01T10:00:00Z",
+        "Title": "t",
+        "Description": "d",
+        "Resources": [{"Type": "AwsIamAccessKey", "Id": "AKIA"}],
+        "Workflow": {"Status": status},
     }
     if note:
         finding["Note"] = {"Text": note, "UpdatedBy": "parry", "UpdatedAt": "2024-05-01T10:00:00Z"}
@@ -67,7 +75,8 @@ def test_update_finding_then_noop_then_undo(ctx, hub):
     undo_note = "Parry undo: workflow status set back to NEW"
     hub.add_response("get_findings", {"Findings": [_finding("NOTIFIED", note)]})
     hub.add_response(
-        "batch_update_findings", {"ProcessedFindings": [], "UnprocessedFindings": []},
+        "batch_update_findings",
+        {"ProcessedFindings": [], "UnprocessedFindings": []},
         {"FindingIdentifiers": ANY, "Workflow": {"Status": "NEW"}, "Note": {"Text": undo_note, "UpdatedBy": "parry"}},
     )
     hub.add_response("get_findings", {"Findings": [_finding("NEW", undo_note)]})
@@ -84,9 +93,16 @@ def test_update_finding_missing_and_unprocessed(ctx, hub):
     hub.add_response("get_findings", {"Findings": [_finding("NEW")]})
     hub.add_response(
         "batch_update_findings",
-        {"ProcessedFindings": [], "UnprocessedFindings": [
-            {"FindingIdentifier": {"Id": GD_ARN, "ProductArn": GD_PRODUCT}, "ErrorCode": "x", "ErrorMessage": "finding is archived"}
-        ]},
+        {
+            "ProcessedFindings": [],
+            "UnprocessedFindings": [
+                {
+                    "FindingIdentifier": {"Id": GD_ARN, "ProductArn": GD_PRODUCT},
+                    "ErrorCode": "x",
+                    "ErrorMessage": "finding is archived",
+                }
+            ],
+        },
     )
     failed = run(ctx, "securityhub.update_finding", finding_id=GD_ARN)
     assert failed.status == "failed" and "finding is archived" in failed.error
@@ -99,9 +115,17 @@ def test_update_finding_needs_product_arn_for_other_findings(ctx, hub):
 
 def _gd_finding(archived: bool) -> dict:
     return {
-        "AccountId": ACCOUNT, "Arn": GD_ARN, "CreatedAt": "2024-05-01T10:00:00Z", "Id": "f1", "Partition": "aws",
-        "Region": "us-east-1", "Resource": {"ResourceType": "AccessKey"}, "SchemaVersion": "2.0", "Severity": 5.0,
-        "Type": "UnauthorizedAccess:IAMUser/TorIPCaller", "UpdatedAt": "2024-05-01T10:00:00Z",
+        "AccountId": ACCOUNT,
+        "Arn": GD_ARN,
+        "CreatedAt": "2024-05-01T10:00:00Z",
+        "Id": "f1",
+        "Partition": "aws",
+        "Region": "us-east-1",
+        "Resource": {"ResourceType": "AccessKey"},
+        "SchemaVersion": "2.0",
+        "Severity": 5.0,
+        "Type": "UnauthorizedAccess:IAMUser/TorIPCaller",
+        "UpdatedAt": "2024-05-01T10:00:00Z",
         "Service": {"Archived": archived, "DetectorId": "det1", "ServiceName": "guardduty"},
     }
 
@@ -128,6 +152,10 @@ def test_archive_finding_missing(ctx, gd):
     gd.add_response("get_findings", {"Findings": []})
     result = run(ctx, "guardduty.archive_finding", detector_id="det1", finding_id="nope")
     assert result.status == "failed" and "GuardDuty finding nope does not exist" in result.error
-    gd.add_client_error("get_findings", "BadRequestException", "The request is rejected because the input detectorId is not owned by the current account.")
+    gd.add_client_error(
+        "get_findings",
+        "BadRequestException",
+        "The request is rejected because the input detectorId is not owned by the current account.",
+    )
     result = run(ctx, "guardduty.archive_finding", detector_id="bad", finding_id="f1")
     assert result.status == "failed" and "does not exist" in result.error

@@ -8,11 +8,13 @@ import pytest
 
 from parry.actions.iam import QUARANTINE_POLICY
 from parry.actions.iam_roles import REVOKE_POLICY
-
 from tests.support.actions import assert_contract, assert_missing, assert_refused, run, run_undo
 
 TRUST = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
 )
 READ_S3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 
@@ -72,9 +74,14 @@ def test_delete_access_key_capture_of_another_user_does_not_count(ctx, iam, user
 
 
 def test_delete_access_key_missing_user_and_protected(ctx, iam, protected_user):
-    assert_missing(ctx, "iam.delete_access_key", "IAM user nobody does not exist", user_name="nobody", access_key_id="AKIA0")
-    ctx.prior["c"] = {"action": "evidence.capture_iam_user", "status": "succeeded",
-                      "output": {"user_name": "bob", "access_key_ids": [protected_user["key"]]}}
+    assert_missing(
+        ctx, "iam.delete_access_key", "IAM user nobody does not exist", user_name="nobody", access_key_id="AKIA0"
+    )
+    ctx.prior["c"] = {
+        "action": "evidence.capture_iam_user",
+        "status": "succeeded",
+        "output": {"user_name": "bob", "access_key_ids": [protected_user["key"]]},
+    }
     assert_refused(ctx, "iam.delete_access_key", user_name="bob", access_key_id=protected_user["key"])
     assert _keys(iam, "bob") == [protected_user["key"]]
 

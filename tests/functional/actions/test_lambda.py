@@ -7,10 +7,16 @@ import json
 import pytest
 
 from parry.actions.lambda_ import QUARANTINE_TAG, add_permission_args, is_foreign
-
 from tests.support.actions import ACCOUNT, assert_contract, assert_missing, assert_refused, lambda_zip, run, run_undo
 
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 @pytest.fixture
@@ -24,8 +30,13 @@ def make_function(aws, lam):
 
     def make(name: str, tags: dict[str, str] | None = None) -> str:
         lam.create_function(
-            FunctionName=name, Runtime="python3.11", Role=role, Handler="index.handler",
-            Code={"ZipFile": lambda_zip()}, Environment={"Variables": {"DB_PASSWORD": "hunter2"}}, Tags=tags or {},
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": lambda_zip()},
+            Environment={"Variables": {"DB_PASSWORD": "hunter2"}},
+            Tags=tags or {},
         )
         return name
 
@@ -37,11 +48,23 @@ def exposed(aws, lam, make_function):
     """A function open to everyone, to another account and through a URL, with a queue trigger."""
     name = make_function("worker")
     lam.add_permission(FunctionName=name, StatementId="public", Action="lambda:InvokeFunction", Principal="*")
-    lam.add_permission(FunctionName=name, StatementId="other-acct", Action="lambda:InvokeFunction", Principal="111122223333")
-    lam.add_permission(FunctionName=name, StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*", FunctionUrlAuthType="NONE")
     lam.add_permission(
-        FunctionName=name, StatementId="own-bucket", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
-        SourceArn="arn:aws:s3:::own-bucket", SourceAccount=ACCOUNT,
+        FunctionName=name, StatementId="other-acct", Action="lambda:InvokeFunction", Principal="111122223333"
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    lam.add_permission(
+        FunctionName=name,
+        StatementId="own-bucket",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::own-bucket",
+        SourceAccount=ACCOUNT,
     )
     sqs = aws.client("sqs")
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
@@ -58,11 +81,24 @@ def _sids(lam, name):
 
 
 def test_foreign_statement_rules():
-    own_service = {"Sid": "a", "Principal": {"Service": "s3.amazonaws.com"}, "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT}}}
-    other_service = {"Sid": "b", "Principal": {"Service": "s3.amazonaws.com"}, "Condition": {"StringEquals": {"AWS:SourceAccount": "999"}}}
+    own_service = {
+        "Sid": "a",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT}},
+    }
+    other_service = {
+        "Sid": "b",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Condition": {"StringEquals": {"AWS:SourceAccount": "999"}},
+    }
     own_root = {"Sid": "c", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}
     star_own = {"Sid": "d", "Principal": "*", "Condition": {"StringEquals": {"AWS:SourceAccount": ACCOUNT}}}
-    assert [is_foreign(s, ACCOUNT) for s in (own_service, other_service, own_root, star_own)] == [False, True, False, False]
+    assert [is_foreign(s, ACCOUNT) for s in (own_service, other_service, own_root, star_own)] == [
+        False,
+        True,
+        False,
+        False,
+    ]
     assert is_foreign({"Sid": "e", "Principal": {"AWS": "arn:aws:iam::999988887777:root"}}, ACCOUNT)
     # our account id inside another account's role name does not make it ours
     assert is_foreign({"Sid": "f", "Principal": {"AWS": f"arn:aws:iam::999988887777:role/x-{ACCOUNT}"}}, ACCOUNT)
@@ -72,13 +108,20 @@ def test_foreign_statement_rules():
 
 def test_add_permission_args_from_aws_shaped_statement():
     statement = {
-        "Sid": "url", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+        "Sid": "url",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "lambda:InvokeFunctionUrl",
         "Resource": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fn:live",
         "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}},
     }
     assert add_permission_args(statement, "fn") == {
-        "FunctionName": "fn", "StatementId": "url", "Action": "lambda:InvokeFunctionUrl", "Principal": "*",
-        "Qualifier": "live", "FunctionUrlAuthType": "NONE",
+        "FunctionName": "fn",
+        "StatementId": "url",
+        "Action": "lambda:InvokeFunctionUrl",
+        "Principal": "*",
+        "Qualifier": "live",
+        "FunctionUrlAuthType": "NONE",
     }
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from parry.actions.s3 import ALL_BLOCKED
-
 from tests.support.actions import assert_contract, assert_missing, assert_refused, run_undo
 
-PARTIAL = {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
+PARTIAL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": False,
+    "BlockPublicPolicy": False,
+    "RestrictPublicBuckets": False,
+}
 
 
 @pytest.fixture

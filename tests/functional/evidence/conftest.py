@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from parry.evidence.writer import EvidenceStore
-
 from tests.support.evidence import BUCKET, Env
 from tests.support.kms import kms_digest_signing
 
@@ -17,5 +16,7 @@ def env(aws):
         s3 = aws.client("s3")
         s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
         kms = aws.client("kms")
-        key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="parry evidence")["KeyMetadata"]["Arn"]
+        key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="parry evidence")[
+            "KeyMetadata"
+        ]["Arn"]
         yield Env(s3, kms, key_id, EvidenceStore(s3, BUCKET, retention_days=30, lock_mode="GOVERNANCE"))

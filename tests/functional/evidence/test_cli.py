@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
 from parry.cli.evidence import evidence_app
-
 from tests.support.evidence import BUCKET, build_case
 
 
@@ -27,7 +26,9 @@ def cli(env, monkeypatch):
 @pytest.fixture
 def cases(env):
     a = build_case(env, "case-a")
-    b = build_case(env, "case-b", account="444455556666", opened_at=datetime(2026, 10, 1, tzinfo=timezone.utc), playbook="lambda-quarantine")
+    b = build_case(
+        env, "case-b", account="444455556666", opened_at=datetime(2026, 10, 1, tzinfo=UTC), playbook="lambda-quarantine"
+    )
     return a, b
 
 
@@ -45,7 +46,11 @@ def test_list_filters(cli, cases):
 def test_show(cli, cases):
     out = cli("show", "case-a")
     assert out.exit_code == 0, out.output
-    assert "iam-credential-exfiltration" in out.stdout and "case_closed" in out.stdout and "manifest/0001.json" in out.stdout
+    assert (
+        "iam-credential-exfiltration" in out.stdout
+        and "case_closed" in out.stdout
+        and "manifest/0001.json" in out.stdout
+    )
 
 
 def test_verify_intact_then_tampered(cli, env, cases, tmp_path):
@@ -86,15 +91,18 @@ def test_report_writes_one_self_contained_page(cli, cases, tmp_path):
     assert "http://" not in html and "https://" not in html and "<script" not in html and "<link" not in html
 
 
-@pytest.mark.parametrize("args, message", [
-    (("verify", "no-such-case"), "no case no-such-case"),
-    (("verify",), "give a CASE_ID"),
-    (("verify", "case-a", "--all"), "--all verifies the whole bucket"),
-    (("verify", "--dir", "/nonexistent"), "not a folder made by"),
-    (("verify", "case-a", "--public-key", "/nonexistent.pem"), "cannot read public key"),
-    (("list", "--since", "yesterday"), "--since must be a date"),
-    (("export", "case-a", "/proc/forbidden"), "/proc/forbidden"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("verify", "no-such-case"), "no case no-such-case"),
+        (("verify",), "give a CASE_ID"),
+        (("verify", "case-a", "--all"), "--all verifies the whole bucket"),
+        (("verify", "--dir", "/nonexistent"), "not a folder made by"),
+        (("verify", "case-a", "--public-key", "/nonexistent.pem"), "cannot read public key"),
+        (("list", "--since", "yesterday"), "--since must be a date"),
+        (("export", "case-a", "/proc/forbidden"), "/proc/forbidden"),
+    ],
+)
 def test_errors_are_one_line_without_traceback(cli, cases, args, message):
     out = cli(*args)
     assert out.exit_code == 2, out.output

@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from parry.evidence.writer import EvidenceStore
-
 from tests.support.evidence import BUCKET, Env, build_case
 from tests.support.kms import kms_digest_signing
 
@@ -43,8 +42,9 @@ def test_parry_evidence_in_a_subprocess(server, tmp_path, monkeypatch):
 
     def parry(*args):
         environ = {**os.environ, "AWS_ENDPOINT_URL": server, "PARRY_EVIDENCE_BUCKET": BUCKET}
-        return subprocess.run([sys.executable, "-m", "parry", "evidence", *args], capture_output=True, text=True,
-                              env=environ, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "parry", "evidence", *args], capture_output=True, text=True, env=environ, timeout=120
+        )
 
     ok = parry("verify", "case-proc", "--public-key", str(tmp_path / "key.der"))
     assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from parry.store import model as cs
 from parry.evidence.keys import load_public_keys
 from parry.evidence.sources import S3Source
 from parry.evidence.verify import verify_case
+from parry.store import model as cs
 
 
 @pytest.fixture
 def signed_engine(env, parry_env, monkeypatch):
-    from parry.engine.run import Engine
     from parry.config import Settings
+    from parry.engine.run import Engine
 
     monkeypatch.setenv("PARRY_SIGNING_KEY_ID", env.key_id)
     from parry.aws.clients import ClientFactory
@@ -24,14 +24,27 @@ def signed_engine(env, parry_env, monkeypatch):
 def _book():
     from parry.playbooks.validate import validate_document
 
-    return validate_document({
-        "name": "test-book",
-        "trigger": {"source": ["aws.guardduty"]},
-        "target": {"user": "detail.resource.accessKeyDetails.userName", "key": "detail.resource.accessKeyDetails.accessKeyId"},
-        "dedup": "detail.id",
-        "steps": [{"id": "deactivate", "action": "iam.deactivate_access_key", "approval": "required", "undo": True,
-                   "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"}}],
-    }, "test.yaml")
+    return validate_document(
+        {
+            "name": "test-book",
+            "trigger": {"source": ["aws.guardduty"]},
+            "target": {
+                "user": "detail.resource.accessKeyDetails.userName",
+                "key": "detail.resource.accessKeyDetails.accessKeyId",
+            },
+            "dedup": "detail.id",
+            "steps": [
+                {
+                    "id": "deactivate",
+                    "action": "iam.deactivate_access_key",
+                    "approval": "required",
+                    "undo": True,
+                    "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+                }
+            ],
+        },
+        "test.yaml",
+    )
 
 
 def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compromised_user, parry_env, tmp_path):

@@ -9,7 +9,6 @@ import pytest
 
 from parry.errors import EvidenceConflict
 from parry.evidence.writer import canonical_json
-
 from tests.support.evidence import BUCKET, build_case
 
 
@@ -74,7 +73,9 @@ def test_unsigned_seal_says_so(env):
 
 
 def test_objects_are_write_once_but_idempotent(env):
-    case = env.store.case(case_id="c-write-once", account="111122223333", opened_at=__import__("datetime").datetime(2026, 1, 2))
+    case = env.store.case(
+        case_id="c-write-once", account="111122223333", opened_at=__import__("datetime").datetime(2026, 1, 2)
+    )
     first = case.put("event.json", {"a": 1})
     assert case.put("event.json", {"a": 1}) == first
     with pytest.raises(EvidenceConflict):
@@ -127,7 +128,9 @@ def test_a_seal_that_died_before_its_signature_is_repaired_by_the_next(env):
 
 
 def test_kms_failure_leaves_no_manifest_behind(env):
-    case = env.store.case(case_id="c-kms-down", account="111122223333", opened_at=__import__("datetime").datetime(2026, 1, 2))
+    case = env.store.case(
+        case_id="c-kms-down", account="111122223333", opened_at=__import__("datetime").datetime(2026, 1, 2)
+    )
     case.put("event.json", {"a": 1})
 
     class Down:

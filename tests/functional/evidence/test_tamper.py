@@ -4,17 +4,26 @@ could: every change is detected and named by the verifier, from the bucket and f
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parry.evidence.writer import canonical_json, sha256_hex
 from parry.evidence.export import export_case
 from parry.evidence.keys import load_public_keys
-from parry.evidence.problems import BAD_SIGNATURE, BROKEN_CHAIN, CHANGED, FOREIGN_KEY, MISSING, NOT_SEALED, RETENTION, UNEXPECTED, UNSIGNED
+from parry.evidence.problems import (
+    BAD_SIGNATURE,
+    BROKEN_CHAIN,
+    CHANGED,
+    FOREIGN_KEY,
+    MISSING,
+    NOT_SEALED,
+    RETENTION,
+    UNEXPECTED,
+    UNSIGNED,
+)
 from parry.evidence.sources import DirSource, S3Source
 from parry.evidence.verify import Policy, verify_case
-
+from parry.evidence.writer import canonical_json, sha256_hex
 from tests.support.evidence import BUCKET, build_case
 
 
@@ -31,7 +40,11 @@ def _get(env, key):
 
 
 def _put(env, key, body, *, locked=True):
-    kw = {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": datetime.now(timezone.utc) + timedelta(days=30)} if locked else {}
+    kw = (
+        {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": datetime.now(UTC) + timedelta(days=30)}
+        if locked
+        else {}
+    )
     env.s3.put_object(Bucket=BUCKET, Key=key, Body=body, ChecksumAlgorithm="SHA256", **kw)
 
 

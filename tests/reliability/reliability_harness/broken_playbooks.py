@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import yaml
 
@@ -25,6 +26,7 @@ def _step(doc: Any, rng: random.Random) -> Any:
 
 def _mutations() -> list[tuple[str, Callable[[Any, random.Random], Any]]]:
     """(kind, function(doc, rng) -> doc or YAML text). Every mutation makes the playbook invalid."""
+
     def drop(key):
         return lambda d, r: {k: v for k, v in d.items() if k != key}
 
@@ -35,12 +37,14 @@ def _mutations() -> list[tuple[str, Callable[[Any, random.Random], Any]]]:
         def f(d, r):
             _step(d, r)[key] = value
             return d
+
         return f
 
     def step_drop(key):
         def f(d, r):
             _step(d, r).pop(key, None)
             return d
+
         return f
 
     def unknown_param(d, r):
@@ -67,8 +71,15 @@ def _mutations() -> list[tuple[str, Callable[[Any, random.Random], Any]]]:
         return d
 
     def approval_on_reader(d, r):
-        d["steps"].insert(0, {"id": "look-first", "action": "evidence.capture_iam_user", "approval": "required",
-                              "with": {"user_name": "someone"}})
+        d["steps"].insert(
+            0,
+            {
+                "id": "look-first",
+                "action": "evidence.capture_iam_user",
+                "approval": "required",
+                "with": {"user_name": "someone"},
+            },
+        )
         return d
 
     def undo_without_undo(d, r):
@@ -149,17 +160,29 @@ def broken_playbook_figures(n: int = 100) -> Figures:
             located = load_yaml(text, filename)
             validate_document(located.doc, filename, located)
         except ValidationError as exc:
-            bad = [p for p in exc.problems if not (PROBLEM.match(p) and PROBLEM.match(p)["file"] == filename
-                                                   and 1 <= int(PROBLEM.match(p)["line"]) <= text.count("\n") + 1)]
+            bad = [
+                p
+                for p in exc.problems
+                if not (
+                    PROBLEM.match(p)
+                    and PROBLEM.match(p)["file"] == filename
+                    and 1 <= int(PROBLEM.match(p)["line"]) <= text.count("\n") + 1
+                )
+            ]
             if exc.problems and not bad:
                 named += 1
                 kinds.add(kind)
             else:
                 other.append(f"{kind} ({filename}): malformed problem lines {bad or '(none)'}")
             continue
-        except Exception as exc:  # noqa: BLE001 - the figure this scenario measures
+        except Exception as exc:
             other.append(f"{kind} ({filename}): {type(exc).__name__}: {exc}")
             continue
         other.append(f"{kind} ({filename}): accepted")
-    return {"broken_playbooks": n, "named_validation_errors": named, "other_outcomes": len(other), "kinds": len(kinds),
-            "other": other}
+    return {
+        "broken_playbooks": n,
+        "named_validation_errors": named,
+        "other_outcomes": len(other),
+        "kinds": len(kinds),
+        "other": other,
+    }

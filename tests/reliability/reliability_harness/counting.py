@@ -12,8 +12,24 @@ import threading
 from collections import Counter
 from typing import Any
 
-READ_PREFIXES = ("Get", "List", "Describe", "Head", "Lookup", "Search", "Query", "Scan", "BatchGet", "Select",
-                 "Test", "Simulate", "Check", "Estimate", "Validate", "Verify")
+READ_PREFIXES = (
+    "Get",
+    "List",
+    "Describe",
+    "Head",
+    "Lookup",
+    "Search",
+    "Query",
+    "Scan",
+    "BatchGet",
+    "Select",
+    "Test",
+    "Simulate",
+    "Check",
+    "Estimate",
+    "Validate",
+    "Verify",
+)
 # Parry's own bookkeeping, not an effect on the account being protected.
 BOOKKEEPING_SERVICES = ("dynamodb", "sts")
 BOOKKEEPING_OPS = {("kms", "Sign"), ("kms", "GetPublicKey"), ("ssm", "GetParameter")}

@@ -67,7 +67,7 @@ def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
         barrier.wait()
         try:
             results[i] = engines[i].run(book, seeded.event)
-        except BaseException as exc:  # noqa: BLE001 - reported in the figures
+        except BaseException as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=deliver, args=(i,)) for i in range(n)]
@@ -79,7 +79,9 @@ def concurrent_deliveries(world: World, book: Any, *, n: int = 8) -> Figures:
     from parry.errors import CaseBusy
 
     busy = [i for i, r in enumerate(results) if isinstance(r, CaseBusy)]
-    errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException) and not isinstance(r, CaseBusy)]
+    errors = [
+        f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException) and not isinstance(r, CaseBusy)
+    ]
     cases = [r for r in results if not isinstance(r, BaseException)]
     # a delivery that found the case held by another run failed with CaseBusy: Lambda retries it
     retried = [engines[i].run(book, seeded.event) for i in busy]
@@ -142,8 +144,10 @@ def time_budget(world: World, book: Any) -> Figures:
     stopped = engine.run(book, seeded.event, remaining_seconds=budget)
     stored = engine.store.get(stopped.case_id)
     item = world.admin.client("dynamodb").get_item(
-        TableName=world.env["PARRY_CASES_TABLE"], Key={"pk": {"S": f"CASE#{stopped.case_id}"}, "sk": {"S": "CASE"}},
-        ConsistentRead=True)["Item"]
+        TableName=world.env["PARRY_CASES_TABLE"],
+        Key={"pk": {"S": f"CASE#{stopped.case_id}"}, "sk": {"S": "CASE"}},
+        ConsistentRead=True,
+    )["Item"]
     stopped_figures = {
         "stopped_status": stopped.status,
         "stored_status": stored.status,

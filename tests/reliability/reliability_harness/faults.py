@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 from unittest import mock
 
 from reliability_harness.figures import Figures
@@ -44,8 +45,8 @@ def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
     rate counting, each action's apply, sealing. With `kill`, a crash also skips the engine's
     cleanup (the lease stays held, as when Lambda kills the invocation at its timeout)."""
     import parry.engine.steps as steps_mod
-    from parry.store.store import CaseStore
     from parry.evidence.writer import CaseEvidence
+    from parry.store.store import CaseStore
 
     def wrap(cls: Any, name: str, label: Callable[..., str] | None = None) -> Any:
         real = getattr(cls, name)
@@ -128,7 +129,8 @@ def step_boundaries(labels: list[str]) -> list[int]:
     keep = []
     for i, label in enumerate(labels):
         if label in ("after CaseStore.claim", "before CaseEvidence.seal") or label.startswith(
-                ("before apply[", "after apply[", "after CaseStore.save[RUNNING")):
+            ("before apply[", "after apply[", "after CaseStore.save[RUNNING")
+        ):
             keep.append(i)
     return keep
 
@@ -152,11 +154,11 @@ def crash_everywhere(world: World, book: Any, *, kill: bool = False, only: Any =
         only = only(labels)
     failures: list[str] = []
     repeated = missing = resumed = reruns_noop = extra_notifications = 0
-    for k in (only if only is not None else range(len(labels))):
+    for k in only if only is not None else range(len(labels)):
         seeded = SEEDS[book.name](world.admin, world.next())
         probe = world.probe()
         now = [world.hour_clock()()]
-        engine = world.engine(probe=probe, clock=lambda: now[0])
+        engine = world.engine(probe=probe, clock=lambda now=now: now[0])
         b = Boundaries(crash_at=k)
         try:
             with boundaries(b, kill=kill):

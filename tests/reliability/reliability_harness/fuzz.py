@@ -70,13 +70,17 @@ def event_strategy(bases: list[dict[str, Any]]) -> Any:
     deep nesting or random JSON; sometimes not an object at all, or wrapped in a manual request."""
     from hypothesis import strategies as st
 
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                     st.text(max_size=30))
-    huge = st.tuples(st.sampled_from(["A", "é", "😀", "\u0000", "\\", "'", '"', "${target.user}", "\u202e", "\ud7ff"]),
-                     st.integers(1_000, 300_000)).map(lambda t: t[0] * t[1])
+    leaf = st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30)
+    )
+    huge = st.tuples(
+        st.sampled_from(["A", "é", "😀", "\u0000", "\\", "'", '"', "${target.user}", "\u202e", "\ud7ff"]),
+        st.integers(1_000, 300_000),
+    ).map(lambda t: t[0] * t[1])
     deep = st.tuples(st.integers(10, 5_000), leaf).map(lambda t: _nest(*t))
-    random_json = st.recursive(leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
-                               max_leaves=10)
+    random_json = st.recursive(
+        leaf, lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4), max_leaves=10
+    )
     value = st.one_of(leaf, leaf, random_json, huge, deep)
 
     texts = [json.dumps(b) for b in bases]
@@ -102,10 +106,18 @@ def event_strategy(bases: list[dict[str, Any]]) -> Any:
                 parent[path[-1]] = draw(value)
             else:
                 old = parent[path[-1]]
-                parent[path[-1]] = _as_text(old) if not isinstance(old, str) else draw(st.sampled_from([0, 4.5, [old], {"v": old}, None, True]))
+                parent[path[-1]] = (
+                    _as_text(old)
+                    if not isinstance(old, str)
+                    else draw(st.sampled_from([0, 4.5, [old], {"v": old}, None, True]))
+                )
         if shape == "manual":
-            return {"source": "parry", "detail-type": "Parry Run Request", "id": draw(st.text(max_size=10)),
-                    "detail": draw(st.sampled_from([{"event": event}, {"playbook": "x", "event": event}, event, [event]]))}
+            return {
+                "source": "parry",
+                "detail-type": "Parry Run Request",
+                "id": draw(st.text(max_size=10)),
+                "detail": draw(st.sampled_from([{"event": event}, {"playbook": "x", "event": event}, event, [event]])),
+            }
         if shape == "continue":
             return {"source": "parry", "detail-type": "Parry Run Request", "detail": {"continue_case": draw(value)}}
         return event
@@ -136,9 +148,9 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
 
-    from parry.runtime.in_process import compile_to
     from parry.errors import ParryError
     from parry.routing.patterns import compile_pattern
+    from parry.runtime.in_process import compile_to
 
     books = playbooks or [load_playbook(p) for p in playbook_paths()]
     patterns = {b.name: compile_pattern(b.trigger) for b in books}
@@ -149,8 +161,12 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
     outcomes: Counter = Counter()
     unhandled: list[str] = []
     matched = [0]
-    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(_Discard()), warnings.catch_warnings(), \
-            mock.patch.dict(os.environ, {"POWERTOOLS_METRICS_DISABLED": "false", "POWERTOOLS_LOG_LEVEL": "CRITICAL"}):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        contextlib.redirect_stdout(_Discard()),
+        warnings.catch_warnings(),
+        mock.patch.dict(os.environ, {"POWERTOOLS_METRICS_DISABLED": "false", "POWERTOOLS_LOG_LEVEL": "CRITICAL"}),
+    ):
         for book in books:
             compile_to(book, Path(tmp))
         warnings.simplefilter("ignore")  # powertools' per-invocation warnings, 10,000 times over
@@ -158,8 +174,13 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
         engine = world.engine()
 
         @hseed(seed)
-        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(st.sampled_from(books), event_strategy(bases))
         def one(book: Any, sample: Sample) -> None:
             event = sample.event
@@ -170,12 +191,15 @@ def fuzz_handler(world: World, *, examples: int, seed: int, playbooks: list[Any]
                 outcomes[f"ran:{case['status']}"] += 1
             except ParryError as exc:
                 outcomes[f"rejected:{type(exc).__name__}"] += 1
-            except Exception as exc:  # noqa: BLE001 - the figure this scenario measures
+            except Exception as exc:
                 outcomes[f"UNHANDLED:{type(exc).__name__}"] += 1
                 if len(unhandled) < 20:
                     import traceback
 
-                    where = " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in traceback.extract_tb(exc.__traceback__)[-4:][::-1])
+                    where = " < ".join(
+                        f"{Path(f.filename).name}:{f.lineno}"
+                        for f in traceback.extract_tb(exc.__traceback__)[-4:][::-1]
+                    )
                     unhandled.append(f"{book.name}: {type(exc).__name__}: {str(exc)[:200]} at {where} <- {sample!r}")
 
         started = time.perf_counter()

@@ -11,9 +11,10 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from parry.aws.clients import ClientFactory
 from reliability_harness.fixtures import DELETE, load_event, load_playbook, load_record, playbook_paths
@@ -49,10 +50,16 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
         variables = {"event": event, "target": target, "case": {}, "steps": {}}
         for step in book.steps:
             cls = registry.get(step.action)
-            if not cls.mutating or step.action.startswith(("evidence.", "securityhub.")) or (step.when and not truthy(search(step.when, variables))):
+            if (
+                not cls.mutating
+                or step.action.startswith(("evidence.", "securityhub."))
+                or (step.when and not truthy(search(step.when, variables)))
+            ):
                 continue
             params = registry.build_params(cls, interpolate(step.with_, variables))
-            ctx = ActionContext(aws=aws, case_id="check", step_id=step.id, playbook=book.name, account=ACCOUNT, region=REGION)
+            ctx = ActionContext(
+                aws=aws, case_id="check", step_id=step.id, playbook=book.name, account=ACCOUNT, region=REGION
+            )
             if not cls().observe(ctx, params).done:
                 return False
         return True
@@ -61,7 +68,10 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
 
 
 def _role(aws: ClientFactory, name: str, service: str = "lambda.amazonaws.com") -> str:
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
     return aws.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
@@ -70,7 +80,11 @@ def _function(aws: ClientFactory, name: str, role_arn: str) -> str:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("index.py", "def handler(event, context):\n    return 'ok'\n")
     return aws.client("lambda").create_function(
-        FunctionName=name, Runtime="python3.11", Role=role_arn, Handler="index.handler", Code={"ZipFile": buf.getvalue()},
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler="index.handler",
+        Code={"ZipFile": buf.getvalue()},
     )["FunctionArn"]
 
 
@@ -84,8 +98,13 @@ def _instance(aws: ClientFactory, profile_arn: str | None = None) -> str:
         _IMAGES[id(aws)] = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    kwargs: dict[str, Any] = {"ImageId": _IMAGES[id(aws)], "MinCount": 1, "MaxCount": 1, "InstanceType": "t3.micro",
-                              "SubnetId": subnet}
+    kwargs: dict[str, Any] = {
+        "ImageId": _IMAGES[id(aws)],
+        "MinCount": 1,
+        "MaxCount": 1,
+        "InstanceType": "t3.micro",
+        "SubnetId": subnet,
+    }
     if profile_arn:
         kwargs["IamInstanceProfile"] = {"Arn": profile_arn}
     return ec2.run_instances(**kwargs)["Instances"][0]["InstanceId"]
@@ -123,8 +142,11 @@ def seed_iam_key(aws: ClientFactory, n: int) -> Seeded:
         keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
         return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
 
-    return Seeded(event, lambda: status() == "Inactive",
-                  lambda: iam.update_access_key(UserName=user, AccessKeyId=key, Status="Active"))
+    return Seeded(
+        event,
+        lambda: status() == "Inactive",
+        lambda: iam.update_access_key(UserName=user, AccessKeyId=key, Status="Active"),
+    )
 
 
 def seed_ec2(aws: ClientFactory, n: int) -> Seeded:
@@ -145,7 +167,9 @@ def seed_instance_credentials(aws: ClientFactory, n: int) -> Seeded:
     role = f"rel-instance-role-{n}"
     _role(aws, role, "ec2.amazonaws.com")
     event = _guardduty(IAM_FINDING, n)
-    event["detail"]["resource"]["accessKeyDetails"].update(userName=role, userType="AssumedRole", accessKeyId=f"ASIAREL{n:09d}")
+    event["detail"]["resource"]["accessKeyDetails"].update(
+        userName=role, userType="AssumedRole", accessKeyId=f"ASIAREL{n:09d}"
+    )
     event["detail"]["resource"].setdefault("instanceDetails", {})["instanceId"] = _instance(aws)
     in_security_hub(aws, event)
     return Seeded(event, contained_by(aws, "instance-credential-exfiltration", event))
@@ -156,8 +180,10 @@ def seed_lambda_compromise(aws: ClientFactory, n: int) -> Seeded:
     arn = _function(aws, f"rel-fn-{n}", role)
     event = _guardduty(IAM_FINDING, n)
     event["detail"]["type"] = "Execution:Lambda/MaliciousFile"
-    event["detail"]["resource"] = {"resourceType": "Lambda",
-                                   "lambdaDetails": {"functionName": f"rel-fn-{n}", "functionArn": arn, "role": role}}
+    event["detail"]["resource"] = {
+        "resourceType": "Lambda",
+        "lambdaDetails": {"functionName": f"rel-fn-{n}", "functionArn": arn, "role": role},
+    }
     in_security_hub(aws, event)
     return Seeded(event, contained_by(aws, "lambda-compromise", event))
 
@@ -165,10 +191,19 @@ def seed_lambda_compromise(aws: ClientFactory, n: int) -> Seeded:
 def seed_lambda_public(aws: ClientFactory, n: int) -> Seeded:
     name = f"rel-public-fn-{n}"
     _function(aws, name, _role(aws, f"rel-public-role-{n}"))
-    aws.client("lambda").add_permission(FunctionName=name, StatementId="everyone", Action="lambda:InvokeFunction", Principal="*")
-    event = load_record("cloudtrail/lambda-addpermission.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
-                        eventID=f"rel-{n}", requestParameters__functionName=name, requestParameters__statementId="everyone",
-                        requestParameters__principal="*", requestParameters__action="lambda:InvokeFunction")
+    aws.client("lambda").add_permission(
+        FunctionName=name, StatementId="everyone", Action="lambda:InvokeFunction", Principal="*"
+    )
+    event = load_record(
+        "cloudtrail/lambda-addpermission.bare.json",
+        awsRegion=REGION,
+        recipientAccountId=ACCOUNT,
+        eventID=f"rel-{n}",
+        requestParameters__functionName=name,
+        requestParameters__statementId="everyone",
+        requestParameters__principal="*",
+        requestParameters__action="lambda:InvokeFunction",
+    )
     return Seeded(event, contained_by(aws, "lambda-made-public", event))
 
 
@@ -176,11 +211,20 @@ def seed_s3_exposure(aws: ClientFactory, n: int) -> Seeded:
     bucket = f"rel-exposed-{n}"
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=bucket)
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                                                      "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+        ],
+    }
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-    event = load_record("cloudtrail/s3-putbucketpolicy-public.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
-                        eventID=f"rel-{n}", requestParameters__bucketName=bucket)
+    event = load_record(
+        "cloudtrail/s3-putbucketpolicy-public.bare.json",
+        awsRegion=REGION,
+        recipientAccountId=ACCOUNT,
+        eventID=f"rel-{n}",
+        requestParameters__bucketName=bucket,
+    )
     return Seeded(event, contained_by(aws, "s3-exposure", event))
 
 
@@ -191,15 +235,27 @@ def seed_trail_stopped(aws: ClientFactory, n: int) -> Seeded:
     ct.create_trail(Name=trail, S3BucketName=bucket)
     ct.start_logging(Name=trail)
     ct.stop_logging(Name=trail)
-    event = load_record("cloudtrail/iam-createaccesskey.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
-                        eventID=f"rel-{n}", eventSource="cloudtrail.amazonaws.com", eventName="StopLogging",
-                        requestParameters={"name": trail}, responseElements=None, errorCode=DELETE)
+    event = load_record(
+        "cloudtrail/iam-createaccesskey.bare.json",
+        awsRegion=REGION,
+        recipientAccountId=ACCOUNT,
+        eventID=f"rel-{n}",
+        eventSource="cloudtrail.amazonaws.com",
+        eventName="StopLogging",
+        requestParameters={"name": trail},
+        responseElements=None,
+        errorCode=DELETE,
+    )
     return Seeded(event, contained_by(aws, "cloudtrail-logging-disabled", event))
 
 
 def seed_root_login(aws: ClientFactory, n: int) -> Seeded:
-    event = load_record("cloudtrail/signin-consolelogin-root.bare.json", awsRegion=REGION, recipientAccountId=ACCOUNT,
-                        eventID=f"rel-{n}")
+    event = load_record(
+        "cloudtrail/signin-consolelogin-root.bare.json",
+        awsRegion=REGION,
+        recipientAccountId=ACCOUNT,
+        eventID=f"rel-{n}",
+    )
     return Seeded(event, lambda: True)  # nothing to contain by API: evidence and a notification
 
 
@@ -207,9 +263,17 @@ def seed_manual_quarantine(aws: ClientFactory, n: int) -> Seeded:
     user, role = f"rel-manual-user-{n}", f"rel-manual-role-{n}"
     aws.client("iam").create_user(UserName=user)
     _role(aws, role)
-    event = {"version": "0", "id": f"rel-manual-{n}", "source": "parry", "detail-type": "Parry Run Request",
-             "account": ACCOUNT, "region": REGION, "time": "2026-11-29T18:00:00Z", "resources": [],
-             "detail": {"playbook": "manual-quarantine", "user": user, "role": role, "reason": "reliability test"}}
+    event = {
+        "version": "0",
+        "id": f"rel-manual-{n}",
+        "source": "parry",
+        "detail-type": "Parry Run Request",
+        "account": ACCOUNT,
+        "region": REGION,
+        "time": "2026-11-29T18:00:00Z",
+        "resources": [],
+        "detail": {"playbook": "manual-quarantine", "user": user, "role": role, "reason": "reliability test"},
+    }
     return Seeded(event, contained_by(aws, "manual-quarantine", event))
 
 

@@ -15,7 +15,8 @@ import time
 import types
 import uuid
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from unittest import mock
 
 from parry.aws.clients import DEFAULT_MAX_ATTEMPTS
@@ -49,7 +50,11 @@ def throttling_response(protocol: str, request: Any) -> Any:
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": request_id}
     elif protocol == "rest-json":
         body = json.dumps({"message": "Rate exceeded"})
-        headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "ThrottlingException", "x-amzn-RequestId": request_id}
+        headers = {
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": "ThrottlingException",
+            "x-amzn-RequestId": request_id,
+        }
     else:
         return None
     raw = types.SimpleNamespace(stream=lambda **_: iter([body.encode()]))
@@ -98,7 +103,7 @@ class VirtualTime:
         return time.time() + self.offset
 
     @contextlib.contextmanager
-    def active(self) -> Iterator["VirtualTime"]:
+    def active(self) -> Iterator[VirtualTime]:
         import botocore.endpoint
         import botocore.retries.bucket as bucket
 
@@ -123,15 +128,24 @@ class VirtualTime:
             def __getattr__(self, name: str) -> Any:
                 return getattr(threading, name)
 
-        with mock.patch.object(botocore.endpoint, "time", _Time()), \
-                mock.patch.object(bucket, "threading", _Threading()), \
-                mock.patch.object(bucket.Clock, "sleep", lambda _self, amount: vt.sleep(amount)), \
-                mock.patch.object(bucket.Clock, "current_time", lambda _self: vt.now()):
+        with (
+            mock.patch.object(botocore.endpoint, "time", _Time()),
+            mock.patch.object(bucket, "threading", _Threading()),
+            mock.patch.object(bucket.Clock, "sleep", lambda _self, amount: vt.sleep(amount)),
+            mock.patch.object(bucket.Clock, "current_time", lambda _self: vt.now()),
+        ):
             yield self
 
 
-def throttled_runs(world: World, book: Any, *, runs: int = 20, rate: float = 0.3, seed: int = 6,
-                   max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Figures:
+def throttled_runs(
+    world: World,
+    book: Any,
+    *,
+    runs: int = 20,
+    rate: float = 0.3,
+    seed: int = 6,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Figures:
     """`runs` fresh cases with `rate` of all HTTP attempts answered ThrottlingException."""
     completed = 0
     statuses: Counter = Counter()

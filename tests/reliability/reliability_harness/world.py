@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from parry.aws.clients import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from reliability_harness.counting import Probe
@@ -26,8 +27,14 @@ REGION = "us-east-1"
 class ProbedFactory(ClientFactory):
     """A ClientFactory whose clients report to a Probe and may be throttled."""
 
-    def __init__(self, *, probe: Probe | None = None, throttle: Throttle | None = None,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, region: str = REGION):
+    def __init__(
+        self,
+        *,
+        probe: Probe | None = None,
+        throttle: Throttle | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        region: str = REGION,
+    ):
         super().__init__(region=region, max_attempts=max_attempts)
         self.probe = probe
         self.throttle = throttle
@@ -78,8 +85,14 @@ class World:
     def probe(self) -> Probe:
         return Probe(self.bucket)
 
-    def engine(self, *, probe: Probe | None = None, throttle: Throttle | None = None, clock: Callable[[], float] | None = None,
-               max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Any:
+    def engine(
+        self,
+        *,
+        probe: Probe | None = None,
+        throttle: Throttle | None = None,
+        clock: Callable[[], float] | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> Any:
         from parry.engine.run import Engine
 
         aws = ProbedFactory(probe=probe, throttle=throttle, max_attempts=max_attempts)
@@ -97,8 +110,12 @@ class World:
         if dedup is not None:
             values[":d"] = {"S": dedup}
         items = []
-        for page in ddb.get_paginator("scan").paginate(TableName=self.env["PARRY_CASES_TABLE"], FilterExpression=condition,
-                                                       ProjectionExpression="pk", ExpressionAttributeValues=values):
+        for page in ddb.get_paginator("scan").paginate(
+            TableName=self.env["PARRY_CASES_TABLE"],
+            FilterExpression=condition,
+            ProjectionExpression="pk",
+            ExpressionAttributeValues=values,
+        ):
             items.extend(page["Items"])
         return items
 
@@ -106,7 +123,7 @@ class World:
         s3 = self.admin.client("s3")
         keys: list[str] = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(o["Key"][len(prefix):] for o in page.get("Contents", []))
+            keys.extend(o["Key"][len(prefix) :] for o in page.get("Contents", []))
         return keys
 
 
