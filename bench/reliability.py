@@ -1,6 +1,6 @@
 """Reliability figures for issue 6, measured on moto in-process, printed as a markdown table.
 
-The scenarios are the ones tests/reliability asserts on (the package tests/reliability/reliability_harness):
+The scenarios are the ones tests/reliability asserts on (the package tests/support/reliability):
 redeliveries, concurrent deliveries, a crash at every step boundary, throttling, the time budget,
 generated bad events through the handler, broken playbooks and protected resources.
 
@@ -21,7 +21,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "reliability"))
 
 for var, value in (
     ("AWS_ACCESS_KEY_ID", "testing"),
@@ -35,14 +34,14 @@ for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
 for var in [v for v in os.environ if v.startswith("PARRY_")]:
     os.environ.pop(var)
 
-from reliability_harness import exactly_once  # noqa: E402
-from reliability_harness.broken_playbooks import broken_playbook_figures  # noqa: E402
-from reliability_harness.faults import apply_boundaries, crash_everywhere, step_boundaries  # noqa: E402
-from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook  # noqa: E402
-from reliability_harness.fuzz import fuzz_handler  # noqa: E402
-from reliability_harness.seeds import seedable_playbooks  # noqa: E402
-from reliability_harness.throttling import throttled_runs  # noqa: E402
-from reliability_harness.world import World, moto_world  # noqa: E402
+from tests.support.reliability import exactly_once  # noqa: E402
+from tests.support.reliability.broken_playbooks import broken_playbook_figures  # noqa: E402
+from tests.support.reliability.faults import apply_boundaries, crash_everywhere, step_boundaries  # noqa: E402
+from tests.support.reliability.fixtures import PLAYBOOKS_DIR, load_playbook  # noqa: E402
+from tests.support.reliability.fuzz import fuzz_handler  # noqa: E402
+from tests.support.reliability.seeds import seedable_playbooks  # noqa: E402
+from tests.support.reliability.throttling import throttled_runs  # noqa: E402
+from tests.support.reliability.world import World, moto_world  # noqa: E402
 
 Row = tuple[str, str, str, float]
 

@@ -4,9 +4,10 @@ through validation. A rejection by name (ParryError / ValidationError) is the ha
 from __future__ import annotations
 
 import pytest
-from reliability_harness.broken_playbooks import broken_playbook_figures
-from reliability_harness.figures import report
-from reliability_harness.fuzz import fuzz_handler
+
+from tests.support.reliability.broken_playbooks import broken_playbook_figures
+from tests.support.reliability.figures import report
+from tests.support.reliability.fuzz import fuzz_handler
 
 SHARDS = 4
 EVENTS_PER_SHARD = 2500  # 10,000 in all, spread over the xdist workers

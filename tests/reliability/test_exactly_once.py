@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from reliability_harness.exactly_once import concurrent_deliveries, redeliveries, time_budget
-from reliability_harness.faults import Boundaries, InjectedCrash, boundaries
-from reliability_harness.figures import report
-from reliability_harness.fixtures import PLAYBOOKS_DIR, fresh_runner, load_playbook
-from reliability_harness.seeds import SEEDS
+
+from tests.support.reliability.exactly_once import concurrent_deliveries, redeliveries, time_budget
+from tests.support.reliability.faults import Boundaries, InjectedCrash, boundaries
+from tests.support.reliability.figures import report
+from tests.support.reliability.fixtures import PLAYBOOKS_DIR, fresh_runner, load_playbook
+from tests.support.reliability.seeds import SEEDS
 
 PRIMARY = PLAYBOOKS_DIR / "iam-credential-compromise.yaml"
 

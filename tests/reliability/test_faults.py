@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from reliability_harness.faults import (
+
+from tests.support.reliability.faults import (
     Boundaries,
     InjectedCrash,
     apply_boundaries,
@@ -21,9 +22,9 @@ from reliability_harness.faults import (
     crash_everywhere,
     step_boundaries,
 )
-from reliability_harness.figures import report
-from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook
-from reliability_harness.seeds import SEEDS, seedable_playbooks
+from tests.support.reliability.figures import report
+from tests.support.reliability.fixtures import PLAYBOOKS_DIR, load_playbook
+from tests.support.reliability.seeds import SEEDS, seedable_playbooks
 
 FULL = os.environ.get("PARRY_RELIABILITY_FULL") == "1"
 PRIMARY = "iam-credential-compromise"
@@ -61,7 +62,7 @@ def test_killed_invocation_at_each_boundary_is_finished_after_its_lease(world, p
 def test_every_playbook_has_a_seed(name):
     if name == "(none)":
         return
-    pytest.skip(f"no seeding function for playbook {name}: add one to reliability_harness.seeds.SEEDS")
+    pytest.skip(f"no seeding function for playbook {name}: add one to tests.support.reliability.seeds.SEEDS")
 
 
 def test_a_change_made_just_before_a_crash_is_still_undoable(world):

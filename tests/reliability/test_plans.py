@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from reliability_harness.counting import is_mutating
-from reliability_harness.figures import report
-from reliability_harness.fixtures import load_playbook
-from reliability_harness.seeds import SEEDS, seedable_playbooks
+
+from tests.support.reliability.counting import is_mutating
+from tests.support.reliability.figures import report
+from tests.support.reliability.fixtures import load_playbook
+from tests.support.reliability.seeds import SEEDS, seedable_playbooks
 
 SEEDED, _ = seedable_playbooks()
 

@@ -4,12 +4,12 @@ botocore's adaptive retry mode, with Parry's attempt budget, must carry every ru
 from __future__ import annotations
 
 import pytest
-from reliability_harness.figures import report
-from reliability_harness.fixtures import PLAYBOOKS_DIR, load_playbook
-from reliability_harness.throttling import Throttle, throttled_runs
-from reliability_harness.world import ProbedFactory
 
 from parry.aws.clients import DEFAULT_MAX_ATTEMPTS
+from tests.support.reliability.figures import report
+from tests.support.reliability.fixtures import PLAYBOOKS_DIR, load_playbook
+from tests.support.reliability.throttling import Throttle, throttled_runs
+from tests.support.reliability.world import ProbedFactory
 
 # At 30 % throttling a call exhausts N attempts with p = 0.3^N, and a run makes ~100 calls: with
 # parry.aws.clients's default of 8 that is ~0.7 % of runs (the seeded runs here happen to pass, one call

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from reliability_harness.figures import Figures
-from reliability_harness.fixtures import playbook_paths
+from tests.support.reliability.figures import Figures
+from tests.support.reliability.fixtures import playbook_paths
 
 PROBLEM = re.compile(r"^(?P<file>[^:]+\.yaml):(?P<line>\d+): (?P<path>\S+): (?P<message>.+)$")
 

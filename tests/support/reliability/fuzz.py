@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from reliability_harness.figures import Figures
-from reliability_harness.fixtures import fixture_events, fresh_runner, load_playbook, playbook_paths
-from reliability_harness.seeds import SEEDS
-from reliability_harness.world import World
+from tests.support.reliability.figures import Figures
+from tests.support.reliability.fixtures import fixture_events, fresh_runner, load_playbook, playbook_paths
+from tests.support.reliability.seeds import SEEDS
+from tests.support.reliability.world import World
 
 
 def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.clients import DEFAULT_MAX_ATTEMPTS, ClientFactory
-from reliability_harness.counting import Probe
+from tests.support.reliability.counting import Probe
 
 if TYPE_CHECKING:
-    from reliability_harness.throttling import Throttle
+    from tests.support.reliability.throttling import Throttle
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"

@@ -20,9 +20,9 @@ from typing import Any
 from unittest import mock
 
 from parry.aws.clients import DEFAULT_MAX_ATTEMPTS
-from reliability_harness.figures import Figures
-from reliability_harness.seeds import SEEDS
-from reliability_harness.world import World
+from tests.support.reliability.figures import Figures
+from tests.support.reliability.seeds import SEEDS
+from tests.support.reliability.world import World
 
 
 def throttling_response(protocol: str, request: Any) -> Any:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from parry.aws.clients import ClientFactory
-from reliability_harness.fixtures import DELETE, load_event, load_playbook, load_record, playbook_paths
-from reliability_harness.world import ACCOUNT, REGION
+from tests.support.reliability.fixtures import DELETE, load_event, load_playbook, load_record, playbook_paths
+from tests.support.reliability.world import ACCOUNT, REGION
 
 
 @dataclass

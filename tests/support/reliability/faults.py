@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from reliability_harness.figures import Figures
-from reliability_harness.seeds import SEEDS
-from reliability_harness.world import World
+from tests.support.reliability.figures import Figures
+from tests.support.reliability.seeds import SEEDS
+from tests.support.reliability.world import World
 
 
 class InjectedCrash(BaseException):

@@ -12,9 +12,9 @@ import time
 from typing import Any
 from unittest import mock
 
-from reliability_harness.figures import Figures
-from reliability_harness.seeds import SEEDS
-from reliability_harness.world import World
+from tests.support.reliability.figures import Figures
+from tests.support.reliability.seeds import SEEDS
+from tests.support.reliability.world import World
 
 
 def redeliveries(world: World, book: Any, n: int = 1000) -> Figures:
