@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from parry.errors import EventError, ParryError
+from parry.playbooks.shipped import default_playbooks_dir
 from parry.routing.events import wrap
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
 
-PLAYBOOKS_DIR = "playbooks"
+PLAYBOOKS_DIR = str(default_playbooks_dir())  # ./playbooks, else the installed ones
 
 EvidenceBucket = typer.Option(None, "--evidence-bucket", envvar="PARRY_EVIDENCE_BUCKET", help="evidence bucket")
 CasesTable = typer.Option(None, "--cases-table", envvar="PARRY_CASES_TABLE", help="case table")
