@@ -132,7 +132,7 @@ class ResponderStack(Stack):
         self.request_keys = RequestKeys(
             self,
             "RequestKeys",
-            control_plane_role_arn=role_arn(naming.control_plane_role_name(region)),
+            control_plane_role_arn=role_arn(naming.control_plane_role_name(region)) if playbooks else None,
             runner_role_arns=runner_role_arns,
         )
         writers = [*runner_role_arns, role_arn(naming.maintenance_role_name(region))] if playbooks else []

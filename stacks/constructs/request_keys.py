@@ -47,7 +47,10 @@ PENDING_WINDOW_DAYS = 7
 
 def mac_statements(sid: str, action: str, role_arns: Sequence[str]) -> list[dict[str, Any]]:
     """Allow `action` to exactly `role_arns` (with the HMAC algorithm Parry uses), and deny it to
-    every other principal, so that neither a grant nor a later statement can widen it."""
+    every other principal, so that neither a grant nor a later statement can widen it. Without
+    roles (no playbook deployed), deny it to all."""
+    if not role_arns:
+        return [{"Sid": f"Deny{sid}", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": action, "Resource": "*"}]
     return [
         {
             "Sid": f"Allow{sid}",
@@ -104,17 +107,20 @@ class RequestKeys(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        control_plane_role_arn: str,
+        control_plane_role_arn: str | None,
         runner_role_arns: Sequence[str],
     ) -> None:
-        """Role ARNs as strings built from the roles' names (stacks/naming.py), not references."""
+        """Role ARNs as strings built from the roles' names (stacks/naming.py), not references;
+        without a front door (no playbooks), `control_plane_role_arn` is None."""
         super().__init__(scope, construct_id)
         self.request_key = hmac_key(
             self,
             "RequestKey",
             description="Parry: seals the control plane's requests to the runners (HMAC)",
             statements=[
-                *mac_statements("GenerateMac", "kms:GenerateMac", [control_plane_role_arn]),
+                *mac_statements(
+                    "GenerateMac", "kms:GenerateMac", [control_plane_role_arn] if control_plane_role_arn else []
+                ),
                 *mac_statements("VerifyMac", "kms:VerifyMac", runner_role_arns),
             ],
         )

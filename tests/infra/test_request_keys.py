@@ -4,6 +4,7 @@ and its identity policies included."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -122,3 +123,24 @@ def test_runners_know_both_keys(synth: Synth, name: str):
     env = synth.responder["Resources"][lid]["Properties"]["Environment"]["Variables"]
     assert env["PARRY_REQUEST_KEY_ID"] == {"Fn::GetAtt": [request_id, "Arn"]}
     assert env["PARRY_CONTINUATION_KEY_ID"] == {"Fn::GetAtt": [continuation_id, "Arn"]}
+
+
+def test_without_playbooks_nobody_may_use_the_keys_or_write_cases(tmp_path):
+    """No runner, no front door: every MAC action and every case write is denied to all."""
+    from stacks.build import build
+    from tests.support.synth import TEST_CONTEXT
+
+    (tmp_path / "books").mkdir()
+    built = build(
+        context={**TEST_CONTEXT, "parry:playbooksDir": str(tmp_path / "books")}, outdir=str(tmp_path / "out"), nag=False
+    )
+    template = built.app.synth().get_stack_by_name("Parry").template
+    keys = [r for r in template["Resources"].values() if r["Properties"].get("KeySpec") == "HMAC_256"]
+    assert len(keys) == 2
+    for key in keys:
+        mac = [st for st in key["Properties"]["KeyPolicy"]["Statement"] if "Mac" in json.dumps(st["Action"])]
+        assert mac and all(st["Effect"] == "Deny" and "Condition" not in st for st in mac)
+    (table,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    (deny,) = table["Properties"]["ResourcePolicy"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and "Condition" not in deny
+    assert not any(r["Type"] == "AWS::Lambda::Url" for r in template["Resources"].values())
