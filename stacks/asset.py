@@ -1,7 +1,7 @@
 """The one Lambda asset every runner shares, staged once per synth.
 
-Holds the Lambda entry points (functions/runner/*.py), `playbooks/<name>.json`, each playbook
-compiled, and the `parry` package less what only runs on a person's machine: the command line
+Holds the Lambda entry points (functions/runner/*.py at its root; the front door's,
+functions/control/*.py, under control/), `playbooks/<name>.json`, each playbook compiled, and the `parry` package less what only runs on a person's machine: the command line
 (parry/cli/, parry/__main__.py), playbook validation (parry/playbooks/validate.py: PyYAML,
 jsonschema) and local mode (parry/local/: moto). The runtime has boto3 and jmespath; Powertools
 comes from its layer. The import contracts in pyproject.toml keep the rest of `parry` from
@@ -26,12 +26,16 @@ from parry.playbooks.model import Playbook
 ROOT = Path(__file__).resolve().parent.parent
 # Parts of parry/, relative to it, that stay out of the asset.
 LEFT_OUT = (Path("cli"), Path("__main__.py"), Path("playbooks", "validate.py"), Path("local"))
+# The front door's entry points, in a folder of their own: its `handler.py` is not the runners'.
+CONTROL_FOLDER = "control"
+CONTROL_HANDLER = f"{CONTROL_FOLDER}.handler.handler"
 
 
 @dataclass(frozen=True)
 class StagedAsset:
     path: Path
     has_handler: bool
+    has_control_handler: bool = False
 
     @functools.cached_property
     def content_hash(self) -> str:
@@ -63,6 +67,9 @@ def stage(playbooks: Iterable[Playbook], *, root: Path = ROOT, into: Path | None
     has_handler = (entry_points / "handler.py").is_file()
     for src in sorted(entry_points.glob("*.py")):
         shutil.copyfile(src, into / src.name)
+    for src in sorted((root / "functions" / "control").glob("*.py")):
+        (into / CONTROL_FOLDER).mkdir(exist_ok=True)
+        shutil.copyfile(src, into / CONTROL_FOLDER / src.name)
     for rel in _shipped(root / "parry"):
         dest = into / "parry" / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +79,11 @@ def stage(playbooks: Iterable[Playbook], *, root: Path = ROOT, into: Path | None
     books.mkdir(exist_ok=True)
     for book in playbooks:
         (books / f"{book.name}.json").write_text(json.dumps(book.compiled()))
-    return StagedAsset(path=into, has_handler=has_handler)
+    return StagedAsset(
+        path=into,
+        has_handler=has_handler,
+        has_control_handler=(into / CONTROL_FOLDER / "handler.py").is_file(),
+    )
 
 
 def into_assembly(asset: StagedAsset, outdir: Path) -> StagedAsset:

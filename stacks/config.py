@@ -18,6 +18,8 @@ ACCOUNT_RE = re.compile(r"^\d{12}$")
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An IAM role ARN, path allowed, no wildcard: Lambda resource policies name principals exactly.
+ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 # Published by AWS for Powertools for AWS Lambda (Python) v3 in the commercial partition.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
@@ -44,6 +46,9 @@ class ParryConfig:
     powertools_layer_account: str = POWERTOOLS_LAYER_ACCOUNT
     log_retention_days: int = 365
     security_hub_actions: bool = True
+    # who may use the front door: on-call roles start, undo and resume; approver roles decide
+    on_call_roles: tuple[str, ...] = ()
+    approver_roles: tuple[str, ...] = ()
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -99,6 +104,13 @@ class ParryConfig:
         problems.extend(
             f"parry:memberAccounts: {a!r} is not a 12-digit account id" for a in members if not ACCOUNT_RE.match(a)
         )
+        roles = {key: strings(key) for key in ("onCallRoles", "approverRoles")}
+        problems.extend(
+            f"parry:{key}: {arn!r} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)"
+            for key, arns in roles.items()
+            for arn in arns
+            if not ROLE_ARN_RE.match(arn)
+        )
         external_id = get("externalId")
         if external_id and not re.match(r"^[\w+=,.@:/-]{2,1224}$", str(external_id)):
             problems.append("parry:externalId: must be 2-1224 characters of [A-Za-z0-9+=,.@:/-_]")
@@ -118,6 +130,8 @@ class ParryConfig:
             or POWERTOOLS_LAYER_ACCOUNT,
             log_retention_days=integer("logRetentionDays", 365, 1, 3653),
             security_hub_actions=str(get("securityHubActions")).lower() not in ("false", "0", "no", "off"),
+            on_call_roles=tuple(dict.fromkeys(roles["onCallRoles"])),
+            approver_roles=tuple(dict.fromkeys(roles["approverRoles"])),
         )
         if problems:
             raise ConfigError("\n".join(problems))

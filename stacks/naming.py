@@ -87,3 +87,17 @@ MAINTENANCE_FUNCTION = "Parry-Maintenance"
 
 def maintenance_role_name(region: str) -> str:
     return fit(f"Parry-Maintenance-{region}", IAM_ROLE_MAX)
+
+
+# The front door people's requests enter by (named like the Security Hub actions function).
+CONTROL_PLANE_FUNCTION = "Parry-ControlPlane"
+
+
+def control_plane_role_name(region: str) -> str:
+    return fit(f"Parry-ControlPlane-{region}", IAM_ROLE_MAX)
+
+
+def role_arn(role_name: str, *, partition: str, account: str) -> str:
+    """A role's ARN from its name (Parry's roles have no path): policies name roles this way, by
+    string, so a role and a resource whose policy names it never depend on each other."""
+    return f"arn:{partition}:iam::{account}:role/{role_name}"

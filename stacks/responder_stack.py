@@ -1,4 +1,5 @@
-"""The responder stack, deployed in the security account: stores, one runner per playbook, routing.
+"""The responder stack, deployed in the security account: stores, one runner per playbook, routing,
+and the front door people's requests enter by, with the keys that seal them.
 
 Composes the constructs in `stacks/constructs` and does every grant here, so one file shows who
 may do what. Each runner's role gets exactly its playbook's declared permissions, the engine's
@@ -18,10 +19,11 @@ from constructs import Construct
 from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
 from parry.playbooks.model import Playbook
 from stacks import naming
-from stacks.asset import StagedAsset
+from stacks.asset import CONTROL_HANDLER, StagedAsset
 from stacks.config import ParryConfig
 from stacks.constructs import (
     CaseStore,
+    ControlPlane,
     EvidenceStore,
     KillSwitch,
     Maintenance,
@@ -29,6 +31,8 @@ from stacks.constructs import (
     ParryDashboard,
     PlaybookRoutes,
     PlaybookRunner,
+    RequestKeys,
+    SecurityAlarms,
     SecurityHubActions,
 )
 from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
@@ -118,7 +122,21 @@ class ResponderStack(Stack):
             f"IAM5[Resource::{nag_value(self.resolve(self.evidence.bucket.arn_for_objects('*')))}]",
             "Auditors read every evidence object of the one evidence bucket; read-only, no write or delete.",
         )
-        self.cases = CaseStore(self, "CaseStore", data_key=self.data_key)
+
+        # Parry's roles by ARN string, not reference: the key and table policies name the roles
+        # whose own policies name the keys and the table.
+        def role_arn(name: str) -> str:
+            return naming.role_arn(name, partition=PARTITION, account=ACCOUNT_ID)
+
+        runner_role_arns = [role_arn(naming.runner_role_name(b.name, region)) for b in playbooks]
+        self.request_keys = RequestKeys(
+            self,
+            "RequestKeys",
+            control_plane_role_arn=role_arn(naming.control_plane_role_name(region)) if playbooks else None,
+            runner_role_arns=runner_role_arns,
+        )
+        writers = [*runner_role_arns, role_arn(naming.maintenance_role_name(region))] if playbooks else []
+        self.cases = CaseStore(self, "CaseStore", data_key=self.data_key, writer_role_arns=writers)
         self.notifications = Notifications(
             self, "Notifications", data_key=self.data_key, emails=config.notification_emails
         )
@@ -249,11 +267,14 @@ class ResponderStack(Stack):
                     **shared_env,
                     "PARRY_PLAYBOOK": book.name,
                     "PARRY_MEMBER_ROLE_NAME": naming.member_role_name(book.name),
+                    "PARRY_REQUEST_KEY_ID": self.request_keys.request_key_arn,
+                    "PARRY_CONTINUATION_KEY_ID": self.request_keys.continuation_key_arn,
                 },
                 permissions=[
                     *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
                     *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
                     *statements(custom_action, values, where="parry/permissions.py: CUSTOM_ACTION_PERMISSIONS"),
+                    *self.request_keys.runner_statements(),
                     *self._member_statements(book.name, config),
                     *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
                 ],
@@ -300,6 +321,10 @@ class ResponderStack(Stack):
                 RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup", "AWS::SQS::Queue"]
             )
             self.maintenance = self._maintenance(config, shared_env, resources, code_bucket, code_key, layer_arn)
+            self.control_plane = self._control_plane(config, asset, resources, code_bucket, code_key, layer_arn)
+        self.security_alarms = SecurityAlarms(
+            self, "SecurityAlarms", playbooks=[b.name for b in playbooks], topic_arn=resources["topic_arn"]
+        )
 
         self.dashboard = ParryDashboard(
             self,
@@ -347,6 +372,57 @@ class ResponderStack(Stack):
         acknowledge_all(maintenance, [*findings, RUNNER_FINDINGS[0]])
         RemovalPolicies.of(maintenance).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return maintenance
+
+    def _control_plane(
+        self,
+        config: ParryConfig,
+        asset: StagedAsset,
+        resources: dict[str, str],
+        code_bucket: str,
+        code_key: str,
+        layer_arn: str,
+    ) -> ControlPlane:
+        """The front door: it reads cases, seals requests with the request key and invokes runners;
+        it cannot write a case, verify a seal or act on any account."""
+        if not asset.has_control_handler:
+            Annotations.of(self).add_warning_v2(
+                "parry:no-control-handler",
+                "functions/control/handler.py is missing: the front door would fail to start",
+            )
+        runner_arns = [
+            f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{runner.function_name}"
+            for runner in self.runners.values()
+        ]
+        control_plane = ControlPlane(
+            self,
+            "ControlPlane",
+            function_name=naming.CONTROL_PLANE_FUNCTION,
+            role_name=naming.control_plane_role_name(self.region),
+            handler=CONTROL_HANDLER,
+            code_bucket=code_bucket,
+            code_key=code_key,
+            layers=[layer_arn],
+            environment={
+                "PARRY_REQUEST_KEY_ID": self.request_keys.request_key_arn,
+                "PARRY_CASES_TABLE": self.cases.table.table_name,
+                "POWERTOOLS_SERVICE_NAME": "parry",
+                "POWERTOOLS_METRICS_NAMESPACE": "Parry",
+            },
+            permissions=[
+                *self.request_keys.control_plane_statements(),
+                {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": runner_arns},
+                {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": resources["cases_table_arn"]},
+            ],
+            on_call_roles=config.on_call_roles,
+            approver_roles=config.approver_roles,
+            log_retention_days=config.log_retention_days,
+        )
+        findings = wildcard_findings(self, (), resources, reasons={}, unscoped_actions=TRACING_ACTIONS)
+        acknowledge_all(
+            control_plane, [*findings, log_streams_finding(naming.CONTROL_PLANE_FUNCTION), RUNNER_FINDINGS[0]]
+        )
+        RemovalPolicies.of(control_plane).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
+        return control_plane
 
     def _member_statements(self, playbook: str, config: ParryConfig) -> list[dict[str, Any]]:
         """Assume this playbook's role in member accounts, when cross-account runs are configured."""

@@ -1,5 +1,5 @@
 """One CloudWatch dashboard: runs, failures, step duration, containment latency, rejected events
-and findings, DLQ depth.
+and findings, security rejections (runners and the front door), DLQ depth.
 
 The handler emits these with Powertools Metrics in namespace `Parry`, dimensions `service=parry`
 (Powertools adds it) and `playbook=<name>`; a metric matches only with exactly those dimensions.
@@ -21,6 +21,7 @@ from stacks.tokens import REGION
 NAMESPACE = "Parry"
 SERVICE = "parry"
 PERIOD_SECONDS = 300
+CONTROL_PLANE_DIMENSION = "control-plane"  # the front door's `playbook` dimension
 DLQ_PERIOD_SECONDS = 60
 
 
@@ -37,9 +38,10 @@ class ParryDashboard(Construct):
         """`dlq_names`: each playbook's dead-letter queue name."""
         super().__init__(scope, construct_id)
 
-        def parry_graph(title: str, metric: str, stat: str) -> dict[str, Any]:
+        def parry_graph(title: str, metric: str, stat: str, *, also: Sequence[str] = ()) -> dict[str, Any]:
             lines = [
-                [NAMESPACE, metric, "playbook", p, "service", SERVICE, {"stat": stat, "label": p}] for p in playbooks
+                [NAMESPACE, metric, "playbook", p, "service", SERVICE, {"stat": stat, "label": p}]
+                for p in [*playbooks, *also]
             ]
             return _graph(title, lines, PERIOD_SECONDS, width=12)
 
@@ -57,7 +59,15 @@ class ParryDashboard(Construct):
                 parry_graph("Rejected events (malformed, unroutable, refused)", "RejectedEvents", "Sum"),
                 parry_graph("Rejected findings (Security Hub custom actions)", "RejectedFindings", "Sum"),
             ],
-            [parry_graph("Undos carried out", "Undos", "Sum")],
+            [
+                parry_graph("Undos carried out", "Undos", "Sum"),
+                parry_graph(
+                    "Security rejections (forged or unauthorized requests)",
+                    "SecurityRejections",
+                    "Sum",
+                    also=[CONTROL_PLANE_DIMENSION],
+                ),
+            ],
             [_graph("Dead-letter queue depth", depth, DLQ_PERIOD_SECONDS, width=24)],
         ]
         widgets = []

@@ -72,6 +72,11 @@ def test_one_asset_holds_handler_engine_and_compiled_playbooks(synth: Synth):
     assert not (asset / "parry" / "playbooks" / "validate.py").exists(), "validation needs PyYAML and jsonschema"
     assert not (asset / "parry" / "local").exists(), "local mode needs moto"
     assert synth.built.asset.has_handler
+    # the front door's entry point, under control/ (its handler.py is not the runners')
+    control = ROOT / "functions" / "control" / "handler.py"
+    assert synth.built.asset.has_control_handler == control.is_file() == (asset / "control" / "handler.py").is_file()
+    if control.is_file():
+        assert (asset / "control" / "handler.py").read_text() == control.read_text()
 
 
 BLOCK_CLI_PACKAGES = 'import sys\nfor name in ("yaml", "jsonschema", "typer", "rich", "moto", "aws_cdk"):\n    sys.modules[name] = None\n'

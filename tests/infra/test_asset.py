@@ -77,3 +77,21 @@ def test_content_hash_is_the_assets_identity(tmp_path: Path):
     assert changed(lambda p: (p / compiled).write_text((p / compiled).read_text() + " ")) != first.content_hash
     assert changed(lambda p: (p / "extra.py").write_text("")) != first.content_hash
     assert changed(lambda p: (p / compiled).rename(p / "playbooks" / "renamed.json")) != first.content_hash
+
+
+def test_the_front_doors_entry_points_ship_in_their_own_folder(tmp_path: Path):
+    """functions/control/handler.py is not the runners' handler.py: it goes under control/, which
+    the front door's Lambda handler (`control.handler.handler`) names."""
+    from stacks.asset import CONTROL_HANDLER, stage
+
+    root = _fake_root(tmp_path, handler="handler = None\n")
+    assert not stage([], root=root, into=tmp_path / "without").has_control_handler
+    (root / "functions" / "control").mkdir()
+    (root / "functions" / "control" / "handler.py").write_text("def handler(event, context):\n    return {}\n")
+    staged = stage([], root=root, into=tmp_path / "asset")
+    assert staged.has_control_handler and staged.has_handler
+    assert (staged.path / "control" / "handler.py").read_text() == (
+        root / "functions" / "control" / "handler.py"
+    ).read_text()
+    assert (staged.path / "handler.py").read_text() == "handler = None\n"
+    assert CONTROL_HANDLER == "control.handler.handler"

@@ -49,3 +49,33 @@ def test_every_unusable_value_is_named_at_once():
     message = str(err.value)
     for key in ("lockMode", "retentionDays", "notificationEmails", "homeRegion", "organizationId"):
         assert f"parry:{key}" in message, key
+
+
+def test_front_door_roles_are_role_arns_each_once():
+    config = _config(
+        onCallRoles="arn:aws:iam::111111111111:role/OnCall, arn:aws:iam::111111111111:role/team/OnCall2",
+        approverRoles=["arn:aws:iam::111111111111:role/Lead", "arn:aws:iam::111111111111:role/Lead"],
+    )
+    assert config.on_call_roles == (
+        "arn:aws:iam::111111111111:role/OnCall",
+        "arn:aws:iam::111111111111:role/team/OnCall2",
+    )
+    assert config.approver_roles == ("arn:aws:iam::111111111111:role/Lead",)
+    assert _config().on_call_roles == () and _config().approver_roles == ()
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::111111111111:role/*",  # a resource policy names principals exactly
+        "arn:aws:iam::111111111111:user/alice",
+        "arn:aws:sts::111111111111:assumed-role/OnCall/alice",
+        "arn:aws:iam::1111:role/OnCall",
+        "OnCall",
+    ],
+)
+def test_anything_but_a_role_arn_is_refused_by_key(arn: str):
+    from stacks.config import ConfigError
+
+    with pytest.raises(ConfigError, match="parry:approverRoles"):
+        _config(approverRoles=[arn])

@@ -30,6 +30,8 @@ RUNTIME_ACTIONS = {
     "sqs:SendMessage",
 }
 CROSS_ACCOUNT_ACTIONS = {"sts:AssumeRole"}
+# check the front door's seal on a request; seal and check its own continuations
+SEAL_ACTIONS = {"kms:VerifyMac", "kms:GenerateMac"}
 
 by_playbook = pytest.mark.parametrize("name", sorted(PLAYBOOKS))
 
@@ -188,8 +190,9 @@ def test_role_actions_are_exactly_playbook_plus_engine(synth: Synth, name: str):
     engine = {a for p in ENGINE_PERMISSIONS for a in p.actions}
     # a playbook with a Security Hub custom action reads the GuardDuty finding it names
     custom_action = {a for p in CUSTOM_ACTION_PERMISSIONS for a in p.actions} if has_custom_action(book) else set()
-    assert granted == declared | engine | custom_action | RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS, (
-        f"extra: {sorted(granted - declared - engine - custom_action - RUNTIME_ACTIONS - CROSS_ACCOUNT_ACTIONS)}; "
+    lambda_needs = RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS | SEAL_ACTIONS
+    assert granted == declared | engine | custom_action | lambda_needs, (
+        f"extra: {sorted(granted - declared - engine - custom_action - lambda_needs)}; "
         f"missing: {sorted((declared | engine | custom_action) - granted)}"
     )
 
@@ -286,27 +289,61 @@ def _assert_targets_function_with_retries_and_dlq(synth: Synth, rule: dict[str, 
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [_dlq_id(synth, name), "Arn"]}}
 
 
+def _forgeable(book: Any) -> bool:
+    return any(
+        not str(src).startswith("aws.")
+        for branch in book.trigger.get("$or", [book.trigger])
+        for src in branch["source"]
+    )
+
+
 @by_playbook
 def test_trigger_rule_pattern_is_the_trigger_byte_for_byte(synth: Synth, name: str):
+    if _forgeable(PLAYBOOKS[name]):
+        assert not _rule_names(synth, name), "a trigger anyone could put gets no rule"
+        return
     rule = _rule(synth, name, "trigger")
     assert json.dumps(rule["EventPattern"]) == json.dumps(PLAYBOOKS[name].trigger)
     assert rule["State"] == "ENABLED"
     _assert_targets_function_with_retries_and_dlq(synth, rule, name)
 
 
-@by_playbook
-def test_manual_rule_takes_run_requests_for_this_playbook(synth: Synth, name: str):
-    rule = _rule(synth, name, "manual")
-    run_request = {"source": ["parry"], "detail-type": ["Parry Run Request"], "detail": {"playbook": [name]}}
-    pattern = rule["EventPattern"]
-    assert (pattern["$or"][0] if has_custom_action(PLAYBOOKS[name]) else pattern) == run_request
-    _assert_targets_function_with_retries_and_dlq(synth, rule, name)
+def _rule_names(synth: Synth, name: str) -> list[str]:
+    fn_id, _ = _function(synth, name)
+    return [
+        rule["Properties"]["Name"]
+        for rule in synth.resources("Parry", "AWS::Events::Rule").values()
+        if any(t["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]} for t in rule["Properties"]["Targets"])
+    ]
+
+
+def _sources(pattern: dict[str, Any]) -> list[Any]:
+    return [s for branch in pattern.get("$or", [pattern]) for s in branch.get("source", ["<none>"])]
+
+
+def test_no_rule_takes_an_event_a_customer_can_put(synth: Synth):
+    """Anyone holding events:PutEvents on a bus can put any source but `aws.*`: no rule of the
+    app may match one (`source: parry` run requests are gone; people use the front door)."""
+    rules = synth.resources("Parry", "AWS::Events::Rule").values()
+    patterns = [r["Properties"]["EventPattern"] for r in rules if "EventPattern" in r["Properties"]]
+    assert len(patterns) >= len(PLAYBOOKS) - 1
+    for pattern in patterns:
+        sources = _sources(pattern)
+        assert sources and all(isinstance(s, str) and s.startswith("aws.") for s in sources), pattern
+        assert "parry" not in json.dumps(pattern["source"] if "source" in pattern else pattern["$or"])
+    assert "manual-quarantine" in PLAYBOOKS and _forgeable(PLAYBOOKS["manual-quarantine"])
+    assert not _rule_names(synth, "manual-quarantine")
+    (warning,) = synth.warnings("Parry")["/Parry/Routes/manual-quarantine"]
+    assert "runs only through the front door" in warning
 
 
 @by_playbook
 def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Synth, responder, name: str):
     fn_id, _ = _function(synth, name)
-    kinds = ["trigger", "manual"]
+    kinds = [
+        *([] if _forgeable(PLAYBOOKS[name]) else ["trigger"]),
+        *(["custom-action"] if has_custom_action(PLAYBOOKS[name]) else []),
+    ]
     permissions = [
         p["Properties"]
         for p in synth.resources("Parry", "AWS::Lambda::Permission").values()
@@ -317,8 +354,8 @@ def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Syn
         for p in synth.resources("Parry", "AWS::SQS::QueuePolicy").values()
         if p["Properties"]["Queues"] == [{"Ref": _dlq_id(synth, name)}]
     ]
-    # exactly the playbook's rules, each named in full (on the default bus): no other rule may
-    # invoke the function or dead-letter into its queue
+    # exactly the playbook's rules, each named in full (on the default bus): no other rule, and
+    # no other principal, may invoke the function or dead-letter into its queue
     want = sorted(
         f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{naming.rule_name(name, k)}" for k in kinds
     )
@@ -329,8 +366,7 @@ def test_rules_may_invoke_the_function_and_dead_letter_into_its_queue(synth: Syn
         st["Action"] == "sqs:SendMessage" and st["Principal"] == {"Service": "events.amazonaws.com"} for st in senders
     )
     assert sorted(nag_value(st["Condition"]["ArnEquals"]["aws:SourceArn"]) for st in senders) == want
-    for kind in kinds:  # and the rules exist under those names
-        logical_id(synth.responder, "AWS::Events::Rule", Name=naming.rule_name(name, kind))
+    assert sorted(_rule_names(synth, name)) == sorted(naming.rule_name(name, k) for k in kinds)
 
 
 def test_dead_letter_queues_refuse_plain_http(synth: Synth):
@@ -349,17 +385,17 @@ def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, n
     action_id = naming.security_hub_action_id(name)
     (resource,) = synth.resources("Parry", "Custom::ParrySecurityHubActions").values()
     actions = [a for a in resource["Properties"]["Actions"] if a["Id"] == action_id]
-    rule = _rule(synth, name, "manual")
     if not has_custom_action(book):
-        assert not actions and "$or" not in rule["EventPattern"]
+        assert not actions and naming.rule_name(name, "custom-action") not in _rule_names(synth, name)
         return
     (action,) = actions
+    rule = _rule(synth, name, "custom-action")
     assert re.fullmatch(r"[A-Za-z0-9]{1,20}", action["Id"]) and 1 <= len(action["Name"]) <= 20
     assert name in action["Description"]
-    assert logical_id(synth.responder, "Custom::ParrySecurityHubActions") in _rule_resource(synth, name, "manual").get(
-        "DependsOn", []
-    )
-    # the one manual rule takes this playbook's custom action and run requests, nothing else
+    assert logical_id(synth.responder, "Custom::ParrySecurityHubActions") in _rule_resource(
+        synth, name, "custom-action"
+    ).get("DependsOn", [])
+    # the rule takes this playbook's custom action, nothing else
     here = {"<AWS::Partition>": "aws", "<AWS::Region>": REGION, "<AWS::AccountId>": "111111111111"}
 
     def deployed(value: Any) -> Any:
@@ -382,11 +418,8 @@ def test_security_hub_custom_action_exactly_for_manual_playbooks(synth: Synth, n
     }
     assert matches({**custom, "resources": [action_arn]})
     assert not matches({**custom, "resources": [other_arn]})
-    assert matches(
-        {"source": "parry", "detail-type": "Parry Run Request", "resources": [], "detail": {"playbook": name}}
-    )
     assert not matches(
-        {"source": "parry", "detail-type": "Parry Run Request", "resources": [], "detail": {"playbook": name + "-x"}}
+        {"source": "parry", "detail-type": "Parry Run Request", "resources": [action_arn], "detail": {"playbook": name}}
     )
     _assert_targets_function_with_retries_and_dlq(synth, rule, name)
 

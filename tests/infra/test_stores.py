@@ -7,6 +7,8 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
+from stacks import naming
+from stacks.nag import nag_value
 from tests.support.synth import EMAILS, Synth, load_playbooks
 from tests.support.templates import as_list, statements_of_role
 
@@ -319,3 +321,31 @@ def test_dashboard_shows_runs_failures_duration_latency_and_dlq_depth(synth: Syn
     assert '\\"Parry\\"' in body and '\\"service\\",\\"parry\\"' in body
     for book in load_playbooks():
         assert f'\\"playbook\\",\\"{book.name}\\"' in body
+
+
+def test_case_table_policy_refuses_writes_to_all_but_parrys_roles(synth: Synth):
+    """Whatever an identity policy allows, only the runners and the maintenance function write
+    cases, approvals and claims; the front door, the auditor and every person only read."""
+    (table,) = synth.resources("Parry", "AWS::DynamoDB::Table").values()
+    (statement,) = table["Properties"]["ResourcePolicy"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == {"AWS": "*"} and statement["Resource"] == "*"
+    assert set(statement["Action"]) == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",  # TransactWriteItems is authorized per item as the three above
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+    }
+    writers = sorted(nag_value(arn) for arn in statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"])
+    role = "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/{}".format
+    region = "eu-west-1"
+    assert writers == sorted(
+        [
+            role(naming.maintenance_role_name(region)),
+            *(role(naming.runner_role_name(b.name, region)) for b in load_playbooks()),
+        ]
+    )
+    assert not any("*" in w for w in writers), "exact roles: no role someone names parry-... later is a writer"
+    assert role(naming.control_plane_role_name(region)) not in writers

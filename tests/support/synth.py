@@ -4,6 +4,7 @@ the playbooks it deploys, and the templates it wrote."""
 from __future__ import annotations
 
 import atexit
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ ORGANIZATION_ID = "o-abcdefghij"
 EXTERNAL_ID = "parry-test-external-id"
 EMAILS = ["soc@example.com", "oncall@example.com"]
 PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
+ON_CALL_ROLES = ["arn:aws:iam::111111111111:role/SecurityOnCall", "arn:aws:iam::111111111111:role/soc/Responder"]
+APPROVER_ROLES = ["arn:aws:iam::111111111111:role/SecurityLead", "arn:aws:iam::111111111111:role/SecurityOnCall"]
 
 
 def _stage_playbooks() -> Path:
@@ -60,6 +63,8 @@ TEST_CONTEXT = {
     "parry:organizationId": ORGANIZATION_ID,
     "parry:externalId": EXTERNAL_ID,
     "parry:memberAccounts": MEMBER_ACCOUNTS,
+    "parry:onCallRoles": ON_CALL_ROLES,
+    "parry:approverRoles": APPROVER_ROLES,
 }
 
 
@@ -77,6 +82,14 @@ class Synth:
     @property
     def member(self) -> dict[str, Any]:
         return self.templates["ParryMember"]
+
+    def warnings(self, stack: str) -> dict[str, list[str]]:
+        """The synth's warning annotations on `stack`, by construct path."""
+        metadata = json.loads((self.outdir / f"{stack}.metadata.json").read_text())
+        found = {
+            path: [e["data"] for e in entries if e["type"] == "aws:cdk:warning"] for path, entries in metadata.items()
+        }
+        return {path: texts for path, texts in found.items() if texts}
 
     def resources(self, stack: str, type_: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.templates[stack]["Resources"].items() if v["Type"] == type_}
