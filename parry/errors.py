@@ -116,3 +116,8 @@ class ReplayedDecision(DecisionError):
 
 class WrongPlaybook(ParryError):
     """A case asked of a runner that is not its playbook's, or not at the version it was opened with."""
+
+
+class EvidenceMismatch(ParryError):
+    """The case table says what the case's sealed audit log does not (a fabricated case, approval or
+    undo written into the table): nothing is done."""

@@ -20,7 +20,7 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, intake, notices
+from parry.engine import approvals, intake, notices, sealed
 from parry.engine import steps as st
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
@@ -289,7 +289,7 @@ class Engine:
 
         Only this playbook's own cases, at the version (sha256) they were opened with: another
         runner, or a redeployed playbook, would run steps the case never planned. WrongPlaybook then,
-        and nothing runs.
+        and nothing runs; EvidenceMismatch when the sealed audit log does not have the case running on.
         """
         case = self.store.get(case_id)
         if case.playbook != playbook.name or case.playbook_sha256 != playbook.sha256:
@@ -304,7 +304,13 @@ class Engine:
         if case.status != cs.RUNNING:
             self.store.release_lease(case_id, owner=owner)
             return case
-        return self._continue(case, playbook, self.evidence_for(case), owner, remaining_seconds)
+        evidence = self.evidence_for(case)
+        try:  # the table says RUNNING; the sealed log must agree (no approval or status written into the table)
+            sealed.check_decisions(case, sealed.audit_log(case, evidence))
+        except BaseException:
+            self.store.release_lease(case_id, owner=owner)
+            raise
+        return self._continue(case, playbook, evidence, owner, remaining_seconds)
 
     def _continue(
         self,

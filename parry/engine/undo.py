@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from parry.actions import registry
-from parry.engine import notices
+from parry.engine import notices, sealed
 from parry.engine import steps as st
-from parry.errors import CaseBusy, CaseNotFound, ParryError, UndoError, UndoRefused
+from parry.errors import CaseBusy, CaseNotFound, EvidenceMismatch, ParryError, UndoError, UndoRefused
 from parry.store import model as cs
 from parry.store.model import Case
 from parry.store.step_result import FAILED, NOOP, SUCCEEDED, StepResult
@@ -91,12 +91,17 @@ def _apply(
 ) -> dict[str, Any] | None:
     """Undo `todo` newest first, recording and checkpointing each; the entry of the first failure, or None.
 
+    What each undo does comes from the sealed audit log (the undo recorded when the step ran, from
+    the state it found before), never from the table: EvidenceMismatch, before any change, when the
+    log holds no such change or its undo is not the registry's undo of the step's action.
+
     Stops at the first failure: undoing further back would leave an inconsistent state. A step
     already undone (by an interrupted run) is not in `todo` again (see `undoable`).
     """
-    for step in todo:
-        undo = step.undo or {}  # never empty: `undoable` lists only the steps that recorded an undo
-        cls = registry.get(undo["action"])
+    records = sealed.audit_log(case, evidence)
+    undos = [(step, *sealed.sealed_undo(case, records, step.step_id)) for step in todo]  # all, before any change
+    for step, action, undo_params in undos:
+        cls = registry.get(action)
         step_name = f"undo-{step.step_id}"
         acting_as = None
         try:
@@ -105,7 +110,7 @@ def _apply(
             if aws.role_arn:
                 acting_as = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
             ctx = engine.action_context(case, step_name, evidence, aws)
-            params = registry.build_params(cls, undo["params"])
+            params = registry.build_params(cls, undo_params)
             result = st.execute(cls(), ctx, params)
         except ParryError as exc:
             result = StepResult(step_name, cls.name, FAILED, error=str(exc))
@@ -254,6 +259,8 @@ def carry_out(engine: Engine, case_id: str, *, playbook: str, lease_seconds: flo
         if request is None:
             return _not_pending(case)
         return _carry_out(engine, case, request, owner)
+    except EvidenceMismatch as exc:
+        raise UndoRefused(f"undo refused: {exc}") from exc
     finally:
         engine.store.release_lease(case_id, owner=owner)
 

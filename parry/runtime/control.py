@@ -53,11 +53,15 @@ class ControlPlane:
 
     def approve(self, case_id: str, *, reason: str = "") -> Outcome:
         """Approve the paused step of a case; the case continues from there."""
-        return self._continue(approvals.decide(self.engine, case_id, self._decision(approvals.APPROVE, case_id, reason)))
+        return self._continue(
+            approvals.decide(self.engine, case_id, self._decision(approvals.APPROVE, case_id, reason))
+        )
 
     def deny(self, case_id: str, *, reason: str = "") -> Outcome:
         """Deny the paused step: the case closes and nothing more runs."""
-        return Outcome(approvals.decide(self.engine, case_id, self._decision(approvals.DENY, case_id, reason)).as_dict())
+        return Outcome(
+            approvals.decide(self.engine, case_id, self._decision(approvals.DENY, case_id, reason)).as_dict()
+        )
 
     def _decision(self, kind: str, case_id: str, reason: str) -> approvals.Decision:
         """The caller's decision at the gate the case waits at now."""
