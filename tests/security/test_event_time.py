@@ -18,6 +18,7 @@ from parry.actions.iam_roles import REVOKE_POLICY
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.actions import ACCOUNT, run
+from tests.support.attacker import security_events
 
 FUTURE = "2099-01-01T00:00:00Z"
 TRUST = {
@@ -46,10 +47,6 @@ def cutoff_of(aws, role_name: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def security_events(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if getattr(r, "security_event", False)]
-
-
 def test_a_manual_quarantine_dated_2099_revokes_sessions_only_up_to_now(engine, aws, role, caplog):
     book = load_file("playbooks/manual-quarantine.yaml")
     event = {
@@ -69,7 +66,9 @@ def test_a_manual_quarantine_dated_2099_revokes_sessions_only_up_to_now(engine, 
 
     assert case.status == cs.SUCCEEDED
     assert cutoff_of(aws, role) <= datetime.now(UTC) + timedelta(seconds=1)
-    assert any(FUTURE in r.getMessage() or FUTURE in str(r.__dict__.get("reason")) for r in security_events(caplog))
+    assert any(
+        FUTURE in r.getMessage() or FUTURE in str(r.__dict__.get("reason")) for r in security_events(caplog.records)
+    )
 
 
 def test_an_explicit_issued_before_in_2099_is_capped_to_now(ctx, aws, role, caplog):
@@ -79,7 +78,7 @@ def test_an_explicit_issued_before_in_2099_is_capped_to_now(ctx, aws, role, capl
 
     assert result.status == "succeeded"
     assert cutoff_of(aws, role) <= datetime.now(UTC) + timedelta(seconds=1)
-    assert security_events(caplog)
+    assert security_events(caplog.records)
 
 
 def test_a_time_in_the_past_is_kept(ctx, aws, role, caplog):
@@ -88,4 +87,4 @@ def test_a_time_in_the_past_is_kept(ctx, aws, role, caplog):
     run(ctx, "iam.revoke_role_sessions", role_name=role, issued_before="2024-01-01T00:00:00Z")
 
     assert cutoff_of(aws, role) == datetime(2024, 1, 1, tzinfo=UTC)
-    assert not security_events(caplog)
+    assert not security_events(caplog.records)
