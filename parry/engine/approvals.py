@@ -157,6 +157,10 @@ def decide(engine: Engine, case_id: str, decision: Decision) -> Case:
         raise DecisionError(f"a decision approves or denies, not {decision.kind!r}")
     if not decision.by:
         raise DecisionError("a decision names who made it")
+    if decision.gate.startswith(undo_gate("")):
+        from parry.engine.undo_approval import decide_undo
+
+        return decide_undo(engine, case_id, decision)
     case = _awaiting(engine, case_id)
     _check(case, decision)
     engine.store.use_nonce(decision.nonce, case_id=case_id, gate=decision.gate)

@@ -24,6 +24,7 @@ OPEN_STATUSES = (RUNNING, AWAITING_APPROVAL)
 
 # states of an undo request (Case.undo_request["state"])
 UNDO_PENDING = "pending"
+UNDO_AWAITING = "awaiting approval"  # gives access back: waits for a second person (parry.engine.undo_approval)
 UNDO_DONE = "done"
 UNDO_FAILED = "failed"
 
