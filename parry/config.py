@@ -24,6 +24,9 @@ class Settings:
     # the role the MemberAccount stack creates in each member account, and its ExternalId
     member_role_name: str | None = None
     member_external_id: str | None = None
+    # an undo through the runner that gives access back waits for a second person's approval; off only
+    # for a single-person setup, where everyone is the same identity anyway (see parry.engine.undo_approval)
+    undo_needs_second_person: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -39,6 +42,8 @@ class Settings:
             "lock_mode": env.get("PARRY_LOCK_MODE", "GOVERNANCE"),
             "member_role_name": env.get("PARRY_MEMBER_ROLE_NAME") or None,
             "member_external_id": env.get("PARRY_MEMBER_EXTERNAL_ID") or None,
+            "undo_needs_second_person": env.get("PARRY_UNDO_NEEDS_SECOND_PERSON", "true").strip().lower()
+            not in ("false", "0", "no", "off"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

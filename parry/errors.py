@@ -96,3 +96,28 @@ class CaseBusy(ParryError):
 
 class SigningError(ParryError):
     """The configured KMS key cannot sign manifests (wrong spec, usage or algorithm)."""
+
+
+class PlantedClaim(ParryError):
+    """A claim item that is not its playbook's own: written by someone else, never a duplicate."""
+
+    def __init__(self, case_id: str, reason: str):
+        super().__init__(reason)
+        self.case_id = case_id
+
+
+class SeparationOfDuties(DecisionError):
+    """The person deciding is the one who asked: the decision needs someone else."""
+
+
+class ReplayedDecision(DecisionError):
+    """A decision that does not fit the case now (another gate, case or playbook version) or was used before."""
+
+
+class WrongPlaybook(ParryError):
+    """A case asked of a runner that is not its playbook's, or not at the version it was opened with."""
+
+
+class EvidenceMismatch(ParryError):
+    """The case table says what the case's sealed audit log does not (a fabricated case, approval or
+    undo written into the table): nothing is done."""

@@ -140,6 +140,9 @@ class Action(abc.ABC, Generic[P]):
     summary: ClassVar[str]  # plan text; formatted with the parameters, e.g. "Deactivate key {access_key_id}"
     undo: ClassVar[str | None] = None
     no_undo_reason: ClassVar[str] = ""  # required when a mutating action has no undo
+    # gives access back (reactivates a key, adds a permission, attaches a profile, lifts a quarantine):
+    # as an undo it needs a second person's approval, since it could hand an attacker a way back in
+    restores_access: ClassVar[bool] = False
 
     @abc.abstractmethod
     def observe(self, ctx: ActionContext, params: P) -> Observation:

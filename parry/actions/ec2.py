@@ -274,6 +274,7 @@ class UnisolateInstance(Action[UnisolateParams]):
     """
 
     name = "ec2.unisolate_instance"
+    restores_access = True
     Params = UnisolateParams
     mutating = True
     summary = "Release EC2 instance {instance_id} from isolation"
@@ -401,6 +402,7 @@ class AssociateInstanceProfile(Action[AssociateProfileParams]):
     """
 
     name = "ec2.associate_instance_profile"
+    restores_access = True
     Params = AssociateProfileParams
     mutating = True
     summary = "Associate instance profile {instance_profile_arn} with EC2 instance {instance_id}"

@@ -100,6 +100,7 @@ class ActivateAccessKey(_SetAccessKeyStatus):
     """
 
     name = "iam.activate_access_key"
+    restores_access = True
     summary = "Reactivate access key {access_key_id} of IAM user {user_name}"
     target_status = "Active"
     undo = "iam.deactivate_access_key"
@@ -240,6 +241,7 @@ class UnquarantineUser(_UserQuarantine):
     """
 
     name = "iam.unquarantine_user"
+    restores_access = True
     summary = f"Remove the inline policy {QUARANTINE_POLICY} from IAM user {{user_name}}"
     quarantined = False
     undo = "iam.quarantine_user"
@@ -362,6 +364,7 @@ class AddUserToGroups(Action[GroupsParams]):
     """
 
     name = "iam.add_user_to_groups"
+    restores_access = True
     Params = GroupsParams
     mutating = True
     summary = "Add IAM user {user_name} to groups {groups}"

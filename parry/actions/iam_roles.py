@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,10 @@ def role_arn_and_tags(ctx: ActionContext, role_name: str) -> tuple[str, dict[str
     return role["Arn"], tag_dict(iam.list_role_tags(RoleName=role_name).get("Tags"))
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+logger = logging.getLogger(__name__)
+
+
 def _iso(value: datetime) -> str:
     """Whole seconds, rounded up: the cutoff never falls before the time it was asked to cover."""
     if value.microsecond:
@@ -55,7 +60,21 @@ def _iso(value: datetime) -> str:
 
 
 def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _not_after_now(value: datetime) -> datetime:
+    """min(value, now): no time an event or a request names moves a cutoff past now (a cutoff in 2099
+    would deny every session of the role, Parry's own and the incident responders', until 2099).
+    A time beyond clock skew is a forgery or a broken sender: logged as a security event."""
+    now = datetime.now(UTC)
+    if value > now + CLOCK_SKEW:
+        logger.warning(
+            "security event",
+            extra={"security_event": True, "reason": f"a cutoff of {_iso(value)} is in the future: capped to now"},
+        )
+    return min(value, now)
 
 
 def revoke_cutoff(ctx: ActionContext, role_name: str) -> str | None:
@@ -87,7 +106,7 @@ class RevokeParams(RoleNamed):
     )
     issued_before: str | None = field(
         default=None,
-        metadata={"doc": "revoke sessions issued before this ISO 8601 time; default: now (at least the event's time)"},
+        metadata={"doc": "revoke sessions issued before this ISO 8601 time (never later than now); default: now"},
     )
 
 
@@ -113,7 +132,8 @@ class RevokeRoleSessions(Action[RevokeParams]):
     permissions = (Permission(ROLE_READ + ("iam:GetRolePolicy", "iam:PutRolePolicy"), (ROLE_ARN,)),)
 
     def _reference(self, ctx: ActionContext, params: RevokeParams) -> str | None:
-        return params.issued_before or ctx.event.get("time")
+        value = params.issued_before or ctx.event.get("time")
+        return _iso(_not_after_now(_parse(value))) if value else None
 
     def observe(self, ctx: ActionContext, params: RevokeParams) -> Observation:
         arn, tags = role_arn_and_tags(ctx, params.role_name)
@@ -124,10 +144,8 @@ class RevokeRoleSessions(Action[RevokeParams]):
 
     def _cutoff(self, ctx: ActionContext, params: RevokeParams) -> str:
         if params.issued_before:
-            return _iso(_parse(params.issued_before))
-        now = datetime.now(UTC)
-        ref = ctx.event.get("time")
-        return _iso(max(now, _parse(ref)) if ref else now)
+            return _iso(_not_after_now(_parse(params.issued_before)))
+        return _iso(datetime.now(UTC))  # covers the event: it happened before now
 
     def calls(self, ctx: ActionContext, params: RevokeParams, seen: Observation) -> list[ApiCall]:
         return [ApiCall("iam:PutRolePolicy", {"RoleName": params.role_name, "PolicyName": REVOKE_POLICY})]
@@ -163,6 +181,7 @@ class RestoreRoleSessions(Action[RestoreRevokeParams]):
     """
 
     name = "iam.restore_role_sessions"
+    restores_access = True
     Params = RestoreRevokeParams
     mutating = True
     summary = f"Restore the {REVOKE_POLICY} policy of IAM role {{role_name}} to cutoff {{cutoff}}"
@@ -293,6 +312,7 @@ class RestoreRolePolicies(Action[RestorePoliciesParams]):
     """
 
     name = "iam.restore_role_policies"
+    restores_access = True
     Params = RestorePoliciesParams
     mutating = True
     summary = "Restore the managed and inline policies of IAM role {role_name}"

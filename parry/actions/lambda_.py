@@ -172,6 +172,7 @@ class AddPermissions(Action[AddPermissionsParams]):
     """
 
     name = "lambda.add_permissions"
+    restores_access = True
     Params = AddPermissionsParams
     mutating = True
     summary = "Add resource-policy statements back to Lambda function {function_name}"
@@ -322,6 +323,7 @@ class UnquarantineFunction(Action[UnquarantineParams]):
     """
 
     name = "lambda.unquarantine_function"
+    restores_access = True
     Params = UnquarantineParams
     mutating = True
     summary = "Release Lambda function {function_name} from quarantine"

@@ -118,6 +118,7 @@ class RestorePublicAccessBlock(Action[RestoreParams]):
     """
 
     name = "s3.restore_public_access_block"
+    restores_access = True
     Params = RestoreParams
     mutating = True
     summary = "Restore the Block Public Access settings of S3 bucket {bucket}"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.errors import describe_error
+from parry.engine import intake
 from parry.engine import steps as st
 from parry.engine.variables import step_action, when_false
 from parry.errors import ParryError
@@ -45,8 +46,8 @@ class Plan:
 
 def read_only_plan(engine: Engine, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
     """What each step would do given the resources' current state, as `engine` would run it."""
-    event = engine.checked_event(playbook, event, manual=manual)
-    target, dedup = engine.resolve(playbook, event)
+    event = intake.checked_event(playbook, event, manual=manual)
+    target, dedup = intake.resolve(playbook, event)
     case = Case(
         case_id="(plan)",
         playbook=playbook.name,

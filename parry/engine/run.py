@@ -14,37 +14,35 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import notices
+from parry.engine import approvals, intake, notices, sealed
 from parry.engine import steps as st
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
-from parry.errors import CaseBusy, EventError, EvidenceConflict, ExpressionError, MemberAccountUnavailable, ParryError
+from parry.errors import (
+    CaseBusy,
+    EvidenceConflict,
+    MemberAccountUnavailable,
+    ParryError,
+    WrongPlaybook,
+)
 from parry.evidence import manifest as mf
 from parry.evidence.writer import CaseEvidence, EvidenceStore
 from parry.playbooks.model import Playbook, Step
-from parry.routing.events import check_envelope, resource_account
-from parry.routing.expressions import search
+from parry.routing.events import resource_account
 from parry.store import model as cs
 from parry.store.model import Case
 from parry.store.step_result import BLOCKED, FAILED, NOOP, REFUSED, SKIPPED, SUCCEEDED, StepResult
 from parry.store.store import CaseStore
 
-if TYPE_CHECKING:
-    from parry.routing.patterns import Pattern
-
 # Stop starting new steps when less than this is left before the Lambda deadline.
 STEP_BUDGET_SECONDS = 30.0
 LOCAL_LEASE_SECONDS = 900.0
-# EventBridge delivers at most 256 KB; the case item (event + target + steps) must stay under
-# DynamoDB's 400 KB, and target values are resource identifiers, never this long.
-MAX_EVENT_BYTES = 256 * 1024
-MAX_TARGET_BYTES = 16 * 1024
 
 
 class Engine:
@@ -138,40 +136,6 @@ class Engine:
             return False
         return value.strip().lower() in ("on", "true", "dry-run")
 
-    # ---- resolving ----------------------------------------------------------------------------------
-
-    @staticmethod
-    def checked_event(playbook: Playbook, event: Any, *, manual: bool) -> dict[str, Any]:
-        """The event, if Parry can take it for `playbook`: an EventBridge event small enough to store,
-        matching the trigger (or started by hand on a manual playbook); EventError otherwise."""
-        checked = check_envelope(event)
-        size = _encoded_size(checked, "the event is")
-        if size > MAX_EVENT_BYTES:
-            raise EventError(
-                f"the event is {size} bytes: more than the {MAX_EVENT_BYTES} an EventBridge event can hold"
-            )
-        if not (manual and playbook.manual) and not _trigger(playbook).matches(checked):
-            hint = "" if not playbook.manual else " (it is manual: start it by hand to run it on any event)"
-            raise EventError(f"the event does not match the trigger of playbook {playbook.name}{hint}")
-        return checked
-
-    @staticmethod
-    def resolve(playbook: Playbook, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """(target values, dedup value) from the event; ExpressionError names the expression."""
-        target: dict[str, Any] = {}
-        for name, expr in playbook.target.items():
-            try:
-                target[name] = search(expr, event)
-            except ExpressionError as exc:
-                raise ExpressionError(f"target.{name}: {exc}") from exc
-        target_size = _encoded_size(target, "the event's target values are")
-        if target_size > MAX_TARGET_BYTES:
-            raise EventError(f"the event's target values take {target_size} bytes: no resource identifier is that long")
-        dedup_value = search(playbook.dedup, event) if playbook.dedup else None
-        if dedup_value in (None, "", [], {}):
-            dedup_value = event.get("id") or uuid.uuid4().hex
-        return target, str(dedup_value)
-
     # ---- plan and run -----------------------------------------------------------------------------
 
     def plan(self, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
@@ -185,11 +149,17 @@ class Engine:
         *,
         manual: bool = False,
         remaining_seconds: Callable[[], float] | None = None,
+        requested_by: str | None = None,
+        requested_via: str | None = None,
     ) -> Case:
-        """Claim (or find) the case for this event and run it as far as it can go."""
+        """Claim (or find) the case for this event and run it as far as it can go.
+
+        `requested_by`/`requested_via`: who asked, as AWS verified it, and through what (see Case);
+        an automatic run is asked by the AWS service that sent the event.
+        """
         self.settings.require()
-        event = self.checked_event(playbook, event, manual=manual)
-        target, dedup = self.resolve(playbook, event)
+        event = intake.checked_event(playbook, event, manual=manual)
+        target, dedup = intake.resolve(playbook, event)
         now = self.clock()
         case = Case(
             case_id=cs.new_case_id(now),
@@ -203,6 +173,8 @@ class Engine:
             event=event,
             target=target,
             manual=manual,
+            requested_by=requested_by or (None if manual else event.get("source")),
+            requested_via=requested_via or (None if manual else event.get("source")),
         )
         case.dry_run = playbook.mode == "dry-run" or self.kill_switch_on()
         owner = uuid.uuid4().hex
@@ -259,14 +231,16 @@ class Engine:
             and count is not None
             and count > limit
             and case.next_step == 0
-            and not self._approved(case, playbook.steps[0].id)
+            and not approvals.approved(case, approvals.RATE_LIMIT_GATE)
         ):
-            return self._pause(
+            return approvals.pause(
+                self,
                 case,
                 playbook,
                 evidence,
                 owner,
                 index=0,
+                gate=approvals.RATE_LIMIT_GATE,
                 reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)",
             )
         return None
@@ -311,15 +285,32 @@ class Engine:
         return case
 
     def resume(self, case_id: str, playbook: Playbook, *, remaining_seconds: Callable[[], float] | None = None) -> Case:
-        """Continue a RUNNING case (after a continuation or an approval) if no other run holds it."""
+        """Continue a RUNNING case (after a continuation or an approval) if no other run holds it.
+
+        Only this playbook's own cases, at the version (sha256) they were opened with: another
+        runner, or a redeployed playbook, would run steps the case never planned. WrongPlaybook then,
+        and nothing runs; EvidenceMismatch when the sealed audit log does not have the case running on.
+        """
+        case = self.store.get(case_id)
+        if case.playbook != playbook.name or case.playbook_sha256 != playbook.sha256:
+            raise WrongPlaybook(
+                f"case {case_id} belongs to playbook {case.playbook} version {case.playbook_sha256[:12]}, "
+                f"not {playbook.name} version {playbook.sha256[:12]}: nothing ran"
+            )
         owner = uuid.uuid4().hex
         if not self.store.acquire_lease(case_id, owner=owner, seconds=self._lease_seconds(remaining_seconds)):
-            return self.store.get(case_id)
+            return case
         case = self.store.get(case_id)
         if case.status != cs.RUNNING:
             self.store.release_lease(case_id, owner=owner)
             return case
-        return self._continue(case, playbook, self.evidence_for(case), owner, remaining_seconds)
+        evidence = self.evidence_for(case)
+        try:  # the table says RUNNING; the sealed log must agree (no approval or status written into the table)
+            sealed.check_decisions(case, sealed.audit_log(case, evidence))
+        except BaseException:
+            self.store.release_lease(case_id, owner=owner)
+            raise
+        return self._continue(case, playbook, evidence, owner, remaining_seconds)
 
     def _continue(
         self,
@@ -344,12 +335,12 @@ class Engine:
                 if (
                     step.approval
                     and not case.dry_run
-                    and not self._approved(case, step.id)
+                    and not approvals.approved(case, approvals.step_gate(step.id))
                     and not when_false(step, case)
                 ):
-                    return self._pause(
-                        case, playbook, evidence, owner, index=index, reason=f"step {step.id} requires approval"
-                    )
+                    gate = approvals.step_gate(step.id)
+                    reason = f"step {step.id} requires approval"
+                    return approvals.pause(self, case, playbook, evidence, owner, index=index, gate=gate, reason=reason)
                 try:
                     result = self._run_step(case, step, evidence, owner)
                 except MemberAccountUnavailable as exc:
@@ -439,52 +430,11 @@ class Engine:
         except EvidenceConflict:
             evidence.artifact(step_id, f"state.retry-{uuid.uuid4().hex[:8]}.json", body)
 
-    def _pause(
-        self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, index: int, reason: str
-    ) -> Case:
-        ttl = playbook.approval_ttl_hours * 3600
-        step_id = playbook.steps[index].id
-        case.status = cs.AWAITING_APPROVAL
-        case.next_step = index
-        case.awaiting = {"step": step_id, "index": index, "reason": reason, "deadline": self.clock() + ttl}
-        evidence.audit(
-            "approval_requested", {"step": step_id, "reason": reason, "expires_in_hours": playbook.approval_ttl_hours}
-        )
-        self.store.save(case, owner=owner)
-        self.store.release_lease(case.case_id, owner=owner)
-        self.tell(*notices.approval_needed(case, reason))
-        return case
-
     def tell(self, subject: str, body: str) -> None:
         """Tell the on-call over Parry's topic, when one is configured (see parry.engine.notices)."""
         notices.tell(self.aws, self.settings.topic_arn, subject, body)
-
-    @staticmethod
-    def _approved(case: Case, step_id: str) -> bool:
-        return any(h.get("kind") == "approved" and h.get("step") == step_id for h in case.history)
 
     def seal(self, evidence: CaseEvidence) -> None:
         """Write the next numbered manifest of the case, signed when a signing key is configured."""
         kms = self.aws.client("kms") if self.settings.signing_key_id else None
         evidence.seal(kms=kms, key_id=self.settings.signing_key_id)
-
-
-def _encoded_size(value: Any, what: str) -> int:
-    """Bytes of the JSON Parry stores; EventError when a hostile value nests too deeply to encode."""
-    try:
-        return len(json.dumps(value, default=str).encode())
-    except (RecursionError, ValueError) as exc:
-        raise EventError(f"{what} nested too deeply to store") from exc
-
-
-_TRIGGERS: dict[str, Pattern] = {}
-
-
-def _trigger(playbook: Playbook) -> Pattern:
-    """The playbook's compiled trigger, compiled once per playbook version (the defensive re-check is hot)."""
-    from parry.routing.patterns import compile_pattern
-
-    key = playbook.sha256
-    if key not in _TRIGGERS:
-        _TRIGGERS[key] = compile_pattern(playbook.trigger)
-    return _TRIGGERS[key]

@@ -1,17 +1,15 @@
-"""Undo: run the recorded undo of each step of a case, in reverse order, and record it.
+"""Undo: run the sealed undo of each step of a case, in reverse order, and record it.
 
-Undo parameters were recorded when each step ran (from what it saw before), so undo restores the
-state the case found, not what the playbook assumed. Steps without an undo are named, never
-skipped silently.
+Each step's undo was recorded in the sealed audit log when it ran (from what it saw before), so undo
+restores the state the case found, not what the playbook assumed, and never what the case table
+says (parry.engine.sealed). Steps without an undo are named, never skipped silently.
 
 Two ways to run it. `undo` runs in the caller's process with the caller's credentials (the local
-sandbox, tests). Against a deployed account the on-call's credentials cannot act in a member
-account (the member role trusts only the playbook's runner), so `parry undo` records a request in
-the case (`request_undo`: who, why, which step, when; one pending at a time) and asks the runner,
-which `carry_out`s it with its own least-privilege role. The runner acts only on a request recorded
-in the case, never on the event that woke it: anyone allowed to put a `parry` event on the bus
-could send one, but only those who may write the case table can ask for an undo, and the request
-names them.
+sandbox, tests): whoever runs it could make those calls anyway. Against a deployed account the
+on-call's credentials cannot act in a member account (the member role trusts only the playbook's
+runner), so the request is recorded in the case (`request_undo`: who, why, which step, when; one
+pending at a time) and the runner `carry_out`s it with its own least-privilege role. An undo that
+gives access back waits first for a second person (parry.engine.undo_approval).
 """
 
 from __future__ import annotations
@@ -22,9 +20,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from parry.actions import registry
-from parry.engine import notices
+from parry.engine import approvals, notices, sealed, undo_approval
 from parry.engine import steps as st
-from parry.errors import CaseBusy, CaseNotFound, ParryError, UndoError, UndoRefused
+from parry.errors import CaseBusy, CaseNotFound, EvidenceMismatch, ParryError, UndoError, UndoRefused
 from parry.store import model as cs
 from parry.store.model import Case
 from parry.store.step_result import FAILED, NOOP, SUCCEEDED, StepResult
@@ -91,12 +89,17 @@ def _apply(
 ) -> dict[str, Any] | None:
     """Undo `todo` newest first, recording and checkpointing each; the entry of the first failure, or None.
 
+    What each undo does comes from the sealed audit log (the undo recorded when the step ran, from
+    the state it found before), never from the table: EvidenceMismatch, before any change, when the
+    log holds no such change or its undo is not the registry's undo of the step's action.
+
     Stops at the first failure: undoing further back would leave an inconsistent state. A step
     already undone (by an interrupted run) is not in `todo` again (see `undoable`).
     """
-    for step in todo:
-        undo = step.undo or {}  # never empty: `undoable` lists only the steps that recorded an undo
-        cls = registry.get(undo["action"])
+    records = sealed.audit_log(case, evidence)
+    undos = [(step, *sealed.sealed_undo(case, records, step.step_id)) for step in todo]  # all, before any change
+    for step, action, undo_params in undos:
+        cls = registry.get(action)
         step_name = f"undo-{step.step_id}"
         acting_as = None
         try:
@@ -105,7 +108,7 @@ def _apply(
             if aws.role_arn:
                 acting_as = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
             ctx = engine.action_context(case, step_name, evidence, aws)
-            params = registry.build_params(cls, undo["params"])
+            params = registry.build_params(cls, undo_params)
             result = st.execute(cls(), ctx, params)
         except ParryError as exc:
             result = StepResult(step_name, cls.name, FAILED, error=str(exc))
@@ -177,7 +180,8 @@ def undo(
 def request_undo(
     engine: Engine, case_id: str, *, step_id: str | None = None, who: str, reason: str = "", partial: bool = False
 ) -> Case:
-    """Record in the case that `who` asks its runner to undo it (all of it, or `step_id`).
+    """Record in the case that `who` asks its runner to undo it (all of it, or `step_id`); an undo that
+    gives access back waits at gate `undo:<request id>` for a second person (parry.engine.undo_approval).
 
     Checked as `undo` checks it first, so a case that cannot be undone is refused at the terminal.
     A conditional write (see CaseStore.request_undo): one pending request per case, and two people
@@ -187,8 +191,9 @@ def request_undo(
     _refuse_if_pending(case)
     todo = _to_undo(case, step_id, partial)
     read_at = case.updated_at
-    request = {
-        "id": uuid.uuid4().hex,
+    request_id = uuid.uuid4().hex
+    request: dict[str, Any] = {
+        "id": request_id,
         "by": who,
         "reason": reason,
         "step": step_id,
@@ -197,6 +202,8 @@ def request_undo(
         "at": _now_iso(engine),
         "state": cs.UNDO_PENDING,
     }
+    if undo_approval.needs_second_person(engine, todo):
+        request.update(state=cs.UNDO_AWAITING, gate=approvals.undo_gate(request_id))
     case.undo_request = request
     case.history.append(
         {
@@ -254,6 +261,8 @@ def carry_out(engine: Engine, case_id: str, *, playbook: str, lease_seconds: flo
         if request is None:
             return _not_pending(case)
         return _carry_out(engine, case, request, owner)
+    except EvidenceMismatch as exc:
+        raise UndoRefused(f"undo refused: {exc}") from exc
     finally:
         engine.store.release_lease(case_id, owner=owner)
 
@@ -263,6 +272,11 @@ def _not_pending(case: Case) -> Case:
     if isinstance(request, dict) and request.get("state") in (cs.UNDO_DONE, cs.UNDO_FAILED):
         case.duplicate = True  # a redelivery of a request already carried out: nothing more to do
         return case
+    if isinstance(request, dict) and request.get("state") == cs.UNDO_AWAITING:
+        raise UndoRefused(
+            f"undo refused: the undo of case {case.case_id} gives access back and waits for a second person's "
+            f"approval at gate {request.get('gate')}"
+        )
     raise UndoRefused(
         f"undo refused: case {case.case_id} holds no pending undo request (ask with `parry undo "
         f"{case.case_id}`, which records who asks; a run request alone never undoes a case)"
@@ -270,8 +284,6 @@ def _not_pending(case: Case) -> Case:
 
 
 def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) -> Case:
-    from parry.engine.approvals import caller_identity
-
     rid = str(request.get("id"))
     who, reason = request.get("by"), request.get("reason") or ""
     step_id, partial = request.get("step"), request.get("partial") is True
@@ -291,6 +303,8 @@ def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) 
             if not any(h.get("request") == rid for h in case.history if h.get("kind") == "undo"):
                 raise
             todo = []  # an interrupted delivery already undid every step: only finishing the request is left
+        if undo_approval.needs_second_person(engine, todo):  # the registry's and settings' say, not the table's
+            undo_approval.check_sealed_approval(case, sealed.audit_log(case, evidence), rid)
         failed = _apply(
             engine,
             case,
@@ -309,7 +323,7 @@ def _carry_out(engine: Engine, case: Case, request: dict[str, Any], owner: str) 
         state=cs.UNDO_FAILED if error else cs.UNDO_DONE,
         error=error,
         finished_at=_now_iso(engine),
-        ran_as=caller_identity(engine.aws),
+        ran_as=approvals.caller_identity(engine.aws),
     )
     case.undo_request = request
     evidence.audit(

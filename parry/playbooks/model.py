@@ -53,6 +53,8 @@ class Playbook:
     description: str = ""
     mode: str = "enforce"
     manual: bool = False
+    # None: separate for manual runs only (and always at the rate-limit gate); see parry.engine.approvals
+    separate_approver: bool | None = None
     dedup: str | None = None
     target: dict[str, str] = field(default_factory=dict)
     max_cases_per_hour: int | None = None
@@ -83,6 +85,7 @@ class Playbook:
             description=doc.get("description", ""),
             mode=doc.get("mode", "enforce"),
             manual=bool(doc.get("manual", False)),
+            separate_approver=doc.get("separate_approver"),
             dedup=doc.get("dedup"),
             target=dict(doc.get("target") or {}),
             max_cases_per_hour=guard.get("max_cases_per_hour"),
@@ -93,7 +96,7 @@ class Playbook:
 
     def compiled(self) -> dict[str, Any]:
         """The JSON document the Lambda asset carries: defaults filled in, no YAML needed."""
-        return {
+        out: dict[str, Any] = {
             "version": API_VERSION,
             "name": self.name,
             "description": self.description,
@@ -109,6 +112,9 @@ class Playbook:
             "runner": {"reserved_concurrency": self.reserved_concurrency},
             "steps": [s.to_json() for s in self.steps],
         }
+        if self.separate_approver is not None:  # only when set, so the playbooks that leave it keep their sha256
+            out["separate_approver"] = self.separate_approver
+        return out
 
     def compiled_bytes(self) -> bytes:
         return json.dumps(self.compiled(), sort_keys=True, separators=(",", ":")).encode()

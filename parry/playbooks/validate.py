@@ -60,6 +60,10 @@ def playbook_schema() -> dict[str, Any]:
             "trigger": {"type": "object", "description": "EventBridge event pattern, verbatim", "minProperties": 1},
             "mode": {"enum": list(MODES)},
             "manual": {"type": "boolean"},
+            "separate_approver": {
+                "type": "boolean",
+                "description": "the approver of a step must not be who asked for the case (default: true for manual runs)",
+            },
             "dedup": {"type": "string", "description": "JMESPath over the event: one case per value"},
             "target": {"type": "object", "additionalProperties": {"type": "string"}},
             "guardrails": {

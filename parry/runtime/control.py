@@ -8,6 +8,7 @@ local endpoint (`parry local`) there is no runner to ask, so it runs here, throu
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,11 +53,22 @@ class ControlPlane:
 
     def approve(self, case_id: str, *, reason: str = "") -> Outcome:
         """Approve the paused step of a case; the case continues from there."""
-        return self._continue(approvals.approve(self.engine, case_id, reason=reason))
+        return self._continue(
+            approvals.decide(self.engine, case_id, self._decision(approvals.APPROVE, case_id, reason))
+        )
 
     def deny(self, case_id: str, *, reason: str = "") -> Outcome:
         """Deny the paused step: the case closes and nothing more runs."""
-        return Outcome(approvals.deny(self.engine, case_id, reason=reason).as_dict())
+        return Outcome(
+            approvals.decide(self.engine, case_id, self._decision(approvals.DENY, case_id, reason)).as_dict()
+        )
+
+    def _decision(self, kind: str, case_id: str, reason: str) -> approvals.Decision:
+        """The caller's decision at the gate the case waits at now."""
+        case = self.engine.store.get(case_id)
+        gate = str((case.awaiting or {}).get("gate", ""))
+        by = approvals.caller_identity(self.engine.aws)
+        return approvals.Decision(kind, gate, case.playbook_sha256, uuid.uuid4().hex, by, reason)
 
     def resume(self, case_id: str) -> Outcome:
         """Continue a RUNNING case from the step it stopped at (e.g. blocked until a member account was set up)."""

@@ -24,6 +24,7 @@ OPEN_STATUSES = (RUNNING, AWAITING_APPROVAL)
 
 # states of an undo request (Case.undo_request["state"])
 UNDO_PENDING = "pending"
+UNDO_AWAITING = "awaiting approval"  # gives access back: waits for a second person (parry.engine.undo_approval)
 UNDO_DONE = "done"
 UNDO_FAILED = "failed"
 
@@ -50,8 +51,13 @@ class Case:
     dry_run: bool = False
     manual: bool = False
     evidence_prefix: str = ""
+    # who asked for the case, as AWS verified it (a role ARN, a Security Hub custom action's ARN, or the
+    # AWS service of an automatic run), and through what ("front-door", "custom-action:<arn>", "aws.guardduty")
+    requested_by: str | None = None
+    requested_via: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)  # approvals, denials, undos, duplicates
-    awaiting: dict[str, Any] | None = None  # {"step": id, "index": n, "reason": .., "deadline": epoch}
+    # {"gate": "step:<id>" | "rate-limit", "step": id, "index": n, "reason": .., "deadline": epoch, "separate": bool}
+    awaiting: dict[str, Any] | None = None
     duplicates: int = 0
     updated_at: str = ""
     # the mutating step being applied ({"step", "before", "undo"}), checkpointed just before its change
@@ -81,6 +87,8 @@ class Case:
             "dry_run": self.dry_run,
             "manual": self.manual,
             "evidence_prefix": self.evidence_prefix,
+            "requested_by": self.requested_by,
+            "requested_via": self.requested_via,
             "awaiting": self.awaiting,
             "duplicates": self.duplicates,
             "duplicate": self.duplicate,

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from parry.errors import CaseNotFound, ParryError
+from parry.errors import CaseNotFound, ParryError, PlantedClaim, ReplayedDecision
 from parry.store.model import OPEN_STATUSES, UNDO_PENDING, Case
 from parry.store.schema import INDEX, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from parry.store.step_result import StepResult
 
 CLOSED_CASE_TTL_DAYS = 400
 RATE_COUNTER_TTL_SECONDS = 7200  # an hour's counter outlives its hour, then DynamoDB deletes it
+NONCE_TTL_SECONDS = 86400 * 30  # a decision's nonce outlives the request that carried it (valid for minutes)
+logger = logging.getLogger(__name__)
 EXISTS = f"attribute_exists({PARTITION_KEY})"
 ABSENT = f"attribute_not_exists({PARTITION_KEY})"
 
@@ -39,6 +42,19 @@ def _claim_key(playbook: str, dedup: str) -> str:
     return f"CLAIM#{playbook}#{hashlib.sha256(dedup.encode()).hexdigest()}"
 
 
+def _log_planted(planted: PlantedClaim, case: Case) -> None:
+    logger.warning(
+        "security event",
+        extra={
+            "security_event": True,
+            "reason": f"planted claim replaced: {planted}",
+            "playbook": case.playbook,
+            "planted_case_id": planted.case_id,
+            "case_id": case.case_id,
+        },
+    )
+
+
 class CaseStore:
     def __init__(self, dynamodb: Any, table: str, *, clock: Callable[[], float] = time.time):
         self.ddb = dynamodb
@@ -48,7 +64,12 @@ class CaseStore:
     # ---- claiming ------------------------------------------------------------------------------
 
     def claim(self, case: Case, *, lease_seconds: float, owner: str) -> tuple[Case, bool]:
-        """(case, True) when this call opened it; (existing case, False) when it was claimed before."""
+        """(case, True) when this call opened it; (existing case, False) when it was claimed before.
+
+        A claim that is not this playbook's own (it names another playbook, or a case that is not this
+        playbook's case of this dedup value) was planted by someone who could write the table: it is
+        logged as a security event and replaced, so the real event still opens its case.
+        """
         now = self.clock()
         case.updated_at = case.opened_at
         item = self._case_item(case, now)
@@ -57,29 +78,53 @@ class CaseStore:
         claim = {
             **_item_key(_claim_key(case.playbook, case.dedup), "CLAIM"),
             "case_id": {"S": case.case_id},
+            "playbook": {"S": case.playbook},
             "opened_at": {"S": case.opened_at},
         }
+        claim_put: dict[str, Any] = {"TableName": self.table, "Item": claim, "ConditionExpression": ABSENT}
         try:
-            self.ddb.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self.table, "Item": claim, "ConditionExpression": ABSENT}},
-                    {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": ABSENT}},
-                ]
-            )
+            self._claim_transaction(claim_put, item)
             return case, True
         except self.ddb.exceptions.TransactionCanceledException:
-            existing = self.claimed_case(case.playbook, case.dedup)
+            try:
+                existing = self.claimed_case(case.playbook, case.dedup)
+            except PlantedClaim as planted:
+                _log_planted(planted, case)
+                claim_put["ConditionExpression"] = "case_id = :planted"
+                claim_put["ExpressionAttributeValues"] = {":planted": {"S": planted.case_id}}
+                self._claim_transaction(claim_put, item)  # cancelled again: raised, the delivery is retried
+                return case, True
             if existing is None:  # cancelled for another reason (throttling, conflict): let the caller retry
                 raise
             return existing, False
 
+    def _claim_transaction(self, claim_put: dict[str, Any], case_item: dict[str, Any]) -> None:
+        self.ddb.transact_write_items(
+            TransactItems=[
+                {"Put": claim_put},
+                {"Put": {"TableName": self.table, "Item": case_item, "ConditionExpression": ABSENT}},
+            ]
+        )
+
     def claimed_case(self, playbook: str, dedup: str) -> Case | None:
+        """The case holding the claim on (playbook, dedup); None if unclaimed; PlantedClaim if not genuine."""
         resp = self.ddb.get_item(
             TableName=self.table, Key=_item_key(_claim_key(playbook, dedup), "CLAIM"), ConsistentRead=True
         )
         if "Item" not in resp:
             return None
-        return self.get(resp["Item"]["case_id"]["S"])
+        claim = resp["Item"]
+        case_id = claim.get("case_id", {}).get("S", "")
+        named = claim.get("playbook", {}).get("S", playbook)  # claims written before they named their playbook
+        if named != playbook:
+            raise PlantedClaim(case_id, f"the claim names playbook {named!r}, not {playbook!r}")
+        try:
+            case = self.get(case_id)
+        except CaseNotFound as exc:
+            raise PlantedClaim(case_id, f"the claim names case {case_id!r}, which does not exist") from exc
+        if case.playbook != playbook or case.dedup != dedup:
+            raise PlantedClaim(case_id, f"the claim names case {case_id!r} of {case.playbook!r} on another event")
+        return case
 
     def record_duplicate(self, case_id: str, event_id: str | None) -> None:
         self.ddb.update_item(
@@ -235,6 +280,28 @@ class CaseStore:
         except self.ddb.exceptions.ConditionalCheckFailedException:
             pass  # already carried out or withdrawn
 
+    # ---- decisions ---------------------------------------------------------------------------------
+
+    def use_nonce(self, nonce: str, *, case_id: str, gate: str) -> None:
+        """Record that a decision's nonce was used (one conditional write); ReplayedDecision if it was before."""
+        if not nonce:
+            raise ReplayedDecision("a decision without a nonce cannot be checked for replay")
+        now = self.clock()
+        try:
+            self.ddb.put_item(
+                TableName=self.table,
+                Item={
+                    **_item_key(f"NONCE#{nonce}", "NONCE"),
+                    "case_id": {"S": case_id},
+                    "gate": {"S": gate},
+                    "used_at": {"S": _iso(now)},
+                    TTL_ATTRIBUTE: {"N": str(int(now + NONCE_TTL_SECONDS))},
+                },
+                ConditionExpression=ABSENT,
+            )
+        except self.ddb.exceptions.ConditionalCheckFailedException as exc:
+            raise ReplayedDecision(f"the decision nonce {nonce} was used before: a decision works once") from exc
+
     # ---- rate limiting ---------------------------------------------------------------------------
 
     def count_case(self, playbook: str) -> int:
@@ -283,6 +350,7 @@ class CaseStore:
         return _item_key(f"CASE#{case_id}", "CASE")
 
     def _case_item(self, case: Case, now: float) -> dict[str, Any]:
+        requester = {"requested_by": case.requested_by, "requested_via": case.requested_via}
         return {
             **self._key(case.case_id),
             INDEX_PARTITION_KEY: {"S": "case"},
@@ -302,6 +370,7 @@ class CaseStore:
             "dry_run": {"BOOL": case.dry_run},
             "manual": {"BOOL": case.manual},
             "evidence_prefix": {"S": case.evidence_prefix},
+            **{name: {"S": value} for name, value in requester.items() if value},
             "history": {"S": json.dumps(case.history, default=str)},
             "awaiting": {"S": json.dumps(case.awaiting, default=str)},
         }
@@ -331,6 +400,8 @@ class CaseStore:
             dry_run=item.get("dry_run", {"BOOL": False})["BOOL"],
             manual=item.get("manual", {"BOOL": False})["BOOL"],
             evidence_prefix=s("evidence_prefix"),
+            requested_by=s("requested_by") or None,
+            requested_via=s("requested_via") or None,
             history=j("history", []),
             awaiting=j("awaiting", None),
             inflight=j("inflight", None),

@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from parry.engine.approvals import approve, deny, expire_overdue
+from parry.engine.approvals import expire_overdue
 from parry.engine.undo import undo
 from parry.errors import DecisionError, EventError, UndoError
 from parry.evidence.writer import sha256_hex
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
+from tests.support.decisions import approve, deny
 from tests.support.playbooks import approval_book, playbook
 
 

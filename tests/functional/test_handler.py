@@ -210,7 +210,7 @@ def key_status(aws, user: str, key: str) -> str:
 def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automatic_run_would(
     handler, engine, aws, compromised_user, capsys
 ):
-    from parry.engine.run import Engine
+    from parry.engine import intake
 
     automatic = compromised_user["event"]
     arn = automatic["detail"]["arn"]
@@ -224,7 +224,7 @@ def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automati
     assert result["errors"] == []
     (case,) = result["cases"]
     book = load_file(ROOT / "playbooks" / f"{BOOK}.yaml")
-    target, dedup = Engine.resolve(book, automatic)
+    target, dedup = intake.resolve(book, automatic)
     assert case["target"] == target and case["dedup"] == dedup == f"123456789012:{compromised_user['key']}"
     assert case["status"] == "SUCCEEDED" and case["manual"] is True and case["duplicate"] is False
     assert [s["step_id"] for s in case["steps"]] == [s.id for s in book.steps]

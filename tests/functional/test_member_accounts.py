@@ -13,12 +13,12 @@ import pytest
 
 from parry.aws.members import REFRESH_MARGIN_SECONDS
 from parry.config import Settings
-from parry.engine.approvals import approve
 from parry.engine.run import Engine
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file, validate_document
 from parry.store import model as cs
 from parry.store import step_result as st
+from tests.support.decisions import approve
 from tests.support.members import (
     BOOK,
     MEMBER,

@@ -33,6 +33,13 @@ def kms_signs_digests():
     sign_digests_like_kms()
 
 
+@pytest.fixture(autouse=True)
+def one_person_undo(monkeypatch):
+    """These tests carry requests out; the second person an undo that gives access back needs (on by
+    default) is played in tests/security/test_undo_second_person.py."""
+    monkeypatch.setenv("PARRY_UNDO_NEEDS_SECOND_PERSON", "false")
+
+
 @pytest.fixture
 def book():
     return load_file(f"playbooks/{BOOK}.yaml")

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from parry.aws.clients import ClientFactory
-from parry.engine.run import Engine
+from parry.engine import intake
 from parry.errors import EventError, ExpressionError
 from parry.playbooks.validate import load_all
 from parry.routing.custom_actions import guardduty_finding_event, is_custom_action, selected_events, wire_format
@@ -178,7 +178,7 @@ def test_every_playbook_routes_and_resolves_the_read_back_finding_as_the_origina
 def resolved(book, event) -> tuple:
     """(target, dedup) or the error, with the event id standing for itself (ids differ by design)."""
     try:
-        target, dedup = Engine.resolve(book, event)
+        target, dedup = intake.resolve(book, event)
     except ExpressionError as exc:
         return ("error", str(exc))
     return target, "<event id>" if dedup == event["id"] else dedup

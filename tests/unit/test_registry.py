@@ -48,6 +48,39 @@ def test_mutating_action_has_an_undo_or_says_why_not(name):
         assert cls.no_undo_reason, f"{name}: no undo and no reason"
 
 
+# every action that gives access back, reviewed by hand: a new one must be added here, on purpose
+RESTORES_ACCESS = {
+    "iam.activate_access_key",
+    "iam.unquarantine_user",
+    "iam.add_user_to_groups",
+    "iam.restore_role_sessions",
+    "iam.restore_role_policies",
+    "ec2.unisolate_instance",
+    "ec2.associate_instance_profile",
+    "lambda.add_permissions",
+    "lambda.unquarantine_function",
+    "s3.restore_public_access_block",
+}
+
+
+# mutating actions that change a finding's workflow state, not anyone's access
+FINDING_BOOKKEEPING = {"guardduty.archive_finding", "guardduty.unarchive_finding", "securityhub.update_finding"}
+
+
+def test_the_actions_that_give_access_back_say_so():
+    marked = {n for n, c in ACTIONS.items() if c.restores_access}
+    assert marked == RESTORES_ACCESS
+    assert all(ACTIONS[n].mutating for n in marked)
+
+
+@pytest.mark.parametrize("name", [n for n, c in ACTIONS.items() if c.mutating and c.undo])
+def test_an_undo_that_gives_access_back_is_marked(name):
+    """The undo of a containment (a change that takes access away) gives it back: it must say so."""
+    undo = ACTIONS[ACTIONS[name].undo]
+    takes_access_away = not ACTIONS[name].restores_access and name not in FINDING_BOOKKEEPING
+    assert undo.restores_access == takes_access_away, f"{name}: its undo {undo.name} restores_access is wrong"
+
+
 @pytest.mark.parametrize("name", [n for n, c in ACTIONS.items() if not c.mutating])
 def test_read_only_action_says_why_it_has_no_undo(name):
     assert ACTIONS[name].undo is None and ACTIONS[name].no_undo_reason

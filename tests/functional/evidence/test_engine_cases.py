@@ -48,8 +48,8 @@ def _book():
 
 
 def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compromised_user, parry_env, tmp_path):
-    from parry.engine.approvals import approve
     from parry.engine.undo import undo
+    from tests.support.decisions import approve
 
     book = _book()
     paused = signed_engine.run(book, compromised_user["event"])

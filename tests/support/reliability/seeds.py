@@ -42,11 +42,11 @@ def contained_by(aws: ClientFactory, book_name: str, event: dict[str, Any]) -> C
     def check() -> bool:
         from parry.actions import registry
         from parry.actions.base import ActionContext
-        from parry.engine.run import Engine
+        from parry.engine import intake
         from parry.routing.expressions import interpolate, search, truthy
 
         book = load_playbook(next(p for p in playbook_paths() if load_playbook(p).name == book_name))
-        target, _ = Engine.resolve(book, event)
+        target, _ = intake.resolve(book, event)
         variables = {"event": event, "target": target, "case": {}, "steps": {}}
         for step in book.steps:
             cls = registry.get(step.action)
