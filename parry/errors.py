@@ -96,3 +96,13 @@ class CaseBusy(ParryError):
 
 class SigningError(ParryError):
     """The configured KMS key cannot sign manifests (wrong spec, usage or algorithm)."""
+
+
+class ForgedRequest(ParryError):
+    """A control request the runner cannot verify as the control plane's (bad MAC, expired, another
+    playbook's, the wrong key): refused as a security event, nothing changed."""
+
+
+class Unauthorized(ParryError):
+    """The verified caller may not ask the front door for this (not an on-call or approver role, or
+    approving what they asked for themselves)."""
