@@ -8,17 +8,22 @@ never by what the case table says on its own.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from parry.engine import approvals
 from parry.engine import undo as undoing
+from parry.engine.run import Engine
 from parry.errors import ForgedRequest, ParryError, UndoError
 from parry.runtime.start_events import finding_event, target_event
 from parry.store.model import RUNNING, UNDO_PENDING
 
+FRONT_DOOR = "front-door"
+# whether the engine records who asked for a case (issue 11's engine part; until it lands, it cannot)
+RECORDS_REQUESTER = "requested_by" in inspect.signature(Engine.run).parameters
+
 if TYPE_CHECKING:
-    from parry.engine.run import Engine
     from parry.playbooks.model import Playbook
     from parry.runtime.control_requests import ControlRequest
     from parry.store.model import Case
@@ -84,6 +89,15 @@ def _start(
     else:
         account = engine.aws.client("sts").get_caller_identity()["Account"]
         event = target_event(playbook, request, account, engine.aws.region)
+    if RECORDS_REQUESTER:
+        return engine.run(
+            playbook,
+            event,
+            manual=True,
+            remaining_seconds=remaining_seconds,
+            requested_by=request.requested_by,  # type: ignore[call-arg]
+            requested_via=FRONT_DOOR,
+        )
     return engine.run(playbook, event, manual=True, remaining_seconds=remaining_seconds)
 
 

@@ -119,10 +119,19 @@ class FrontDoor:
         case = self._case(body.get("case_id"))
         if body.get("playbook") not in (None, case["playbook"]):
             raise EventError(f"case {body['case_id']} belongs to playbook {case['playbook']}")
-        if kind in APPROVER_KINDS and case.get("requested_by") and principal(case["requested_by"]) == principal(caller):
-            raise Unauthorized(f"{caller} asked for case {body['case_id']}: someone else must {kind} it")
+        if kind in APPROVER_KINDS:
+            values["gate"] = body.get("gate") or _waiting_gate(case)
+            self._separate(case, caller, kind)
         values["playbook_sha256"] = case["playbook_sha256"]
         return ControlRequest.issue(kind, case["playbook"], caller, self.clock(), **values)
+
+    @staticmethod
+    def _separate(case: dict[str, str], caller: str, kind: str) -> None:
+        """Refuse the requester deciding their own case, unless its gate says it may (separate: false)."""
+        requester = case.get("requested_by")
+        separate = (json.loads(case.get("awaiting") or "{}") or {}).get("separate", True)
+        if separate and requester and principal(requester) == principal(caller):
+            raise Unauthorized(f"{caller} asked for case {case['case_id']}: someone else must {kind} it")
 
     def _case(self, case_id: Any) -> dict[str, str]:
         """The case's playbook, sha256 and requester, as the table holds them (GetItem, consistent)."""
@@ -139,12 +148,19 @@ class FrontDoor:
         )
         if not item:
             raise ParryError(f"no case {case_id}")
-        return {name: value["S"] for name, value in item.items() if "S" in value}
+        return {"case_id": case_id, **{name: value["S"] for name, value in item.items() if "S" in value}}
+
+
+def _waiting_gate(case: dict[str, str]) -> str | None:
+    """The gate the case waits at now (a step's, or the rate limit)."""
+    awaiting = json.loads(case.get("awaiting") or "{}") or {}
+    gate = awaiting.get("gate") or (f"step:{awaiting['step']}" if awaiting.get("step") else None)
+    return gate if isinstance(gate, str) else None
 
 
 def security_event(reason: str, caller: str | None) -> dict[str, Any]:
     """What the door refuses: one log line, one SecurityRejections (playbook=control-plane), the refusal."""
-    logger, metrics = _tools.pair
+    logger, metrics = _tools()
     logger.warning(
         "security event",
         extra={"security_event": True, "reason": reason[:2000], "caller": caller, "playbook": CONTROL_PLANE},
@@ -154,19 +170,13 @@ def security_event(reason: str, caller: str | None) -> dict[str, Any]:
     return {"status": "REFUSED", "error": reason}
 
 
-class _Tools:
-    """The powertools logger and metrics, made on first use (the import stays cheap)."""
+def _tools() -> tuple[Logger, Metrics]:
+    """The powertools logger and metrics, made when needed (rare: a refusal), so the import stays cheap."""
+    from aws_lambda_powertools import Logger, Metrics
 
-    @cached_property
-    def pair(self) -> tuple[Logger, Metrics]:
-        from aws_lambda_powertools import Logger, Metrics
-
-        metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry")
-        metrics.set_default_dimensions(playbook=CONTROL_PLANE)
-        return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry")), metrics
-
-
-_tools = _Tools()
+    metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry")
+    metrics.set_default_dimensions(playbook=CONTROL_PLANE)
+    return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry")), metrics
 
 
 def lambda_invoke(aws: ClientFactory) -> Invoke:

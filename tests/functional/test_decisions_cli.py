@@ -140,7 +140,9 @@ def show(local, case_id) -> dict:
 def test_approve_continues_the_case_and_records_who_and_why(local, incident):
     case = start(local, incident)
 
-    code, out, err = parry(local, "approve", case["case_id"], "--reason", "owner confirmed the leak", "--json")
+    code, out, err = parry(
+        local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "owner confirmed the leak", "--json"
+    )
 
     assert code == 0, err
     assert json.loads(out)["status"] == "SUCCEEDED"
@@ -148,19 +150,21 @@ def test_approve_continues_the_case_and_records_who_and_why(local, incident):
     shown = show(local, case["case_id"])
     decision = next(h for h in shown["history"] if h["kind"] == "approved")
     assert decision["reason"] == "owner confirmed the leak" and decision["step"] == "deactivate-key"
-    assert decision["by"].startswith("arn:aws:")
+    assert decision["by"].startswith("arn:aws:sts::123456789012:assumed-role/parry-approver/")
     assert [s["status"] for s in shown["steps"]] == ["succeeded", "succeeded"]
 
 
 def test_deny_closes_the_case_without_acting_and_cannot_be_reversed(local, incident):
     case = start(local, incident)
 
-    code, out, err = parry(local, "deny", case["case_id"], "--reason", "false positive: pentest", "--json")
+    code, out, err = parry(
+        local, "deny", case["case_id"], "--as", "parry-approver", "--reason", "false positive: pentest", "--json"
+    )
 
     assert code == 0, err
     assert json.loads(out)["status"] == "DENIED"
     assert key_status(local, incident["user"], incident["key"]) == "Active"
-    code, _, err = parry(local, "approve", case["case_id"], "--reason", "changed my mind")
+    code, _, err = parry(local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "changed my mind")
     assert code == 2 and "not waiting for approval" in err and "Traceback" not in err
     assert key_status(local, incident["user"], incident["key"]) == "Active"
 
@@ -185,14 +189,14 @@ def test_expire_closes_cases_whose_approval_window_passed(local, incident):
     assert code == 0, err
     assert case["case_id"] in out.split()
     assert show(local, case["case_id"])["status"] == "CLOSED_UNAPPROVED"
-    code, _, err = parry(local, "approve", case["case_id"])
+    code, _, err = parry(local, "approve", case["case_id"], "--as", "parry-approver")
     assert code == 2 and "CLOSED_UNAPPROVED" in err
     assert key_status(local, incident["user"], incident["key"]) == "Active"
 
 
 def test_undo_restores_what_the_case_changed_and_says_when_nothing_is_left(local, incident):
     case = start(local, incident)
-    assert parry(local, "approve", case["case_id"], "--reason", "contain it")[0] == 0
+    assert parry(local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "contain it")[0] == 0
     assert key_status(local, incident["user"], incident["key"]) == "Inactive"
 
     code, out, err = parry(local, "undo", case["case_id"], "--reason", "the owner rotated the key", "--json")
