@@ -16,7 +16,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from parry.runtime.requests import DETAIL_TYPE, SOURCE
+from parry.runtime.start_events import TARGET_DETAIL_TYPE as DETAIL_TYPE
+from parry.runtime.start_events import TARGET_SOURCE as SOURCE
 from stacks import naming
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
