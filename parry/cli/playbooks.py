@@ -24,7 +24,7 @@ from parry.cli.common import (
     read_events,
     read_one_event,
 )
-from parry.errors import EventError, ParryError, ValidationError
+from parry.errors import ConfigError, EventError, ParryError, ValidationError
 
 if TYPE_CHECKING:
     from parry.runtime.runner import Selection
@@ -173,6 +173,8 @@ def run(
         raise EventError("give one of --finding, --target or --event")
     book = load_playbook(playbook)
     if event:
+        if control_url:
+            raise ConfigError("--event runs here, not in a deployed Parry: start it on --finding or --target")
         _deliver(book, read_one_event(event), evidence_bucket, cases_table, topic_arn, as_json)
         return
     values = dict(_pair(item) for item in target or [])
@@ -189,14 +191,10 @@ def _pair(item: str) -> tuple[str, str]:
 
 
 def _deliver(book, the_event: dict, evidence_bucket, cases_table, topic_arn, as_json: bool) -> None:
-    """An event delivered to the runner in this process, as EventBridge would deliver it (local endpoint only)."""
-    from parry.aws.endpoints import is_local
-    from parry.errors import ConfigError
+    """An event delivered to the runner in this process, as EventBridge would deliver it (a local endpoint)."""
     from parry.routing.custom_actions import is_custom_action
     from parry.runtime.in_process import run_in_process, run_selection_in_process
 
-    if not is_local():
-        raise ConfigError("--event is for a local endpoint; against an account start on --finding or --target")
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
     _register(engine, the_event)
     if is_custom_action(the_event):

@@ -61,8 +61,8 @@ def decide(engine: Engine, request: ControlRequest) -> Case:
     """
     case_id = request.case_id or ""
     try:
-        from parry.engine.approvals import Decision  # type: ignore[attr-defined]
-        from parry.engine.approvals import decide as decide_bound
+        from parry.engine.approvals import Decision  # type: ignore[attr-defined, unused-ignore]
+        from parry.engine.approvals import decide as decide_bound  # type: ignore[attr-defined, unused-ignore]
     except ImportError:
         pass
     else:
@@ -95,7 +95,7 @@ def _start(
             event,
             manual=True,
             remaining_seconds=remaining_seconds,
-            requested_by=request.requested_by,  # type: ignore[call-arg]
+            requested_by=request.requested_by,  # type: ignore[call-arg, unused-ignore]
             requested_via=FRONT_DOOR,
         )
     return engine.run(playbook, event, manual=True, remaining_seconds=remaining_seconds)
