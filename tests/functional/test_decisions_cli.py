@@ -265,3 +265,32 @@ def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_se
 
     code, _, err = parry(local, "cases", "resume", case["case_id"])
     assert code != 0 and "only a RUNNING case can be continued" in err
+
+
+def test_run_on_a_target_goes_through_the_front_door_as_the_local_oncall(local):
+    iam = client(local, "iam")
+    user = f"quarantine-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    book = (ROOT / "playbooks" / "manual-quarantine.yaml").read_text()
+    (local["home"] / "playbooks" / "manual-quarantine.yaml").write_text(book)
+
+    code, out, err = parry(local, "run", "manual-quarantine", "--target", f"user={user}", "--reason", "INC-7", "--json")
+
+    assert code == 0, err
+    case = json.loads(out)
+    assert case["status"] == "SUCCEEDED"
+    assert iam.list_user_policies(UserName=user)["PolicyNames"] or iam.list_attached_user_policies(UserName=user)[
+        "AttachedPolicies"
+    ]
+    code, _, err = parry(local, "run", "manual-quarantine", "--target", "user=x", "--as", "parry-approver")
+    assert code == 2 and "not an on-call role" in err
+
+
+def test_the_local_oncall_is_not_an_approver(local, incident):
+    case = start(local, incident)
+
+    code, _, err = parry(local, "approve", case["case_id"], "--reason", "me, myself")
+
+    assert code == 2 and "not an approver role" in err
+    assert show(local, case["case_id"])["status"] == "AWAITING_APPROVAL"
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
