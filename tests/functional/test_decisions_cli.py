@@ -279,9 +279,10 @@ def test_run_on_a_target_goes_through_the_front_door_as_the_local_oncall(local):
     assert code == 0, err
     case = json.loads(out)
     assert case["status"] == "SUCCEEDED"
-    assert iam.list_user_policies(UserName=user)["PolicyNames"] or iam.list_attached_user_policies(UserName=user)[
-        "AttachedPolicies"
-    ]
+    assert (
+        iam.list_user_policies(UserName=user)["PolicyNames"]
+        or iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+    )
     code, _, err = parry(local, "run", "manual-quarantine", "--target", "user=x", "--as", "parry-approver")
     assert code == 2 and "not an on-call role" in err
 
