@@ -233,3 +233,20 @@ def test_a_selection_of_which_nothing_can_run_is_rejected_and_returns(handler, e
     )
     assert emf(records) == {"RejectedFindings": [1.0], "RejectedEvents": [1.0]}
     assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Active"
+
+
+def test_a_sealed_start_on_a_finding_runs_on_the_services_copy(handler, parry_env, aws, compromised_user, capsys):
+    from tests.support.control import ONCALL, sealed
+
+    automatic = compromised_user["event"]
+    stubber = guardduty_answers(handler, automatic["detail"])
+    payload = sealed(parry_env, aws, "start", BOOK, finding_id=automatic["detail"]["arn"], reason="INC-9")
+
+    answer = handler.handler(payload, Context())
+
+    stubber.assert_no_pending_responses()
+    assert answer["status"] == "SUCCEEDED", answer
+    case = handler.engine.store.get(answer["case_id"])
+    assert case.manual is True and case.event["detail"]["id"] == automatic["detail"]["id"]
+    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
+    assert any(r.get("message") == "control request" and r.get("requested_by") == ONCALL for r in lines(capsys))
