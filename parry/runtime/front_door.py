@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from parry.aws.errors import describe_error
 from parry.errors import ConfigError, EventError, ParryError, Unauthorized
 from parry.runtime.control_requests import KINDS, ControlRequest, seal
 
@@ -223,11 +224,15 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if not isinstance(caller, str) or not caller:
         return _http(security_event("no IAM-verified caller: the function URL must use AuthType AWS_IAM", None))
     raw = event.get("body") or ""
+    from botocore.exceptions import ClientError
+
     try:
         body = json.loads(base64.b64decode(raw) if event.get("isBase64Encoded") else raw)
         return _http(_deployed.door.handle(body, caller))
     except (ValueError, ParryError) as exc:
         return _http({"status": "ERROR", "error": str(exc)})
+    except ClientError as exc:  # e.g. no runner for that playbook: the caller learns which call failed
+        return _http({"status": "ERROR", "error": describe_error(exc)})
 
 
 def _http(answer: dict[str, Any]) -> dict[str, Any]:
