@@ -1,4 +1,6 @@
-"""The runner Lambda: parse the event, run this function's playbook, emit metrics. Nothing else.
+"""The runner Lambda: run this function's playbook on an AWS service event, or carry out a sealed
+control request (parry.runtime.dispatch) once it verifies; refuse anything else as a security event;
+emit metrics. Nothing else.
 
 Local runs (`parry run`, `parry demo`) go through this same code in-process (parry.runtime.in_process),
 so the local path is the Lambda path. Powertools and the engine are made on first use, keeping the
