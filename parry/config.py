@@ -17,6 +17,9 @@ class Settings:
     cases_table: str | None = None
     topic_arn: str | None = None
     signing_key_id: str | None = None
+    # the KMS HMAC keys sealing control requests: the control plane's, and the runners' own continuations
+    request_key_id: str | None = None
+    continuation_key_id: str | None = None
     kill_switch_parameter: str | None = None
     protected_arns: tuple[str, ...] = ()
     retention_days: int = 365
@@ -36,6 +39,8 @@ class Settings:
             "cases_table": env.get("PARRY_CASES_TABLE"),
             "topic_arn": env.get("PARRY_TOPIC_ARN"),
             "signing_key_id": env.get("PARRY_SIGNING_KEY_ID"),
+            "request_key_id": env.get("PARRY_REQUEST_KEY_ID") or None,
+            "continuation_key_id": env.get("PARRY_CONTINUATION_KEY_ID") or None,
             "kill_switch_parameter": env.get("PARRY_KILL_SWITCH_PARAMETER"),
             "protected_arns": tuple(p.strip() for p in env.get("PARRY_PROTECTED_ARNS", "").split(",") if p.strip()),
             "retention_days": int(env.get("PARRY_RETENTION_DAYS", "365")),

@@ -121,3 +121,13 @@ class WrongPlaybook(ParryError):
 class EvidenceMismatch(ParryError):
     """The case table says what the case's sealed audit log does not (a fabricated case, approval or
     undo written into the table): nothing is done."""
+
+
+class ForgedRequest(ParryError):
+    """A control request the runner cannot verify as the control plane's (bad MAC, expired, another
+    playbook's, the wrong key): refused as a security event, nothing changed."""
+
+
+class Unauthorized(ParryError):
+    """The verified caller may not ask the front door for this (not an on-call or approver role, or
+    approving what they asked for themselves)."""

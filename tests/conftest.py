@@ -53,28 +53,6 @@ def parry_env(aws, monkeypatch):
 
 
 @pytest.fixture
-def bus(aws):
-    """The Parry run requests put on the default bus, as a runner gets them (a rule delivering to a queue)."""
-    import json
-
-    sqs, events = aws.client("sqs"), aws.client("events")
-    url = sqs.create_queue(QueueName="run-requests")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(
-        Name="parry-run-requests", EventPattern=json.dumps({"source": ["parry"], "detail-type": ["Parry Run Request"]})
-    )
-    events.put_targets(Rule="parry-run-requests", Targets=[{"Id": "q", "Arn": arn}])
-
-    def delivered() -> list[dict]:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        for m in got:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        return [json.loads(m["Body"]) for m in got]
-
-    return delivered
-
-
-@pytest.fixture
 def engine(aws, parry_env):
     from parry.config import Settings
     from parry.engine.run import Engine

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from parry.errors import EventError, ParryError
+from parry.errors import ConfigError, EventError, ParryError
 from parry.playbooks.shipped import default_playbooks_dir
 from parry.routing.events import wrap
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
+    from parry.runtime.control import ControlPlane
 
 PLAYBOOKS_DIR = str(default_playbooks_dir())  # ./playbooks, else the installed ones
 
@@ -23,6 +24,16 @@ EvidenceBucket = typer.Option(None, "--evidence-bucket", envvar="PARRY_EVIDENCE_
 CasesTable = typer.Option(None, "--cases-table", envvar="PARRY_CASES_TABLE", help="case table")
 TopicArn = typer.Option(None, "--topic-arn", envvar="PARRY_TOPIC_ARN", help="SNS topic for notifications")
 JsonFlag = typer.Option(False, "--json", help="machine-readable output")
+ControlUrl = typer.Option(
+    None, "--control-url", envvar="PARRY_CONTROL_URL", help="the front door's function URL (deployed Parry)"
+)
+ActAs = typer.Option(
+    None,
+    "--as",
+    envvar="PARRY_LOCAL_ROLE",
+    help="on a local endpoint only: act as this local role (default parry-oncall; parry-approver to decide)",
+)
+LOCAL_ONCALL_ROLE = "parry-oncall"
 
 
 def note(message: str) -> None:
@@ -74,6 +85,28 @@ def make_engine(
 
     settings = Settings.from_env(evidence_bucket=evidence_bucket, cases_table=cases_table, topic_arn=topic_arn)
     return Engine(ClientFactory(), settings)
+
+
+def make_control(
+    evidence_bucket: str | None = None,
+    cases_table: str | None = None,
+    topic_arn: str | None = None,
+    *,
+    control_url: str | None = None,
+    act_as: str | None = None,
+) -> ControlPlane:
+    """The control plane: the deployed front door at `control_url`, or in-process on a local endpoint as `act_as`."""
+    from parry.cli.playbooks import load_playbook
+    from parry.runtime.control import ControlPlane, local_caller
+    from parry.runtime.control import control_url as front_door_url
+
+    engine = make_engine(evidence_bucket, cases_table, topic_arn)
+    url = front_door_url(control_url)
+    if url is not None:
+        if act_as:
+            raise ConfigError("--as picks a local role; against a deployed Parry you act as your AWS credentials")
+        return ControlPlane(engine, load_playbook, url=url)
+    return ControlPlane(engine, load_playbook, caller=local_caller(engine.aws, act_as or LOCAL_ONCALL_ROLE))
 
 
 def dump(value: Any) -> None:

@@ -1,68 +1,54 @@
 """The on-call engineer's decisions: approve, deny, undo, resume and closing expired approvals.
 
-The decisions themselves are parry.runtime.control's; these commands parse, note and render.
+Each goes through the front door (parry.runtime.control); these commands parse and render.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import typer
 
 from parry.cli import render
-from parry.cli.common import CasesTable, EvidenceBucket, JsonFlag, TopicArn, dump, make_engine, note
-from parry.cli.playbooks import load_playbook
-
-if TYPE_CHECKING:
-    from parry.runtime.control import ControlPlane, Outcome
+from parry.cli.common import ActAs, CasesTable, ControlUrl, EvidenceBucket, JsonFlag, TopicArn, dump, make_control
 
 Reason = typer.Option("", "--reason", help="why: recorded in the case and the audit log")
+Gate = typer.Option(
+    None, "--gate", help='the gate decided: "step:<step id>" or "rate-limit" (default: the one waiting)'
+)
 
 
-def _control(evidence_bucket: str | None, cases_table: str | None, topic_arn: str | None = None) -> ControlPlane:
-    from parry.runtime.control import ControlPlane
-
-    return ControlPlane(make_engine(evidence_bucket, cases_table, topic_arn), load_playbook)
-
-
-def _show(outcome: Outcome, as_json: bool, *, step: str | None = None) -> None:
-    """The case; first, when its runner was asked to carry on, what was asked and how to follow it."""
-    sent, case = outcome.sent, outcome.case
-    if sent is not None and sent.continue_case:
-        note(
-            f"asked the {sent.playbook} runner to continue case {sent.continue_case}; "
-            f"follow it with `parry cases show {sent.continue_case}`"
-        )
-    elif sent is not None and sent.undo_case:
-        what = f"step {step} of case {sent.undo_case}" if step else f"case {sent.undo_case}"
-        note(
-            f"asked the {sent.playbook} runner to undo {what} (request {case['undo_request']['id']}); "
-            f"follow it with `parry cases show {sent.undo_case}`: the topic is told when it is done"
-        )
+def _show(case: dict, as_json: bool) -> None:
     dump(case) if as_json else render.case(case)
 
 
 def approve(
     case_id: str,
+    gate: str | None = Gate,
     reason: str = Reason,
+    act_as: str | None = ActAs,
+    control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
     topic_arn: str | None = TopicArn,
     as_json: bool = JsonFlag,
 ) -> None:
-    """Approve the paused step of a case; the case continues from there."""
-    _show(_control(evidence_bucket, cases_table, topic_arn).approve(case_id, reason=reason), as_json)
+    """Approve the paused step of a case; its runner records you and continues from there."""
+    control = make_control(evidence_bucket, cases_table, topic_arn, control_url=control_url, act_as=act_as)
+    _show(control.approve(case_id, gate=gate, reason=reason), as_json)
 
 
 def deny(
     case_id: str,
+    gate: str | None = Gate,
     reason: str = Reason,
+    act_as: str | None = ActAs,
+    control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
     as_json: bool = JsonFlag,
 ) -> None:
     """Deny the paused step: the case closes and nothing more runs."""
-    _show(_control(evidence_bucket, cases_table).deny(case_id, reason=reason), as_json)
+    control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
+    _show(control.deny(case_id, gate=gate, reason=reason), as_json)
 
 
 def undo(
@@ -70,27 +56,31 @@ def undo(
     step: str | None = typer.Option(None, "--step", help="undo only this step"),
     partial: bool = typer.Option(False, "--partial", help="undo what can be undone when some steps cannot"),
     reason: str = Reason,
+    act_as: str | None = ActAs,
+    control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
     as_json: bool = JsonFlag,
 ) -> None:
     """Undo a case's changes in reverse order (or one step), recording each undo.
 
-    Against a deployed account the playbook's runner does it (it can act in member accounts; you
-    may not): your request is recorded in the case first. Locally it runs here.
+    The playbook's runner does it (it can act in member accounts; you may not), recorded as you.
     """
-    outcome = _control(evidence_bucket, cases_table).undo(case_id, step=step, reason=reason, partial=partial)
-    _show(outcome, as_json, step=step)
+    control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
+    _show(control.undo(case_id, step=step, reason=reason, partial=partial), as_json)
 
 
 def resume(
     case_id: str,
+    act_as: str | None = ActAs,
+    control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
     as_json: bool = JsonFlag,
 ) -> None:
     """Continue a RUNNING case from the step it stopped at (blocked, say, until a member account was set up)."""
-    _show(_control(evidence_bucket, cases_table).resume(case_id), as_json)
+    control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
+    _show(control.resume(case_id), as_json)
 
 
 def expire(
@@ -98,7 +88,11 @@ def expire(
     cases_table: str | None = CasesTable,
 ) -> None:
     """Close every case whose approval window has passed (closed-unapproved)."""
-    for case_id in _control(evidence_bucket, cases_table).expire():
+    from parry.cli.common import make_engine
+    from parry.cli.playbooks import load_playbook
+    from parry.runtime.control import ControlPlane
+
+    for case_id in ControlPlane(make_engine(evidence_bucket, cases_table), load_playbook).expire():
         typer.echo(case_id)
 
 

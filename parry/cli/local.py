@@ -32,7 +32,8 @@ def _use_endpoint(endpoint: str) -> None:
 
 @local_app.command("bootstrap")
 def bootstrap_cmd() -> None:
-    """Create the evidence bucket, case table, topic and kill switch in the local endpoint; print PARRY_... lines."""
+    """Create Parry's resources in the local endpoint (bucket, table, topic, kill switch, keys, the local
+    on-call and approver roles); print PARRY_... lines."""
     from parry.aws.clients import ClientFactory
     from parry.local.bootstrap import bootstrap
     from parry.local.server import require_local_endpoint
@@ -89,6 +90,10 @@ def demo(
             "PARRY_CASES_TABLE",
             "PARRY_TOPIC_ARN",
             "PARRY_SIGNING_KEY_ID",
+            "PARRY_REQUEST_KEY_ID",
+            "PARRY_CONTINUATION_KEY_ID",
+            "PARRY_ONCALL_ROLES",
+            "PARRY_APPROVER_ROLES",
         ):
             console.print(f"  export {key}={os.environ[key]}")
         console.print("  parry cases list")

@@ -11,17 +11,20 @@ import typer
 from parry.cli import render
 from parry.cli.common import (
     PLAYBOOKS_DIR,
+    ActAs,
     CasesTable,
+    ControlUrl,
     EvidenceBucket,
     JsonFlag,
     TopicArn,
     dump,
+    make_control,
     make_engine,
     note,
     read_events,
     read_one_event,
 )
-from parry.errors import ValidationError
+from parry.errors import ConfigError, EventError, ParryError, ValidationError
 
 if TYPE_CHECKING:
     from parry.runtime.runner import Selection
@@ -145,34 +148,76 @@ def plan(
 
 def run(
     playbook: str = typer.Argument(..., help="a playbook name from playbooks/ or a YAML path"),
-    event: str = typer.Option(..., "--event", help="event file"),
-    manual: bool = typer.Option(False, "--manual", help="start by hand: skip the trigger check (manual playbooks)"),
+    finding: str | None = typer.Option(None, "--finding", help="start on this finding (GuardDuty or Security Hub id)"),
+    target: list[str] = typer.Option(None, "--target", help="start on a target: name=value (repeatable)"),
+    event: str | None = typer.Option(
+        None,
+        "--event",
+        help="local endpoint only: deliver this event as its AWS service would (registered there first)",
+    ),
+    reason: str = typer.Option("", "--reason", help="why: recorded in the case"),
+    act_as: str | None = ActAs,
+    control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
     topic_arn: str | None = TopicArn,
     as_json: bool = JsonFlag,
 ) -> None:
-    """Run a playbook on an event through the runner handler, as the Lambda would.
+    """Start a playbook by hand on a finding (--finding) or a target (--target), through the front door.
 
-    A Security Hub custom action event (a file saved from EventBridge) runs once per selected
-    finding, as its Lambda does; --manual is implied.
+    On a local endpoint, --event delivers a saved event to the runner as EventBridge would, after
+    registering its finding in the local GuardDuty or Security Hub; a Security Hub custom action
+    event runs once per selected finding, as its Lambda does.
     """
+    if sum(bool(x) for x in (finding, target, event)) != 1:
+        raise EventError("give one of --finding, --target or --event")
+    book = load_playbook(playbook)
+    if event:
+        if control_url:
+            raise ConfigError("--event runs here, not in a deployed Parry: start it on --finding or --target")
+        _deliver(book, read_one_event(event), evidence_bucket, cases_table, topic_arn, as_json)
+        return
+    values = dict(_pair(item) for item in target or [])
+    control = make_control(evidence_bucket, cases_table, topic_arn, control_url=control_url, act_as=act_as)
+    case = control.start(book.name, finding_id=finding, target=values or None, reason=reason)
+    _show_case(case, as_json)
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise EventError(f"--target {item!r}: give name=value")
+    return name, value
+
+
+def _deliver(book, the_event: dict, evidence_bucket, cases_table, topic_arn, as_json: bool) -> None:
+    """An event delivered to the runner in this process, as EventBridge would deliver it (a local endpoint)."""
     from parry.routing.custom_actions import is_custom_action
     from parry.runtime.in_process import run_in_process, run_selection_in_process
-    from parry.runtime.requests import RunRequest
 
-    book = load_playbook(playbook)
-    the_event = read_one_event(event)
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
+    _register(engine, the_event)
     if is_custom_action(the_event):
         result = run_selection_in_process(the_event, book, engine)
         _show_selection(result, as_json)
         if not result["cases"] or any(c["status"] == "FAILED" for c in result["cases"]):
             raise typer.Exit(1)
         return
-    if manual:
-        the_event = RunRequest(book.name, event=the_event).as_event()
-    case = run_in_process(the_event, book, engine)
+    _show_case(run_in_process(the_event, book, engine), as_json)
+
+
+def _register(engine, the_event: dict) -> None:
+    """Make the local GuardDuty or Security Hub hold the event's finding, as the service that sent it would."""
+    from parry.local import corrections
+
+    register = getattr(corrections, "register_finding", None)  # the local services' finding registry (issue 11)
+    if register is not None:
+        register(engine.aws, the_event)
+
+
+def _show_case(case: dict, as_json: bool) -> None:
+    if case.get("status") in ("REFUSED", "ERROR") and "case_id" not in case:
+        raise ParryError(str(case.get("error")))
     if as_json:
         dump(_case_summary(case))
     else:

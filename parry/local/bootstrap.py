@@ -7,6 +7,7 @@ key; `bootstrap` makes them only against a local endpoint, `provision` wherever 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from parry.aws.clients import ClientFactory
@@ -14,6 +15,10 @@ from parry.local.server import require_local_endpoint
 from parry.store.schema import create_table
 
 SIGNING_KEY_ALIAS = "alias/parry-local-manifest-signing"
+REQUEST_KEY_ALIAS = "alias/parry-local-control-requests"
+CONTINUATION_KEY_ALIAS = "alias/parry-local-continuations"
+# the local stand-ins for the on-call and approver roles of a deployment (the CLI's `--as`)
+LOCAL_ROLES = {"PARRY_ONCALL_ROLES": "parry-oncall", "PARRY_APPROVER_ROLES": "parry-approver"}
 DEFAULT_NAMES = {
     "PARRY_EVIDENCE_BUCKET": "parry-evidence-local",
     "PARRY_CASES_TABLE": "parry-cases",
@@ -50,8 +55,12 @@ def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
     topic = sns.create_topic(Name=DEFAULT_NAMES["PARRY_TOPIC_NAME"])["TopicArn"]
     parameter = DEFAULT_NAMES["PARRY_KILL_SWITCH_PARAMETER"]
     ssm.put_parameter(Name=parameter, Value="off", Type="String", Overwrite=True)
+    kms = aws.client("kms")
     return {
-        "PARRY_SIGNING_KEY_ID": _signing_key(aws.client("kms")),
+        "PARRY_SIGNING_KEY_ID": _signing_key(kms),
+        "PARRY_REQUEST_KEY_ID": _mac_key(kms, REQUEST_KEY_ALIAS, "Parry local control requests"),
+        "PARRY_CONTINUATION_KEY_ID": _mac_key(kms, CONTINUATION_KEY_ALIAS, "Parry local runner continuations"),
+        **_local_roles(aws),
         "AWS_REGION": aws.region,
         "PARRY_EVIDENCE_BUCKET": bucket,
         "PARRY_CASES_TABLE": table,
@@ -60,6 +69,50 @@ def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
         "PARRY_LOCK_MODE": "GOVERNANCE",
         "PARRY_RETENTION_DAYS": str(retention_days),
     }
+
+
+def _mac_key(kms: Any, alias: str, description: str) -> str:
+    """A KMS HMAC key (HMAC_256, GENERATE_VERIFY_MAC, as the CDK app creates it); made once, found by alias."""
+    found = _aliased(kms, alias)
+    if found:
+        return found
+    key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC", Description=description)
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyMetadata"]["KeyId"])
+    arn: str = key["KeyMetadata"]["Arn"]
+    return arn
+
+
+def _aliased(kms: Any, alias: str) -> str | None:
+    for entry in kms.list_aliases().get("Aliases", []):
+        if entry["AliasName"] == alias and entry.get("TargetKeyId"):
+            arn: str = kms.describe_key(KeyId=entry["TargetKeyId"])["KeyMetadata"]["Arn"]
+            return arn
+    return None
+
+
+def _local_roles(aws: ClientFactory) -> dict[str, str]:
+    """The local on-call and approver roles, assumable by the local account, as PARRY_..._ROLES settings."""
+    iam = aws.client("iam")
+    account = aws.client("sts").get_caller_identity()["Account"]
+    partition = aws.session.get_partition_for_region(aws.region)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    settings = {}
+    for setting, name in LOCAL_ROLES.items():
+        try:
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        settings[setting] = arn
+    return settings
 
 
 def _signing_key(kms: Any) -> str:

@@ -1,121 +1,164 @@
-"""The control plane: the on-call engineer's decisions on a case (approve, deny, undo, resume,
-expire), whichever front end asks (the CLI today).
+"""The CLI's control plane: every request of the on-call engineer goes through the front door.
 
-Against AWS, what must act in an account is asked of the playbook's runner by a run request on
-the default bus (the runner's role may act in member accounts; the caller may not); against a
-local endpoint (`parry local`) there is no runner to ask, so it runs here, through the same code.
+Deployed, the JSON body is POSTed to the front door's function URL (PARRY_CONTROL_URL), signed
+with SigV4 for service `lambda` by the caller's own credentials; the front door acts for them as AWS
+verified them. Against a local endpoint (`parry local`) the same front-door code runs in this
+process, the caller from STS, and the runner it asks runs here too (parry.runtime.in_process).
 """
 
 from __future__ import annotations
 
-import uuid
+import json
+import os
+import re
+import urllib.error
+import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.endpoints import is_local
-from parry.aws.errors import describe_error
 from parry.engine import approvals
-from parry.engine import undo as undoing
-from parry.errors import ParryError
+from parry.errors import ConfigError, ParryError
+from parry.runtime.front_door import DoorPolicy, FrontDoor
 from parry.runtime.in_process import run_in_process
-from parry.runtime.requests import RunRequest
-from parry.store.model import RUNNING
 
 if TYPE_CHECKING:
+    from parry.aws.clients import ClientFactory
     from parry.engine.run import Engine
     from parry.playbooks.model import Playbook
-    from parry.store.model import Case
+
+LAMBDA_URL_REGION = re.compile(r"https://[a-z0-9]+\.lambda-url\.(?P<region>[a-z0-9-]+)\.on\.aws/?")
+TIMEOUT_SECONDS = 300
 
 
-def runners_deployed() -> bool:
-    """Whether the playbooks' runners are there to ask: any endpoint but a local one (`parry local`)."""
-    return not is_local()
+def url_region(url: str) -> str:
+    """The region of a Lambda function URL (https://<id>.lambda-url.<region>.on.aws/)."""
+    found = LAMBDA_URL_REGION.fullmatch(url)
+    if found is None:
+        raise ConfigError(f"{url} is not a Lambda function URL (https://<id>.lambda-url.<region>.on.aws/)")
+    return found["region"]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The case as it stands after a decision, and the run request sent to its runner, if one was
-    (the runner then carries on asynchronously: the case shows what it did)."""
+def post_signed(url: str, body: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
+    """POST `body` to the front door signed with SigV4 (service lambda) by `aws`'s credentials; its JSON answer."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
 
-    case: dict[str, Any]
-    sent: RunRequest | None = None
+    credentials = aws.session.get_credentials()
+    if credentials is None:
+        raise ConfigError("no AWS credentials to sign the request to the front door with")
+    data = json.dumps(body).encode()
+    request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json"})
+    SigV4Auth(credentials.get_frozen_credentials(), "lambda", url_region(url)).add_auth(request)
+    prepared = request.prepare()
+    http = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers.items()), method="POST")
+    try:
+        with urllib.request.urlopen(http, timeout=TIMEOUT_SECONDS) as response:
+            text = response.read()
+    except urllib.error.HTTPError as exc:
+        text = exc.read()
+        if exc.code == 403 and not text.startswith(b'{"status"'):
+            raise ParryError(
+                f"the front door refused the request (HTTP 403): {text[:300].decode(errors='replace')}"
+            ) from exc
+    try:
+        answer = json.loads(text)
+    except ValueError as exc:
+        raise ParryError(f"the front door answered with something other than JSON: {text[:200]!r}") from exc
+    if not isinstance(answer, dict):
+        raise ParryError("the front door answered with something other than a JSON object")
+    return answer
 
 
 @dataclass
 class ControlPlane:
-    """Decisions on the cases of `engine`'s store. `playbook` gives a playbook by name, for the
-    runs made here against a local endpoint; `deployed` says whether runners are there to ask."""
+    """The requests on `engine`'s cases. `url`: the deployed front door (None: a local endpoint, in-process);
+    `caller`: who is asking, for the local door (a deployed door learns it from the signature)."""
 
     engine: Engine
     playbook: Callable[[str], Playbook]
-    deployed: bool = field(default_factory=runners_deployed)
+    url: str | None = None
+    caller: Callable[[], str] | None = None
 
-    def approve(self, case_id: str, *, reason: str = "") -> Outcome:
-        """Approve the paused step of a case; the case continues from there."""
-        return self._continue(
-            approvals.decide(self.engine, case_id, self._decision(approvals.APPROVE, case_id, reason))
+    def start(
+        self, playbook: str, *, finding_id: str | None = None, target: dict[str, str] | None = None, reason: str = ""
+    ) -> dict[str, Any]:
+        """Start a playbook on a finding (read from its service) or on a target; the case."""
+        return self._ask(
+            {"kind": "start", "playbook": playbook, "finding_id": finding_id, "target": target, "reason": reason}
         )
 
-    def deny(self, case_id: str, *, reason: str = "") -> Outcome:
-        """Deny the paused step: the case closes and nothing more runs."""
-        return Outcome(
-            approvals.decide(self.engine, case_id, self._decision(approvals.DENY, case_id, reason)).as_dict()
-        )
+    def approve(self, case_id: str, *, gate: str | None = None, reason: str = "") -> dict[str, Any]:
+        """Approve the paused gate of a case; the case continues from there."""
+        return self._ask({"kind": "approve", "case_id": case_id, "gate": gate, "reason": reason})
 
-    def _decision(self, kind: str, case_id: str, reason: str) -> approvals.Decision:
-        """The caller's decision at the gate the case waits at now."""
-        case = self.engine.store.get(case_id)
-        gate = str((case.awaiting or {}).get("gate", ""))
-        by = approvals.caller_identity(self.engine.aws)
-        return approvals.Decision(kind, gate, case.playbook_sha256, uuid.uuid4().hex, by, reason)
+    def deny(self, case_id: str, *, gate: str | None = None, reason: str = "") -> dict[str, Any]:
+        """Deny the paused gate: the case closes and nothing more runs."""
+        return self._ask({"kind": "deny", "case_id": case_id, "gate": gate, "reason": reason})
 
-    def resume(self, case_id: str) -> Outcome:
+    def resume(self, case_id: str) -> dict[str, Any]:
         """Continue a RUNNING case from the step it stopped at (e.g. blocked until a member account was set up)."""
-        case = self.engine.store.get(case_id)
-        if case.status != RUNNING:
-            raise ParryError(f"case {case_id} is {case.status}: only a RUNNING case can be continued")
-        return self._continue(case)
+        return self._ask({"kind": "resume", "case_id": case_id})
 
-    def undo(self, case_id: str, *, step: str | None = None, reason: str = "", partial: bool = False) -> Outcome:
-        """Undo a case's changes in reverse order (or one step), as the caller, recorded in the case.
-
-        Deployed, the request is recorded in the case, then sent to the playbook's runner, which
-        carries it out; a request that cannot be sent is withdrawn (audited), so it can be asked again.
-        """
-        who = approvals.caller_identity(self.engine.aws)
-        if not self.deployed:
-            return Outcome(
-                undoing.undo(self.engine, case_id, step_id=step, who=who, reason=reason, partial=partial).as_dict()
-            )
-        case = undoing.request_undo(self.engine, case_id, step_id=step, who=who, reason=reason, partial=partial)
-        request = RunRequest(case.playbook, undo_case=case.case_id)
-        try:
-            self._send(request)
-        except Exception as exc:
-            error = str(exc) if isinstance(exc, ParryError) else describe_error(exc)
-            undoing.withdraw(self.engine, case, error)
-            raise ParryError(
-                f"the undo request of case {case_id} could not be sent ({error}): it is withdrawn; ask again"
-            ) from exc
-        return Outcome(self.engine.store.get(case_id).as_dict(), request)
+    def undo(self, case_id: str, *, step: str | None = None, reason: str = "", partial: bool = False) -> dict[str, Any]:
+        """Undo a case's changes in reverse order (or one step): the playbook's runner does it, recorded as the caller."""
+        return self._ask({"kind": "undo", "case_id": case_id, "step_id": step, "reason": reason, "partial": partial})
 
     def expire(self) -> list[str]:
         """Close every case whose approval window has passed (closed-unapproved); their ids."""
         return approvals.expire_overdue(self.engine)
 
-    def _continue(self, case: Case) -> Outcome:
-        request = RunRequest(case.playbook, continue_case=case.case_id)
-        if not self.deployed:
-            return Outcome(run_in_process(request.as_event(), self.playbook(case.playbook), self.engine))
-        self._send(request)
-        return Outcome(self.engine.store.get(case.case_id).as_dict(), request)
+    def _ask(self, body: dict[str, Any]) -> dict[str, Any]:
+        body = {k: v for k, v in body.items() if v not in (None, "", False)}
+        answer = (
+            post_signed(self.url, body, self.engine.aws)
+            if self.url
+            else self._local_door().handle(body, self._caller())
+        )
+        if answer.get("status") in ("REFUSED", "ERROR") and "case_id" not in answer:
+            raise ParryError(str(answer.get("error") or answer["status"]))
+        if "steps" not in answer and isinstance(answer.get("case_id"), str):
+            return self.engine.store.get(answer["case_id"]).as_dict()  # a deployed runner answers with a summary
+        return answer
 
-    def _send(self, request: RunRequest) -> None:
-        """Put the request on the default bus; ParryError when EventBridge did not take it."""
-        resp = self.engine.aws.client("events").put_events(Entries=[request.as_entry()])
-        if resp.get("FailedEntryCount"):
-            failed = (resp.get("Entries") or [{}])[0]
-            raise ParryError(
-                f"EventBridge did not take the request: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"
-            )
+    def _caller(self) -> str:
+        return self.caller() if self.caller is not None else approvals.caller_identity(self.engine.aws)
+
+    def _local_door(self) -> FrontDoor:
+        settings = self.engine.settings
+        if not settings.request_key_id or not settings.cases_table:
+            raise ConfigError("set PARRY_REQUEST_KEY_ID and PARRY_CASES_TABLE (`parry local bootstrap` prints them)")
+        return FrontDoor(
+            self.engine.aws,
+            DoorPolicy.from_env(),
+            settings.request_key_id,
+            settings.cases_table,
+            lambda name, payload: run_in_process(payload, self.playbook(name), self.engine),
+            clock=self.engine.clock,
+        )
+
+
+def control_url(flag: str | None) -> str | None:
+    """The front door to ask: the flag or PARRY_CONTROL_URL; None against a local endpoint (in-process)."""
+    url = flag or os.environ.get("PARRY_CONTROL_URL") or None
+    if url is None and not is_local():
+        raise ConfigError(
+            "set PARRY_CONTROL_URL (or --control-url) to the front door's URL (the stack output ControlUrl): "
+            "requests to a deployed Parry go through it"
+        )
+    return url
+
+
+def local_caller(aws: ClientFactory, role_name: str) -> Callable[[], str]:
+    """Who a local command acts as: a session of the local role `role_name` (`parry local bootstrap`
+    makes parry-oncall and parry-approver), as STS names it."""
+
+    def caller() -> str:
+        account = aws.client("sts").get_caller_identity()["Account"]
+        partition = aws.session.get_partition_for_region(aws.region)
+        acting = aws.assume(f"arn:{partition}:iam::{account}:role/{role_name}", session_name=f"parry-cli-{role_name}")
+        arn: str = acting.client("sts").get_caller_identity()["Arn"]
+        return arn
+
+    return caller

@@ -27,7 +27,7 @@ def compile_to(playbook: Playbook, directory: Path) -> Path:
 
 
 def run_in_process(event: dict[str, Any], playbook: Playbook, engine: Engine) -> dict[str, Any]:
-    """The runner's `run` on one event (or run request), here: the case as a dict."""
+    """The runner's `run` on one event (or sealed control request), here: the case as a dict."""
     with _compiled(playbook) as directory:
         return Runner().run(event, playbook_name=playbook.name, playbooks_dir=directory, engine=engine)
 

@@ -1,4 +1,6 @@
-"""The runner Lambda: parse the event, run this function's playbook, emit metrics. Nothing else.
+"""The runner Lambda: run this function's playbook on an AWS service event, or carry out a sealed
+control request (parry.runtime.dispatch) once it verifies; refuse anything else as a security event;
+emit metrics. Nothing else.
 
 Local runs (`parry run`, `parry demo`) go through this same code in-process (parry.runtime.in_process),
 so the local path is the Lambda path. Powertools and the engine are made on first use, keeping the
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -24,6 +27,16 @@ if TYPE_CHECKING:
 # The folder that holds the `parry` package: in the Lambda asset its root, where the compiled
 # playbooks sit in playbooks/ (stacks/asset.py puts them there).
 DEFAULT_PLAYBOOKS_DIR = Path(__file__).resolve().parents[2] / "playbooks"
+
+
+PARRY_SOURCE = "parry"
+
+
+class Refusal(TypedDict):
+    """A request refused: REFUSED for a security event, ERROR for one that verified but cannot be done."""
+
+    status: str
+    error: str
 
 
 class Rejected(TypedDict):
@@ -72,14 +85,15 @@ class Runner:
 
         return Engine(ClientFactory(), Settings.from_env())
 
-    def handler(self, event: dict[str, Any], context: LambdaContext) -> Summary | SelectionSummary:
+    def handler(self, event: dict[str, Any], context: LambdaContext) -> Summary | SelectionSummary | Refusal:
         """The Lambda entry point: a Security Hub custom action runs per finding, any other event once."""
         from parry.routing.custom_actions import is_custom_action
 
         if is_custom_action(event):
             result = self.run_selection(event, context)
             return {"cases": [_summary(c) for c in result["cases"]], "errors": result["errors"]}
-        return _summary(self.run(event, context))
+        case = self.run(event, context)
+        return _summary(case) if "case_id" in case else {"status": case["status"], "error": case["error"]}
 
     def run(
         self,
@@ -90,29 +104,32 @@ class Runner:
         playbooks_dir: str | None = None,
         engine: Engine | None = None,
     ) -> dict[str, Any]:
-        """Run the playbook on one event (or carry out the run request it is) and return the case as a dict.
+        """Run the playbook on one AWS service event, or carry out the sealed control request it is.
 
-        A Security Hub custom action goes to `run_selection` (one case per selected finding).
+        The case as a dict; a request that is refused answers `{"status": "REFUSED" | "ERROR", "error"}`.
+        Any other `source: parry` event (a forged run request, whatever way it came) is a security
+        event and changes nothing. A Security Hub custom action goes to `run_selection`.
         """
         from parry.errors import CaseBusy, EventError, ParryError
         from parry.routing.custom_actions import is_custom_action
         from parry.routing.events import check_envelope
-        from parry.runtime.requests import RunRequest
+        from parry.runtime.control_requests import is_sealed
 
         name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
         logger, metrics = self._tools_for(name)
         try:
             playbook = self._load(name, playbooks_dir)
-            request = RunRequest.parse(check_envelope(event))  # anything else is refused by name
-            if request is not None and request.undo_case:
-                return self._undo(playbook, request.undo_case, event, engine or self.engine, context)
-            inner = request.event if request is not None and request.event is not None else event
-            if is_custom_action(inner):
+            if is_sealed(event):
+                return dict(self._control(playbook, event, engine or self.engine, context))
+            if isinstance(event, dict) and event.get("source") == PARRY_SOURCE:
+                reason = "a source: parry event that is not a sealed control request: only the front door starts a run"
+                return dict(self._security_event(name, reason, event))
+            checked = check_envelope(event)  # anything else is refused by name
+            if is_custom_action(checked):
                 raise EventError(
                     "a Security Hub custom action runs once per selected finding: pass it to run_selection"
                 )
-            continue_case = request.continue_case if request is not None else None
-            return self._run_one(playbook, inner, request is not None, continue_case, engine or self.engine, context)
+            return self._run_one(playbook, checked, engine or self.engine, context).as_dict()
         except CaseBusy as exc:
             # another invocation holds the case (or died holding it): fail, so Lambda retries after its lease
             logger.warning("case busy", extra={"playbook": name, "reason": str(exc)})
@@ -165,7 +182,7 @@ class Runner:
             reason = finding.error or "no event to run on"
             if finding.event is not None:
                 try:
-                    cases.append(self._run_one(playbook, finding.event, True, None, engine, context))
+                    cases.append(self._run_one(playbook, finding.event, engine, context, manual=True).as_dict())
                     continue
                 except CaseBusy:
                     raise  # as for any event: Lambda retries after the lease, the others answer with their cases
@@ -209,85 +226,131 @@ class Runner:
     def _run_one(
         self,
         playbook: Playbook,
-        inner: dict[str, Any],
-        manual: bool,
-        continue_case: str | None,
+        event: dict[str, Any],
         engine: Engine,
         context: LambdaContext | None,
-    ) -> dict[str, Any]:
-        """Run (or continue) one case, emit its metrics and log line; the case as a dict."""
+        *,
+        manual: bool = False,
+    ) -> Case:
+        """Run the playbook on one AWS service event (`manual`: a custom action's); with its metrics and log line."""
+        case = engine.run(playbook, event, manual=manual, remaining_seconds=_remaining(context))
+        return self._finished(playbook, case, engine, context)
+
+    def _control(
+        self, playbook: Playbook, payload: dict[str, Any], engine: Engine, context: LambdaContext | None
+    ) -> Refusal | dict[str, Any]:
+        """Verify a sealed control request and carry it out (parry.runtime.dispatch); the case as a dict.
+
+        A request that does not verify is a security event. One that verifies but cannot be done
+        (the case is not waiting, nothing to undo) answers with the reason, to the person who asked.
+        Neither raises: asking again gives the same answer.
+        """
+        from parry.engine.run import LOCAL_LEASE_SECONDS
+        from parry.errors import CaseBusy, ForgedRequest, ParryError
+        from parry.runtime.control_requests import CONTINUATION_KEY, REQUEST_KEY, open_request
+        from parry.runtime.dispatch import carry_out
+
+        logger, _ = self.tools
+        keys = {REQUEST_KEY: engine.settings.request_key_id, CONTINUATION_KEY: engine.settings.continuation_key_id}
+        lease = (context.get_remaining_time_in_millis() / 1000 + 5.0) if context is not None else LOCAL_LEASE_SECONDS
+        try:
+            request = open_request(payload, engine.aws.client("kms"), keys, engine.clock(), playbook.name)
+        except ForgedRequest as exc:
+            return self._security_event(playbook.name, str(exc), payload)
+        try:
+            case = carry_out(engine, playbook, request, remaining_seconds=_remaining(context), lease_seconds=lease)
+        except ForgedRequest as exc:
+            return self._security_event(playbook.name, str(exc), payload, requested_by=request.requested_by)
+        except CaseBusy:
+            raise
+        except ParryError as exc:
+            logger.warning(
+                "request refused",
+                extra={"playbook": playbook.name, "kind": request.kind, "case_id": request.case_id, "reason": str(exc)},
+            )
+            return {"status": "ERROR", "error": str(exc)}
+        logger.info("control request", extra={"kind": request.kind, "requested_by": request.requested_by})
+        return self._finished(playbook, case, engine, context, undo=request.kind == "undo").as_dict()
+
+    def _security_event(self, name: str, reason: str, event: Any, *, requested_by: str | None = None) -> Refusal:
+        """A request nobody trustworthy made: one log line, one SecurityRejections, nothing changed."""
+        logger, metrics = self._tools_for(name)
+        logger.warning(
+            "security event",
+            extra={
+                "security_event": True,
+                "reason": reason[:2000],
+                "playbook": name,
+                "event_id": _event_id(event),
+                "requested_by": requested_by,
+            },
+        )
+        metrics.add_metric(name="SecurityRejections", unit="Count", value=1)
+        metrics.flush_metrics()
+        return {"status": "REFUSED", "error": reason}
+
+    def _finished(
+        self, playbook: Playbook, case: Case, engine: Engine, context: LambdaContext | None, *, undo: bool = False
+    ) -> Case:
+        """Emit a run's (or an undo's) metrics and log line; near the deadline, ask for its continuation."""
         logger, metrics = self.tools
-        remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
-        if continue_case:
-            case = engine.resume(continue_case, playbook, remaining_seconds=remaining)
-        else:
-            case = engine.run(playbook, inner, manual=manual, remaining_seconds=remaining)
+        if undo:
+            request = case.undo_request or {}
+            if not case.duplicate:
+                metrics.add_metric(name="Undos", unit="Count", value=1)
+                if request.get("state") == "failed":
+                    metrics.add_metric(name="Failures", unit="Count", value=1)
+            metrics.flush_metrics()
+            logger.info(
+                "undo",
+                extra={
+                    "case_id": case.case_id,
+                    "status": case.status,
+                    "request": request.get("id"),
+                    "state": request.get("state"),
+                },
+            )
+            return case
         metrics.add_metric(name="Runs", unit="Count", value=1)
         if case.status in ("FAILED", "COMPLETED_WITH_ERRORS") or case.blocked:
             metrics.add_metric(name="Failures", unit="Count", value=1)
         for step in case.steps:
             metrics.add_metric(name="StepDuration", unit="Milliseconds", value=step.duration_ms)
-        latency = _containment_latency(inner, case)
+        latency = _containment_latency(case.event or {}, case)
         if latency is not None and not case.duplicate:
             metrics.add_metric(name="ContainmentLatency", unit="Seconds", value=latency)
         metrics.flush_metrics()
         logger.info("case", extra={"case_id": case.case_id, "status": case.status, "duplicate": case.duplicate})
         if case.continue_later and context is not None:  # only the run that stopped for its deadline continues it
-            self._continue_later(context, case.case_id, playbook.name)
-        return case.as_dict()
+            self._continue_later(context, case, engine)
+        return case
 
-    def _undo(
-        self, playbook: Playbook, case_id: str, event: dict[str, Any], engine: Engine, context: LambdaContext | None
-    ) -> dict[str, Any]:
-        """Carry out the undo `parry undo` recorded in the case (`parry.engine.undo.carry_out`); the case as a dict.
+    def _continue_later(self, context: LambdaContext, case: Case, engine: Engine) -> None:
+        """Near the deadline: invoke this function again, asynchronously, with a `continue` sealed by
+        the continuation key (only the runners hold it; it can resume this case, nothing else)."""
+        from parry.errors import ConfigError
+        from parry.runtime.control_requests import CONTINUATION_KEY, ControlRequest, seal
 
-        The event only says which case to look at: what to undo, for whom and why come from the
-        request recorded in the case. A refused request (none pending in the case: a forged or stray
-        event; a case of another playbook; no such case) is logged as rejected, counted, and *returned*,
-        as `run_selection` returns when no finding can run: asking again gives the same answer, so a
-        raise would only repeat it twice and park the event in the DLQ, whose alarm means "an event
-        waits to be redriven". A busy case raises CaseBusy (Lambda retries after the lease), as a run does.
-        """
-        from parry.engine.run import LOCAL_LEASE_SECONDS
-        from parry.engine.undo import carry_out
-        from parry.errors import UndoRefused
-
-        logger, metrics = self.tools
-        lease = (context.get_remaining_time_in_millis() / 1000 + 5.0) if context is not None else LOCAL_LEASE_SECONDS
-        try:
-            case = carry_out(engine, case_id, playbook=playbook.name, lease_seconds=lease)
-        except UndoRefused as exc:
-            self._reject(playbook.name, str(exc), event)
-            return {"case_id": case_id, "status": "REFUSED", "duplicate": False, "error": str(exc)}
-        request = case.undo_request or {}
-        if not case.duplicate:
-            metrics.add_metric(name="Undos", unit="Count", value=1)
-            if request.get("state") == "failed":
-                metrics.add_metric(name="Failures", unit="Count", value=1)
-            metrics.flush_metrics()
-        logger.info(
-            "undo",
-            extra={
-                "case_id": case.case_id,
-                "status": case.status,
-                "duplicate": case.duplicate,
-                "request": request.get("id"),
-                "state": request.get("state"),
-            },
+        key_id = engine.settings.continuation_key_id
+        if not key_id:
+            raise ConfigError("set PARRY_CONTINUATION_KEY_ID: a case stopped near the deadline cannot be continued")
+        request = ControlRequest.issue(
+            "continue",
+            case.playbook,
+            context.invoked_function_arn,
+            engine.clock(),
+            case_id=case.case_id,
+            playbook_sha256=case.playbook_sha256,
         )
-        return case.as_dict()
-
-    def _continue_later(self, context: LambdaContext, case_id: str, playbook: str) -> None:
-        """Near the deadline: invoke this function again, asynchronously, to finish the case."""
-        from parry.aws.clients import ClientFactory
-        from parry.runtime.requests import RunRequest
-
-        request = RunRequest(playbook, continue_case=case_id)
-        ClientFactory().client("lambda").invoke(
+        engine.aws.client("lambda").invoke(
             FunctionName=context.invoked_function_arn,
             InvocationType="Event",
-            Payload=json.dumps(request.as_event()).encode(),
+            Payload=json.dumps(seal(request, engine.aws.client("kms"), key_id, CONTINUATION_KEY)).encode(),
         )
+
+
+def _remaining(context: LambdaContext | None) -> Callable[[], float] | None:
+    return (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
 
 
 def _event_id(event: Any) -> str | None:

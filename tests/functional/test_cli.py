@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from parry.playbooks.validate import load_file
-from parry.runtime.in_process import run_in_process
 from tests.support.cli import parry
 
 IAM_FINDING = "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
@@ -83,7 +81,7 @@ def test_local_bootstrap_refuses_a_real_endpoint(capsys, monkeypatch):
     assert code == 2 and "only runs against a local endpoint" in err
 
 
-def test_plan_run_show_and_undo_through_the_runner(capsys, aws, parry_env, compromised_user, tmp_path, bus, engine):
+def test_plan_run_show_and_undo_asks_for_the_front_door(capsys, aws, parry_env, compromised_user, tmp_path, engine):
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(compromised_user["event"]))
 
@@ -103,13 +101,14 @@ def test_plan_run_show_and_undo_through_the_runner(capsys, aws, parry_env, compr
     code, out, _ = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--json")
     assert json.loads(out)["duplicate"] is True
 
-    # no local endpoint: as against an account, the playbook's runner is asked to undo it
-    code, out, _ = parry(capsys, "undo", case["case_id"], "--json")
-    assert code == 0 and json.loads(out)["undo_request"]["state"] == "pending"
-    (request,) = bus()
-    assert run_in_process(request, load_file("playbooks/iam-credential-compromise.yaml"), engine)["status"] == "UNDONE"
+    # no local endpoint: as against an account, requests go through the front door, which must be named
+    code, _, err = parry(capsys, "undo", case["case_id"], "--json")
+    assert code == 2 and "PARRY_CONTROL_URL" in err
+    assert engine.store.get(case["case_id"]).undo_request is None
     keys = aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"]
-    assert keys[0]["Status"] == "Active"
+    assert keys[0]["Status"] == "Inactive"
+    code, _, err = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--control-url", "x")
+    assert code == 2 and "--finding or --target" in err
 
 
 def test_python_dash_m_parry_is_the_same_command():

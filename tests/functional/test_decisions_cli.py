@@ -140,7 +140,9 @@ def show(local, case_id) -> dict:
 def test_approve_continues_the_case_and_records_who_and_why(local, incident):
     case = start(local, incident)
 
-    code, out, err = parry(local, "approve", case["case_id"], "--reason", "owner confirmed the leak", "--json")
+    code, out, err = parry(
+        local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "owner confirmed the leak", "--json"
+    )
 
     assert code == 0, err
     assert json.loads(out)["status"] == "SUCCEEDED"
@@ -148,19 +150,21 @@ def test_approve_continues_the_case_and_records_who_and_why(local, incident):
     shown = show(local, case["case_id"])
     decision = next(h for h in shown["history"] if h["kind"] == "approved")
     assert decision["reason"] == "owner confirmed the leak" and decision["step"] == "deactivate-key"
-    assert decision["by"].startswith("arn:aws:")
+    assert decision["by"].startswith("arn:aws:sts::123456789012:assumed-role/parry-approver/")
     assert [s["status"] for s in shown["steps"]] == ["succeeded", "succeeded"]
 
 
 def test_deny_closes_the_case_without_acting_and_cannot_be_reversed(local, incident):
     case = start(local, incident)
 
-    code, out, err = parry(local, "deny", case["case_id"], "--reason", "false positive: pentest", "--json")
+    code, out, err = parry(
+        local, "deny", case["case_id"], "--as", "parry-approver", "--reason", "false positive: pentest", "--json"
+    )
 
     assert code == 0, err
     assert json.loads(out)["status"] == "DENIED"
     assert key_status(local, incident["user"], incident["key"]) == "Active"
-    code, _, err = parry(local, "approve", case["case_id"], "--reason", "changed my mind")
+    code, _, err = parry(local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "changed my mind")
     assert code == 2 and "not waiting for approval" in err and "Traceback" not in err
     assert key_status(local, incident["user"], incident["key"]) == "Active"
 
@@ -185,14 +189,14 @@ def test_expire_closes_cases_whose_approval_window_passed(local, incident):
     assert code == 0, err
     assert case["case_id"] in out.split()
     assert show(local, case["case_id"])["status"] == "CLOSED_UNAPPROVED"
-    code, _, err = parry(local, "approve", case["case_id"])
+    code, _, err = parry(local, "approve", case["case_id"], "--as", "parry-approver")
     assert code == 2 and "CLOSED_UNAPPROVED" in err
     assert key_status(local, incident["user"], incident["key"]) == "Active"
 
 
 def test_undo_restores_what_the_case_changed_and_says_when_nothing_is_left(local, incident):
     case = start(local, incident)
-    assert parry(local, "approve", case["case_id"], "--reason", "contain it")[0] == 0
+    assert parry(local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "contain it")[0] == 0
     assert key_status(local, incident["user"], incident["key"]) == "Inactive"
 
     code, out, err = parry(local, "undo", case["case_id"], "--reason", "the owner rotated the key", "--json")
@@ -261,3 +265,33 @@ def test_resume_continues_a_case_blocked_on_a_member_account_once_its_role_is_se
 
     code, _, err = parry(local, "cases", "resume", case["case_id"])
     assert code != 0 and "only a RUNNING case can be continued" in err
+
+
+def test_run_on_a_target_goes_through_the_front_door_as_the_local_oncall(local):
+    iam = client(local, "iam")
+    user = f"quarantine-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    book = (ROOT / "playbooks" / "manual-quarantine.yaml").read_text()
+    (local["home"] / "playbooks" / "manual-quarantine.yaml").write_text(book)
+
+    code, out, err = parry(local, "run", "manual-quarantine", "--target", f"user={user}", "--reason", "INC-7", "--json")
+
+    assert code == 0, err
+    case = json.loads(out)
+    assert case["status"] == "SUCCEEDED"
+    assert (
+        iam.list_user_policies(UserName=user)["PolicyNames"]
+        or iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+    )
+    code, _, err = parry(local, "run", "manual-quarantine", "--target", "user=x", "--as", "parry-approver")
+    assert code == 2 and "not an on-call role" in err
+
+
+def test_the_local_oncall_is_not_an_approver(local, incident):
+    case = start(local, incident)
+
+    code, _, err = parry(local, "approve", case["case_id"], "--reason", "me, myself")
+
+    assert code == 2 and "not an approver role" in err
+    assert show(local, case["case_id"])["status"] == "AWAITING_APPROVAL"
+    assert key_status(local, incident["user"], incident["key"]) == "Active"

@@ -5,81 +5,26 @@ DLQ: never an infinite loop)."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
 
 from parry.errors import EventError
 from parry.playbooks.validate import load_file
-from parry.runtime.in_process import compile_to
-from parry.runtime.runner import Runner
+from tests.support.control import Context, emf, fresh_runner, lines
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "iam-credential-compromise"
 
 
-class Context:
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:parry-runner-iam"
-    function_name = "parry-runner-iam"
-    aws_request_id = "request-1"
-    memory_limit_in_mb = 256
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 600_000
-
-
 @pytest.fixture
 def handler(monkeypatch, tmp_path):
     """A fresh runner, as in a new container (its powertools objects are made on first use, with this env)."""
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Parry")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "parry")
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "INFO")
-    monkeypatch.setenv("PARRY_PLAYBOOK", BOOK)
-    monkeypatch.setenv("PARRY_PLAYBOOKS_DIR", str(tmp_path))
-    compile_to(load_file(ROOT / "playbooks" / f"{BOOK}.yaml"), tmp_path)
-    # powertools configures the "parry" logger once per process, onto the stdout of that moment:
-    # start afresh so this test's captured stdout receives the log lines
-    from aws_lambda_powertools.logging.constants import LOGGER_ATTRIBUTE_PRECONFIGURED
-
-    log = logging.getLogger("parry")
-    monkeypatch.setattr(log, "handlers", [])
-    monkeypatch.setattr(log, LOGGER_ATTRIBUTE_PRECONFIGURED, False, raising=False)
-    monkeypatch.setattr(log, "powertools_handler", None, raising=False)
-    # powertools shares one metric set per process, and earlier in-process runs with metrics
-    # disabled (the CLI's) never flush it: start from an empty set
-    from aws_lambda_powertools import Metrics
-
-    Metrics(namespace="Parry", service="parry").clear_metrics()
-    runner = Runner()
+    runner = fresh_runner(monkeypatch, tmp_path, BOOK)
     continued = []
     monkeypatch.setattr(runner, "_continue_later", lambda *a: continued.append(a))
     runner.continued = continued
     return runner
-
-
-def lines(capsys) -> list[dict]:
-    out = []
-    for line in capsys.readouterr().out.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            out.append(json.loads(line))
-    return out
-
-
-def emf(records) -> dict:
-    """Metric name -> values, from the EMF documents printed (CloudWatch embedded metric format)."""
-    metrics: dict[str, list] = {}
-    for doc in records:
-        if "_aws" not in doc:
-            continue
-        for directive in doc["_aws"]["CloudWatchMetrics"]:
-            assert directive["Namespace"] == "Parry"
-            for metric in directive["Metrics"]:
-                value = doc[metric["Name"]]
-                metrics.setdefault(metric["Name"], []).extend(value if isinstance(value, list) else [value])
-    return metrics
 
 
 def test_a_run_emits_runs_step_durations_and_containment_latency(handler, engine, compromised_user, capsys):
@@ -129,10 +74,6 @@ def test_a_failed_case_counts_a_failure(handler, engine, compromised_user, capsy
         ({"source": "aws.guardduty", "detail-type": "GuardDuty Finding"}, "missing detail"),
         (["not", "an", "object"], "must be a JSON object"),
         ({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": "text"}, "detail must be an object"),
-        (
-            {"source": "parry", "detail-type": "Parry Run Request", "detail": {"continue_case": {"a": 1}}},
-            "continue_case",
-        ),
     ],
 )
 def test_a_malformed_event_is_logged_counted_and_raised(handler, engine, event, reason, capsys):
@@ -292,3 +233,20 @@ def test_a_selection_of_which_nothing_can_run_is_rejected_and_returns(handler, e
     )
     assert emf(records) == {"RejectedFindings": [1.0], "RejectedEvents": [1.0]}
     assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Active"
+
+
+def test_a_sealed_start_on_a_finding_runs_on_the_services_copy(handler, parry_env, aws, compromised_user, capsys):
+    from tests.support.control import ONCALL, sealed
+
+    automatic = compromised_user["event"]
+    stubber = guardduty_answers(handler, automatic["detail"])
+    payload = sealed(parry_env, aws, "start", BOOK, finding_id=automatic["detail"]["arn"], reason="INC-9")
+
+    answer = handler.handler(payload, Context())
+
+    stubber.assert_no_pending_responses()
+    assert answer["status"] == "SUCCEEDED", answer
+    case = handler.engine.store.get(answer["case_id"])
+    assert case.manual is True and case.event["detail"]["id"] == automatic["detail"]["id"]
+    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
+    assert any(r.get("message") == "control request" and r.get("requested_by") == ONCALL for r in lines(capsys))

@@ -1,9 +1,9 @@
-"""`parry undo` against a deployed account: the request is recorded in the case, and the playbook's
-runner carries it out with its own role (which may assume the member role; the on-call may not).
+"""An undo through the front door: the on-call's request is sealed by the control plane and the
+playbook's runner records it in the case and carries it out with its own role (which may assume the
+member role; the on-call may not).
 
-On in-process moto, as the CLI sees a deployed account: `parry undo` puts the run request on the
-default bus, an EventBridge rule delivers it to an SQS queue the test reads, and the test hands it
-to the runner handler (the Lambda path), running as the runner role of the security account.
+On in-process moto: the front door runs with the on-call as the verified caller and hands the
+sealed request to the runner (the Lambda path), running as the runner role of the security account.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from parry.engine.run import Engine
 from parry.engine.undo import request_undo
 from parry.errors import UndoError
 from parry.playbooks.validate import load_file
+from parry.runtime.front_door import DoorPolicy, FrontDoor, lambda_invoke, principal
 from parry.runtime.in_process import run_in_process
 from parry.store import model as cs
 from tests.support.cli import parry
+from tests.support.control import sealed
 from tests.support.members import BOOK, MEMBER, ROLE, audit_records, deny_assume_role, key_status, on_call_messages
 
 RUNNER_ROLE = f"arn:aws:iam::123456789012:role/parry-{BOOK}-us-east-1"
+OPERATOR = "arn:aws:sts::123456789012:assumed-role/parry-oncall/alice"
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +81,27 @@ def operator(aws) -> str:
     return aws.client("sts").get_caller_identity()["Arn"]
 
 
+def door_for(aws, parry_env, runner, book, caller: str, invoke=None) -> FrontDoor:
+    """The front door, admitting `caller` as on-call, asking `runner` in-process."""
+    return FrontDoor(
+        aws,
+        DoorPolicy(frozenset({principal(caller)}), frozenset()),
+        parry_env["PARRY_REQUEST_KEY_ID"],
+        parry_env["PARRY_CASES_TABLE"],
+        invoke or (lambda name, payload: run_in_process(payload, book, runner)),
+    )
+
+
+def undo_request(parry_env, aws, case_id: str, playbook: str = BOOK, **values) -> dict:
+    """A sealed undo of the case as the front door makes it (the case's playbook sha256 included)."""
+    from parry.playbooks.validate import load_file as load
+
+    sha = load(f"playbooks/{BOOK}.yaml").sha256
+    return sealed(
+        parry_env, aws, "undo", playbook, requested_by=OPERATOR, case_id=case_id, playbook_sha256=sha, **values
+    )
+
+
 def forged(case_id: str, playbook: str = BOOK) -> dict:
     return {
         "version": "0",
@@ -92,28 +116,19 @@ def forged(case_id: str, playbook: str = BOOK) -> dict:
 
 
 def test_member_case_is_undone_by_the_runner_through_the_member_role_recorded_as_the_operator(
-    capsys, aws, parry_env, make_runner, book, accounts, contained, bus
+    capsys, aws, parry_env, make_runner, book, accounts, contained
 ):
     read_messages = on_call_messages(aws, parry_env["PARRY_TOPIC_ARN"])
     runner = make_runner()  # the undo runs in another invocation than the containment
-    me = operator(aws)
-    assert "parry-" not in me  # the on-call is not the runner
+    door = door_for(aws, parry_env, runner, book, OPERATOR)
 
-    code, out, err = parry(capsys, "undo", contained.case_id, "--partial", "--reason", "pentest, confirmed", "--json")
-
-    assert code == 0, err
-    asked = json.loads(out)
-    assert asked["status"] == cs.SUCCEEDED and asked["undo_request"]["state"] == "pending"
-    assert asked["undo_request"]["by"] == me and asked["undo_request"]["reason"] == "pentest, confirmed"
-    assert f"parry cases show {contained.case_id}" in err
-    # the CLI changed nothing in the member account itself
-    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
-    (request,) = bus()
-    assert request["detail"] == {"playbook": BOOK, "undo_case": contained.case_id}
-
-    done = run_in_process(request, book, runner)
+    done = door.handle(
+        {"kind": "undo", "case_id": contained.case_id, "partial": True, "reason": "pentest, confirmed"}, OPERATOR
+    )
 
     assert done["status"] == cs.UNDONE and not done["duplicate"]
+    asked = done["undo_request"]
+    assert asked["by"] == OPERATOR and asked["reason"] == "pentest, confirmed" and asked["state"] == "done"
     member, home = accounts["member_iam"], accounts["home_iam"]
     assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Active"
     assert member.list_user_policies(UserName="ci-deployer")["PolicyNames"] == []
@@ -123,22 +138,21 @@ def test_member_case_is_undone_by_the_runner_through_the_member_role_recorded_as
     shown = json.loads(parry(capsys, "cases", "show", contained.case_id, "--json")[1])
     undone = [h for h in shown["history"] if h["kind"] == "undo"]
     assert {h["step"] for h in undone} == {"deactivate-key", "quarantine-user", "mark-finding"}
-    assert all(h["by"] == me and h["reason"] == "pentest, confirmed" and h["status"] == "succeeded" for h in undone)
-    assert all(h["request"] == asked["undo_request"]["id"] for h in undone)
+    assert all(
+        h["by"] == OPERATOR and h["reason"] == "pentest, confirmed" and h["status"] == "succeeded" for h in undone
+    )
+    assert all(h["request"] == asked["id"] for h in undone)
     key_undo = next(h for h in undone if h["step"] == "deactivate-key")
     assert key_undo["acting_as"] == {
         "account": MEMBER,
         "role": f"arn:aws:iam::{MEMBER}:role/{ROLE}",
         "session": f"parry-{contained.case_id}",
     }
-    assert (
-        shown["undo_request"]["state"] == "done"
-        and f"assumed-role/parry-{BOOK}-us-east-1" in shown["undo_request"]["ran_as"]
-    )
+    assert f"assumed-role/parry-{BOOK}-us-east-1" in shown["undo_request"]["ran_as"]
     kinds = [r["kind"] for r in audit_records(aws, parry_env, contained)]
     assert kinds.index("undo_requested") < kinds.index("undo") < kinds.index("undo_request_finished")
     (message,) = [m for m in read_messages() if "undo" in m]
-    assert me in message and "done" in message and contained.case_id in message
+    assert OPERATOR in message and "done" in message and contained.case_id in message
     code, out, err = parry(capsys, "evidence", "verify", contained.case_id)
     assert code == 0, out + err
 
@@ -149,7 +163,7 @@ def test_a_run_request_alone_never_undoes_a_case(aws, parry_env, runner, book, a
 
     result = run_in_process(forged(contained.case_id), book, runner)  # returns: no retry loop, no DLQ
 
-    assert result["status"] == "REFUSED" and "no pending undo request" in result["error"]
+    assert result["status"] == "REFUSED" and "not a sealed control request" in result["error"]
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
     assert accounts["member_iam"].list_user_policies(UserName="ci-deployer")["PolicyNames"]
     after = runner.store.get(contained.case_id)
@@ -157,33 +171,33 @@ def test_a_run_request_alone_never_undoes_a_case(aws, parry_env, runner, book, a
     assert len(audit_records(aws, parry_env, contained)) == audited
 
 
-def test_a_request_is_carried_out_only_by_its_own_playbooks_runner(aws, runner, book, accounts, contained):
-    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
+def test_a_request_is_carried_out_only_by_its_own_playbooks_runner(aws, parry_env, runner, accounts, contained):
     other = load_file("playbooks/lambda-made-public.yaml")
 
-    result = run_in_process(forged(contained.case_id, other.name), other, runner)
+    result = run_in_process(undo_request(parry_env, aws, contained.case_id, other.name, partial=True), other, runner)
 
     assert result["status"] == "REFUSED" and f"belongs to playbook {BOOK}" in result["error"]
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
-    assert runner.store.get(contained.case_id).undo_request["state"] == "pending"
+    assert runner.store.get(contained.case_id).undo_request is None
 
 
-def test_a_redelivered_request_undoes_nothing_twice(aws, runner, book, accounts, contained):
-    request_undo(runner, contained.case_id, step_id="deactivate-key", who="arn:aws:iam::123456789012:user/oncall")
-    event = forged(contained.case_id)
-    first = run_in_process(event, book, runner)
-    assert first["status"] == cs.SUCCEEDED  # one step undone, the rest still contained
+def test_an_undo_done_asked_again_undoes_nothing_twice(aws, parry_env, runner, book, accounts, contained):
+    first = run_in_process(undo_request(parry_env, aws, contained.case_id, partial=True), book, runner)
+    assert first["status"] == cs.UNDONE
     member = accounts["member_iam"]
-    assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Active"
-    # the owner turns the key off again by hand; then EventBridge delivers the same request again
+    # the owner turns the key off again by hand; then the same undo is asked again
     member.update_access_key(UserName="ci-deployer", AccessKeyId=accounts["keys"]["member"], Status="Inactive")
 
-    again = run_in_process(event, book, runner)
+    again = run_in_process(undo_request(parry_env, aws, contained.case_id, partial=True), book, runner)
 
-    assert again["duplicate"] is True
+    assert again["status"] == "ERROR" and "nothing to undo" in again["error"]
     assert key_status(member, "ci-deployer", accounts["keys"]["member"]) == "Inactive"
     history = runner.store.get(contained.case_id).history
-    assert [h["step"] for h in history if h["kind"] == "undo"] == ["deactivate-key"]
+    assert sorted(h["step"] for h in history if h["kind"] == "undo") == [
+        "deactivate-key",
+        "mark-finding",
+        "quarantine-user",
+    ]
 
 
 def test_a_second_request_cannot_race_the_first(runner, contained):
@@ -198,23 +212,33 @@ def test_a_second_request_cannot_race_the_first(runner, contained):
     assert runner.store.get(contained.case_id).undo_request["by"].endswith("user/alice")
 
 
+def test_a_request_left_pending_by_a_runner_that_died_is_carried_out_by_the_next_request(
+    aws, parry_env, runner, book, accounts, contained
+):
+    request_undo(runner, contained.case_id, who=OPERATOR, partial=True)  # recorded, then the runner died
+
+    done = run_in_process(undo_request(parry_env, aws, contained.case_id, partial=True), book, runner)
+
+    assert done["status"] == cs.UNDONE
+    assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Active"
+
+
 def test_a_failed_undo_is_recorded_and_told_then_can_be_asked_again(
     aws, parry_env, make_runner, book, accounts, contained
 ):
     read_messages = on_call_messages(aws, parry_env["PARRY_TOPIC_ARN"])
     runner = make_runner()  # another invocation: it must assume the member role again
     allow = deny_assume_role(runner.aws)  # e.g. the member stack was removed meanwhile
-    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
 
-    result = run_in_process(forged(contained.case_id), book, runner)  # returns: Lambda does not retry it
+    result = run_in_process(undo_request(parry_env, aws, contained.case_id, partial=True), book, runner)
 
     assert result["status"] == cs.SUCCEEDED and result["undo_request"]["state"] == "failed"
     assert "AccessDenied" in result["undo_request"]["error"] and f"role/{ROLE}" in result["undo_request"]["error"]
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Inactive"
     assert any("undo failed" in m or "is failed" in m for m in read_messages())
     allow()
-    request_undo(runner, contained.case_id, who="arn:aws:iam::123456789012:user/oncall", partial=True)
-    assert run_in_process(forged(contained.case_id), book, runner)["status"] == cs.UNDONE
+    again = run_in_process(undo_request(parry_env, aws, contained.case_id, partial=True), book, runner)
+    assert again["status"] == cs.UNDONE
     assert key_status(accounts["member_iam"], "ci-deployer", accounts["keys"]["member"]) == "Active"
 
 
@@ -226,35 +250,12 @@ def test_undo_in_process_waits_for_a_pending_request(runner, contained):
         undo(runner, contained.case_id, who="bob", partial=True)
 
 
-def test_a_request_the_bus_did_not_take_is_withdrawn(capsys, monkeypatch, aws, parry_env, contained):
-    from parry.aws.clients import ClientFactory
+def test_a_runner_the_front_door_cannot_reach_leaves_nothing_recorded(aws, parry_env, runner, book, contained):
+    from botocore.exceptions import ClientError
 
-    real = ClientFactory.client
+    door = door_for(aws, parry_env, runner, book, OPERATOR, invoke=lambda_invoke(aws))  # no such function here
 
-    def client(self, service, region=None):
-        made = real(self, service, region)
-        if service == "events":
-            monkeypatch.setattr(
-                made,
-                "put_events",
-                lambda **_: {
-                    "FailedEntryCount": 1,
-                    "Entries": [
-                        {
-                            "ErrorCode": "AccessDeniedException",
-                            "ErrorMessage": "not authorized to perform: events:PutEvents",
-                        }
-                    ],
-                },
-            )
-        return made
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        door.handle({"kind": "undo", "case_id": contained.case_id, "partial": True}, OPERATOR)
 
-    monkeypatch.setattr(ClientFactory, "client", client)
-
-    code, _, err = parry(capsys, "undo", contained.case_id, "--partial")
-
-    assert code == 2 and "could not be sent" in err and "events:PutEvents" in err
-    monkeypatch.setattr(ClientFactory, "client", real)
-    shown = json.loads(parry(capsys, "cases", "show", contained.case_id, "--json")[1])
-    assert shown["undo_request"]["state"] == "not sent"
-    assert parry(capsys, "undo", contained.case_id, "--partial")[0] == 0  # can be asked again
+    assert runner.store.get(contained.case_id).undo_request is None

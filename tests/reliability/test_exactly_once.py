@@ -79,23 +79,13 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
     compile_to(book, tmp_path)
     invoked: list[dict] = []
 
-    class FakeLambda:
-        def invoke(self, **kwargs):
-            invoked.append(kwargs)
-            return {"StatusCode": 202}
-
-    class FakeFactory:
-        def __init__(self, *a, **kw):
-            pass
-
-        def client(self, service, region=None):
-            assert service == "lambda"
-            return FakeLambda()
-
-    monkeypatch.setattr("parry.aws.clients.ClientFactory", FakeFactory)  # the handler's continuation client only
     seeded = SEEDS[book.name](world.admin, world.next())
     probe = world.probe()
     engine = world.engine(probe=probe)
+    # the handler's continuation invoke only (Lambda would deliver it to the same function)
+    monkeypatch.setattr(
+        engine.aws.client("lambda"), "invoke", lambda **kwargs: invoked.append(kwargs) or {"StatusCode": 202}
+    )
     start = int((STEP_BUDGET_SECONDS + 25) * 1000)
     first = runner.run(
         seeded.event, FakeContext(start, 10_000), playbook_name=book.name, playbooks_dir=str(tmp_path), engine=engine
@@ -106,7 +96,9 @@ def test_handler_near_its_deadline_asks_lambda_to_continue_and_the_continuation_
     request = invoked[0]
     assert request["InvocationType"] == "Event" and request["FunctionName"].endswith("function:parry-runner-test")
     payload = json.loads(request["Payload"])
-    assert payload["detail"] == {"playbook": book.name, "continue_case": first["case_id"]}
+    sealed = payload["parry_control"]
+    assert sealed["key"] == "continuation" and sealed["request"]["kind"] == "continue"
+    assert sealed["request"]["case_id"] == first["case_id"] and sealed["request"]["playbook"] == book.name
 
     # Lambda delivers the continuation request to the same function, with a fresh time budget
     rounds = 1

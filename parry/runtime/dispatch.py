@@ -1,0 +1,132 @@
+"""What a verified control request does in its runner: start, decide, undo, resume or continue a case.
+
+Every request that names a case must name the case's own playbook and playbook sha256: the front
+door read them from the case, so a mismatch is a request the control plane did not make for it
+(ForgedRequest, a security event). What the request may do is decided here and in the engine,
+never by what the case table says on its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from parry.engine import approvals
+from parry.engine import undo as undoing
+from parry.engine.run import Engine
+from parry.errors import ForgedRequest, ParryError, UndoError
+from parry.runtime.start_events import finding_event, target_event
+from parry.store.model import RUNNING, UNDO_PENDING
+
+FRONT_DOOR = "front-door"
+# whether the engine records who asked for a case (issue 11's engine part; until it lands, it cannot)
+RECORDS_REQUESTER = "requested_by" in inspect.signature(Engine.run).parameters
+
+if TYPE_CHECKING:
+    from parry.playbooks.model import Playbook
+    from parry.runtime.control_requests import ControlRequest
+    from parry.store.model import Case
+
+
+def carry_out(
+    engine: Engine,
+    playbook: Playbook,
+    request: ControlRequest,
+    *,
+    remaining_seconds: Callable[[], float] | None,
+    lease_seconds: float,
+) -> Case:
+    """Do what `request` asks of `playbook`'s runner; the case as it stands afterwards."""
+    if request.kind == "start":
+        return _start(engine, playbook, request, remaining_seconds)
+    case = _case_of(engine, playbook, request)
+    if request.kind in ("approve", "deny"):
+        decided = decide(engine, request)
+        if decided.status != RUNNING:
+            return decided
+        return engine.resume(decided.case_id, playbook, remaining_seconds=remaining_seconds)
+    if request.kind == "undo":
+        return _undo(engine, playbook, request, lease_seconds)
+    if request.kind == "resume" and case.status != RUNNING:
+        raise ParryError(f"case {case.case_id} is {case.status}: only a RUNNING case can be continued")
+    return engine.resume(case.case_id, playbook, remaining_seconds=remaining_seconds)
+
+
+def decide(engine: Engine, request: ControlRequest) -> Case:
+    """The engine's decision on the paused case, by the verified requester: the one place it is called.
+
+    Bound to the request's gate, the case's playbook sha256 and the request's nonce where the engine
+    takes a `Decision` (issue 11's engine part); otherwise the engine's approve/deny by the requester.
+    """
+    case_id = request.case_id or ""
+    try:
+        from parry.engine.approvals import Decision  # type: ignore[attr-defined, unused-ignore]
+        from parry.engine.approvals import decide as decide_bound  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        decision = Decision(
+            kind=request.kind,
+            gate=request.gate,
+            playbook_sha256=request.playbook_sha256,
+            nonce=request.nonce,
+            by=request.requested_by,
+            reason=request.reason,
+        )
+        bound: Case = decide_bound(engine, case_id, decision)
+        return bound
+    if request.kind == "approve":
+        return approvals.approve(engine, case_id, reason=request.reason, who=request.requested_by)
+    return approvals.deny(engine, case_id, reason=request.reason, who=request.requested_by)
+
+
+def _start(
+    engine: Engine, playbook: Playbook, request: ControlRequest, remaining_seconds: Callable[[], float] | None
+) -> Case:
+    if request.finding_id:
+        event = finding_event(engine.aws, request.finding_id)
+    else:
+        account = engine.aws.client("sts").get_caller_identity()["Account"]
+        event = target_event(playbook, request, account, engine.aws.region)
+    if RECORDS_REQUESTER:
+        return engine.run(
+            playbook,
+            event,
+            manual=True,
+            remaining_seconds=remaining_seconds,
+            requested_by=request.requested_by,  # type: ignore[call-arg, unused-ignore]
+            requested_via=FRONT_DOOR,
+        )
+    return engine.run(playbook, event, manual=True, remaining_seconds=remaining_seconds)
+
+
+def _case_of(engine: Engine, playbook: Playbook, request: ControlRequest) -> Case:
+    """The case the request names, if it is this playbook's at the sha the request was made for."""
+    if not request.case_id:
+        raise ForgedRequest(f"a {request.kind} request must name its case")
+    case = engine.store.get(request.case_id)
+    if case.playbook != playbook.name:
+        raise ForgedRequest(f"case {case.case_id} belongs to playbook {case.playbook}, not {playbook.name}")
+    if request.playbook_sha256 != case.playbook_sha256:
+        raise ForgedRequest(f"the request was made for another version of case {case.case_id}'s playbook")
+    return case
+
+
+def _undo(engine: Engine, playbook: Playbook, request: ControlRequest, lease_seconds: float) -> Case:
+    """Record the verified requester's undo in the case, then carry it out under the case's lease."""
+    case_id = request.case_id or ""
+    try:
+        undoing.request_undo(
+            engine,
+            case_id,
+            step_id=request.step_id,
+            who=request.requested_by,
+            reason=request.reason,
+            partial=request.partial,
+        )
+    except UndoError:
+        if (engine.store.get(case_id).undo_request or {}).get("state") != UNDO_PENDING:
+            raise
+        # one is pending already (a delivery that died half-way): carry that one out, under the lease
+    return undoing.carry_out(engine, case_id, playbook=playbook.name, lease_seconds=lease_seconds)
