@@ -131,3 +131,16 @@ class ForgedRequest(ParryError):
 class Unauthorized(ParryError):
     """The verified caller may not ask the front door for this (not an on-call or approver role, or
     approving what they asked for themselves)."""
+
+
+# What a request or event that tries to make Parry act beyond what it may raises: the runner logs each as
+# a security event (with the SecurityRejections metric) and changes nothing.
+SECURITY_REFUSALS: tuple[type[ParryError], ...] = (
+    ForgedRequest,
+    Unauthorized,
+    SeparationOfDuties,
+    ReplayedDecision,
+    WrongPlaybook,
+    EvidenceMismatch,
+    PlantedClaim,
+)

@@ -8,7 +8,18 @@ from __future__ import annotations
 import typer
 
 from parry.cli import render
-from parry.cli.common import ActAs, CasesTable, ControlUrl, EvidenceBucket, JsonFlag, TopicArn, dump, make_control
+from parry.cli.common import (
+    ActAs,
+    CasesTable,
+    ControlUrl,
+    EvidenceBucket,
+    JsonFlag,
+    TopicArn,
+    dump,
+    make_control,
+    note,
+)
+from parry.store.model import UNDO_AWAITING
 
 Reason = typer.Option("", "--reason", help="why: recorded in the case and the audit log")
 Gate = typer.Option(
@@ -67,7 +78,14 @@ def undo(
     The playbook's runner does it (it can act in member accounts; you may not), recorded as you.
     """
     control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
-    _show(control.undo(case_id, step=step, reason=reason, partial=partial), as_json)
+    case = control.undo(case_id, step=step, reason=reason, partial=partial)
+    request = case.get("undo_request") or {}
+    if request.get("state") == UNDO_AWAITING:
+        note(
+            f"this undo gives access back: someone other than you approves it with "
+            f"`parry approve {case_id} --gate {request.get('gate')}`"
+        )
+    _show(case, as_json)
 
 
 def resume(

@@ -8,7 +8,6 @@ never by what the case table says on its own.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,11 +16,12 @@ from parry.engine import undo as undoing
 from parry.engine.run import Engine
 from parry.errors import ForgedRequest, ParryError, UndoError
 from parry.runtime.start_events import finding_event, target_event
-from parry.store.model import RUNNING, UNDO_PENDING
+from parry.store.model import RUNNING, UNDO_AWAITING, UNDO_PENDING
 
 FRONT_DOOR = "front-door"
-# whether the engine records who asked for a case (issue 11's engine part; until it lands, it cannot)
-RECORDS_REQUESTER = "requested_by" in inspect.signature(Engine.run).parameters
+# A captured request of these kinds works once. `continue` is left out: Lambda retries the runner's own
+# asynchronous continuation after a crash, and a continue only resumes the RUNNING case it names.
+SINGLE_USE = frozenset({"start", "undo", "resume"})
 
 if TYPE_CHECKING:
     from parry.playbooks.model import Playbook
@@ -38,11 +38,16 @@ def carry_out(
     lease_seconds: float,
 ) -> Case:
     """Do what `request` asks of `playbook`'s runner; the case as it stands afterwards."""
+    if request.kind in SINGLE_USE:  # a decision spends its nonce in the engine, bound to its gate
+        engine.store.use_nonce(request.nonce, case_id=request.case_id or "", gate=f"request:{request.kind}")
     if request.kind == "start":
         return _start(engine, playbook, request, remaining_seconds)
     case = _case_of(engine, playbook, request)
     if request.kind in ("approve", "deny"):
         decided = decide(engine, request)
+        if (decided.undo_request or {}).get("state") == UNDO_PENDING and (request.gate or "").startswith("undo:"):
+            # the second person approved an undo that gives access back: carry it out now
+            return undoing.carry_out(engine, decided.case_id, playbook=playbook.name, lease_seconds=lease_seconds)
         if decided.status != RUNNING:
             return decided
         return engine.resume(decided.case_id, playbook, remaining_seconds=remaining_seconds)
@@ -54,31 +59,17 @@ def carry_out(
 
 
 def decide(engine: Engine, request: ControlRequest) -> Case:
-    """The engine's decision on the paused case, by the verified requester: the one place it is called.
-
-    Bound to the request's gate, the case's playbook sha256 and the request's nonce where the engine
-    takes a `Decision` (issue 11's engine part); otherwise the engine's approve/deny by the requester.
-    """
-    case_id = request.case_id or ""
-    try:
-        from parry.engine.approvals import Decision  # type: ignore[attr-defined, unused-ignore]
-        from parry.engine.approvals import decide as decide_bound  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        pass
-    else:
-        decision = Decision(
-            kind=request.kind,
-            gate=request.gate,
-            playbook_sha256=request.playbook_sha256,
-            nonce=request.nonce,
-            by=request.requested_by,
-            reason=request.reason,
-        )
-        bound: Case = decide_bound(engine, case_id, decision)
-        return bound
-    if request.kind == "approve":
-        return approvals.approve(engine, case_id, reason=request.reason, who=request.requested_by)
-    return approvals.deny(engine, case_id, reason=request.reason, who=request.requested_by)
+    """The engine's decision on the paused case by the verified requester, bound to the request's gate,
+    the case's playbook sha256 and the request's nonce (single use): the one place it is called."""
+    decision = approvals.Decision(
+        kind=request.kind,
+        gate=request.gate or "",
+        playbook_sha256=request.playbook_sha256 or "",
+        nonce=request.nonce,
+        by=request.requested_by,
+        reason=request.reason,
+    )
+    return approvals.decide(engine, request.case_id or "", decision)
 
 
 def _start(
@@ -89,16 +80,14 @@ def _start(
     else:
         account = engine.aws.client("sts").get_caller_identity()["Account"]
         event = target_event(playbook, request, account, engine.aws.region)
-    if RECORDS_REQUESTER:
-        return engine.run(
-            playbook,
-            event,
-            manual=True,
-            remaining_seconds=remaining_seconds,
-            requested_by=request.requested_by,  # type: ignore[call-arg, unused-ignore]
-            requested_via=FRONT_DOOR,
-        )
-    return engine.run(playbook, event, manual=True, remaining_seconds=remaining_seconds)
+    return engine.run(
+        playbook,
+        event,
+        manual=True,
+        remaining_seconds=remaining_seconds,
+        requested_by=request.requested_by,
+        requested_via=FRONT_DOOR,
+    )
 
 
 def _case_of(engine: Engine, playbook: Playbook, request: ControlRequest) -> Case:
@@ -129,4 +118,7 @@ def _undo(engine: Engine, playbook: Playbook, request: ControlRequest, lease_sec
         if (engine.store.get(case_id).undo_request or {}).get("state") != UNDO_PENDING:
             raise
         # one is pending already (a delivery that died half-way): carry that one out, under the lease
+    asked = engine.store.get(case_id)
+    if (asked.undo_request or {}).get("state") == UNDO_AWAITING:
+        return asked  # it gives access back: it waits for someone else's approval at its gate
     return undoing.carry_out(engine, case_id, playbook=playbook.name, lease_seconds=lease_seconds)

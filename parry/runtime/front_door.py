@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from parry.aws.errors import describe_error
 from parry.errors import ConfigError, EventError, ParryError, Unauthorized
 from parry.runtime.control_requests import KINDS, ControlRequest, seal
+from parry.store.model import UNDO_AWAITING
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
@@ -153,9 +154,12 @@ class FrontDoor:
 
 
 def _waiting_gate(case: dict[str, str]) -> str | None:
-    """The gate the case waits at now (a step's, or the rate limit)."""
+    """The gate the case waits at now: a step's, the rate limit, or an undo that gives access back."""
     awaiting = json.loads(case.get("awaiting") or "{}") or {}
     gate = awaiting.get("gate") or (f"step:{awaiting['step']}" if awaiting.get("step") else None)
+    if not gate:
+        undo = json.loads(case.get("undo_request") or "{}") or {}
+        gate = undo.get("gate") if undo.get("state") == UNDO_AWAITING else None
     return gate if isinstance(gate, str) else None
 
 

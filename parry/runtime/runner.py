@@ -246,7 +246,7 @@ class Runner:
         Neither raises: asking again gives the same answer.
         """
         from parry.engine.run import LOCAL_LEASE_SECONDS
-        from parry.errors import CaseBusy, ForgedRequest, ParryError
+        from parry.errors import SECURITY_REFUSALS, CaseBusy, ParryError
         from parry.runtime.control_requests import CONTINUATION_KEY, REQUEST_KEY, open_request
         from parry.runtime.dispatch import carry_out
 
@@ -255,11 +255,11 @@ class Runner:
         lease = (context.get_remaining_time_in_millis() / 1000 + 5.0) if context is not None else LOCAL_LEASE_SECONDS
         try:
             request = open_request(payload, engine.aws.client("kms"), keys, engine.clock(), playbook.name)
-        except ForgedRequest as exc:
+        except SECURITY_REFUSALS as exc:
             return self._security_event(playbook.name, str(exc), payload)
         try:
             case = carry_out(engine, playbook, request, remaining_seconds=_remaining(context), lease_seconds=lease)
-        except ForgedRequest as exc:
+        except SECURITY_REFUSALS as exc:
             return self._security_event(playbook.name, str(exc), payload, requested_by=request.requested_by)
         except CaseBusy:
             raise

@@ -201,6 +201,16 @@ def test_undo_restores_what_the_case_changed_and_says_when_nothing_is_left(local
 
     code, out, err = parry(local, "undo", case["case_id"], "--reason", "the owner rotated the key", "--json")
 
+    # reactivating a key gives access back: the undo waits for a second person, and nothing changed yet
+    assert code == 0, err
+    request = json.loads(out)["undo_request"]
+    assert request["state"] == "awaiting approval" and f"--gate {request['gate']}" in err
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+    code, _, err = parry(local, "approve", case["case_id"], "--gate", request["gate"])  # the on-call, alone
+    assert code == 2 and "may not approve" in err
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+    code, out, err = parry(local, "approve", case["case_id"], "--as", "parry-approver", "--json")
+
     assert code == 0, err
     assert json.loads(out)["status"] == "UNDONE"
     assert key_status(local, incident["user"], incident["key"]) == "Active"

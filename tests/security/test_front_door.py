@@ -104,11 +104,18 @@ def test_a_principal_with_no_parry_role_can_neither_start_nor_decide(
 def test_the_requester_cannot_approve_their_own_case(door, paused, engine, aws, compromised_user, capsys, parry_env):
     both = DoorPolicy(frozenset({principal(APPROVER)}), frozenset({principal(APPROVER)}))
     door.policy = both
-    aws.client("dynamodb").update_item(  # the case as the engine records a manual start by the approver's role
-        TableName=parry_env["PARRY_CASES_TABLE"],
-        Key={"pk": {"S": f"CASE#{paused.case_id}"}, "sk": {"S": "CASE"}},
-        UpdateExpression="SET requested_by = :r",
-        ExpressionAttributeValues={":r": {"S": "arn:aws:sts::123456789012:assumed-role/parry-approver/other-session"}},
+    # the case as the engine records a manual start by the approver's role: who asked, and a gate that
+    # needs someone else (approvals.separation_required)
+    table, key = parry_env["PARRY_CASES_TABLE"], {"pk": {"S": f"CASE#{paused.case_id}"}, "sk": {"S": "CASE"}}
+    awaiting = json.loads(aws.client("dynamodb").get_item(TableName=table, Key=key)["Item"]["awaiting"]["S"])
+    aws.client("dynamodb").update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET requested_by = :r, awaiting = :a",
+        ExpressionAttributeValues={
+            ":r": {"S": "arn:aws:sts::123456789012:assumed-role/parry-approver/other-session"},
+            ":a": {"S": json.dumps({**awaiting, "separate": True})},
+        },
     )
     answer = door.handle({"kind": "approve", "case_id": paused.case_id}, APPROVER)
     assert "someone else must approve" in answer["error"]
