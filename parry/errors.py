@@ -96,3 +96,8 @@ class CaseBusy(ParryError):
 
 class SigningError(ParryError):
     """The configured KMS key cannot sign manifests (wrong spec, usage or algorithm)."""
+
+
+class FindingNotAuthentic(ParryError):
+    """A GuardDuty or Security Hub finding its service does not confirm: unknown there, or naming
+    another account, region or resource than the service holds. Nothing runs on it."""

@@ -24,6 +24,7 @@ from parry.cli.common import (
 from parry.errors import ValidationError
 
 if TYPE_CHECKING:
+    from parry.engine.run import Engine
     from parry.runtime.runner import Selection
 
 
@@ -124,6 +125,7 @@ def plan(
     book = load_playbook(playbook)
     the_event = read_one_event(event)
     engine = make_engine()
+    register_locally(engine, the_event)
     if not is_custom_action(the_event):
         result = engine.plan(book, the_event, manual=manual)
         dump(asdict(result)) if as_json else render.plan(result)
@@ -164,6 +166,7 @@ def run(
     book = load_playbook(playbook)
     the_event = read_one_event(event)
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
+    register_locally(engine, the_event)
     if is_custom_action(the_event):
         result = run_selection_in_process(the_event, book, engine)
         _show_selection(result, as_json)
@@ -179,6 +182,16 @@ def run(
         render.case(case)
     if case["status"] in ("FAILED",):
         raise typer.Exit(1)
+
+
+def register_locally(engine: Engine, event: dict) -> None:
+    """Against a local endpoint, put the event's finding in the local GuardDuty or Security Hub first:
+    Parry re-reads it from there, as it re-reads a delivered finding from the service in AWS."""
+    from parry.aws.endpoints import is_local
+    from parry.local.corrections import register_finding
+
+    if is_local():
+        register_finding(engine.aws, event)
 
 
 def _case_summary(case: dict) -> dict:

@@ -45,7 +45,7 @@ class Plan:
 
 def read_only_plan(engine: Engine, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
     """What each step would do given the resources' current state, as `engine` would run it."""
-    event = engine.checked_event(playbook, event, manual=manual)
+    event = engine.checked_event(playbook, engine.authentic(event), manual=manual)
     target, dedup = engine.resolve(playbook, event)
     case = Case(
         case_id="(plan)",

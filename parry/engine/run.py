@@ -30,6 +30,7 @@ from parry.evidence.writer import CaseEvidence, EvidenceStore
 from parry.playbooks.model import Playbook, Step
 from parry.routing.events import check_envelope, resource_account
 from parry.routing.expressions import search
+from parry.routing.findings import authentic_event
 from parry.store import model as cs
 from parry.store.model import Case
 from parry.store.step_result import BLOCKED, FAILED, NOOP, REFUSED, SKIPPED, SUCCEEDED, StepResult
@@ -140,6 +141,11 @@ class Engine:
 
     # ---- resolving ----------------------------------------------------------------------------------
 
+    def authentic(self, event: Any) -> dict[str, Any]:
+        """The event with its GuardDuty or Security Hub finding as the service holds it (FindingNotAuthentic
+        otherwise): the trigger is then matched, and the playbook run, on the service's copy."""
+        return authentic_event(check_envelope(event), self.aws)
+
     @staticmethod
     def checked_event(playbook: Playbook, event: Any, *, manual: bool) -> dict[str, Any]:
         """The event, if Parry can take it for `playbook`: an EventBridge event small enough to store,
@@ -188,7 +194,7 @@ class Engine:
     ) -> Case:
         """Claim (or find) the case for this event and run it as far as it can go."""
         self.settings.require()
-        event = self.checked_event(playbook, event, manual=manual)
+        event = self.checked_event(playbook, self.authentic(event), manual=manual)
         target, dedup = self.resolve(playbook, event)
         now = self.clock()
         case = Case(

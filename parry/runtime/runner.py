@@ -11,7 +11,7 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
@@ -42,6 +42,7 @@ class Summary(TypedDict):
     case_id: str
     status: str
     duplicate: bool
+    error: NotRequired[str]  # why a REFUSED request changed nothing
 
 
 class SelectionSummary(TypedDict):
@@ -94,7 +95,7 @@ class Runner:
 
         A Security Hub custom action goes to `run_selection` (one case per selected finding).
         """
-        from parry.errors import CaseBusy, EventError, ParryError
+        from parry.errors import CaseBusy, EventError, FindingNotAuthentic, ParryError
         from parry.routing.custom_actions import is_custom_action
         from parry.routing.events import check_envelope
         from parry.runtime.requests import RunRequest
@@ -119,6 +120,10 @@ class Runner:
             metrics.add_metric(name="DeferredDeliveries", unit="Count", value=1)
             metrics.flush_metrics()
             raise
+        except FindingNotAuthentic as exc:
+            # a finding its service does not confirm: nothing ran, and a retry cannot make it authentic
+            self._refuse(name, str(exc), event)
+            return {"case_id": "", "status": "REFUSED", "duplicate": False, "error": str(exc)}
         except ParryError as exc:
             # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
             self._reject(name, str(exc), event)
@@ -146,7 +151,7 @@ class Runner:
         A busy case, or GuardDuty throttled or failing, does raise: a retry can succeed, and the
         findings that already ran answer with their cases.
         """
-        from parry.errors import CaseBusy, ParryError
+        from parry.errors import CaseBusy, FindingNotAuthentic, ParryError
         from parry.routing.custom_actions import selected_events
         from parry.routing.events import check_envelope
 
@@ -169,6 +174,9 @@ class Runner:
                     continue
                 except CaseBusy:
                     raise  # as for any event: Lambda retries after the lease, the others answer with their cases
+                except FindingNotAuthentic as exc:
+                    reason = str(exc)
+                    self._refuse(name, reason, event)
                 except ParryError as exc:
                     reason = str(exc)
             logger.error(
@@ -204,6 +212,16 @@ class Runner:
         logger, metrics = self.tools
         logger.error("event rejected", extra={"playbook": name, "reason": reason[:2000], "event_id": _event_id(event)})
         metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
+        metrics.flush_metrics()
+
+    def _refuse(self, name: str, reason: str, event: Any) -> None:
+        """A security event: something asked this runner to act that Parry cannot confirm (one log line, one metric)."""
+        logger, metrics = self.tools
+        logger.warning(
+            "security event",
+            extra={"security_event": True, "playbook": name, "reason": reason[:2000], "event_id": _event_id(event)},
+        )
+        metrics.add_metric(name="SecurityRejections", unit="Count", value=1)
         metrics.flush_metrics()
 
     def _run_one(
@@ -315,4 +333,7 @@ def _containment_latency(event: dict[str, Any], case: Case) -> float | None:
 
 
 def _summary(case: dict[str, Any]) -> Summary:
-    return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"]}
+    summary: Summary = {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"]}
+    if "error" in case:
+        summary["error"] = case["error"]
+    return summary
