@@ -27,6 +27,7 @@ GUARDDUTY_FINDING_ID = re.compile(r"[A-Za-z0-9._-]{1,300}")
 # The keys of a GuardDuty resource block that name what a playbook acts on: access key id, user
 # name, instance id, bucket name or ARN, cluster, function, database, container ...
 IDENTIFIER_KEY = re.compile(r"(?i).*(id|arn|name)")
+MAX_DEPTH = 24  # GuardDuty's Resource shape nests about a dozen levels (lists counted)
 
 
 def authentic_event(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
@@ -50,6 +51,9 @@ def _guardduty(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
         raise FindingNotAuthentic("the GuardDuty event's detail.id is not a GuardDuty finding id")
     if not isinstance(region, str) or not REGION.fullmatch(region):
         raise FindingNotAuthentic(f"GuardDuty finding {finding_id}: detail.region is not an AWS region name")
+    resource = delivered.get("resource") or {}
+    if not isinstance(resource, dict):
+        raise FindingNotAuthentic(f"GuardDuty finding {finding_id}: detail.resource is not an object")
     try:
         held = guardduty_finding(aws, region, finding_id)
     except FindingUnavailable as exc:
@@ -57,7 +61,7 @@ def _guardduty(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
     differences = [
         *_differ("accountId", delivered.get("accountId"), held.get("accountId")),
         *_differ("region", region, held.get("region")),
-        *_resource_differences(delivered.get("resource") or {}, held.get("resource") or {}),
+        *_resource_differences(resource, held.get("resource") or {}),
     ]
     if differences:
         raise FindingNotAuthentic(
@@ -75,17 +79,23 @@ def _resource_differences(delivered: dict[str, Any], held: dict[str, Any]) -> li
     return found
 
 
-def _identifiers(value: Any, path: str) -> list[tuple[str, str]]:
-    """(path, value) of every string under `value` at a key naming an identifier (`resource.x.accessKeyId`)."""
+def _identifiers(value: Any, path: str, depth: int = 0) -> list[tuple[str, str]]:
+    """(path, value) of every string under `value` at a key naming an identifier (`resource.x.accessKeyId`).
+
+    Only as deep as GuardDuty's model goes (`MAX_DEPTH`): anything deeper cannot be in the
+    service's copy, which is what the playbook acts on.
+    """
+    if depth > MAX_DEPTH:
+        return []
     if isinstance(value, dict):
         return [
             pair
             for key, item in value.items()
             for pair in ([(f"{path}.{key}", item)] if isinstance(item, str) and IDENTIFIER_KEY.fullmatch(key) else [])
-            + _identifiers(item, f"{path}.{key}")
+            + _identifiers(item, f"{path}.{key}", depth + 1)
         ]
     if isinstance(value, list):
-        return [pair for index, item in enumerate(value) for pair in _identifiers(item, f"{path}[{index}]")]
+        return [pair for index, item in enumerate(value) for pair in _identifiers(item, f"{path}[{index}]", depth + 1)]
     return []
 
 
@@ -96,7 +106,9 @@ def _differ(path: str, delivered: Any, held: Any) -> list[str]:
 
 
 def _shown(value: Any) -> str:
-    return "absent" if value is None else repr(value)[:200]
+    if value is None:
+        return "absent"
+    return repr(value)[:200] if isinstance(value, (str, int, float, bool)) else f"a {type(value).__name__}"
 
 
 def _security_hub(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
