@@ -133,6 +133,11 @@ class Unauthorized(ParryError):
     approving what they asked for themselves)."""
 
 
+class FindingNotAuthentic(ParryError):
+    """A GuardDuty or Security Hub finding its service does not confirm: unknown there, or naming
+    another account, region or resource than the service holds. Nothing runs on it."""
+
+
 # What a request or event that tries to make Parry act beyond what it may raises: the runner logs each as
 # a security event (with the SecurityRejections metric) and changes nothing.
 SECURITY_REFUSALS: tuple[type[ParryError], ...] = (
@@ -143,4 +148,5 @@ SECURITY_REFUSALS: tuple[type[ParryError], ...] = (
     WrongPlaybook,
     EvidenceMismatch,
     PlantedClaim,
+    FindingNotAuthentic,
 )

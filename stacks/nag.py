@@ -25,9 +25,9 @@ ENGINE_WILDCARD_REASONS = {
     "the table ARN bounds the wildcard.",
     "{evidence_bucket_arn}/cases/*": "Evidence keys are per case (cases/<account>/<date>/<case-id>/...), "
     "created at run time; the cases/ prefix of the one evidence bucket is the narrowest scope.",
-    "arn:{partition}:guardduty:{region}:{account}:detector/*": "A Security Hub custom action names a "
-    "GuardDuty finding; the runner reads it back through this account's detector, whose id it learns at "
-    "run time (ListDetectors). Read-only, this account and region.",
+    "arn:{partition}:guardduty:*:{account}:detector/*": "The runner re-reads every GuardDuty finding it is "
+    "handed through this account's detector in the finding's region, whose id it learns at run time "
+    "(ListDetectors). Read-only, this account's detectors only.",
 }
 
 

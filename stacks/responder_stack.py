@@ -16,7 +16,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS, MAINTENANCE_PERMISSIONS
+from parry.engine.permissions import (
+    ENGINE_PERMISSIONS,
+    FINDING_READ_PERMISSIONS,
+    MAINTENANCE_PERMISSIONS,
+    reads_findings,
+)
 from parry.playbooks.model import Playbook
 from stacks import naming
 from stacks.asset import CONTROL_HANDLER, StagedAsset
@@ -251,8 +256,8 @@ class ResponderStack(Stack):
                 "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
             }
             self.template_values[book.name] = values
-            # the runner of a playbook with a Security Hub custom action reads GuardDuty findings back
-            custom_action = CUSTOM_ACTION_PERMISSIONS if book.name in self.security_hub_action_arns else ()
+            # the runner of a playbook that takes findings re-reads each from GuardDuty or Security Hub
+            finding_read = FINDING_READ_PERMISSIONS if reads_findings(book) else ()
             runner = PlaybookRunner(
                 runners,
                 book.name,
@@ -273,7 +278,7 @@ class ResponderStack(Stack):
                 permissions=[
                     *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
                     *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
-                    *statements(custom_action, values, where="parry/permissions.py: CUSTOM_ACTION_PERMISSIONS"),
+                    *statements(finding_read, values, where="parry/engine/permissions.py: FINDING_READ_PERMISSIONS"),
                     *self.request_keys.runner_statements(),
                     *self._member_statements(book.name, config),
                     *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
@@ -285,7 +290,7 @@ class ResponderStack(Stack):
             )
             findings = wildcard_findings(
                 self,
-                [*book.permissions(), *ENGINE_PERMISSIONS, *custom_action],
+                [*book.permissions(), *ENGINE_PERMISSIONS, *finding_read],
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
                 unscoped_actions=TRACING_ACTIONS,

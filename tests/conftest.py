@@ -27,9 +27,10 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
-    from parry.local.corrections import security_hub_findings_like_aws
+    from parry.local.corrections import guardduty_findings_like_aws, security_hub_findings_like_aws
 
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
+    guardduty_findings_like_aws()  # nor GuardDuty GetFindings
     with mock_aws():
         yield
 
@@ -82,6 +83,7 @@ def compromised_user(aws, load_event):
     The finding is in Security Hub too (enabled in the account), as GuardDuty's integration puts it.
     """
     from parry.local.sandbox import guardduty_finding_in_security_hub
+    from tests.support.findings import registered
 
     iam = aws.client("iam")
     iam.create_user(UserName="ci-deployer")
@@ -92,6 +94,7 @@ def compromised_user(aws, load_event):
     event["detail"]["arn"] = in_account(event["detail"]["arn"], "123456789012", "us-east-1")
     event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=key)
     guardduty_finding_in_security_hub(aws, event)
+    event = registered(aws, event)  # in the administrator's GuardDuty, which Parry re-reads it from
     return {"user": "ci-deployer", "key": key, "event": event}
 
 

@@ -27,6 +27,7 @@ from parry.cli.common import (
 from parry.errors import ConfigError, EventError, ParryError, ValidationError
 
 if TYPE_CHECKING:
+    from parry.engine.run import Engine
     from parry.runtime.runner import Selection
 
 
@@ -127,6 +128,7 @@ def plan(
     book = load_playbook(playbook)
     the_event = read_one_event(event)
     engine = make_engine()
+    register_locally(engine, the_event)
     if not is_custom_action(the_event):
         result = engine.plan(book, the_event, manual=manual)
         dump(asdict(result)) if as_json else render.plan(result)
@@ -196,7 +198,7 @@ def _deliver(book, the_event: dict, evidence_bucket, cases_table, topic_arn, as_
     from parry.runtime.in_process import run_in_process, run_selection_in_process
 
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
-    _register(engine, the_event)
+    register_locally(engine, the_event)
     if is_custom_action(the_event):
         result = run_selection_in_process(the_event, book, engine)
         _show_selection(result, as_json)
@@ -204,15 +206,6 @@ def _deliver(book, the_event: dict, evidence_bucket, cases_table, topic_arn, as_
             raise typer.Exit(1)
         return
     _show_case(run_in_process(the_event, book, engine), as_json)
-
-
-def _register(engine, the_event: dict) -> None:
-    """Make the local GuardDuty or Security Hub hold the event's finding, as the service that sent it would."""
-    from parry.local import corrections
-
-    register = getattr(corrections, "register_finding", None)  # the local services' finding registry (issue 11)
-    if register is not None:
-        register(engine.aws, the_event)
 
 
 def _show_case(case: dict, as_json: bool) -> None:
@@ -224,6 +217,16 @@ def _show_case(case: dict, as_json: bool) -> None:
         render.case(case)
     if case["status"] in ("FAILED",):
         raise typer.Exit(1)
+
+
+def register_locally(engine: Engine, event: dict) -> None:
+    """Against a local endpoint, put the event's finding in the local GuardDuty or Security Hub first:
+    Parry re-reads it from there, as it re-reads a delivered finding from the service in AWS."""
+    from parry.aws.endpoints import is_local
+    from parry.local.corrections import register_finding
+
+    if is_local():
+        register_finding(engine.aws, event)
 
 
 def _case_summary(case: dict) -> dict:

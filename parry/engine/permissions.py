@@ -6,7 +6,12 @@ is exactly `ENGINE_PERMISSIONS` plus the union of its actions' declared permissi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from parry.actions.base import Permission
+
+if TYPE_CHECKING:
+    from parry.playbooks.model import Playbook
 
 # Keeping a case: its record, its evidence and the on-call's notifications.
 CASE_KEEPING: tuple[Permission, ...] = (
@@ -33,18 +38,31 @@ ENGINE_PERMISSIONS: tuple[Permission, ...] = (
 )
 
 
-# A Security Hub custom action on a GuardDuty finding (parry/custom_actions.py): the runner reads
-# the finding back from GuardDuty, because the ASFF copy Security Hub sends lacks the fields the
-# playbooks read. Only manual playbooks have a custom action, so only their runners need it. Both
-# calls run with the runner's own credentials in the security account (the GuardDuty
-# administrator reads its members' findings there). ListDetectors supports no resource-level
-# permissions (read-only); GetFindings is scoped to this account's detectors.
-CUSTOM_ACTION_PERMISSIONS: tuple[Permission, ...] = (
+# Every GuardDuty or Security Hub finding is re-read from its service before a runner acts on it
+# (parry.routing.findings; a Security Hub custom action on a GuardDuty finding is read back the
+# same way, parry.routing.custom_actions). The calls run with the runner's own credentials in the
+# security account: the GuardDuty administrator reads its members' findings with its own
+# detector, in the finding's region (any region: GuardDuty runs in each), and the Security Hub
+# administrator's hub holds its members' findings. ListDetectors supports no resource-level
+# permissions (read-only); GetFindings is scoped to this account's detectors and hub.
+FINDING_READ_PERMISSIONS: tuple[Permission, ...] = (
     Permission(("guardduty:ListDetectors",), ("*",), security_account=True),
     Permission(
-        ("guardduty:GetFindings",), ("arn:{partition}:guardduty:{region}:{account}:detector/*",), security_account=True
+        ("guardduty:GetFindings",), ("arn:{partition}:guardduty:*:{account}:detector/*",), security_account=True
+    ),
+    Permission(
+        ("securityhub:GetFindings",),
+        ("arn:{partition}:securityhub:{region}:{account}:hub/default",),
+        security_account=True,
     ),
 )
+FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
+
+
+def reads_findings(playbook: Playbook) -> bool:
+    """Whether the playbook's trigger takes GuardDuty or Security Hub findings: its runner re-reads them."""
+    branches = playbook.trigger.get("$or", [playbook.trigger])
+    return any(isinstance(branch, dict) and FINDING_SOURCES & set(branch.get("source") or ()) for branch in branches)
 
 
 def render(perm: Permission, values: dict[str, str]) -> list[str]:

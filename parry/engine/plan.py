@@ -46,7 +46,7 @@ class Plan:
 
 def read_only_plan(engine: Engine, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
     """What each step would do given the resources' current state, as `engine` would run it."""
-    event = intake.checked_event(playbook, event, manual=manual)
+    event = intake.checked_event(playbook, engine.authentic(event), manual=manual)
     target, dedup = intake.resolve(playbook, event)
     case = Case(
         case_id="(plan)",

@@ -34,7 +34,8 @@ from parry.errors import (
 from parry.evidence import manifest as mf
 from parry.evidence.writer import CaseEvidence, EvidenceStore
 from parry.playbooks.model import Playbook, Step
-from parry.routing.events import resource_account
+from parry.routing.events import check_envelope, resource_account
+from parry.routing.findings import authentic_event
 from parry.store import model as cs
 from parry.store.model import Case
 from parry.store.step_result import BLOCKED, FAILED, NOOP, REFUSED, SKIPPED, SUCCEEDED, StepResult
@@ -136,6 +137,11 @@ class Engine:
             return False
         return value.strip().lower() in ("on", "true", "dry-run")
 
+    def authentic(self, event: Any) -> dict[str, Any]:
+        """The event with its GuardDuty or Security Hub finding as the service holds it (FindingNotAuthentic
+        otherwise): the trigger is then matched, and the playbook run, on the service's copy."""
+        return authentic_event(check_envelope(event), self.aws)
+
     # ---- plan and run -----------------------------------------------------------------------------
 
     def plan(self, playbook: Playbook, event: dict[str, Any], *, manual: bool = False) -> Plan:
@@ -158,7 +164,7 @@ class Engine:
         an automatic run is asked by the AWS service that sent the event.
         """
         self.settings.require()
-        event = intake.checked_event(playbook, event, manual=manual)
+        event = intake.checked_event(playbook, self.authentic(event), manual=manual)
         target, dedup = intake.resolve(playbook, event)
         now = self.clock()
         case = Case(

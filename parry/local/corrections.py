@@ -2,8 +2,8 @@
 
 Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents for an account with no
-history, Security Hub GetFindings filters and BatchUpdateFindings. Local mode and tests only; the
-Lambda never imports this module.
+history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings. Local
+mode and tests only; the Lambda never imports this module.
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from parry.errors import ConfigError
+
 if TYPE_CHECKING:
+    from moto.guardduty.responses import GuardDutyResponse
     from moto.kms.responses import KmsResponse
     from moto.securityhub.models import SecurityHubBackend
     from moto.securityhub.responses import SecurityHubResponse
+
+    from parry.aws.clients import ClientFactory
 
 
 def empty_cloudtrail_history() -> None:
@@ -172,3 +177,95 @@ def _batch_update_findings(self: SecurityHubResponse) -> str:
             finding["Note"] = {**body["Note"], "UpdatedAt": now}
         processed.append(ident)
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
+
+
+# A finding type that is a whole finding (a JSON object) rather than a type name: local mode's
+# CreateSampleFindings stores it as GuardDuty stores the findings it produces.
+WHOLE_FINDING_PREFIX = "{"
+
+
+def guardduty_findings_like_aws() -> None:
+    """Give the in-process moto GuardDuty's GetFindings, and a CreateSampleFindings that registers findings.
+
+    moto 5.2 implements neither. Here each detector keeps the findings registered in it (as the
+    administrator's detector holds its members' findings): GetFindings answers with those of the
+    ids asked that it holds (an unknown id is simply absent, as in GuardDuty), in GuardDuty's wire
+    format; CreateSampleFindings takes, as each "finding type", a whole finding in that wire format
+    (`register_finding` sends it), since a sample of a named type would not be the finding a test
+    or the demo means. Local mode and tests only.
+    """
+    from moto.guardduty import responses, urls
+
+    cls = responses.GuardDutyResponse
+    if getattr(cls, "parry_findings_like_aws", False):
+        return
+    urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/get$"] = cls.dispatch
+    urls.url_paths["{0}/detector/(?P<detector_id>[^/]+)/findings/create$"] = cls.dispatch
+    cls.get_findings = _guardduty_get_findings  # type: ignore[attr-defined]
+    cls.create_sample_findings = _guardduty_create_sample_findings  # type: ignore[attr-defined]
+    cls.parry_findings_like_aws = True  # type: ignore[attr-defined]
+
+
+def _detector_findings(response: GuardDutyResponse) -> dict[str, Any]:
+    """The findings registered in the request's detector (BadRequestException for a detector not the caller's)."""
+    from moto.guardduty.exceptions import DetectorNotFoundException
+
+    detector_id = response.path.split("/")[2]
+    backend = response.guardduty_backend
+    if detector_id not in backend.detectors:
+        raise DetectorNotFoundException()
+    store: dict[str, dict[str, Any]] = backend.__dict__.setdefault("parry_findings", {})
+    return store.setdefault(detector_id, {})
+
+
+def _guardduty_get_findings(self: GuardDutyResponse) -> str:
+    import json
+
+    held = _detector_findings(self)
+    ids = json.loads(self.body or "{}").get("findingIds", [])
+    return json.dumps({"findings": [held[i] for i in ids if i in held]})
+
+
+def _guardduty_create_sample_findings(self: GuardDutyResponse) -> str:
+    import json
+
+    from moto.guardduty.exceptions import GuardDutyException
+
+    held = _detector_findings(self)
+    for kind in json.loads(self.body or "{}").get("findingTypes", []):
+        finding = json.loads(kind) if kind.startswith(WHOLE_FINDING_PREFIX) else None
+        if not isinstance(finding, dict) or not isinstance(finding.get("id"), str):
+            raise GuardDutyException(
+                "BadRequestException", "the local GuardDuty registers whole findings (JSON with an id), not type names"
+            )
+        held[finding["id"]] = finding
+    return "{}"
+
+
+def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
+    """Make the local GuardDuty or Security Hub hold the finding `event` delivers, as the service would.
+
+    Parry re-reads every GuardDuty and Security Hub finding from its service before acting
+    (parry.routing.findings): a finding brought in a file must first exist there. A GuardDuty
+    finding goes into the caller's detector in the finding's region (created if there is none:
+    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be).
+    Any other event needs nothing.
+    """
+    import json
+
+    detail = event.get("detail") or {}
+    if event.get("source") == "aws.guardduty":
+        gd = aws.client("guardduty", str(detail.get("region") or event.get("region") or aws.region))
+        detectors = gd.list_detectors()["DetectorIds"] or [gd.create_detector(Enable=True)["DetectorId"]]
+        gd.create_sample_findings(DetectorId=detectors[0], FindingTypes=[json.dumps(detail)])
+    elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):
+        hub = aws.client("securityhub", str(event.get("region") or aws.region))
+        try:
+            hub.enable_security_hub(EnableDefaultStandards=False)
+        except hub.exceptions.ResourceConflictException:
+            pass  # already subscribed
+        failed = hub.batch_import_findings(Findings=detail["findings"])["FailedFindings"]
+        if failed:
+            raise ConfigError(
+                f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
+            )

@@ -3,8 +3,8 @@
 Each scenario seeds what a real finding would point at, adapts the published sample event to the
 sandbox's ids (account, region, user, key ...), and reads the resource back afterwards to show the
 containment held. The events are package data (parry/local/events, copies of tests/events fixtures). A GuardDuty scenario's
-finding is also put into the sandbox's Security Hub, as GuardDuty's integration does, for the
-playbooks to mark.
+finding is registered in the sandbox's GuardDuty (Parry re-reads every finding from its service)
+and put into its Security Hub, as GuardDuty's integration does, for the playbooks to mark.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from parry.aws.arns import guardduty_product_arn
 from parry.aws.clients import ClientFactory
 from parry.errors import ConfigError
+from parry.local.corrections import register_finding
 from parry.routing.events import wrap
 
 EVENTS = resources.files("parry.local") / "events"
@@ -148,6 +149,7 @@ def _seed_iam_key(aws: ClientFactory, account: str, region: str) -> dict[str, An
     details = event["detail"]["resource"]["accessKeyDetails"]
     details["userName"], details["accessKeyId"] = DEMO_USER, key
     guardduty_finding_in_security_hub(aws, event)  # GuardDuty's findings reach Security Hub
+    register_finding(aws, event)  # and GuardDuty holds it, for Parry to re-read
     return event
 
 
@@ -189,6 +191,7 @@ def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
     details["instanceId"] = instance
     details.pop("iamInstanceProfile", None)  # the sandbox instance has no role to take away
     guardduty_finding_in_security_hub(aws, event)
+    register_finding(aws, event)
     return event
 
 

@@ -103,14 +103,34 @@ def guardduty_finding_event(
     events to, the one GuardDuty's own event would name), so a playbook's dedup on `account` gives
     the case the automatic run opened. FindingUnavailable names the finding and what is wrong.
     """
-    from botocore.exceptions import ClientError
-
     found = GUARDDUTY_FINDING.fullmatch(finding_arn)
     if found is None:
         raise FindingUnavailable(
             f"{finding_arn}: Security Hub says GuardDuty produced it, but its Id is not a GuardDuty finding ARN"
         )
-    region, finding_id = found["region"], found["finding"]
+    detail = guardduty_finding(
+        aws, found["region"], found["finding"], detectors=detectors, name=f"GuardDuty finding {finding_arn}"
+    )
+    return guardduty_event(detail, account=bus_account or None, event_id=stable_id(finding_arn))
+
+
+def guardduty_finding(
+    aws: ClientFactory,
+    region: str,
+    finding_id: str,
+    *,
+    detectors: dict[str, str] | None = None,
+    name: str | None = None,
+) -> dict[str, Any]:
+    """GuardDuty finding `finding_id` of `region` in the wire format of GuardDuty's events, read from
+    GuardDuty with `aws`'s credentials (its detector there: ListDetectors, cached in `detectors`).
+
+    FindingUnavailable names the finding (`name`, by default its id and region) and what is wrong (no detector, refused, unknown id); a
+    throttled or failing GuardDuty raises its ClientError, for the caller to retry.
+    """
+    from botocore.exceptions import ClientError
+
+    name = name or f"GuardDuty finding {finding_id} in {region}"
     gd = aws.client("guardduty", region)
     cache = detectors if detectors is not None else {}
     try:
@@ -118,7 +138,7 @@ def guardduty_finding_event(
             ids = gd.list_detectors().get("DetectorIds", [])
             if not ids:
                 raise FindingUnavailable(
-                    f"GuardDuty finding {finding_arn}: GuardDuty is not enabled in {region} for Parry's account (no detector there)"
+                    f"{name}: GuardDuty is not enabled in {region} for Parry's account (no detector there)"
                 )
             cache[region] = ids[0]
         response = gd.get_findings(DetectorId=cache[region], FindingIds=[finding_id])
@@ -129,25 +149,23 @@ def guardduty_finding_event(
         hint = (
             (
                 " (the runner's role needs guardduty:ListDetectors and guardduty:GetFindings: "
-                "parry.engine.permissions.CUSTOM_ACTION_PERMISSIONS)"
+                "parry.engine.permissions.FINDING_READ_PERMISSIONS)"
             )
             if "AccessDenied" in refused.code
             else ""
         )
         raise FindingUnavailable(
-            f"GuardDuty finding {finding_arn}: {refused.operation} refused with {refused.code or refused.status}: "
-            f"{refused.message}{hint}"
+            f"{name}: {refused.operation} refused with {refused.code or refused.status}: {refused.message}{hint}"
         ) from exc
     findings = response.get("Findings", [])
     if not findings:
         raise FindingUnavailable(
-            f"GuardDuty finding {finding_arn} does not exist for detector {cache[region]} in {region}: it was "
-            f"deleted or has expired (GuardDuty keeps findings 90 days), or account {found['account']} is not a "
-            "member of Parry's GuardDuty administrator account"
+            f"{name} does not exist for detector {cache[region]} in {region}: it was deleted or has expired (GuardDuty keeps "
+            "findings 90 days), or its account is not a member of Parry's GuardDuty administrator account"
         )
     output = gd.meta.service_model.operation_model("GetFindings").output_shape
-    detail = wire_format(output.members["Findings"].member, findings[0])
-    return guardduty_event(detail, account=bus_account or None, event_id=stable_id(finding_arn))
+    detail: dict[str, Any] = wire_format(output.members["Findings"].member, findings[0])
+    return detail
 
 
 def wire_format(shape: Shape, value: Any) -> Any:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
@@ -55,6 +55,7 @@ class Summary(TypedDict):
     case_id: str
     status: str
     duplicate: bool
+    error: NotRequired[str]  # why a REFUSED request changed nothing
 
 
 class SelectionSummary(TypedDict):
@@ -110,7 +111,7 @@ class Runner:
         Any other `source: parry` event (a forged run request, whatever way it came) is a security
         event and changes nothing. A Security Hub custom action goes to `run_selection`.
         """
-        from parry.errors import CaseBusy, EventError, ParryError
+        from parry.errors import CaseBusy, EventError, FindingNotAuthentic, ParryError
         from parry.routing.custom_actions import is_custom_action
         from parry.routing.events import check_envelope
         from parry.runtime.control_requests import is_sealed
@@ -136,6 +137,10 @@ class Runner:
             metrics.add_metric(name="DeferredDeliveries", unit="Count", value=1)
             metrics.flush_metrics()
             raise
+        except FindingNotAuthentic as exc:
+            # a finding its service does not confirm: nothing ran, and a retry cannot make it authentic
+            self._refuse(name, str(exc), event)
+            return {"case_id": "", "status": "REFUSED", "duplicate": False, "error": str(exc)}
         except ParryError as exc:
             # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
             self._reject(name, str(exc), event)
@@ -163,7 +168,7 @@ class Runner:
         A busy case, or GuardDuty throttled or failing, does raise: a retry can succeed, and the
         findings that already ran answer with their cases.
         """
-        from parry.errors import CaseBusy, ParryError
+        from parry.errors import CaseBusy, FindingNotAuthentic, ParryError
         from parry.routing.custom_actions import selected_events
         from parry.routing.events import check_envelope
 
@@ -186,6 +191,9 @@ class Runner:
                     continue
                 except CaseBusy:
                     raise  # as for any event: Lambda retries after the lease, the others answer with their cases
+                except FindingNotAuthentic as exc:
+                    reason = str(exc)
+                    self._refuse(name, reason, event)
                 except ParryError as exc:
                     reason = str(exc)
             logger.error(
@@ -221,6 +229,16 @@ class Runner:
         logger, metrics = self.tools
         logger.error("event rejected", extra={"playbook": name, "reason": reason[:2000], "event_id": _event_id(event)})
         metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
+        metrics.flush_metrics()
+
+    def _refuse(self, name: str, reason: str, event: Any) -> None:
+        """A security event: something asked this runner to act that Parry cannot confirm (one log line, one metric)."""
+        logger, metrics = self.tools
+        logger.warning(
+            "security event",
+            extra={"security_event": True, "playbook": name, "reason": reason[:2000], "event_id": _event_id(event)},
+        )
+        metrics.add_metric(name="SecurityRejections", unit="Count", value=1)
         metrics.flush_metrics()
 
     def _run_one(
@@ -378,4 +396,7 @@ def _containment_latency(event: dict[str, Any], case: Case) -> float | None:
 
 
 def _summary(case: dict[str, Any]) -> Summary:
-    return {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"]}
+    summary: Summary = {"case_id": case["case_id"], "status": case["status"], "duplicate": case["duplicate"]}
+    if "error" in case:
+        summary["error"] = case["error"]
+    return summary

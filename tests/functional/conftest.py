@@ -6,6 +6,7 @@ import pytest
 
 from parry.local.sandbox import guardduty_finding_in_security_hub
 from tests.support.events import IAM_FINDING, in_account
+from tests.support.findings import registered
 from tests.support.members import MEMBER, member_session
 
 
@@ -27,4 +28,5 @@ def accounts(aws, parry_env, load_event):
     event["detail"]["arn"] = in_account(event["detail"]["arn"], MEMBER, "us-east-1")
     event["detail"]["resource"]["accessKeyDetails"].update(userName="ci-deployer", accessKeyId=keys["member"])
     guardduty_finding_in_security_hub(aws, event)
+    event = registered(aws, event)
     return {"member_iam": member_iam, "home_iam": home_iam, "keys": keys, "event": event}

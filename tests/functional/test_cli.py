@@ -137,9 +137,7 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(
     capsys, aws, engine, compromised_user, tmp_path, monkeypatch
 ):
     """`parry run` on the event a Security Hub custom action sent, as its Lambda runs it."""
-    from botocore.stub import Stubber
-
-    from tests.support.events import guardduty_api_form
+    from tests.support.findings import registered
 
     detail = compromised_user["event"]["detail"]
     hub = aws.client("securityhub")
@@ -161,14 +159,14 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(
         )
     )
 
-    # the sandbox has no GuardDuty detector (moto 5.2.5 cannot hold findings): the finding is named, nothing runs
+    gd = aws.client("guardduty")
+    (detector,) = gd.list_detectors()["DetectorIds"]
+    gd.delete_detector(DetectorId=detector)
+    # GuardDuty is off: the finding is named, nothing runs
     code, out, err = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file))
     assert code == 1 and f"finding {detail['arn']}: " in err and "GuardDuty is not enabled in us-east-1" in err
 
-    stubber = Stubber(engine.aws.client("guardduty", "us-east-1"))
-    stubber.add_response("list_detectors", {"DetectorIds": ["a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"]}, {})
-    stubber.add_response("get_findings", {"Findings": [guardduty_api_form(detail)[0]]})
-    stubber.activate()
+    registered(aws, compromised_user["event"])  # GuardDuty on again, holding the finding
     monkeypatch.setattr("parry.cli.playbooks.make_engine", lambda *a: engine)
 
     code, out, _ = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--json")
@@ -182,10 +180,6 @@ def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(
 ):
     """`parry plan` on a custom action plans what `parry run` would do: on the GuardDuty finding
     read back (its targets resolve), changing nothing."""
-    from botocore.stub import Stubber
-
-    from tests.support.events import guardduty_api_form
-
     detail = compromised_user["event"]["detail"]
     finding = aws.client("securityhub").get_findings(
         Filters={"Id": [{"Value": detail["arn"], "Comparison": "EQUALS"}]}
@@ -213,11 +207,6 @@ def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(
             }
         )
     )
-    stubber = Stubber(engine.aws.client("guardduty", "us-east-1"))
-    stubber.add_response("list_detectors", {"DetectorIds": ["a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"]}, {})
-    stubber.add_response("get_findings", {"Findings": [guardduty_api_form(detail)[0]]})
-    stubber.add_response("get_findings", {"Findings": []})
-    stubber.activate()
     monkeypatch.setattr("parry.cli.playbooks.make_engine", lambda *a: engine)
 
     code, out, err = parry(capsys, "plan", "iam-credential-compromise", "--event", str(event_file), "--json")

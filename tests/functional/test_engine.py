@@ -13,6 +13,7 @@ from parry.evidence.writer import sha256_hex
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.decisions import approve, deny
+from tests.support.findings import registered
 from tests.support.playbooks import approval_book, playbook
 
 
@@ -94,6 +95,7 @@ def test_second_run_on_a_contained_key_is_a_noop(engine, aws, compromised_user):
     book = playbook()
     first = engine.run(book, compromised_user["event"])
     event = dict(compromised_user["event"], detail=dict(compromised_user["event"]["detail"], id="another-finding"))
+    event = registered(aws, event)
 
     second = engine.run(book, event)
 
@@ -182,6 +184,7 @@ def test_rate_limit_holds_extra_cases_for_approval(engine, aws, compromised_user
     event = json.loads(json.dumps(compromised_user["event"]))
     event["detail"]["id"] = "second"
     event["detail"]["resource"]["accessKeyDetails"]["accessKeyId"] = second_key
+    event = registered(aws, event)
 
     held = engine.run(book, event)
 

@@ -12,6 +12,7 @@ import pytest
 from parry.errors import EventError
 from parry.playbooks.validate import load_file
 from tests.support.control import Context, emf, fresh_runner, lines
+from tests.support.findings import registered
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = "iam-credential-compromise"
@@ -56,9 +57,10 @@ def test_a_redelivery_counts_a_run_but_no_second_containment(handler, engine, co
     assert metrics["Runs"] == [1.0] and "ContainmentLatency" not in metrics
 
 
-def test_a_failed_case_counts_a_failure(handler, engine, compromised_user, capsys):
+def test_a_failed_case_counts_a_failure(handler, engine, aws, compromised_user, capsys):
     event = json.loads(json.dumps(compromised_user["event"]))
     event["detail"]["resource"]["accessKeyDetails"]["userName"] = "nobody-here"
+    event = registered(aws, event)
 
     result = handler.handler(event, Context())
 
@@ -97,11 +99,8 @@ def test_an_event_for_another_playbook_is_rejected_not_run(handler, engine, load
 
 
 # ---- Security Hub custom action -------------------------------------------------------------------
-# moto 5.2.5 has no GuardDuty GetFindings (nor CreateSampleFindings): GuardDuty is stubbed with
-# botocore's Stubber on the handler's own engine's client, which validates each answer against the
-# model. moto's ListDetectors (no detector: GuardDuty off) is used as is.
-
-DETECTOR = "a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"
+# GuardDuty is moto's with local mode's GetFindings (parry.local.corrections): the compromised
+# user's finding is registered in the account's detector, as the GuardDuty administrator holds it.
 
 
 def custom_action(aws, *finding_arns: str) -> dict:
@@ -128,21 +127,6 @@ def custom_action(aws, *finding_arns: str) -> dict:
     }
 
 
-def guardduty_answers(handler, *findings: dict | None):
-    """Stub one selection's GuardDuty calls: its detector, then each finding (None: not found)."""
-    from botocore.stub import Stubber
-
-    from tests.support.events import guardduty_api_form
-
-    stubber = Stubber(handler.engine.aws.client("guardduty", "us-east-1"))
-    stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
-    for detail in findings:
-        answer = [guardduty_api_form(detail)[0]] if detail else []
-        stubber.add_response("get_findings", {"Findings": answer})
-    stubber.activate()
-    return stubber
-
-
 def key_status(aws, user: str, key: str) -> str:
     keys = aws.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
     return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
@@ -157,11 +141,9 @@ def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automati
     arn = automatic["detail"]["arn"]
     event = custom_action(aws, arn)
     assert "accessKeyDetails" not in json.dumps(event)  # the ASFF copy alone could not say which key
-    stubber = guardduty_answers(handler, automatic["detail"])
 
     result = handler.run_selection(event, Context())
 
-    stubber.assert_no_pending_responses()
     assert result["errors"] == []
     (case,) = result["cases"]
     book = load_file(ROOT / "playbooks" / f"{BOOK}.yaml")
@@ -177,8 +159,6 @@ def test_a_custom_action_on_a_guardduty_finding_contains_the_key_as_the_automati
     assert marked["Workflow"]["Status"] == "NOTIFIED"  # the very finding the analyst selected
     assert emf(lines(capsys))["Runs"] == [1.0]
 
-    stubber.deactivate()
-    guardduty_answers(handler, automatic["detail"])
     again = handler.handler(event, Context())  # the analyst picks the action on it a second time
 
     assert again == {"cases": [{"case_id": case["case_id"], "status": "SUCCEEDED", "duplicate": True}], "errors": []}
@@ -188,7 +168,6 @@ def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_cas
     handler, engine, aws, compromised_user
 ):
     first = handler.handler(compromised_user["event"], Context())  # GuardDuty's own event, routed automatically
-    guardduty_answers(handler, compromised_user["event"]["detail"])
 
     result = handler.handler(custom_action(aws, compromised_user["event"]["detail"]["arn"]), Context())
 
@@ -204,7 +183,6 @@ def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(
     gone = json.loads(json.dumps(present))
     gone["detail"]["arn"] = present["detail"]["arn"].rsplit("/", 1)[0] + "/0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"
     guardduty_finding_in_security_hub(aws, gone)  # in Security Hub, since deleted from GuardDuty
-    guardduty_answers(handler, None, present["detail"])
 
     result = handler.handler(custom_action(aws, gone["detail"]["arn"], present["detail"]["arn"]), Context())
 
@@ -220,7 +198,10 @@ def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(
 
 
 def test_a_selection_of_which_nothing_can_run_is_rejected_and_returns(handler, engine, aws, compromised_user, capsys):
-    arn = compromised_user["event"]["detail"]["arn"]  # and the sandbox has no GuardDuty detector
+    arn = compromised_user["event"]["detail"]["arn"]
+    gd = aws.client("guardduty")
+    for detector in gd.list_detectors()["DetectorIds"]:
+        gd.delete_detector(DetectorId=detector)  # GuardDuty turned off since
 
     result = handler.handler(custom_action(aws, arn), Context())  # returns: no Lambda retry, no DLQ
 
@@ -238,13 +219,11 @@ def test_a_selection_of_which_nothing_can_run_is_rejected_and_returns(handler, e
 def test_a_sealed_start_on_a_finding_runs_on_the_services_copy(handler, parry_env, aws, compromised_user, capsys):
     from tests.support.control import ONCALL, sealed
 
-    automatic = compromised_user["event"]
-    stubber = guardduty_answers(handler, automatic["detail"])
+    automatic = compromised_user["event"]  # registered in the local GuardDuty by the fixture
     payload = sealed(parry_env, aws, "start", BOOK, finding_id=automatic["detail"]["arn"], reason="INC-9")
 
     answer = handler.handler(payload, Context())
 
-    stubber.assert_no_pending_responses()
     assert answer["status"] == "SUCCEEDED", answer
     case = handler.engine.store.get(answer["case_id"])
     assert case.manual is True and case.event["detail"]["id"] == automatic["detail"]["id"]

@@ -19,6 +19,7 @@ from parry.playbooks.validate import load_file, validate_document
 from parry.store import model as cs
 from parry.store import step_result as st
 from tests.support.decisions import approve
+from tests.support.findings import registered
 from tests.support.members import (
     BOOK,
     MEMBER,
@@ -137,10 +138,11 @@ def test_external_id_is_passed_when_configured(make_engine, book, accounts, sts_
     assert sts_calls["params"] and all(c["ExternalId"] == "parry-ext-7f3a" for c in sts_calls["params"])
 
 
-def test_same_account_case_uses_parrys_own_credentials(make_engine, book, accounts, sts_calls):
+def test_same_account_case_uses_parrys_own_credentials(make_engine, book, accounts, sts_calls, aws):
     event = accounts["event"]
     event["account"] = event["detail"]["accountId"] = SECURITY
     event["detail"]["resource"]["accessKeyDetails"]["accessKeyId"] = accounts["keys"]["home"]
+    event = registered(aws, event)
     case = make_engine(PARRY_MEMBER_ROLE_NAME=ROLE).run(book, event)
 
     assert case.status == cs.SUCCEEDED

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from parry.engine.permissions import CUSTOM_ACTION_PERMISSIONS, ENGINE_PERMISSIONS
+from parry.engine.permissions import ENGINE_PERMISSIONS, FINDING_READ_PERMISSIONS, reads_findings
 from stacks import naming
 from stacks.nag import nag_value
 from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
@@ -40,6 +40,14 @@ def has_custom_action(book: Any) -> bool:
     """Manual playbooks that take GuardDuty or Security Hub findings (a custom action hands them findings)."""
     sources = [b.get("source", []) for b in book.trigger.get("$or", [book.trigger])]
     return book.manual and any(s in ("aws.guardduty", "aws.securityhub") for src in sources for s in src)
+
+
+def test_every_playbook_that_takes_findings_reads_them_and_no_other():
+    assert sorted(n for n, b in PLAYBOOKS.items() if not reads_findings(b)) == [
+        "lambda-made-public",
+        "manual-quarantine",
+    ]
+    assert all(reads_findings(b) for b in PLAYBOOKS.values() if has_custom_action(b))
 
 
 def test_only_manual_playbooks_that_take_findings_get_a_custom_action():
@@ -188,12 +196,12 @@ def test_role_actions_are_exactly_playbook_plus_engine(synth: Synth, name: str):
     }
     declared = {a for p in book.permissions() for a in p.actions}
     engine = {a for p in ENGINE_PERMISSIONS for a in p.actions}
-    # a playbook with a Security Hub custom action reads the GuardDuty finding it names
-    custom_action = {a for p in CUSTOM_ACTION_PERMISSIONS for a in p.actions} if has_custom_action(book) else set()
+    # a playbook that takes GuardDuty or Security Hub findings re-reads each from its service
+    finding_read = {a for p in FINDING_READ_PERMISSIONS for a in p.actions} if reads_findings(book) else set()
     lambda_needs = RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS | SEAL_ACTIONS
-    assert granted == declared | engine | custom_action | lambda_needs, (
-        f"extra: {sorted(granted - declared - engine - custom_action - lambda_needs)}; "
-        f"missing: {sorted((declared | engine | custom_action) - granted)}"
+    assert granted == declared | engine | finding_read | lambda_needs, (
+        f"extra: {sorted(granted - declared - engine - finding_read - lambda_needs)}; "
+        f"missing: {sorted((declared | engine | finding_read) - granted)}"
     )
 
 
@@ -205,7 +213,7 @@ def test_every_declared_permission_is_a_statement_with_its_rendered_resources(sy
     for perm in [
         *book.permissions(),
         *ENGINE_PERMISSIONS,
-        *(CUSTOM_ACTION_PERMISSIONS if has_custom_action(book) else ()),
+        *(FINDING_READ_PERMISSIONS if reads_findings(book) else ()),
     ]:
         want_resources = [_resolved(synth, render_resource(r, values, where="test")) for r in perm.resources]
         hits = [

@@ -17,6 +17,7 @@ from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.actions import lambda_zip, launch
+from tests.support.findings import registered
 from tests.support.routing import IAM_KEY, finding, load, routes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +66,7 @@ def test_ec2_compromise_isolates_and_snapshots_then_undo(engine, aws, net):
     event = here(load("guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json"))
     event["detail"]["resource"]["instanceDetails"]["instanceId"] = iid
     guardduty_finding_in_security_hub(aws, event)
+    event = registered(aws, event)
 
     case = engine.run(book("ec2-compromise"), event)
 
@@ -103,12 +105,13 @@ def _tor_caller_on_a_sandbox_user(aws) -> dict:
     key = iam.create_access_key(UserName="tor-user")["AccessKey"]["AccessKeyId"]
     event = here(load("guardduty/unauthorizedaccess-iamuser-toripcaller.eventbridge.json"))
     event["detail"]["resource"]["accessKeyDetails"].update(userName="tor-user", accessKeyId=key)
-    return event
+    return registered(aws, event)
 
 
 def test_a_routed_guardduty_finding_is_marked_notified_in_security_hub_with_the_case(engine, aws):
     event = _tor_caller_on_a_sandbox_user(aws)
     guardduty_finding_in_security_hub(aws, event)
+    event = registered(aws, event)
     (name,) = routes(event)
 
     case = engine.run(book(name), event)
@@ -209,6 +212,7 @@ def test_cloudtrail_logging_disabled_restarts_the_trail(engine, aws):
         )
     )
     guardduty_finding_in_security_hub(aws, event)
+    event = registered(aws, event)
 
     case = engine.run(book("cloudtrail-logging-disabled"), event)
 

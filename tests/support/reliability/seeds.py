@@ -122,10 +122,13 @@ def _guardduty(relpath: str, n: int) -> dict[str, Any]:
 
 
 def in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> None:
-    """The GuardDuty finding as Security Hub holds it, for the playbooks' mark-finding step."""
+    """The GuardDuty finding as Security Hub holds it, for the playbooks' mark-finding step, and as
+    GuardDuty holds it, for the engine's re-read."""
+    from parry.local.corrections import register_finding
     from parry.local.sandbox import guardduty_finding_in_security_hub
 
     guardduty_finding_in_security_hub(aws, event)
+    register_finding(aws, event)
 
 
 def seed_iam_key(aws: ClientFactory, n: int) -> Seeded:

@@ -1,0 +1,169 @@
+"""Findings authenticated: a GuardDuty or Security Hub finding is re-read from its service before Parry acts.
+
+Anyone who can invoke a runner, or put an event Parry reads, can describe any finding they like:
+an access key to deactivate, an instance to isolate. The services themselves cannot be forged,
+so Parry asks them: GuardDuty GetFindings in the administrator account (Parry's own credentials,
+its detector in the finding's region), Security Hub GetFindings by Id and ProductArn. A finding
+the service does not know, or whose account, region or resource differs from what was delivered,
+is refused with FindingNotAuthentic; otherwise the service's copy replaces the delivered one, so
+nothing a deliverer added or changed reaches a playbook.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from parry.errors import FindingNotAuthentic, FindingUnavailable
+from parry.routing.custom_actions import guardduty_finding
+from parry.routing.events import REGION
+
+if TYPE_CHECKING:
+    from parry.aws.clients import ClientFactory
+
+AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub")
+ASFF_DETAIL_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
+GUARDDUTY_FINDING_ID = re.compile(r"[A-Za-z0-9._-]{1,300}")
+# The keys of a GuardDuty resource block that name what a playbook acts on: access key id, user
+# name, instance id, bucket name or ARN, cluster, function, database, container ...
+IDENTIFIER_KEY = re.compile(r"(?i).*(id|arn|name)")
+MAX_DEPTH = 24  # GuardDuty's Resource shape nests about a dozen levels (lists counted)
+
+
+def authentic_event(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
+    """`event` with its finding(s) as the service holds them; any other source's event unchanged.
+
+    Raises FindingNotAuthentic naming what the service does not know or what differed. A
+    throttled or failing service raises its ClientError: a retry can succeed.
+    """
+    source = event.get("source")
+    if source == "aws.guardduty":
+        return _guardduty(event, aws)
+    if source == "aws.securityhub":
+        return _security_hub(event, aws)
+    return event
+
+
+def _guardduty(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
+    delivered = event.get("detail") or {}
+    finding_id, region = delivered.get("id"), delivered.get("region") or event.get("region")
+    if not isinstance(finding_id, str) or not GUARDDUTY_FINDING_ID.fullmatch(finding_id):
+        raise FindingNotAuthentic("the GuardDuty event's detail.id is not a GuardDuty finding id")
+    if not isinstance(region, str) or not REGION.fullmatch(region):
+        raise FindingNotAuthentic(f"GuardDuty finding {finding_id}: detail.region is not an AWS region name")
+    resource = delivered.get("resource") or {}
+    if not isinstance(resource, dict):
+        raise FindingNotAuthentic(f"GuardDuty finding {finding_id}: detail.resource is not an object")
+    try:
+        held = guardduty_finding(aws, region, finding_id)
+    except FindingUnavailable as exc:
+        raise FindingNotAuthentic(f"not confirmed by GuardDuty: {exc}") from exc
+    differences = [
+        *_differ("accountId", delivered.get("accountId"), held.get("accountId")),
+        *_differ("region", region, held.get("region")),
+        *_resource_differences(resource, held.get("resource") or {}),
+    ]
+    if differences:
+        raise FindingNotAuthentic(
+            f"GuardDuty finding {finding_id} in {region} differs from what GuardDuty holds: {'; '.join(differences)}"
+        )
+    return {**event, "region": held["region"], "detail": held}
+
+
+def _resource_differences(delivered: dict[str, Any], held: dict[str, Any]) -> list[str]:
+    """Where the delivered resource names another resource than GuardDuty's: its type, or an identifier."""
+    found = _differ("resource.resourceType", delivered.get("resourceType"), held.get("resourceType"))
+    theirs = dict(_identifiers(held, "resource"))
+    for path, value in _identifiers(delivered, "resource"):
+        found += _differ(path, value, theirs.get(path))
+    return found
+
+
+def _identifiers(value: Any, path: str, depth: int = 0) -> list[tuple[str, str]]:
+    """(path, value) of every string under `value` at a key naming an identifier (`resource.x.accessKeyId`).
+
+    Only as deep as GuardDuty's model goes (`MAX_DEPTH`): anything deeper cannot be in the
+    service's copy, which is what the playbook acts on.
+    """
+    if depth > MAX_DEPTH:
+        return []
+    if isinstance(value, dict):
+        return [
+            pair
+            for key, item in value.items()
+            for pair in ([(f"{path}.{key}", item)] if isinstance(item, str) and IDENTIFIER_KEY.fullmatch(key) else [])
+            + _identifiers(item, f"{path}.{key}", depth + 1)
+        ]
+    if isinstance(value, list):
+        return [pair for index, item in enumerate(value) for pair in _identifiers(item, f"{path}[{index}]", depth + 1)]
+    return []
+
+
+def _differ(path: str, delivered: Any, held: Any) -> list[str]:
+    if delivered == held:
+        return []
+    return [f"{path} is {_shown(delivered)} in the event, {_shown(held)} in the service"]
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "absent"
+    return repr(value)[:200] if isinstance(value, (str, int, float, bool)) else f"a {type(value).__name__}"
+
+
+def _security_hub(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
+    """The ASFF event with each finding as Security Hub holds it (GetFindings by Id and ProductArn)."""
+    if event.get("detail-type") not in ASFF_DETAIL_TYPES:
+        raise FindingNotAuthentic(
+            f"Parry re-reads Security Hub findings of {' and '.join(ASFF_DETAIL_TYPES)} events only, "
+            f"not {str(event.get('detail-type'))[:100]!r}: it cannot confirm this one"
+        )
+    delivered = (event.get("detail") or {}).get("findings")
+    if not isinstance(delivered, list) or not delivered:
+        raise FindingNotAuthentic("the Security Hub event lists no findings in detail.findings")
+    region = event.get("region") if isinstance(event.get("region"), str) else aws.region
+    hub = aws.client("securityhub", region)
+    held = [_security_hub_finding(hub, finding, index) for index, finding in enumerate(delivered)]
+    return {**event, "detail": {**event["detail"], "findings": held}}
+
+
+def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
+    from botocore.exceptions import ClientError
+
+    from parry.aws.errors import refusal
+
+    name, product = (finding.get("Id"), finding.get("ProductArn")) if isinstance(finding, dict) else (None, None)
+    if not isinstance(name, str) or not isinstance(product, str):
+        raise FindingNotAuthentic(f"detail.findings[{index}] is not an ASFF finding with an Id and a ProductArn")
+    filters = {
+        "Id": [{"Value": name, "Comparison": "EQUALS"}],
+        "ProductArn": [{"Value": product, "Comparison": "EQUALS"}],
+    }
+    try:
+        found = hub.get_findings(Filters=filters, MaxResults=1)["Findings"]
+    except ClientError as exc:
+        refused = refusal(exc)
+        if refused is None or refused.status >= 500 or "Throttl" in refused.code or "TooMany" in refused.code:
+            raise
+        raise FindingNotAuthentic(
+            f"Security Hub finding {name[:300]} not confirmed: GetFindings refused with {refused.code}: {refused.message}"
+            " (the runner's role needs securityhub:GetFindings: parry.engine.permissions.FINDING_READ_PERMISSIONS)"
+        ) from exc
+    if not found:
+        raise FindingNotAuthentic(f"Security Hub holds no finding {name[:300]} of product {product[:300]}")
+    held: dict[str, Any] = found[0]
+    differences = [
+        *_differ("AwsAccountId", finding.get("AwsAccountId"), held.get("AwsAccountId")),
+        *_differ("Region", finding.get("Region"), held.get("Region")),
+        *_differ("Resources[].Id", _resource_ids(finding), _resource_ids(held)),
+    ]
+    if differences:
+        raise FindingNotAuthentic(
+            f"Security Hub finding {name[:300]} differs from what Security Hub holds: {'; '.join(differences)}"
+        )
+    return held
+
+
+def _resource_ids(finding: dict[str, Any]) -> list[str]:
+    resources = finding.get("Resources")
+    return sorted(str(r.get("Id")) for r in resources if isinstance(r, dict)) if isinstance(resources, list) else []
