@@ -155,11 +155,12 @@ class FrontDoor:
 
 def _waiting_gate(case: dict[str, str]) -> str | None:
     """The gate the case waits at now: a step's, the rate limit, or an undo that gives access back."""
-    awaiting = json.loads(case.get("awaiting") or "{}") or {}
-    gate = awaiting.get("gate") or (f"step:{awaiting['step']}" if awaiting.get("step") else None)
-    if not gate:
-        undo = json.loads(case.get("undo_request") or "{}") or {}
-        gate = undo.get("gate") if undo.get("state") == UNDO_AWAITING else None
+    undo = json.loads(case.get("undo_request") or "{}") or {}
+    if undo.get("state") == UNDO_AWAITING:
+        gate = undo.get("gate")
+    else:
+        awaiting = json.loads(case.get("awaiting") or "{}") or {}
+        gate = awaiting.get("gate") or (f"step:{awaiting['step']}" if awaiting.get("step") else None)
     return gate if isinstance(gate, str) else None
 
 

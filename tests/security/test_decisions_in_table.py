@@ -15,6 +15,7 @@ import pytest
 from parry.errors import EvidenceMismatch
 from parry.store import model as cs
 from tests.support.attacker import audit_kinds, overwrite_case
+from tests.support.findings import registered
 from tests.support.playbooks import approval_book, playbook
 
 CISO = "arn:aws:iam::123456789012:role/CISO"
@@ -47,7 +48,7 @@ def test_a_running_status_written_over_a_rate_limited_case_runs_nothing(engine, 
     event = json.loads(json.dumps(compromised_user["event"]))
     event["detail"]["id"] = "second"
     event["detail"]["resource"]["accessKeyDetails"]["accessKeyId"] = second_key
-    held = engine.run(book, event)
+    held = engine.run(book, registered(aws, event))
     assert held.awaiting and held.awaiting["gate"] == "rate-limit"
     overwrite_case(aws, parry_env["PARRY_CASES_TABLE"], held.case_id, status=cs.RUNNING, awaiting=None)
 

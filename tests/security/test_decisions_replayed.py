@@ -15,6 +15,7 @@ from parry.errors import ReplayedDecision
 from parry.store import model as cs
 from tests.support.attacker import overwrite_case
 from tests.support.decisions import approve, decision_for
+from tests.support.findings import registered
 from tests.support.playbooks import approval_book, playbook
 
 BOB = "arn:aws:iam::123456789012:role/Approver"
@@ -30,7 +31,7 @@ def second_finding(aws, compromised_user, finding_id: str) -> tuple[dict, str]:
     event = json.loads(json.dumps(compromised_user["event"]))
     event["detail"]["id"] = finding_id
     event["detail"]["resource"]["accessKeyDetails"]["accessKeyId"] = key
-    return event, key
+    return registered(aws, event), key
 
 
 def still_waiting(engine, case_id: str) -> None:
