@@ -83,7 +83,15 @@ def test_local_bootstrap_refuses_a_real_endpoint(capsys, monkeypatch):
     assert code == 2 and "only runs against a local endpoint" in err
 
 
-def test_plan_run_show_and_undo_through_the_runner(capsys, aws, parry_env, compromised_user, tmp_path, bus, engine):
+def test_plan_run_show_and_undo_through_the_runner(
+    capsys, aws, parry_env, compromised_user, tmp_path, bus, monkeypatch
+):
+    # one person here; the second person an undo that gives access back needs: tests/security
+    monkeypatch.setenv("PARRY_UNDO_NEEDS_SECOND_PERSON", "false")
+    from parry.config import Settings
+    from parry.engine.run import Engine
+
+    engine = Engine(aws, Settings.from_env())
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(compromised_user["event"]))
 
