@@ -139,8 +139,7 @@ class Runner:
             raise
         except FindingNotAuthentic as exc:
             # a finding its service does not confirm: nothing ran, and a retry cannot make it authentic
-            self._refuse(name, str(exc), event)
-            return {"case_id": "", "status": "REFUSED", "duplicate": False, "error": str(exc)}
+            return {"case_id": "", "duplicate": False, **self._security_event(name, str(exc), event)}
         except ParryError as exc:
             # a malformed or unexpected event: say why, count it, and fail so it lands in the DLQ (never retried forever)
             self._reject(name, str(exc), event)
@@ -193,7 +192,7 @@ class Runner:
                     raise  # as for any event: Lambda retries after the lease, the others answer with their cases
                 except FindingNotAuthentic as exc:
                     reason = str(exc)
-                    self._refuse(name, reason, event)
+                    self._security_event(name, reason, event)
                 except ParryError as exc:
                     reason = str(exc)
             logger.error(
@@ -229,16 +228,6 @@ class Runner:
         logger, metrics = self.tools
         logger.error("event rejected", extra={"playbook": name, "reason": reason[:2000], "event_id": _event_id(event)})
         metrics.add_metric(name="RejectedEvents", unit="Count", value=1)
-        metrics.flush_metrics()
-
-    def _refuse(self, name: str, reason: str, event: Any) -> None:
-        """A security event: something asked this runner to act that Parry cannot confirm (one log line, one metric)."""
-        logger, metrics = self.tools
-        logger.warning(
-            "security event",
-            extra={"security_event": True, "playbook": name, "reason": reason[:2000], "event_id": _event_id(event)},
-        )
-        metrics.add_metric(name="SecurityRejections", unit="Count", value=1)
         metrics.flush_metrics()
 
     def _run_one(
