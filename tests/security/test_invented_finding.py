@@ -12,8 +12,8 @@ import copy
 
 import pytest
 
+from tests.support.control import Context, emf, fresh_runner, lines
 from tests.support.findings import registered
-from tests.support.handler import Context, fresh_runner, metrics, printed
 
 BOOK = "iam-credential-compromise"
 
@@ -70,7 +70,7 @@ def real_id_another_key(event: dict, victim: dict) -> dict:
 def test_an_invented_finding_is_refused_changes_nothing_and_is_a_security_event(
     runner, aws, parry_env, compromised_user, victim, capsys, invent, named
 ):
-    printed(capsys)  # what the fixtures printed
+    lines(capsys)  # what the fixtures printed
     event = invent(copy.deepcopy(compromised_user["event"]), victim)
 
     result = runner.handler(event, Context())  # returns: a retry cannot make a forgery authentic
@@ -79,11 +79,11 @@ def test_an_invented_finding_is_refused_changes_nothing_and_is_a_security_event(
     assert key_status(aws, victim["user"], victim["key"]) == "Active"
     assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Active"
     assert cases_opened(aws, parry_env) == 0
-    records = printed(capsys)
+    records = lines(capsys)
     (logged,) = [r for r in records if r.get("message") == "security event"]
     assert logged["level"] == "WARNING" and logged["security_event"] is True and named in logged["reason"]
     assert logged["playbook"] == BOOK and logged["event_id"] == event["id"]
-    assert metrics(records) == {"SecurityRejections": [1.0]}
+    assert emf(records) == {"SecurityRejections": [1.0]}
 
 
 def test_a_real_finding_runs_on_the_services_copy_not_the_delivered_one(
