@@ -97,7 +97,7 @@ def make_control(
 ) -> ControlPlane:
     """The control plane: the deployed front door at `control_url`, or in-process on a local endpoint as `act_as`."""
     from parry.cli.playbooks import load_playbook
-    from parry.runtime.control import ControlPlane, local_caller
+    from parry.runtime.control import ControlPlane, local_acting
     from parry.runtime.control import control_url as front_door_url
 
     engine = make_engine(evidence_bucket, cases_table, topic_arn)
@@ -106,7 +106,7 @@ def make_control(
         if act_as:
             raise ConfigError("--as picks a local role; against a deployed Parry you act as your AWS credentials")
         return ControlPlane(engine, load_playbook, url=url)
-    return ControlPlane(engine, load_playbook, caller=local_caller(engine.aws, act_as or LOCAL_ONCALL_ROLE))
+    return ControlPlane(engine, load_playbook, acting=local_acting(engine.aws, act_as or LOCAL_ONCALL_ROLE))
 
 
 def dump(value: Any) -> None:

@@ -157,14 +157,18 @@ class Engine:
         remaining_seconds: Callable[[], float] | None = None,
         requested_by: str | None = None,
         requested_via: str | None = None,
+        read_from_service: bool = False,
     ) -> Case:
         """Claim (or find) the case for this event and run it as far as it can go.
 
         `requested_by`/`requested_via`: who asked, as AWS verified it, and through what (see Case);
-        an automatic run is asked by the AWS service that sent the event.
+        an automatic run is asked by the AWS service that sent the event. `read_from_service`: the
+        caller has just read `event` from its service (a custom action's GuardDuty finding), so it is
+        not read a second time; only code can say so, never the event.
         """
         self.settings.require()
-        event = intake.checked_event(playbook, self.authentic(event), manual=manual)
+        held = check_envelope(event) if read_from_service else self.authentic(event)
+        event = intake.checked_event(playbook, held, manual=manual)
         target, dedup = intake.resolve(playbook, event)
         now = self.clock()
         case = Case(
@@ -227,6 +231,8 @@ class Engine:
                     "dedup": case.dedup,
                     "dry_run": case.dry_run,
                     "manual": case.manual,
+                    "requested_by": case.requested_by,
+                    "requested_via": case.requested_via,
                     "cases_this_hour": count,
                 },
             )

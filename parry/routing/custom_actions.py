@@ -47,6 +47,7 @@ class SelectedFinding:
     finding_id: str  # the ASFF Id, as the analyst saw it in Security Hub
     event: dict[str, Any] | None = None
     error: str | None = None
+    read_from_service: bool = False  # the event is the service's copy, just read (a GuardDuty finding)
 
 
 def is_custom_action(event: Any) -> bool:
@@ -78,16 +79,23 @@ def selected_events(event: dict[str, Any], aws: ClientFactory) -> list[SelectedF
             )
             continue
         try:
-            selected.append(SelectedFinding(name, event=_event_for(finding, event, aws, detectors)))
+            from_guardduty = bool(GUARDDUTY_PRODUCT.fullmatch(str(finding.get("ProductArn", ""))))
+            selected.append(
+                SelectedFinding(
+                    name,
+                    event=_event_for(finding, event, aws, detectors, from_guardduty),
+                    read_from_service=from_guardduty,
+                )
+            )
         except FindingUnavailable as exc:
             selected.append(SelectedFinding(name, error=str(exc)))
     return selected
 
 
 def _event_for(
-    finding: dict[str, Any], action: dict[str, Any], aws: ClientFactory, detectors: dict[str, str]
+    finding: dict[str, Any], action: dict[str, Any], aws: ClientFactory, detectors: dict[str, str], from_guardduty: bool
 ) -> dict[str, Any]:
-    if GUARDDUTY_PRODUCT.fullmatch(str(finding.get("ProductArn", ""))):
+    if from_guardduty:
         return guardduty_finding_event(aws, finding["Id"], bus_account=action.get("account"), detectors=detectors)
     return securityhub_event(finding, event_id=stable_id(f"{finding.get('ProductArn')}|{finding['Id']}"))
 

@@ -1,9 +1,10 @@
 """The CLI's control plane: every request of the on-call engineer goes through the front door.
 
 Deployed, the JSON body is POSTed to the front door's function URL (PARRY_CONTROL_URL), signed
-with SigV4 for service `lambda` by the caller's own credentials; the front door acts for them as AWS
-verified them. Against a local endpoint (`parry local`) the same front-door code runs in this
-process, the caller from STS, and the runner it asks runs here too (parry.runtime.in_process).
+with SigV4 for service `lambda` by the caller's own credentials, with a caller proof (a signed
+sts:GetCallerIdentity bound to the body, parry.aws.caller_proof); the front door acts for them as
+STS names them. Against a local endpoint (`parry local`) the same front-door code runs in this
+process on the same proof, and the runner it asks runs here too (parry.runtime.in_process).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from parry.aws import caller_proof
 from parry.aws.endpoints import is_local
 from parry.engine import approvals
 from parry.errors import ConfigError, ParryError
@@ -40,17 +42,19 @@ def url_region(url: str) -> str:
     return found["region"]
 
 
-def post_signed(url: str, body: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
-    """POST `body` to the front door signed with SigV4 (service lambda) by `aws`'s credentials; its JSON answer."""
+def post_signed(url: str, data: bytes, aws: ClientFactory) -> dict[str, Any]:
+    """POST `data` to the front door signed with SigV4 (service lambda) by `aws`'s credentials, with
+    their caller proof for it; its JSON answer."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
 
     credentials = aws.session.get_credentials()
     if credentials is None:
         raise ConfigError("no AWS credentials to sign the request to the front door with")
-    data = json.dumps(body).encode()
-    request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json"})
-    SigV4Auth(credentials.get_frozen_credentials(), "lambda", url_region(url)).add_auth(request)
+    region = url_region(url)
+    headers = {"Content-Type": "application/json", caller_proof.HEADER: caller_proof.sign(aws, data, region=region)}
+    request = AWSRequest(method="POST", url=url, data=data, headers=headers)
+    SigV4Auth(credentials.get_frozen_credentials(), "lambda", region).add_auth(request)
     prepared = request.prepare()
     http = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers.items()), method="POST")
     try:
@@ -74,12 +78,12 @@ def post_signed(url: str, body: dict[str, Any], aws: ClientFactory) -> dict[str,
 @dataclass
 class ControlPlane:
     """The requests on `engine`'s cases. `url`: the deployed front door (None: a local endpoint, in-process);
-    `caller`: who is asking, for the local door (a deployed door learns it from the signature)."""
+    `acting`: whose credentials sign the request and its caller proof (default: the engine's)."""
 
     engine: Engine
     playbook: Callable[[str], Playbook]
     url: str | None = None
-    caller: Callable[[], str] | None = None
+    acting: Callable[[], ClientFactory] | None = None
 
     def start(
         self, playbook: str, *, finding_id: str | None = None, target: dict[str, str] | None = None, reason: str = ""
@@ -110,20 +114,17 @@ class ControlPlane:
         return approvals.expire_overdue(self.engine)
 
     def _ask(self, body: dict[str, Any]) -> dict[str, Any]:
-        body = {k: v for k, v in body.items() if v not in (None, "", False)}
-        answer = (
-            post_signed(self.url, body, self.engine.aws)
-            if self.url
-            else self._local_door().handle(body, self._caller())
-        )
+        data = json.dumps({k: v for k, v in body.items() if v not in (None, "", False)}).encode()
+        signer = self.acting() if self.acting is not None else self.engine.aws
+        if self.url:
+            answer = post_signed(self.url, data, signer)
+        else:
+            answer = self._local_door().handle_signed(data, caller_proof.sign(signer, data))
         if answer.get("status") in ("REFUSED", "ERROR") and "case_id" not in answer:
             raise ParryError(str(answer.get("error") or answer["status"]))
         if "steps" not in answer and isinstance(answer.get("case_id"), str):
             return self.engine.store.get(answer["case_id"]).as_dict()  # a deployed runner answers with a summary
         return answer
-
-    def _caller(self) -> str:
-        return self.caller() if self.caller is not None else approvals.caller_identity(self.engine.aws)
 
     def _local_door(self) -> FrontDoor:
         settings = self.engine.settings
@@ -150,15 +151,13 @@ def control_url(flag: str | None) -> str | None:
     return url
 
 
-def local_caller(aws: ClientFactory, role_name: str) -> Callable[[], str]:
-    """Who a local command acts as: a session of the local role `role_name` (`parry local bootstrap`
-    makes parry-oncall and parry-approver), as STS names it."""
+def local_acting(aws: ClientFactory, role_name: str) -> Callable[[], ClientFactory]:
+    """Whose credentials a local command signs with: a session of the local role `role_name`
+    (`parry local bootstrap` makes parry-oncall and parry-approver)."""
 
-    def caller() -> str:
+    def acting() -> ClientFactory:
         account = aws.client("sts").get_caller_identity()["Account"]
         partition = aws.session.get_partition_for_region(aws.region)
-        acting = aws.assume(f"arn:{partition}:iam::{account}:role/{role_name}", session_name=f"parry-cli-{role_name}")
-        arn: str = acting.client("sts").get_caller_identity()["Arn"]
-        return arn
+        return aws.assume(f"arn:{partition}:iam::{account}:role/{role_name}", session_name=f"parry-cli-{role_name}")
 
-    return caller
+    return acting

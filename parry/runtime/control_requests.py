@@ -45,7 +45,6 @@ class ControlRequest:
     step_id: str | None = None
     playbook_sha256: str | None = None
     reason: str = ""
-    new_case: bool = False
     partial: bool = False
 
     def __post_init__(self) -> None:
@@ -65,8 +64,8 @@ class ControlRequest:
         for name in ("issued_at", "expires_at"):
             if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), (int, float)):
                 raise ForgedRequest(f"control request field {name} must be a time in epoch seconds")
-        if not (isinstance(self.new_case, bool) and isinstance(self.partial, bool)):
-            raise ForgedRequest("control request flags new_case and partial must be booleans")
+        if not isinstance(self.partial, bool):
+            raise ForgedRequest("control request flag partial must be a boolean")
 
     @classmethod
     def issue(cls, kind: str, playbook: str, requested_by: str, now: float, **values: Any) -> ControlRequest:

@@ -1,8 +1,10 @@
 """The front door: every person's request to Parry enters here, with the identity AWS verified.
 
-Deployed, it is a Lambda function URL with AuthType AWS_IAM: the caller's ARN comes from
-`requestContext.authorizer.iam`, never from the body. Locally (`parry` against 127.0.0.1) the CLI
-runs this same code in-process with the caller from STS. The door checks the caller against the
+Deployed, it is a Lambda function URL with AuthType AWS_IAM. Who asks is what STS answers for the
+caller's signed GetCallerIdentity bound to the body (parry.aws.caller_proof), never the body itself,
+and it must agree with the function URL's `requestContext.authorizer.iam`: so a direct
+lambda:InvokeFunction with an invented requestContext proves nothing. Locally (`parry` against
+127.0.0.1) the CLI runs this same code in-process, with the same proof. The door checks the caller against the
 on-call and approver roles, keeps the approver apart from the requester, seals the request with
 the request key (only this role may GenerateMac with it) and hands it to the playbook's runner,
 whose answer it returns. What it refuses is a security event (`playbook=control-plane`).
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from parry.aws import caller_proof
 from parry.aws.errors import describe_error
 from parry.errors import ConfigError, EventError, ParryError, Unauthorized
 from parry.runtime.control_requests import KINDS, ControlRequest, seal
@@ -33,9 +36,7 @@ if TYPE_CHECKING:
 
 ONCALL_KINDS = frozenset({"start", "undo", "resume"})
 APPROVER_KINDS = frozenset({"approve", "deny"})
-BODY_FIELDS = frozenset(
-    {"kind", "playbook", "case_id", "finding_id", "target", "gate", "step_id", "reason", "new_case", "partial"}
-)
+BODY_FIELDS = frozenset({"kind", "playbook", "case_id", "finding_id", "target", "gate", "step_id", "reason", "partial"})
 CONTROL_PLANE = "control-plane"
 ASSUMED_ROLE = re.compile(r"arn:(?P<partition>[a-z-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+")
 ROLE = re.compile(r"arn:(?P<partition>[a-z-]+):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<role>[^/]+)")
@@ -95,8 +96,23 @@ class FrontDoor:
     invoke: Invoke
     clock: Callable[[], float] = field(default=time.time)
 
+    def handle_signed(self, raw: bytes, proof: str | None, url_caller: str | None = None) -> dict[str, Any]:
+        """`handle` for the caller STS names in `proof` for exactly `raw`; a function URL's verified
+        caller (`url_caller`), when there is one, must be the same principal."""
+        try:
+            caller = caller_proof.verify(proof, raw, self.aws)
+            if url_caller is not None and principal(url_caller) != principal(caller):
+                raise Unauthorized(f"the function URL verified {url_caller}, but the caller proof is {caller}'s")
+        except Unauthorized as exc:
+            return security_event(str(exc), url_caller)
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise EventError(f"a request body is JSON: {exc}") from exc
+        return self.handle(body, caller)
+
     def handle(self, body: Any, caller: str) -> dict[str, Any]:
-        """The runner's answer to the caller's request, or `{"status": "REFUSED", "error"}` (a security event)."""
+        """The runner's answer to a verified caller's request, or `{"status": "REFUSED", "error"}` (a security event)."""
         try:
             request = self._request(body, caller)
         except Unauthorized as exc:
@@ -181,6 +197,7 @@ def _tools() -> tuple[Logger, Metrics]:
     from aws_lambda_powertools import Logger, Metrics
 
     metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry")
+    metrics.dimension_set.pop("playbook", None)  # powertools shares one set per process (a local runner's, too)
     metrics.set_default_dimensions(playbook=CONTROL_PLANE)
     return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry")), metrics
 
@@ -224,16 +241,17 @@ _deployed = _Deployed()
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The function URL's entry: the verified caller and the JSON body in, the answer as the HTTP body out."""
-    caller = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam", {}).get("userArn")
-    if not isinstance(caller, str) or not caller:
+    """The function URL's entry: the body and the caller's proof in, the answer as the HTTP body out."""
+    url_caller = ((event.get("requestContext") or {}).get("authorizer") or {}).get("iam", {}).get("userArn")
+    if not isinstance(url_caller, str) or not url_caller:
         return _http(security_event("no IAM-verified caller: the function URL must use AuthType AWS_IAM", None))
+    headers = {str(name).lower(): value for name, value in (event.get("headers") or {}).items()}
     raw = event.get("body") or ""
     from botocore.exceptions import ClientError
 
     try:
-        body = json.loads(base64.b64decode(raw) if event.get("isBase64Encoded") else raw)
-        return _http(_deployed.door.handle(body, caller))
+        body = base64.b64decode(raw) if event.get("isBase64Encoded") else str(raw).encode()
+        return _http(_deployed.door.handle_signed(body, headers.get(caller_proof.HEADER), url_caller))
     except (ValueError, ParryError) as exc:
         return _http({"status": "ERROR", "error": str(exc)})
     except ClientError as exc:  # e.g. no runner for that playbook: the caller learns which call failed

@@ -186,7 +186,10 @@ class Runner:
             reason = finding.error or "no event to run on"
             if finding.event is not None:
                 try:
-                    cases.append(self._run_one(playbook, finding.event, engine, context, manual=True).as_dict())
+                    case = self._run_one(
+                        playbook, finding.event, engine, context, manual=True, read=finding.read_from_service
+                    )
+                    cases.append(case.as_dict())
                     continue
                 except CaseBusy:
                     raise  # as for any event: Lambda retries after the lease, the others answer with their cases
@@ -213,6 +216,8 @@ class Runner:
         """The logger and metrics, every metric dimensioned by this function's playbook (rejections too)."""
         logger, metrics = self.tools
         if metrics.default_dimensions.get("playbook") != playbook:
+            # several playbooks in one process (the local demo): replace the dimension, not add a second
+            metrics.dimension_set.pop("playbook", None)
             metrics.set_default_dimensions(playbook=playbook)
         return logger, metrics
 
@@ -238,9 +243,11 @@ class Runner:
         context: LambdaContext | None,
         *,
         manual: bool = False,
+        read: bool = False,
     ) -> Case:
-        """Run the playbook on one AWS service event (`manual`: a custom action's); with its metrics and log line."""
-        case = engine.run(playbook, event, manual=manual, remaining_seconds=_remaining(context))
+        """Run the playbook on one AWS service event (`manual`: a custom action's; `read`: just read from its
+        service); with its metrics and log line."""
+        case = engine.run(playbook, event, manual=manual, remaining_seconds=_remaining(context), read_from_service=read)
         return self._finished(playbook, case, engine, context)
 
     def _control(

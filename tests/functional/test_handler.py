@@ -174,6 +174,20 @@ def test_a_custom_action_on_a_finding_parry_already_handled_answers_with_its_cas
     assert result == {"cases": [{"case_id": first["case_id"], "status": "SUCCEEDED", "duplicate": True}], "errors": []}
 
 
+def test_a_custom_action_reads_each_guardduty_finding_from_guardduty_once(handler, engine, aws, compromised_user):
+    reads = []
+    for region in (None, "us-east-1"):  # the client of the default region and the finding's region's
+        engine.aws.client("guardduty", region).meta.events.register(
+            "provide-client-params.guardduty.GetFindings", lambda params, **_: reads.append(params["FindingIds"])
+        )
+    result = handler.run_selection(
+        custom_action(aws, compromised_user["event"]["detail"]["arn"]), Context(), engine=engine
+    )
+
+    assert result["errors"] == [] and result["cases"][0]["status"] == "SUCCEEDED"
+    assert reads == [[compromised_user["event"]["detail"]["id"]]]
+
+
 def test_a_selection_runs_the_readable_findings_and_names_the_one_that_is_gone(
     handler, engine, aws, compromised_user, capsys
 ):

@@ -6,12 +6,14 @@ sealed with the request key. Each is refused, changes nothing, and is a security
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import pytest
 
+from parry.evidence.manifest import audit_relpath
 from parry.runtime.control_requests import CONTINUATION_KEY, WIRE_KEY
-from tests.support.control import Context, emf, fresh_runner, lines, sealed, security_events
+from tests.support.control import ONCALL, Context, emf, fresh_runner, lines, sealed, security_events
 
 BOOK = "manual-quarantine"
 
@@ -52,6 +54,10 @@ def test_a_genuine_start_on_a_target_quarantines(runner, parry_env, aws, alice, 
     assert answer["status"] == "SUCCEEDED", answer
     assert quarantined(aws, alice)
     assert security_events(lines(capsys)) == []
+    # who asked is in the sealed evidence, not only in the table
+    case = engine.store.get(answer["case_id"])
+    opened = json.loads(engine.evidence_for(case).store.get(case.evidence_prefix + audit_relpath(1)))
+    assert opened["kind"] == "case_opened" and opened["requested_by"] == ONCALL
 
 
 def test_a_made_up_mac_is_refused(runner, parry_env, aws, alice, capsys, engine):

@@ -144,29 +144,3 @@ def test_an_assumed_role_session_is_its_role_and_runners_are_named_as_the_stack_
     assert principal("arn:aws:iam::123456789012:role/teams/sec/parry-oncall") == principal(ONCALL)
     for name in ("manual-quarantine", "x" * 70):
         assert runner_function_name(name) == naming.function_name(name)
-
-
-def test_the_function_url_entry_hands_the_verified_caller_to_the_door(monkeypatch, parry_env, aws, tmp_path, capsys):
-    from parry.runtime import front_door
-
-    fresh_runner(monkeypatch, tmp_path, "iam-credential-compromise")
-    asked = []
-    door = FrontDoor(
-        aws,
-        DoorPolicy(frozenset({principal(ONCALL)}), frozenset()),
-        parry_env["PARRY_REQUEST_KEY_ID"],
-        parry_env["PARRY_CASES_TABLE"],
-        lambda name, payload: asked.append((name, payload)) or {"status": "SUCCEEDED", "case_id": "case-1"},
-    )
-    monkeypatch.setattr(front_door._Deployed, "door", door)
-    body = {"kind": "start", "playbook": "manual-quarantine", "target": {"user": "alice"}}
-    event = {"body": json.dumps(body), "requestContext": {"authorizer": {"iam": {"userArn": ONCALL}}}}
-
-    response = lambda_handler(event, None)
-
-    assert response["statusCode"] == 200 and json.loads(response["body"])["case_id"] == "case-1"
-    ((name, payload),) = asked
-    assert name == "manual-quarantine" and payload["parry_control"]["request"]["requested_by"] == ONCALL
-    event["requestContext"]["authorizer"]["iam"]["userArn"] = APPROVER  # an approver is not on-call
-    response = lambda_handler(event, None)
-    assert response["statusCode"] == 403 and len(asked) == 1
