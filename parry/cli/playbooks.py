@@ -234,6 +234,8 @@ def _case_summary(case: dict) -> dict:
         "case_id": case["case_id"],
         "status": case["status"],
         "duplicate": case["duplicate"],
+        "attached": case.get("attached", False),  # a new finding recorded with the open case on its key
+        "follows": case.get("follows"),  # the closed case on the same key this new one follows
         "steps": case["steps"],
     }
 

@@ -184,10 +184,9 @@ def _record(engine: Engine, case: Case, *, kind: str, status: str, who: str, rea
         entry["nonce"] = nonce
     case.history.append(entry)
     case.status = status
-    if status != cs.RUNNING:
-        case.awaiting = None
+    case.awaiting = None  # decided: the case waits at no gate any more (`cases show` says so)
     try:
-        engine.store.save(case, expected_status=cs.AWAITING_APPROVAL)
+        engine.store.save(case)  # conditional on AWAITING_APPROVAL, as read: one decision wins
     except ParryError as exc:
         raise DecisionError(f"case {case.case_id} was decided by someone else meanwhile") from exc
     evidence = engine.evidence_for(case)

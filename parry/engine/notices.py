@@ -73,3 +73,13 @@ def undo_finished(case: Case, request: dict[str, Any]) -> Notice:
         + f"\nReview:  parry cases show {case.case_id}\n"
     )
     return Notice(f"undo {outcome}: {case.playbook}", body)
+
+
+def severity_rose(case: Case, severity: float | None) -> Notice:
+    """A more severe finding came on the key of a case Parry is already handling (parry.engine.dedup)."""
+    return Notice(
+        f"severity rose: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}, {case.status}) got a new finding on the same key with "
+        f"severity {severity}, higher than before. It is attached to the case.\n\n"
+        f"Review:  parry cases show {case.case_id}\n",
+    )

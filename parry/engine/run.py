@@ -20,12 +20,13 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, intake, notices, sealed
+from parry.engine import approvals, dedup, intake, notices, sealed
 from parry.engine import steps as st
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
 from parry.errors import (
     CaseBusy,
+    DecisionError,
     EvidenceConflict,
     MemberAccountUnavailable,
     ParryError,
@@ -44,6 +45,7 @@ from parry.store.store import CaseStore
 # Stop starting new steps when less than this is left before the Lambda deadline.
 STEP_BUDGET_SECONDS = 30.0
 LOCAL_LEASE_SECONDS = 900.0
+CLAIM_ATTEMPTS = 3  # a claim moved by concurrent deliveries this many times: retry the delivery later
 
 
 class Engine:
@@ -158,18 +160,20 @@ class Engine:
         requested_by: str | None = None,
         requested_via: str | None = None,
         read_from_service: bool = False,
+        new_case: bool = False,
     ) -> Case:
         """Claim (or find) the case for this event and run it as far as it can go.
 
         `requested_by`/`requested_via`: who asked, as AWS verified it, and through what (see Case);
         an automatic run is asked by the AWS service that sent the event. `read_from_service`: the
         caller has just read `event` from its service (a custom action's GuardDuty finding), so it is
-        not read a second time; only code can say so, never the event.
+        not read a second time; only code can say so, never the event. `new_case`: a person asked for a
+        fresh case on a key whose case is closed (parry.engine.dedup).
         """
         self.settings.require()
         held = check_envelope(event) if read_from_service else self.authentic(event)
         event = intake.checked_event(playbook, held, manual=manual)
-        target, dedup = intake.resolve(playbook, event)
+        target, key = intake.resolve(playbook, event)
         now = self.clock()
         case = Case(
             case_id=cs.new_case_id(now),
@@ -179,7 +183,7 @@ class Engine:
             opened_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
             account=resource_account(event) or self._caller_account(),
             region=event.get("region") or self.aws.region,
-            dedup=dedup,
+            dedup=key,
             event=event,
             target=target,
             manual=manual,
@@ -190,13 +194,30 @@ class Engine:
         owner = uuid.uuid4().hex
         lease = self._lease_seconds(remaining_seconds)
         case.evidence_prefix = self.evidence_for(case).prefix
-        try:
-            claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner)
-        except BaseException:
-            self.store.release_lease(case.case_id, owner=owner)  # the claim may have been written before the error
-            raise
-        if not fresh:
-            return self._redelivered(claimed, playbook, event, owner, lease, remaining_seconds)
+        replaces: str | None = None
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner, replaces=replaces)
+            except BaseException:
+                self.store.release_lease(case.case_id, owner=owner)  # the claim may have been written before the error
+                raise
+            if fresh:
+                break
+            found = dedup.relation(
+                claimed, event, now=now, window_seconds=playbook.dedup_window_minutes * 60, new_case=new_case
+            )
+            if found is dedup.Relation.REDELIVERY:
+                return self._redelivered(claimed, playbook, event, owner, lease, remaining_seconds)
+            if found is dedup.Relation.ATTACH:
+                if new_case:
+                    raise DecisionError(
+                        f"case {claimed.case_id} is {claimed.status} on this key: finish, deny or undo it before "
+                        "opening a new case"
+                    )
+                return self._attach(claimed, playbook, event, owner, lease, remaining_seconds, requested_by)
+            case.follows = replaces = claimed.case_id  # closed: a new case, linked to it
+        else:
+            raise CaseBusy(f"the claim on {case.dedup} kept moving: retry this delivery later")
         evidence = self.evidence_for(case)
         try:
             paused = self._open(case, playbook, evidence, owner, fresh=True)
@@ -233,6 +254,7 @@ class Engine:
                     "manual": case.manual,
                     "requested_by": case.requested_by,
                     "requested_via": case.requested_via,
+                    "follows": case.follows,
                     "cases_this_hour": count,
                 },
             )
@@ -259,6 +281,32 @@ class Engine:
 
     def _lease_seconds(self, remaining_seconds: Callable[[], float] | None) -> float:
         return (remaining_seconds() + 5.0) if remaining_seconds else LOCAL_LEASE_SECONDS
+
+    def _attach(
+        self,
+        case: Case,
+        playbook: Playbook,
+        event: dict[str, Any],
+        owner: str,
+        lease: float,
+        remaining_seconds: Callable[[], float] | None,
+        requested_by: str | None,
+    ) -> Case:
+        """A new finding on the key of an open case (or one in its dedup window): recorded with the case
+        (the on-call told when it is more severe), and an interrupted run resumed as for a redelivery."""
+        if case.status == cs.RUNNING and not self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
+            raise CaseBusy(f"case {case.case_id} is being run by another invocation; retry this delivery later")
+        self.store.release_lease(case.case_id, owner=owner)
+        at = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="milliseconds")
+        self.store.attach_finding(case.case_id, dedup.attachment(event, at=at, by=requested_by))
+        if dedup.severity_rose(case, event):
+            self.tell(*notices.severity_rose(case, dedup.severity(event)))
+        found = self.store.get(case.case_id)
+        if found.status == cs.RUNNING:
+            found = self._redelivered(found, playbook, event, owner, lease, remaining_seconds)
+            found.duplicate = False
+        found.attached = True
+        return found
 
     def _redelivered(
         self,

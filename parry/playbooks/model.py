@@ -56,6 +56,8 @@ class Playbook:
     # None: separate for manual runs only (and always at the rate-limit gate); see parry.engine.approvals
     separate_approver: bool | None = None
     dedup: str | None = None
+    # minutes a SUCCEEDED case keeps answering for new findings on its key (attached to it); 0: a new case
+    dedup_window_minutes: int = 0
     target: dict[str, str] = field(default_factory=dict)
     max_cases_per_hour: int | None = None
     approval_ttl_hours: int = DEFAULT_APPROVAL_TTL_HOURS
@@ -87,6 +89,7 @@ class Playbook:
             manual=bool(doc.get("manual", False)),
             separate_approver=doc.get("separate_approver"),
             dedup=doc.get("dedup"),
+            dedup_window_minutes=doc.get("dedup_window_minutes", 0),
             target=dict(doc.get("target") or {}),
             max_cases_per_hour=guard.get("max_cases_per_hour"),
             approval_ttl_hours=guard.get("approval_ttl_hours", DEFAULT_APPROVAL_TTL_HOURS),
@@ -114,6 +117,8 @@ class Playbook:
         }
         if self.separate_approver is not None:  # only when set, so the playbooks that leave it keep their sha256
             out["separate_approver"] = self.separate_approver
+        if self.dedup_window_minutes:
+            out["dedup_window_minutes"] = self.dedup_window_minutes
         return out
 
     def compiled_bytes(self) -> bytes:

@@ -65,6 +65,12 @@ def playbook_schema() -> dict[str, Any]:
                 "description": "the approver of a step must not be who asked for the case (default: true for manual runs)",
             },
             "dedup": {"type": "string", "description": "JMESPath over the event: one case per value"},
+            "dedup_window_minutes": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 1440,
+                "description": "minutes a SUCCEEDED case answers for new findings on its key (default 0: a new case)",
+            },
             "target": {"type": "object", "additionalProperties": {"type": "string"}},
             "guardrails": {
                 "type": "object",

@@ -8,18 +8,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from parry.store.lifecycle import CaseState
 from parry.store.step_result import StepResult
 
-# case statuses
-RUNNING = "RUNNING"
-AWAITING_APPROVAL = "AWAITING_APPROVAL"
-SUCCEEDED = "SUCCEEDED"
-COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
-FAILED = "FAILED"
-DRY_RUN = "DRY_RUN"
-DENIED = "DENIED"
-EXPIRED = "CLOSED_UNAPPROVED"
-UNDONE = "UNDONE"
+# case statuses (parry.store.lifecycle has the transitions between them)
+RUNNING = CaseState.RUNNING
+AWAITING_APPROVAL = CaseState.AWAITING_APPROVAL
+SUCCEEDED = CaseState.SUCCEEDED
+COMPLETED_WITH_ERRORS = CaseState.COMPLETED_WITH_ERRORS
+FAILED = CaseState.FAILED
+DRY_RUN = CaseState.DRY_RUN
+DENIED = CaseState.DENIED
+EXPIRED = CaseState.CLOSED_UNAPPROVED
+UNDONE = CaseState.UNDONE
+PARTIALLY_UNDONE = CaseState.PARTIALLY_UNDONE
 OPEN_STATUSES = (RUNNING, AWAITING_APPROVAL)
 
 # states of an undo request (Case.undo_request["state"])
@@ -60,6 +62,10 @@ class Case:
     awaiting: dict[str, Any] | None = None
     duplicates: int = 0
     updated_at: str = ""
+    # the earlier case on the same dedup key that this one follows (it was closed when this finding came)
+    follows: str | None = None
+    # new findings on the same key that came while this case was open ({"event_id", "finding", "severity", "at"})
+    attached_findings: list[dict[str, Any]] = field(default_factory=list)
     # the mutating step being applied ({"step", "before", "undo"}), checkpointed just before its change
     inflight: dict[str, Any] | None = None
     # the latest `parry undo` request carried out by the runner (see parry.engine.undo): {"id", "by", "reason",
@@ -71,6 +77,10 @@ class Case:
     continue_later: bool = False
     # set on the object returned by a run that stopped at a step it had no credentials for; never stored
     blocked: bool = False
+    # set on the object returned when a new finding was attached to this (open) case; never stored
+    attached: bool = False
+    # the status as last read from or written to the store: the from-state of the next save; never stored
+    stored_status: str | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +102,9 @@ class Case:
             "awaiting": self.awaiting,
             "duplicates": self.duplicates,
             "duplicate": self.duplicate,
+            "attached": self.attached,
+            "follows": self.follows,
+            "attached_findings": self.attached_findings,
             "undo_request": self.undo_request,
             "history": self.history,
             "steps": [s.as_dict() for s in self.steps],

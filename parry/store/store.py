@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from parry.errors import CaseNotFound, ParryError, PlantedClaim, ReplayedDecision
+from parry.store import lifecycle
 from parry.store.model import OPEN_STATUSES, UNDO_PENDING, Case
 from parry.store.schema import INDEX, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from parry.store.step_result import StepResult
@@ -63,13 +64,16 @@ class CaseStore:
 
     # ---- claiming ------------------------------------------------------------------------------
 
-    def claim(self, case: Case, *, lease_seconds: float, owner: str) -> tuple[Case, bool]:
-        """(case, True) when this call opened it; (existing case, False) when it was claimed before.
+    def claim(self, case: Case, *, lease_seconds: float, owner: str, replaces: str | None = None) -> tuple[Case, bool]:
+        """(case, True) when this call opened it; (the claiming case, False) when another case holds the claim.
 
-        A claim that is not this playbook's own (it names another playbook, or a case that is not this
-        playbook's case of this dedup value) was planted by someone who could write the table: it is
-        logged as a security event and replaced, so the real event still opens its case.
+        `replaces`: the closed case this one follows on the same key; the claim moves to this case only
+        while it still names that one (two deliveries cannot both follow it). A claim that is not this
+        playbook's own (it names another playbook, or a case that is not this playbook's case of this
+        dedup value) was planted by someone who could write the table: it is logged as a security
+        event and replaced, so the real event still opens its case.
         """
+        lifecycle.check(case.case_id, None, case.status)
         now = self.clock()
         case.updated_at = case.opened_at
         item = self._case_item(case, now)
@@ -82,8 +86,12 @@ class CaseStore:
             "opened_at": {"S": case.opened_at},
         }
         claim_put: dict[str, Any] = {"TableName": self.table, "Item": claim, "ConditionExpression": ABSENT}
+        if replaces is not None:
+            claim_put["ConditionExpression"] = "case_id = :previous"
+            claim_put["ExpressionAttributeValues"] = {":previous": {"S": replaces}}
         try:
             self._claim_transaction(claim_put, item)
+            case.stored_status = case.status
             return case, True
         except self.ddb.exceptions.TransactionCanceledException:
             try:
@@ -93,8 +101,9 @@ class CaseStore:
                 claim_put["ConditionExpression"] = "case_id = :planted"
                 claim_put["ExpressionAttributeValues"] = {":planted": {"S": planted.case_id}}
                 self._claim_transaction(claim_put, item)  # cancelled again: raised, the delivery is retried
+                case.stored_status = case.status
                 return case, True
-            if existing is None:  # cancelled for another reason (throttling, conflict): let the caller retry
+            if existing is None or existing.case_id == replaces:  # cancelled for another reason: the caller retries
                 raise
             return existing, False
 
@@ -133,6 +142,20 @@ class CaseStore:
             UpdateExpression="ADD duplicates :one SET last_duplicate = :e",
             ConditionExpression=EXISTS,  # count on the case, never create a stray item
             ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"S": event_id or "?"}},
+        )
+
+    def attach_finding(self, case_id: str, entry: dict[str, Any]) -> None:
+        """Append a new finding on the case's key to the case: its own list, so no run's checkpoint
+        (which rewrites status, steps and history) can drop it."""
+        self.ddb.update_item(
+            TableName=self.table,
+            Key=self._key(case_id),
+            UpdateExpression="SET attached_findings = list_append(if_not_exists(attached_findings, :none), :entry)",
+            ConditionExpression=EXISTS,
+            ExpressionAttributeValues={
+                ":none": {"L": []},
+                ":entry": {"L": [{"S": json.dumps(entry, default=str, sort_keys=True)}]},
+            },
         )
 
     # ---- leases ----------------------------------------------------------------------------------
@@ -175,15 +198,20 @@ class CaseStore:
         case: Case,
         *,
         owner: str | None = None,
-        expected_status: str | None = None,
         undo_pending: str | bool | None = None,
     ) -> None:
         """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease.
+
+        Every save moves the case along the lifecycle (parry.store.lifecycle), from the status it was
+        read with to its status now, and is written only while the table still holds that from-state:
+        a transition the lifecycle lacks raises IllegalTransition, one someone else made first a ParryError.
 
         `undo_pending`: False, only while no undo request is pending (an undo with the caller's own
         credentials); a request id, only while that request is the pending one (the runner carrying
         it out), which is no longer pending once `case.undo_request` says so.
         """
+        start = case.stored_status
+        lifecycle.check(case.case_id, start, case.status)
         now = self.clock()
         case.updated_at = _iso(now)
         names = {"#s": "status"}
@@ -209,9 +237,9 @@ class CaseStore:
         if owner is not None:
             conditions.append("lease_owner = :o")
             values[":o"] = {"S": owner}
-        if expected_status is not None:
-            conditions.append("#s = :es")
-            values[":es"] = {"S": expected_status}
+        if start is not None:
+            conditions.append("#s = :from")
+            values[":from"] = {"S": start}
         if undo_pending is False:
             conditions.append("attribute_not_exists(undo_pending)")
         elif isinstance(undo_pending, str):
@@ -230,6 +258,7 @@ class CaseStore:
             )
         except self.ddb.exceptions.ConditionalCheckFailedException as exc:
             raise ParryError(f"case {case.case_id} changed under this run (lease lost or status moved on)") from exc
+        case.stored_status = case.status
 
     # ---- undo requests ---------------------------------------------------------------------------
 
@@ -373,6 +402,7 @@ class CaseStore:
             **{name: {"S": value} for name, value in requester.items() if value},
             "history": {"S": json.dumps(case.history, default=str)},
             "awaiting": {"S": json.dumps(case.awaiting, default=str)},
+            **({"follows": {"S": case.follows}} if case.follows else {}),
         }
 
     @staticmethod
@@ -383,7 +413,7 @@ class CaseStore:
         def j(name: str, default: Any) -> Any:
             return json.loads(item[name]["S"]) if name in item else default
 
-        return Case(
+        case = Case(
             case_id=s("case_id"),
             playbook=s("playbook"),
             playbook_sha256=s("playbook_sha256"),
@@ -407,4 +437,8 @@ class CaseStore:
             inflight=j("inflight", None),
             undo_request=j("undo_request", None),
             duplicates=int(item.get("duplicates", {"N": "0"})["N"]),
+            follows=s("follows") or None,
+            attached_findings=[json.loads(v["S"]) for v in item.get("attached_findings", {"L": []})["L"]],
         )
+        case.stored_status = case.status
+        return case

@@ -1,9 +1,10 @@
 """The CLI against a deployed Parry: each request is POSTed to the front door's function URL, signed
-with SigV4 for service `lambda` in the URL's region by the caller's own credentials (the door learns
-who asks from the signature, never from the body). The network is replaced at urllib's edge."""
+with SigV4 for service `lambda` in the URL's region by the caller's own credentials, with the caller
+proof the door asks STS about (who asks is never taken from the body). The network is replaced at urllib's edge."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import urllib.error
@@ -11,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from parry.aws import caller_proof
 from parry.errors import ConfigError, ParryError
 from parry.runtime.control import ControlPlane, post_signed, url_region
 from tests.support.cli import parry
@@ -44,7 +46,7 @@ def test_a_request_is_signed_for_lambda_in_the_urls_region(sent, aws):
     fake = sent({"status": "REFUSED", "error": "x"})
     body = {"kind": "approve", "case_id": "case-20261201-abc"}
 
-    post_signed(URL, body, aws)
+    post_signed(URL, json.dumps(body).encode(), aws)
 
     (request,) = fake.requests
     headers = {k.lower(): v for k, v in request.header_items()}
@@ -53,6 +55,11 @@ def test_a_request_is_signed_for_lambda_in_the_urls_region(sent, aws):
     assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
     assert "/eu-west-1/lambda/aws4_request" in headers["authorization"]
     assert "x-amz-date" in headers and "SignedHeaders=" in headers["authorization"]
+    # and the caller proof: a GetCallerIdentity for the URL's region's STS, signed over this very body
+    proof = json.loads(base64.b64decode(headers[caller_proof.HEADER]))
+    assert proof["url"] == "https://sts.eu-west-1.amazonaws.com"
+    assert "/eu-west-1/sts/aws4_request" in proof["headers"]["authorization"]
+    assert proof["headers"][caller_proof.BODY_DIGEST] == caller_proof.digest(request.data)
 
 
 def test_the_doors_refusal_is_the_commands_error(sent, engine, aws):

@@ -53,6 +53,8 @@ def local(tmp_path_factory):
     home = tmp_path_factory.mktemp("oncall")
     (home / "playbooks").mkdir()
     (home / "playbooks" / "approve-then-deactivate.yaml").write_text(BOOK)
+    shipped = ROOT / "playbooks" / "iam-credential-compromise.yaml"
+    (home / "playbooks" / shipped.name).write_text(shipped.read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
     env.update(
         AWS_ACCESS_KEY_ID="testing",
@@ -305,3 +307,86 @@ def test_the_local_oncall_is_not_an_approver(local, incident):
     assert code == 2 and "not an approver role" in err
     assert show(local, case["case_id"])["status"] == "AWAITING_APPROVAL"
     assert key_status(local, incident["user"], incident["key"]) == "Active"
+
+
+# ---- a new finding on a key whose case is closed opens a new case (parry.engine.dedup) -------------
+
+
+# the shipped playbook also marks the finding in Security Hub, where this local finding was never imported
+CONTAINED = ("SUCCEEDED", "COMPLETED_WITH_ERRORS")
+
+
+def new_finding(incident, tmp_path, name: str, *, update: bool = False) -> str:
+    """Another GuardDuty finding (its own id) on the same user and key, as GuardDuty would raise it later;
+    `update`: the same finding updated by GuardDuty instead (same id, activity seen again)."""
+    finding = json.loads(Path(incident["event"]).read_text())
+    if update:
+        finding["updatedAt"] = "2026-12-01T12:00:00.000Z"
+        finding["service"]["count"] = finding["service"].get("count", 1) + 1
+    else:
+        finding["id"] = f"{finding['id']}-{name}"
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(finding))
+    return str(path)
+
+
+def run_on(local, book: str, event: str) -> dict:
+    code, out, err = parry(local, "run", book, "--event", event, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_a_new_finding_after_an_undo_opens_a_new_case_and_contains_again(local, incident, tmp_path):
+    first = run_on(local, "iam-credential-compromise", incident["event"])
+    assert first["status"] in CONTAINED and key_status(local, incident["user"], incident["key"]) == "Inactive"
+    assert parry(local, "undo", first["case_id"], "--reason", "owner rotated it")[0] == 0
+    assert parry(local, "approve", first["case_id"], "--as", "parry-approver")[0] == 0
+    assert show(local, first["case_id"])["status"] == "UNDONE"
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+    # the same finding delivered again is still a duplicate: nothing changes
+    again = run_on(local, "iam-credential-compromise", incident["event"])
+    assert again["case_id"] == first["case_id"] and again["duplicate"] is True
+
+    second = run_on(local, "iam-credential-compromise", new_finding(incident, tmp_path, "later"))
+
+    assert second["case_id"] != first["case_id"] and second["duplicate"] is False
+    assert second["status"] in CONTAINED and second["follows"] == first["case_id"]
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+
+
+def test_a_new_finding_after_a_denial_opens_a_new_case_that_waits_again(local, incident, tmp_path):
+    case = start(local, incident)
+    assert parry(local, "deny", case["case_id"], "--as", "parry-approver", "--reason", "pentest")[0] == 0
+
+    # this playbook's key is the finding id: GuardDuty updating the same finding is a new finding on it
+    second = run_on(local, "approve-then-deactivate", new_finding(incident, tmp_path, "real", update=True))
+
+    assert second["status"] == "AWAITING_APPROVAL" and second["follows"] == case["case_id"]
+    assert parry(local, "approve", second["case_id"], "--as", "parry-approver", "--reason", "real one")[0] == 0
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+
+
+def test_a_new_finding_after_a_dry_run_opens_a_new_case_that_acts(local, incident, tmp_path):
+    ssm = client(local, "ssm")
+    switch = local["env"]["PARRY_KILL_SWITCH_PARAMETER"]
+    ssm.put_parameter(Name=switch, Value="on", Type="String", Overwrite=True)
+    try:
+        dry = run_on(local, "iam-credential-compromise", incident["event"])
+    finally:
+        ssm.put_parameter(Name=switch, Value="off", Type="String", Overwrite=True)
+    assert dry["status"] == "DRY_RUN" and key_status(local, incident["user"], incident["key"]) == "Active"
+
+    second = run_on(local, "iam-credential-compromise", new_finding(incident, tmp_path, "after-dry-run"))
+
+    assert second["status"] in CONTAINED and second["follows"] == dry["case_id"]
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+
+
+def test_a_new_finding_while_the_case_waits_is_attached_to_it(local, incident, tmp_path):
+    case = start(local, incident)
+
+    attached = run_on(local, "approve-then-deactivate", new_finding(incident, tmp_path, "meanwhile", update=True))
+
+    assert attached["case_id"] == case["case_id"] and attached["attached"] is True
+    (entry,) = show(local, case["case_id"])["attached_findings"]
+    assert entry["finding"] == f"finding-{incident['user']}@2026-12-01T12:00:00.000Z"
