@@ -29,6 +29,7 @@ STATUS_STYLE = {
     "DENIED": "bold yellow",
     "CLOSED_UNAPPROVED": "bold yellow",
     "UNDONE": "bold cyan",
+    "PARTIALLY_UNDONE": "cyan",
 }
 
 

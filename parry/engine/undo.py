@@ -134,8 +134,7 @@ def _apply(
             checkpoint()
             return entry
         remaining, _ = undoable(case, None)
-        if not remaining:
-            case.status = cs.UNDONE
+        case.status = cs.PARTIALLY_UNDONE if remaining else cs.UNDONE
         checkpoint()
     return None
 

@@ -247,6 +247,17 @@ def test_undo_restores_the_key_and_is_recorded(engine, aws, compromised_user, ia
         undo(engine, case.case_id, who="me")
 
 
+def test_undoing_one_of_several_changes_leaves_the_case_partially_undone(engine, aws, compromised_user, iam_playbook):
+    case = engine.run(iam_playbook, compromised_user["event"])
+    assert len([s for s in case.steps if s.undo]) > 1
+
+    partly = undo(engine, case.case_id, step_id="deactivate-key", who="me", reason="key needed back")
+
+    assert partly.status == engine.store.get(case.case_id).status == cs.PARTIALLY_UNDONE
+    assert key_status(aws, "ci-deployer", compromised_user["key"]) == "Active"
+    assert undo(engine, case.case_id, who="me", reason="and the rest").status == cs.UNDONE
+
+
 def test_undo_of_an_unknown_step_says_which_steps_exist(engine, compromised_user):
     case = engine.run(playbook(), compromised_user["event"])
     with pytest.raises(UndoError, match="no step 'nope'.*deactivate"):
