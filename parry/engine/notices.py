@@ -73,3 +73,13 @@ def undo_finished(case: Case, request: dict[str, Any]) -> Notice:
         + f"\nReview:  parry cases show {case.case_id}\n"
     )
     return Notice(f"undo {outcome}: {case.playbook}", body)
+
+
+def playbook_blocked(case: Case, reason: str) -> Notice:
+    """A runner that may not run the playbook version sealed in the case (see parry.engine.versions)."""
+    return Notice(
+        f"case blocked: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}) did not go on: {reason}\n\n"
+        f"Redeploy a runner whose playbook allows it, then:  parry cases resume {case.case_id}\n"
+        f"Review:                                            parry cases show {case.case_id}\n",
+    )

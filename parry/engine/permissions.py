@@ -72,3 +72,24 @@ def render(perm: Permission, values: dict[str, str]) -> list[str]:
 
 # The scheduled maintenance function (functions/runner/maintenance.py): closes expired approvals.
 MAINTENANCE_PERMISSIONS: tuple[Permission, ...] = CASE_KEEPING
+
+
+def beyond(needed: Playbook, granted: Playbook) -> list[str]:
+    """What `needed`'s actions may call that a role made for `granted` does not allow, one line each:
+    empty when a runner deployed for `granted` can run `needed` (an earlier version sealed in a case).
+
+    Compared as the CDK app grants them, action by action on each resource template and account, so
+    a resource the role names differently counts as not allowed."""
+    allowed = {
+        (action, resource, p.security_account)
+        for p in granted.permissions()
+        for action in p.actions
+        for resource in p.resources
+    }
+    missing: list[str] = []
+    for perm in needed.permissions():
+        for action in perm.actions:
+            for resource in perm.resources:
+                if (action, resource, perm.security_account) not in allowed:
+                    missing.append(f"{action} on {resource}")
+    return missing
