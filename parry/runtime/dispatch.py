@@ -47,8 +47,8 @@ def carry_out(
         return _start(engine, playbook, request, remaining_seconds)
     case = _case_of(engine, playbook, request)
     # the version sealed in the case, checked before anything is decided: a runner that may not run it
-    # blocks the case and says why, and the decision is not taken
-    book = versions.playbook_for(engine, case, playbook)
+    # blocks the case and says why, and the decision is not taken (a denial runs nothing: it is)
+    book = playbook if request.kind == "deny" else versions.playbook_for(engine, case, playbook)
     if request.kind in ("approve", "deny"):
         decided = decide(engine, request)
         if (decided.undo_request or {}).get("state") == UNDO_PENDING and (request.gate or "").startswith("undo:"):
