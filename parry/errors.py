@@ -115,7 +115,12 @@ class ReplayedDecision(DecisionError):
 
 
 class WrongPlaybook(ParryError):
-    """A case asked of a runner that is not its playbook's, or not at the version it was opened with."""
+    """A case asked of a runner that is not its playbook's (its role acts for another playbook)."""
+
+
+class PlaybookNotPermitted(ParryError):
+    """A runner whose own playbook is another version of the case's, and whose role does not allow what
+    the version sealed in the case may do: the case is blocked, recorded and told, and nothing ran."""
 
 
 class EvidenceMismatch(ParryError):

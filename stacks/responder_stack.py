@@ -139,6 +139,7 @@ class ResponderStack(Stack):
             "RequestKeys",
             control_plane_role_arn=role_arn(naming.control_plane_role_name(region)) if playbooks else None,
             runner_role_arns=runner_role_arns,
+            maintenance_role_arn=role_arn(naming.maintenance_role_name(region)) if playbooks else None,
         )
         writers = [*runner_role_arns, role_arn(naming.maintenance_role_name(region))] if playbooks else []
         self.cases = CaseStore(self, "CaseStore", data_key=self.data_key, writer_role_arns=writers)
@@ -354,7 +355,12 @@ class ResponderStack(Stack):
         code_key: str,
         layer_arn: str,
     ) -> Maintenance:
-        """The scheduled sweep that closes expired approvals: it keeps cases, and may do nothing else."""
+        """The scheduled sweep that closes expired approvals and re-drives stuck cases: it keeps cases and
+        asks each case's own runner to continue it (a sealed continue), and may do nothing else."""
+        runner_arns = [
+            f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{runner.function_name}"
+            for runner in self.runners.values()
+        ]
         maintenance = Maintenance(
             self,
             "Maintenance",
@@ -364,10 +370,12 @@ class ResponderStack(Stack):
             code_bucket=code_bucket,
             code_key=code_key,
             layers=[layer_arn],
-            environment=environment,
-            permissions=statements(
-                MAINTENANCE_PERMISSIONS, resources, where="parry/permissions.py: MAINTENANCE_PERMISSIONS"
-            ),
+            environment={**environment, "PARRY_CONTINUATION_KEY_ID": self.request_keys.continuation_key_arn},
+            permissions=[
+                *statements(MAINTENANCE_PERMISSIONS, resources, where="parry/permissions.py: MAINTENANCE_PERMISSIONS"),
+                *self.request_keys.maintenance_statements(),
+                {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": runner_arns},
+            ],
             log_retention_days=config.log_retention_days,
         )
         findings = wildcard_findings(

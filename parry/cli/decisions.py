@@ -105,13 +105,19 @@ def expire(
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
 ) -> None:
-    """Close every case whose approval window has passed (closed-unapproved)."""
+    """Close every case whose approval window has passed (closed-unapproved), and continue the RUNNING
+    cases nothing is working on, as the maintenance function does; prints each case and what was done."""
     from parry.cli.common import make_engine
     from parry.cli.playbooks import load_playbook
     from parry.runtime.control import ControlPlane
 
-    for case_id in ControlPlane(make_engine(evidence_bucket, cases_table), load_playbook).expire():
+    swept = ControlPlane(make_engine(evidence_bucket, cases_table), load_playbook).sweep()
+    for case_id in swept["expired"]:
         typer.echo(case_id)
+    for case_id in swept["redriven"]:
+        typer.echo(f"{case_id}  continued")
+    for case_id, why in swept["left"].items():
+        note(f"{case_id}  left RUNNING: {why}")
 
 
 def register(app: typer.Typer, cases_app: typer.Typer) -> None:

@@ -83,3 +83,13 @@ def severity_rose(case: Case, severity: float | None) -> Notice:
         f"severity {severity}, higher than before. It is attached to the case.\n\n"
         f"Review:  parry cases show {case.case_id}\n",
     )
+
+
+def playbook_blocked(case: Case, reason: str) -> Notice:
+    """A runner that may not run the playbook version sealed in the case (see parry.engine.versions)."""
+    return Notice(
+        f"case blocked: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}) did not go on: {reason}\n\n"
+        f"Redeploy a runner whose playbook allows it, then:  parry cases resume {case.case_id}\n"
+        f"Review:                                            parry cases show {case.case_id}\n",
+    )

@@ -70,5 +70,36 @@ def render(perm: Permission, values: dict[str, str]) -> list[str]:
     return [r.format(**values) for r in perm.resources]
 
 
-# The scheduled maintenance function (functions/runner/maintenance.py): closes expired approvals.
+# The scheduled maintenance function (functions/runner/maintenance.py): closes expired approvals; the
+# stack adds sealing a `continue` and invoking the runners, to re-drive stuck cases.
 MAINTENANCE_PERMISSIONS: tuple[Permission, ...] = CASE_KEEPING
+
+
+def runner_permissions(playbook: Playbook) -> tuple[Permission, ...]:
+    """What the CDK app grants the runner of `playbook` (stacks/responder_stack.py), as templates."""
+    return (
+        *playbook.permissions(),
+        *ENGINE_PERMISSIONS,
+        *(FINDING_READ_PERMISSIONS if reads_findings(playbook) else ()),
+    )
+
+
+def beyond(needed: Playbook, granted: Playbook) -> list[str]:
+    """What `needed`'s actions may call that the runner role made for `granted` does not allow, one line
+    each: empty when a runner deployed for `granted` can run `needed` (an earlier version sealed in a case).
+
+    Compared as the CDK app grants them, action by action on each resource template and account, so
+    a resource the role names differently counts as not allowed."""
+    allowed = {
+        (action, resource, p.security_account)
+        for p in runner_permissions(granted)
+        for action in p.actions
+        for resource in p.resources
+    }
+    missing: list[str] = []
+    for perm in needed.permissions():
+        for action in perm.actions:
+            for resource in perm.resources:
+                if (action, resource, perm.security_account) not in allowed:
+                    missing.append(f"{action} on {resource}")
+    return missing

@@ -20,7 +20,7 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, dedup, intake, notices, sealed
+from parry.engine import approvals, dedup, intake, notices, sealed, versions
 from parry.engine import steps as st
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
@@ -329,6 +329,7 @@ class Engine:
             if case.status == cs.RUNNING:
                 evidence = self.evidence_for(case)
                 try:
+                    playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
                     paused = self._open(
                         case, playbook, evidence, owner, fresh=False
                     )  # a crash may have cut the opening short
@@ -347,16 +348,14 @@ class Engine:
     def resume(self, case_id: str, playbook: Playbook, *, remaining_seconds: Callable[[], float] | None = None) -> Case:
         """Continue a RUNNING case (after a continuation or an approval) if no other run holds it.
 
-        Only this playbook's own cases, at the version (sha256) they were opened with: another
-        runner, or a redeployed playbook, would run steps the case never planned. WrongPlaybook then,
-        and nothing runs; EvidenceMismatch when the sealed audit log does not have the case running on.
+        `playbook` is the runner's own; the case runs the version sealed in its evidence when it opened
+        (parry.engine.versions): WrongPlaybook for another playbook's case, PlaybookNotPermitted (the
+        case blocked) when the runner's role does not allow what that version may do, and nothing
+        runs; EvidenceMismatch when the sealed audit log does not have the case running on.
         """
         case = self.store.get(case_id)
-        if case.playbook != playbook.name or case.playbook_sha256 != playbook.sha256:
-            raise WrongPlaybook(
-                f"case {case_id} belongs to playbook {case.playbook} version {case.playbook_sha256[:12]}, "
-                f"not {playbook.name} version {playbook.sha256[:12]}: nothing ran"
-            )
+        if case.playbook != playbook.name:
+            raise WrongPlaybook(f"case {case_id} belongs to playbook {case.playbook}, not {playbook.name}: nothing ran")
         owner = uuid.uuid4().hex
         if not self.store.acquire_lease(case_id, owner=owner, seconds=self._lease_seconds(remaining_seconds)):
             return case
@@ -367,6 +366,7 @@ class Engine:
         evidence = self.evidence_for(case)
         try:  # the table says RUNNING; the sealed log must agree (no approval or status written into the table)
             sealed.check_decisions(case, sealed.audit_log(case, evidence))
+            playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
         except BaseException:
             self.store.release_lease(case_id, owner=owner)
             raise

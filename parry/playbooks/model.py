@@ -154,10 +154,15 @@ class Playbook:
 
 def load_compiled(path: str | Path) -> Playbook:
     """A playbook from its compiled JSON (the Lambda's path: already validated at synth)."""
-    doc = json.loads(Path(path).read_text())
+    return from_compiled(json.loads(Path(path).read_text()), str(path))
+
+
+def from_compiled(compiled: dict[str, Any], path: str | None = None) -> Playbook:
+    """A playbook from its compiled document (`Playbook.compiled`): a file's, or the one sealed in a case."""
+    doc = dict(compiled)
     guard = doc.get("guardrails") or {}
     doc["guardrails"] = {k: v for k, v in guard.items() if v is not None}
-    return Playbook.from_document(doc, str(path))
+    return Playbook.from_document(doc, path)
 
 
 def resolve_path(name_or_path: str, playbooks_dir: str | Path = "playbooks") -> Path:

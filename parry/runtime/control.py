@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from parry.aws import caller_proof
 from parry.aws.endpoints import is_local
-from parry.engine import approvals
+from parry.engine.versions import sealed_playbook
 from parry.errors import ConfigError, ParryError
+from parry.runtime.control_requests import WIRE_KEY
 from parry.runtime.front_door import DoorPolicy, FrontDoor
 from parry.runtime.in_process import run_in_process
+from parry.runtime.maintenance import Swept, sweep
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
@@ -109,9 +111,15 @@ class ControlPlane:
         """Undo a case's changes in reverse order (or one step): the playbook's runner does it, recorded as the caller."""
         return self._ask({"kind": "undo", "case_id": case_id, "step_id": step, "reason": reason, "partial": partial})
 
-    def expire(self) -> list[str]:
-        """Close every case whose approval window has passed (closed-unapproved); their ids."""
-        return approvals.expire_overdue(self.engine)
+    def sweep(self) -> Swept:
+        """What the maintenance function does, here: close every case whose approval window has passed
+        (closed-unapproved) and have the runner continue each stuck RUNNING case (in this process)."""
+        if self.url:
+            raise ConfigError("against a deployed Parry the maintenance function sweeps, every 15 minutes")
+        return sweep(
+            self.engine,
+            lambda name, payload: run_in_process(payload, self._runner_playbook(name, payload), self.engine),
+        )
 
     def _ask(self, body: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps({k: v for k, v in body.items() if v not in (None, "", False)}).encode()
@@ -135,9 +143,26 @@ class ControlPlane:
             DoorPolicy.from_env(),
             settings.request_key_id,
             settings.cases_table,
-            lambda name, payload: run_in_process(payload, self.playbook(name), self.engine),
+            lambda name, payload: run_in_process(payload, self._runner_playbook(name, payload), self.engine),
             clock=self.engine.clock,
         )
+
+    def _runner_playbook(self, name: str, payload: dict[str, Any]) -> Playbook:
+        """The playbook the local runner carries: for a request on a case, the version sealed in the case
+        (never a file of that name, which may have changed or never have been in playbooks/); for a
+        start, the playbook named. The runner still verifies the request and the version."""
+        request = (payload.get(WIRE_KEY) or {}).get("request") or {}
+        case_id = request.get("case_id") if isinstance(request, dict) else None
+        if not isinstance(case_id, str) or not case_id:
+            return self.playbook(name)
+        case = self.engine.store.get(case_id)
+        book = sealed_playbook(case, self.engine.evidence_for(case))
+        if book is None:
+            raise ParryError(
+                f"case {case_id} has no playbook sealed in its evidence (its opening was cut short): "
+                "deliver its event again to reopen it"
+            )
+        return book
 
 
 def control_url(flag: str | None) -> str | None:

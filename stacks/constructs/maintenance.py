@@ -1,8 +1,9 @@
 """The scheduled maintenance function: every 15 minutes it closes the cases whose approval window
-has passed and tells the on-call (functions/runner/maintenance.py).
+has passed and tells the on-call, and asks the runner of each stuck RUNNING case to continue it
+(functions/runner/maintenance.py).
 
 Shares the runners' asset and their shape (L1, see playbook_runner.py), with a role that keeps
-cases and nothing else: no account's resources, no invoking.
+cases, seals continuations and invokes the runners, and nothing else: no account's resources.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class Maintenance(Construct):
         self.log_group, self.role, self.function = lambda_function(
             self,
             function_name=function_name,
-            description="Parry maintenance: closes cases whose approval window has passed",
+            description="Parry maintenance: closes expired approvals, re-drives stuck cases",
             handler=HANDLER,
             role_name=role_name,
             statements=permissions,

@@ -109,9 +109,11 @@ class RequestKeys(Construct):
         *,
         control_plane_role_arn: str | None,
         runner_role_arns: Sequence[str],
+        maintenance_role_arn: str | None = None,
     ) -> None:
         """Role ARNs as strings built from the roles' names (stacks/naming.py), not references;
-        without a front door (no playbooks), `control_plane_role_arn` is None."""
+        without a front door (no playbooks), `control_plane_role_arn` is None. The maintenance role
+        seals continuations too (re-driving a stuck case through its runner), and checks none."""
         super().__init__(scope, construct_id)
         self.request_key = hmac_key(
             self,
@@ -129,7 +131,11 @@ class RequestKeys(Construct):
             "ContinuationKey",
             description="Parry: seals a runner's continuation of its own case (HMAC)",
             statements=[
-                *mac_statements("GenerateMac", "kms:GenerateMac", runner_role_arns),
+                *mac_statements(
+                    "GenerateMac",
+                    "kms:GenerateMac",
+                    [*runner_role_arns, *([maintenance_role_arn] if maintenance_role_arn else [])],
+                ),
                 *mac_statements("VerifyMac", "kms:VerifyMac", runner_role_arns),
             ],
         )
@@ -149,3 +155,7 @@ class RequestKeys(Construct):
 
     def control_plane_statements(self) -> list[dict[str, Any]]:
         return [{"Effect": "Allow", "Action": "kms:GenerateMac", "Resource": self.request_key_arn}]
+
+    def maintenance_statements(self) -> list[dict[str, Any]]:
+        """What the maintenance role needs to ask a runner to continue a stuck case: seal a continue."""
+        return [{"Effect": "Allow", "Action": "kms:GenerateMac", "Resource": self.continuation_key_arn}]

@@ -156,6 +156,43 @@ def test_approve_continues_the_case_and_records_who_and_why(local, incident):
     assert [s["status"] for s in shown["steps"]] == ["succeeded", "succeeded"]
 
 
+def test_approving_a_case_whose_playbook_came_from_a_path_resumes_the_sealed_version(local, incident, tmp_path):
+    elsewhere = tmp_path / "drafts" / "approve-from-a-draft.yaml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(BOOK.replace("name: approve-then-deactivate", "name: approve-from-a-draft"))
+    code, out, err = parry(local, "run", str(elsewhere), "--event", incident["event"], "--json")
+    assert code == 0, err
+    case = json.loads(out)
+    assert case["status"] == "AWAITING_APPROVAL" and not (local["home"] / "playbooks" / elsewhere.name).exists()
+
+    code, out, err = parry(local, "approve", case["case_id"], "--as", "parry-approver", "--json")
+
+    assert code == 0, err
+    done = json.loads(out)
+    assert done["status"] == "SUCCEEDED" and [s["step_id"] for s in done["steps"]] == ["capture-user", "deactivate-key"]
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+
+
+def test_a_changed_playbook_of_the_same_name_does_not_replace_the_sealed_version_on_approve(local, incident):
+    case = start(local, incident)
+    path = local["home"] / "playbooks" / "approve-then-deactivate.yaml"
+    changed = BOOK.replace(
+        "id: deactivate-key\n    action: iam.deactivate_access_key", "id: delete-key\n    action: iam.delete_access_key"
+    )
+    assert changed != BOOK
+    path.write_text(changed)
+    try:
+        code, out, err = parry(local, "approve", case["case_id"], "--as", "parry-approver", "--json")
+    finally:
+        path.write_text(BOOK)
+
+    assert code == 0, err
+    done = json.loads(out)
+    assert [s["step_id"] for s in done["steps"]] == ["capture-user", "deactivate-key"]
+    assert done["status"] == "SUCCEEDED"
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive", "deactivated as sealed, not deleted"
+
+
 def test_deny_closes_the_case_without_acting_and_cannot_be_reversed(local, incident):
     case = start(local, incident)
 

@@ -27,6 +27,7 @@ def role(name: str) -> str:
 
 RUNNER_ROLES = sorted(role(naming.runner_role_name(p, REGION)) for p in PLAYBOOKS)
 CONTROL_PLANE_ROLE = [role(naming.control_plane_role_name(REGION))]
+MAINTENANCE_ROLE = role(naming.maintenance_role_name(REGION))
 
 
 def _key(synth: Synth, word: str) -> tuple[str, dict[str, Any]]:
@@ -80,10 +81,10 @@ def test_only_the_front_door_seals_requests_and_only_runners_check_them(synth: S
     assert _who_may(policy, "kms:VerifyMac") == RUNNER_ROLES
 
 
-def test_only_runners_seal_and_check_continuations(synth: Synth):
+def test_runners_and_maintenance_seal_continuations_and_only_runners_check_them(synth: Synth):
     _, key = _key(synth, "continuation")
     policy = key["Properties"]["KeyPolicy"]
-    assert _who_may(policy, "kms:GenerateMac") == RUNNER_ROLES
+    assert _who_may(policy, "kms:GenerateMac") == sorted([*RUNNER_ROLES, MAINTENANCE_ROLE])
     assert _who_may(policy, "kms:VerifyMac") == RUNNER_ROLES
 
 
@@ -91,6 +92,7 @@ def test_no_other_iam_policy_of_the_app_names_mac_actions(synth: Synth):
     request_id, _ = _key(synth, "requests")
     continuation_id, _ = _key(synth, "continuation")
     front_door = logical_id(synth.responder, "AWS::IAM::Role", RoleName=naming.control_plane_role_name(REGION))
+    maintenance = logical_id(synth.responder, "AWS::IAM::Role", RoleName=naming.maintenance_role_name(REGION))
     runners = {
         logical_id(synth.responder, "AWS::IAM::Role", RoleName=naming.runner_role_name(p, REGION)) for p in PLAYBOOKS
     }
@@ -105,6 +107,8 @@ def test_no_other_iam_policy_of_the_app_names_mac_actions(synth: Synth):
         }
         if lid == front_door:
             assert mac == {("kms:GenerateMac", request_id)}
+        elif lid == maintenance:
+            assert mac == {("kms:GenerateMac", continuation_id)}
         elif lid in runners:
             assert mac == {
                 ("kms:VerifyMac", request_id),
