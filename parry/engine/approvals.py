@@ -190,8 +190,15 @@ def _record(engine: Engine, case: Case, *, kind: str, status: str, who: str, rea
     except ParryError as exc:
         raise DecisionError(f"case {case.case_id} was decided by someone else meanwhile") from exc
     evidence = engine.evidence_for(case)
-    evidence.audit(kind, {k: v for k, v in entry.items() if k not in ("kind", "at")})
-    engine.seal(evidence)
+    try:
+        evidence.audit(kind, {k: v for k, v in entry.items() if k not in ("kind", "at")})
+    except BaseException:
+        # the audit log does not hold the decision: put the case back at its gate, to be decided again
+        case.history.remove(entry)
+        case.status, case.awaiting = cs.AWAITING_APPROVAL, waiting
+        engine.store.save(case)
+        raise
+    engine.seal(evidence)  # if this fails the decision stands (it is in the log): the case's next seal covers it
     return case
 
 

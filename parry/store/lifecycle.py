@@ -47,6 +47,9 @@ TRANSITIONS: tuple[tuple[CaseState | None, str, CaseState], ...] = (
     (S.AWAITING_APPROVAL, "approve", S.RUNNING),
     (S.AWAITING_APPROVAL, "deny", S.DENIED),
     (S.AWAITING_APPROVAL, "expire", S.CLOSED_UNAPPROVED),
+    # a decision whose audit record could not be sealed is taken back: the case waits at its gate again
+    (S.DENIED, "decision not sealed", S.AWAITING_APPROVAL),
+    (S.CLOSED_UNAPPROVED, "decision not sealed", S.AWAITING_APPROVAL),
     (S.RUNNING, "all steps ran", S.SUCCEEDED),
     (S.RUNNING, "all steps ran, some failed", S.COMPLETED_WITH_ERRORS),
     (S.RUNNING, "all steps planned (dry run)", S.DRY_RUN),

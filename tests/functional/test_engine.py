@@ -211,6 +211,46 @@ def test_approval_pauses_then_approve_resumes(engine, aws, compromised_user):
     )
 
 
+@pytest.mark.parametrize("decide", [approve, deny])
+def test_a_decision_the_audit_log_cannot_take_leaves_the_case_at_its_gate(
+    engine, aws, compromised_user, monkeypatch, decide
+):
+    from parry.evidence.writer import CaseEvidence
+
+    book = approval_book()
+    paused = engine.run(book, compromised_user["event"])
+    audit = CaseEvidence.audit
+
+    def broken(self, kind, body):
+        if kind in ("approved", "denied"):
+            raise OSError("S3 unreachable")
+        return audit(self, kind, body)
+
+    monkeypatch.setattr(CaseEvidence, "audit", broken)
+    with pytest.raises(OSError):
+        decide(engine, paused.case_id, who="arn:aws:iam::123456789012:user/oncall")
+
+    held = engine.store.get(paused.case_id)
+    assert held.status == cs.AWAITING_APPROVAL and held.awaiting["gate"] == "step:deactivate"
+    assert not [h for h in held.history if h["kind"] in ("approved", "denied")]
+    monkeypatch.setattr(CaseEvidence, "audit", audit)  # S3 is back: the on-call decides again, and it holds
+    approve(engine, paused.case_id, who="arn:aws:iam::123456789012:user/oncall")
+    assert engine.resume(paused.case_id, book).status == cs.SUCCEEDED
+
+
+def test_an_approval_whose_seal_failed_still_continues(engine, aws, compromised_user, monkeypatch):
+    book = approval_book()
+    paused = engine.run(book, compromised_user["event"])
+    seal = engine.seal
+    monkeypatch.setattr(engine, "seal", lambda evidence: (_ for _ in ()).throw(OSError("S3 unreachable")))
+    with pytest.raises(OSError):
+        approve(engine, paused.case_id, who="arn:aws:iam::123456789012:user/oncall")
+    monkeypatch.setattr(engine, "seal", seal)
+
+    assert engine.resume(paused.case_id, book).status == cs.SUCCEEDED  # the approval is in the log
+    assert key_status(aws, "ci-deployer", compromised_user["key"]) == "Inactive"
+
+
 def test_deny_closes_without_acting_and_cannot_be_decided_twice(engine, aws, compromised_user):
     paused = engine.run(approval_book(), compromised_user["event"])
     denied = deny(engine, paused.case_id, reason="false positive", who="me")
