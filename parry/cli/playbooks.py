@@ -158,6 +158,9 @@ def run(
         help="local endpoint only: deliver this event as its AWS service would (registered there first)",
     ),
     reason: str = typer.Option("", "--reason", help="why: recorded in the case"),
+    new_case: bool = typer.Option(
+        False, "--new-case", help="open a fresh case even if a closed case holds this key (recorded as yours)"
+    ),
     act_as: str | None = ActAs,
     control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
@@ -175,13 +178,15 @@ def run(
         raise EventError("give one of --finding, --target or --event")
     book = load_playbook(playbook)
     if event:
+        if new_case:
+            raise EventError("--new-case is for a start on --finding or --target, through the front door")
         if control_url:
             raise ConfigError("--event runs here, not in a deployed Parry: start it on --finding or --target")
         _deliver(book, read_one_event(event), evidence_bucket, cases_table, topic_arn, as_json)
         return
     values = dict(_pair(item) for item in target or [])
     control = make_control(evidence_bucket, cases_table, topic_arn, control_url=control_url, act_as=act_as)
-    case = control.start(book.name, finding_id=finding, target=values or None, reason=reason)
+    case = control.start(book.name, finding_id=finding, target=values or None, reason=reason, new_case=new_case)
     _show_case(case, as_json)
 
 

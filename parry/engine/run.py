@@ -216,6 +216,8 @@ class Engine:
                     )
                 return self._attach(claimed, playbook, event, owner, lease, remaining_seconds, requested_by)
             case.follows = replaces = claimed.case_id  # closed: a new case, linked to it
+            if new_case:
+                case.history = [{"kind": "new_case", "by": requested_by, "follows": claimed.case_id}]
         else:
             raise CaseBusy(f"the claim on {case.dedup} kept moving: retry this delivery later")
         evidence = self.evidence_for(case)

@@ -88,12 +88,18 @@ class ControlPlane:
     acting: Callable[[], ClientFactory] | None = None
 
     def start(
-        self, playbook: str, *, finding_id: str | None = None, target: dict[str, str] | None = None, reason: str = ""
+        self,
+        playbook: str,
+        *,
+        finding_id: str | None = None,
+        target: dict[str, str] | None = None,
+        reason: str = "",
+        new_case: bool = False,
     ) -> dict[str, Any]:
-        """Start a playbook on a finding (read from its service) or on a target; the case."""
-        return self._ask(
-            {"kind": "start", "playbook": playbook, "finding_id": finding_id, "target": target, "reason": reason}
-        )
+        """Start a playbook on a finding (read from its service) or on a target; the case. `new_case`: a
+        fresh case even where a closed case holds the key (parry.engine.dedup)."""
+        body = {"kind": "start", "playbook": playbook, "finding_id": finding_id, "target": target, "reason": reason}
+        return self._ask({**body, "new_case": new_case})
 
     def approve(self, case_id: str, *, gate: str | None = None, reason: str = "") -> dict[str, Any]:
         """Approve the paused gate of a case; the case continues from there."""

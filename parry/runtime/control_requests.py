@@ -46,6 +46,7 @@ class ControlRequest:
     playbook_sha256: str | None = None
     reason: str = ""
     partial: bool = False
+    new_case: bool = False  # a start: open a fresh case even where a closed case holds the key
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -64,8 +65,8 @@ class ControlRequest:
         for name in ("issued_at", "expires_at"):
             if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), (int, float)):
                 raise ForgedRequest(f"control request field {name} must be a time in epoch seconds")
-        if not isinstance(self.partial, bool):
-            raise ForgedRequest("control request flag partial must be a boolean")
+        if not (isinstance(self.partial, bool) and isinstance(self.new_case, bool)):
+            raise ForgedRequest("control request flags partial and new_case must be booleans")
 
     @classmethod
     def issue(cls, kind: str, playbook: str, requested_by: str, now: float, **values: Any) -> ControlRequest:

@@ -131,6 +131,7 @@ def _start(
         remaining_seconds=remaining_seconds,
         requested_by=request.requested_by,
         requested_via=FRONT_DOOR,
+        new_case=request.new_case,
     )
 
 

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 ONCALL_KINDS = frozenset({"start", "undo", "resume"})
 APPROVER_KINDS = frozenset({"approve", "deny"})
-BODY_FIELDS = frozenset({"kind", "playbook", "case_id", "finding_id", "target", "gate", "step_id", "reason", "partial"})
+BODY_FIELDS = frozenset(
+    {"kind", "playbook", "case_id", "finding_id", "target", "gate", "step_id", "reason", "partial", "new_case"}
+)
 CONTROL_PLANE = "control-plane"
 ASSUMED_ROLE = re.compile(r"arn:(?P<partition>[a-z-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+")
 ROLE = re.compile(r"arn:(?P<partition>[a-z-]+):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<role>[^/]+)")

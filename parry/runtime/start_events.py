@@ -7,6 +7,7 @@ request's named values for a playbook whose target reads them from the request (
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,12 +23,15 @@ if TYPE_CHECKING:
 TARGET_SOURCE = "parry"
 TARGET_DETAIL_TYPE = "Parry Run Request"  # what manual-quarantine's trigger names; never put on a bus
 RESERVED_TARGET_NAMES = frozenset({"playbook", "requested_by"})
+GUARDDUTY_ID = re.compile(r"[0-9a-f]{32}")  # the shape of GuardDuty's finding ids
 
 
 def finding_event(aws: ClientFactory, finding_id: str) -> dict[str, Any]:
     """The service's event for a finding: a GuardDuty finding ARN or id, or a Security Hub finding Id."""
     if GUARDDUTY_FINDING.fullmatch(finding_id):
         return guardduty_finding_event(aws, finding_id)
+    if GUARDDUTY_ID.fullmatch(finding_id):  # a bare GuardDuty id: no need for Security Hub to be enabled
+        return guardduty_finding_event(aws, _guardduty_arn(aws, finding_id))
     found = aws.client("securityhub").get_findings(Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]})
     findings = found.get("Findings", [])
     if not findings:

@@ -427,3 +427,27 @@ def test_a_new_finding_while_the_case_waits_is_attached_to_it(local, incident, t
     assert attached["case_id"] == case["case_id"] and attached["attached"] is True
     (entry,) = show(local, case["case_id"])["attached_findings"]
     assert entry["finding"] == f"finding-{incident['user']}@2026-12-01T12:00:00.000Z"
+
+
+def test_the_oncall_opens_a_fresh_case_on_the_same_finding_with_new_case(local, incident, tmp_path):
+    finding = uuid.uuid4().hex  # a GuardDuty finding id, as `parry run --finding` takes it
+    body = json.loads(Path(incident["event"]).read_text())
+    (tmp_path / "gd.json").write_text(json.dumps({**body, "id": finding}))
+    first = run_on(local, "iam-credential-compromise", str(tmp_path / "gd.json"))
+    assert parry(local, "undo", first["case_id"], "--reason", "wrong key")[0] == 0
+    assert parry(local, "approve", first["case_id"], "--as", "parry-approver")[0] == 0
+    # the same finding, at the same version, started by hand: the closed case answers for it
+    code, out, err = parry(local, "run", "iam-credential-compromise", "--finding", finding, "--json")
+    assert code == 0, err
+    assert json.loads(out)["case_id"] == first["case_id"] and json.loads(out)["duplicate"] is True
+    assert key_status(local, incident["user"], incident["key"]) == "Active"
+
+    code, out, err = parry(local, "run", "iam-credential-compromise", "--finding", finding, "--new-case", "--json")
+
+    assert code == 0, err
+    fresh = json.loads(out)
+    assert fresh["case_id"] != first["case_id"] and fresh["follows"] == first["case_id"]
+    assert key_status(local, incident["user"], incident["key"]) == "Inactive"
+    (asked,) = [h for h in show(local, fresh["case_id"])["history"] if h["kind"] == "new_case"]
+    assert asked["by"].startswith("arn:aws:sts::123456789012:assumed-role/parry-oncall/")
+    assert show(local, fresh["case_id"])["status"] in CONTAINED
