@@ -34,7 +34,7 @@ def delivery_keys(event: dict[str, Any]) -> set[str]:
 
 def finding_version(event: dict[str, Any]) -> str | None:
     """`<finding id>@<updated at>` for a GuardDuty or Security Hub (ASFF) finding; None for other events."""
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    detail = _detail(event)
     if event.get("source") == "aws.guardduty" and isinstance(detail.get("id"), str):
         return f"{detail['id']}@{detail.get('updatedAt', '')}"
     findings = detail.get("findings")
@@ -47,7 +47,7 @@ def finding_version(event: dict[str, Any]) -> str | None:
 
 def severity(event: dict[str, Any]) -> float | None:
     """The finding's severity on its service's scale (GuardDuty 1-10, ASFF Normalized 0-100), if any."""
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    detail = _detail(event)
     value: Any = detail.get("severity")
     findings = detail.get("findings")
     if value is None and isinstance(findings, list) and findings and isinstance(findings[0], dict):
@@ -102,6 +102,11 @@ def severity_rose(case: Case, event: dict[str, Any]) -> bool:
     return all(isinstance(s, (int, float)) and new > s for s in known if s is not None) and any(
         s is not None for s in known
     )
+
+
+def _detail(event: dict[str, Any]) -> dict[str, Any]:
+    detail = event.get("detail")
+    return detail if isinstance(detail, dict) else {}
 
 
 def _age(case: Case, now: float) -> float:

@@ -38,6 +38,7 @@ from parry.playbooks.model import Playbook, Step
 from parry.routing.events import check_envelope, resource_account
 from parry.routing.findings import authentic_event
 from parry.store import model as cs
+from parry.store.lifecycle import Outcome
 from parry.store.model import Case
 from parry.store.step_result import BLOCKED, FAILED, NOOP, REFUSED, SKIPPED, SUCCEEDED, StepResult
 from parry.store.store import CaseStore
@@ -306,8 +307,8 @@ class Engine:
         found = self.store.get(case.case_id)
         if found.status == cs.RUNNING:
             found = self._redelivered(found, playbook, event, owner, lease, remaining_seconds)
-            found.duplicate = False
-        found.attached = True
+        if found.outcome in (Outcome.RAN, Outcome.DUPLICATE):  # continue-later or blocked must reach the handler
+            found.outcome = Outcome.ATTACHED
         return found
 
     def _redelivered(
@@ -344,7 +345,7 @@ class Engine:
                 return self._continue(case, playbook, evidence, owner, remaining_seconds)
             self.store.release_lease(case.case_id, owner=owner)
         self.store.record_duplicate(case.case_id, event.get("id"))
-        case.duplicate = True
+        case.outcome = Outcome.DUPLICATE
         return case
 
     def resume(self, case_id: str, playbook: Playbook, *, remaining_seconds: Callable[[], float] | None = None) -> Case:
@@ -390,7 +391,7 @@ class Engine:
                     )
                     self.store.save(case, owner=owner)
                     self.store.release_lease(case.case_id, owner=owner)
-                    case.continue_later = True
+                    case.outcome = Outcome.CONTINUE_LATER
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
                 step = playbook.steps[index]
@@ -479,7 +480,7 @@ class Engine:
         evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
         self.store.save(case, owner=owner)
         self.store.release_lease(case.case_id, owner=owner)
-        case.blocked = True
+        case.outcome = Outcome.BLOCKED
         self.tell(*notices.case_blocked(case, step.id, error))
         return case
 

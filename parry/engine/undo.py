@@ -24,6 +24,7 @@ from parry.engine import approvals, notices, sealed, undo_approval
 from parry.engine import steps as st
 from parry.errors import CaseBusy, CaseNotFound, EvidenceMismatch, ParryError, UndoError, UndoRefused
 from parry.store import model as cs
+from parry.store.lifecycle import Outcome
 from parry.store.model import Case
 from parry.store.step_result import FAILED, NOOP, SUCCEEDED, StepResult
 
@@ -269,7 +270,7 @@ def carry_out(engine: Engine, case_id: str, *, playbook: str, lease_seconds: flo
 def _not_pending(case: Case) -> Case:
     request = case.undo_request
     if isinstance(request, dict) and request.get("state") in (cs.UNDO_DONE, cs.UNDO_FAILED):
-        case.duplicate = True  # a redelivery of a request already carried out: nothing more to do
+        case.outcome = Outcome.DUPLICATE  # a redelivery of a request already carried out: nothing more to do
         return case
     if isinstance(request, dict) and request.get("state") == cs.UNDO_AWAITING:
         raise UndoRefused(

@@ -26,6 +26,16 @@ class CaseState(StrEnum):
     PARTIALLY_UNDONE = "PARTIALLY_UNDONE"
 
 
+class Outcome(StrEnum):
+    """What one call on a case came to, besides the case's state: the caller's answer to act on."""
+
+    RAN = "ran"  # the case ran as far as it could
+    DUPLICATE = "duplicate"  # a redelivery: nothing changed
+    ATTACHED = "attached"  # a new finding recorded with the open case holding its key
+    CONTINUE_LATER = "continue later"  # stopped near the Lambda deadline: the handler re-invokes
+    BLOCKED = "blocked"  # stopped at a step Parry has no credentials for
+
+
 OPEN = frozenset({CaseState.RUNNING, CaseState.AWAITING_APPROVAL})
 # closed cases whose steps may have changed something: what `parry undo` can take back
 UNDOABLE = frozenset(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from parry.store.lifecycle import CaseState
+from parry.store.lifecycle import CaseState, Outcome
 from parry.store.step_result import StepResult
 
 # case statuses (parry.store.lifecycle has the transitions between them)
@@ -71,16 +71,26 @@ class Case:
     # the latest `parry undo` request carried out by the runner (see parry.engine.undo): {"id", "by", "reason",
     # "step", "partial", "at", "state", ...}; "pending" until the runner has carried it out
     undo_request: dict[str, Any] | None = None
-    # set on the object returned for a redelivery; never stored
-    duplicate: bool = False
-    # set on the object returned by a run that stopped near its deadline; never stored
-    continue_later: bool = False
-    # set on the object returned by a run that stopped at a step it had no credentials for; never stored
-    blocked: bool = False
-    # set on the object returned when a new finding was attached to this (open) case; never stored
-    attached: bool = False
+    # what the call that returned this object came to (a duplicate, continue later, ...); never stored
+    outcome: Outcome = Outcome.RAN
     # the status as last read from or written to the store: the from-state of the next save; never stored
     stored_status: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome is Outcome.DUPLICATE
+
+    @property
+    def attached(self) -> bool:
+        return self.outcome is Outcome.ATTACHED
+
+    @property
+    def continue_later(self) -> bool:
+        return self.outcome is Outcome.CONTINUE_LATER
+
+    @property
+    def blocked(self) -> bool:
+        return self.outcome is Outcome.BLOCKED
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +113,7 @@ class Case:
             "duplicates": self.duplicates,
             "duplicate": self.duplicate,
             "attached": self.attached,
+            "outcome": self.outcome.value,
             "follows": self.follows,
             "attached_findings": self.attached_findings,
             "undo_request": self.undo_request,
