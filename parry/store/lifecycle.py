@@ -67,8 +67,8 @@ TRANSITIONS: tuple[tuple[CaseState | None, str, CaseState], ...] = (
     *((state, "undo every change", S.UNDONE) for state in sorted(UNDOABLE)),
     *((state, "undo some changes", S.PARTIALLY_UNDONE) for state in sorted(UNDOABLE)),
 )
-# a closed case still records things (an undo request, a duplicate, an attached finding) without moving
-RECORDS = frozenset(set(CaseState) - OPEN)
+# a case records things without moving (a checkpoint, an undo request, a runner's refusal to go on)
+RECORDS = frozenset(CaseState)
 
 ALLOWED = frozenset((start, end) for start, _, end in TRANSITIONS) | frozenset((s, s) for s in RECORDS)
 
