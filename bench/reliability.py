@@ -39,7 +39,7 @@ from tests.support.reliability.broken_playbooks import broken_playbook_figures  
 from tests.support.reliability.faults import (  # noqa: E402
     apply_boundaries,
     crash_everywhere,
-    state_boundaries,
+    record_boundaries,
     write_boundaries,
 )
 from tests.support.reliability.fixtures import PLAYBOOKS_DIR, load_playbook  # noqa: E402
@@ -113,7 +113,7 @@ def crashes(full: bool) -> list[Row]:
             if kill and not full and book.name != "iam-credential-compromise":
                 continue
             primary = book.name == "iam-credential-compromise"
-            only = None if full else state_boundaries if kill else write_boundaries if primary else apply_boundaries
+            only = None if full else record_boundaries if kill else write_boundaries if primary else apply_boundaries
             with moto_world() as world:
                 f = crash_everywhere(world, book, kill=kill, only=only)
             for key in totals:
@@ -122,7 +122,7 @@ def crashes(full: bool) -> list[Row]:
         scope = (
             "before and after every AWS call of every playbook"
             if full
-            else "iam-credential-compromise at every state a killed run can leave (before its first call, after each write)"
+            else "iam-credential-compromise before its first call, after each case-table write and each change an action makes"
             if kill
             else "iam-credential-compromise before and after each write; after the claim and after each change an action makes in the others"
         )

@@ -84,8 +84,9 @@ def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
         made = real_client(self, service, region)
         if id(made) not in hooked:
             hooked[id(made)] = made
-            made.meta.events.register("before-call", before, unique_id=f"parry-crash-before-{id(b)}")
-            made.meta.events.register("after-call", after, unique_id=f"parry-crash-after-{id(b)}")
+            # first before the call and last after it, so a Probe counts exactly the calls AWS answered
+            made.meta.events.register_first("before-call", before, unique_id=f"parry-crash-before-{id(b)}")
+            made.meta.events.register_last("after-call", after, unique_id=f"parry-crash-after-{id(b)}")
         return made
 
     def execute(action: Any, ctx: Any, params: Any, **kwargs: Any) -> Any:
@@ -145,11 +146,12 @@ def _writes(labels: list[str], when: str) -> list[tuple[int, re.Match[str]]]:
 
 def apply_boundaries(labels: list[str]) -> list[int]:
     """The sharpest boundaries: right after the claim (the run's first DynamoDB write), and right
-    after each change a step's action makes (made, not yet checkpointed: the step must run again
-    as a no-op and still be recorded as this case's change)."""
+    after the last change each step's action makes (made, not yet checkpointed: the step must run
+    again as a no-op and still be recorded as this case's change)."""
     after = _writes(labels, "after")
     claim = next(i for i, parts in after if parts["service"] in BOOKKEEPING_SERVICES)
-    return sorted({claim, *(i for i, parts in after if parts["step"])})
+    last = {parts["step"]: i for i, parts in after if parts["step"]}
+    return sorted({claim, *last.values()})
 
 
 def write_boundaries(labels: list[str]) -> list[int]:
@@ -158,11 +160,13 @@ def write_boundaries(labels: list[str]) -> list[int]:
     return sorted({i for when in ("before", "after") for i, _ in _writes(labels, when)})
 
 
-def state_boundaries(labels: list[str]) -> list[int]:
-    """One boundary per state a killed run can leave: before its first call, and after each call
-    that writes. A crash before or after a read, or before a write, leaves what the crash after the
-    write before it left, and a killed run makes no call after its crash, so these are all of them."""
-    return sorted({0, *(i for i, _ in _writes(labels, "after"))})
+def record_boundaries(labels: list[str]) -> list[int]:
+    """Where a killed run leaves the case record or the account changed and nothing after: before
+    its first call, after each write to the case table (claim, checkpoints, counter, lease), and
+    after each change a step's action makes. A killed run makes no call after its crash, so a crash
+    around a read, or before a write, leaves what one of these does (evidence writes aside: the
+    exception sweep crashes at those)."""
+    return sorted({0, *(i for i, parts in _writes(labels, "after") if parts["service"] == "dynamodb" or parts["step"])})
 
 
 def _mutating_steps(case: Any) -> list[tuple[str, str]]:
