@@ -1,11 +1,11 @@
 """Reliability figures for issue 6, measured on moto in-process, printed as a markdown table.
 
 The scenarios are the ones tests/reliability asserts on (the package tests/support/reliability):
-redeliveries, concurrent deliveries, a crash at every step boundary, throttling, the time budget,
+redeliveries, concurrent deliveries, a crash at every AWS call, throttling, the time budget,
 generated bad events through the handler, broken playbooks and protected resources.
 
     python bench/reliability.py            # the figures, about five minutes on 2 cores
-    python bench/reliability.py --full     # also a crash at every boundary of every playbook, killed too
+    python bench/reliability.py --full     # a crash before and after every AWS call of every playbook, both ways
     BENCH_FUZZ_EVENTS=2000 python bench/reliability.py   # a shorter fuzz run
 """
 
@@ -36,7 +36,12 @@ for var in [v for v in os.environ if v.startswith("PARRY_")]:
 
 from tests.support.reliability import exactly_once  # noqa: E402
 from tests.support.reliability.broken_playbooks import broken_playbook_figures  # noqa: E402
-from tests.support.reliability.faults import apply_boundaries, crash_everywhere, step_boundaries  # noqa: E402
+from tests.support.reliability.faults import (  # noqa: E402
+    apply_boundaries,
+    crash_everywhere,
+    record_boundaries,
+    write_boundaries,
+)
 from tests.support.reliability.fixtures import PLAYBOOKS_DIR, load_playbook  # noqa: E402
 from tests.support.reliability.fuzz import fuzz_handler  # noqa: E402
 from tests.support.reliability.seeds import seedable_playbooks  # noqa: E402
@@ -107,24 +112,24 @@ def crashes(full: bool) -> list[Row]:
             book = load_playbook(path)
             if kill and not full and book.name != "iam-credential-compromise":
                 continue
-            every = full or (book.name == "iam-credential-compromise" and not kill)
-            only = None if every else (step_boundaries if kill else apply_boundaries)
+            primary = book.name == "iam-credential-compromise"
+            only = None if full else record_boundaries if kill else write_boundaries if primary else apply_boundaries
             with moto_world() as world:
                 f = crash_everywhere(world, book, kill=kill, only=only)
             for key in totals:
                 totals[key] += f[key]
             failures += f["failures"]
         scope = (
-            "every boundary of every playbook"
+            "before and after every AWS call of every playbook"
             if full
-            else "iam-credential-compromise at the claim, around each apply, after each checkpoint, before sealing"
+            else "iam-credential-compromise before its first call, after each case-table write and each change an action makes"
             if kill
-            else "every boundary of iam-credential-compromise; after the claim and after each apply of the others"
+            else "iam-credential-compromise before and after each write; after the claim and after each change an action makes in the others"
         )
         mode = "killed (no cleanup; lease expires)" if kill else "exception (engine cleanup runs)"
         rows.append(
             (
-                f"Crash at each step boundary, {mode}: {scope}",
+                f"Crash at AWS calls, {mode}: {scope}",
                 "completed after redelivery / repeated mutations",
                 f"**{totals['completed_after_redelivery']}/{totals['boundaries']}, {totals['repeated_mutations']}** "
                 f"(missing {totals['missing_mutations']}; steps re-run as no-ops {totals['steps_rerun_as_noop']}; "
@@ -251,7 +256,7 @@ def protected() -> list[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="crash at every boundary of every playbook, both modes")
+    parser.add_argument("--full", action="store_true", help="crash at every AWS call of every playbook, both modes")
     parser.add_argument("--sweep", default="4,5,6,12", help="max_attempts values to try at 30 %% throttling")
     args = parser.parse_args()
     events = int(os.environ.get("BENCH_FUZZ_EVENTS", "10000"))

@@ -32,13 +32,13 @@ def make_playbooks(source: Path, into: Path, count: int) -> list[str]:
     """`count` valid playbooks: the source ones, cycled, each under a new name."""
     import yaml
 
-    from parry.playbooks.validate import load_all, playbook_files
+    from parry.playbooks.validate import load_all, load_yaml, playbook_files
 
     files = playbook_files([source])
     load_all(files)  # the originals must be valid
     names = []
     for i in range(count):
-        doc = yaml.safe_load(files[i % len(files)].read_text())
+        doc = load_yaml(files[i % len(files)].read_text(), files[i % len(files)].name).doc
         doc["name"] = f"{doc['name'][:54]}-b{i:02d}"
         (into / f"{doc['name']}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
         names.append(doc["name"])

@@ -128,10 +128,28 @@ def _index(node: yaml.Node, path: tuple[Any, ...], lines: dict[tuple[Any, ...], 
             _index(item, path + (i,), lines)
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+# What YAML 1.1 read as booleans and YAML 1.2 reads as strings: a hint where a boolean is expected.
+YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+
+
+def yaml12_loader(base: type[Any]) -> type[Any]:
+    """`base` with YAML 1.2's booleans: only true/True/TRUE and false/False/FALSE, so `id: off` is the
+    string "off". The C loader resolves tags through these Python resolvers too, so it keeps its speed."""
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in entries if tag != _BOOL_TAG]
+        for first, entries in base.yaml_implicit_resolvers.items()
+    }
+    loader: Any = type(f"Yaml12{base.__name__}", (base,), {"yaml_implicit_resolvers": resolvers})
+    loader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return loader
+
+
+_LOADER = yaml12_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_yaml(text: str, filename: str) -> Located:
+    """Parse with YAML 1.2's booleans (every YAML file Parry reads goes through here)."""
     try:
         node = yaml.compose(text, Loader=_LOADER)
         doc = yaml.load(text, Loader=_LOADER)
@@ -185,10 +203,29 @@ def _schema_message(err: Any, prefix: tuple[Any, ...] = ()) -> tuple[tuple[Any, 
         return path, f"unknown action {err.instance!r}{hint}"
     if err.validator == "anyOf" and len(path) >= 2 and path[-2] == "with":
         expected = err.schema["anyOf"][0].get("type", "a value")
+        if expected == "boolean" and _yaml11_bool(err.instance):
+            return path, _WRITE_A_BOOLEAN.format(err.instance)
         return path, f"must be {expected} (or a ${{...}} expression), got {type(err.instance).__name__}"
+    if err.validator == "type" and err.validator_value == "boolean" and _yaml11_bool(err.instance):
+        return path, _WRITE_A_BOOLEAN.format(err.instance)
+    if err.validator == "enum" and (isinstance(err.instance, bool) or _yaml11_bool(err.instance)):
+        allowed = " or ".join(str(v) for v in err.validator_value)
+        said = (
+            f"{err.instance!r} is a string in YAML 1.2"
+            if isinstance(err.instance, str)
+            else f"{err.instance} is a boolean"
+        )
+        return path, f"{said}; write {allowed}"
     if err.validator == "pattern" and path[-1:] == ("name",):
         return path, "must be lowercase letters, digits and dashes"
     return path, err.message
+
+
+_WRITE_A_BOOLEAN = "{!r} is a string in YAML 1.2; write true or false"
+
+
+def _yaml11_bool(value: Any) -> bool:
+    return isinstance(value, str) and value.lower() in YAML11_BOOLS
 
 
 def validate_document(doc: Any, filename: str, located: Located | None = None) -> Playbook:

@@ -139,7 +139,7 @@ def test_a_duplicate_or_busy_delivery_never_asks_lambda_to_continue(world, book,
     engine = world.engine()
     # another invocation claimed the case and holds its lease (it is still running, or died)
     holder = world.engine(clock=engine.clock)
-    b = Boundaries(crash_at=1)  # right after its claim: the lease is held
+    b = Boundaries(crash_on="after dynamodb.TransactWriteItems")  # right after its claim: the lease is held
     with pytest.raises(InjectedCrash), boundaries(b, kill=True):
         holder.run(book, seeded.event)
 

@@ -28,13 +28,15 @@ def _stage_playbooks() -> Path:
     (reserved concurrency, not manual, GuardDuty archiving), so one synth covers every branch."""
     import yaml
 
+    from parry.playbooks.validate import load_yaml
+
     folder = Path(tempfile.mkdtemp(prefix="parry-infra-playbooks-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     sources = sorted((ROOT / "playbooks").glob("*.y*ml"))
     for src in sources:
         shutil.copyfile(src, folder / src.name)
     if sources:
-        doc = yaml.safe_load(sources[0].read_text())
+        doc = load_yaml(sources[0].read_text(), sources[0].name).doc
         doc.update(name=DERIVED_PLAYBOOK, manual=False, runner={"reserved_concurrency": 3})
         doc["steps"] = [
             *doc["steps"],

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-import yaml
 
 from parry.actions import registry
-from parry.playbooks.validate import validate_document
+from parry.playbooks.validate import load_yaml, validate_document
 
 ACTIONS = registry.all_actions()
 EXAMPLE = re.compile(r"```yaml\n(.*?)```", re.S)
@@ -26,13 +25,13 @@ def examples(cls) -> list[str]:
 def test_docstring_has_a_yaml_example_of_this_action(name):
     found = examples(ACTIONS[name])
     assert found, f"{name}: no ```yaml example in the docstring"
-    steps = [step for text in found for step in yaml.safe_load(text)]
+    steps = [step for text in found for step in load_yaml(text, name).doc]
     assert any(step["action"] == name for step in steps), f"{name}: the example uses another action"
 
 
 @pytest.mark.parametrize("name", ACTIONS)
 def test_docstring_example_validates_in_a_playbook(name):
-    steps = [step for text in examples(ACTIONS[name]) for step in yaml.safe_load(text)]
+    steps = [step for text in examples(ACTIONS[name]) for step in load_yaml(text, name).doc]
     doc = {
         "version": "parry/v1",
         "name": "doc-example",

@@ -137,13 +137,15 @@ def _mutations() -> list[tuple[str, Callable[[Any, random.Random], Any]]]:
 
 def broken_playbooks(n: int = 100, seed: int = 6) -> Iterator[tuple[str, str, str]]:
     """(filename, kind, YAML text) for `n` broken playbooks: every kind once, then kinds drawn at random."""
+    from parry.playbooks.validate import load_yaml
+
     rng = random.Random(seed)
     sources = playbook_paths()
     kinds = _mutations()
     for i in range(n):
         path = sources[i % len(sources)]
         kind, mutate = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(kinds)
-        doc = yaml.safe_load(path.read_text())
+        doc = load_yaml(path.read_text(), path.name).doc
         out = mutate(doc, rng)
         text = out if isinstance(out, str) else yaml.safe_dump(out, sort_keys=False)
         yield f"broken-{i:03d}-{path.stem}.yaml", kind, text

@@ -62,24 +62,29 @@ class Probe:
             self.notifications.clear()
             self.max_retry_attempts = 0
 
-    def on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def on_params(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        """Classify the call as it is made; it counts once AWS answered (a call a crash stopped
+        before it was sent changed nothing)."""
         service, op = model.service_model.endpoint_prefix, model.name
         with self.lock:
             self.calls.append((service, op))
-            if (service, op) in NOTIFY_OPS:
-                self.notifications.append(str(params.get("Subject", "")))
-                return
-            if service in BOOKKEEPING_SERVICES or (service, op) in BOOKKEEPING_OPS or not is_mutating(service, op):
-                return
-            if service == "s3" and params.get("Bucket") == self.evidence_bucket:
-                return
-            key = json.dumps({k: v for k, v in params.items() if k not in ("Body",)}, sort_keys=True, default=str)
-            self.mutations.append((service, op, key))
+        if (service, op) in NOTIFY_OPS:
+            context["probe"] = (self.notifications, str(params.get("Subject", "")))
+            return
+        if service in BOOKKEEPING_SERVICES or (service, op) in BOOKKEEPING_OPS or not is_mutating(service, op):
+            return
+        if service == "s3" and params.get("Bucket") == self.evidence_bucket:
+            return
+        key = json.dumps({k: v for k, v in params.items() if k not in ("Body",)}, sort_keys=True, default=str)
+        context["probe"] = (self.mutations, (service, op, key))
 
-    def on_after_call(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    def on_after_call(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         attempts = (parsed or {}).get("ResponseMetadata", {}).get("RetryAttempts", 0)
         with self.lock:
             self.max_retry_attempts = max(self.max_retry_attempts, attempts)
+            if "probe" in context:
+                into, entry = context.pop("probe")
+                into.append(entry)
 
     def mutation_counts(self) -> Counter:
         with self.lock:

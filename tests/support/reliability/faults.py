@@ -1,22 +1,31 @@
-"""Fault injection at step boundaries: the invocation dies (an exception, or killed) mid-run.
+"""Fault injection at every AWS call: the invocation dies (an exception, or killed) mid-run.
 
-Every boundary a run crosses (claim, evidence writes, audit records, checkpoints, rate counting,
-each action's apply, sealing) is a place Lambda can stop; `crash_everywhere` crashes at each in
-turn and checks that redelivery finishes the case with every change made exactly once.
+Every AWS call a run makes (the claim, evidence and audit writes, checkpoints, rate counting, the
+lease, each action's reads and changes, the seal's signature) is a place Lambda can stop, either
+before the call or after AWS made the change but before Parry recorded it. The boundaries come from
+botocore itself: a `before-call` and an `after-call` hook on every client the engine's factories make
+(member-account factories too), so a new call in the engine is crashed at without anyone listing it.
+`crash_everywhere` crashes at each in turn and checks that redelivery finishes the case with every
+change made exactly once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+from tests.support.reliability.counting import BOOKKEEPING_SERVICES, is_mutating
 from tests.support.reliability.figures import Figures
 from tests.support.reliability.seeds import SEEDS
 from tests.support.reliability.world import World
+
+# "before iam.UpdateAccessKey [deactivate-key]": when, service.Operation, and the step whose action made it
+LABEL = re.compile(r"^(?P<when>before|after) (?P<service>[\w-]+)\.(?P<op>\w+)(?: \[(?P<step>[^\]]+)\])?$")
 
 
 class InjectedCrash(BaseException):
@@ -26,71 +35,80 @@ class InjectedCrash(BaseException):
 
 @dataclass
 class Boundaries:
-    """Counts boundary crossings during a run and raises InjectedCrash at crossing number `crash_at`."""
+    """Counts boundary crossings during a run and raises InjectedCrash at crossing number `crash_at`
+    (or at the first crossing labelled `crash_on`, e.g. "after dynamodb.TransactWriteItems": the claim).
+
+    With `kill`, a crashed invocation makes no call after the crash (its clean-up never runs: the
+    lease stays held, as when Lambda kills the invocation at its timeout)."""
 
     crash_at: int | None = None
+    crash_on: str | None = None
+    kill: bool = field(default=False, init=False)  # set by `boundaries`
     seen: list[str] = field(default_factory=list)
     crashed: bool = False
+    step: str | None = None  # the step whose action is applying, named in the labels of its calls
 
     def cross(self, label: str) -> None:
+        if self.crashed and self.kill:
+            raise InjectedCrash(f"{label}: the invocation was killed")
         self.seen.append(label)
-        if self.crash_at is not None and len(self.seen) - 1 == self.crash_at and not self.crashed:
+        if not self.crashed and (len(self.seen) - 1 == self.crash_at or label == self.crash_on):
             self.crashed = True
             raise InjectedCrash(label)
+
+    def call(self, when: str, model: Any) -> None:
+        step = f" [{self.step}]" if self.step else ""
+        self.cross(f"{when} {model.service_model.endpoint_prefix}.{model.name}{step}")
 
 
 @contextlib.contextmanager
 def boundaries(b: Boundaries, *, kill: bool = False) -> Iterator[Boundaries]:
-    """Instrument the engine's boundaries: claim, evidence writes, audit records, checkpoints,
-    rate counting, each action's apply, sealing. With `kill`, a crash also skips the engine's
-    cleanup (the lease stays held, as when Lambda kills the invocation at its timeout)."""
+    """Make every AWS call of every client a ClientFactory hands out inside the block a boundary:
+    before the call is sent, and after AWS answered (the change is made, Parry has not recorded it).
+    The one other patch only notes which step's action is applying, to name it in the labels."""
     import parry.engine.steps as steps_mod
-    from parry.evidence.writer import CaseEvidence
-    from parry.store.store import CaseStore
+    from parry.aws.clients import ClientFactory
 
-    def wrap(cls: Any, name: str, label: Callable[..., str] | None = None) -> Any:
-        real = getattr(cls, name)
-
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            tag = f"{cls.__name__}.{name}" + (f"[{label(*args, **kwargs)}]" if label else "")
-            b.cross(f"before {tag}")
-            out = real(self, *args, **kwargs)
-            b.cross(f"after {tag}")
-            return out
-
-        return mock.patch.object(cls, name, wrapper)
-
+    b.kill = kill
+    hooked: dict[int, Any] = {}
+    real_client = ClientFactory.client
     real_execute = steps_mod.execute
-    real_release = CaseStore.release_lease
+
+    def before(model: Any, **_: Any) -> None:
+        b.call("before", model)
+
+    def after(model: Any, **_: Any) -> None:
+        b.call("after", model)
+
+    def client(self: ClientFactory, service: str, region: str | None = None) -> Any:
+        made = real_client(self, service, region)
+        if id(made) not in hooked:
+            hooked[id(made)] = made
+            # first before the call and last after it, so a Probe counts exactly the calls AWS answered
+            made.meta.events.register_first("before-call", before, unique_id=f"parry-crash-before-{id(b)}")
+            made.meta.events.register_last("after-call", after, unique_id=f"parry-crash-after-{id(b)}")
+        return made
 
     def execute(action: Any, ctx: Any, params: Any, **kwargs: Any) -> Any:
         real_apply = action.apply
 
         def apply(*args: Any, **kwargs: Any) -> Any:
-            b.cross(f"before apply[{ctx.step_id}]")
-            out = real_apply(*args, **kwargs)
-            b.cross(f"after apply[{ctx.step_id}]")
-            return out
+            b.step = ctx.step_id
+            try:
+                return real_apply(*args, **kwargs)
+            finally:
+                b.step = None
 
         action.apply = apply
         return real_execute(action, ctx, params, **kwargs)
 
-    def release(self: Any, case_id: str, *, owner: str) -> None:
-        if kill and b.crashed:
-            return  # a killed invocation cleans nothing up
-        b.cross("before CaseStore.release_lease")
-        real_release(self, case_id, owner=owner)
-
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(wrap(CaseStore, "claim"))
-        stack.enter_context(wrap(CaseStore, "save", lambda case, **kw: f"{case.status}@{case.next_step}"))
-        stack.enter_context(wrap(CaseStore, "count_case"))
-        stack.enter_context(wrap(CaseEvidence, "put", lambda relpath, *a, **kw: relpath.split("/")[0]))
-        stack.enter_context(wrap(CaseEvidence, "audit", lambda kind, *a, **kw: kind))
-        stack.enter_context(wrap(CaseEvidence, "seal"))
-        stack.enter_context(mock.patch.object(steps_mod, "execute", execute))
-        stack.enter_context(mock.patch.object(CaseStore, "release_lease", release))
-        yield b
+    try:
+        with mock.patch.object(ClientFactory, "client", client), mock.patch.object(steps_mod, "execute", execute):
+            yield b
+    finally:  # the engine keeps its clients: a redelivery after the block must run uninstrumented
+        for made in hooked.values():
+            made.meta.events.unregister("before-call", unique_id=f"parry-crash-before-{id(b)}")
+            made.meta.events.unregister("after-call", unique_id=f"parry-crash-after-{id(b)}")
 
 
 def _clean_run(world: World, book: Any) -> tuple[Any, Counter, list[str]]:
@@ -100,6 +118,9 @@ def _clean_run(world: World, book: Any) -> tuple[Any, Counter, list[str]]:
     with boundaries(b):
         case = world.engine(probe=probe).run(book, seeded.event)
     assert seeded.contained(), f"{book.name}: a clean run did not contain its resource"
+    crossed = Counter((p["service"], p["op"]) for p in map(LABEL.match, b.seen) if p and p["when"] == "before")
+    unseen = Counter(probe.calls) - crossed
+    assert not unseen, f"{book.name}: AWS calls that were not boundaries: {dict(unseen)}"
     case.notifications = len(probe.notifications)
     return case, probe.mutation_counts(), b.seen
 
@@ -112,27 +133,40 @@ def _shape(counts: Counter) -> Counter:
     return out
 
 
-def boundary_labels(world: World, book: Any) -> list[str]:
-    """The boundaries a clean run of `book` crosses, in order."""
-    return _clean_run(world, book)[2]
+def _writes(labels: list[str], when: str) -> list[tuple[int, re.Match[str]]]:
+    """(index, parts) of the `when` crossings of calls that change something (Parry's own state too)."""
+    out = []
+    for i, label in enumerate(labels):
+        parts = LABEL.match(label)
+        assert parts, f"not a boundary label: {label!r}"
+        if parts["when"] == when and is_mutating(parts["service"], parts["op"]):
+            out.append((i, parts))
+    return out
 
 
 def apply_boundaries(labels: list[str]) -> list[int]:
-    """The sharpest boundaries: right after the claim, and right after each action's apply (the
-    change is made but not checkpointed: the step must run again as a no-op)."""
-    return [i for i, label in enumerate(labels) if label == "after CaseStore.claim" or label.startswith("after apply[")]
+    """The sharpest boundaries: right after the claim (the run's first DynamoDB write), and right
+    after the last change each step's action makes (made, not yet checkpointed: the step must run
+    again as a no-op and still be recorded as this case's change)."""
+    after = _writes(labels, "after")
+    claim = next(i for i, parts in after if parts["service"] in BOOKKEEPING_SERVICES)
+    last = {parts["step"]: i for i, parts in after if parts["step"]}
+    return sorted({claim, *last.values()})
 
 
-def step_boundaries(labels: list[str]) -> list[int]:
-    """The boundaries that matter most, for the fast suite: right after the claim, around each
-    action's apply (applied but not checkpointed), right after each checkpoint, and before sealing."""
-    keep = []
-    for i, label in enumerate(labels):
-        if label in ("after CaseStore.claim", "before CaseEvidence.seal") or label.startswith(
-            ("before apply[", "after apply[", "after CaseStore.save[RUNNING")
-        ):
-            keep.append(i)
-    return keep
+def write_boundaries(labels: list[str]) -> list[int]:
+    """Before and after every call that writes (the account's changes and Parry's own records): the
+    engine's clean-up runs from each, and a crash around a read leaves what one around a write does."""
+    return sorted({i for when in ("before", "after") for i, _ in _writes(labels, when)})
+
+
+def record_boundaries(labels: list[str]) -> list[int]:
+    """Where a killed run leaves the case record or the account changed and nothing after: before
+    its first call, after each write to the case table (claim, checkpoints, counter, lease), and
+    after each change a step's action makes. A killed run makes no call after its crash, so a crash
+    around a read, or before a write, leaves what one of these does (evidence writes aside: the
+    exception sweep crashes at those)."""
+    return sorted({0, *(i for i, parts in _writes(labels, "after") if parts["service"] == "dynamodb" or parts["step"])})
 
 
 def _mutating_steps(case: Any) -> list[tuple[str, str]]:

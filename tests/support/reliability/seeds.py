@@ -280,7 +280,7 @@ def seed_manual_quarantine(aws: ClientFactory, n: int) -> Seeded:
     return Seeded(event, contained_by(aws, "manual-quarantine", event))
 
 
-# Playbook name -> seed. A playbook without a seed is skipped by the tests with its name.
+# Playbook name -> seed. A shipped playbook without one fails test_every_shipped_playbook_has_a_crash_seed.
 SEEDS: dict[str, Callable[[ClientFactory, int], Seeded]] = {
     "iam-credential-compromise": seed_iam_key,
     "ec2-compromise": seed_ec2,
