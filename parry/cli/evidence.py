@@ -186,9 +186,12 @@ def list_cases(
                 "status": status_of(last),
                 "manifests": manifests,
                 "prefix": prefix,
+                "_at": str((first or {}).get("at", "")),  # when it opened: the day alone does not order a day's cases
             }
         )
-    rows.sort(key=lambda r: (r["opened"], r["case_id"]), reverse=True)
+    rows.sort(key=lambda r: (r["opened"], r["_at"], r["case_id"]), reverse=True)
+    for row in rows:
+        del row["_at"]
     if as_json:
         print(json.dumps(rows, indent=2))
         return

@@ -106,7 +106,13 @@ def pause(
     }
     evidence.audit(
         "approval_requested",
-        {"gate": gate, "step": step_id, "reason": reason, "expires_in_hours": playbook.approval_ttl_hours},
+        {
+            "gate": gate,
+            "step": step_id,
+            "reason": reason,
+            "expires_in_hours": playbook.approval_ttl_hours,
+            "case_status": cs.AWAITING_APPROVAL,
+        },
     )
     engine.store.save(case, owner=owner)
     engine.store.release_lease(case.case_id, owner=owner)
@@ -191,7 +197,7 @@ def _record(engine: Engine, case: Case, *, kind: str, status: str, who: str, rea
         raise DecisionError(f"case {case.case_id} was decided by someone else meanwhile") from exc
     evidence = engine.evidence_for(case)
     try:
-        evidence.audit(kind, {k: v for k, v in entry.items() if k not in ("kind", "at")})
+        evidence.audit(kind, {**{k: v for k, v in entry.items() if k not in ("kind", "at")}, "case_status": status})
     except BaseException:
         # the audit log does not hold the decision: put the case back at its gate, to be decided again
         case.history.remove(entry)

@@ -255,6 +255,7 @@ class Engine:
                     "dedup": case.dedup,
                     "dry_run": case.dry_run,
                     "manual": case.manual,
+                    "case_status": case.status,
                     "requested_by": case.requested_by,
                     "requested_via": case.requested_via,
                     "follows": case.follows,
@@ -417,7 +418,7 @@ class Engine:
             else:
                 failed = any(s.status in (FAILED, REFUSED) for s in case.steps)
                 case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
-            evidence.audit("case_closed", {"status": case.status})
+            evidence.audit("case_closed", {"status": case.status, "case_status": case.status})
             self.seal(
                 evidence
             )  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed

@@ -130,13 +130,15 @@ def _apply(
         if acting_as:
             entry["acting_as"] = acting_as
         case.history.append(entry)
-        evidence.audit("undo", {k: v for k, v in entry.items() if k not in ("kind", "at")})
-        if result.status not in (SUCCEEDED, NOOP):
-            checkpoint()
-            return entry
-        remaining, _ = undoable(case, None)
-        case.status = cs.PARTIALLY_UNDONE if remaining else cs.UNDONE
+        undone = result.status in (SUCCEEDED, NOOP)
+        if undone:
+            remaining, _ = undoable(case, None)
+            case.status = cs.PARTIALLY_UNDONE if remaining else cs.UNDONE
+        audited = {k: v for k, v in entry.items() if k not in ("kind", "at")}
+        evidence.audit("undo", {**audited, "case_status": case.status})
         checkpoint()
+        if not undone:
+            return entry
     return None
 
 

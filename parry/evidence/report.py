@@ -69,8 +69,12 @@ class CaseView:
 
 
 def status_of(last_record: dict[str, Any] | None) -> str:
+    """The case's status as its latest audit record says: the one `parry cases list` shows, when the
+    record names it (every record that moves a case does), else a description of where it stopped."""
     if not last_record:
         return "empty"
+    if isinstance(last_record.get("case_status"), str):
+        return str(last_record["case_status"])
     kind = str(last_record.get("kind", "?"))
     if kind == "case_closed":
         return str(last_record.get("status") or "closed")

@@ -451,3 +451,27 @@ def test_the_oncall_opens_a_fresh_case_on_the_same_finding_with_new_case(local, 
     (asked,) = [h for h in show(local, fresh["case_id"])["history"] if h["kind"] == "new_case"]
     assert asked["by"].startswith("arn:aws:sts::123456789012:assumed-role/parry-oncall/")
     assert show(local, fresh["case_id"])["status"] in CONTAINED
+
+
+def test_cases_list_and_evidence_list_agree_on_every_status(local, incident, tmp_path):
+    waiting = start(local, incident)
+    denied = run_on(local, "approve-then-deactivate", new_finding(incident, tmp_path, "denied"))
+    assert parry(local, "deny", denied["case_id"], "--as", "parry-approver", "--reason", "test")[0] == 0
+    undone = run_on(local, "approve-then-deactivate", new_finding(incident, tmp_path, "undone"))
+    assert parry(local, "approve", undone["case_id"], "--as", "parry-approver")[0] == 0
+    assert parry(local, "undo", undone["case_id"], "--reason", "test")[0] == 0
+    assert parry(local, "approve", undone["case_id"], "--as", "parry-approver")[0] == 0
+    done = run_on(local, "iam-credential-compromise", new_finding(incident, tmp_path, "done"))
+    ids = {c["case_id"] for c in (waiting, denied, done, undone)}
+
+    code, out, err = parry(local, "cases", "list", "--json")
+    assert code == 0, err
+    table = {c["case_id"]: c["status"] for c in json.loads(out) if c["case_id"] in ids}
+    code, out, err = parry(local, "evidence", "list", "--json")
+    assert code == 0, err
+    evidence = {c["case_id"]: c["status"] for c in json.loads(out) if c["case_id"] in ids}
+
+    assert table == evidence
+    assert sorted(table.values()) == sorted(
+        ["AWAITING_APPROVAL", "DENIED", show(local, done["case_id"])["status"], "UNDONE"]
+    )
