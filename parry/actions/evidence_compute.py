@@ -108,6 +108,10 @@ class CaptureLambda(Capture[FunctionParams]):
             out["code"] = None
         return {**_store(ctx, self.artifact_name, {**seen.state, "code_package": out["code"]}), **out}
 
+    def missing(self, output: dict[str, Any]) -> list[str]:
+        code = output.get("code")
+        return [f"code.zip not stored: {code['error']}"] if isinstance(code, dict) and "error" in code else []
+
 
 @register
 class CaptureInstance(Capture[InstanceParams]):

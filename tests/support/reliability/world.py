@@ -133,10 +133,15 @@ def moto_world() -> Iterator[World]:
     from moto import mock_aws
 
     from parry.local.bootstrap import provision
-    from parry.local.corrections import guardduty_findings_like_aws, security_hub_findings_like_aws
+    from parry.local.corrections import (
+        guardduty_findings_like_aws,
+        network_interface_groups_like_aws,
+        security_hub_findings_like_aws,
+    )
 
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
+    network_interface_groups_like_aws()
     with mock_aws():
         admin = ClientFactory(region=REGION)
         env = provision(admin)
