@@ -110,7 +110,9 @@ def network_state(ctx: ActionContext, instance_id: str) -> tuple[Observation, di
         "network_interfaces": {
             eni["NetworkInterfaceId"]: sorted(g["GroupId"] for g in eni["Groups"]) for eni in inst["NetworkInterfaces"]
         },
-        "group_names": {g["GroupId"]: g.get("GroupName", "") for eni in inst["NetworkInterfaces"] for g in eni["Groups"]},
+        "group_names": {
+            g["GroupId"]: g.get("GroupName", "") for eni in inst["NetworkInterfaces"] for g in eni["Groups"]
+        },
         "termination_protection": attr(InstanceId=instance_id, Attribute="disableApiTermination")[
             "DisableApiTermination"
         ]["Value"],

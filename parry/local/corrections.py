@@ -99,7 +99,7 @@ def network_interface_groups_like_aws() -> None:
     if getattr(NetworkInterface, "parry_groups_like_aws", False):
         return
     NetworkInterface.group_set = property(_interface_groups)  # type: ignore[assignment, method-assign]
-    Instance.security_groups = property(_instance_groups, _set_instance_groups)  # type: ignore[assignment, method-assign]
+    Instance.security_groups = property(_instance_groups, _set_instance_groups)  # type: ignore[assignment]
     NetworkInterface.parry_groups_like_aws = True  # type: ignore[attr-defined]
 
 

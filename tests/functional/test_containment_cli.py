@@ -113,9 +113,7 @@ def test_an_instance_launched_with_security_group_ids_ends_in_the_isolation_grou
     assert groups_of(local, web_instance["instance"]) == ([iso], [[iso]])
 
 
-def test_a_group_change_that_does_not_stick_is_not_contained_and_the_on_call_is_told(
-    local, web_instance, monkeypatch
-):
+def test_a_group_change_that_does_not_stick_is_not_contained_and_the_on_call_is_told(local, web_instance, monkeypatch):
     from moto.ec2.models.elastic_network_interfaces import NetworkInterfaceBackend
 
     # the injected fault: the local EC2 answers ModifyNetworkInterfaceAttribute and changes nothing
