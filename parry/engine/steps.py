@@ -56,7 +56,7 @@ def execute(
     dry_run: bool = False,
     before_apply: Callable[[StepResult], None] | None = None,
 ) -> StepResult:
-    """Observe, check, apply and observe again; never raises for an action's own failure.
+    """Observe, check, apply, observe again and check the post-condition; never raises for an action's own failure.
 
     `before_apply` gets the result (before-state and undo filled in) just before the change is
     made, so the engine can checkpoint it: a crash between apply and the step's checkpoint must
@@ -89,17 +89,18 @@ def execute(
             if before_apply is not None and action.mutating:
                 before_apply(result)
             result.output = action.apply(ctx, params, seen) or {}
-            result.status = SUCCEEDED
             if action.mutating:  # the one read after the change: the after-state and the post-condition
                 after = action.observe(ctx, params)
                 result.after = after.state
                 result.unmet = action.unmet(ctx, params, after)
-                if result.unmet:
-                    result.status, result.error = NOT_CONTAINED, "not contained: " + "; ".join(result.unmet)
             else:
                 result.unmet = action.missing(result.output)
-                if result.unmet:
-                    result.status, result.error = PARTIAL, "partial: " + "; ".join(result.unmet)
+            if not result.unmet:
+                result.status = SUCCEEDED
+            elif action.mutating:
+                result.status, result.error = NOT_CONTAINED, "not contained: " + "; ".join(result.unmet)
+            else:
+                result.status, result.error = PARTIAL, "partial: " + "; ".join(result.unmet)
     except ProtectedResource as exc:
         result.status, result.error = REFUSED, str(exc)
     except ActionError as exc:
