@@ -79,6 +79,9 @@ def execute(
             result.status = NOOP
             result.summary = f"{result.summary}: already done"
             result.output = action.noop_output(ctx, params, seen) or {}
+            result.unmet = [] if action.mutating else action.missing(result.output)
+            if result.unmet:  # an earlier run stored a partial capture: it stays partial
+                result.status, result.error = PARTIAL, "partial: " + "; ".join(result.unmet)
         elif dry_run and action.mutating:
             result.status = PLANNED
             result.calls = [str(c) for c in action.calls(ctx, params, seen)]
