@@ -27,10 +27,15 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
-    from parry.local.corrections import guardduty_findings_like_aws, security_hub_findings_like_aws
+    from parry.local.corrections import (
+        guardduty_findings_like_aws,
+        network_interface_groups_like_aws,
+        security_hub_findings_like_aws,
+    )
 
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
+    network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
     with mock_aws():
         yield
 

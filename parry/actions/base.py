@@ -13,7 +13,10 @@ protected-resource check and before/after evidence:
   state already holds (`done`);
 - `calls` lists the API calls `apply` would make from that state (the plan shows them);
 - `apply` makes the change (only called when not `done`);
-- `undo_params` turns what was observed before into the parameters of the undo action.
+- `undo_params` turns what was observed before into the parameters of the undo action;
+- `unmet` is a mutating action's post-condition: what the fresh observe after `apply` shows still
+  open (the engine records NOT_CONTAINED when it names anything);
+- `missing` is what a capture lists but could not take, from its output (the engine records PARTIAL).
 """
 
 from __future__ import annotations
@@ -159,6 +162,18 @@ class Action(abc.ABC, Generic[P]):
     def noop_output(self, ctx: ActionContext, params: P, seen: Observation) -> dict[str, Any]:
         """What a run that found the end state already in place records as its output."""
         return {}
+
+    def unmet(self, ctx: ActionContext, params: P, after: Observation) -> list[str]:
+        """What still does not hold after `apply`, read from the fresh observe `after`; [] when contained.
+
+        The default trusts `done`; an action whose end state has parts a responder must hear about
+        one by one names each part that is still open.
+        """
+        return [] if after.done else [f"{self.describe(params)}: not in effect after the change"]
+
+    def missing(self, output: dict[str, Any]) -> list[str]:
+        """What a capture lists but did not store, read from its `apply` output; [] when it took it all."""
+        return []
 
     def undo_params(self, params: P, seen: Observation) -> dict[str, Any]:
         """Parameters for the undo action, from this step's parameters and before-state."""

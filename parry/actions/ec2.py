@@ -110,6 +110,9 @@ def network_state(ctx: ActionContext, instance_id: str) -> tuple[Observation, di
         "network_interfaces": {
             eni["NetworkInterfaceId"]: sorted(g["GroupId"] for g in eni["Groups"]) for eni in inst["NetworkInterfaces"]
         },
+        "group_names": {
+            g["GroupId"]: g.get("GroupName", "") for eni in inst["NetworkInterfaces"] for g in eni["Groups"]
+        },
         "termination_protection": attr(InstanceId=instance_id, Attribute="disableApiTermination")[
             "DisableApiTermination"
         ]["Value"],
@@ -121,6 +124,26 @@ def network_state(ctx: ActionContext, instance_id: str) -> tuple[Observation, di
     }
     seen = Observation(state=state, arn=instance_arn(ctx, instance_id), tags=tag_dict(inst.get("Tags")))
     return seen, inst
+
+
+def isolation_gaps(s: dict[str, Any]) -> list[str]:
+    """What keeps the instance of network state `s` from being isolated, one item per open path."""
+    iid, iso, names = s["instance_id"], s["isolation_group"], s.get("group_names", {})
+    if not iso:
+        return [f"{s['vpc_id']} has no {ISOLATION_GROUP} security group"]
+    gaps = [f"{iso} ({ISOLATION_GROUP}) has {s['isolation_group_rules']} rule(s)"] if s["isolation_group_rules"] else []
+    for eni, groups in s["network_interfaces"].items():
+        gaps += [f"{eni} still in {g} ({names.get(g) or 'unnamed'})" for g in groups if g != iso]
+        if iso not in groups:
+            gaps.append(f"{eni} not in {iso} ({ISOLATION_GROUP})")
+    if not s["termination_protection"]:
+        gaps.append(f"{iid} has no termination protection")
+    if s["shutdown_behavior"] != "stop":
+        gaps.append(f"an OS shutdown would {s['shutdown_behavior']} {iid}, not stop it")
+    if s["auto_scaling_group"]:
+        gaps.append(f"{iid} still in Auto Scaling group {s['auto_scaling_group']}")
+    gaps += [f"{iid} still registered in target group {t['arn']}" for t in s["target_groups"]]
+    return gaps
 
 
 def network_calls(
@@ -190,18 +213,11 @@ class IsolateInstance(Action[InstanceParams]):
 
     def observe(self, ctx: ActionContext, params: InstanceParams) -> Observation:
         seen, _ = network_state(ctx, params.instance_id)
-        s = seen.state
-        iso = s["isolation_group"]
-        seen.done = bool(
-            iso
-            and not s["isolation_group_rules"]  # someone may have opened the shared group since
-            and all(groups == [iso] for groups in s["network_interfaces"].values())
-            and s["termination_protection"]
-            and s["shutdown_behavior"] == "stop"
-            and not s["auto_scaling_group"]
-            and not s["target_groups"]
-        )
+        seen.done = not isolation_gaps(seen.state)
         return seen
+
+    def unmet(self, ctx: ActionContext, params: InstanceParams, after: Observation) -> list[str]:
+        return isolation_gaps(after.state)
 
     def calls(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> list[ApiCall]:
         s = seen.state

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import json
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,17 @@ class CaptureLambda(Capture[FunctionParams]):
         else:  # a container image function: the image stays in ECR, its URI is in the state
             out["code"] = None
         return {**_store(ctx, self.artifact_name, {**seen.state, "code_package": out["code"]}), **out}
+
+    def noop_output(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict[str, Any]:
+        """The stored capture's code package (or why it is missing), so a re-run reports what it reported."""
+        out = super().noop_output(ctx, params, seen)
+        if not out or ctx.evidence is None:
+            return out
+        return {**out, "code": json.loads(ctx.evidence.store.get(out["artifact"]["key"])).get("code_package")}
+
+    def missing(self, output: dict[str, Any]) -> list[str]:
+        code = output.get("code")
+        return [f"code.zip not stored: {code['error']}"] if isinstance(code, dict) and "error" in code else []
 
 
 @register

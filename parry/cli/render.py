@@ -17,6 +17,8 @@ STATUS_STYLE = {
     "refused": "yellow",
     "failed": "red",
     "blocked": "yellow",
+    "not_contained": "bold red",
+    "partial": "yellow",
     "planned": "blue",
     "awaiting_approval": "magenta",
     "undone": "cyan",

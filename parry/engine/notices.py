@@ -1,5 +1,6 @@
-"""What Parry tells the on-call, and how: a case waiting for approval, a blocked case, an expired
-approval, the outcome of an undo the runner carried out.
+"""What Parry tells the on-call, and how: a case waiting for approval, a blocked case, a change that
+did not hold or a capture that took only part, an expired approval, the outcome of an undo the
+runner carried out.
 
 Each message names the case and the commands that act on it, so the on-call can answer from the
 notification alone. They go to Parry's topic whether or not the playbook has a notify step.
@@ -10,10 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from parry.store import model as cs
+from parry.store.step_result import NOT_CONTAINED
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
     from parry.store.model import Case
+    from parry.store.step_result import StepResult
 
 SUBJECT_LIMIT = 100  # SNS refuses longer subjects
 
@@ -45,6 +48,19 @@ def case_blocked(case: Case, step_id: str, error: str) -> Notice:
         f"Parry case {case.case_id} ({case.playbook}) stopped before step {step_id}: {error}\n\n"
         f"Once fixed, continue it:  parry cases resume {case.case_id}\n"
         f"Review:                   parry cases show {case.case_id}\n",
+    )
+
+
+def step_short(case: Case, result: StepResult) -> Notice:
+    """A step that fell short: its change does not hold (NOT_CONTAINED), or its capture is PARTIAL."""
+    partial = result.status != NOT_CONTAINED
+    what = "took only part of its evidence" if partial else "was applied, but containment does not hold"
+    lines = "".join(f"  - {item}\n" for item in result.unmet)
+    return Notice(
+        f"{'partial capture' if partial else 'NOT contained'}: {case.playbook}",
+        f"Parry case {case.case_id} ({case.playbook}): step {result.step_id} ({result.action}) {what}:\n{lines}\n"
+        + ("" if partial else "Contain what is still open by hand, then check it.\n")
+        + f"Review:  parry cases show {case.case_id}\n",
     )
 
 

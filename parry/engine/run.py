@@ -40,7 +40,7 @@ from parry.routing.findings import authentic_event
 from parry.store import model as cs
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
-from parry.store.step_result import BLOCKED, FAILED, NOOP, REFUSED, SKIPPED, SUCCEEDED, StepResult
+from parry.store.step_result import ABORTING, BLOCKED, FAILED, NOOP, SHORT, SKIPPED, SUCCEEDED, StepResult
 from parry.store.store import CaseStore
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
@@ -411,12 +411,12 @@ class Engine:
                     return self._block(case, evidence, owner, step, str(exc))
                 case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
                 case.next_step = index + 1
-                if result.status in (FAILED, REFUSED) and step.on_error == "abort":
+                if result.status in ABORTING and step.on_error == "abort":
                     case.status = cs.FAILED
                     break
                 self.store.save(case, owner=owner)
             else:
-                failed = any(s.status in (FAILED, REFUSED) for s in case.steps)
+                failed = any(s.status in SHORT for s in case.steps)
                 case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status, "case_status": case.status})
             self.seal(
@@ -464,6 +464,8 @@ class Engine:
         if cls.mutating and result.before is not None:
             self._store_state(evidence, step.id, result)
         evidence.audit("step_finished", {"step": step.id, "result": result.as_dict()})
+        if result.unmet:
+            self.tell(*notices.step_short(case, result))
         return result
 
     def _block(self, case: Case, evidence: CaseEvidence, owner: str, step: Step, error: str) -> Case:

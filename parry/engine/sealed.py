@@ -18,7 +18,7 @@ from parry.errors import ActionError, EvidenceMismatch
 from parry.evidence import manifest as mf
 from parry.evidence.writer import GENESIS, sha256_hex
 from parry.store.model import Case
-from parry.store.step_result import SUCCEEDED
+from parry.store.step_result import CHANGED
 
 if TYPE_CHECKING:
     from parry.evidence.writer import CaseEvidence
@@ -97,7 +97,7 @@ def sealed_undo(case: Case, records: list[dict[str, Any]], step_id: str) -> tupl
         if r.get("kind") == "step_finished" and r.get("step") == step_id and (r.get("result") or {}).get("status")
     ]
     result = finished[-1] if finished else {}
-    if result.get("status") != SUCCEEDED or not isinstance(result.get("undo"), dict):
+    if result.get("status") not in CHANGED or not isinstance(result.get("undo"), dict):
         raise EvidenceMismatch(f"the sealed audit log of case {case.case_id} holds no change by step {step_id!r}")
     action, undo = str(result.get("action")), result["undo"]
     try:

@@ -1,7 +1,8 @@
 """Running and planning one action, with the guarantees every action gets from the engine.
 
 `execute` makes every action idempotent (a resource already in the end state is a recorded no-op),
-refuses protected resources before any change, and records before/after state. `plan` does the
+refuses protected resources before any change, records before/after state, and checks a change's
+post-condition on the after-state (NOT_CONTAINED) and a capture's completeness (PARTIAL). `plan` does the
 same reads and lists the calls `execute` would make, without making them.
 """
 
@@ -16,7 +17,16 @@ from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, P
 from parry.aws.errors import describe_error
 from parry.engine.guardrails import protection_reason
 from parry.errors import ActionError, ProtectedResource
-from parry.store.step_result import FAILED, NOOP, PLANNED, REFUSED, SUCCEEDED, StepResult
+from parry.store.step_result import (
+    FAILED,
+    NOOP,
+    NOT_CONTAINED,
+    PARTIAL,
+    PLANNED,
+    REFUSED,
+    SUCCEEDED,
+    StepResult,
+)
 
 
 def _protected(action: Action[P], ctx: ActionContext, arn: str | None, tags: dict[str, str]) -> None:
@@ -46,7 +56,7 @@ def execute(
     dry_run: bool = False,
     before_apply: Callable[[StepResult], None] | None = None,
 ) -> StepResult:
-    """Observe, check, apply and observe again; never raises for an action's own failure.
+    """Observe, check, apply, observe again and check the post-condition; never raises for an action's own failure.
 
     `before_apply` gets the result (before-state and undo filled in) just before the change is
     made, so the engine can checkpoint it: a crash between apply and the step's checkpoint must
@@ -69,6 +79,9 @@ def execute(
             result.status = NOOP
             result.summary = f"{result.summary}: already done"
             result.output = action.noop_output(ctx, params, seen) or {}
+            result.unmet = [] if action.mutating else action.missing(result.output)
+            if result.unmet:  # an earlier run stored a partial capture: it stays partial
+                result.status, result.error = PARTIAL, "partial: " + "; ".join(result.unmet)
         elif dry_run and action.mutating:
             result.status = PLANNED
             result.calls = [str(c) for c in action.calls(ctx, params, seen)]
@@ -79,8 +92,18 @@ def execute(
             if before_apply is not None and action.mutating:
                 before_apply(result)
             result.output = action.apply(ctx, params, seen) or {}
-            result.after = action.observe(ctx, params).state if action.mutating else None
-            result.status = SUCCEEDED
+            if action.mutating:  # the one read after the change: the after-state and the post-condition
+                after = action.observe(ctx, params)
+                result.after = after.state
+                result.unmet = action.unmet(ctx, params, after)
+            else:
+                result.unmet = action.missing(result.output)
+            if not result.unmet:
+                result.status = SUCCEEDED
+            elif action.mutating:
+                result.status, result.error = NOT_CONTAINED, "not contained: " + "; ".join(result.unmet)
+            else:
+                result.status, result.error = PARTIAL, "partial: " + "; ".join(result.unmet)
     except ProtectedResource as exc:
         result.status, result.error = REFUSED, str(exc)
     except ActionError as exc:

@@ -26,7 +26,7 @@ from parry.errors import CaseBusy, CaseNotFound, EvidenceMismatch, ParryError, U
 from parry.store import model as cs
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
-from parry.store.step_result import FAILED, NOOP, SUCCEEDED, StepResult
+from parry.store.step_result import CHANGED, FAILED, NOOP, SUCCEEDED, StepResult
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
@@ -44,7 +44,7 @@ def undoable(case: Case, step_id: str | None) -> tuple[list[StepResult], list[st
     changed = [
         s
         for s in chosen
-        if s.status == SUCCEEDED and registry.get(s.action).mutating and s.step_id not in done and not s.keep_on_undo
+        if s.status in CHANGED and registry.get(s.action).mutating and s.step_id not in done and not s.keep_on_undo
     ]
     missing = []
     for s in changed:

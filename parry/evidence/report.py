@@ -206,7 +206,7 @@ tr.changed td.b{background:#ffebe9}tr.changed td.a{background:#dafbe1}
 tr.added td.a{background:#dafbe1}tr.removed td.b{background:#ffebe9}
 tr.same{color:#57606a}
 .tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;border:1px solid #d0d7de;background:#f6f8fa}
-.tag.failed,.tag.error{background:#ffebe9;border-color:#ff8182}.tag.succeeded,.tag.ok{background:#dafbe1;border-color:#4ac26b}
+.tag.failed,.tag.error,.tag.not_contained{background:#ffebe9;border-color:#ff8182}.tag.partial{background:#fff8c5;border-color:#d4a72c}.tag.succeeded,.tag.ok{background:#dafbe1;border-color:#4ac26b}
 .approval td{background:#fff8c5}
 .step{page-break-inside:avoid;break-inside:avoid}
 footer{color:#57606a;font-size:12px;margin-top:28px;border-top:1px solid #d0d7de;padding-top:8px}
@@ -312,15 +312,21 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
         ]
         action = next((r.get("action") for r in view.audit if r.get("step") == step and r.get("action")), "")
         status = ""
+        unmet: list[Any] = []
         if results:
             last = results[-1]
             outcome = last.get("result")
             res = outcome if isinstance(outcome, dict) else {}
             status = str(res.get("status") or last.get("kind", "")).replace("step_", "")
+            found = res.get("unmet")
+            unmet = found if isinstance(found, list) else []
         out.append(
             f"<div class=step><h3>{escape(step)} <span class=mono>{escape(str(action))}</span> "
             f"<span class='tag {escape(status)}'>{escape(status or 'no result')}</span></h3>"
         )
+        if unmet:  # what a change left open, or what a capture could not take
+            heading = "Still open after the change" if status == "not_contained" else "Not captured"
+            out.append(f"<p>{heading}:</p><ul>" + "".join(f"<li>{_e(item)}</li>" for item in unmet) + "</ul>")
         for name, body in sorted(view.artifacts.get(step, {}).items()):
             if isinstance(body, dict) and ("before" in body or "after" in body):
                 out.append(_diff_table(name, body.get("before"), body.get("after")))

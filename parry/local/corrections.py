@@ -2,8 +2,9 @@
 
 Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents for an account with no
-history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings. Local
-mode and tests only; the Lambda never imports this module.
+history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, an
+instance's network interfaces keeping only their own security groups. Local mode and tests only;
+the Lambda never imports this module.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 from parry.errors import ConfigError
 
 if TYPE_CHECKING:
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.models.security_groups import SecurityGroup
     from moto.guardduty.responses import GuardDutyResponse
     from moto.kms.responses import KmsResponse
     from moto.securityhub.models import SecurityHubBackend
@@ -77,6 +81,50 @@ def digest_aware_sign(original: Callable[[KmsResponse], str]) -> Callable[[KmsRe
 
     sign.parry_digest_aware = True  # type: ignore[attr-defined]
     return sign
+
+
+def network_interface_groups_like_aws() -> None:
+    """Make the in-process moto keep an instance's security groups on its network interfaces, as EC2 does.
+
+    moto 5.2 reports an attached interface's groups as the union of its own and the instance's
+    launch-time groups (RunInstances SecurityGroupIds), so ModifyNetworkInterfaceAttribute(Groups=...)
+    never takes the launch groups away: an isolated instance stays in `web`. In EC2 an instance's
+    groups are its interfaces' groups: each interface has exactly the groups last set on it, the
+    instance reports those of its interfaces (DescribeInstances, its group filters, groupSet), and
+    ModifyInstanceAttribute(Groups=...) sets those of its primary interface. Local mode and tests only.
+    """
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+    from moto.ec2.models.instances import Instance
+
+    if getattr(NetworkInterface, "parry_groups_like_aws", False):
+        return
+    NetworkInterface.group_set = property(_interface_groups)  # type: ignore[assignment, method-assign]
+    Instance.security_groups = property(_instance_groups, _set_instance_groups)  # type: ignore[assignment]
+    NetworkInterface.parry_groups_like_aws = True  # type: ignore[attr-defined]
+
+
+def _interface_groups(eni: NetworkInterface) -> list[SecurityGroup]:
+    return list(eni._group_set)
+
+
+def _instance_groups(instance: Instance) -> list[SecurityGroup]:
+    """The groups of the instance's attached interfaces, in device order; the launch groups until it has any."""
+    nics = instance.__dict__.get("nics") or {}
+    if not nics:
+        return list(instance.__dict__.get("parry_launch_groups", []))
+    groups: list[SecurityGroup] = []
+    for index in sorted(nics):
+        groups += [g for g in nics[index]._group_set if g not in groups]
+    return groups
+
+
+def _set_instance_groups(instance: Instance, groups: list[SecurityGroup]) -> None:
+    """At launch, the groups its interfaces are created with; afterwards, its primary interface's groups."""
+    nics = instance.__dict__.get("nics") or {}
+    if 0 in nics:
+        nics[0]._group_set = list(groups)
+    else:
+        instance.__dict__["parry_launch_groups"] = list(groups)
 
 
 def security_hub_findings_like_aws() -> None:

@@ -183,7 +183,8 @@ def _seed_ec2(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
         MinCount=1,
         MaxCount=1,
         InstanceType="t3.micro",
-        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": subnet, "Groups": [web]}],
+        SubnetId=subnet,
+        SecurityGroupIds=[web],  # launched the usual way: isolation must take `web` away (local mode's correction)
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web-1"}]}],
     )["Instances"][0]["InstanceId"]
     event = _retarget(load_event("guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json"), account, region)

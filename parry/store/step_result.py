@@ -15,6 +15,15 @@ REFUSED = "refused"  # protected resource
 FAILED = "failed"
 PLANNED = "planned"  # dry-run: recorded what would have been done
 BLOCKED = "blocked"  # not run: no credentials for the case's account; the case waits at this step
+NOT_CONTAINED = "not_contained"  # applied, but the fresh observe shows its post-condition does not hold
+PARTIAL = "partial"  # a capture stored some of what it lists, not all (StepResult.unmet names the rest)
+
+# a step that stops the case under `on_error: abort`; a partial capture does not stop containment
+ABORTING = (FAILED, REFUSED, NOT_CONTAINED)
+# a step that keeps its case from SUCCEEDED
+SHORT = (*ABORTING, PARTIAL)
+# a step that changed something, so the case's undo puts it back
+CHANGED = (SUCCEEDED, NOT_CONTAINED)
 
 
 @dataclass
@@ -31,6 +40,8 @@ class StepResult:
     undo: dict[str, Any] | None = None  # {"action": name, "params": {...}} when undoable
     keep_on_undo: bool = False  # the playbook says `undo: false`: `parry undo` leaves it on purpose
     error: str | None = None
+    # what is still open after the change (NOT_CONTAINED) or what a capture could not take (PARTIAL)
+    unmet: list[str] = field(default_factory=list)
     started_at: float = 0.0
     duration_ms: int = 0
 

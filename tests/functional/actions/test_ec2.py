@@ -1,7 +1,7 @@
 """EC2 actions on moto: isolation (security groups, attributes, ASG, ELB) and the instance profile.
 
-moto reports an attached interface's groups as the union of its own and the instance's launch-time
-groups, so these instances are launched with explicit network interfaces (moto then matches AWS).
+The instances are launched with SecurityGroupIds, as most are; moto needs local mode's correction of
+its interface groups for that (parry.local.corrections), which the `moto` fixture installs.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from parry.actions.ec2 import ISOLATION_GROUP
 from tests.support.actions import PROTECTED, assert_contract, assert_missing, assert_refused, launch, run, run_undo
@@ -184,3 +185,36 @@ def test_an_isolation_group_someone_opened_is_closed_again(aws, ec2, net):
     sg = ec2.describe_security_groups(GroupIds=[iso])["SecurityGroups"][0]
     assert sg["IpPermissions"] == [] and sg["IpPermissionsEgress"] == []
     assert run(ctx, "ec2.isolate_instance", instance_id=iid).status == "noop"
+
+
+def test_an_instance_launched_with_security_group_ids_ends_in_the_isolation_group_only(aws, ec2, net):
+    iid = launch(ec2, net)
+    result = run(_ctx(aws), "ec2.isolate_instance", instance_id=iid)
+    assert result.status == "succeeded" and result.unmet == [], result.error
+    iso = result.output["isolation_group"]
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert [g["GroupId"] for g in inst["SecurityGroups"]] == [iso]
+    enis = ec2.describe_network_interfaces(Filters=[{"Name": "attachment.instance-id", "Values": [iid]}])
+    assert [[g["GroupId"] for g in e["Groups"]] for e in enis["NetworkInterfaces"]] == [[iso], [iso]]
+    web = ec2.describe_instances(Filters=[{"Name": "instance.group-id", "Values": [net["web"]]}])["Reservations"]
+    assert web == []
+
+
+def test_an_interface_group_change_that_does_not_stick_is_not_contained(aws, ec2, net):
+    """EC2 answers ModifyNetworkInterfaceAttribute, but the interface keeps its groups: the step says so."""
+    iid = launch(ec2, net)
+    ignored = (AWSResponse("", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}})
+    aws.client("ec2").meta.events.register("before-call.ec2.ModifyNetworkInterfaceAttribute", lambda **_: ignored)
+    result = run(_ctx(aws), "ec2.isolate_instance", instance_id=iid)
+    assert result.status == "not_contained"
+    enis = list(result.after["network_interfaces"])
+    assert result.unmet == [
+        msg
+        for eni in enis
+        for msg in (
+            f"{eni} still in {net['web']} (web)",
+            f"{eni} not in {result.output['isolation_group']} (parry-isolation)",
+        )
+    ]
+    assert result.error.startswith("not contained: ") and f"{enis[0]} still in {net['web']} (web)" in result.error
+    assert result.undo and result.undo["action"] == "ec2.unisolate_instance"  # what did change can be put back

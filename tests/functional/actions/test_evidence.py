@@ -251,13 +251,19 @@ def test_capture_cloudtrail_rejects_an_unknown_attribute(ctx):
 
 
 def test_capture_lambda_keeps_the_configuration_when_the_download_fails(ctx, function):
+    """The configuration is stored, and the step says it is partial and what it could not take."""
+
     def unreachable(url, *, timeout, max_bytes):
         raise OSError("connection timed out")
 
     ctx.downloader = unreachable
     result = run(ctx, "evidence.capture_lambda", function_name="worker")
-    assert result.status == "succeeded", result.error
+    assert result.status == "partial"
+    assert result.unmet == ["code.zip not stored: code package not downloaded: connection timed out"]
+    assert result.error == "partial: code.zip not stored: code package not downloaded: connection timed out"
     assert result.output["code"] == {"error": "code package not downloaded: connection timed out"}
+    again = run(ctx, "evidence.capture_lambda", function_name="worker")  # a re-run after a crash, say
+    assert again.status == "partial" and again.unmet == result.unmet and again.output["code"] == result.output["code"]
     body = stored(ctx, result)
     assert body["code_package"] == result.output["code"]
     assert body["environment_variable_names"] == ["DB_PASSWORD", "STAGE"]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 from parry.aws.clients import DEFAULT_MAX_ATTEMPTS, ClientFactory
 from tests.support.reliability.counting import Probe
@@ -127,17 +128,36 @@ class World:
         return keys
 
 
+def moto_code_package(url: str, *, timeout: float = 0, max_bytes: int = 0) -> bytes:
+    """The code package in-process moto holds for a GetFunction Location: the URL names AWS's S3,
+    which urllib would try to reach; the key at its end is moto's name for the package."""
+    from moto.awslambda.models import lambda_backends
+
+    key = url.rsplit("/", 1)[-1]
+    for regions in lambda_backends.values():
+        for backend in regions.values():
+            for fn in backend.list_functions():
+                if fn.code.get("S3Key") == key:
+                    return bytes(fn.code_bytes)
+    raise OSError(f"no code package at {url}")
+
+
 @contextlib.contextmanager
 def moto_world() -> Iterator[World]:
     """In-process moto with Parry's resources provisioned. Needs fake credentials in the environment."""
     from moto import mock_aws
 
     from parry.local.bootstrap import provision
-    from parry.local.corrections import guardduty_findings_like_aws, security_hub_findings_like_aws
+    from parry.local.corrections import (
+        guardduty_findings_like_aws,
+        network_interface_groups_like_aws,
+        security_hub_findings_like_aws,
+    )
 
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
-    with mock_aws():
+    network_interface_groups_like_aws()
+    with mock_aws(), mock.patch("parry.actions.evidence_compute.download", moto_code_package):
         admin = ClientFactory(region=REGION)
         env = provision(admin)
         yield World(admin, env)
