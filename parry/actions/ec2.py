@@ -230,16 +230,31 @@ class IsolateInstance(Action[InstanceParams]):
             for direction in ("Egress", "Ingress"):
                 out.append(ApiCall(f"ec2:RevokeSecurityGroup{direction}", {"GroupId": s["isolation_group"]}))
         iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group>"
-        enis = {eni: [iso] for eni in s["network_interfaces"]}
+        enis = {eni: [iso] for eni, groups in s["network_interfaces"].items() if groups != [iso]}
         detach = ("autoscaling:DetachInstances", s["auto_scaling_group"])
-        return out + network_calls(params.instance_id, enis, (True, "stop"), detach, ("Deregister", s["target_groups"]))
+        out += network_calls(params.instance_id, enis, None, detach, ("Deregister", s["target_groups"]))
+        iid = params.instance_id
+        if not s["termination_protection"]:
+            out.append(ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, "DisableApiTermination": True}))
+        if s["shutdown_behavior"] != "stop":
+            out.append(
+                ApiCall("ec2:ModifyInstanceAttribute", {"InstanceId": iid, "InstanceInitiatedShutdownBehavior": "stop"})
+            )
+        return out
 
     def apply(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> dict[str, Any]:
+        """Only what does not hold yet: a run interrupted part-way (a crash between these calls) is
+        finished by the next without repeating what it did."""
         s, iid = seen.state, params.instance_id
         iso = ensure_isolation_group(ctx, s["vpc_id"])
-        for eni in s["network_interfaces"]:
-            ctx.client("ec2").modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=[iso])
-        set_instance_attributes(ctx, iid, True, "stop")
+        ec2 = ctx.client("ec2")
+        for eni, groups in s["network_interfaces"].items():
+            if groups != [iso]:
+                ec2.modify_network_interface_attribute(NetworkInterfaceId=eni, Groups=[iso])
+        if not s["termination_protection"]:
+            ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={"Value": True})
+        if s["shutdown_behavior"] != "stop":
+            ec2.modify_instance_attribute(InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior", Value="stop")
         if s["auto_scaling_group"]:
             ctx.client("autoscaling").detach_instances(
                 InstanceIds=[iid], AutoScalingGroupName=s["auto_scaling_group"], ShouldDecrementDesiredCapacity=False

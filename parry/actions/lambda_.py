@@ -275,23 +275,31 @@ class QuarantineFunction(Action[FunctionParams]):
 
     def calls(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> list[ApiCall]:
         name = params.function_name
-        out = [ApiCall("lambda:PutFunctionConcurrency", {"FunctionName": name, "ReservedConcurrentExecutions": 0})]
+        out = []
+        if seen.state["reserved_concurrency"] != 0:
+            out.append(
+                ApiCall("lambda:PutFunctionConcurrency", {"FunctionName": name, "ReservedConcurrentExecutions": 0})
+            )
         out += [
             ApiCall("lambda:RemovePermission", {"FunctionName": name, "StatementId": s["Sid"]})
             for s in seen.state["foreign_statements"]
         ]
         out += [ApiCall("lambda:UpdateEventSourceMapping", {"UUID": u, "Enabled": False}) for u in _enabled(seen.state)]
-        out.append(ApiCall("lambda:TagResource", {"Resource": seen.arn, "Tags": {QUARANTINE_TAG: ctx.case_id}}))
+        if seen.state["quarantine_tag"] != ctx.case_id:
+            out.append(ApiCall("lambda:TagResource", {"Resource": seen.arn, "Tags": {QUARANTINE_TAG: ctx.case_id}}))
         return out
 
     def apply(self, ctx: ActionContext, params: FunctionParams, seen: Observation) -> dict[str, Any]:
-        lam = ctx.client("lambda")
-        lam.put_function_concurrency(FunctionName=params.function_name, ReservedConcurrentExecutions=0)
-        for statement in seen.state["foreign_statements"]:
+        """Only what does not hold yet, so a run interrupted between these calls is finished without repeats."""
+        lam, s = ctx.client("lambda"), seen.state
+        if s["reserved_concurrency"] != 0:
+            lam.put_function_concurrency(FunctionName=params.function_name, ReservedConcurrentExecutions=0)
+        for statement in s["foreign_statements"]:
             lam.remove_permission(FunctionName=params.function_name, StatementId=statement["Sid"])
-        for uuid in _enabled(seen.state):
+        for uuid in _enabled(s):
             lam.update_event_source_mapping(UUID=uuid, Enabled=False)
-        lam.tag_resource(Resource=seen.arn, Tags={QUARANTINE_TAG: ctx.case_id})
+        if s["quarantine_tag"] != ctx.case_id:
+            lam.tag_resource(Resource=seen.arn, Tags={QUARANTINE_TAG: ctx.case_id})
         return {}
 
     def undo_params(self, params: FunctionParams, seen: Observation) -> dict[str, Any]:

@@ -61,11 +61,6 @@ def test_killed_invocation_at_each_boundary_is_finished_after_its_lease(world, p
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="an action's apply makes all its calls again after a crash between them: quarantine sets the "
-    "concurrency again, isolation sets the network interface's groups again (same effect, a repeated call)",
-)
 @pytest.mark.parametrize(
     ("name", "boundary"),
     [
@@ -74,7 +69,8 @@ def test_killed_invocation_at_each_boundary_is_finished_after_its_lease(world, p
     ],
 )
 def test_a_crash_between_an_actions_own_calls_repeats_none_of_them(world, name, boundary):
-    """Found by the hook: the hand-kept list crashed only around a whole apply."""
+    """Found by the hook (the hand-kept list crashed only around a whole apply): the rerun finishes what the
+    interrupted apply left, and repeats none of the calls it made."""
     book = load_playbook(PLAYBOOKS_DIR / f"{name}.yaml")
     _check(crash_everywhere(world, book, only=lambda labels: [labels.index(boundary)]))
 
