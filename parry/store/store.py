@@ -257,8 +257,20 @@ class CaseStore:
                 ExpressionAttributeValues=values,
             )
         except self.ddb.exceptions.ConditionalCheckFailedException as exc:
-            raise ParryError(f"case {case.case_id} changed under this run (lease lost or status moved on)") from exc
+            if not self._landed(case, owner):
+                raise ParryError(f"case {case.case_id} changed under this run (lease lost or status moved on)") from exc
         case.stored_status = case.status
+
+    def _landed(self, case: Case, owner: str | None) -> bool:
+        """Whether this very save is already in the table: botocore retried a write whose first attempt
+        took effect (its answer was lost), so the retry's from-state no longer holds. The item then has
+        this save's status, timestamp and lease owner."""
+        item = self.ddb.get_item(TableName=self.table, Key=self._key(case.case_id), ConsistentRead=True).get("Item", {})
+        return (
+            item.get("status", {}).get("S") == case.status
+            and item.get("updated_at", {}).get("S") == case.updated_at
+            and (owner is None or item.get("lease_owner", {}).get("S") == owner)
+        )
 
     # ---- undo requests ---------------------------------------------------------------------------
 
