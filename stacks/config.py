@@ -20,6 +20,9 @@ REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An IAM role ARN, path allowed, no wildcard: Lambda resource policies name principals exactly.
 ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+# Roles iam:PassRole may pass back to an instance: a name or path pattern IAM matches ("web-*",
+# "instances/*"); "*" (the default) is any role of the account, still to EC2 only.
+INSTANCE_ROLES_RE = re.compile(r"^([\w+=,.@*-]+/)*[\w+=,.@*-]{1,64}$")
 # Published by AWS for Powertools for AWS Lambda (Python) v3 in the commercial partition.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
 
@@ -49,6 +52,7 @@ class ParryConfig:
     # who may use the front door: on-call roles start, undo and resume; approver roles decide
     on_call_roles: tuple[str, ...] = ()
     approver_roles: tuple[str, ...] = ()
+    instance_roles: str = "*"
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -132,6 +136,7 @@ class ParryConfig:
             security_hub_actions=str(get("securityHubActions")).lower() not in ("false", "0", "no", "off"),
             on_call_roles=tuple(dict.fromkeys(roles["onCallRoles"])),
             approver_roles=tuple(dict.fromkeys(roles["approverRoles"])),
+            instance_roles=optional("instanceRoles", INSTANCE_ROLES_RE, "an IAM role name or path pattern") or "*",
         )
         if problems:
             raise ConfigError("\n".join(problems))

@@ -189,6 +189,7 @@ class ResponderStack(Stack):
             "partition": PARTITION,
             "region": REGION,
             "account": ACCOUNT_ID,
+            "instance_roles": config.instance_roles,
             "topic_arn": self.notifications.topic.topic_arn,
             "cases_table_arn": self.cases.table.table_arn,
             "evidence_bucket_arn": self.evidence.bucket.bucket_arn,
@@ -254,6 +255,7 @@ class ResponderStack(Stack):
             function_name = naming.function_name(book.name)
             values = {
                 **resources,
+                "playbook": book.name,
                 "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
             }
             self.template_values[book.name] = values
