@@ -228,6 +228,12 @@ class ResponderStack(Stack):
                         "Security Hub's Create/Update/DeleteActionTarget take no resource-level permissions; "
                         "this deploy-time function may call those three only.",
                     ),
+                    (
+                        f"IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:"
+                        f"stack/{self.stack_name}/*]",
+                        "The function reads back, read-only, the status of its own resource in this stack, "
+                        "whose id ends in a UUID CloudFormation picks at creation.",
+                    ),
                     RUNNER_FINDINGS[0],
                 ],
             )

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -26,6 +26,11 @@ RESOURCE_TYPE = "Custom::ParrySecurityHubActions"
 
 def action_arn(action_id: str) -> str:
     return f"arn:{PARTITION}:securityhub:{REGION}:{ACCOUNT_ID}:action/custom/{action_id}"
+
+
+def stack_arn(stack_name: str) -> str:
+    """Every deployment of the stack: its id ends in a UUID CloudFormation picks at creation."""
+    return f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/*"
 
 
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
@@ -76,6 +81,12 @@ class SecurityHubActions(Construct):
                                 "Effect": "Allow",
                                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                                 "Resource": self.log_group.log_group_arn,
+                            },
+                            {
+                                # the handler asks CloudFormation whether a request is its own
+                                "Effect": "Allow",
+                                "Action": "cloudformation:DescribeStackResource",
+                                "Resource": stack_arn(Stack.of(self).stack_name),
                             },
                             {
                                 # these APIs take no resource-level permissions

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.synth import INSTANCE_ROLES, Synth
@@ -46,3 +48,9 @@ def test_each_runner_writes_only_its_own_playbooks_claims_and_counters(synth: Sy
         for st in writes:
             keys = st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             assert sorted(keys) == sorted(["CASE#*", "NONCE#*", f"CLAIM#{name}#*", f"RATE#{name}#*"]), name
+
+
+def test_the_custom_resource_function_may_read_back_its_own_stacks_resources_only(synth: Synth):
+    reads = _allows(synth.responder, "cloudformation:DescribeStackResource")
+    assert len(reads) == 1 and as_list(reads[0]["Action"]) == ["cloudformation:DescribeStackResource"]
+    assert ":stack/Parry/*" in json.dumps(reads[0]["Resource"])
