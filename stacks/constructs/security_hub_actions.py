@@ -109,6 +109,7 @@ class SecurityHubActions(Construct):
             function_name=function_name,
             description="Parry: keeps the playbooks' Security Hub custom actions in step (CloudFormation only)",
             runtime=lambda_.Runtime.PYTHON_3_13,
+            runtime_management_mode=lambda_.RuntimeManagementMode.FUNCTION_UPDATE,  # as the runners'
             architecture=lambda_.Architecture.ARM_64,
             handler="index.handler",
             code=lambda_.Code.from_inline(HANDLER_SOURCE.read_text()),
