@@ -20,12 +20,42 @@ REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # An IAM role ARN, path allowed, no wildcard: Lambda resource policies name principals exactly.
 ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
-# Published by AWS for Powertools for AWS Lambda (Python) v3 in the commercial partition.
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+# Roles iam:PassRole may pass back to an instance: a name or path pattern IAM matches ("web-*",
+# "instances/*"); "*" (the default) is any role of the account, still to EC2 only.
+INSTANCE_ROLES_RE = re.compile(r"^([\w+=,.@*-]+/)*[\w+=,.@*-]{1,64}$")
+# The accounts AWS publishes Powertools for AWS Lambda (Python) v3 layers from: one for the commercial
+# partition, one per region elsewhere (China: cn-north-1 only). Never taken from context: a layer is
+# code every Parry function runs with its role.
+POWERTOOLS_PUBLISHERS = {
+    "aws": "017000801446",
+    "cn-north-1": "498634801083",
+    "us-gov-east-1": "165087284144",
+    "us-gov-west-1": "165093116878",
+}
+# Layer version 27 of AWSLambdaPowertoolsPythonV3-python313-arm64 in the commercial partition carries
+# Powertools 3.23.0, the version requirements.lock pins for the tests (tests/infra/test_supply_chain.py).
+POWERTOOLS_LAYER_VERSION = 27
+POWERTOOLS_VERSION = "3.23.0"
+
+
+def powertools_publisher(region: str) -> str | None:
+    """AWS's publishing account of the Powertools layer in `region`; None where AWS publishes none."""
+    if region.startswith(("cn-", "us-gov-")):
+        return POWERTOOLS_PUBLISHERS.get(region)
+    return POWERTOOLS_PUBLISHERS["aws"]
 
 
 class ConfigError(ValueError):
     """A context value that cannot be deployed; the message names the key."""
+
+
+def _layer_problems(account: Any, home_region: str) -> list[str]:
+    problems = []
+    if account:
+        problems.append("parry:powertoolsLayerAccount: no longer read; the layer comes from AWS's publisher")
+    if REGION_RE.match(home_region) and not powertools_publisher(home_region):
+        problems.append(f"parry:homeRegion: AWS publishes no Powertools layer in {home_region}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -40,15 +70,14 @@ class ParryConfig:
     organization_id: str | None = None
     external_id: str | None = None
     member_accounts: tuple[str, ...] = ()
-    # 27 is Powertools 3.23.0's AWSLambdaPowertoolsPythonV3-python313-arm64 (published Nov 2025; the
-    # SSM parameter /aws/service/powertools/python/arm64/python3.13/latest names the newest).
-    powertools_layer_version: int = 27
-    powertools_layer_account: str = POWERTOOLS_LAYER_ACCOUNT
+    # the SSM parameter /aws/service/powertools/python/arm64/python3.13/latest names the newest
+    powertools_layer_version: int = POWERTOOLS_LAYER_VERSION
     log_retention_days: int = 365
     security_hub_actions: bool = True
     # who may use the front door: on-call roles start, undo and resume; approver roles decide
     on_call_roles: tuple[str, ...] = ()
     approver_roles: tuple[str, ...] = ()
+    instance_roles: str = "*"
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -125,17 +154,22 @@ class ParryConfig:
             organization_id=optional("organizationId", ORG_RE, "an organization id (o-...)"),
             external_id=str(external_id) if external_id else None,
             member_accounts=members,
-            powertools_layer_version=integer("powertoolsLayerVersion", 27, 1, 100000),
-            powertools_layer_account=optional("powertoolsLayerAccount", ACCOUNT_RE, "a 12-digit account id")
-            or POWERTOOLS_LAYER_ACCOUNT,
+            powertools_layer_version=integer("powertoolsLayerVersion", POWERTOOLS_LAYER_VERSION, 1, 100000),
             log_retention_days=integer("logRetentionDays", 365, 1, 3653),
             security_hub_actions=str(get("securityHubActions")).lower() not in ("false", "0", "no", "off"),
             on_call_roles=tuple(dict.fromkeys(roles["onCallRoles"])),
             approver_roles=tuple(dict.fromkeys(roles["approverRoles"])),
+            instance_roles=optional("instanceRoles", INSTANCE_ROLES_RE, "an IAM role name or path pattern") or "*",
         )
+        problems.extend(_layer_problems(get("powertoolsLayerAccount"), home_region))
         if problems:
             raise ConfigError("\n".join(problems))
         return config
+
+    @property
+    def powertools_layer_account(self) -> str:
+        """AWS's account publishing the Powertools layer in the home region (checked at load)."""
+        return powertools_publisher(self.home_region) or ""
 
     @property
     def cross_account(self) -> bool:

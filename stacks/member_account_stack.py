@@ -42,6 +42,7 @@ class MemberAccountStack(Stack):
         security_account: str | None = None,
         organization_id: str | None = None,
         external_id: str | None = None,
+        instance_roles: str = "*",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -69,7 +70,12 @@ class MemberAccountStack(Stack):
                 conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
             if external_id:
                 conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
-            values = {"partition": PARTITION, "region": home_region, "account": ACCOUNT_ID}
+            values = {
+                "partition": PARTITION,
+                "region": home_region,
+                "account": ACCOUNT_ID,
+                "instance_roles": instance_roles,
+            }
             self.template_values = values
             granted = [
                 *statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}"),

@@ -31,6 +31,14 @@ ENGINE_WILDCARD_REASONS = {
 }
 
 
+# Wildcards the deployer sets in context, for actions that pass roles the case recorded.
+DEPLOYER_WILDCARD_REASONS = {
+    "arn:{partition}:iam::{account}:role/{instance_roles}": "The instance profile's role is the one the case "
+    "recorded when it detached it, known only at run time; parry:instanceRoles narrows the roles (name or "
+    "path pattern), and iam:PassedToService lets them be passed to EC2 only.",
+}
+
+
 def registry_reason(template: str) -> str:
     """Why a wildcard resource declared by the actions registry is acceptable, said accurately."""
     pinned = (
@@ -117,10 +125,12 @@ def wildcard_findings(
             if template == "*":
                 star.update(perm.actions)
                 continue
-            if "*" not in template:
+            rendered = render_resource(template, values, where="nag")
+            if "*" not in rendered:
                 continue
-            rule = f"IAM5[Resource::{_finding_value(stack, render_resource(template, values, where='nag'))}]"
-            found.setdefault(rule, reasons.get(template) or registry_reason(template))
+            rule = f"IAM5[Resource::{_finding_value(stack, rendered)}]"
+            reason = reasons.get(template) or DEPLOYER_WILDCARD_REASONS.get(template) or registry_reason(template)
+            found.setdefault(rule, reason)
     if star:
         found["IAM5[Resource::*]"] = (
             "Resource '*' only for actions whose API has no resource-level permissions: " + ", ".join(sorted(star))

@@ -63,19 +63,29 @@ def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where:
 
     A statement with a wildcard ARN that carries no account gets an aws:ResourceAccount condition
     on `values["account"]`, so `s3:::*` means this account's buckets, not every bucket in AWS.
+    A permission's own `conditions` (iam:PassedToService, ...) are rendered into the same block.
     """
     out = []
     for perm in perms:
         for action in perm.actions:
             if action == "*" or action.endswith(":*"):
                 raise TemplateError(f"{where}: permission {action!r} is a whole-service wildcard")
+        if "iam:PassRole" in perm.actions and not any(key == "iam:PassedToService" for _, key, _ in perm.conditions):
+            # without it, a role passable to EC2 is passable to Lambda, Glue, ... with their own powers
+            raise TemplateError(f"{where}: iam:PassRole needs an iam:PassedToService condition")
         statement: dict[str, Any] = {
             "Effect": "Allow",
             "Action": list(perm.actions),
             "Resource": [render_resource(r, values, where=where) for r in perm.resources],
         }
+        condition: dict[str, dict[str, Any]] = {}
         if any(unpinned(r) for r in perm.resources):
-            statement["Condition"] = {"StringEquals": {"aws:ResourceAccount": values["account"]}}
+            condition["StringEquals"] = {"aws:ResourceAccount": values["account"]}
+        for operator, key, templates in perm.conditions:
+            rendered = [render_resource(t, values, where=where) for t in templates]
+            condition.setdefault(operator, {})[key] = rendered[0] if len(rendered) == 1 else rendered
+        if condition:
+            statement["Condition"] = condition
         out.append(statement)
     return out
 

@@ -189,6 +189,7 @@ class ResponderStack(Stack):
             "partition": PARTITION,
             "region": REGION,
             "account": ACCOUNT_ID,
+            "instance_roles": config.instance_roles,
             "topic_arn": self.notifications.topic.topic_arn,
             "cases_table_arn": self.cases.table.table_arn,
             "evidence_bucket_arn": self.evidence.bucket.bucket_arn,
@@ -227,6 +228,12 @@ class ResponderStack(Stack):
                         "Security Hub's Create/Update/DeleteActionTarget take no resource-level permissions; "
                         "this deploy-time function may call those three only.",
                     ),
+                    (
+                        f"IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:"
+                        f"stack/{self.stack_name}/*]",
+                        "The function reads back, read-only, the status of its own resource in this stack, "
+                        "whose id ends in a UUID CloudFormation picks at creation.",
+                    ),
                     RUNNER_FINDINGS[0],
                 ],
             )
@@ -254,6 +261,7 @@ class ResponderStack(Stack):
             function_name = naming.function_name(book.name)
             values = {
                 **resources,
+                "playbook": book.name,
                 "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
             }
             self.template_values[book.name] = values

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 # The template fields a member account's role can fill: a permission whose resources use only
 # these acts on the case's account; one naming Parry's own resources ({topic_arn}, ...) cannot.
-MEMBER_TEMPLATE_FIELDS = frozenset({"partition", "region", "account"})
+# {instance_roles} is a deployment setting (parry:instanceRoles) both stacks fill alike.
+MEMBER_TEMPLATE_FIELDS = frozenset({"partition", "region", "account", "instance_roles"})
 
 
 def template_fields(template: str) -> set[str]:
@@ -53,11 +54,15 @@ class Permission:
     `security_account=True` keeps a permission whose templates would fit a member account in the
     security account, for an API that must be called from the administrator account (GuardDuty
     archives only there; Security Hub aggregates there).
+
+    `conditions` narrow the grant further, as (operator, key, value templates) triples: IAM's
+    Condition block, such as iam:PassedToService on iam:PassRole.
     """
 
     actions: tuple[str, ...]
     resources: tuple[str, ...] = ("*",)
     security_account: bool = False
+    conditions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @property
     def member(self) -> bool:

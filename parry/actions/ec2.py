@@ -441,7 +441,13 @@ class AssociateInstanceProfile(Action[AssociateProfileParams]):
     permissions = (
         Permission(("ec2:DescribeInstances", "ec2:DescribeIamInstanceProfileAssociations")),
         Permission(("ec2:AssociateIamInstanceProfile",), (INSTANCE_ARN,)),
-        Permission(("iam:PassRole",), ("arn:{partition}:iam::{account}:role/*",)),
+        # only to EC2, and only roles the deployer names (parry:instanceRoles): the profile's role
+        # is known from the case, not at synth (docs/security.md, "Passing roles")
+        Permission(
+            ("iam:PassRole",),
+            ("arn:{partition}:iam::{account}:role/{instance_roles}",),
+            conditions=(("StringEquals", "iam:PassedToService", ("ec2.amazonaws.com",)),),
+        ),
     )
 
     def observe(self, ctx: ActionContext, params: AssociateProfileParams) -> Observation:

@@ -29,8 +29,25 @@ CASE_KEEPING: tuple[Permission, ...] = (
     Permission(("sns:Publish",), ("{topic_arn}",)),
 )
 
+# The partition keys a runner may write (parry/store/store.py): its own playbook's claims and rate
+# counters, and cases and decision nonces, whose keys (CASE#<id>, NONCE#<nonce>) name no playbook, so
+# IAM cannot keep one runner off another playbook's cases (docs/security.md, "Per-playbook table access").
+RUNNER_WRITABLE_KEYS = ("CASE#*", "NONCE#*", "CLAIM#{playbook}#*", "RATE#{playbook}#*")
+
+# A runner keeps cases like the maintenance function, but writes items under its own keys only:
+# dynamodb:LeadingKeys is each written item's partition key (every item of a TransactWriteItems).
+RUNNER_CASE_KEEPING: tuple[Permission, ...] = (
+    Permission(("dynamodb:GetItem", "dynamodb:Query"), ("{cases_table_arn}", "{cases_table_arn}/index/*")),
+    Permission(
+        ("dynamodb:PutItem", "dynamodb:UpdateItem"),
+        ("{cases_table_arn}",),
+        conditions=(("ForAllValues:StringLike", "dynamodb:LeadingKeys", RUNNER_WRITABLE_KEYS),),
+    ),
+    *CASE_KEEPING[1:],
+)
+
 ENGINE_PERMISSIONS: tuple[Permission, ...] = (
-    *CASE_KEEPING,
+    *RUNNER_CASE_KEEPING,
     # the global kill switch
     Permission(("ssm:GetParameter",), ("{kill_switch_parameter_arn}",)),
     # continue a run that nears the Lambda deadline in a fresh invocation

@@ -32,6 +32,10 @@ ASYNC_RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE_SECONDS = 3600
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 DATA_KEY_REUSE_SECONDS = 3600
+# The runtime (and the boto3 it bundles) changes only when a deploy updates the function, never under
+# a running Parry; "Manual" would need a runtime version ARN, known only from a deployed function
+# (docs/deploy.md, "Runtime updates").
+RUNTIME_UPDATES = "FunctionUpdate"
 TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # no resource-level permissions
 
 _RETENTION_NAMES = {
@@ -244,6 +248,9 @@ def lambda_function(
         function_name=function_name,
         description=description,
         runtime=RUNTIME,
+        runtime_management_config=lambda_.CfnFunction.RuntimeManagementConfigProperty(
+            update_runtime_on=RUNTIME_UPDATES
+        ),
         architectures=[ARCHITECTURE],
         handler=handler,
         code=lambda_.CfnFunction.CodeProperty(s3_bucket=code_bucket, s3_key=code_key),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CustomResource, Duration, RemovalPolicy
+from aws_cdk import CustomResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -26,6 +26,11 @@ RESOURCE_TYPE = "Custom::ParrySecurityHubActions"
 
 def action_arn(action_id: str) -> str:
     return f"arn:{PARTITION}:securityhub:{REGION}:{ACCOUNT_ID}:action/custom/{action_id}"
+
+
+def stack_arn(stack_name: str) -> str:
+    """Every deployment of the stack: its id ends in a UUID CloudFormation picks at creation."""
+    return f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/*"
 
 
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
@@ -78,6 +83,12 @@ class SecurityHubActions(Construct):
                                 "Resource": self.log_group.log_group_arn,
                             },
                             {
+                                # the handler asks CloudFormation whether a request is its own
+                                "Effect": "Allow",
+                                "Action": "cloudformation:DescribeStackResource",
+                                "Resource": stack_arn(Stack.of(self).stack_name),
+                            },
+                            {
                                 # these APIs take no resource-level permissions
                                 "Effect": "Allow",
                                 "Action": [
@@ -98,6 +109,7 @@ class SecurityHubActions(Construct):
             function_name=function_name,
             description="Parry: keeps the playbooks' Security Hub custom actions in step (CloudFormation only)",
             runtime=lambda_.Runtime.PYTHON_3_13,
+            runtime_management_mode=lambda_.RuntimeManagementMode.FUNCTION_UPDATE,  # as the runners'
             architecture=lambda_.Architecture.ARM_64,
             handler="index.handler",
             code=lambda_.Code.from_inline(HANDLER_SOURCE.read_text()),

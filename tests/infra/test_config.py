@@ -79,3 +79,12 @@ def test_anything_but_a_role_arn_is_refused_by_key(arn: str):
 
     with pytest.raises(ConfigError, match="parry:approverRoles"):
         _config(approverRoles=[arn])
+
+
+def test_instance_roles_are_any_by_default_and_a_role_pattern_when_set():
+    from stacks.config import ConfigError
+
+    assert _config().instance_roles == "*"
+    assert _config(instanceRoles="instances/*").instance_roles == "instances/*"
+    with pytest.raises(ConfigError, match="parry:instanceRoles"):
+        _config(instanceRoles="arn:aws:iam::111111111111:role/*")

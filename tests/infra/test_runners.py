@@ -453,6 +453,7 @@ def test_security_hub_actions_function_is_protected_least_privilege_and_inline(s
         "securityhub:CreateActionTarget",
         "securityhub:UpdateActionTarget",
         "securityhub:DeleteActionTarget",
+        "cloudformation:DescribeStackResource",  # is a request CloudFormation's own? (read-only)
     }
     # within the guardrails' own-resource patterns
     assert naming.SECURITY_HUB_ACTIONS_FUNCTION.startswith("Parry")

@@ -63,9 +63,33 @@ def _action(aid, name="n"):
     return {"Id": aid, "Name": name, "Description": f"Run {aid}"}
 
 
+# what CloudFormation sends with every request: its presigned response URL and the stack's id
+FROM_CLOUDFORMATION = {
+    "ResponseURL": "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/"
+    "arn%3Aaws%3Acloudformation%3Aeu-west-1%3A111111111111%3Astack/Parry/id%7CActions%7Creq"
+    "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=7200&X-Amz-Signature=abc",
+    "StackId": "arn:aws:cloudformation:eu-west-1:111111111111:stack/Parry/0d7b5e10-0000-11ef-0000-0a1b2c3d4e5f",
+    "LogicalResourceId": "SecurityHubActionsActions0A1B2C3D",
+}
+
+
+class FakeCloudFormation:
+    """CloudFormation's view of the custom resource: `status`, or no such stack."""
+
+    def __init__(self, status=None):
+        self.status = status
+
+    def describe_stack_resource(self, StackName, LogicalResourceId):
+        if self.status is None or not StackName.startswith(FROM_CLOUDFORMATION["StackId"].rsplit("/", 1)[0]):
+            raise RuntimeError(f"Stack '{StackName}' does not exist")
+        return {"StackResourceDetail": {"LogicalResourceId": LogicalResourceId, "ResourceStatus": self.status}}
+
+
 def _run(event, hub):
     answers = []
-    _module().handler(event, CONTEXT, hub=hub, respond=lambda *a, **k: answers.append((a[2], a[4], k)))
+    event = {**FROM_CLOUDFORMATION, **event}
+    cfn = FakeCloudFormation(f"{event['RequestType'].upper()}_IN_PROGRESS")
+    _module().handler(event, CONTEXT, hub=hub, respond=lambda *a, **k: answers.append((a[2], a[4], k)), cfn=cfn)
     (answer,) = answers
     return answer
 

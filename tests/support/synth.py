@@ -20,6 +20,7 @@ EXTERNAL_ID = "parry-test-external-id"
 EMAILS = ["soc@example.com", "oncall@example.com"]
 PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
 ON_CALL_ROLES = ["arn:aws:iam::111111111111:role/SecurityOnCall", "arn:aws:iam::111111111111:role/soc/Responder"]
+INSTANCE_ROLES = "instances/*"
 APPROVER_ROLES = ["arn:aws:iam::111111111111:role/SecurityLead", "arn:aws:iam::111111111111:role/SecurityOnCall"]
 
 
@@ -64,6 +65,7 @@ TEST_CONTEXT = {
     "parry:securityAccount": SECURITY_ACCOUNT,
     "parry:organizationId": ORGANIZATION_ID,
     "parry:externalId": EXTERNAL_ID,
+    "parry:instanceRoles": INSTANCE_ROLES,
     "parry:memberAccounts": MEMBER_ACCOUNTS,
     "parry:onCallRoles": ON_CALL_ROLES,
     "parry:approverRoles": APPROVER_ROLES,
