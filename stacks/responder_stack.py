@@ -143,22 +143,13 @@ class ResponderStack(Stack):
         )
         writers = [*runner_role_arns, role_arn(naming.maintenance_role_name(region))] if playbooks else []
         self.cases = CaseStore(self, "CaseStore", data_key=self.data_key, writer_role_arns=writers)
+        # Only Parry's roles, this account's alarms and the rules connected by publish_from may publish.
         self.notifications = Notifications(
-            self, "Notifications", data_key=self.data_key, emails=config.notification_emails
-        )
-        # The topic's policy replaces SNS's default one, so CloudWatch alarms of this account need
-        # an explicit allowance to publish (the key policy above lets them use the key).
-        self.notifications.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisAccountsAlarms",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.notifications.topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": self.account},
-                    "ArnLike": {"aws:SourceArn": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:*"},
-                },
-            )
+            self,
+            "Notifications",
+            data_key=self.data_key,
+            emails=config.notification_emails,
+            publisher_role_arns=[*writers, role_arn(naming.control_plane_role_name(region))] if playbooks else [],
         )
         self.kill_switch = KillSwitch(self, "KillSwitch")
 

@@ -15,6 +15,7 @@ from typer._click.exceptions import ClickException  # typer bundles its own clic
 
 from parry.aws.errors import describe_error, refusal
 from parry.cli import cases, decisions, local, playbooks
+from parry.cli.render import inert
 from parry.errors import ParryError
 
 app = typer.Typer(
@@ -92,12 +93,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except ParryError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
-            print(f"parry: {line}", file=sys.stderr)
+            print(f"parry: {inert(line)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # boto/botocore and OS errors: one line, never a traceback
         if os.environ.get("PARRY_DEBUG"):
             raise
-        print(f"parry: {error_line(exc)}", file=sys.stderr)
+        print(f"parry: {inert(error_line(exc))}", file=sys.stderr)
         sys.exit(2)

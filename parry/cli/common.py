@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from parry.cli.render import inert
 from parry.errors import ConfigError, EventError, ParryError
 from parry.playbooks.shipped import default_playbooks_dir
 from parry.routing.events import wrap
@@ -37,7 +38,8 @@ LOCAL_ONCALL_ROLE = "parry-oncall"
 
 
 def note(message: str) -> None:
-    print(message, file=sys.stderr)
+    """One line on stderr; what it quotes (a finding id, an error from AWS) cannot drive the terminal."""
+    print(inert(message), file=sys.stderr)
 
 
 def read_events(path: str) -> Iterator[tuple[str, dict[str, Any]]]:

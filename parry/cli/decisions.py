@@ -113,9 +113,9 @@ def expire(
 
     swept = ControlPlane(make_engine(evidence_bucket, cases_table), load_playbook).sweep()
     for case_id in swept["expired"]:
-        typer.echo(case_id)
+        typer.echo(render.inert(case_id))
     for case_id in swept["redriven"]:
-        typer.echo(f"{case_id}  continued")
+        typer.echo(f"{render.inert(case_id)}  continued")
     for case_id, why in swept["left"].items():
         note(f"{case_id}  left RUNNING: {why}")
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import typer
 
 from parry.aws.errors import refusal
+from parry.cli.render import inert
 from parry.errors import ParryError
 
 evidence_app = typer.Typer(
@@ -58,7 +59,7 @@ KeyId = typer.Option(
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    print(f"parry evidence: {message}", file=sys.stderr)
+    print(f"parry evidence: {inert(message)}", file=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -198,15 +199,12 @@ def list_cases(
     if not rows:
         print("no cases", file=sys.stderr)
         return
-    widths = [
-        max(len(str(r[c])) for r in rows + [{c: c.upper().replace("_", " ")}])
-        for c in ("case_id", "account", "opened", "playbook", "status")
-    ]
     header = ("CASE ID", "ACCOUNT", "OPENED", "PLAYBOOK", "STATUS")
+    table = [[inert(r[c]) for c in ("case_id", "account", "opened", "playbook", "status")] for r in rows]
+    widths = [max(len(cells[i]) for cells in [*table, list(header)]) for i in range(len(header))]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  MANIFESTS")
-    for r in rows:
-        cells = (r["case_id"], r["account"], r["opened"], r["playbook"], r["status"])
-        print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + f"  {r['manifests']}")
+    for r, cells in zip(rows, table, strict=True):
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + f"  {r['manifests']}")
 
 
 def _read_json(source: Any, rel: str) -> dict[str, Any] | None:
@@ -239,20 +237,21 @@ def show(
     if as_json:
         print(json.dumps(view.as_dict(), indent=2, default=str))
         return
-    print(f"case      {view.case_id}")
-    print(f"playbook  {view.playbook_name or '?'}")
-    print(f"account   {view.account}    opened {view.opened}    status {view.status}")
-    print(f"folder    {view.prefix}")
+    print(f"case      {inert(view.case_id)}")
+    print(f"playbook  {inert(view.playbook_name or '?')}")
+    print(f"account   {inert(view.account)}    opened {inert(view.opened)}    status {inert(view.status)}")
+    print(f"folder    {inert(view.prefix)}")
     print("\ntimeline")
     for r in view.audit:
-        print(f"  {r.get('seq', '?'):>4}  {r.get('at', '')}  {str(r.get('kind', '')):<20} {record_summary(r)}")
+        seq, at, kind = (inert(r.get(k, d)) for k, d in (("seq", "?"), ("at", ""), ("kind", "")))
+        print(f"  {seq:>4}  {at}  {kind:<20} {inert(record_summary(r))}")
     print("\nmanifests")
     for m in view.manifests or [{"path": "(none: the case is not sealed)", "signed": True, "key_id": "", "sha256": ""}]:
         signer = m["key_id"] if m["signed"] else "UNSIGNED"
-        print(f"  {m['path']}  {signer}  {m['sha256']}")
+        print(f"  {inert(m['path'])}  {inert(signer)}  {inert(m['sha256'])}")
     print("\nobjects")
     for o in view.objects:
-        print(f"  {o['sha256'] or '?':64}  {o['size'] if o['size'] is not None else '?':>7}  {o['path']}")
+        print(f"  {inert(o['sha256'] or '?'):64}  {o['size'] if o['size'] is not None else '?':>7}  {inert(o['path'])}")
 
 
 @evidence_app.command("verify")
@@ -294,15 +293,15 @@ def verify(
         for r in results:
             if r.ok:
                 print(
-                    f"INTACT  {r.case_id}  ({r.objects} objects, {r.manifests} manifest(s), {r.audit_records} audit records)"
+                    f"INTACT  {inert(r.case_id)}  ({r.objects} objects, {r.manifests} manifest(s), {r.audit_records} audit records)"
                 )
             else:
-                print(f"NOT INTACT  {r.case_id}  ({len(r.problems)} problem(s))")
+                print(f"NOT INTACT  {inert(r.case_id)}  ({len(r.problems)} problem(s))")
                 for p in r.problems:
-                    print(f"  {p}")
+                    print(f"  {inert(p)}")
             if not all_cases:
                 for note in r.notes:
-                    print(f"  note: {note}")
+                    print(f"  note: {inert(note)}")
         if all_cases:
             bad = sum(1 for r in results if not r.ok)
             print(f"{len(results) - bad} of {len(results)} case(s) intact")

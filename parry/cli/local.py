@@ -9,6 +9,7 @@ import typer
 
 from parry.cli import render
 from parry.cli.common import PLAYBOOKS_DIR, make_engine
+from parry.cli.render import safe
 from parry.runtime.in_process import run_in_process
 
 local_app = typer.Typer(
@@ -140,10 +141,11 @@ def _demo(endpoint: str, only: str | None) -> str:
         event = scenario.seed(aws, account, aws.region)
         detail = event["detail"]
         console.print(
-            f"[bold]event[/]     {event['detail-type']} from {event['source']}: {detail.get('type') or detail.get('eventName', '')}"
+            f"[bold]event[/]     {safe(event['detail-type'])} from {safe(event['source'])}: "
+            f"{safe(detail.get('type') or detail.get('eventName', ''))}"
         )
         matching = [book for book, pattern in books if pattern.matches(event)]
-        console.print(f"[bold]routed to[/] {', '.join(b.name for b in matching) or 'no playbook'}")
+        console.print(f"[bold]routed to[/] {safe(', '.join(b.name for b in matching) or 'no playbook')}")
         for book in matching:
             case = run_in_process(event, book, engine)
             console.print()
@@ -152,17 +154,19 @@ def _demo(endpoint: str, only: str | None) -> str:
             _verify(aws, case["evidence_prefix"])
         ok, seen = scenario.check(aws, event)
         held += ok
-        console.print(f"\n[bold]read back[/] {seen}  " + ("[green]contained[/]" if ok else "[red]NOT contained[/]"))
+        console.print(
+            f"\n[bold]read back[/] {safe(seen)}  " + ("[green]contained[/]" if ok else "[red]NOT contained[/]")
+        )
         status = finding_status(aws, event)
         if status:
-            console.print(f"[bold]Security Hub[/] {status}")
+            console.print(f"[bold]Security Hub[/] {safe(status)}")
     return f"{held} of {len(scenarios)} scenario(s)"
 
 
 def _evidence_listing(aws, prefix: str) -> None:
     bucket = os.environ["PARRY_EVIDENCE_BUCKET"]
     objects = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    console.print(f"  [bold]evidence[/] s3://{bucket}/{prefix} ({len(objects)} objects under Object Lock)")
+    console.print(f"  [bold]evidence[/] {safe(f's3://{bucket}/{prefix}')} ({len(objects)} objects under Object Lock)")
     folders: dict[str, list[str]] = {}
     for obj in objects:
         name = obj["Key"][len(prefix) :]
@@ -170,7 +174,7 @@ def _evidence_listing(aws, prefix: str) -> None:
         folders.setdefault(folder, []).append(rest)
     for folder, names in sorted(folders.items()):
         where = f"{folder}/" if folder else ""
-        console.print(f"      {where}{', '.join(sorted(names))}")
+        console.print(f"      {safe(where + ', '.join(sorted(names)))}")
 
 
 def _verify(aws, prefix: str) -> None:
@@ -185,7 +189,7 @@ def _verify(aws, prefix: str) -> None:
             f"{result.manifests} signed manifest(s)"
         )
     else:
-        console.print("  [red]verification found problems:[/] " + "; ".join(str(p) for p in result.problems))
+        console.print("  [red]verification found problems:[/] " + safe("; ".join(str(p) for p in result.problems)))
 
 
 def register(app: typer.Typer) -> None:

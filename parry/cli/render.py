@@ -1,4 +1,9 @@
-"""Human-readable output: the case timeline, the plan, tables. Machine output is `--json`."""
+"""Human-readable output: the case timeline, the plan, tables. Machine output is `--json`.
+
+Every value from a case (what a finding, an event, a resource's name or tags, or a person's reason
+said) is data: `safe` before it goes into rich markup, `inert` before a plain print. Parry's own
+markup is the only markup a terminal obeys.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,27 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-console = Console(highlight=False, soft_wrap=True)
+# no emoji codes either: `:warning:` in a tag value prints as typed
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+def inert(value: Any) -> str:
+    """`value` as one line a terminal shows and does not obey: each control or invisible character
+    becomes its visible escape (`\\x1b`, `\\n`, `\\u202e`), so an ESC cannot restyle the screen, move the
+    cursor or open a link, a newline cannot forge a line, and a bidi override cannot reorder one."""
+    text = value if isinstance(value, str) else str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def safe(value: Any) -> str:
+    """`value` for a rich markup string: inert, and its `[...]` printed as typed, never a style or link."""
+    return escape(inert(value))
+
 
 STATUS_STYLE = {
     "succeeded": "green",
@@ -37,7 +60,7 @@ STATUS_STYLE = {
 
 def _styled(status: str) -> str:
     style = STATUS_STYLE.get(status, "")
-    return f"[{style}]{status}[/]" if style else status
+    return f"[{style}]{safe(status)}[/]" if style else safe(status)
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
@@ -52,67 +75,77 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> lis
     return out
 
 
+def _pairs(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
 def _short(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def case(data: dict[str, Any]) -> None:
-    header = f"case [bold]{data['case_id']}[/]  playbook [bold]{data['playbook']}[/]  status {_styled(data['status'])}"
+    header = (
+        f"case [bold]{safe(data['case_id'])}[/]  playbook [bold]{safe(data['playbook'])}[/]"
+        f"  status {_styled(data['status'])}"
+    )
     if data.get("duplicate"):
         header += "  [yellow](duplicate delivery: nothing was changed)[/]"
     console.print(header)
     if data.get("target"):
-        console.print("  target  " + ", ".join(f"{k}={v}" for k, v in data["target"].items()))
+        console.print("  target  " + safe(_pairs(data["target"])))
     if data.get("dry_run"):
         console.print("  [blue]dry run: mutating steps were planned, not applied[/]")
     for step in data.get("steps", []):
         console.print(
-            f"  {_styled(step['status']):<30} [bold]{step['step_id']}[/] ({step['action']}) {step['duration_ms']} ms"
+            f"  {_styled(step['status']):<30} [bold]{safe(step['step_id'])}[/] ({safe(step['action'])})"
+            f" {safe(step['duration_ms'])} ms"
         )
         if step.get("summary"):
-            console.print(f"      {step['summary']}")
+            console.print(f"      {safe(step['summary'])}")
         for line in _changes(step.get("before"), step.get("after")):
-            console.print(f"      [dim]before→after[/] {line}")
+            console.print(f"      [dim]before→after[/] {safe(line)}")
         for call in step.get("calls", []):
-            console.print(f"      [dim]call[/] {call}")
+            console.print(f"      [dim]call[/] {safe(call)}")
         if step.get("error"):
-            console.print(f"      [red]{step['error']}[/]")
+            console.print(f"      [red]{safe(step['error'])}[/]")
     if data.get("awaiting"):
         wait = data["awaiting"]
-        console.print(f"  [magenta]waiting for approval[/]: {wait['reason']}")
-        console.print(
-            f'      parry approve {data["case_id"]} --reason "..."   |   parry deny {data["case_id"]} --reason "..."'
-        )
+        console.print(f"  [magenta]waiting for approval[/]: {safe(wait['reason'])}")
+        case_id = safe(data["case_id"])
+        console.print(f'      parry approve {case_id} --reason "..."   |   parry deny {case_id} --reason "..."')
     for entry in data.get("history", []):
         console.print(
-            f"  [dim]{entry.get('at', '')}[/] {entry.get('kind')} by {entry.get('by', '?')}: {entry.get('reason', '')}"
+            f"  [dim]{safe(entry.get('at', ''))}[/] {safe(entry.get('kind'))} by {safe(entry.get('by', '?'))}:"
+            f" {safe(entry.get('reason', ''))}"
         )
     if data.get("evidence_prefix"):
-        console.print(f"  evidence  {data['evidence_prefix']}")
+        console.print(f"  evidence  {safe(data['evidence_prefix'])}")
 
 
 def plan(result: Any) -> None:
-    console.print(f"plan for [bold]{result.playbook}[/]  dedup {result.dedup}")
+    console.print(f"plan for [bold]{safe(result.playbook)}[/]  dedup {safe(result.dedup)}")
     if result.target:
-        console.print("  target  " + ", ".join(f"{k}={v}" for k, v in result.target.items()))
+        console.print("  target  " + safe(_pairs(result.target)))
     if result.dry_run_reason:
-        console.print(f"  [blue]{result.dry_run_reason}[/]")
+        console.print(f"  [blue]{safe(result.dry_run_reason)}[/]")
     for step in result.steps:
         mark = "[green]run [/]" if step.will_run else "[dim]skip[/]"
         gate = " [magenta](approval required)[/]" if step.approval else ""
-        console.print(f"  {mark} [bold]{step.step_id}[/] ({step.action}){gate}: {step.summary}")
+        console.print(f"  {mark} [bold]{safe(step.step_id)}[/] ({safe(step.action)}){gate}: {safe(step.summary)}")
         for call in step.calls:
-            console.print(f"       [dim]would call[/] {call}")
+            console.print(f"       [dim]would call[/] {safe(call)}")
         if step.error:
-            console.print(f"       [red]{step.error}[/]")
+            console.print(f"       [red]{safe(step.error)}[/]")
 
 
 def cases_table(rows: list[dict[str, Any]]) -> None:
     table = Table("case", "playbook", "status", "opened", "target")
     for row in rows:
-        target = ", ".join(f"{k}={v}" for k, v in (row.get("target") or {}).items())
-        table.add_row(row["case_id"], row["playbook"], _styled(row["status"]), row["opened_at"], _short(target, 60))
+        target = _short(_pairs(row.get("target") or {}), 60)
+        table.add_row(
+            safe(row["case_id"]), safe(row["playbook"]), _styled(row["status"]), safe(row["opened_at"]), safe(target)
+        )
     console.print(table)
 
 
@@ -120,6 +153,9 @@ def actions_table(rows: list[dict[str, Any]]) -> None:
     table = Table("action", "changes", "undo", "permissions")
     for row in rows:
         table.add_row(
-            row["action"], "yes" if row["mutating"] else "no", row["undo"] or "-", ", ".join(row["permissions"])
+            safe(row["action"]),
+            "yes" if row["mutating"] else "no",
+            safe(row["undo"] or "-"),
+            safe(", ".join(row["permissions"])),
         )
     console.print(table)
