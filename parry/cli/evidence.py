@@ -53,7 +53,8 @@ KeyId = typer.Option(
     None,
     "--key-id",
     envvar="PARRY_SIGNING_KEY_ID",
-    help="pin the signing key by fetching its public key from KMS (used when no --public-key is given)",
+    help="pin the signing key by its KMS key ARN (the stack's SigningKeyArn output): its public key is "
+    "fetched from KMS (used when no --public-key is given); an alias is refused, it can be re-pointed",
 )
 
 
@@ -133,6 +134,8 @@ def _trusted(paths: list[Path] | None, key_id: str | None = None) -> set[str]:
     files = list(paths or []) or env_public_keys()
     if files or not key_id:
         return load_public_keys(files)
+    if key_id.startswith("alias/") or ":alias/" in key_id:
+        _fail(f"--key-id {key_id}: an alias can be pointed at another key; pin the key ARN (the SigningKeyArn output)")
     from parry.aws.clients import ClientFactory
 
     return {sha256_hex(bytes(ClientFactory().client("kms").get_public_key(KeyId=key_id)["PublicKey"]))}
@@ -271,7 +274,8 @@ def verify(
     """Prove a case intact, or name each problem. Exit 0 intact, 1 not intact, 2 error.
 
     Problems: changed, missing or unexpected object; broken chain; bad signature; foreign key;
-    unsigned manifest; retention; bad manifest; not sealed.
+    unsigned manifest; retention; bad manifest; not sealed; key not pinned (never intact without
+    --key-id or --public-key).
     """
     from parry.evidence.export import case_prefixes
     from parry.evidence.sources import S3Source

@@ -183,9 +183,6 @@ def _check_signature(
         if fingerprint not in trusted:
             result.add(FOREIGN_KEY, rel, f"validly signed, but by {label}, not by an expected public key")
     elif reference is None:
-        result.notes.append(
-            f"signatures checked with the public key stored in the case ({label}); pin it with --public-key"
-        )
         reference = (seq, fingerprint)
     elif reference[1] != fingerprint:
         result.add(FOREIGN_KEY, rel, f"signed by {label}, not the key that signed manifest {reference[0]}")

@@ -18,6 +18,7 @@ UNSIGNED = "unsigned manifest"
 RETENTION = "retention"
 BAD_MANIFEST = "bad manifest"
 NOT_SEALED = "not sealed"
+UNPINNED = "key not pinned"
 KINDS = (
     CHANGED,
     MISSING,
@@ -29,6 +30,7 @@ KINDS = (
     RETENTION,
     BAD_MANIFEST,
     NOT_SEALED,
+    UNPINNED,
 )
 
 

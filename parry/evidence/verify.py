@@ -2,8 +2,9 @@
 
 Nothing Parry recorded elsewhere is trusted (no case table, no writer state): every sha256 is
 recomputed from the bytes, the audit chain is re-walked, each manifest's signature is checked with
-`cryptography` against the public key stored beside it and, when given, against the keys the
-auditor pins. The same checks run on a folder made by `parry evidence export`.
+`cryptography` against the public key stored beside it and against the keys the auditor pins. A
+key stored beside a manifest proves only that someone holding it signed, so a case is never intact
+without a pinned key. The same checks run on a folder made by `parry evidence export`.
 
 Problems are named with one of the kinds in `parry.evidence.problems.KINDS`, the object's path
 inside the case folder and a sentence saying what differs.
@@ -15,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parry.evidence import checks
-from parry.evidence.problems import NOT_SEALED, Problem
+from parry.evidence.keys import PIN_HINT
+from parry.evidence.problems import NOT_SEALED, UNPINNED, Problem
 from parry.evidence.sources import Source, Version, case_id_of
 
 __all__ = ["Policy", "Verification", "verify_case"]
@@ -79,6 +81,11 @@ def verify_case(source: Source, *, policy: Policy | None = None, trusted_keys: s
     result.objects = len(current)
 
     manifests = checks.check_manifests(result, source, listing, current, trusted_keys or set())
+    if not trusted_keys:
+        # a forger signs with a fresh key and stores its public half beside the manifest
+        result.add(
+            UNPINNED, "manifest/", f"no signing key is pinned, so nothing ties the signatures to Parry: {PIN_HINT}"
+        )
     audit = checks.check_audit_chain(result, source, current)
     if not manifests:
         result.add(NOT_SEALED, "manifest/", "the case has no manifest: nothing proves what it held")

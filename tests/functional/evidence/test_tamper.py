@@ -28,6 +28,8 @@ from tests.support.evidence import BUCKET, build_case
 
 
 def _verify(env, case, **kw):
+    """Verify pinned to the test's signing key, as an auditor does (unpinned is never intact)."""
+    kw.setdefault("trusted_keys", {sha256_hex(env.public_key_der())})
     return verify_case(S3Source(env.s3, BUCKET, case.prefix), **kw)
 
 
