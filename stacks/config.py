@@ -49,6 +49,9 @@ class ParryConfig:
     # who may use the front door: on-call roles start, undo and resume; approver roles decide
     on_call_roles: tuple[str, ...] = ()
     approver_roles: tuple[str, ...] = ()
+    # the one role, beside the deployment's, that may delete, disable or re-key Parry's keys and
+    # rewrite the evidence buckets' policies (docs/deploy.md)
+    break_glass_role: str | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -132,6 +135,9 @@ class ParryConfig:
             security_hub_actions=str(get("securityHubActions")).lower() not in ("false", "0", "no", "off"),
             on_call_roles=tuple(dict.fromkeys(roles["onCallRoles"])),
             approver_roles=tuple(dict.fromkeys(roles["approverRoles"])),
+            break_glass_role=optional(
+                "breakGlassRole", ROLE_ARN_RE, "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)"
+            ),
         )
         if problems:
             raise ConfigError("\n".join(problems))

@@ -21,6 +21,7 @@ EMAILS = ["soc@example.com", "oncall@example.com"]
 PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
 ON_CALL_ROLES = ["arn:aws:iam::111111111111:role/SecurityOnCall", "arn:aws:iam::111111111111:role/soc/Responder"]
 APPROVER_ROLES = ["arn:aws:iam::111111111111:role/SecurityLead", "arn:aws:iam::111111111111:role/SecurityOnCall"]
+BREAK_GLASS_ROLE = "arn:aws:iam::111111111111:role/ParryBreakGlass"
 
 
 def _stage_playbooks() -> Path:
@@ -67,6 +68,7 @@ TEST_CONTEXT = {
     "parry:memberAccounts": MEMBER_ACCOUNTS,
     "parry:onCallRoles": ON_CALL_ROLES,
     "parry:approverRoles": APPROVER_ROLES,
+    "parry:breakGlassRole": BREAK_GLASS_ROLE,
 }
 
 
