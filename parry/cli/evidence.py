@@ -41,13 +41,14 @@ RetentionDays = typer.Option(
     None,
     "--retention-days",
     envvar=["PARRY_EVIDENCE_RETENTION_DAYS", "PARRY_RETENTION_DAYS"],
-    help="minimum retention in days (default: what the latest manifest records)",
+    help="minimum retention in days (default: the bucket's default Object Lock retention, as deployed; "
+    "never what a manifest records)",
 )
 LockMode = typer.Option(
     None,
     "--lock-mode",
     envvar=["PARRY_EVIDENCE_LOCK_MODE", "PARRY_LOCK_MODE"],
-    help="required lock mode: COMPLIANCE or GOVERNANCE",
+    help="required lock mode: COMPLIANCE or GOVERNANCE (default: the bucket's default retention mode)",
 )
 KeyId = typer.Option(
     None,
@@ -100,9 +101,19 @@ def _bucket(bucket: str | None) -> str:
     return str(bucket)
 
 
-def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> Any:
+def _source(
+    case_id: str | None,
+    bucket: str | None,
+    directory: Path | None,
+    *,
+    policy: Any = None,
+    trusted: set[str] | None = None,
+) -> Any:
+    """The case's folder. Several folders named after one case id: the one that verifies (against
+    `trusted` and `policy`) is the case, and each other is named as a decoy on stderr."""
     from parry.evidence.export import find_case
     from parry.evidence.sources import DirSource, S3Source, case_id_of
+    from parry.evidence.verify import genuine_case
 
     if directory is not None:
         source = DirSource(directory)
@@ -113,7 +124,17 @@ def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> 
         _fail("give a CASE_ID (or --dir DIR, or --all for verify)")
     name = _bucket(bucket)
     s3 = _s3()
-    return S3Source(s3, name, find_case(s3, name, str(case_id)))
+    folders = [S3Source(s3, name, prefix) for prefix in find_case(s3, name, str(case_id))]
+    if len(folders) == 1:
+        return folders[0]
+    genuine, decoys = genuine_case(folders, policy=policy, trusted_keys=trusted)
+    for decoy in decoys:
+        first = decoy.problems[0] if decoy.problems else "no problem"
+        print(
+            f"parry evidence: decoy: s3://{name}/{decoy.prefix} is named after case {case_id} but is not it ({first})",
+            file=sys.stderr,
+        )
+    return genuine
 
 
 def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
@@ -274,8 +295,8 @@ def verify(
     """Prove a case intact, or name each problem. Exit 0 intact, 1 not intact, 2 error.
 
     Problems: changed, missing or unexpected object; broken chain; bad signature; foreign key;
-    unsigned manifest; retention; bad manifest; not sealed; key not pinned (never intact without
-    --key-id or --public-key).
+    unsigned manifest; retention; bad manifest; not sealed; misdated record; bad folder; key not
+    pinned (never intact without --key-id or --public-key).
     """
     from parry.evidence.export import case_prefixes
     from parry.evidence.sources import S3Source
@@ -290,7 +311,7 @@ def verify(
         if not sources:
             _fail(f"no cases in s3://{name}/cases/")
     else:
-        sources = [_source(case_id, bucket, directory)]
+        sources = [_source(case_id, bucket, directory, policy=policy, trusted=trusted)]
     results = [verify_case(s, policy=policy, trusted_keys=trusted) for s in sources]
     if as_json:
         print(json.dumps(results[0].as_dict() if not all_cases else [r.as_dict() for r in results], indent=2))
@@ -329,8 +350,9 @@ def report(
     from parry.evidence.report import load_case, render_html
     from parry.evidence.verify import verify_case
 
-    source = _source(case_id, bucket, directory)
-    result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys, key_id))
+    policy, trusted = _policy(retention_days, lock_mode), _trusted(public_keys, key_id)
+    source = _source(case_id, bucket, directory, policy=policy, trusted=trusted)
+    result = verify_case(source, policy=policy, trusted_keys=trusted)
     page = render_html(load_case(source), result, generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     html.write_text(page, encoding="utf-8")
     print(f"wrote {html} ({'intact' if result.ok else f'NOT INTACT: {len(result.problems)} problem(s)'})")

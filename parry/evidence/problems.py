@@ -19,6 +19,8 @@ RETENTION = "retention"
 BAD_MANIFEST = "bad manifest"
 NOT_SEALED = "not sealed"
 UNPINNED = "key not pinned"
+MISDATED = "misdated record"
+BAD_FOLDER = "bad folder"
 KINDS = (
     CHANGED,
     MISSING,
@@ -31,6 +33,8 @@ KINDS = (
     BAD_MANIFEST,
     NOT_SEALED,
     UNPINNED,
+    MISDATED,
+    BAD_FOLDER,
 )
 
 
