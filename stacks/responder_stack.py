@@ -176,6 +176,9 @@ class ResponderStack(Stack):
                 },
             )
         )
+        self.evidence.alert_key_changes(
+            topic=self.notifications.topic, key_arns=[self.data_key.key_arn, self.evidence.signing_key.key_arn]
+        )
         self.kill_switch = KillSwitch(self, "KillSwitch")
 
         layer_arn = (

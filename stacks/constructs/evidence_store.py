@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.constructs.request_keys import ADMINISTRATIVE_ACTIONS
-from stacks.tokens import ACCOUNT_ID, PARTITION
+from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 # Nobody, the account root included, may delete evidence or cut a retention short.
 DENIED_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
@@ -33,6 +35,17 @@ GUARDED_BUCKET_ACTIONS = (
     "s3:PutBucketObjectLockConfiguration",
     "s3:PutLifecycleConfiguration",
 )
+# Key calls the topic hears of, on the data or signing key (CloudTrail management events).
+KEY_STATE_CALLS = (
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "DisableKey",
+    "EnableKey",
+    "PutKeyPolicy",
+    "CreateGrant",
+    "DisableKeyRotation",
+)
+KEY_STATE_RULE = "Parry-KeyStateChanges"
 # S3 counts the remaining retention in whole days: a day's slack for the writer's own clock.
 RETENTION_SLACK_DAYS = 1
 
@@ -284,3 +297,39 @@ class EvidenceStore(Construct):
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=["kms:Verify", "kms:GetPublicKey"], resources=[self.signing_key.key_arn])
         )
+
+    def alert_key_changes(self, *, topic: sns.ITopic, key_arns: Sequence[str]) -> events.CfnRule:
+        """Tell the on-call's topic of every call that changes the state, policy or grants of a key
+        (even break-glass's, which may be a stolen session), and when KMS deletes one."""
+        rule = events.CfnRule(
+            self,
+            "KeyStateChanges",
+            name=KEY_STATE_RULE,
+            description="Parry: a change to the evidence data or signing key",
+            state="ENABLED",
+            event_pattern={
+                "source": ["aws.kms"],
+                "$or": [
+                    {
+                        "detail-type": ["AWS API Call via CloudTrail"],
+                        "detail": {"eventName": list(KEY_STATE_CALLS), "resources": {"ARN": list(key_arns)}},
+                    },
+                    {"detail-type": ["KMS CMK Deletion"], "resources": list(key_arns)},
+                ],
+            },
+            targets=[events.CfnRule.TargetProperty(id="Topic", arn=topic.topic_arn)],
+        )
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowKeyStateRule",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "ArnEquals": {
+                        "aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{KEY_STATE_RULE}"
+                    }
+                },
+            )
+        )
+        return rule

@@ -193,3 +193,73 @@ def test_a_put_without_the_deployed_lock_or_if_none_match_is_refused(synth: Synt
     assert (
         set(_denies(statements, _requests(aws, args["lock_mode"], args["retention_days"], plain=plain))) == refused_by
     )
+
+
+# ---- the topic hears of every change to a key ----------------------------------------------------
+
+
+def _key_ids(synth: Synth) -> dict[str, str]:
+    """Logical id -> a stand-in ARN, for the data and signing keys."""
+    wanted = {"Parry: signs evidence manifests", "Parry: encrypts evidence, cases, notifications and dead letters"}
+    return {
+        lid: f"arn:aws:kms:{REGION}:111111111111:key/{lid}"
+        for lid, k in synth.resources("Parry", "AWS::KMS::Key").items()
+        if k["Properties"]["Description"] in wanted
+    }
+
+
+def _concrete(value: Any, arns: dict[str, str]) -> Any:
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return arns[value["Fn::GetAtt"][0]]
+    if isinstance(value, dict):
+        return {k: _concrete(v, arns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_concrete(v, arns) for v in value]
+    return value
+
+
+def _api_call(name: str, key_arn: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "e-1",
+        "source": "aws.kms",
+        "detail-type": "AWS API Call via CloudTrail",
+        "account": "111111111111",
+        "region": REGION,
+        "time": "2026-12-01T12:00:00Z",
+        "resources": [],
+        "detail": {
+            "eventSource": "kms.amazonaws.com",
+            "eventName": name,
+            "resources": [{"accountId": "111111111111", "type": "AWS::KMS::Key", "ARN": key_arn}],
+        },
+    }
+
+
+def test_every_change_to_a_key_is_told_to_the_topic(synth: Synth):
+    from parry.routing.patterns import compile_pattern
+
+    (rule,) = [
+        r
+        for r in synth.resources("Parry", "AWS::Events::Rule").values()
+        if r["Properties"].get("Name") == "Parry-KeyStateChanges"
+    ]
+    (target,) = rule["Properties"]["Targets"]
+    (topic_id,) = synth.resources("Parry", "AWS::SNS::Topic")
+    assert target["Arn"] == {"Ref": topic_id}
+    arns = _key_ids(synth)
+    assert len(arns) == 2
+    pattern = compile_pattern(_concrete(rule["Properties"]["EventPattern"], arns))
+    for arn in arns.values():
+        for call in ("ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "CreateGrant", "CancelKeyDeletion"):
+            assert pattern.matches(_api_call(call, arn)), (call, arn)
+        deleted = {**_api_call("", arn), "detail-type": "KMS CMK Deletion", "resources": [arn], "detail": {}}
+        assert pattern.matches(deleted)
+    # another key's changes and a key's ordinary use are not news
+    assert not pattern.matches(_api_call("ScheduleKeyDeletion", f"arn:aws:kms:{REGION}:111111111111:key/other"))
+    assert not pattern.matches(_api_call("Sign", next(iter(arns.values()))))
+
+    (policy,) = synth.resources("Parry", "AWS::SNS::TopicPolicy").values()
+    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowKeyStateRule"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sns:Publish"
+    assert render(allow["Condition"]["ArnEquals"]["aws:SourceArn"]).endswith(":rule/Parry-KeyStateChanges")
