@@ -308,13 +308,13 @@ class EvidenceStore(Construct):
             description="Parry: a change to the evidence data or signing key",
             state="ENABLED",
             event_pattern={
-                "source": ["aws.kms"],
                 "$or": [
                     {
+                        "source": ["aws.kms"],
                         "detail-type": ["AWS API Call via CloudTrail"],
                         "detail": {"eventName": list(KEY_STATE_CALLS), "resources": {"ARN": list(key_arns)}},
                     },
-                    {"detail-type": ["KMS CMK Deletion"], "resources": list(key_arns)},
+                    {"source": ["aws.kms"], "detail-type": ["KMS CMK Deletion"], "resources": list(key_arns)},
                 ],
             },
             targets=[events.CfnRule.TargetProperty(id="Topic", arn=topic.topic_arn)],
