@@ -78,6 +78,9 @@ class ParryConfig:
     on_call_roles: tuple[str, ...] = ()
     approver_roles: tuple[str, ...] = ()
     instance_roles: str = "*"
+    # the one role, beside the deployment's, that may delete, disable or re-key Parry's keys and
+    # rewrite the evidence buckets' policies (docs/deploy.md)
+    break_glass_role: str | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -160,6 +163,9 @@ class ParryConfig:
             on_call_roles=tuple(dict.fromkeys(roles["onCallRoles"])),
             approver_roles=tuple(dict.fromkeys(roles["approverRoles"])),
             instance_roles=optional("instanceRoles", INSTANCE_ROLES_RE, "an IAM role name or path pattern") or "*",
+            break_glass_role=optional(
+                "breakGlassRole", ROLE_ARN_RE, "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)"
+            ),
         )
         problems.extend(_layer_problems(get("powertoolsLayerAccount"), home_region))
         if problems:

@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aws_cdk import Annotations, CfnOutput, CfnResource, FileAssetPackaging, RemovalPolicies, RemovalPolicy, Stack
+from aws_cdk import (
+    Annotations,
+    CfnOutput,
+    CfnResource,
+    DefaultStackSynthesizer,
+    FileAssetPackaging,
+    Fn,
+    RemovalPolicies,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -40,6 +50,7 @@ from stacks.constructs import (
     SecurityAlarms,
     SecurityHubActions,
 )
+from stacks.constructs.evidence_store import guard_key
 from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
 from stacks.constructs.security_hub_actions import takes_findings
 from stacks.nag import (
@@ -112,6 +123,14 @@ class ResponderStack(Stack):
             )
         )
 
+        # Parry's roles by ARN string, not reference: the key and table policies name the roles
+        # whose own policies name the keys and the table.
+        def role_arn(name: str) -> str:
+            return naming.role_arn(name, partition=PARTITION, account=ACCOUNT_ID)
+
+        runner_role_arns = [role_arn(naming.runner_role_name(b.name, region)) for b in playbooks]
+        key_admins = self._key_admin_arns(config)
+        guard_key(self.data_key, key_admin_arns=key_admins, service_grants=True)
         self.evidence = EvidenceStore(
             self,
             "EvidenceStore",
@@ -120,6 +139,9 @@ class ResponderStack(Stack):
             lock_mode=config.lock_mode,
             auditor_role_name=naming.auditor_role_name(region),
             auditor_principal=iam.AccountRootPrincipal(),
+            # the runners and the maintenance sweep seal cases; the front door and the CLI never do
+            signer_role_arns=[*runner_role_arns, role_arn(naming.maintenance_role_name(region))] if playbooks else [],
+            key_admin_arns=key_admins,
         )
         self.evidence.grant_audit(self.evidence.auditor_role, self.data_key)
         acknowledge(
@@ -128,12 +150,6 @@ class ResponderStack(Stack):
             "Auditors read every evidence object of the one evidence bucket; read-only, no write or delete.",
         )
 
-        # Parry's roles by ARN string, not reference: the key and table policies name the roles
-        # whose own policies name the keys and the table.
-        def role_arn(name: str) -> str:
-            return naming.role_arn(name, partition=PARTITION, account=ACCOUNT_ID)
-
-        runner_role_arns = [role_arn(naming.runner_role_name(b.name, region)) for b in playbooks]
         self.request_keys = RequestKeys(
             self,
             "RequestKeys",
@@ -150,6 +166,9 @@ class ResponderStack(Stack):
             data_key=self.data_key,
             emails=config.notification_emails,
             publisher_role_arns=[*writers, role_arn(naming.control_plane_role_name(region))] if playbooks else [],
+        )
+        self.evidence.alert_key_changes(
+            topic=self.notifications.topic, key_arns=[self.data_key.key_arn, self.evidence.signing_key.key_arn]
         )
         self.kill_switch = KillSwitch(self, "KillSwitch")
 
@@ -435,6 +454,16 @@ class ResponderStack(Stack):
         )
         RemovalPolicies.of(control_plane).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return control_plane
+
+    def _key_admin_arns(self, config: ParryConfig) -> list[str]:
+        """Who may destroy or re-key Parry's keys and rewrite the evidence buckets' policies: the
+        break-glass role, and the role CloudFormation deploys with (it writes those policies)."""
+        admins = [config.break_glass_role] if config.break_glass_role else []
+        if isinstance(self.synthesizer, DefaultStackSynthesizer):
+            admins.append(Fn.sub(self.synthesizer.cloud_formation_execution_role_arn))
+        if not admins:
+            raise ValueError("no key administrator: set parry:breakGlassRole or deploy with the default synthesizer")
+        return admins
 
     def _member_statements(self, playbook: str, config: ParryConfig) -> list[dict[str, Any]]:
         """Assume this playbook's role in member accounts, when cross-account runs are configured."""

@@ -42,19 +42,21 @@ RetentionDays = typer.Option(
     None,
     "--retention-days",
     envvar=["PARRY_EVIDENCE_RETENTION_DAYS", "PARRY_RETENTION_DAYS"],
-    help="minimum retention in days (default: what the latest manifest records)",
+    help="minimum retention in days (default: the bucket's default Object Lock retention, as deployed; "
+    "never what a manifest records)",
 )
 LockMode = typer.Option(
     None,
     "--lock-mode",
     envvar=["PARRY_EVIDENCE_LOCK_MODE", "PARRY_LOCK_MODE"],
-    help="required lock mode: COMPLIANCE or GOVERNANCE",
+    help="required lock mode: COMPLIANCE or GOVERNANCE (default: the bucket's default retention mode)",
 )
 KeyId = typer.Option(
     None,
     "--key-id",
     envvar="PARRY_SIGNING_KEY_ID",
-    help="pin the signing key by fetching its public key from KMS (used when no --public-key is given)",
+    help="pin the signing key by its KMS key ARN (the stack's SigningKeyArn output): its public key is "
+    "fetched from KMS (used when no --public-key is given); an alias is refused, it can be re-pointed",
 )
 
 
@@ -100,9 +102,19 @@ def _bucket(bucket: str | None) -> str:
     return str(bucket)
 
 
-def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> Any:
+def _source(
+    case_id: str | None,
+    bucket: str | None,
+    directory: Path | None,
+    *,
+    policy: Any = None,
+    trusted: set[str] | None = None,
+) -> Any:
+    """The case's folder. Several folders named after one case id: the one that verifies (against
+    `trusted` and `policy`) is the case, and each other is named as a decoy on stderr."""
     from parry.evidence.export import find_case
     from parry.evidence.sources import DirSource, S3Source, case_id_of
+    from parry.evidence.verify import genuine_case
 
     if directory is not None:
         source = DirSource(directory)
@@ -113,7 +125,17 @@ def _source(case_id: str | None, bucket: str | None, directory: Path | None) -> 
         _fail("give a CASE_ID (or --dir DIR, or --all for verify)")
     name = _bucket(bucket)
     s3 = _s3()
-    return S3Source(s3, name, find_case(s3, name, str(case_id)))
+    folders = [S3Source(s3, name, prefix) for prefix in find_case(s3, name, str(case_id))]
+    if len(folders) == 1:
+        return folders[0]
+    genuine, decoys = genuine_case(folders, policy=policy, trusted_keys=trusted)
+    for decoy in decoys:
+        first = decoy.problems[0] if decoy.problems else "no problem"
+        print(
+            f"parry evidence: decoy: s3://{name}/{decoy.prefix} is named after case {case_id} but is not it ({first})",
+            file=sys.stderr,
+        )
+    return genuine
 
 
 def _policy(retention_days: int | None, lock_mode: str | None) -> Any:
@@ -134,6 +156,8 @@ def _trusted(paths: list[Path] | None, key_id: str | None = None) -> set[str]:
     files = list(paths or []) or env_public_keys()
     if files or not key_id:
         return load_public_keys(files)
+    if key_id.startswith("alias/") or ":alias/" in key_id:
+        _fail(f"--key-id {key_id}: an alias can be pointed at another key; pin the key ARN (the SigningKeyArn output)")
     from parry.aws.clients import ClientFactory
 
     return {sha256_hex(bytes(ClientFactory().client("kms").get_public_key(KeyId=key_id)["PublicKey"]))}
@@ -270,7 +294,8 @@ def verify(
     """Prove a case intact, or name each problem. Exit 0 intact, 1 not intact, 2 error.
 
     Problems: changed, missing or unexpected object; broken chain; bad signature; foreign key;
-    unsigned manifest; retention; bad manifest; not sealed.
+    unsigned manifest; retention; bad manifest; not sealed; misdated record; bad folder; key not
+    pinned (never intact without --key-id or --public-key).
     """
     from parry.evidence.export import case_prefixes
     from parry.evidence.sources import S3Source
@@ -285,7 +310,7 @@ def verify(
         if not sources:
             _fail(f"no cases in s3://{name}/cases/")
     else:
-        sources = [_source(case_id, bucket, directory)]
+        sources = [_source(case_id, bucket, directory, policy=policy, trusted=trusted)]
     results = [verify_case(s, policy=policy, trusted_keys=trusted) for s in sources]
     if as_json:
         print(json.dumps(results[0].as_dict() if not all_cases else [r.as_dict() for r in results], indent=2))
@@ -324,8 +349,9 @@ def report(
     from parry.evidence.report import load_case, render_html
     from parry.evidence.verify import verify_case
 
-    source = _source(case_id, bucket, directory)
-    result = verify_case(source, policy=_policy(retention_days, lock_mode), trusted_keys=_trusted(public_keys, key_id))
+    policy, trusted = _policy(retention_days, lock_mode), _trusted(public_keys, key_id)
+    source = _source(case_id, bucket, directory, policy=policy, trusted=trusted)
+    result = verify_case(source, policy=policy, trusted_keys=trusted)
     page = render_html(load_case(source), result, generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     html.write_text(page, encoding="utf-8")
     print(f"wrote {html} ({'intact' if result.ok else f'NOT INTACT: {len(result.problems)} problem(s)'})")

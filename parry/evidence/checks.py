@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from parry.evidence import manifest as mf
@@ -21,6 +21,7 @@ from parry.evidence.problems import (
     BROKEN_CHAIN,
     CHANGED,
     FOREIGN_KEY,
+    MISDATED,
     MISSING,
     RETENTION,
     UNEXPECTED,
@@ -37,6 +38,8 @@ Current = dict[str, Version]  # path -> its current version (absent when the lat
 Manifests = dict[int, dict[str, Any]]  # manifest number -> the manifest, as JSON-decoded
 
 RETENTION_SLACK = timedelta(hours=1)  # the writer dates the lock from its own clock, before S3 stamps LastModified
+# The writer dates a record from its own clock just before S3 stamps LastModified; any more apart is a lie.
+RECORD_CLOCK_SLACK = timedelta(minutes=5)
 
 
 def check_write_once(result: Verification, rel: str, versions: list[Version]) -> None:
@@ -183,9 +186,6 @@ def _check_signature(
         if fingerprint not in trusted:
             result.add(FOREIGN_KEY, rel, f"validly signed, but by {label}, not by an expected public key")
     elif reference is None:
-        result.notes.append(
-            f"signatures checked with the public key stored in the case ({label}); pin it with --public-key"
-        )
         reference = (seq, fingerprint)
     elif reference[1] != fingerprint:
         result.add(FOREIGN_KEY, rel, f"signed by {label}, not the key that signed manifest {reference[0]}")
@@ -295,6 +295,7 @@ def check_audit_chain(result: Verification, source: Source, current: Current) ->
             result.add(BROKEN_CHAIN, rel, f"prev_sha256 does not match {before}: records changed, reordered or removed")
             ok = False
         at = str(record.get("at", ""))
+        _check_record_time(result, rel, at, current[rel].last_modified)
         if previous_at and at and at < previous_at:
             result.add(BROKEN_CHAIN, rel, f"dated {at}, before the record it follows ({previous_at}): reordered")
             ok = False
@@ -303,6 +304,23 @@ def check_audit_chain(result: Verification, source: Source, current: Current) ->
     if records:
         result.audit_head = chain.get(max(records))
     return chain
+
+
+def _check_record_time(result: Verification, rel: str, at: str, written: datetime | None) -> None:
+    """A record's `at` is when its writer wrote it: S3's LastModified says when that was. A
+    back-dated record (a forged approval "from last week") differs by more than clock skew."""
+    if written is None or not at:
+        return
+    try:
+        stamped = datetime.fromisoformat(at)
+    except ValueError:
+        result.add(MISDATED, rel, f"dated {at!r}, which is not a time")
+        return
+    if stamped.tzinfo is None:
+        stamped = stamped.replace(tzinfo=UTC)
+    if abs(written - stamped) > RECORD_CLOCK_SLACK:
+        how = "back-dated" if stamped < written else "dated in its future"
+        result.add(MISDATED, rel, f"dated {at}, but S3 stored it at {written.isoformat()}: {how}")
 
 
 def check_heads(result: Verification, manifests: Manifests, chain: dict[int, str | None]) -> int:
@@ -348,16 +366,10 @@ def check_unexpected(
         result.notes.append(f"{late} audit record(s) written after the latest manifest (chained, not yet sealed)")
 
 
-def check_retention(
-    result: Verification, source: Source, current: Current, policy: Policy | None, manifests: Manifests
-) -> None:
+def check_retention(result: Verification, source: Source, current: Current, policy: Policy) -> None:
     """Each current object is locked (in COMPLIANCE mode if required) for as long as the policy asks,
     and S3's own SHA-256 checksum agrees with its bytes."""
-    mode, days = (policy.mode, policy.days) if policy else (None, None)
-    if manifests and (mode is None or days is None):
-        recorded = manifests[max(manifests)].get("retention") or {}
-        mode = mode or recorded.get("mode")
-        days = days if days is not None else recorded.get("days")
+    mode, days = policy.mode, policy.days
     unknown = 0
     for rel, version in sorted(current.items()):
         head = source.head(rel, version.version_id)
@@ -387,4 +399,4 @@ def check_retention(
             )
     if unknown:
         result.notes.append(f"retention not checked for {unknown} object(s): no lock state recorded")
-    result.notes.append(f"retention policy checked: mode {mode or 'any'}, {days or 'any'} days")
+    result.notes.append(f"retention policy checked: mode {mode or 'any'}, {days or 'any'} days ({policy.origin})")

@@ -29,16 +29,15 @@ def case_prefixes(s3: Any, bucket: str, prefix: str = "cases/") -> list[str]:
     return sorted(found)
 
 
-def find_case(s3: Any, bucket: str, case_id: str) -> str:
-    """The folder of `case_id`: the path segment after the date must equal it."""
+def find_case(s3: Any, bucket: str, case_id: str) -> list[str]:
+    """Every folder named after `case_id` (the path segment after the date), whatever its account
+    and date segments say: one is the case, any other a decoy the verifier tells apart."""
     if not case_id or "/" in case_id:
         raise VerifyError(f"not a case id: {case_id!r}")
     matches = [p for p in case_prefixes(s3, bucket) if p.split("/")[5] == case_id]
     if not matches:
         raise VerifyError(f"no case {case_id} in s3://{bucket}/cases/")
-    if len(matches) > 1:
-        raise VerifyError(f"case id {case_id} is in {len(matches)} folders: {', '.join(matches)}")
-    return matches[0]
+    return matches
 
 
 def export_case(source: S3Source, directory: str | Path) -> dict[str, Any]:
@@ -81,11 +80,13 @@ def export_case(source: S3Source, directory: str | Path) -> dict[str, Any]:
                     "last_modified": head.last_modified.isoformat() if head.last_modified else None,
                 }
         objects[rel] = info
+    retention = source.default_retention()
     index = {
         "format": EXPORT_FORMAT,
         "source": source.label,
         "bucket": source.bucket,
         "prefix": source.prefix,
+        "bucket_retention": dict(zip(("mode", "days"), retention, strict=True)) if retention else None,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "objects": objects,
     }

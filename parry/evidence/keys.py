@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 PUBLIC_KEY_ENV = "PARRY_EVIDENCE_PUBLIC_KEY"  # key files, separated by os.pathsep
+# The one documented way to pin: the key ARN the stack outputs (an ARN, unlike an alias, cannot be re-pointed).
+PIN_HINT = (
+    "pin it with --key-id <the stack's SigningKeyArn output> (or PARRY_SIGNING_KEY_ID), "
+    "or --public-key FILE holding that key's public half"
+)
 
 
 def _load_key(data: bytes) -> PublicKeyTypes:

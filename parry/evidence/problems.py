@@ -18,6 +18,9 @@ UNSIGNED = "unsigned manifest"
 RETENTION = "retention"
 BAD_MANIFEST = "bad manifest"
 NOT_SEALED = "not sealed"
+UNPINNED = "key not pinned"
+MISDATED = "misdated record"
+BAD_FOLDER = "bad folder"
 KINDS = (
     CHANGED,
     MISSING,
@@ -29,6 +32,9 @@ KINDS = (
     RETENTION,
     BAD_MANIFEST,
     NOT_SEALED,
+    UNPINNED,
+    MISDATED,
+    BAD_FOLDER,
 )
 
 

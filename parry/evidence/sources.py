@@ -56,6 +56,10 @@ class Source(Protocol):
 
     def head(self, relpath: str, version_id: str | None) -> Head | None: ...
 
+    def default_retention(self) -> tuple[str, int] | None:
+        """The bucket's default Object Lock retention (mode, days): the deployed policy."""
+        ...
+
 
 def case_id_of(prefix: str) -> str:
     """The case id a case folder is named after: its last path segment."""
@@ -122,6 +126,17 @@ class S3Source:
             _aware(resp.get("LastModified")),
         )
 
+    def default_retention(self) -> tuple[str, int] | None:
+        try:
+            config = self.s3.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
+        except Exception as exc:
+            if error_code(exc) != "ObjectLockConfigurationNotFoundError":
+                raise
+            return None
+        rule = (config.get("Rule") or {}).get("DefaultRetention") or {}
+        days = rule.get("Days") or 365 * int(rule.get("Years") or 0)
+        return (str(rule["Mode"]), int(days)) if rule.get("Mode") and days else None
+
 
 class DirSource:
     """A folder written by `export_case`: the files, plus export.json recording what S3 reported
@@ -187,3 +202,9 @@ class DirSource:
         return Head(
             h.get("mode"), _aware(h.get("retain_until")), h.get("checksum_sha256"), _aware(h.get("last_modified"))
         )
+
+    def default_retention(self) -> tuple[str, int] | None:
+        """As the bucket reported it at export time (export.json)."""
+        recorded = self.index.get("bucket_retention") or {}
+        mode, days = recorded.get("mode"), recorded.get("days")
+        return (str(mode), int(days)) if mode and days else None

@@ -2,8 +2,9 @@
 
 Nothing Parry recorded elsewhere is trusted (no case table, no writer state): every sha256 is
 recomputed from the bytes, the audit chain is re-walked, each manifest's signature is checked with
-`cryptography` against the public key stored beside it and, when given, against the keys the
-auditor pins. The same checks run on a folder made by `parry evidence export`.
+`cryptography` against the public key stored beside it and against the keys the auditor pins. A
+key stored beside a manifest proves only that someone holding it signed, so a case is never intact
+without a pinned key. The same checks run on a folder made by `parry evidence export`.
 
 Problems are named with one of the kinds in `parry.evidence.problems.KINDS`, the object's path
 inside the case folder and a sentence saying what differs.
@@ -11,22 +12,41 @@ inside the case folder and a sentence saying what differs.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from parry.evidence import checks
-from parry.evidence.problems import NOT_SEALED, Problem
+from parry.evidence.keys import PIN_HINT
+from parry.evidence.problems import BAD_FOLDER, NOT_SEALED, RETENTION, UNPINNED, Problem
 from parry.evidence.sources import Source, Version, case_id_of
 
-__all__ = ["Policy", "Verification", "verify_case"]
+__all__ = ["Policy", "Verification", "genuine_case", "verify_case"]
+
+# Where the writer puts a case (parry.evidence.writer.case_prefix); an account is 12 digits.
+CASE_FOLDER_RE = re.compile(r"^cases/\d{12}/\d{4}/\d{2}/\d{2}/[^/]+/$")
 
 
 @dataclass(frozen=True)
 class Policy:
-    """The retention an auditor requires: a lock mode at least this strict, for at least `days`."""
+    """The retention an auditor requires: a lock mode at least this strict, for at least `days`.
+    What the auditor leaves out is the bucket's default retention, as deployed; never what a
+    manifest records, which whoever wrote the manifest chose."""
 
     mode: str | None = None
     days: int | None = None
+    origin: str = "as given"
+
+    def completed(self, source: Source) -> Policy:
+        if self.mode is not None and self.days is not None:
+            return self
+        deployed = source.default_retention()
+        if deployed is None:
+            return self
+        return Policy(
+            self.mode or deployed[0], self.days or deployed[1], "the bucket's default retention where not given"
+        )
 
 
 @dataclass
@@ -69,6 +89,8 @@ class Verification:
 def verify_case(source: Source, *, policy: Policy | None = None, trusted_keys: set[str] | None = None) -> Verification:
     """Every check on one case; the result names each problem found (an empty list: intact)."""
     result = Verification(source.prefix, case_id_of(source.prefix))
+    if not CASE_FOLDER_RE.match(source.prefix):
+        result.add(BAD_FOLDER, source.prefix, "not a case folder: cases/<12-digit account>/<yyyy>/<mm>/<dd>/<case id>/")
     listing = source.listing()
     current: dict[str, Version] = {}
     for rel, versions in sorted(listing.items()):
@@ -79,6 +101,11 @@ def verify_case(source: Source, *, policy: Policy | None = None, trusted_keys: s
     result.objects = len(current)
 
     manifests = checks.check_manifests(result, source, listing, current, trusted_keys or set())
+    if not trusted_keys:
+        # a forger signs with a fresh key and stores its public half beside the manifest
+        result.add(
+            UNPINNED, "manifest/", f"no signing key is pinned, so nothing ties the signatures to Parry: {PIN_HINT}"
+        )
     audit = checks.check_audit_chain(result, source, current)
     if not manifests:
         result.add(NOT_SEALED, "manifest/", "the case has no manifest: nothing proves what it held")
@@ -88,5 +115,33 @@ def verify_case(source: Source, *, policy: Policy | None = None, trusted_keys: s
         sealed = checks.check_sealed_objects(result, source, current, listing, manifests, max(manifests))
         head_seq = checks.check_heads(result, manifests, audit)
     checks.check_unexpected(result, current, checks.manifest_material(manifests) | sealed, audit, head_seq)
-    checks.check_retention(result, source, current, policy, manifests)
+    expected = (policy or Policy()).completed(source)
+    if expected.mode is None or expected.days is None:
+        result.add(
+            RETENTION,
+            "(policy)",
+            "no retention policy: the bucket has no default retention; pass --lock-mode and --retention-days",
+        )
+    checks.check_retention(result, source, current, expected)
     return result
+
+
+def genuine_case(
+    sources: Sequence[Source], *, policy: Policy | None = None, trusted_keys: set[str] | None = None
+) -> tuple[Source, list[Verification]]:
+    """Of several folders named after one case id, the genuine one and the others (decoys,
+    planted to make the case ambiguous): the genuine folder is the one that verifies with no
+    problem but an unpinned key. VerifyError when none does, or more than one (without a pinned
+    key a self-consistent forgery cannot be told from the case)."""
+    from parry.errors import VerifyError
+
+    results = [(s, verify_case(s, policy=policy, trusted_keys=trusted_keys)) for s in sources]
+    genuine = [(s, r) for s, r in results if all(p.kind == UNPINNED for p in r.problems)]
+    folders = ", ".join(s.prefix for s in sources)
+    if len(genuine) != 1:
+        hint = "" if trusted_keys else f"; {PIN_HINT} to tell them apart"
+        raise VerifyError(
+            f"case id {case_id_of(sources[0].prefix)} is in {len(sources)} folders ({folders}), "
+            f"{len(genuine) or 'none'} of them sound{hint}"
+        )
+    return genuine[0][0], [r for s, r in results if s is not genuine[0][0]]

@@ -13,6 +13,19 @@ ACCOUNT = "111122223333"
 OPENED = datetime(2026, 11, 3, 14, 5, 9, tzinfo=UTC)
 
 
+def create_bucket(s3: Any, *, mode: str = "GOVERNANCE", days: int = 30) -> None:
+    """The evidence bucket as the stack deploys it: Object Lock with a default retention (the
+    retention the verifier expects when the auditor gives none)."""
+    s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(
+        Bucket=BUCKET,
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": mode, "Days": days}},
+        },
+    )
+
+
 @dataclass
 class Env:
     s3: Any

@@ -22,6 +22,7 @@ PROTECTED = ["arn:aws:iam::*:role/BreakGlass*", "arn:aws:s3:::audit-*"]
 ON_CALL_ROLES = ["arn:aws:iam::111111111111:role/SecurityOnCall", "arn:aws:iam::111111111111:role/soc/Responder"]
 INSTANCE_ROLES = "instances/*"
 APPROVER_ROLES = ["arn:aws:iam::111111111111:role/SecurityLead", "arn:aws:iam::111111111111:role/SecurityOnCall"]
+BREAK_GLASS_ROLE = "arn:aws:iam::111111111111:role/ParryBreakGlass"
 
 
 def _stage_playbooks() -> Path:
@@ -69,6 +70,7 @@ TEST_CONTEXT = {
     "parry:memberAccounts": MEMBER_ACCOUNTS,
     "parry:onCallRoles": ON_CALL_ROLES,
     "parry:approverRoles": APPROVER_ROLES,
+    "parry:breakGlassRole": BREAK_GLASS_ROLE,
 }
 
 

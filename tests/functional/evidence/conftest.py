@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from parry.evidence.writer import EvidenceStore
-from tests.support.evidence import BUCKET, Env
+from tests.support.evidence import BUCKET, Env, create_bucket
 from tests.support.kms import kms_digest_signing
 
 
@@ -14,7 +14,7 @@ from tests.support.kms import kms_digest_signing
 def env(aws):
     with kms_digest_signing():
         s3 = aws.client("s3")
-        s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+        create_bucket(s3)
         kms = aws.client("kms")
         key_id = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="parry evidence")[
             "KeyMetadata"

@@ -15,6 +15,7 @@ from tests.support.evidence import BUCKET, build_case
 @pytest.fixture
 def cli(env, monkeypatch):
     monkeypatch.setenv("PARRY_EVIDENCE_BUCKET", BUCKET)
+    monkeypatch.setenv("PARRY_SIGNING_KEY_ID", env.key_id)  # pinned as the auditor guide says
     runner = CliRunner()
 
     def run(*args: str):

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from parry.evidence.writer import EvidenceStore
-from tests.support.evidence import BUCKET, Env, build_case
+from tests.support.evidence import BUCKET, Env, build_case, create_bucket
 from tests.support.kms import kms_digest_signing
 
 
@@ -34,7 +34,7 @@ def test_parry_evidence_in_a_subprocess(server, tmp_path, monkeypatch):
 
     aws = ClientFactory(region="us-east-1")
     s3, kms = aws.client("s3"), aws.client("kms")
-    s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    create_bucket(s3)
     key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
     env = Env(s3, kms, key, EvidenceStore(s3, BUCKET, retention_days=30))
     case = build_case(env, "case-proc")

@@ -11,6 +11,7 @@ import pytest
 from parry.evidence.report import load_case, render_html
 from parry.evidence.sources import S3Source
 from parry.evidence.verify import verify_case
+from parry.evidence.writer import sha256_hex
 from tests.support.evidence import BUCKET, build_case
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
@@ -68,7 +69,9 @@ def test_report_of_an_intact_case(env, tmp_path):
     case = build_case(env, "case-report", approval=True)
     source = S3Source(env.s3, BUCKET, case.prefix)
     page = tmp_path / "report.html"
-    page.write_text(render_html(load_case(source), verify_case(source)))
+    page.write_text(
+        render_html(load_case(source), verify_case(source, trusted_keys={sha256_hex(env.public_key_der())}))
+    )
     text = _render_in_chromium(page, tmp_path)
     assert "Case case-report" in text
     assert "Verification: INTACT" in text

@@ -113,16 +113,18 @@ def test_audit_data_cannot_forge_chain_fields(env):
 def test_a_seal_that_died_before_its_signature_is_repaired_by_the_next(env):
     from parry.evidence.sources import S3Source
     from parry.evidence.verify import verify_case
+    from parry.evidence.writer import sha256_hex
 
+    pin = {sha256_hex(env.public_key_der())}
     case = build_case(env, "case-crash")
     for suffix in ("sig", "pub.der", "pub.pem"):  # as if the Lambda died right after writing the manifest
         key = case.prefix + f"manifest/0001.{suffix}"
         version = env.s3.list_object_versions(Bucket=BUCKET, Prefix=key)["Versions"][0]["VersionId"]
         env.s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version, BypassGovernanceRetention=True)
-    assert not verify_case(S3Source(env.s3, BUCKET, case.prefix)).ok
+    assert not verify_case(S3Source(env.s3, BUCKET, case.prefix), trusted_keys=pin).ok
     case.audit("undo", {"step": "deactivate-key"})
     case.seal(kms=env.kms, key_id=env.key_id)
-    result = verify_case(S3Source(env.s3, BUCKET, case.prefix))
+    result = verify_case(S3Source(env.s3, BUCKET, case.prefix), trusted_keys=pin)
     assert result.ok, [str(p) for p in result.problems]
     assert result.manifests == 2
 

@@ -28,6 +28,8 @@ from tests.support.evidence import BUCKET, build_case
 
 
 def _verify(env, case, **kw):
+    """Verify pinned to the test's signing key, as an auditor does (unpinned is never intact)."""
+    kw.setdefault("trusted_keys", {sha256_hex(env.public_key_der())})
     return verify_case(S3Source(env.s3, BUCKET, case.prefix), **kw)
 
 
@@ -103,6 +105,10 @@ def test_added_object(env, case):
 
 def test_added_object_without_retention(env, case):
     _put(env, case.prefix + "notes.txt", b"hello", locked=False)
+    # the bucket's default retention locked it: a principal allowed to bypass GOVERNANCE lifts it
+    env.s3.put_object_retention(
+        Bucket=BUCKET, Key=case.prefix + "notes.txt", Retention={}, BypassGovernanceRetention=True
+    )
     result = _verify(env, case)
     assert {(UNEXPECTED, "notes.txt"), (RETENTION, "notes.txt")} <= _kinds(result)
 
