@@ -167,9 +167,10 @@ class ResponderStack(Stack):
             emails=config.notification_emails,
             publisher_role_arns=[*writers, role_arn(naming.control_plane_role_name(region))] if playbooks else [],
         )
-        self.evidence.alert_key_changes(
+        key_rule = self.evidence.alert_key_changes(
             topic=self.notifications.topic, key_arns=[self.data_key.key_arn, self.evidence.signing_key.key_arn]
         )
+        self.notifications.allow_rule(key_rule.attr_arn)
         self.kill_switch = KillSwitch(self, "KillSwitch")
 
         layer_arn = (

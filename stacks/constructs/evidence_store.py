@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.constructs.request_keys import ADMINISTRATIVE_ACTIONS
-from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
+from stacks.tokens import ACCOUNT_ID, PARTITION
 
 # Nobody, the account root included, may delete evidence or cut a retention short.
 DENIED_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
@@ -319,17 +319,4 @@ class EvidenceStore(Construct):
             },
             targets=[events.CfnRule.TargetProperty(id="Topic", arn=topic.topic_arn)],
         )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowKeyStateRule",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={
-                    "ArnEquals": {
-                        "aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{KEY_STATE_RULE}"
-                    }
-                },
-            )
-        )
-        return rule
+        return rule  # the caller allows this rule, and only it, to publish (Notifications.allow_rule)

@@ -91,14 +91,19 @@ class Notifications(Construct):
     def publish_from(self, rule: events.Rule) -> None:
         """Deliver `rule`'s events to the topic, and allow EventBridge to publish on behalf of that rule only."""
         rule.add_target(_Topic(self.topic))
-        self._rule_arns.append(rule.rule_arn)
+        self.allow_rule(rule.rule_arn)
+
+    def allow_rule(self, rule_arn: str) -> None:
+        """Allow EventBridge to publish on behalf of the rule `rule_arn` only (a CfnRule that names the
+        topic as its target itself, e.g. one whose pattern needs `$or`)."""
+        self._rule_arns.append(rule_arn)
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid=f"AllowRule{len(self._rule_arns)}",
                 principals=[iam.ServicePrincipal("events.amazonaws.com")],
                 actions=["sns:Publish"],
                 resources=[self.topic.topic_arn],
-                conditions={"ArnEquals": {"aws:SourceArn": rule.rule_arn}},
+                conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
             )
         )
         for operator, values in self._service_conditions().items():

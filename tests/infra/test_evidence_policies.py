@@ -260,6 +260,15 @@ def test_every_change_to_a_key_is_told_to_the_topic(synth: Synth):
     assert not pattern.matches(_api_call("Sign", next(iter(arns.values()))))
 
     (policy,) = synth.resources("Parry", "AWS::SNS::TopicPolicy").values()
-    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "AllowKeyStateRule"]
-    assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sns:Publish"
-    assert render(allow["Condition"]["ArnEquals"]["aws:SourceArn"]).endswith(":rule/Parry-KeyStateChanges")
+    (rule_id,) = [
+        k
+        for k, v in synth.resources("Parry", "AWS::Events::Rule").items()
+        if v["Properties"].get("Name") == "Parry-KeyStateChanges"
+    ]
+    (allow,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Principal") == {"Service": "events.amazonaws.com"}
+        and s["Condition"].get("ArnEquals", {}).get("aws:SourceArn") == {"Fn::GetAtt": [rule_id, "Arn"]}
+    ]
+    assert allow["Effect"] == "Allow" and allow["Action"] == "sns:Publish"
