@@ -160,7 +160,7 @@ class ResponderStack(Stack):
                 },
             )
         )
-        self.kill_switch = KillSwitch(self, "KillSwitch")
+        self.kill_switch = KillSwitch(self, "KillSwitch", topic=self.notifications.topic)
 
         layer_arn = (
             f"arn:{PARTITION}:lambda:{REGION}:{config.powertools_layer_account}:layer:"

@@ -22,6 +22,7 @@ from parry.aws.members import MemberAccounts
 from parry.config import Settings
 from parry.engine import approvals, dedup, intake, notices, sealed, versions
 from parry.engine import steps as st
+from parry.engine.kill_switch import KillSwitch
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
 from parry.errors import (
@@ -64,6 +65,7 @@ class Engine:
             caller_arn=lambda: self._caller()["Arn"],
             clock=clock,
         )
+        self.kill_switch = KillSwitch(aws, settings.kill_switch_parameter, clock=clock, tell=self.tell)
 
     # ---- wiring ------------------------------------------------------------------------------------
 
@@ -130,15 +132,17 @@ class Engine:
         )
 
     def kill_switch_on(self) -> bool:
-        name = self.settings.kill_switch_parameter
-        if not name:
-            return False
-        ssm = self.aws.client("ssm")
-        try:
-            value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-        except ssm.exceptions.ParameterNotFound:
-            return False
-        return value.strip().lower() in ("on", "true", "dry-run")
+        """Whether Parry must only plan now (parry.engine.kill_switch: on, missing or unreadable)."""
+        return self.kill_switch.read().on
+
+    def _stop_if_switched(self, case: Case, step: Step, evidence: CaseEvidence) -> None:
+        """Before each step of a case that acts: a switch turned on since makes the rest of the case a dry run."""
+        if case.dry_run:
+            return
+        switch = self.kill_switch.read()
+        if switch.on:
+            case.dry_run = True
+            evidence.audit("kill_switch_on", {"step": step.id, "reason": switch.reason, "dry_run": True})
 
     def authentic(self, event: Any) -> dict[str, Any]:
         """The event with its GuardDuty or Security Hub finding as the service holds it (FindingNotAuthentic
@@ -396,6 +400,7 @@ class Engine:
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
                 step = playbook.steps[index]
+                self._stop_if_switched(case, step, evidence)
                 if (
                     step.approval
                     and not case.dry_run

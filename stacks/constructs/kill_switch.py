@@ -1,15 +1,34 @@
-"""The global kill switch: `on` turns every playbook into a dry run (plan, record, notify)."""
+"""The global kill switch: anything but `off` turns every playbook into a dry run (plan, record, notify).
+
+Every change to the parameter (create, update, label, delete) is told to Parry's topic: someone
+turning automation off or on, or deleting the switch (which also means dry run, see
+parry.engine.kill_switch), is something the on-call must hear of from Parry, not find later.
+"""
 
 from __future__ import annotations
 
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
+
 PARAMETER_NAME = "/parry/kill-switch"
+RULE_NAME = "parry-kill-switch-changed"
+# EventBridge fills the <fields> from the SSM event; the value itself is not in the event
+CHANGE_MESSAGE = (
+    '"Parry kill switch <name> changed: <operation> at <time> (account <account>, <region>). '
+    "Parry acts only while the parameter reads off: on, any other value, or a deleted parameter make every "
+    'case a dry run. Check it: aws ssm get-parameter --name <name>"'
+)
 
 
 class KillSwitch(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, parameter_name: str = PARAMETER_NAME) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, topic: sns.ITopic, parameter_name: str = PARAMETER_NAME
+    ) -> None:
         super().__init__(scope, construct_id)
         self.parameter = ssm.StringParameter(
             self,
@@ -17,6 +36,46 @@ class KillSwitch(Construct):
             parameter_name=parameter_name,
             string_value="off",
             allowed_pattern="^(on|off)$",
-            description="Parry kill switch: 'on' makes every playbook a dry run",
+            description="Parry kill switch: anything but 'off' makes every playbook a dry run",
             tier=ssm.ParameterTier.STANDARD,
+        )
+        self.change_rule = events.CfnRule(
+            self,
+            "Changed",
+            name=RULE_NAME,
+            description="Parry: tell the topic about every change to the kill switch",
+            state="ENABLED",
+            event_pattern={
+                "source": ["aws.ssm"],
+                "detail-type": ["Parameter Store Change"],
+                "detail": {"name": [parameter_name]},
+            },
+            targets=[
+                events.CfnRule.TargetProperty(
+                    id="Topic",
+                    arn=topic.topic_arn,
+                    input_transformer=events.CfnRule.InputTransformerProperty(
+                        input_paths_map={
+                            "name": "$.detail.name",
+                            "operation": "$.detail.operation",
+                            "time": "$.time",
+                            "account": "$.account",
+                            "region": "$.region",
+                        },
+                        input_template=CHANGE_MESSAGE,
+                    ),
+                )
+            ],
+        )
+        # the topic's policy replaces SNS's default: EventBridge may publish from this rule only
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowKillSwitchChangeRule",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "ArnEquals": {"aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT_ID}:rule/{RULE_NAME}"}
+                },
+            )
         )
