@@ -115,14 +115,18 @@ class Engine:
     def action_context(
         self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
     ) -> ActionContext:
-        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`)."""
+        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`).
+
+        Its region is the one `aws`'s clients call, never the event's (`case.region`): the ARNs an
+        action builds for the protection check and its permissions name the resource it changes.
+        """
         return ActionContext(
             aws=aws,
             case_id=case.case_id,
             step_id=step_id,
             playbook=case.playbook,
             account=case.account,
-            region=case.region,
+            region=aws.region,
             event=case.event,
             evidence=evidence,
             target=case.target,
