@@ -22,6 +22,7 @@ from parry.aws.members import MemberAccounts
 from parry.config import Settings
 from parry.engine import approvals, dedup, intake, notices, sealed, versions
 from parry.engine import steps as st
+from parry.engine.guardrails import rate_limit_reason
 from parry.engine.kill_switch import KillSwitch
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
@@ -249,11 +250,14 @@ class Engine:
             evidence.put("event.json", case.event)
         if "playbook.json" not in present:
             evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
-        limit = playbook.max_cases_per_hour
+        limit, cap = playbook.max_cases_per_hour, self.settings.max_cases_per_hour
         first = mf.audit_relpath(1)
         opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
         if opened is None or opened.get("kind") != "case_opened":
-            count = self.store.count_case(playbook.name) if limit else None
+            # counted only here: after the finding's re-read and the claim, so a refused request never counts
+            count, total = (
+                self.store.count_case(playbook.name, case.account, manual=case.manual) if limit or cap else (None, None)
+            )
             evidence.audit(
                 "case_opened",
                 {
@@ -268,26 +272,15 @@ class Engine:
                     "requested_via": case.requested_via,
                     "follows": case.follows,
                     "cases_this_hour": count,
+                    "all_cases_this_hour": total,
                 },
             )
         else:
-            count = opened.get("cases_this_hour")
-        if (
-            limit
-            and count is not None
-            and count > limit
-            and case.next_step == 0
-            and not approvals.approved(case, approvals.RATE_LIMIT_GATE)
-        ):
+            count, total = opened.get("cases_this_hour"), opened.get("all_cases_this_hour")
+        reason = rate_limit_reason(playbook.name, case.account, limit=limit, count=count, cap=cap, total=total)
+        if reason and case.next_step == 0 and not approvals.approved(case, approvals.RATE_LIMIT_GATE):
             return approvals.pause(
-                self,
-                case,
-                playbook,
-                evidence,
-                owner,
-                index=0,
-                gate=approvals.RATE_LIMIT_GATE,
-                reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)",
+                self, case, playbook, evidence, owner, index=0, gate=approvals.RATE_LIMIT_GATE, reason=reason
             )
         return None
 
