@@ -13,6 +13,8 @@ from typing import Any
 
 from constructs import Construct
 
+from parry.config import DEFAULT_MAX_CASES_PER_HOUR
+
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -22,6 +24,11 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 # Published by AWS for Powertools for AWS Lambda (Python) v3 in the commercial partition.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+
+# a storm of cases bounded per hour and per runner; 0 reserved concurrency: none reserved (Lambda
+# reserves only while the account keeps 100 unreserved, so small accounts may need 0)
+DEFAULT_RUNNER_RESERVED_CONCURRENCY = 5
 
 
 class ConfigError(ValueError):
@@ -49,6 +56,10 @@ class ParryConfig:
     # who may use the front door: on-call roles start, undo and resume; approver roles decide
     on_call_roles: tuple[str, ...] = ()
     approver_roles: tuple[str, ...] = ()
+    # storms: every playbook's cases together per hour before each waits for approval (the runners'
+    # PARRY_MAX_CASES_PER_HOUR), and each runner's reserved concurrency unless its playbook sets one
+    max_cases_per_hour: int = DEFAULT_MAX_CASES_PER_HOUR
+    runner_reserved_concurrency: int = DEFAULT_RUNNER_RESERVED_CONCURRENCY
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -132,6 +143,10 @@ class ParryConfig:
             security_hub_actions=str(get("securityHubActions")).lower() not in ("false", "0", "no", "off"),
             on_call_roles=tuple(dict.fromkeys(roles["onCallRoles"])),
             approver_roles=tuple(dict.fromkeys(roles["approverRoles"])),
+            max_cases_per_hour=integer("maxCasesPerHour", DEFAULT_MAX_CASES_PER_HOUR, 1, 100000),
+            runner_reserved_concurrency=integer(
+                "runnerReservedConcurrency", DEFAULT_RUNNER_RESERVED_CONCURRENCY, 0, 1000
+            ),
         )
         if problems:
             raise ConfigError("\n".join(problems))

@@ -179,6 +179,7 @@ class ResponderStack(Stack):
             "PARRY_PROTECTED_ARNS": ",".join(config.protected_arn_patterns),
             "PARRY_RETENTION_DAYS": str(config.retention_days),
             "PARRY_LOCK_MODE": config.lock_mode,
+            "PARRY_MAX_CASES_PER_HOUR": str(config.max_cases_per_hour),
             "POWERTOOLS_SERVICE_NAME": "parry",
             "POWERTOOLS_METRICS_NAMESPACE": "Parry",
         }
@@ -287,7 +288,11 @@ class ResponderStack(Stack):
                 data_key_arn=resources["data_key_arn"],
                 alarm_topic_arn=resources["topic_arn"],
                 log_retention_days=config.log_retention_days,
-                reserved_concurrency=book.reserved_concurrency,
+                reserved_concurrency=(
+                    book.reserved_concurrency
+                    if book.reserved_concurrency is not None
+                    else (config.runner_reserved_concurrency or None)
+                ),
             )
             findings = wildcard_findings(
                 self,

@@ -84,3 +84,50 @@ def test_the_cap_comes_from_the_environment_with_a_default():
 @pytest.fixture
 def engine(aws, parry_env):
     return Engine(aws, Settings.from_env())
+
+
+# ---- GuardDuty sample findings -----------------------------------------------------------------------
+
+
+def test_sample_findings_route_nowhere_and_the_same_finding_unmarked_routes():
+    """Anyone in an account with GuardDuty can make sample findings (CreateSampleFindings) by the dozen."""
+    from tests.support.routing import load, routes
+
+    for fixture in SAMPLES:
+        assert routes(load(fixture, sample=True)) == set(), fixture
+    assert all(routes(load(fixture)) for fixture in SAMPLES)
+
+
+def test_sample_exclusion_agrees_with_eventbridge_on_a_missing_field_and_on_false():
+    """Parry's matcher (and so `parry route` and the runner's own check) decides as EventBridge does:
+    `exists: false` matches a finding without the field, and `false` one that says so."""
+    from parry.routing.patterns import compile_pattern
+
+    pattern = compile_pattern(
+        {"detail": {"service": {"additionalInfo": {"$or": [{"sample": [{"exists": False}]}, {"sample": [False]}]}}}}
+    )
+    assert pattern.matches({"detail": {"service": {"additionalInfo": {"value": "{}"}}}})
+    assert pattern.matches({"detail": {"service": {}}}) and pattern.matches({"detail": {}})
+    assert pattern.matches({"detail": {"service": {"additionalInfo": {"sample": False}}}})
+    assert not pattern.matches({"detail": {"service": {"additionalInfo": {"sample": True}}}})
+
+
+SAMPLES = (
+    "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json",
+    "guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json",
+    "guardduty/unauthorizedaccess-iamuser-toripcaller.eventbridge.json",
+    "guardduty/recon-iamuser-maliciousipcaller.custom.mit0.bare.json",
+)
+
+
+def test_the_deployed_cap_and_reservation_come_from_context_and_are_checked():
+    from aws_cdk import App
+
+    from stacks.config import ConfigError, ParryConfig
+
+    config = ParryConfig.from_context(App(context={"parry:maxCasesPerHour": 40, "parry:runnerReservedConcurrency": 0}))
+    assert (config.max_cases_per_hour, config.runner_reserved_concurrency) == (40, 0)
+    defaults = ParryConfig.from_context(App())
+    assert (defaults.max_cases_per_hour, defaults.runner_reserved_concurrency) == (100, 5)
+    with pytest.raises(ConfigError, match="parry:maxCasesPerHour"):
+        ParryConfig.from_context(App(context={"parry:maxCasesPerHour": 0}))
