@@ -112,6 +112,7 @@ def test_sample_exclusion_agrees_with_eventbridge_on_a_missing_field_and_on_fals
     assert not pattern.matches({"detail": {"service": {"additionalInfo": {"sample": True}}}})
 
 
+CAPTURES = ("evidence", "notify")
 SAMPLES = (
     "guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json",
     "guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json",
@@ -131,3 +132,14 @@ def test_the_deployed_cap_and_reservation_come_from_context_and_are_checked():
     assert (defaults.max_cases_per_hour, defaults.runner_reserved_concurrency) == (100, 5)
     with pytest.raises(ConfigError, match="parry:maxCasesPerHour"):
         ParryConfig.from_context(App(context={"parry:maxCasesPerHour": 0}))
+
+
+def test_a_manual_quarantine_is_limited_and_each_change_waits_for_a_second_person():
+    from parry.actions import registry
+    from tests.support.routing import BOOKS
+
+    book = BOOKS["manual-quarantine"]
+    assert book.max_cases_per_hour and book.separate_approver is not False
+    # every containment change; captures (snapshots included) and the notice only record
+    changes = [s for s in book.steps if registry.get(s.action).mutating and s.action.split(".")[0] not in CAPTURES]
+    assert changes and all(s.approval for s in changes), [s.id for s in changes if not s.approval]
