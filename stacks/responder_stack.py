@@ -160,7 +160,9 @@ class ResponderStack(Stack):
                 },
             )
         )
-        self.kill_switch = KillSwitch(self, "KillSwitch", topic=self.notifications.topic)
+        self.kill_switch = KillSwitch(
+            self, "KillSwitch", topic=self.notifications.topic, playbooks=[b.name for b in playbooks]
+        )
 
         layer_arn = (
             f"arn:{PARTITION}:lambda:{REGION}:{config.powertools_layer_account}:layer:"

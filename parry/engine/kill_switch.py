@@ -55,6 +55,11 @@ class KillSwitch:
         self._reading: Reading | None = None
         self._read_at = 0.0
 
+    @property
+    def failing(self) -> bool:
+        """Whether the last reading failed (the runner counts it: metric KillSwitchUnreadable, alarmed)."""
+        return self._reading is not None and self._reading.failed
+
     def read(self) -> Reading:
         """The switch as read at most CACHE_SECONDS ago (a clock that went back reads again)."""
         if not self.parameter:

@@ -7,16 +7,21 @@ parry.engine.kill_switch), is something the on-call must hear of from Parry, not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from stacks.constructs.dashboard import NAMESPACE, SERVICE
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 PARAMETER_NAME = "/parry/kill-switch"
 RULE_NAME = "parry-kill-switch-changed"
+UNREADABLE_METRIC = "KillSwitchUnreadable"  # a runner's run that found the switch missing or unreadable
 # EventBridge fills the <fields> from the SSM event; the value itself is not in the event
 CHANGE_MESSAGE = (
     '"Parry kill switch <name> changed: <operation> at <time> (account <account>, <region>). '
@@ -27,7 +32,13 @@ CHANGE_MESSAGE = (
 
 class KillSwitch(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, topic: sns.ITopic, parameter_name: str = PARAMETER_NAME
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topic: sns.ITopic,
+        playbooks: Sequence[str] = (),
+        parameter_name: str = PARAMETER_NAME,
     ) -> None:
         super().__init__(scope, construct_id)
         self.parameter = ssm.StringParameter(
@@ -79,3 +90,27 @@ class KillSwitch(Construct):
                 },
             )
         )
+        # one alarm per runner (an alarm names all of a metric's dimensions): the switch is missing or
+        # unreadable, so every case is a dry run until someone puts `off` back
+        self.unreadable_alarms = [
+            cloudwatch.CfnAlarm(
+                self,
+                f"Unreadable{index}",
+                alarm_name=f"parry-{name}-kill-switch-unreadable",
+                alarm_description=f"Parry: the runner of {name} could not read {parameter_name}; its cases are dry runs",
+                namespace=NAMESPACE,
+                metric_name=UNREADABLE_METRIC,
+                dimensions=[
+                    cloudwatch.CfnAlarm.DimensionProperty(name="playbook", value=name),
+                    cloudwatch.CfnAlarm.DimensionProperty(name="service", value=SERVICE),
+                ],
+                statistic="Sum",
+                period=300,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.topic_arn],
+            )
+            for index, name in enumerate(playbooks)
+        ]

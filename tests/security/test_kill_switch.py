@@ -135,3 +135,18 @@ def test_undo_changes_nothing_while_the_switch_is_on(engine, aws, parry_env, com
 
     assert key_status(aws.client("iam"), "ci-deployer", compromised_user["key"]) == "Inactive"
     assert engine.store.get(case.case_id).status == cs.SUCCEEDED
+
+
+def test_the_runner_counts_a_run_that_found_the_switch_missing(
+    monkeypatch, tmp_path, aws, parry_env, compromised_user, capsys
+):
+    from tests.support.control import Context, emf, fresh_runner, lines
+
+    runner = fresh_runner(monkeypatch, tmp_path, "iam-credential-compromise")
+    lines(capsys)
+    aws.client("ssm").delete_parameter(Name=parry_env["PARRY_KILL_SWITCH_PARAMETER"])
+
+    result = runner.handler(compromised_user["event"], Context())
+
+    assert result["status"] == cs.DRY_RUN
+    assert emf(lines(capsys))["KillSwitchUnreadable"] == [1.0]  # alarmed per runner (stacks/constructs/kill_switch.py)

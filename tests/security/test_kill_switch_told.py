@@ -43,3 +43,19 @@ def test_the_topic_takes_the_rule_s_messages_from_that_rule_only():
     assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sns:Publish"
     source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
     assert "rule/parry-kill-switch-changed" in str(source)
+
+
+def test_each_runner_s_unreadable_switch_is_alarmed_to_the_topic():
+    stack = Stack(App(), "Switch")
+    topic = sns.Topic(stack, "Topic")
+    KillSwitch(stack, "KillSwitch", topic=topic, playbooks=["book-a", "book-b"])
+    alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+
+    found = {a["Properties"]["AlarmName"]: a["Properties"] for a in alarms.values()}
+    assert set(found) == {"parry-book-a-kill-switch-unreadable", "parry-book-b-kill-switch-unreadable"}
+    for name, props in found.items():
+        assert props["MetricName"] == "KillSwitchUnreadable" and props["Threshold"] == 1
+        assert {"Name": "playbook", "Value": name.split("parry-")[1].split("-kill")[0]} in props["Dimensions"]
+        assert props["AlarmActions"] == [
+            {"Ref": next(iter(Template.from_stack(stack).find_resources("AWS::SNS::Topic")))}
+        ]
