@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from parry.actions import registry
 from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
@@ -42,7 +43,18 @@ from parry.routing.findings import authentic_event
 from parry.store import model as cs
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
-from parry.store.step_result import ABORTING, BLOCKED, FAILED, NOOP, SHORT, SKIPPED, SUCCEEDED, StepResult
+from parry.store.step_result import (
+    ABORTING,
+    BLOCKED,
+    CHANGED,
+    FAILED,
+    NOOP,
+    PLANNED,
+    SHORT,
+    SKIPPED,
+    SUCCEEDED,
+    StepResult,
+)
 from parry.store.store import CaseStore
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
@@ -418,8 +430,11 @@ class Engine:
                     break
                 self.store.save(case, owner=owner)
             else:
-                failed = any(s.status in SHORT for s in case.steps)
-                case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
+                # a case the kill switch stopped after real changes is no dry run: it fell short, and can be undone
+                acted = any(s.status in CHANGED and registry.get(s.action).mutating for s in case.steps)
+                failed = any(s.status in SHORT or (acted and s.status == PLANNED) for s in case.steps)
+                dry = case.dry_run and not acted
+                case.status = cs.DRY_RUN if dry else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status, "case_status": case.status})
             self.seal(
                 evidence

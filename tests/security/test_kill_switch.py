@@ -73,11 +73,16 @@ def test_switch_turned_on_between_steps_stops_the_next_change(engine, aws, parry
     first, rest = case.steps
     assert first.status == "succeeded" and key_status(iam, "ci-deployer", compromised_user["key"]) == "Inactive"
     assert rest.status == "planned" and key_status(iam, "ci-deployer", second) == "Active"
-    assert case.dry_run and case.status == cs.DRY_RUN
+    # not a dry run: one change was made, and the on-call can undo it
+    assert case.dry_run and case.status == cs.COMPLETED_WITH_ERRORS
     stopped = [r for r in audit_records(aws, parry_env, case) if r["kind"] == "kill_switch_on"]
     assert [r["step"] for r in stopped] == ["second"]
     found = verify_case(S3Source(aws.client("s3"), parry_env["PARRY_EVIDENCE_BUCKET"], case.evidence_prefix))
     assert found.ok, [p.as_dict() for p in found.problems]
+    switch(aws, parry_env, "off")  # once automation is allowed again, the change it made can be undone
+    now[0] += CACHE_SECONDS + 1
+    assert undo(engine, case.case_id, who=ON_CALL, reason="switched off mid-case").status == cs.UNDONE
+    assert key_status(iam, "ci-deployer", compromised_user["key"]) == "Active"
 
 
 def test_switch_turned_on_before_the_approval_stops_the_approved_step(engine, aws, parry_env, compromised_user, now):
