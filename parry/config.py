@@ -8,6 +8,8 @@ from typing import Any
 
 from parry.errors import ConfigError
 
+DEFAULT_MAX_CASES_PER_HOUR = 100
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -24,6 +26,8 @@ class Settings:
     protected_arns: tuple[str, ...] = ()
     retention_days: int = 365
     lock_mode: str = "GOVERNANCE"
+    # every playbook's cases together, per hour, before each new one waits for approval (0: no cap)
+    max_cases_per_hour: int = DEFAULT_MAX_CASES_PER_HOUR
     # the role the MemberAccount stack creates in each member account, and its ExternalId
     member_role_name: str | None = None
     member_external_id: str | None = None
@@ -45,6 +49,7 @@ class Settings:
             "protected_arns": tuple(p.strip() for p in env.get("PARRY_PROTECTED_ARNS", "").split(",") if p.strip()),
             "retention_days": int(env.get("PARRY_RETENTION_DAYS", "365")),
             "lock_mode": env.get("PARRY_LOCK_MODE", "GOVERNANCE"),
+            "max_cases_per_hour": int(env.get("PARRY_MAX_CASES_PER_HOUR") or DEFAULT_MAX_CASES_PER_HOUR),
             "member_role_name": env.get("PARRY_MEMBER_ROLE_NAME") or None,
             "member_external_id": env.get("PARRY_MEMBER_EXTERNAL_ID") or None,
             "undo_needs_second_person": env.get("PARRY_UNDO_NEEDS_SECOND_PERSON", "true").strip().lower()

@@ -13,6 +13,8 @@ from typing import Any
 
 from constructs import Construct
 
+from parry.config import DEFAULT_MAX_CASES_PER_HOUR
+
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 ACCOUNT_RE = re.compile(r"^\d{12}$")
 ORG_RE = re.compile(r"^o-[a-z0-9]{10,32}$")
@@ -43,6 +45,11 @@ def powertools_publisher(region: str) -> str | None:
     if region.startswith(("cn-", "us-gov-")):
         return POWERTOOLS_PUBLISHERS.get(region)
     return POWERTOOLS_PUBLISHERS["aws"]
+
+
+# a storm of cases bounded per hour and per runner; 0 reserved concurrency: none reserved (Lambda
+# reserves only while the account keeps 100 unreserved, so small accounts may need 0)
+DEFAULT_RUNNER_RESERVED_CONCURRENCY = 5
 
 
 class ConfigError(ValueError):
@@ -81,6 +88,10 @@ class ParryConfig:
     # the one role, beside the deployment's, that may delete, disable or re-key Parry's keys and
     # rewrite the evidence buckets' policies (docs/deploy.md)
     break_glass_role: str | None = None
+    # storms: every playbook's cases together per hour before each waits for approval (the runners'
+    # PARRY_MAX_CASES_PER_HOUR), and each runner's reserved concurrency unless its playbook sets one
+    max_cases_per_hour: int = DEFAULT_MAX_CASES_PER_HOUR
+    runner_reserved_concurrency: int = DEFAULT_RUNNER_RESERVED_CONCURRENCY
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -165,6 +176,10 @@ class ParryConfig:
             instance_roles=optional("instanceRoles", INSTANCE_ROLES_RE, "an IAM role name or path pattern") or "*",
             break_glass_role=optional(
                 "breakGlassRole", ROLE_ARN_RE, "an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)"
+            ),
+            max_cases_per_hour=integer("maxCasesPerHour", DEFAULT_MAX_CASES_PER_HOUR, 1, 100000),
+            runner_reserved_concurrency=integer(
+                "runnerReservedConcurrency", DEFAULT_RUNNER_RESERVED_CONCURRENCY, 0, 1000
             ),
         )
         problems.extend(_layer_problems(get("powertoolsLayerAccount"), home_region))

@@ -171,7 +171,10 @@ class ResponderStack(Stack):
             topic=self.notifications.topic, key_arns=[self.data_key.key_arn, self.evidence.signing_key.key_arn]
         )
         self.notifications.allow_rule(key_rule.attr_arn)
-        self.kill_switch = KillSwitch(self, "KillSwitch")
+        self.kill_switch = KillSwitch(
+            self, "KillSwitch", topic=self.notifications.topic, playbooks=[b.name for b in playbooks]
+        )
+        self.notifications.allow_rule(self.kill_switch.change_rule.attr_arn)
 
         layer_arn = (
             f"arn:{PARTITION}:lambda:{REGION}:{config.powertools_layer_account}:layer:"
@@ -190,6 +193,7 @@ class ResponderStack(Stack):
             "PARRY_PROTECTED_ARNS": ",".join(config.protected_arn_patterns),
             "PARRY_RETENTION_DAYS": str(config.retention_days),
             "PARRY_LOCK_MODE": config.lock_mode,
+            "PARRY_MAX_CASES_PER_HOUR": str(config.max_cases_per_hour),
             "POWERTOOLS_SERVICE_NAME": "parry",
             "POWERTOOLS_METRICS_NAMESPACE": "Parry",
         }
@@ -306,7 +310,11 @@ class ResponderStack(Stack):
                 data_key_arn=resources["data_key_arn"],
                 alarm_topic_arn=resources["topic_arn"],
                 log_retention_days=config.log_retention_days,
-                reserved_concurrency=book.reserved_concurrency,
+                reserved_concurrency=(
+                    book.reserved_concurrency
+                    if book.reserved_concurrency is not None
+                    else (config.runner_reserved_concurrency or None)
+                ),
             )
             findings = wildcard_findings(
                 self,

@@ -2,7 +2,8 @@
 
 Protected resources are refused with a recorded reason: anything tagged `parry:protected=true`,
 anything matching a configured ARN pattern, and always Parry's own roles and functions (so a
-playbook can never contain the responder itself).
+playbook can never contain the responder itself). A storm of cases waits for approval: past the
+playbook's hourly limit in one account, or past the cap on every playbook's cases together.
 """
 
 from __future__ import annotations
@@ -30,4 +31,22 @@ def protection_reason(arn: str | None, tags: dict[str, str], patterns: tuple[str
         for pattern in patterns:
             if fnmatch.fnmatchcase(arn, pattern):
                 return f"{arn} matches the protected pattern {pattern}"
+    return None
+
+
+def rate_limit_reason(
+    playbook: str,
+    account: str,
+    *,
+    limit: int | None,
+    count: int | None,
+    cap: int,
+    total: int | None,
+) -> str | None:
+    """Why a new case must wait for approval (None: it may run): `count` of this playbook's cases in
+    `account` this hour over the playbook's `limit`, or `total` of all cases over the global `cap`."""
+    if limit and count is not None and count > limit:
+        return f"more than {limit} cases of {playbook} in account {account} this hour (guardrails.max_cases_per_hour)"
+    if cap and total is not None and total > cap:
+        return f"more than {cap} cases of all playbooks this hour (parry:maxCasesPerHour)"
     return None

@@ -16,12 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from parry.actions import registry
 from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
 from parry.engine import approvals, dedup, intake, notices, sealed, versions
 from parry.engine import steps as st
+from parry.engine.guardrails import rate_limit_reason
+from parry.engine.kill_switch import KillSwitch
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
 from parry.errors import (
@@ -40,7 +43,18 @@ from parry.routing.findings import authentic_event
 from parry.store import model as cs
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
-from parry.store.step_result import ABORTING, BLOCKED, FAILED, NOOP, SHORT, SKIPPED, SUCCEEDED, StepResult
+from parry.store.step_result import (
+    ABORTING,
+    BLOCKED,
+    CHANGED,
+    FAILED,
+    NOOP,
+    PLANNED,
+    SHORT,
+    SKIPPED,
+    SUCCEEDED,
+    StepResult,
+)
 from parry.store.store import CaseStore
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
@@ -64,6 +78,7 @@ class Engine:
             caller_arn=lambda: self._caller()["Arn"],
             clock=clock,
         )
+        self.kill_switch = KillSwitch(aws, settings.kill_switch_parameter, clock=clock, tell=self.tell)
 
     # ---- wiring ------------------------------------------------------------------------------------
 
@@ -113,14 +128,18 @@ class Engine:
     def action_context(
         self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
     ) -> ActionContext:
-        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`)."""
+        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`).
+
+        Its region is the one `aws`'s clients call, never the event's (`case.region`): the ARNs an
+        action builds for the protection check and its permissions name the resource it changes.
+        """
         return ActionContext(
             aws=aws,
             case_id=case.case_id,
             step_id=step_id,
             playbook=case.playbook,
             account=case.account,
-            region=case.region,
+            region=aws.region,
             event=case.event,
             evidence=evidence,
             target=case.target,
@@ -130,15 +149,17 @@ class Engine:
         )
 
     def kill_switch_on(self) -> bool:
-        name = self.settings.kill_switch_parameter
-        if not name:
-            return False
-        ssm = self.aws.client("ssm")
-        try:
-            value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
-        except ssm.exceptions.ParameterNotFound:
-            return False
-        return value.strip().lower() in ("on", "true", "dry-run")
+        """Whether Parry must only plan now (parry.engine.kill_switch: on, missing or unreadable)."""
+        return self.kill_switch.read().on
+
+    def _stop_if_switched(self, case: Case, step: Step, evidence: CaseEvidence) -> None:
+        """Before each step of a case that acts: a switch turned on since makes the rest of the case a dry run."""
+        if case.dry_run:
+            return
+        switch = self.kill_switch.read()
+        if switch.on:
+            case.dry_run = True
+            evidence.audit("kill_switch_on", {"step": step.id, "reason": switch.reason, "dry_run": True})
 
     def authentic(self, event: Any) -> dict[str, Any]:
         """The event with its GuardDuty or Security Hub finding as the service holds it (FindingNotAuthentic
@@ -241,11 +262,14 @@ class Engine:
             evidence.put("event.json", case.event)
         if "playbook.json" not in present:
             evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
-        limit = playbook.max_cases_per_hour
+        limit, cap = playbook.max_cases_per_hour, self.settings.max_cases_per_hour
         first = mf.audit_relpath(1)
         opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
         if opened is None or opened.get("kind") != "case_opened":
-            count = self.store.count_case(playbook.name) if limit else None
+            # counted only here: after the finding's re-read and the claim, so a refused request never counts
+            count, total = (
+                self.store.count_case(playbook.name, case.account, manual=case.manual) if limit or cap else (None, None)
+            )
             evidence.audit(
                 "case_opened",
                 {
@@ -260,26 +284,15 @@ class Engine:
                     "requested_via": case.requested_via,
                     "follows": case.follows,
                     "cases_this_hour": count,
+                    "all_cases_this_hour": total,
                 },
             )
         else:
-            count = opened.get("cases_this_hour")
-        if (
-            limit
-            and count is not None
-            and count > limit
-            and case.next_step == 0
-            and not approvals.approved(case, approvals.RATE_LIMIT_GATE)
-        ):
+            count, total = opened.get("cases_this_hour"), opened.get("all_cases_this_hour")
+        reason = rate_limit_reason(playbook.name, case.account, limit=limit, count=count, cap=cap, total=total)
+        if reason and case.next_step == 0 and not approvals.approved(case, approvals.RATE_LIMIT_GATE):
             return approvals.pause(
-                self,
-                case,
-                playbook,
-                evidence,
-                owner,
-                index=0,
-                gate=approvals.RATE_LIMIT_GATE,
-                reason=f"more than {limit} cases of {playbook.name} this hour (guardrails.max_cases_per_hour)",
+                self, case, playbook, evidence, owner, index=0, gate=approvals.RATE_LIMIT_GATE, reason=reason
             )
         return None
 
@@ -396,6 +409,7 @@ class Engine:
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
                 step = playbook.steps[index]
+                self._stop_if_switched(case, step, evidence)
                 if (
                     step.approval
                     and not case.dry_run
@@ -416,8 +430,11 @@ class Engine:
                     break
                 self.store.save(case, owner=owner)
             else:
-                failed = any(s.status in SHORT for s in case.steps)
-                case.status = cs.DRY_RUN if case.dry_run else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
+                # a case the kill switch stopped after real changes is no dry run: it fell short, and can be undone
+                acted = any(s.status in CHANGED and registry.get(s.action).mutating for s in case.steps)
+                failed = any(s.status in SHORT or (acted and s.status == PLANNED) for s in case.steps)
+                dry = case.dry_run and not acted
+                case.status = cs.DRY_RUN if dry else (cs.COMPLETED_WITH_ERRORS if failed else cs.SUCCEEDED)
             evidence.audit("case_closed", {"status": case.status, "case_status": case.status})
             self.seal(
                 evidence

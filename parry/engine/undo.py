@@ -110,6 +110,9 @@ def _apply(
                 acting_as = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
             ctx = engine.action_context(case, step_name, evidence, aws)
             params = registry.build_params(cls, undo_params)
+            switch = engine.kill_switch.read()  # an undo changes resources too: never while the switch is on
+            if switch.on:
+                raise UndoError(f"not undone: {switch.reason}")
             result = st.execute(cls(), ctx, params)
         except ParryError as exc:
             result = StepResult(step_name, cls.name, FAILED, error=str(exc))

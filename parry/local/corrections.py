@@ -290,6 +290,17 @@ def _guardduty_create_sample_findings(self: GuardDutyResponse) -> str:
     return "{}"
 
 
+def as_detection(detail: dict[str, Any]) -> dict[str, Any]:
+    """A GuardDuty finding without the sample mark (`service.additionalInfo.sample`) AWS's published
+    samples carry: the demo's and the tests' findings stand for real detections, which carry none,
+    and the shipped triggers route no sample finding."""
+    info = (detail.get("service") or {}).get("additionalInfo")
+    if not isinstance(info, dict) or "sample" not in info:
+        return detail
+    kept = {k: v for k, v in info.items() if k != "sample"}
+    return {**detail, "service": {**detail["service"], "additionalInfo": kept}}
+
+
 def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     """Make the local GuardDuty or Security Hub hold the finding `event` delivers, as the service would.
 
@@ -305,7 +316,7 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     if event.get("source") == "aws.guardduty":
         gd = aws.client("guardduty", str(detail.get("region") or event.get("region") or aws.region))
         detectors = gd.list_detectors()["DetectorIds"] or [gd.create_detector(Enable=True)["DetectorId"]]
-        gd.create_sample_findings(DetectorId=detectors[0], FindingTypes=[json.dumps(detail)])
+        gd.create_sample_findings(DetectorId=detectors[0], FindingTypes=[json.dumps(as_detection(detail))])
     elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):
         hub = aws.client("securityhub", str(event.get("region") or aws.region))
         try:

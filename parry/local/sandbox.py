@@ -19,7 +19,7 @@ from typing import Any
 from parry.aws.arns import guardduty_product_arn
 from parry.aws.clients import ClientFactory
 from parry.errors import ConfigError
-from parry.local.corrections import register_finding
+from parry.local.corrections import as_detection, register_finding
 from parry.routing.events import wrap
 
 EVENTS = resources.files("parry.local") / "events"
@@ -34,7 +34,10 @@ def load_event(relpath: str) -> dict[str, Any]:
 
 
 def _retarget(event: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    """The sample as the sandbox's own detection: its ids, and no sample mark (samples route nowhere)."""
     event["account"], event["region"] = account, region
+    if event.get("source") == "aws.guardduty":
+        event["detail"] = as_detection(event["detail"])
     detail = event["detail"]
     if "accountId" in detail:
         detail["accountId"], detail["region"] = account, region

@@ -308,6 +308,8 @@ class Runner:
     ) -> Case:
         """Emit a run's (or an undo's) metrics and log line; near the deadline, ask for its continuation."""
         logger, metrics = self.tools
+        if engine.kill_switch.failing:  # this run was a dry run because the switch could not be read
+            metrics.add_metric(name="KillSwitchUnreadable", unit="Count", value=1)
         if undo:
             request = case.undo_request or {}
             if not case.duplicate:

@@ -25,6 +25,7 @@ from parry.store.step_result import StepResult
 
 CLOSED_CASE_TTL_DAYS = 400
 RATE_COUNTER_TTL_SECONDS = 7200  # an hour's counter outlives its hour, then DynamoDB deletes it
+GLOBAL_RATE_PREFIX = "RATE-ALL#"  # the counter of every playbook's cases: no playbook's name makes this key
 NONCE_TTL_SECONDS = 86400 * 30  # a decision's nonce outlives the request that carried it (valid for minutes)
 logger = logging.getLogger(__name__)
 EXISTS = f"attribute_exists({PARTITION_KEY})"
@@ -345,13 +346,26 @@ class CaseStore:
 
     # ---- rate limiting ---------------------------------------------------------------------------
 
-    def count_case(self, playbook: str) -> int:
-        """Atomically count one more case for the playbook in the current hour; the new count."""
+    def count_case(self, playbook: str, account: str, *, manual: bool) -> tuple[int, int]:
+        """Count one more case in the current hour; (the new count of the playbook's cases of this origin
+        in `account`, the new count of every playbook's cases).
+
+        A flood in one account, or people's starts, never hold another account's (or the automatic)
+        cases of the playbook: each (playbook, account, manual or not) has its own counter. The
+        global counter bounds them all together.
+        """
         now = self.clock()
         hour = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H")
+        origin = "manual" if manual else "auto"
+        return (
+            self._count(f"RATE#{playbook}#{account}#{origin}#{hour}", now),
+            self._count(f"{GLOBAL_RATE_PREFIX}{hour}", now),
+        )
+
+    def _count(self, partition: str, now: float) -> int:
         resp = self.ddb.update_item(
             TableName=self.table,
-            Key=_item_key(f"RATE#{playbook}#{hour}", "RATE"),
+            Key=_item_key(partition, "RATE"),
             UpdateExpression=f"ADD cases :one SET {TTL_ATTRIBUTE} = :ttl",
             ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(int(now + RATE_COUNTER_TTL_SECONDS))}},
             ReturnValues="UPDATED_NEW",

@@ -327,7 +327,11 @@ def test_run_on_a_target_goes_through_the_front_door_as_the_local_oncall(local):
 
     assert code == 0, err
     case = json.loads(out)
-    assert case["status"] == "SUCCEEDED"
+    assert case["status"] == "AWAITING_APPROVAL"
+    assert not iam.list_user_policies(UserName=user)["PolicyNames"]  # a person's start waits for a second person
+    code, out, err = parry(local, "approve", case["case_id"], "--as", "parry-approver", "--reason", "INC-7", "--json")
+    assert code == 0, err
+    assert json.loads(out)["status"] == "SUCCEEDED"
     assert (
         iam.list_user_policies(UserName=user)["PolicyNames"]
         or iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]

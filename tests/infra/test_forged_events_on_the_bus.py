@@ -85,6 +85,10 @@ def test_a_forged_run_request_reaches_no_runner(deployed_rules, aws, load_event)
 def test_an_aws_service_event_still_reaches_its_runner(deployed_rules, aws, load_event):
     """The positive control: the same bus, rules and queues deliver what only GuardDuty can put
     (moto lets the test put an aws.* source; EventBridge refuses it to customers)."""
-    finding = load_event("guardduty/unauthorizedaccess-iamuser-toripcaller.eventbridge.json")["detail"]
-    _put(aws, "aws.guardduty", "GuardDuty Finding", finding)
+    from parry.local.corrections import as_detection
+
+    sample = load_event("guardduty/unauthorizedaccess-iamuser-toripcaller.eventbridge.json")["detail"]
+    _put(aws, "aws.guardduty", "GuardDuty Finding", sample)
+    assert deployed_rules() == {}  # AWS's published sample, marked as one: no rule takes a sample finding
+    _put(aws, "aws.guardduty", "GuardDuty Finding", as_detection(sample))
     assert "parry-iam-credential-compromise-trigger" in deployed_rules()

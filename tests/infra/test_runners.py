@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from parry.config import DEFAULT_MAX_CASES_PER_HOUR
 from parry.engine.permissions import ENGINE_PERMISSIONS, FINDING_READ_PERMISSIONS, reads_findings
 from stacks import naming
+from stacks.config import DEFAULT_RUNNER_RESERVED_CONCURRENCY
 from stacks.nag import nag_value
 from stacks.policies import READ_VERBS, UNSCOPABLE_ACTIONS, render_resource
 from tests.support.synth import MEMBER_ACCOUNTS, PROTECTED, Synth, load_playbooks
@@ -108,10 +110,9 @@ def test_function_runtime_architecture_tracing_layer_and_environment(synth: Synt
     }
     for var in ("PARRY_EVIDENCE_BUCKET", "PARRY_CASES_TABLE", "PARRY_TOPIC_ARN", "PARRY_SIGNING_KEY_ID"):
         assert isinstance(env[var], dict), f"{var} references the stack's resource"
-    if book.reserved_concurrency:
-        assert props["ReservedConcurrentExecutions"] == book.reserved_concurrency
-    else:
-        assert "ReservedConcurrentExecutions" not in props
+    assert env["PARRY_MAX_CASES_PER_HOUR"] == str(DEFAULT_MAX_CASES_PER_HOUR)  # the cap across playbooks
+    # a storm never takes the account's whole concurrency: the playbook's reservation, else the default
+    assert props["ReservedConcurrentExecutions"] == (book.reserved_concurrency or DEFAULT_RUNNER_RESERVED_CONCURRENCY)
 
 
 @by_playbook

@@ -17,6 +17,7 @@ from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.actions import lambda_zip, launch
+from tests.support.decisions import approve
 from tests.support.findings import registered
 from tests.support.routing import IAM_KEY, finding, load, routes
 
@@ -159,7 +160,12 @@ def test_manual_quarantine_picks_the_user_steps(engine, aws):
         "detail": {"playbook": "manual-quarantine", "user": "alice", "reason": "INC-1"},
     }
 
-    case = engine.run(book("manual-quarantine"), request, manual=True)
+    held = engine.run(book("manual-quarantine"), request, manual=True)
+    assert held.status == cs.AWAITING_APPROVAL and held.awaiting["step"] == "quarantine-user"
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []  # nothing changed before approval
+
+    approve(engine, held.case_id, who="arn:aws:iam::123456789012:role/approver", reason="INC-1 confirmed")
+    case = engine.resume(held.case_id, book("manual-quarantine"))
 
     assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
     done = {k: v for k, v in statuses(case).items() if v != "skipped"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from parry.local.corrections import as_detection
 from parry.playbooks.validate import load_all
 from parry.routing.events import wrap
 from parry.routing.patterns import compile_pattern
@@ -31,9 +32,13 @@ def envelope(payload: dict) -> dict:
         }
 
 
-def load(relpath: str) -> dict:
-    """A fixture of tests/events as EventBridge delivers it."""
-    return envelope(json.loads((EVENTS / relpath).read_text()))
+def load(relpath: str, *, sample: bool = False) -> dict:
+    """A fixture of tests/events as EventBridge delivers it: a GuardDuty finding as the real detection
+    it stands for (without the sample mark), unless `sample`."""
+    event = envelope(json.loads((EVENTS / relpath).read_text()))
+    if event.get("source") == "aws.guardduty" and not sample:
+        event["detail"] = as_detection(event["detail"])
+    return event
 
 
 def routes(event: dict) -> set[str]:
