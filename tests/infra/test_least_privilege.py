@@ -47,7 +47,9 @@ def test_each_runner_writes_only_its_own_playbooks_claims_and_counters(synth: Sy
         assert writes, name
         for st in writes:
             keys = st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            assert sorted(keys) == sorted(["CASE#*", "NONCE#*", f"CLAIM#{name}#*", f"RATE#{name}#*"]), name
+            assert sorted(keys) == sorted(["CASE#*", "NONCE#*", f"CLAIM#{name}#*", f"RATE#{name}#*", "RATE-ALL#*"]), (
+                name
+            )
 
 
 def test_the_custom_resource_function_may_read_back_its_own_stacks_resources_only(synth: Synth):

@@ -19,6 +19,7 @@ from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.actions import ACCOUNT, run
 from tests.support.attacker import security_events
+from tests.support.decisions import approve
 
 FUTURE = "2099-01-01T00:00:00Z"
 TRUST = {
@@ -63,6 +64,9 @@ def test_a_manual_quarantine_dated_2099_revokes_sessions_only_up_to_now(engine, 
     caplog.set_level(logging.WARNING)
 
     case = engine.run(book, event, manual=True, requested_by="arn:aws:iam::123456789012:role/OnCall")
+    while case.status == cs.AWAITING_APPROVAL:  # each containment step waits for a second person
+        approve(engine, case.case_id, who="arn:aws:iam::123456789012:role/Approver")
+        case = engine.resume(case.case_id, book)
 
     assert case.status == cs.SUCCEEDED
     assert cutoff_of(aws, role) <= datetime.now(UTC) + timedelta(seconds=1)

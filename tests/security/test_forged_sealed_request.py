@@ -13,7 +13,7 @@ import pytest
 
 from parry.evidence.manifest import audit_relpath
 from parry.runtime.control_requests import CONTINUATION_KEY, WIRE_KEY
-from tests.support.control import ONCALL, Context, emf, fresh_runner, lines, sealed, security_events
+from tests.support.control import APPROVER, ONCALL, Context, emf, fresh_runner, lines, sealed, security_events
 
 BOOK = "manual-quarantine"
 
@@ -51,6 +51,19 @@ def refused(runner, payload, capsys, engine) -> str:
 
 def test_a_genuine_start_on_a_target_quarantines(runner, parry_env, aws, alice, capsys, engine):
     answer = runner.handler(start(parry_env, aws), Context())
+    while answer["status"] == "AWAITING_APPROVAL":  # each containment step waits for a second person
+        waiting = engine.store.get(answer["case_id"])
+        decision = sealed(
+            parry_env,
+            aws,
+            "approve",
+            BOOK,
+            requested_by=APPROVER,
+            case_id=waiting.case_id,
+            gate=waiting.awaiting["gate"],
+            playbook_sha256=waiting.playbook_sha256,
+        )
+        answer = runner.handler(decision, Context())
     assert answer["status"] == "SUCCEEDED", answer
     assert quarantined(aws, alice)
     assert security_events(lines(capsys)) == []

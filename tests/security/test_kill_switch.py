@@ -13,6 +13,7 @@ from parry.engine.undo import undo
 from parry.errors import UndoError
 from parry.evidence.sources import S3Source
 from parry.evidence.verify import verify_case
+from parry.evidence.writer import sha256_hex
 from parry.store import model as cs
 from tests.support.decisions import approve
 from tests.support.members import audit_records, key_status, on_call_messages
@@ -77,7 +78,11 @@ def test_switch_turned_on_between_steps_stops_the_next_change(engine, aws, parry
     assert case.dry_run and case.status == cs.COMPLETED_WITH_ERRORS
     stopped = [r for r in audit_records(aws, parry_env, case) if r["kind"] == "kill_switch_on"]
     assert [r["step"] for r in stopped] == ["second"]
-    found = verify_case(S3Source(aws.client("s3"), parry_env["PARRY_EVIDENCE_BUCKET"], case.evidence_prefix))
+    public = aws.client("kms").get_public_key(KeyId=parry_env["PARRY_SIGNING_KEY_ID"])["PublicKey"]
+    found = verify_case(
+        S3Source(aws.client("s3"), parry_env["PARRY_EVIDENCE_BUCKET"], case.evidence_prefix),
+        trusted_keys={sha256_hex(bytes(public))},  # an unpinned verify is never intact
+    )
     assert found.ok, [p.as_dict() for p in found.problems]
     switch(aws, parry_env, "off")  # once automation is allowed again, the change it made can be undone
     now[0] += CACHE_SECONDS + 1

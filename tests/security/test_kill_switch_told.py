@@ -10,8 +10,17 @@ from stacks.constructs.kill_switch import KillSwitch
 
 
 def template() -> Template:
+    """The switch beside Parry's topic, connected as the responder stack connects them."""
+    from aws_cdk import aws_kms as kms
+
+    from stacks.constructs import Notifications
+
     stack = Stack(App(), "Switch")
-    KillSwitch(stack, "KillSwitch", topic=sns.Topic(stack, "Topic"))
+    notifications = Notifications(
+        stack, "N", data_key=kms.Key(stack, "K"), emails=[], publisher_role_arns=["arn:aws:iam::1:role/r"]
+    )
+    switch = KillSwitch(stack, "KillSwitch", topic=notifications.topic)
+    notifications.allow_rule(switch.change_rule.attr_arn)
     return Template.from_stack(stack)
 
 
@@ -38,11 +47,13 @@ def test_each_change_of_the_parameter_is_published_naming_it_and_the_operation()
 
 
 def test_the_topic_takes_the_rule_s_messages_from_that_rule_only():
-    policy = template().find_resources("AWS::SNS::TopicPolicy")
-    (statement,) = next(iter(policy.values()))["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sns:Publish"
-    source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]
-    assert "rule/parry-kill-switch-changed" in str(source)
+    found = template()
+    (rule_id,) = found.find_resources("AWS::Events::Rule", {"Properties": {"Name": "parry-kill-switch-changed"}})
+    policy = found.find_resources("AWS::SNS::TopicPolicy")
+    statements = next(iter(policy.values()))["Properties"]["PolicyDocument"]["Statement"]
+    (allow,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert allow["Effect"] == "Allow" and allow["Action"] == "sns:Publish"
+    assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
 
 
 def test_each_runner_s_unreadable_switch_is_alarmed_to_the_topic():
