@@ -198,9 +198,10 @@ def _tools() -> tuple[Logger, Metrics]:
     """The powertools logger and metrics, made when needed (rare: a refusal), so the import stays cheap."""
     from aws_lambda_powertools import Logger, Metrics
 
+    from parry.runtime.dimensions import set_playbook
+
     metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry")
-    metrics.dimension_set.pop("playbook", None)  # powertools shares one set per process (a local runner's, too)
-    metrics.set_default_dimensions(playbook=CONTROL_PLANE)
+    set_playbook(metrics, CONTROL_PLANE)
     return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry")), metrics
 
 

@@ -16,6 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from parry.runtime.dimensions import set_playbook
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger, Metrics
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -215,10 +217,7 @@ class Runner:
     def _tools_for(self, playbook: str) -> tuple[Logger, Metrics]:
         """The logger and metrics, every metric dimensioned by this function's playbook (rejections too)."""
         logger, metrics = self.tools
-        if metrics.default_dimensions.get("playbook") != playbook:
-            # several playbooks in one process (the local demo): replace the dimension, not add a second
-            metrics.dimension_set.pop("playbook", None)
-            metrics.set_default_dimensions(playbook=playbook)
+        set_playbook(metrics, playbook)
         return logger, metrics
 
     def _load(self, name: str, directory: str | None) -> Playbook:

@@ -48,7 +48,9 @@ def fresh_runner(monkeypatch: Any, directory: Path, *books: str) -> Runner:
     monkeypatch.setattr(log, LOGGER_ATTRIBUTE_PRECONFIGURED, False, raising=False)
     monkeypatch.setattr(log, "powertools_handler", None, raising=False)
     # powertools shares one metric set per process: start from an empty one
-    Metrics(namespace="Parry", service="parry").clear_metrics()
+    shared = Metrics(namespace="Parry", service="parry")
+    shared.clear_default_dimensions()  # a previous test's playbook dimension goes too
+    shared.clear_metrics()
     return Runner()
 
 
