@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,7 @@ def route(
     as_json: bool = JsonFlag,
 ) -> None:
     """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error."""
+    from parry.local.corrections import as_detection
     from parry.playbooks.validate import load_all
     from parry.routing.patterns import compile_pattern
 
@@ -100,13 +102,27 @@ def route(
     for path in files:
         for label, event in read_events(path):
             names = [name for name, pattern in books if pattern.matches(event)]
+            detection = _as_detection(event, as_detection)
+            # a GuardDuty sample finding routes nowhere; say where the real detection it stands for would go
+            real = [name for name, pattern in books if pattern.matches(detection)] if detection and not names else []
             if as_json:
-                dump({"source": label, "playbooks": names})
-            else:
-                for name in names:
-                    typer.echo(name)
-                if not names:
-                    note(f"{label}: unmatched (no playbook's trigger matches)")
+                dump({"source": label, "playbooks": names, **({"as_real_detection": real} if detection else {})})
+                continue
+            for name in names:
+                typer.echo(name)
+            for name in real:
+                typer.echo(f"{name}  (as a real detection: this is a GuardDuty sample finding, which no trigger takes)")
+            if not names and not real:
+                note(f"{label}: unmatched (no playbook's trigger matches)")
+
+
+def _as_detection(event: dict, strip: Callable[[dict], dict]) -> dict | None:
+    """The event as the real GuardDuty detection it stands for, if it is a sample finding; else None."""
+    detail = event.get("detail")
+    if event.get("source") != "aws.guardduty" or not isinstance(detail, dict):
+        return None
+    stripped = strip(detail)
+    return {**event, "detail": stripped} if stripped is not detail else None
 
 
 def plan(

@@ -30,7 +30,10 @@ def test_validate_fails_with_file_and_line(capsys, tmp_path):
 
 def test_route_names_the_playbook_and_wraps_bare_findings(capsys):
     code, out, err = parry(capsys, "route", IAM_FINDING)
-    assert code == 0 and "iam-credential-compromise" in out.splitlines()
+    # AWS's published finding is a sample: no trigger takes it, and route says where the real one would go
+    assert code == 0 and out.splitlines() == [
+        "iam-credential-compromise  (as a real detection: this is a GuardDuty sample finding, which no trigger takes)"
+    ]
     assert "wrapped in its EventBridge envelope" in err
 
 
@@ -47,7 +50,8 @@ def test_route_jsonl_gives_one_line_per_event_in_order(capsys, tmp_path):
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0
     assert lines[0] == {"source": f"{batch}:1", "playbooks": []}
-    assert lines[1]["source"] == f"{batch}:3" and "iam-credential-compromise" in lines[1]["playbooks"]
+    assert lines[1]["source"] == f"{batch}:3" and lines[1]["playbooks"] == []  # a sample: routed nowhere
+    assert "iam-credential-compromise" in lines[1]["as_real_detection"]
 
 
 @pytest.mark.parametrize(
