@@ -93,14 +93,26 @@ def route(
     playbooks_dir: str = typer.Option(PLAYBOOKS_DIR, "--playbooks", help="folder of playbooks"),
     as_json: bool = JsonFlag,
 ) -> None:
-    """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error."""
+    """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error;
+    a file that cannot be read or holds no event is named, the rest still routed, and the exit status is 1."""
     from parry.local.corrections import as_detection
     from parry.playbooks.validate import load_all
     from parry.routing.patterns import compile_pattern
 
     books = [(b.name, compile_pattern(b.trigger)) for b in load_all([playbooks_dir])]
+    several = len(files) > 1
+    failed = 0
     for path in files:
-        for label, event in read_events(path):
+        try:
+            events = list(read_events(path))
+        except ParryError as exc:  # one bad file is reported and the others are still routed
+            failed += 1
+            note(str(exc))
+            continue
+        if not events:
+            failed += 1
+            note(f"{path}: holds no event")
+        for label, event in events:
             names = [name for name, pattern in books if pattern.matches(event)]
             detection = _as_detection(event, as_detection)
             # a GuardDuty sample finding routes nowhere; say where the real detection it stands for would go
@@ -108,12 +120,15 @@ def route(
             if as_json:
                 dump({"source": label, "playbooks": names, **({"as_real_detection": real} if detection else {})})
                 continue
+            prefix = f"{label}: " if several else ""
             for name in names:
-                typer.echo(name)
+                typer.echo(f"{prefix}{name}")
             for name in real:
-                typer.echo(f"{name}  (as a real detection: this is a GuardDuty sample finding, which no trigger takes)")
+                typer.echo(f"{prefix}{name}  (as a real detection: a GuardDuty sample finding, which no trigger takes)")
             if not names and not real:
                 note(f"{label}: unmatched (no playbook's trigger matches)")
+    if failed:
+        raise typer.Exit(1)
 
 
 def _as_detection(event: dict, strip: Callable[[dict], dict]) -> dict | None:

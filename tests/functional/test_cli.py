@@ -32,7 +32,7 @@ def test_route_names_the_playbook_and_wraps_bare_findings(capsys):
     code, out, err = parry(capsys, "route", IAM_FINDING)
     # AWS's published finding is a sample: no trigger takes it, and route says where the real one would go
     assert code == 0 and out.splitlines() == [
-        "iam-credential-compromise  (as a real detection: this is a GuardDuty sample finding, which no trigger takes)"
+        "iam-credential-compromise  (as a real detection: a GuardDuty sample finding, which no trigger takes)"
     ]
     assert "wrapped in its EventBridge envelope" in err
 
@@ -54,6 +54,20 @@ def test_route_jsonl_gives_one_line_per_event_in_order(capsys, tmp_path):
     assert "iam-credential-compromise" in lines[1]["as_real_detection"]
 
 
+def test_route_names_each_result_s_file_and_goes_on_past_a_bad_one(capsys, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hello": 1}')
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    code, out, err = parry(capsys, "route", str(bad), str(empty), IAM_FINDING)
+
+    assert code == 1  # something could not be routed: said, and the rest still routed
+    assert f"{bad}: not an EventBridge event" in err and f"{empty}: holds no event" in err
+    assert out.splitlines() == [
+        f"{IAM_FINDING}: iam-credential-compromise  (as a real detection: a GuardDuty sample finding, which no trigger takes)"
+    ]
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -65,7 +79,7 @@ def test_bad_event_files_are_one_line_errors(capsys, tmp_path, content, message)
     path = tmp_path / "event.json"
     path.write_text(content)
     code, out, err = parry(capsys, "route", str(path))
-    assert code == 2 and message in err and "Traceback" not in err
+    assert code == 1 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 
