@@ -42,6 +42,7 @@ lock: $(STAMP)
 
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+	@echo "wrote the CloudFormation templates to cdk.out/: $$(cd cdk.out && ls *.template.json | tr '\n' ' ')"
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -20,6 +20,8 @@ def list_cases(
     as_json: bool = JsonFlag,
 ) -> None:
     """The newest cases first."""
+    if status is not None:
+        status = _status(status)
     store = make_engine(evidence_bucket, cases_table).store
     rows = [c.as_dict() for c in store.list(limit=limit, playbook=playbook, status=status)]
     if as_json:
@@ -28,6 +30,17 @@ def list_cases(
         dump(rows)
     else:
         render.cases_table(rows)
+
+
+def _status(given: str) -> str:
+    """A case status as `cases list` shows it, whatever its case; a clear error naming them all."""
+    from parry.errors import EventError
+    from parry.store.lifecycle import CaseState
+
+    wanted = given.strip().upper().replace("-", "_").replace(" ", "_")
+    if wanted not in CaseState.__members__:
+        raise EventError(f"--status {given!r}: a case status is one of {', '.join(CaseState.__members__)}")
+    return wanted
 
 
 @cases_app.command("show")

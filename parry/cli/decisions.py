@@ -31,6 +31,15 @@ def _show(case: dict, as_json: bool) -> None:
     dump(case) if as_json else render.case(case)
 
 
+def _reason(reason: str, what: str) -> str:
+    """The reason given, or, on a terminal, one asked for: a denial or an undo is read later by others."""
+    import sys
+
+    if reason.strip() or not sys.stdin.isatty():
+        return reason
+    return str(typer.prompt(f"why {what}? (recorded in the case and the audit log)", default="", show_default=False))
+
+
 def approve(
     case_id: str,
     gate: str | None = Gate,
@@ -59,7 +68,7 @@ def deny(
 ) -> None:
     """Deny the paused step: the case closes and nothing more runs."""
     control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
-    _show(control.deny(case_id, gate=gate, reason=reason), as_json)
+    _show(control.deny(case_id, gate=gate, reason=_reason(reason, "deny")), as_json)
 
 
 def undo(
@@ -78,7 +87,7 @@ def undo(
     The playbook's runner does it (it can act in member accounts; you may not), recorded as you.
     """
     control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
-    case = control.undo(case_id, step=step, reason=reason, partial=partial)
+    case = control.undo(case_id, step=step, reason=_reason(reason, "undo"), partial=partial)
     request = case.get("undo_request") or {}
     if request.get("state") == UNDO_AWAITING:
         note(
@@ -118,6 +127,8 @@ def expire(
         typer.echo(f"{render.inert(case_id)}  continued")
     for case_id, why in swept["left"].items():
         note(f"{case_id}  left RUNNING: {why}")
+    if not any(swept.values()):
+        note("nothing to do: no approval window has passed and no RUNNING case is left without a run")
 
 
 def register(app: typer.Typer, cases_app: typer.Typer) -> None:

@@ -236,3 +236,34 @@ def test_plan_on_a_saved_custom_action_event_plans_each_selected_finding(
     assert any(s["step_id"] == "deactivate-key" and s["will_run"] for s in planned["plan"]["steps"])
     assert gone["finding"].endswith("/finding/gone") and gone["error"]
     assert aws.client("iam").list_access_keys(UserName="ci-deployer")["AccessKeyMetadata"][0]["Status"] == "Active"
+
+
+def test_cases_list_takes_a_status_in_any_case_and_refuses_one_that_is_not(capsys, parry_env, compromised_user, engine):
+    from tests.support.playbooks import playbook
+
+    case = engine.run(playbook(), compromised_user["event"])
+    code, out, err = parry(capsys, "cases", "list", "--status", "succeeded", "--json")
+    assert code == 0, err
+    assert [c["case_id"] for c in json.loads(out)] == [case.case_id]
+
+    code, out, err = parry(capsys, "cases", "list", "--status", "bogus")
+    assert code == 2 and "--status 'bogus': a case status is one of RUNNING, AWAITING_APPROVAL" in err
+
+
+def test_cases_expire_says_when_there_was_nothing_to_do(capsys, parry_env):
+    code, out, err = parry(capsys, "cases", "expire")
+    assert code == 0 and out == "" and "nothing to do" in err
+
+
+def test_a_denial_or_an_undo_asks_why_on_a_terminal_and_never_off_one(monkeypatch):
+    from parry.cli import decisions
+
+    asked = []
+    monkeypatch.setattr(decisions.typer, "prompt", lambda text, **_: asked.append(text) or "pentest, agreed with SOC")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert decisions._reason("", "deny") == "pentest, agreed with SOC" and asked == [
+        "why deny? (recorded in the case and the audit log)"
+    ]
+    assert decisions._reason("given", "undo") == "given" and len(asked) == 1  # given: not asked again
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)  # a script: nothing to ask, nothing waits
+    assert decisions._reason("", "undo") == "" and len(asked) == 1
