@@ -252,12 +252,14 @@ def show(
     case_id: str | None = typer.Argument(None, help="case id"),
     directory: Path | None = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
     bucket: str | None = Bucket,
+    key_id: str | None = KeyId,
     as_json: bool = Json,
 ) -> None:
-    """Show a case: where it is, its timeline, manifests and objects."""
+    """Show a case: where it is, its timeline, manifests and objects. With the key pinned, a folder
+    merely named after the case (a decoy) is told apart from the case."""
     from parry.evidence.report import load_case, record_summary
 
-    view = load_case(_source(case_id, bucket, directory))
+    view = load_case(_source(case_id, bucket, directory, trusted=_trusted(None, key_id)))
     if as_json:
         print(json.dumps(view.as_dict(), indent=2, default=str))
         return
@@ -363,9 +365,11 @@ def export(
     case_id: str = typer.Argument(..., help="case id"),
     directory: Path = typer.Argument(..., help="new or empty folder to write"),
     bucket: str | None = Bucket,
+    key_id: str | None = KeyId,
 ) -> None:
-    """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline."""
+    """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline (with the key
+    pinned, the case itself and not a decoy named after it)."""
     from parry.evidence.export import export_case
 
-    index = export_case(_source(case_id, bucket, None), directory)
+    index = export_case(_source(case_id, bucket, None, trusted=_trusted(None, key_id)), directory)
     print(f"exported {len(index['objects'])} object(s) of {case_id} to {directory}")

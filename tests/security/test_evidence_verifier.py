@@ -172,3 +172,6 @@ def test_a_decoy_folder_is_named_and_the_genuine_case_still_verifies(env, monkey
     assert f"decoy: s3://{BUCKET}/{genuine.prefix}" not in out.stderr
     report = CliRunner().invoke(evidence_app, ["verify", "case-dup", "--key-id", env.key_id, "--json"])
     assert json.loads(report.stdout)["prefix"] == genuine.prefix
+    # show and export, pinned the same way, take the case itself too
+    shown = CliRunner().invoke(evidence_app, ["show", "case-dup", "--key-id", env.key_id, "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["prefix"] == genuine.prefix, shown.output
