@@ -310,10 +310,9 @@ class Engine:
         requested_by: str | None,
     ) -> Case:
         """A new finding on the key of an open case (or one in its dedup window): recorded with the case
-        (the on-call told when it is more severe), and an interrupted run resumed as for a redelivery."""
-        if case.status == cs.RUNNING and not self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
-            raise CaseBusy(f"case {case.case_id} is being run by another invocation; retry this delivery later")
-        self.store.release_lease(case.case_id, owner=owner)
+        (the on-call told when it is more severe), and an interrupted run resumed as for a redelivery.
+        A case another run holds raises CaseBusy there, after the finding is recorded: the retried
+        delivery is then a redelivery, so it is neither attached nor told twice."""
         at = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="milliseconds")
         self.store.attach_finding(case.case_id, dedup.attachment(event, at=at, by=requested_by))
         if dedup.severity_rose(case, event):
