@@ -21,7 +21,7 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, dedup, intake, notices, sealed, versions
+from parry.engine import approvals, dedup, intake, notices, provenance, sealed, versions
 from parry.engine import steps as st
 from parry.engine.guardrails import rate_limit_reason
 from parry.engine.kill_switch import KillSwitch
@@ -105,6 +105,10 @@ class Engine:
 
     def _caller_account(self) -> str:
         return self._caller()["Account"]
+
+    def _account_of(self, event: dict[str, Any]) -> str:
+        """The account a case on `event` acts in: the finding's resource's, else Parry's own."""
+        return resource_account(event) or self._caller_account()
 
     def clients_for(self, case: Case, action: type[Action[P]]) -> ClientFactory:
         """The clients `action` uses in `case`: the member account's role, or Parry's own credentials.
@@ -203,7 +207,7 @@ class Engine:
             playbook_sha256=playbook.sha256,
             status=cs.RUNNING,
             opened_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
-            account=resource_account(event) or self._caller_account(),
+            account=self._account_of(event),
             region=event.get("region") or self.aws.region,
             dedup=key,
             event=event,
@@ -225,6 +229,14 @@ class Engine:
                 raise
             if fresh:
                 break
+            try:
+                forged = provenance.not_opened_by_parry(claimed, self.evidence_for(claimed))
+            except ValueError as exc:  # an account or id no case Parry opened could have
+                forged = f"the table's case {claimed.case_id} has no evidence folder: {exc}"
+            if forged:
+                provenance.log(f"planted case replaced: {forged}", case, planted_case_id=claimed.case_id)
+                replaces = claimed.case_id
+                continue
             found = dedup.relation(
                 claimed, event, now=now, window_seconds=playbook.dedup_window_minutes * 60, new_case=new_case
             )
@@ -346,6 +358,7 @@ class Engine:
                 evidence = self.evidence_for(case)
                 try:
                     playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
+                    provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of, delivery=event)
                     paused = self._open(
                         case, playbook, evidence, owner, fresh=False
                     )  # a crash may have cut the opening short
@@ -383,6 +396,7 @@ class Engine:
         try:  # the table says RUNNING; the sealed log must agree (no approval or status written into the table)
             sealed.check_decisions(case, sealed.audit_log(case, evidence))
             playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
+            provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of)
         except BaseException:
             self.store.release_lease(case_id, owner=owner)
             raise
