@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The CDK CLI, pinned like every other dependency; docs/deploy.md's commands name the same version.
+CDK_VERSION := 2.1148.1
+CDK := npx --yes aws-cdk@$(CDK_VERSION)
 
-.PHONY: install run test lint format lock synth bench clean
+.PHONY: install run test lint format lock synth bootstrap diff deploy bench clean
 
 # Exact versions with hashes from requirements.lock; the project itself is installed editable, without deps.
 $(STAMP): pyproject.toml requirements.lock
@@ -43,6 +46,11 @@ lock: $(STAMP)
 synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
 	@echo "wrote the CloudFormation templates to cdk.out/: $$(cd cdk.out && ls *.template.json | tr '\n' ' ')"
+
+# The CDK CLI on cdk.json's app (.venv/bin/python app.py), with what follows in ARGS, e.g.
+# make deploy ARGS="Parry -c parry:homeRegion=eu-west-1" (docs/deploy.md).
+bootstrap diff deploy: $(STAMP)
+	$(CDK) $@ $(ARGS)
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
