@@ -62,7 +62,7 @@ footer{color:#57606a;font-size:12px;margin-top:28px;border-top:1px solid #d0d7de
 }
 """
 
-_SEPARATOR = re.compile(r"(?<=[:/.,;=&?@])")
+_SEPARATOR = re.compile(r"(?<=[:/.,;=&?@_-])")
 _LONG_RUN = 16  # characters without a separator before a break is allowed (a sha256: 4 groups)
 _LONG_TOKEN = re.compile(r"\S{21,}")
 
