@@ -1,7 +1,7 @@
-"""docs/case-report.png: the auditor's HTML case report of a realistic case, as headless Chromium
+"""docs/report-screenshot.png (the auditor guide shows it): the auditor's HTML case report of a realistic case, as headless Chromium
 shows it at 1280 px. Everything runs on in-process moto (never a real account).
 
-    PYTHONPATH=$PWD .venv/bin/python tools/screenshot_report.py [--html report.html] [--png docs/case-report.png]
+    PYTHONPATH=$PWD .venv/bin/python tools/screenshot_report.py [--html report.html] [--png docs/report-screenshot.png]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def render_case(html: Path) -> None:
         html.write_text(render_html(load_case(source), verify_case(source, trusted_keys={pinned})))
 
 
-def screenshot(html: Path, png: Path, width: int = 1280, height: int = 2400) -> None:
+def screenshot(html: Path, png: Path, width: int = 1280, height: int = 3300) -> None:
     chromium = next(
         (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None
     )
@@ -77,7 +77,7 @@ def screenshot(html: Path, png: Path, width: int = 1280, height: int = 2400) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, default=Path(tempfile.gettempdir()) / "parry-case-report.html")
-    parser.add_argument("--png", type=Path, default=ROOT / "docs" / "case-report.png")
+    parser.add_argument("--png", type=Path, default=ROOT / "docs" / "report-screenshot.png")
     args = parser.parse_args()
     render_case(args.html)
     screenshot(args.html, args.png)

@@ -67,7 +67,9 @@ def notifications(audit: list[dict[str, Any]]) -> str:
         if isinstance(message, str):
             out.append(f"<pre>{escape(message)}</pre>")
         else:
-            out.append("<p>The message text is not in the evidence (recorded only since Parry 14's notify.sns).</p>")
+            out.append(
+                "<p>The message text is not in the evidence: notify.sns recorded only its subject when this case ran.</p>"
+            )
     if len(out) == 1:
         out.append("<p>No notify step ran.</p>")
     out.append(

@@ -35,7 +35,7 @@ th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:to
 th{background:#f0f3f6;font-weight:600}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0}
-col.n{width:3.2em}col.mark{width:2em}col.time{width:13em}col.kind{width:8.5em}col.field{width:24%}col.size{width:5.5em}col.count{width:5em}
+col.n{width:3.2em}col.mark{width:2em}col.time{width:14em}col.kind{width:8.5em}col.field{width:24%}col.size{width:5.5em}col.count{width:5em}
 tr.changed td.b{background:#ffebe9}tr.changed td.a{background:#dafbe1}
 tr.added td.a{background:#dafbe1}tr.removed td.b{background:#ffebe9}
 tr.same{color:#57606a}
