@@ -1,5 +1,6 @@
-"""docs/report-screenshot.png (the auditor guide shows it): the auditor's HTML case report of a realistic case, as headless Chromium
-shows it at 1280 px. Everything runs on in-process moto (never a real account).
+"""docs/report-screenshot.png, which the auditor guide shows: the HTML case report of a realistic
+case (tests/support/report_case.py), as headless Chromium shows it at 1280 px. Everything runs on
+in-process moto, never in a real account.
 
     PYTHONPATH=$PWD .venv/bin/python tools/screenshot_report.py [--html report.html] [--png docs/report-screenshot.png]
 """
