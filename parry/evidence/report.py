@@ -251,7 +251,7 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     unexplained = [r for r in view.audit if _is_decision(r) and not str(r.get("reason") or "").strip()]
     if unexplained:
         which = ", ".join(f"#{r.get('seq')} {str(r.get('kind', '')).replace('_', ' ')}" for r in unexplained)
-        out.append(f"<p class=warn>⚠ {len(unexplained)} decision(s) recorded without a reason: {escape(which)}.</p>")
+        out.append(f"<p class=warn>⚠ A person acted without giving a reason: {escape(which)}.</p>")
 
     out.append("<h2>Timeline</h2>" + table(("n", "time", "kind", ""), ("#", "time (UTC)", "event", "details")))
     for r in view.audit:

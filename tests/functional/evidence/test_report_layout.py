@@ -111,7 +111,7 @@ def test_what_an_auditor_could_misread_is_said_plainly(page, tmp_path):
     text = visible_text(dump_dom(_write(page, tmp_path), tmp_path / "profile"))
     assert text.index("Signing key pinned") < text.index("Timeline")
     # the undo was given no reason: flagged at the top and in its row
-    assert "1 decision(s) recorded without a reason: #15 undo" in text
+    assert "A person acted without giving a reason: #15 undo." in text
     assert "⚠ no reason given" in text
     # what people were told, word for word
     assert "Subject:\nParry deactivated access key" in text
