@@ -6,7 +6,10 @@ finding's full ARN), approved by one person and undone by another who gave no re
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 from parry.local.sandbox import guardduty_finding_in_security_hub
 from parry.playbooks.validate import load_yaml, validate_document
@@ -62,3 +65,45 @@ def run_case(engine: Engine, aws: ClientFactory) -> str:
     done = engine.resume(paused.case_id, book)
     undo(engine, done.case_id, step_id="mark-finding", who=ONCALL, reason="")
     return engine.store.get(done.case_id).evidence_prefix
+
+
+@dataclass(frozen=True)
+class Reports:
+    pinned: str  # the page as `parry evidence report` writes it with the signing key pinned
+    unpinned: str  # and without a pinned key
+    finding_arn: str  # what mark-finding changed, which the page must show whole
+
+
+def render_reports() -> Reports:
+    """The case run on a fresh in-process moto (dummy credentials, Parry's resources provisioned as
+    `parry local` does), and its report; the environment is as it was afterwards."""
+    from moto import mock_aws
+
+    from parry.aws.clients import ClientFactory
+    from parry.config import Settings
+    from parry.engine.run import Engine
+    from parry.evidence.report import load_case, render_html
+    from parry.evidence.sources import S3Source
+    from parry.evidence.verify import verify_case
+    from parry.evidence.writer import sha256_hex
+    from parry.local import corrections
+    from parry.local.bootstrap import provision
+    from tests.support.kms import kms_digest_signing
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
+    dummy = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    corrections.security_hub_findings_like_aws()  # as tests/conftest.py's moto fixture
+    corrections.guardduty_findings_like_aws()
+    with mock.patch.dict(os.environ, clean | dummy, clear=True), mock_aws(), kms_digest_signing():
+        aws = ClientFactory(region="us-east-1")
+        os.environ.update(provision(aws))
+        prefix = run_case(Engine(aws, Settings.from_env()), aws)
+        source = S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix)
+        key = aws.client("kms").get_public_key(KeyId=os.environ["PARRY_SIGNING_KEY_ID"])["PublicKey"]
+        view = load_case(source)
+        started = next(r for r in view.audit if r.get("kind") == "step_started" and r["step"] == "mark-finding")
+        return Reports(
+            pinned=render_html(view, verify_case(source, trusted_keys={sha256_hex(key)})),
+            unpinned=render_html(view, verify_case(source)),
+            finding_arn=started["params"]["finding_id"],
+        )

@@ -1,6 +1,6 @@
 """The case report fits where an auditor reads it: a 1280 px screen, and A4 paper.
 
-A case the engine ran (tests/support/report_case.py) is rendered by headless Chromium with a script
+A case the engine ran (tests/support/report_case.py, once for the module) is rendered by headless Chromium with a script
 injected into a copy of the page: it lists every element wider than the viewport or whose content
 spills out of its box, every field name broken inside a word, and the height of the event JSON's <details>.
 Print is laid out by applying the page's print rules on screen at A4's printable width (the page
@@ -15,13 +15,8 @@ from html import unescape
 
 import pytest
 
-from parry.evidence.report import load_case, render_html
-from parry.evidence.sources import S3Source
-from parry.evidence.verify import verify_case
-from parry.evidence.writer import sha256_hex
 from tests.support.chromium import CHROMIUM, MISSING, dump_dom, visible_text
-from tests.support.kms import kms_digest_signing
-from tests.support.report_case import run_case
+from tests.support.report_case import render_reports
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=MISSING)
 
@@ -54,20 +49,14 @@ MEASURE = """<script>(() => {
 })();</script>"""
 
 
-@pytest.fixture
-def case(aws, parry_env, engine):
-    """The case's folder, and the sha256 of the key that signs its manifests (the one to pin)."""
-    with kms_digest_signing():
-        prefix = run_case(engine, aws)
-    source = S3Source(aws.client("s3"), parry_env["PARRY_EVIDENCE_BUCKET"], prefix)
-    key = aws.client("kms").get_public_key(KeyId=parry_env["PARRY_SIGNING_KEY_ID"])["PublicKey"]
-    return source, sha256_hex(key)
+@pytest.fixture(scope="module")
+def reports():
+    return render_reports()
 
 
 @pytest.fixture
-def page(case):
-    source, key = case
-    return render_html(load_case(source), verify_case(source, trusted_keys={key}))
+def page(reports):
+    return reports.pinned
 
 
 def measure(html: str, tmp_path, *, width: int, print_rules: bool = False) -> dict:
@@ -100,11 +89,10 @@ def test_the_event_json_is_folded_on_screen_and_printed_in_full(page, tmp_path):
     assert measure(page, tmp_path, width=A4_PRINTABLE, print_rules=True)["event"] > 1500  # 154 lines
 
 
-def test_the_finding_arn_is_shown_whole(page, case, tmp_path):
-    """mark-finding's before/after holds the finding's ARN: every character of it is on the page."""
-    arn = next(r for r in load_case(case[0]).audit if r.get("kind") == "step_started" and r["step"] == "mark-finding")
-    text = visible_text(dump_dom(_write(page, tmp_path), tmp_path / "profile"))
-    assert arn["params"]["finding_id"] in text
+def test_the_finding_arn_is_shown_whole(reports, tmp_path):
+    """mark-finding's before/after holds the finding's ARN: where it wraps adds no character to it."""
+    text = visible_text(dump_dom(_write(reports.pinned, tmp_path), tmp_path / "profile"))
+    assert reports.finding_arn in text
 
 
 def test_what_an_auditor_could_misread_is_said_plainly(page, tmp_path):
@@ -123,10 +111,8 @@ def test_what_an_auditor_could_misread_is_said_plainly(page, tmp_path):
     assert "quarantined\nfalse\ntrue" in text  # quarantine-user's before/after as stored: JSON, not a Python repr
 
 
-def test_an_unpinned_report_says_so_before_anything_else(case, tmp_path):
-    source, _ = case
-    page = render_html(load_case(source), verify_case(source))
-    text = visible_text(dump_dom(_write(page, tmp_path), tmp_path / "profile"))
+def test_an_unpinned_report_says_so_before_anything_else(reports, tmp_path):
+    text = visible_text(dump_dom(_write(reports.unpinned, tmp_path), tmp_path / "profile"))
     assert "Signing key NOT pinned" in text and "Signing key pinned" not in text
     assert text.index("NOT pinned") < text.index("Timeline")
     assert "prove the manifests are consistent with that key, not that Parry's key signed them" in text
