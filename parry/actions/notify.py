@@ -109,7 +109,8 @@ class NotifySns(Action[NotifyParams]):
         body = case_summary(ctx)
         if params.message:  # the playbook's text, with whatever a `${...}` put in it
             body = quoted("Note", params.message) + "\n\n" + body
-        resp = ctx.client("sns").publish(
-            TopicArn=seen.state["topic_arn"], Subject=self._subject(ctx, params), Message=body
-        )
-        return {"message_id": resp["MessageId"], "subject": self._subject(ctx, params)}
+        topic, subject = seen.state["topic_arn"], self._subject(ctx, params)
+        resp = ctx.client("sns").publish(TopicArn=topic, Subject=subject, Message=body)
+        # what people were told, in the step's audit record, for the case report (never a secret:
+        # the message holds only what the case already records)
+        return {"message_id": resp["MessageId"], "topic_arn": topic, "subject": subject, "message": body}

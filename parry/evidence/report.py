@@ -1,6 +1,8 @@
 """The auditor's case report: one self-contained HTML page (inline CSS, no scripts, no external
-resources) with the timeline, each step's before/after as a diff, approvals, hashes and the
-verification result. It prints well (@media print) so it can be filed as a PDF.
+resources) with the verification result and whether its key was pinned, the timeline, approvals
+(a decision without a reason flagged), the notifications sent, each step's before/after as a diff,
+the event, the playbook's two hashes and every object's. It fits 1280 px and prints on A4 (the
+stylesheet and the wrapping of long values are in report_style.py) so it can be filed as a PDF.
 
 The page is built from the same source the verifier reads (bucket or export folder), and always
 shows the verification result beside the content, so a reader never sees tampered evidence
@@ -16,6 +18,8 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from parry.evidence import manifest as mf
+from parry.evidence.report_sections import key_banner, notifications, playbook_hashes
+from parry.evidence.report_style import CSS, cell, table, utc_time
 from parry.evidence.writer import sha256_hex
 
 if TYPE_CHECKING:
@@ -185,54 +189,6 @@ def diff(before: Any, after: Any) -> list[tuple[str, str, Any, Any]]:
 
 # ---- HTML --------------------------------------------------------------------------------------
 
-CSS = """
-*{box-sizing:border-box}
-body{font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1b1f24;margin:0;background:#f6f7f9}
-main{max-width:1100px;margin:0 auto;padding:24px 28px;background:#fff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:2px solid #d8dee4;padding-bottom:4px}
-h3{font-size:15px;margin:18px 0 6px}
-.meta{color:#57606a;margin:0 0 12px}
-.verdict{border-radius:6px;padding:12px 16px;margin:12px 0;font-weight:600}
-.verdict.ok{background:#dafbe1;border:1px solid #4ac26b;color:#116329}
-.verdict.bad{background:#ffebe9;border:1px solid #ff8182;color:#82071e}
-.verdict ul{font-weight:400;margin:6px 0 0 18px;padding:0}
-table{border-collapse:collapse;width:100%;margin:6px 0 12px}
-th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f0f3f6;font-weight:600}
-td.time{white-space:nowrap;word-break:normal}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
-pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;background:#f6f8fa;border:1px solid #d0d7de;padding:8px;white-space:pre-wrap;word-break:break-all;margin:4px 0}
-tr.changed td.b{background:#ffebe9}tr.changed td.a{background:#dafbe1}
-tr.added td.a{background:#dafbe1}tr.removed td.b{background:#ffebe9}
-tr.same{color:#57606a}
-.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;border:1px solid #d0d7de;background:#f6f8fa}
-.tag.failed,.tag.error,.tag.not_contained{background:#ffebe9;border-color:#ff8182}.tag.partial{background:#fff8c5;border-color:#d4a72c}.tag.succeeded,.tag.ok{background:#dafbe1;border-color:#4ac26b}
-.approval td{background:#fff8c5}
-.step{page-break-inside:avoid;break-inside:avoid}
-footer{color:#57606a;font-size:12px;margin-top:28px;border-top:1px solid #d0d7de;padding-top:8px}
-@media print{
- body{background:#fff;font-size:11pt}main{max-width:none;padding:0}
- h2{page-break-after:avoid;break-after:avoid}
- table,pre,.verdict{page-break-inside:avoid;break-inside:avoid}
- tr.changed td.b,tr.removed td.b,.verdict.bad{background:#fff;border:2px solid #000}
- tr.changed td.a,tr.added td.a,.verdict.ok{background:#fff;border:1px solid #000}
- a{color:inherit;text-decoration:none}
-}
-"""
-
-
-def _e(value: Any) -> str:
-    if value is None:
-        return "<span class=mono>—</span>"
-    if isinstance(value, (dict, list)):
-        return f"<code>{escape(json.dumps(value, sort_keys=True, default=str))}</code>"
-    return escape(str(value))
-
-
-def _time(at: Any) -> Any:
-    """ISO time in UTC, compact: 2026-11-03 14:05:09.412."""
-    return at.replace("T", " ").removesuffix("+00:00") if isinstance(at, str) else at
-
 
 def record_summary(record: dict[str, Any]) -> str:
     """An audit record's details on one line (`step: ...; action: ...; status: ...`), for the timeline."""
@@ -255,10 +211,10 @@ def _verdict(verification: Verification | None) -> str:
         signed = ", ".join(verification.signed_by) or "—"
         return (
             f"<div class='verdict ok'>Verification: INTACT. {verification.objects} objects, "
-            f"{verification.manifests} manifest(s), {verification.audit_records} audit records; signed by {escape(signed)}.</div>"
+            f"{verification.manifests} manifest(s), {verification.audit_records} audit records; signed by {cell(signed)}.</div>"
         )
     items = "".join(
-        f"<li><b>{escape(p.kind)}</b>: <code>{escape(p.path)}</code>: {escape(p.detail)}</li>"
+        f"<li><b>{escape(p.kind)}</b>: <code>{cell(p.path)}</code>: {cell(p.detail)}</li>"
         for p in verification.problems
     )
     return (
@@ -267,109 +223,101 @@ def _verdict(verification: Verification | None) -> str:
     )
 
 
+def _is_decision(record: dict[str, Any]) -> bool:
+    """A person's approval, denial or undo: the audit record names who (`by`)."""
+    return bool(record.get("by")) and bool(APPROVAL_KINDS.search(str(record.get("kind", ""))))
+
+
+def _reason(record: dict[str, Any]) -> str:
+    reason = record.get("reason")
+    if _is_decision(record) and not str(reason or "").strip():
+        return "<span class=warn>⚠ no reason given</span>"
+    return cell(reason)
+
+
 def render_html(view: CaseView, verification: Verification | None, *, generated_at: str = "") -> str:
     out = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width,initial-scale=1'>",
         f"<title>Parry case {escape(view.case_id)}</title><style>{CSS}</style></head><body><main>",
-        f"<h1>Case {escape(view.case_id)}</h1>",
-        f"<p class=meta>Playbook <b>{escape(view.playbook_name or '?')}</b> · account {escape(view.account)} · opened {escape(view.opened)}"
-        f" · status <b>{escape(view.status)}</b><br><span class=mono>{escape(view.prefix)}</span></p>",
+        f"<h1>Case {cell(view.case_id)}</h1>",
+        f"<p class=meta>Playbook <b>{cell(view.playbook_name or '?')}</b> · account {cell(view.account)} · opened {cell(view.opened)}"
+        f" · status <b>{cell(view.status)}</b><br><span class=mono>{cell(view.prefix)}</span></p>",
         _verdict(verification),
+        key_banner(verification),
     ]
     if verification is not None and verification.notes:
-        out.append("<ul class=meta>" + "".join(f"<li>{escape(n)}</li>" for n in verification.notes) + "</ul>")
+        out.append("<ul class=meta>" + "".join(f"<li>{cell(n)}</li>" for n in verification.notes) + "</ul>")
+    unexplained = [r for r in view.audit if _is_decision(r) and not str(r.get("reason") or "").strip()]
+    if unexplained:
+        which = ", ".join(f"#{r.get('seq')} {str(r.get('kind', '')).replace('_', ' ')}" for r in unexplained)
+        out.append(f"<p class=warn>⚠ A person acted without giving a reason: {escape(which)}.</p>")
 
-    out.append("<h2>Timeline</h2><table><tr><th>#</th><th>time (UTC)</th><th>event</th><th>details</th></tr>")
+    out.append("<h2>Timeline</h2>" + table(("n", "time", "kind", ""), ("#", "time (UTC)", "event", "details")))
     for r in view.audit:
         cls = " class=approval" if APPROVAL_KINDS.search(str(r.get("kind", ""))) else ""
         out.append(
-            f"<tr{cls}><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td>"
-            f"<td>{_e(str(r.get('kind', '')).replace('_', ' '))}</td><td>{_e(record_summary(r))}</td></tr>"
+            f"<tr{cls}><td>{cell(r.get('seq'))}</td><td class='mono time'>{cell(utc_time(r.get('at')))}</td>"
+            f"<td>{cell(str(r.get('kind', '')).replace('_', ' '))}</td><td>{cell(record_summary(r))}</td></tr>"
         )
-    out.append("</table>")
+    out.append("</tbody></table>")
 
     approvals = [r for r in view.audit if APPROVAL_KINDS.search(str(r.get("kind", "")))]
     out.append("<h2>Approvals and undo</h2>")
     if approvals:
-        out.append("<table><tr><th>#</th><th>time (UTC)</th><th>what</th><th>step</th><th>by</th><th>reason</th></tr>")
+        out.append(table(("n", "time", "kind", "kind", "", ""), ("#", "time (UTC)", "what", "step", "by", "reason")))
         for r in approvals:
             out.append(
-                f"<tr><td>{_e(r.get('seq'))}</td><td class='mono time'>{_e(_time(r.get('at')))}</td><td>{_e(str(r.get('kind')).replace('_', ' '))}</td>"
-                f"<td>{_e(r.get('step'))}</td><td>{_e(r.get('by'))}</td><td>{_e(r.get('reason'))}</td></tr>"
+                f"<tr><td>{cell(r.get('seq'))}</td><td class='mono time'>{cell(utc_time(r.get('at')))}</td>"
+                f"<td>{cell(str(r.get('kind')).replace('_', ' '))}</td><td>{cell(r.get('step'))}</td>"
+                f"<td>{cell(r.get('by'))}</td><td>{_reason(r)}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</tbody></table>")
     else:
         out.append("<p>None recorded.</p>")
 
+    out.append(notifications(view.audit))
     out.append("<h2>Steps: state before and after</h2>")
     for step in _step_order(view):
-        results = [
-            r
-            for r in view.audit
-            if r.get("step") == step
-            and r.get("kind") in ("step_finished", "step_failed", "step_skipped", "step_blocked")
-        ]
-        action = next((r.get("action") for r in view.audit if r.get("step") == step and r.get("action")), "")
-        status = ""
-        unmet: list[Any] = []
-        if results:
-            last = results[-1]
-            outcome = last.get("result")
-            res = outcome if isinstance(outcome, dict) else {}
-            status = str(res.get("status") or last.get("kind", "")).replace("step_", "")
-            found = res.get("unmet")
-            unmet = found if isinstance(found, list) else []
-        out.append(
-            f"<div class=step><h3>{escape(step)} <span class=mono>{escape(str(action))}</span> "
-            f"<span class='tag {escape(status)}'>{escape(status or 'no result')}</span></h3>"
-        )
-        if unmet:  # what a change left open, or what a capture could not take
-            heading = "Still open after the change" if status == "not_contained" else "Not captured"
-            out.append(f"<p>{heading}:</p><ul>" + "".join(f"<li>{_e(item)}</li>" for item in unmet) + "</ul>")
-        for name, body in sorted(view.artifacts.get(step, {}).items()):
-            if isinstance(body, dict) and ("before" in body or "after" in body):
-                out.append(_diff_table(name, body.get("before"), body.get("after")))
-            else:
-                text = json.dumps(body, indent=2, sort_keys=True, default=str) if not isinstance(body, str) else body
-                out.append(f"<p>{escape(name)} (captured)</p><pre>{escape(text)}</pre>")
-        out.append("</div>")
+        out.append(_step(view, step))
 
     undo_records = [r for r in view.audit if r.get("kind") == "undo" and ("before" in r or "after" in r)]
     if undo_records:
         out.append("<h2>Undo: state before and after</h2>")
         for r in undo_records:
             out.append(
-                f"<div class=step><h3>undo of {escape(str(r.get('step')))} <span class=mono>{escape(str(r.get('action', '')))}</span> "
+                f"<div class=step><h3>undo of {cell(str(r.get('step')))} <span class=mono>{cell(str(r.get('action', '')))}</span> "
                 f"<span class='tag {escape(str(r.get('status', '')))}'>{escape(str(r.get('status', '')))}</span></h3>"
             )
             out.append(_diff_table(f"record {r.get('seq')}", r.get("before"), r.get("after")))
             out.append("</div>")
 
-    out.append("<h2>Triggering event</h2>")
-    out.append(f"<pre>{escape(json.dumps(view.event, indent=2, sort_keys=True, default=str))}</pre>")
-    pb_sha = view.playbook.get("sha256") if isinstance(view.playbook, dict) else None
+    event = json.dumps(view.event, indent=2, sort_keys=True, default=str)
     out.append(
-        f"<p>Playbook version sha256 <code>{_e(pb_sha)}</code> (exact compiled playbook in <code>playbook.json</code>).</p>"
+        "<h2>Triggering event</h2><details class=event>"
+        f"<summary>event.json: {event.count(chr(10)) + 1} lines of JSON (show; printed in full)</summary>"
+        f"<pre>{escape(event)}</pre></details>"
     )
+    out.append(playbook_hashes(view))
 
     out.append(
-        "<h2>Manifests</h2><table><tr><th>manifest</th><th>sealed at</th><th>objects</th><th>signed by</th><th>sha256</th></tr>"
+        "<h2>Manifests</h2>"
+        + table(("", "time", "count", "", ""), ("manifest", "sealed at", "objects", "signed by", "sha256"))
     )
     for m in view.manifests:
         signer = m["key_id"] if m["signed"] else "UNSIGNED"
         out.append(
-            f"<tr><td class=mono>{escape(m['path'])}</td><td class=mono>{_e(m['sealed_at'])}</td><td>{_e(m['objects'])}</td>"
-            f"<td class=mono>{_e(signer)}</td><td class=mono>{_e(m['sha256'])}</td></tr>"
+            f"<tr><td class=mono>{cell(m['path'])}</td><td class=mono>{cell(utc_time(m['sealed_at']))}</td><td>{cell(m['objects'])}</td>"
+            f"<td class=mono>{cell(signer)}</td><td class=mono>{cell(m['sha256'])}</td></tr>"
         )
-    out.append("</table>")
-    out.append("<h2>Objects and hashes</h2><table><tr><th>object</th><th>size</th><th>sha256</th><th>version</th></tr>")
+    out.append("</tbody></table>")
+    out.append("<h2>Objects and hashes</h2>" + table(("", "size", "", ""), ("object", "size", "sha256", "version")))
     for o in view.objects:
         out.append(
-            f"<tr><td class=mono>{escape(o['path'])}</td><td>{_e(o['size'])}</td><td class=mono>{_e(o['sha256'])}</td>"
-            f"<td class=mono>{_e(o['version_id'])}</td></tr>"
+            f"<tr><td class=mono>{cell(o['path'])}</td><td>{cell(o['size'])}</td><td class=mono>{cell(o['sha256'])}</td>"
+            f"<td class=mono>{cell(o['version_id'])}</td></tr>"
         )
-    out.append("</table>")
+    out.append("</tbody></table>")
     out.append(
         f"<footer>Generated by parry evidence report{(' at ' + escape(generated_at)) if generated_at else ''}. "
         "Hashes are recomputed from the stored bytes; verify independently with docs/auditor-guide.md.</footer>"
@@ -378,19 +326,54 @@ def render_html(view: CaseView, verification: Verification | None, *, generated_
     return "".join(out)
 
 
+def _step(view: CaseView, step: str) -> str:
+    """One step: its action and outcome, what it left open, and each artifact (a before/after as a diff)."""
+    results = [
+        r
+        for r in view.audit
+        if r.get("step") == step and r.get("kind") in ("step_finished", "step_failed", "step_skipped", "step_blocked")
+    ]
+    action = next((r.get("action") for r in view.audit if r.get("step") == step and r.get("action")), "")
+    status = ""
+    unmet: list[Any] = []
+    if results:
+        last = results[-1]
+        outcome = last.get("result")
+        res = outcome if isinstance(outcome, dict) else {}
+        status = str(res.get("status") or last.get("kind", "")).replace("step_", "")
+        found = res.get("unmet")
+        unmet = found if isinstance(found, list) else []
+    out = [
+        f"<div class=step><h3>{cell(step)} <span class=mono>{cell(str(action))}</span> "
+        f"<span class='tag {escape(status)}'>{escape(status or 'no result')}</span></h3>"
+    ]
+    if unmet:  # what a change left open, or what a capture could not take
+        heading = "Still open after the change" if status == "not_contained" else "Not captured"
+        out.append(f"<p>{heading}:</p><ul>" + "".join(f"<li>{cell(item)}</li>" for item in unmet) + "</ul>")
+    for name, body in sorted(view.artifacts.get(step, {}).items()):
+        if isinstance(body, dict) and ("before" in body or "after" in body):
+            out.append(_diff_table(name, body.get("before"), body.get("after")))
+        else:
+            text = json.dumps(body, indent=2, sort_keys=True, default=str) if not isinstance(body, str) else body
+            out.append(f"<p>{cell(name)} (captured)</p><pre>{escape(text)}</pre>")
+    out.append("</div>")
+    return "".join(out)
+
+
 def _diff_table(label: str, before: Any, after: Any) -> str:
     rows = diff(before, after)
     changed = sum(1 for r in rows if r[0] != "same")
     out = [
-        f"<p>{escape(label)}: {changed} change(s)</p><table><tr><th></th><th>field</th><th>before</th><th>after</th></tr>"
+        f"<p>{cell(label)}: {changed} change(s)</p>"
+        + table(("mark", "field", "", ""), ("", "field", "before", "after"))
     ]
     for change, path, old, new in rows:
         mark = {"changed": "~", "added": "+", "removed": "−", "same": ""}[change]
         out.append(
-            f"<tr class={change}><td>{mark}</td><td class=mono>{escape(path)}</td>"
-            f"<td class=b>{_e(old)}</td><td class=a>{_e(new)}</td></tr>"
+            f"<tr class={change}><td>{mark}</td><td class='mono field'>{cell(path)}</td>"
+            f"<td class=b>{cell(old)}</td><td class=a>{cell(new)}</td></tr>"
         )
-    out.append("</table>")
+    out.append("</tbody></table>")
     return "".join(out)
 
 

@@ -2,67 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from html.parser import HTMLParser
-
 import pytest
 
 from parry.evidence.report import load_case, render_html
 from parry.evidence.sources import S3Source
 from parry.evidence.verify import verify_case
 from parry.evidence.writer import sha256_hex
+from tests.support.chromium import CHROMIUM, MISSING, dump_dom, visible_text
 from tests.support.evidence import BUCKET, build_case
 
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)")
-
-
-class _Visible(HTMLParser):
-    """Text a reader sees: everything in <body> except <style>/<script>/<template> content."""
-
-    HIDDEN = {"style", "script", "template", "head", "title"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.depth = 0
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.HIDDEN:
-            self.depth += 1
-        style = dict(attrs).get("style") or ""
-        assert "display:none" not in style.replace(" ", ""), "nothing in the report may be hidden"
-
-    def handle_endtag(self, tag):
-        if tag in self.HIDDEN:
-            self.depth -= 1
-
-    def handle_data(self, data):
-        if self.depth == 0 and data.strip():
-            self.parts.append(" ".join(data.split()))
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=MISSING)
 
 
 def _render_in_chromium(path, tmp_path) -> str:
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--dump-dom",
-        path.as_uri(),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    parser = _Visible()
-    parser.feed(proc.stdout)
-    return "\n".join(parser.parts)
+    return visible_text(dump_dom(path, tmp_path / "profile"))
 
 
 def test_report_of_an_intact_case(env, tmp_path):
