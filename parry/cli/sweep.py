@@ -1,0 +1,96 @@
+"""`parry sweep`: the posture checks of every Lambda function, as a table, JSON or Security Hub findings.
+
+Exit status: 0 when nothing is found, 1 when a check found something above INFORMATIONAL, 2 when
+nothing was found but some function or region could not be read (the sweep cannot say it is clean).
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from parry.cli.common import JsonFlag, dump, note
+from parry.cli.render import console, safe
+
+SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFORMATIONAL": "dim"}
+EXIT_FOUND, EXIT_INCOMPLETE = 1, 2
+
+
+def default_regions(current: str) -> list[str]:
+    """PARRY_REGIONS (comma-separated) when set, else the current region."""
+    listed = [r.strip() for r in os.environ.get("PARRY_REGIONS", "").split(",") if r.strip()]
+    return listed or [current]
+
+
+def _short(arn: str) -> str:
+    """A function's name, or a layer version's name:version, for the table (the ARN is in --json)."""
+    parts = arn.split(":")
+    return ":".join(parts[6:]) if len(parts) > 6 else arn
+
+
+def _table(results: list, several_accounts: bool) -> None:
+    from rich.table import Table
+
+    columns = ["severity", "check", "resource", "region", "problem"]
+    table = Table(*(["account", *columns] if several_accounts else columns))
+    for x in results:
+        row = [
+            f"[{SEVERITY_STYLE.get(x.severity, '')}]{x.severity}[/]",
+            x.check_id,
+            safe(_short(x.resource_arn)),
+            safe(x.region),
+            safe(x.title),
+        ]
+        table.add_row(*([safe(x.account), *row] if several_accounts else row))
+    console.print(table)
+
+
+def sweep_cmd(
+    regions: list[str] = typer.Option(
+        [], "--region", help="a region to sweep (repeatable; default PARRY_REGIONS, else the current region)"
+    ),
+    accounts: list[str] = typer.Option(
+        [], "--account", help="an account to sweep through the member role (repeatable; default the current account)"
+    ),
+    security_hub: bool = typer.Option(
+        False, "--security-hub", help="import the results as Security Hub findings and resolve the ones gone since"
+    ),
+    as_json: bool = JsonFlag,
+) -> None:
+    """Check every Lambda function for public URLs and policies, secrets, admin roles, old runtimes, foreign layers and sources."""
+    from parry.aws.clients import ClientFactory
+    from parry.config import Settings
+    from parry.posture import publish_report, scopes, sweep
+
+    aws = ClientFactory()
+    settings = Settings.from_env()
+    report = sweep(
+        scopes(
+            aws,
+            regions or default_regions(aws.region),
+            accounts,
+            member_role_name=settings.member_role_name,
+            member_external_id=settings.member_external_id,
+        )
+    )
+    for problem in report.problems:
+        note(f"parry: could not read {problem}")
+    if as_json:
+        dump([x.as_dict() for x in report.results])
+    else:
+        _table(report.results, len({x.account for x in report.results}) > 1)
+        note(f"{report.functions} functions swept in {len(report.regions)} region(s); {len(report.results)} results")
+    if security_hub:
+        for account, region, published in publish_report(report):
+            note(
+                f"Security Hub {account} {region}: {published.imported} findings imported, {published.resolved} resolved"
+            )
+    if any(x.severity != "INFORMATIONAL" for x in report.results):
+        raise typer.Exit(EXIT_FOUND)
+    if report.problems:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep_cmd)
