@@ -119,7 +119,7 @@ def active_findings(hub: Any, region: str, account: str) -> list[dict[str, Any]]
         "AwsAccountId": [{"Value": account, "Comparison": "EQUALS"}],
         "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
     }
-    found = []
+    found: list[dict[str, Any]] = []
     for page in hub.get_paginator("get_findings").paginate(Filters=filters):
         found.extend(f for f in page["Findings"] if str(f.get("GeneratorId", "")).startswith(CHECK_ID_PREFIX))
     return found

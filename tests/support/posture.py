@@ -67,7 +67,9 @@ def _role(iam: Any, name: str, inline: list[dict[str, Any]] | None = None, manag
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     if inline:
         iam.put_role_policy(
-            RoleName=name, PolicyName="inline", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": inline})
+            RoleName=name,
+            PolicyName="inline",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": inline}),
         )
     if managed:
         iam.attach_role_policy(RoleName=name, PolicyArn=managed)
@@ -130,7 +132,9 @@ def seed(session: Any, member_session: Any) -> dict[str, str]:
             kwargs["Environment"] = {"Variables": CLEAN_VARIABLES}
         arns[name] = lam.create_function(**kwargs)["FunctionArn"]
         if name != "async-no-dlq":  # (moto 5.2 keeps no DeadLetterConfig: the DLQ case is a unit test)
-            lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnFailure": {"Destination": dlq}})
+            lam.put_function_event_invoke_config(
+                FunctionName=name, DestinationConfig={"OnFailure": {"Destination": dlq}}
+            )
     _use_foreign_layer("layer-foreign", f"arn:aws:lambda:{REGION}:{OTHER}:layer:observability:7")
     lam.create_function_url_config(FunctionName="url-open", AuthType="NONE")
     lam.create_function_url_config(FunctionName="url-iam", AuthType="AWS_IAM")
@@ -151,7 +155,11 @@ def seed(session: Any, member_session: Any) -> dict[str, str]:
     for layer, principal in ((PUBLIC_LAYER, "*"), (ACCOUNT_LAYER, OTHER)):
         version = lam.publish_layer_version(LayerName=layer, Content={"ZipFile": lambda_zip()})["Version"]
         lam.add_layer_version_permission(
-            LayerName=layer, VersionNumber=version, StatementId="share", Action="lambda:GetLayerVersion", Principal=principal
+            LayerName=layer,
+            VersionNumber=version,
+            StatementId="share",
+            Action="lambda:GetLayerVersion",
+            Principal=principal,
         )
     return arns
 
