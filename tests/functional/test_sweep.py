@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli import parry
 from tests.support.members import member_session
-from tests.support.posture import ACCOUNT_LAYER, EXPECTED, PUBLIC_LAYER, SECRET_DETECTORS, SEEDED_SECRETS, seed
+from tests.support.posture import ACCOUNT_LAYER, EXPECTED, PUBLIC_LAYER, SECRET_DETECTORS, SEEDED_SECRETS, TRUST, seed
 
 
 @pytest.fixture
@@ -114,3 +114,27 @@ def test_regions_default_to_parry_regions(seeded, capsys, monkeypatch):
     assert "2 region(s)" not in err  # --json prints no summary
     _, _, err = parry(capsys, "sweep")
     assert "in 2 region(s)" in err
+
+
+def test_another_account_is_swept_through_the_member_role(capsys, monkeypatch):
+    from moto import mock_aws
+
+    from tests.support.actions import lambda_zip
+    from tests.support.members import MEMBER
+
+    with mock_aws():
+        member = member_session()
+        lam = member.client("lambda")
+        role = member.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"][
+            "Arn"
+        ]
+        lam.create_function(
+            FunctionName="member-open", Runtime="python3.13", Role=role, Handler="i.h", Code={"ZipFile": lambda_zip()}
+        )
+        lam.create_function_url_config(FunctionName="member-open", AuthType="NONE")
+        code, _, err = parry(capsys, "sweep", "--account", MEMBER)
+        assert code == 2 and "PARRY_MEMBER_ROLE_NAME" in err  # never the security account's own credentials
+        monkeypatch.setenv("PARRY_MEMBER_ROLE_NAME", "parry-member-sweep")
+        code, out, _ = parry(capsys, "sweep", "--account", MEMBER, "--json")
+    found = {(x["check_id"], x["account"], x["resource_arn"].split(":")[6]) for x in json.loads(out)}
+    assert ("PARRY-LAMBDA-1", MEMBER, "member-open") in found and code == 1
