@@ -7,11 +7,15 @@ nothing was found but some function or region could not be read (the sweep canno
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from parry.cli.common import JsonFlag, dump, note
 from parry.cli.render import console, safe
+
+if TYPE_CHECKING:
+    from parry.posture import Result
 
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFORMATIONAL": "dim"}
 EXIT_FOUND, EXIT_INCOMPLETE = 1, 2
@@ -23,26 +27,37 @@ def default_regions(current: str) -> list[str]:
     return listed or [current]
 
 
-def _short(arn: str) -> str:
-    """A function's name, or a layer version's name:version, for the table (the ARN is in --json)."""
+def _short(result: Result) -> str:
+    """A function's name (a mapping's: its function's), or a layer's name:version; the ARNs are in --json."""
+    arn = str(result.detail.get("function") or result.resource_arn)
     parts = arn.split(":")
     return ":".join(parts[6:]) if len(parts) > 6 else arn
 
 
-def _table(results: list, several_accounts: bool) -> None:
+def _table(results: list[Result]) -> None:
+    """Fits 80 columns: no box, and the account and region columns only when the sweep had several."""
+    from rich import box
     from rich.table import Table
 
-    columns = ["severity", "check", "resource", "region", "problem"]
-    table = Table(*(["account", *columns] if several_accounts else columns))
+    several_accounts = len({x.account for x in results}) > 1
+    several_regions = len({x.region for x in results}) > 1
+    columns = [
+        "severity",
+        "check",
+        *(["account"] if several_accounts else []),
+        *(["region"] if several_regions else []),
+    ]
+    table = Table(*columns, "resource", "problem", box=box.SIMPLE_HEAD, pad_edge=False)
     for x in results:
-        row = [
-            f"[{SEVERITY_STYLE.get(x.severity, '')}]{x.severity}[/]",
+        label = "INFO" if x.severity == "INFORMATIONAL" else x.severity
+        table.add_row(
+            f"[{SEVERITY_STYLE.get(x.severity, '')}]{label}[/]",
             x.check_id,
-            safe(_short(x.resource_arn)),
-            safe(x.region),
+            *([safe(x.account)] if several_accounts else []),
+            *([safe(x.region)] if several_regions else []),
+            safe(_short(x)),
             safe(x.title),
-        ]
-        table.add_row(*([safe(x.account), *row] if several_accounts else row))
+        )
     console.print(table)
 
 
@@ -79,7 +94,7 @@ def sweep_cmd(
     if as_json:
         dump([x.as_dict() for x in report.results])
     else:
-        _table(report.results, len({x.account for x in report.results}) > 1)
+        _table(report.results)
         note(f"{report.functions} functions swept in {len(report.regions)} region(s); {len(report.results)} results")
     if security_hub:
         for account, region, published in publish_report(report):

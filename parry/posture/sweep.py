@@ -23,12 +23,13 @@ from parry.posture.reader import (
     read_function,
     read_layer_versions,
 )
-from parry.posture.results import SEVERITIES, Result
+from parry.posture.results import CHECKS, SEVERITIES, Result
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
 
 FUNCTION_WORKERS = 8  # per region: enough to keep a region's reads in flight, few enough not to be throttled
+REGION_WORKERS = 16  # (account, region) pairs read at once; an organization-wide sweep queues the rest
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ def _read_region(scope: Scope, roles: RoleReader, workers: int) -> tuple[RegionR
         ]
     except ClientError as exc:
         read.complete = False
-        read.problems.append(f"{scope.account} {scope.region}: cannot list functions: {describe_error(exc)}")
+        read.problems.append(
+            f"{scope.account} {scope.region}: cannot list functions, event source mappings or layers: {describe_error(exc)}"
+        )
         return read, []
 
     def one(config: dict[str, Any]) -> None:
@@ -91,14 +94,17 @@ def sweep(scopes: Sequence[Scope], *, today: date | None = None, workers: int = 
     for scope in scopes:
         roles.setdefault(scope.account, RoleReader(scope.aws))
     report = SweepReport(scopes=list(scopes))
-    with ThreadPoolExecutor(max_workers=max(1, len(scopes)), thread_name_prefix="sweep") as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(REGION_WORKERS, len(scopes))), thread_name_prefix="sweep") as pool:
         reads = list(pool.map(lambda s: _read_region(s, roles[s.account], workers), scopes))
     for read, layer_results in reads:
         report.regions.append(read)
         report.functions += len(read.functions)
         report.results.extend(layer_results)
         report.results.extend(found for facts in read.functions for found in check_function(facts, today))
-    report.results.sort(key=lambda x: (SEVERITIES.index(x.severity), x.check_id, x.account, x.region, x.resource_arn))
+    order = [check.check_id for check in CHECKS]
+    report.results.sort(
+        key=lambda x: (SEVERITIES.index(x.severity), order.index(x.check_id), x.account, x.region, x.resource_arn)
+    )
     return report
 
 

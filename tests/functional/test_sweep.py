@@ -112,8 +112,10 @@ def test_regions_default_to_parry_regions(seeded, capsys, monkeypatch):
     code, out, err = parry(capsys, "sweep", "--json")
     assert {x["region"] for x in json.loads(out)} == {"us-east-1"}
     assert "2 region(s)" not in err  # --json prints no summary
-    _, _, err = parry(capsys, "sweep")
+    monkeypatch.setenv("COLUMNS", "80")
+    _, table, err = parry(capsys, "sweep")
     assert "in 2 region(s)" in err
+    assert "url-open" in table and max(len(line) for line in table.splitlines()) <= 80
 
 
 def test_another_account_is_swept_through_the_member_role(capsys, monkeypatch):
