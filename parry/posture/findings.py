@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from parry.aws.arns import partition
+from parry.aws.errors import describe_error
 from parry.errors import ParryError
 from parry.posture.results import CHECK_ID_PREFIX, CHECKS, Result
 
@@ -168,9 +169,20 @@ def publish(aws: ClientFactory, read: RegionRead, results: Iterable[Result]) -> 
 
 
 def publish_report(report: SweepReport) -> list[tuple[str, str, Published]]:
-    """`publish` for each swept (account, region) of `report`, with that account's clients."""
-    published = []
+    """`publish` for each swept (account, region) of `report`, with that account's clients.
+
+    A region whose Security Hub refuses (not enabled, no permission) does not stop the others: all
+    are tried, then one ParryError names each refusal.
+    """
+    from botocore.exceptions import ClientError
+
+    published, refused = [], []
     for scope, read in zip(report.scopes, report.regions, strict=True):
         mine = [x for x in report.results if (x.account, x.region) == (scope.account, scope.region)]
-        published.append((scope.account, scope.region, publish(scope.aws, read, mine)))
+        try:
+            published.append((scope.account, scope.region, publish(scope.aws, read, mine)))
+        except ClientError as exc:
+            refused.append(f"Security Hub in {scope.account} {scope.region}: {describe_error(exc)}")
+    if refused:
+        raise ParryError("\n".join(refused))
     return published

@@ -120,7 +120,11 @@ def scopes(
     from botocore.exceptions import ClientError
 
     from parry.aws.arns import role_arn
-    from parry.errors import MemberAccountUnavailable
+    from parry.errors import ConfigError, MemberAccountUnavailable
+
+    malformed = [account for account in accounts if not (len(account) == 12 and account.isdigit())]
+    if malformed:
+        raise ConfigError(f"an account id is 12 digits: {', '.join(repr(a) for a in malformed)}")
 
     identity = aws.client("sts").get_caller_identity()
     home, caller = identity["Account"], identity["Arn"]

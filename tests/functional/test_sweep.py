@@ -140,3 +140,11 @@ def test_another_account_is_swept_through_the_member_role(capsys, monkeypatch):
         code, out, _ = parry(capsys, "sweep", "--account", MEMBER, "--json")
     found = {(x["check_id"], x["account"], x["resource_arn"].split(":")[6]) for x in json.loads(out)}
     assert ("PARRY-LAMBDA-1", MEMBER, "member-open") in found and code == 1
+
+
+def test_security_hub_not_enabled_and_a_malformed_account_are_one_clear_line(moto, capsys):
+    code, _, err = parry(capsys, "sweep", "--security-hub")
+    assert code == 2 and "Security Hub in 123456789012 us-east-1" in err and "not subscribed" in err
+    assert "Traceback" not in err
+    code, _, err = parry(capsys, "sweep", "--account", "12345")
+    assert code == 2 and "an account id is 12 digits: '12345'" in err
