@@ -148,3 +148,32 @@ def test_security_hub_not_enabled_and_a_malformed_account_are_one_clear_line(mot
     assert "Traceback" not in err
     code, _, err = parry(capsys, "sweep", "--account", "12345")
     assert code == 2 and "an account id is 12 digits: '12345'" in err
+
+
+def test_the_scheduled_sweep_imports_its_findings_and_logs_only_counts(moto, capsys, monkeypatch):
+    from parry.runtime.posture_sweep import handler
+    from tests.support.actions import lambda_zip
+
+    session = boto3.Session(region_name="us-east-1")
+    role = session.client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    lam = session.client("lambda")
+    secret = SEEDED_SECRETS["GH_BOT"]
+    lam.create_function(
+        FunctionName="open",
+        Runtime="python3.13",
+        Role=role,
+        Handler="i.h",
+        Code={"ZipFile": lambda_zip()},
+        Environment={"Variables": {"GH_BOT": secret}},
+    )
+    lam.create_function_url_config(FunctionName="open", AuthType="NONE")
+    session.client("securityhub").enable_security_hub()
+    monkeypatch.setenv("PARRY_REGIONS", "us-east-1")
+
+    summary = handler({"source": "forged", "detail": {"accounts": ["999999999999"]}}, None)  # the event is ignored
+
+    assert summary["functions"] == 1 and summary["imported"] == 3 and summary["problems"] == []
+    assert summary["results"] == {"PARRY-LAMBDA-1": 1, "PARRY-LAMBDA-3": 1, "PARRY-LAMBDA-10": 1}
+    generators = {f["GeneratorId"] for f in session.client("securityhub").get_findings()["Findings"]}
+    assert generators == {"PARRY-LAMBDA-1", "PARRY-LAMBDA-3", "PARRY-LAMBDA-10"}
+    assert secret not in capsys.readouterr().out
