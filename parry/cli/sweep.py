@@ -63,17 +63,26 @@ def _table(results: list[Result]) -> None:
 
 def sweep_cmd(
     regions: list[str] = typer.Option(
-        [], "--region", help="a region to sweep (repeatable; default PARRY_REGIONS, else the current region)"
+        [],
+        "--region",
+        metavar="REGION",
+        help="a region to sweep (repeatable; default PARRY_REGIONS, else the current region)",
     ),
     accounts: list[str] = typer.Option(
-        [], "--account", help="an account to sweep through the member role (repeatable; default the current account)"
+        [],
+        "--account",
+        metavar="ACCOUNT",
+        help="an account to sweep through the member role (repeatable; default the current account)",
     ),
     security_hub: bool = typer.Option(
         False, "--security-hub", help="import the results as Security Hub findings and resolve the ones gone since"
     ),
     as_json: bool = JsonFlag,
 ) -> None:
-    """Check every Lambda function for public URLs and policies, secrets, admin roles, old runtimes, foreign layers and sources."""
+    """Check every Lambda function for public URLs and policies, secrets, admin roles, old runtimes, foreign layers and sources.
+
+    Exit 0 when nothing is found, 1 when something above INFORMATIONAL is, 2 when something could not be read.
+    """
     from parry.aws.clients import ClientFactory
     from parry.config import Settings
     from parry.posture import publish_report, scopes, sweep
