@@ -89,6 +89,18 @@ def maintenance_role_name(region: str) -> str:
     return fit(f"Parry-Maintenance-{region}", IAM_ROLE_MAX)
 
 
+# The scheduled posture sweep (named like the Security Hub actions function), and its schedule's role.
+POSTURE_SWEEP_FUNCTION = "Parry-PostureSweep"
+
+
+def posture_sweep_role_name(region: str) -> str:
+    return fit(f"Parry-PostureSweep-{region}", IAM_ROLE_MAX)
+
+
+def posture_schedule_role_name(region: str) -> str:
+    return fit(f"Parry-PostureSchedule-{region}", IAM_ROLE_MAX)
+
+
 # The front door people's requests enter by (named like the Security Hub actions function).
 CONTROL_PLANE_FUNCTION = "Parry-ControlPlane"
 

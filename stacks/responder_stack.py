@@ -52,6 +52,7 @@ from stacks.constructs import (
 )
 from stacks.constructs.evidence_store import guard_key
 from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
+from stacks.constructs.posture_sweep import POSTURE_SWEEP_FINDINGS, PostureSweep
 from stacks.constructs.security_hub_actions import takes_findings
 from stacks.nag import (
     ENGINE_WILDCARD_REASONS,
@@ -354,6 +355,7 @@ class ResponderStack(Stack):
                 RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup", "AWS::SQS::Queue"]
             )
             self.maintenance = self._maintenance(config, shared_env, resources, code_bucket, code_key, layer_arn)
+            self.posture_sweep = self._posture_sweep(config, code_bucket, code_key, layer_arn)
             self.control_plane = self._control_plane(config, asset, resources, code_bucket, code_key, layer_arn)
         self.security_alarms = SecurityAlarms(
             self, "SecurityAlarms", playbooks=[b.name for b in playbooks], topic_arn=resources["topic_arn"]
@@ -412,6 +414,28 @@ class ResponderStack(Stack):
         acknowledge_all(maintenance, [*findings, RUNNER_FINDINGS[0]])
         RemovalPolicies.of(maintenance).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return maintenance
+
+    def _posture_sweep(self, config: ParryConfig, code_bucket: str, code_key: str, layer_arn: str) -> PostureSweep:
+        """The scheduled `parry sweep --security-hub` of this account and region: reads, and writes
+        only Parry's own Security Hub findings (docs/posture.md)."""
+        sweep = PostureSweep(
+            self,
+            "PostureSweep",
+            function_name=naming.POSTURE_SWEEP_FUNCTION,
+            role_name=naming.posture_sweep_role_name(self.region),
+            schedule_name=naming.POSTURE_SWEEP_FUNCTION,
+            schedule_role_name=naming.posture_schedule_role_name(self.region),
+            code_bucket=code_bucket,
+            code_key=code_key,
+            layers=[layer_arn],
+            environment={"PARRY_REGIONS": self.region, "POWERTOOLS_SERVICE_NAME": "parry"},
+            log_retention_days=config.log_retention_days,
+        )
+        acknowledge_all(
+            sweep, [*POSTURE_SWEEP_FINDINGS, log_streams_finding(naming.POSTURE_SWEEP_FUNCTION), RUNNER_FINDINGS[0]]
+        )
+        RemovalPolicies.of(sweep).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
+        return sweep
 
     def _control_plane(
         self,

@@ -14,7 +14,7 @@ import typer
 from typer._click.exceptions import ClickException  # typer bundles its own click; typer.TyperException cannot show()
 
 from parry.aws.errors import describe_error, refusal
-from parry.cli import cases, decisions, local, playbooks
+from parry.cli import cases, decisions, local, playbooks, sweep
 from parry.cli.render import inert
 from parry.errors import ParryError
 
@@ -48,6 +48,7 @@ playbooks.register(app)
 cases.register(app)
 decisions.register(app, cases.cases_app)
 local.register(app)
+sweep.register(app)
 
 
 def _mount_evidence() -> None:

@@ -1,0 +1,120 @@
+"""`parry sweep`: the posture checks of every Lambda function, as a table, JSON or Security Hub findings.
+
+Exit status: 0 when nothing is found, 1 when a check found something above INFORMATIONAL, 2 when
+nothing was found but some function or region could not be read (the sweep cannot say it is clean).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import typer
+
+from parry.cli.common import JsonFlag, dump, note
+from parry.cli.render import console, safe
+
+if TYPE_CHECKING:
+    from parry.posture import Result
+
+SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFORMATIONAL": "dim"}
+EXIT_FOUND, EXIT_INCOMPLETE = 1, 2
+
+
+def default_regions(current: str) -> list[str]:
+    """PARRY_REGIONS (comma-separated) when set, else the current region."""
+    listed = [r.strip() for r in os.environ.get("PARRY_REGIONS", "").split(",") if r.strip()]
+    return listed or [current]
+
+
+def _short(result: Result) -> str:
+    """A function's name (a mapping's: its function's), or a layer's name:version; the ARNs are in --json."""
+    arn = str(result.detail.get("function") or result.resource_arn)
+    parts = arn.split(":")
+    return ":".join(parts[6:]) if len(parts) > 6 else arn
+
+
+def _table(results: list[Result]) -> None:
+    """Fits 80 columns: no box, and the account and region columns only when the sweep had several."""
+    from rich import box
+    from rich.table import Table
+
+    several_accounts = len({x.account for x in results}) > 1
+    several_regions = len({x.region for x in results}) > 1
+    columns = [
+        "severity",
+        "check",
+        *(["account"] if several_accounts else []),
+        *(["region"] if several_regions else []),
+    ]
+    table = Table(*columns, "resource", "problem", box=box.SIMPLE_HEAD, pad_edge=False)
+    for x in results:
+        label = "INFO" if x.severity == "INFORMATIONAL" else x.severity
+        table.add_row(
+            f"[{SEVERITY_STYLE.get(x.severity, '')}]{label}[/]",
+            x.check_id,
+            *([safe(x.account)] if several_accounts else []),
+            *([safe(x.region)] if several_regions else []),
+            safe(_short(x)),
+            safe(x.title),
+        )
+    console.print(table)
+
+
+def sweep_cmd(
+    regions: list[str] = typer.Option(
+        [],
+        "--region",
+        metavar="REGION",
+        help="a region to sweep (repeatable; default PARRY_REGIONS, else the current region)",
+    ),
+    accounts: list[str] = typer.Option(
+        [],
+        "--account",
+        metavar="ACCOUNT",
+        help="an account to sweep through the member role (repeatable; default the current account)",
+    ),
+    security_hub: bool = typer.Option(
+        False, "--security-hub", help="import the results as Security Hub findings and resolve the ones gone since"
+    ),
+    as_json: bool = JsonFlag,
+) -> None:
+    """Check every Lambda function for public URLs and policies, secrets, admin roles, old runtimes, foreign layers and sources.
+
+    Exit 0 when nothing is found, 1 when something above INFORMATIONAL is, 2 when something could not be read.
+    """
+    from parry.aws.clients import ClientFactory
+    from parry.config import Settings
+    from parry.posture import publish_report, scopes, sweep
+
+    aws = ClientFactory()
+    settings = Settings.from_env()
+    report = sweep(
+        scopes(
+            aws,
+            regions or default_regions(aws.region),
+            accounts,
+            member_role_name=settings.member_role_name,
+            member_external_id=settings.member_external_id,
+        )
+    )
+    for problem in report.problems:
+        note(f"parry: could not read {problem}")
+    if as_json:
+        dump([x.as_dict() for x in report.results])
+    else:
+        _table(report.results)
+        note(f"{report.functions} functions swept in {len(report.regions)} region(s); {len(report.results)} results")
+    if security_hub:
+        for account, region, published in publish_report(report):
+            note(
+                f"Security Hub {account} {region}: {published.imported} findings imported, {published.resolved} resolved"
+            )
+    if any(x.severity != "INFORMATIONAL" for x in report.results):
+        raise typer.Exit(EXIT_FOUND)
+    if report.problems:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep_cmd)
