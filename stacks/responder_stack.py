@@ -62,6 +62,7 @@ from stacks.nag import (
     wildcard_findings,
 )
 from stacks.policies import deny_own_resources, statements
+from stacks.regional_forwarder import forwarded_pattern, home_bus_arn, home_bus_statement
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
@@ -194,6 +195,7 @@ class ResponderStack(Stack):
             "PARRY_RETENTION_DAYS": str(config.retention_days),
             "PARRY_LOCK_MODE": config.lock_mode,
             "PARRY_MAX_CASES_PER_HOUR": str(config.max_cases_per_hour),
+            "PARRY_REGIONS": ",".join(config.regions),
             "POWERTOOLS_SERVICE_NAME": "parry",
             "POWERTOOLS_METRICS_NAMESPACE": "Parry",
         }
@@ -355,6 +357,7 @@ class ResponderStack(Stack):
             )
             self.maintenance = self._maintenance(config, shared_env, resources, code_bucket, code_key, layer_arn)
             self.control_plane = self._control_plane(config, asset, resources, code_bucket, code_key, layer_arn)
+        self.bus_policy = self._admit_forwarders(config, playbooks)
         self.security_alarms = SecurityAlarms(
             self, "SecurityAlarms", playbooks=[b.name for b in playbooks], topic_arn=resources["topic_arn"]
         )
@@ -463,6 +466,26 @@ class ResponderStack(Stack):
         )
         RemovalPolicies.of(control_plane).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return control_plane
+
+    def _admit_forwarders(self, config: ParryConfig, playbooks: Sequence[Playbook]) -> CfnResource | None:
+        """The home bus admits the member accounts' regional forwarders, for the trigger sources only."""
+        pattern = forwarded_pattern(playbooks)
+        statement = pattern and home_bus_statement(
+            sources=pattern["source"],
+            regions=config.regions,
+            member_accounts=config.member_accounts,
+            organization_id=config.organization_id,
+            bus_arn=home_bus_arn(partition=PARTITION, region=REGION, account=ACCOUNT_ID),
+        )
+        if not statement:
+            return None
+        # the L1 class reads its deprecated Principal property and warns on every synth
+        return CfnResource(
+            self,
+            "HomeBusPolicy",
+            type="AWS::Events::EventBusPolicy",
+            properties={"EventBusName": "default", "StatementId": "ParryForwarders", "Statement": statement},
+        )
 
     def _key_admin_arns(self, config: ParryConfig) -> list[str]:
         """Who may destroy or re-key Parry's keys and rewrite the evidence buckets' policies: the

@@ -1,0 +1,212 @@
+"""Delivery from every region: the regional forwarder stack, the home bus's policy that admits its
+forwarders only, and the runners told which regions Parry acts in (`parry:regions`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parry.errors import EventError
+from parry.routing.events import wrap
+from parry.routing.patterns import compile_pattern
+from stacks import naming
+from stacks.constructs.playbook_routes import forgeable_sources
+from stacks.nag import nag_value
+from tests.support.paths import ROOT
+from tests.support.synth import MEMBER_ACCOUNTS, ORGANIZATION_ID, SECURITY_ACCOUNT, Synth, load_playbooks
+from tests.support.templates import as_list, logical_id
+
+pytestmark = pytest.mark.xdist_group("synth")
+
+HOME = "eu-west-1"  # TEST_CONTEXT's home region
+REGIONS = ["eu-west-1", "us-east-1", "eu-central-1"]  # TEST_CONTEXT's parry:regions, home first
+HOME_BUS = f"arn:<AWS::Partition>:events:{HOME}:{SECURITY_ACCOUNT}:event-bus/default"
+ROUTED = [b for b in load_playbooks() if not forgeable_sources(b.trigger)]
+
+
+def _branches(trigger: dict[str, Any]) -> list[dict[str, Any]]:
+    return trigger.get("$or", [trigger])
+
+
+def _rule(synth: Synth) -> dict[str, Any]:
+    rid = logical_id(synth.forwarder, "AWS::Events::Rule", Name=naming.FORWARDER_RULE)
+    return synth.forwarder["Resources"][rid]
+
+
+def _role(synth: Synth) -> tuple[str, dict[str, Any]]:
+    (role_id,) = synth.resources("ParryRegionalForwarder", "AWS::IAM::Role")
+    return role_id, synth.forwarder["Resources"][role_id]
+
+
+def _bus_policy(synth: Synth) -> dict[str, Any]:
+    (policy,) = synth.resources("Parry", "AWS::Events::EventBusPolicy").values()
+    return policy["Properties"]
+
+
+# ---- what is forwarded -----------------------------------------------------------------------------
+
+
+def test_the_rule_forwards_exactly_the_routed_triggers_aws_sources_and_detail_types(synth: Synth):
+    assert ROUTED, "no routed playbook to derive the pattern from"
+    pattern = _rule(synth)["Properties"]["EventPattern"]
+    assert set(pattern) == {"source", "detail-type"}
+    want_sources = {s for b in ROUTED for branch in _branches(b.trigger) for s in branch["source"]}
+    assert pattern["source"] == sorted(want_sources)
+    assert all(s.startswith("aws.") for s in pattern["source"]), "only AWS services can put these"
+    want_types = {json.dumps(t) for b in ROUTED for branch in _branches(b.trigger) for t in branch["detail-type"]}
+    assert {json.dumps(t) for t in pattern["detail-type"]} == want_types
+
+
+def _fixtures() -> list[tuple[str, dict[str, Any]]]:
+    """The real events, each as EventBridge delivers it (bare findings and records wrapped as
+    `parry route` does; what it cannot wrap, no rule would see either)."""
+    found = []
+    for path in sorted((ROOT / "tests" / "events").rglob("*.json")):
+        try:
+            found.append((str(path.relative_to(ROOT)), wrap(json.loads(path.read_text()))[0]))
+        except EventError:
+            continue
+    return found
+
+
+def test_every_real_event_a_playbook_rule_takes_is_forwarded_and_nothing_customers_can_put(synth: Synth):
+    forwarded = compile_pattern(_rule(synth)["Properties"]["EventPattern"])
+    triggers = [compile_pattern(b.trigger) for b in ROUTED]
+    taken = [(name, e) for name, e in _fixtures() if any(t.matches(e) for t in triggers)]
+    assert taken, "no fixture a playbook takes: the test would prove nothing"
+    assert [name for name, event in taken if not forwarded.matches(event)] == []
+    for name, event in taken:
+        assert not forwarded.matches({**event, "source": "parry"}), name
+        assert not forwarded.matches({**event, "source": "com.example." + event["source"]}), name
+
+
+# ---- how it is forwarded ---------------------------------------------------------------------------
+
+
+def test_the_only_target_is_the_home_bus_through_the_forwarders_role(synth: Synth):
+    role_id, _ = _role(synth)
+    (target,) = _rule(synth)["Properties"]["Targets"]
+    assert nag_value(target["Arn"]) == HOME_BUS
+    assert target["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+
+
+def test_the_role_may_only_put_events_on_the_home_bus_and_only_its_rule_may_use_it(synth: Synth):
+    _, role = _role(synth)
+    props = role["Properties"]
+    assert nag_value(props["RoleName"]) == "parry-forwarder-<AWS::Region>", "named per region: IAM is global"
+    assert not props.get("ManagedPolicyArns")
+    statements = [s for p in props["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert [(s["Effect"], s["Action"], nag_value(s["Resource"])) for s in statements] == [
+        ("Allow", "events:PutEvents", HOME_BUS)
+    ]
+    (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert nag_value(trust["Condition"]["ArnEquals"]["aws:SourceArn"]) == (
+        f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/{naming.FORWARDER_RULE}"
+    )
+
+
+def test_nothing_forwards_in_the_security_accounts_home_region(synth: Synth):
+    """There the rule would put every event back on the bus it took it from."""
+    (name, condition), *others = synth.forwarder["Conditions"].items()
+    assert not others
+    (both,) = condition["Fn::Not"]
+    assert sorted(json.dumps(c["Fn::Equals"]) for c in both["Fn::And"]) == sorted(
+        [json.dumps([{"Ref": "AWS::AccountId"}, SECURITY_ACCOUNT]), json.dumps([{"Ref": "AWS::Region"}, HOME])]
+    )
+    for lid, resource in synth.forwarder["Resources"].items():
+        if resource["Type"] != "AWS::CloudFormation::WaitConditionHandle":
+            assert resource.get("Condition") == name, lid
+
+
+# ---- deployable as a service-managed StackSet -------------------------------------------------------
+
+
+def test_deletes_whole_deploys_without_bootstrap_and_holds_no_code(synth: Synth):
+    template = synth.forwarder
+    for lid, resource in template["Resources"].items():
+        assert resource.get("DeletionPolicy", "Delete") == "Delete", lid
+        assert resource.get("UpdateReplacePolicy", "Delete") == "Delete", lid
+        assert not resource["Type"].startswith(("AWS::Lambda::", "AWS::S3::", "Custom::")), lid
+    assert "BootstrapVersion" not in template.get("Parameters", {})
+    assert "CheckBootstrapVersion" not in template.get("Rules", {})
+    assert not (synth.outdir / "ParryRegionalForwarder.assets.json").exists()
+    assert "Conditions" in template and "Outputs" not in template  # nothing another stack may import
+
+
+def test_cdk_nag_finds_nothing_in_the_forwarder(synth: Synth):
+    report = json.loads((synth.outdir / "validation-report.json").read_text())
+    on_forwarder = [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for plugin in report["pluginReports"]
+        for v in [*plugin["violations"], *plugin.get("suppressedViolations", [])]
+        for c in v["violatingConstructs"]
+        if c["constructPath"].startswith("ParryRegionalForwarder/")
+    ]
+    assert synth.error is None and on_forwarder == [], "\n".join(on_forwarder)
+
+
+def test_cfn_lint_passes_in_every_configured_and_an_opt_in_region(synth: Synth):
+    from cfnlint.api import ManualArgs, lint_file
+
+    matches = lint_file(
+        Path(synth.outdir / "ParryRegionalForwarder.template.json"),
+        ManualArgs(regions=[*REGIONS, "ap-east-1", "me-central-1"], ignore_checks=["W3005"]),
+    )
+    assert not matches, "\n".join(str(m) for m in matches)
+
+
+# ---- the home bus ----------------------------------------------------------------------------------
+
+
+def test_home_bus_admits_only_the_member_accounts_forwarders_for_the_forwarded_sources(synth: Synth):
+    props = _bus_policy(synth)
+    assert props["EventBusName"] == "default" and props["StatementId"] == "ParryForwarders"
+    statement = props["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "events:PutEvents"
+    assert (
+        nag_value(statement["Resource"])
+        == "arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:event-bus/default"
+    )
+    assert [nag_value(p) for p in as_list(statement["Principal"]["AWS"])] == [
+        f"arn:<AWS::Partition>:iam::{a}:root" for a in MEMBER_ACCOUNTS
+    ]
+    condition = statement["Condition"]
+    assert [nag_value(a) for a in condition["ArnLike"]["aws:PrincipalArn"]] == [
+        f"arn:<AWS::Partition>:iam::*:role/parry-forwarder-{region}" for region in REGIONS
+    ]
+    assert condition["StringEquals"] == {"aws:PrincipalOrgID": ORGANIZATION_ID}
+    sources = _rule(synth)["Properties"]["EventPattern"]["source"]
+    assert condition["ForAllValues:StringEquals"] == {"events:source": sources}
+    assert condition["Null"] == {"events:source": "false"}, "ForAllValues alone admits an event without source"
+    assert set(condition) == {"ArnLike", "StringEquals", "ForAllValues:StringEquals", "Null"}
+
+
+def test_home_bus_statement_without_members_names_the_organization_and_alone_grants_nothing():
+    from stacks.regional_forwarder import home_bus_statement
+
+    args = {"sources": ["aws.guardduty"], "regions": ["us-east-1"], "bus_arn": "arn:aws:events:us-east-1:1:x"}
+    assert home_bus_statement(member_accounts=(), organization_id=None, **args) is None
+    org_only = home_bus_statement(member_accounts=(), organization_id=ORGANIZATION_ID, **args)
+    assert org_only is not None and org_only["Principal"] == "*"
+    assert org_only["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": ORGANIZATION_ID}
+    assert org_only["Condition"]["ForAllValues:StringEquals"] == {"events:source": ["aws.guardduty"]}
+
+
+# ---- parry:regions -----------------------------------------------------------------------------------
+
+
+def test_every_runner_is_told_the_configured_regions_home_first(synth: Synth):
+    runners = [
+        f["Properties"]
+        for f in synth.resources("Parry", "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "handler.handler"
+    ]
+    assert len(runners) == len(load_playbooks())
+    for props in runners:
+        assert props["Environment"]["Variables"]["PARRY_REGIONS"] == ",".join(REGIONS), props["FunctionName"]
