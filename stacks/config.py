@@ -13,6 +13,7 @@ from typing import Any
 
 from constructs import Construct
 
+from parry.aws.arns import partition
 from parry.config import DEFAULT_MAX_CASES_PER_HOUR
 
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
@@ -65,20 +66,26 @@ def _layer_problems(account: Any, home_region: str) -> list[str]:
     return problems
 
 
-def _partition_of(region: str) -> str:
-    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+def _partition_of(region: str) -> str | None:
+    """The region's partition from botocore's endpoint data (parry.aws.arns), None for a name none claims."""
+    from botocore.exceptions import UnknownRegionError
+
+    try:
+        return partition(region)
+    except UnknownRegionError:
+        return None
 
 
 def _regions(listed: tuple[str, ...], home_region: str, problems: list[str]) -> tuple[str, ...]:
     """parry:regions, the home region first and each once: a forwarder can only deliver to a bus of
     its own partition, so a region of another partition is refused by name."""
+    home_partition = _partition_of(home_region) if REGION_RE.match(home_region) else None
     for region in listed:
-        if not REGION_RE.match(region):
+        if not REGION_RE.match(region) or not (region_partition := _partition_of(region)):
             problems.append(f"parry:regions: {region!r} is not a region name")
-        elif REGION_RE.match(home_region) and _partition_of(region) != _partition_of(home_region):
+        elif home_partition and region_partition != home_partition:
             problems.append(
-                f"parry:regions: {region} is not in the partition of the home region {home_region}"
-                f" ({_partition_of(home_region)})"
+                f"parry:regions: {region} is not in the partition of the home region {home_region} ({home_partition})"
             )
     return tuple(dict.fromkeys((home_region, *listed)))
 

@@ -101,9 +101,10 @@ def test_a_region_that_is_no_region_or_of_another_partition_is_named():
     from stacks.config import ConfigError
 
     with pytest.raises(ConfigError) as err:
-        _config(homeRegion="eu-west-1", regions="us-east-1,mars,cn-north-1,us-gov-west-1")
+        _config(homeRegion="eu-west-1", regions="us-east-1,mars,cn-north-1,us-gov-west-1,us-iso-east-1")
     lines = str(err.value).splitlines()
     assert "parry:regions: 'mars' is not a region name" in lines
     assert "parry:regions: cn-north-1 is not in the partition of the home region eu-west-1 (aws)" in lines
     assert "parry:regions: us-gov-west-1 is not in the partition of the home region eu-west-1 (aws)" in lines
-    assert not any("us-east-1" in line for line in lines)
+    assert "parry:regions: us-iso-east-1 is not in the partition of the home region eu-west-1 (aws)" in lines
+    assert len(lines) == 4, "us-east-1 is no problem"
