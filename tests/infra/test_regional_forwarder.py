@@ -210,3 +210,92 @@ def test_every_runner_is_told_the_configured_regions_home_first(synth: Synth):
     assert len(runners) == len(load_playbooks())
     for props in runners:
         assert props["Environment"]["Variables"]["PARRY_REGIONS"] == ",".join(REGIONS), props["FunctionName"]
+
+
+# ---- deployed (moto's CloudFormation: two accounts, two regions) -----------------------------------
+
+MEMBER = MEMBER_ACCOUNTS[0]
+STACK_INSTANCE = "StackSet-parry-forwarder-0a1b2c3d"  # as a service-managed StackSet names its stacks
+
+
+def _as(account: str) -> Any:
+    """A boto3 session in `account` (moto keeps each account's state apart)."""
+    import boto3
+
+    creds = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/deployer", RoleSessionName="test")
+    c = creds["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"],
+    )
+
+
+def _deploy(session: Any, region: str, template: dict[str, Any]) -> None:
+    cfn = session.client("cloudformation", region_name=region)
+    cfn.create_stack(StackName=STACK_INSTANCE, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_NAMED_IAM"])
+    assert cfn.describe_stacks(StackName=STACK_INSTANCE)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def _home_inbox(security: Any) -> Any:
+    """Everything of an `aws.*` source that reaches the home bus, in a queue."""
+    sqs = security.client("sqs", region_name=HOME)
+    url = sqs.create_queue(QueueName="home-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = security.client("events", region_name=HOME)
+    events.put_rule(Name="inbox", EventPattern=json.dumps({"source": [{"prefix": "aws."}]}))
+    events.put_targets(Rule="inbox", Targets=[{"Id": "inbox", "Arn": arn}])
+
+    def received() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return received
+
+
+def _put(session: Any, region: str, event: dict[str, Any]) -> None:
+    entry = {"Source": event["source"], "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])}
+    (result,) = session.client("events", region_name=region).put_events(Entries=[entry])["Entries"]
+    assert "EventId" in result, result
+
+
+def test_a_member_regions_trigger_events_reach_the_home_bus_and_nothing_else_does(synth: Synth, moto):
+    member, security = _as(MEMBER), _as(SECURITY_ACCOUNT)
+    _deploy(member, "eu-central-1", synth.forwarder)
+    received = _home_inbox(security)
+    taken = [e for _, e in _fixtures() if any(compile_pattern(b.trigger).matches(e) for b in ROUTED)]
+    assert taken
+    for event in taken:
+        _put(member, "eu-central-1", event)
+        _put(member, "eu-central-1", {**event, "source": "parry"})
+    _put(
+        member,
+        "eu-central-1",
+        {
+            "source": "aws.ec2",
+            "detail-type": "EC2 Instance State-change Notification",
+            "detail": {"instance-id": "i-0123456789abcdef0", "state": "running"},
+        },
+    )
+    arrived = received()
+    assert sorted(json.dumps(e["detail"], sort_keys=True) for e in arrived) == sorted(
+        json.dumps(e["detail"], sort_keys=True) for e in taken
+    )
+    assert {e["source"] for e in arrived} <= set(_rule(synth)["Properties"]["EventPattern"]["source"])
+
+
+def test_the_security_accounts_home_region_forwards_nothing_and_a_deleted_instance_leaves_nothing(synth: Synth, moto):
+    security = _as(SECURITY_ACCOUNT)
+    _deploy(security, HOME, synth.forwarder)
+    assert security.client("events", region_name=HOME).list_rules()["Rules"] == []
+    assert [r["RoleName"] for r in security.client("iam").list_roles()["Roles"] if "forwarder" in r["RoleName"]] == []
+
+    member = _as(MEMBER)
+    _deploy(member, "eu-central-1", synth.forwarder)
+    iam, events = member.client("iam"), member.client("events", region_name="eu-central-1")
+    assert [r["Name"] for r in events.list_rules()["Rules"]] == [naming.FORWARDER_RULE]
+    assert iam.get_role(RoleName=naming.forwarder_role_name("eu-central-1"))
+    member.client("cloudformation", region_name="eu-central-1").delete_stack(StackName=STACK_INSTANCE)
+    assert events.list_rules()["Rules"] == []
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"] if "forwarder" in r["RoleName"]] == []
+    _deploy(member, "eu-central-1", synth.forwarder)  # and created again, nothing in the way
