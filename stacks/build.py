@@ -79,6 +79,7 @@ def build(*, context: dict[str, Any] | None = None, outdir: str | None = None, n
             organization_id=config.organization_id,
             external_id=config.external_id,
             instance_roles=config.instance_roles,
+            other_regions=config.regions[1:],
             env=Environment(region=config.home_region),
             description="Parry: roles its playbooks assume in a member account",
             # No assets and no bootstrap needed: the template deploys as is, also as a StackSet.

@@ -274,6 +274,9 @@ class ResponderStack(Stack):
             )
             code_bucket, code_key = code.bucket_name, code.object_key
         runner_findings: dict[str, str] = dict(RUNNER_FINDINGS)
+        # a playbook acts where the resource is: its permissions hold in every region of parry:regions
+        # (the home region as the stack's own, a token); the engine's stores stay at home
+        self.other_regions = other_regions = config.regions[1:]
         for book in playbooks:
             function_name = naming.function_name(book.name)
             values = {
@@ -302,12 +305,22 @@ class ResponderStack(Stack):
                     "PARRY_CONTINUATION_KEY_ID": self.request_keys.continuation_key_arn,
                 },
                 permissions=[
-                    *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
+                    *statements(
+                        book.permissions(),
+                        values,
+                        where=f"{book.path or book.name}: playbook {book.name}",
+                        other_regions=other_regions,
+                    ),
                     *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
-                    *statements(finding_read, values, where="parry/engine/permissions.py: FINDING_READ_PERMISSIONS"),
+                    *statements(
+                        finding_read,
+                        values,
+                        where="parry/engine/permissions.py: FINDING_READ_PERMISSIONS",
+                        other_regions=other_regions,
+                    ),
                     *self.request_keys.runner_statements(),
                     *self._member_statements(book.name, config),
-                    *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
+                    *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS, other_regions=other_regions),
                 ],
                 data_key_arn=resources["data_key_arn"],
                 alarm_topic_arn=resources["topic_arn"],
@@ -324,6 +337,7 @@ class ResponderStack(Stack):
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
                 unscoped_actions=TRACING_ACTIONS,
+                other_regions=other_regions,
             )
             if config.organization_id and not config.member_accounts:
                 findings.append(

@@ -17,7 +17,7 @@ from stacks.constructs.playbook_routes import forgeable_sources
 from stacks.nag import nag_value
 from tests.support.paths import ROOT
 from tests.support.synth import MEMBER_ACCOUNTS, ORGANIZATION_ID, SECURITY_ACCOUNT, Synth, load_playbooks
-from tests.support.templates import as_list, logical_id
+from tests.support.templates import as_list, logical_id, statements_of_role
 
 pytestmark = pytest.mark.xdist_group("synth")
 
@@ -299,3 +299,41 @@ def test_the_security_accounts_home_region_forwards_nothing_and_a_deleted_instan
     assert events.list_rules()["Rules"] == []
     assert [r["RoleName"] for r in iam.list_roles()["Roles"] if "forwarder" in r["RoleName"]] == []
     _deploy(member, "eu-central-1", synth.forwarder)  # and created again, nothing in the way
+
+
+# ---- acting where the resource is ---------------------------------------------------------------------
+
+
+def _region_limits(template: dict[str, Any], role_name: str, arn: str) -> tuple[set[str], list[Any]]:
+    """The actions the role may take on `arn`, and the regions outside which each Deny refuses them."""
+    role_id = logical_id(template, "AWS::IAM::Role", RoleName=role_name)
+    statements = statements_of_role(template, role_id)
+    allowed = {
+        a
+        for s in statements
+        if s["Effect"] == "Allow" and arn in [nag_value(r) for r in as_list(s["Resource"]) if r != "*"]
+        for a in as_list(s["Action"])
+    }
+    limits = [
+        s["Condition"]["StringNotEquals"]["aws:RequestedRegion"]
+        for s in statements
+        if s["Effect"] == "Deny" and s["Resource"] == "*" and allowed <= set(as_list(s["Action"]))
+    ]
+    return allowed, limits
+
+
+def test_runner_and_member_roles_act_in_the_configured_regions_only_and_the_engines_stores_stay_home(synth: Synth):
+    """ec2-compromise isolates the instance in its own region: its runner (the security account's
+    instances) and its member role (a member's) may, in each region of parry:regions and no other."""
+    instances = "arn:<AWS::Partition>:ec2:*:<AWS::AccountId>:instance/*"
+    runner = naming.runner_role_name("ec2-compromise", HOME)
+    member = naming.member_role_name("ec2-compromise")
+    allowed, limits = _region_limits(synth.responder, runner, instances)
+    assert "ec2:ModifyInstanceAttribute" in allowed and limits == [[{"Ref": "AWS::Region"}, *REGIONS[1:]]]
+    allowed, limits = _region_limits(synth.member, member, instances)
+    assert "ec2:ModifyInstanceAttribute" in allowed and limits == [REGIONS]
+    # the engine's own stores are the home region's: neither widened nor among the limited actions
+    role_id = logical_id(synth.responder, "AWS::IAM::Role", RoleName=runner)
+    statements = statements_of_role(synth.responder, role_id)
+    case_writes = [s for s in statements if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert case_writes and all(s["Effect"] == "Allow" and ":*:" not in json.dumps(s["Resource"]) for s in case_writes)
