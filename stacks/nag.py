@@ -133,7 +133,9 @@ def wildcard_findings(
             rule = f"IAM5[Resource::{_finding_value(stack, rendered)}]"
             reason = reasons.get(template) or DEPLOYER_WILDCARD_REASONS.get(template) or registry_reason(template)
             if rendering is not values:
-                reason += " Any region: a Deny statement refuses its actions outside parry:regions (aws:RequestedRegion)."
+                reason += (
+                    " Any region: a Deny statement refuses its actions outside parry:regions (aws:RequestedRegion)."
+                )
             found.setdefault(rule, reason)
     if star:
         found["IAM5[Resource::*]"] = (
