@@ -18,11 +18,13 @@ from parry.playbooks.validate import load_all
 from stacks.asset import ROOT, StagedAsset, into_assembly, stage
 from stacks.config import ParryConfig
 from stacks.member_account_stack import MemberAccountStack, member_permissions
+from stacks.regional_forwarder import RegionalForwarderStack, forwarded_pattern
 from stacks.responder_stack import ResponderStack
 
 CDK_JSON = ROOT / "cdk.json"
 RESPONDER_STACK = "Parry"
 MEMBER_STACK = "ParryMember"
+FORWARDER_STACK = "ParryRegionalForwarder"
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Built:
     asset: StagedAsset
     responder: ResponderStack
     member: MemberAccountStack | None
+    forwarder: RegionalForwarderStack | None
 
 
 def default_context() -> dict[str, Any]:
@@ -76,13 +79,34 @@ def build(*, context: dict[str, Any] | None = None, outdir: str | None = None, n
             organization_id=config.organization_id,
             external_id=config.external_id,
             instance_roles=config.instance_roles,
+            other_regions=config.regions[1:],
             env=Environment(region=config.home_region),
             description="Parry: roles its playbooks assume in a member account",
             # No assets and no bootstrap needed: the template deploys as is, also as a StackSet.
+            synthesizer=BootstraplessSynthesizer(),
+        )
+    forwarder: RegionalForwarderStack | None = None
+    if pattern := forwarded_pattern(playbooks):
+        forwarder = RegionalForwarderStack(
+            app,
+            FORWARDER_STACK,
+            pattern=pattern,
+            home_region=config.home_region,
+            security_account=config.security_account,
+            # region-agnostic: a StackSet deploys it in each of parry:regions, of every account
+            description="Parry: forwards this region's trigger events to the security account's home bus",
             synthesizer=BootstraplessSynthesizer(),
         )
     if nag:
         from cdk_nag import AwsSolutionsChecks
 
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return Built(app=app, config=config, playbooks=playbooks, asset=asset, responder=responder, member=member)
+    return Built(
+        app=app,
+        config=config,
+        playbooks=playbooks,
+        asset=asset,
+        responder=responder,
+        member=member,
+        forwarder=forwarder,
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 from constructs import Construct
 
+from parry.aws.arns import partition
 from parry.config import DEFAULT_MAX_CASES_PER_HOUR
 
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
@@ -65,6 +66,30 @@ def _layer_problems(account: Any, home_region: str) -> list[str]:
     return problems
 
 
+def _partition_of(region: str) -> str | None:
+    """The region's partition from botocore's endpoint data (parry.aws.arns), None for a name none claims."""
+    from botocore.exceptions import UnknownRegionError
+
+    try:
+        return partition(region)
+    except UnknownRegionError:
+        return None
+
+
+def _regions(listed: tuple[str, ...], home_region: str, problems: list[str]) -> tuple[str, ...]:
+    """parry:regions, the home region first and each once: a forwarder can only deliver to a bus of
+    its own partition, so a region of another partition is refused by name."""
+    home_partition = _partition_of(home_region) if REGION_RE.match(home_region) else None
+    for region in listed:
+        if not REGION_RE.match(region) or not (region_partition := _partition_of(region)):
+            problems.append(f"parry:regions: {region!r} is not a region name")
+        elif home_partition and region_partition != home_partition:
+            problems.append(
+                f"parry:regions: {region} is not in the partition of the home region {home_region} ({home_partition})"
+            )
+    return tuple(dict.fromkeys((home_region, *listed)))
+
+
 @dataclass(frozen=True)
 class ParryConfig:
     playbooks_dir: str = "playbooks"
@@ -92,6 +117,9 @@ class ParryConfig:
     # PARRY_MAX_CASES_PER_HOUR), and each runner's reserved concurrency unless its playbook sets one
     max_cases_per_hour: int = DEFAULT_MAX_CASES_PER_HOUR
     runner_reserved_concurrency: int = DEFAULT_RUNNER_RESERVED_CONCURRENCY
+    # the regions Parry acts in, the home region first: the forwarder stack is meant for each of
+    # them, and the runners refuse resources elsewhere (PARRY_REGIONS)
+    regions: tuple[str, ...] = ("us-east-1",)
 
     @classmethod
     def from_context(cls, scope: Construct) -> ParryConfig:
@@ -147,6 +175,7 @@ class ParryConfig:
         problems.extend(
             f"parry:memberAccounts: {a!r} is not a 12-digit account id" for a in members if not ACCOUNT_RE.match(a)
         )
+        regions = _regions(strings("regions"), home_region, problems)
         roles = {key: strings(key) for key in ("onCallRoles", "approverRoles")}
         problems.extend(
             f"parry:{key}: {arn!r} is not an IAM role ARN (arn:<partition>:iam::<account>:role/<name>)"
@@ -181,6 +210,7 @@ class ParryConfig:
             runner_reserved_concurrency=integer(
                 "runnerReservedConcurrency", DEFAULT_RUNNER_RESERVED_CONCURRENCY, 0, 1000
             ),
+            regions=regions,
         )
         problems.extend(_layer_problems(get("powertoolsLayerAccount"), home_region))
         if problems:

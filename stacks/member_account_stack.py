@@ -43,6 +43,7 @@ class MemberAccountStack(Stack):
         organization_id: str | None = None,
         external_id: str | None = None,
         instance_roles: str = "*",
+        other_regions: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -55,6 +56,7 @@ class MemberAccountStack(Stack):
                 description="The account Parry's responder stack runs in",
             ).value_as_string
 
+        self.other_regions = tuple(other_regions)  # beside the home region: the role acts in each
         self.roles: dict[str, iam.CfnRole] = {}
         findings: dict[str, str] = {}
         self.template_values: dict[str, str] = {}
@@ -78,8 +80,10 @@ class MemberAccountStack(Stack):
             }
             self.template_values = values
             granted = [
-                *statements(perms, values, where=f"{book.path or book.name}: playbook {book.name}"),
-                *deny_own_resources(perms, values),
+                *statements(
+                    perms, values, where=f"{book.path or book.name}: playbook {book.name}", other_regions=other_regions
+                ),
+                *deny_own_resources(perms, values, other_regions=other_regions),
             ]
             # L1, like the runners: one jsii call per role (see stacks/constructs/playbook_runner.py)
             role = iam.CfnRole(
@@ -105,7 +109,7 @@ class MemberAccountStack(Stack):
                     )
                 ],
             )
-            findings.update(wildcard_findings(self, perms, values, reasons={}))
+            findings.update(wildcard_findings(self, perms, values, reasons={}, other_regions=other_regions))
             self.roles[book.name] = role
         # once for the stack, which holds these roles only (one jsii call instead of one per role)
         acknowledge_all(self, findings.items())

@@ -7,7 +7,7 @@ from the same template the policy was rendered from, so it cannot drift from the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -15,7 +15,7 @@ from constructs import Construct
 
 from parry.actions.base import Permission
 from stacks import naming
-from stacks.policies import render_resource
+from stacks.policies import any_region, regional, render_resource
 
 AWS_SOLUTIONS = "AwsSolutions::AwsSolutions-"
 
@@ -111,6 +111,7 @@ def wildcard_findings(
     *,
     reasons: Mapping[str, str],
     unscoped_actions: Iterable[str] = (),
+    other_regions: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
     """The IAM5 (rule, reason) findings of every wildcard resource of `perms`.
 
@@ -125,11 +126,16 @@ def wildcard_findings(
             if template == "*":
                 star.update(perm.actions)
                 continue
-            rendered = render_resource(template, values, where="nag")
+            rendering = any_region(values) if other_regions and regional(template) else values
+            rendered = render_resource(template, rendering, where="nag")
             if "*" not in rendered:
                 continue
             rule = f"IAM5[Resource::{_finding_value(stack, rendered)}]"
             reason = reasons.get(template) or DEPLOYER_WILDCARD_REASONS.get(template) or registry_reason(template)
+            if rendering is not values:
+                reason += (
+                    " Any region: a Deny statement refuses its actions outside parry:regions (aws:RequestedRegion)."
+                )
             found.setdefault(rule, reason)
     if star:
         found["IAM5[Resource::*]"] = (

@@ -109,6 +109,15 @@ def control_plane_role_name(region: str) -> str:
     return fit(f"Parry-ControlPlane-{region}", IAM_ROLE_MAX)
 
 
+# The regional forwarder (stacks/regional_forwarder.py): one rule per account and region, and its
+# role, named after the region it forwards from (IAM is global; a StackSet deploys one per region).
+FORWARDER_RULE = "parry-forwarder"
+
+
+def forwarder_role_name(region: str) -> str:
+    return fit(f"{PREFIX}forwarder-{region}", IAM_ROLE_MAX)
+
+
 def role_arn(role_name: str, *, partition: str, account: str) -> str:
     """A role's ARN from its name (Parry's roles have no path): policies name roles this way, by
     string, so a role and a resource whose policy names it never depend on each other."""

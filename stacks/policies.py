@@ -8,7 +8,7 @@ the playbook and template named, rather than deploying a policy that cannot work
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from parry.actions.base import Permission
@@ -58,14 +58,29 @@ def unpinned(template: str) -> bool:
     return template != "*" and "*" in template and "account" not in template_fields(template)
 
 
-def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where: str) -> list[dict[str, Any]]:
+def regional(template: str) -> bool:
+    return "region" in template_fields(template)
+
+
+def any_region(values: Mapping[str, str]) -> dict[str, str]:
+    """`values` with {region} a wildcard: the resource in whichever region it is (parry:regions)."""
+    return {**values, "region": "*"}
+
+
+def statements(
+    perms: Iterable[Permission], values: Mapping[str, str], *, where: str, other_regions: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """One Allow statement (IAM JSON) per declared permission, resources rendered with `values`.
 
     A statement with a wildcard ARN that carries no account gets an aws:ResourceAccount condition
     on `values["account"]`, so `s3:::*` means this account's buckets, not every bucket in AWS.
     A permission's own `conditions` (iam:PassedToService, ...) are rendered into the same block.
+    With `other_regions`, resources naming {region} hold in any region, and one Deny statement
+    refuses their actions outside the home region (`values["region"]`) and those: one ARN or one
+    aws:RequestedRegion list per statement would outgrow IAM's 10,240 characters of a role's policies.
     """
     out = []
+    regional_actions: set[str] = set()
     for perm in perms:
         for action in perm.actions:
             if action == "*" or action.endswith(":*"):
@@ -73,10 +88,14 @@ def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where:
         if "iam:PassRole" in perm.actions and not any(key == "iam:PassedToService" for _, key, _ in perm.conditions):
             # without it, a role passable to EC2 is passable to Lambda, Glue, ... with their own powers
             raise TemplateError(f"{where}: iam:PassRole needs an iam:PassedToService condition")
+        widened = bool(other_regions) and any(regional(r) for r in perm.resources)
+        if widened:
+            regional_actions.update(perm.actions)
+        rendering = any_region(values) if widened else values
         statement: dict[str, Any] = {
             "Effect": "Allow",
             "Action": list(perm.actions),
-            "Resource": [render_resource(r, values, where=where) for r in perm.resources],
+            "Resource": [render_resource(r, rendering, where=where) for r in perm.resources],
         }
         condition: dict[str, dict[str, Any]] = {}
         if any(unpinned(r) for r in perm.resources):
@@ -87,20 +106,35 @@ def statements(perms: Iterable[Permission], values: Mapping[str, str], *, where:
         if condition:
             statement["Condition"] = condition
         out.append(statement)
+    if regional_actions:
+        out.append(
+            {
+                "Effect": "Deny",
+                "Action": sorted(regional_actions),
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": [values["region"], *other_regions]}},
+            }
+        )
     return out
 
 
 def deny_own_resources(
-    perms: Iterable[Permission], values: Mapping[str, str], *, keep: Iterable[str] = ()
+    perms: Iterable[Permission],
+    values: Mapping[str, str],
+    *,
+    keep: Iterable[str] = (),
+    other_regions: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Deny statements that keep a playbook's changing actions off Parry's own roles and functions.
 
     The engine's guardrails already refuse them; this makes IAM refuse them too, so a bug in a
     playbook or an action cannot rewrite the responder's own permissions or code. Actions in
     `keep` (the engine's own, such as invoking itself to continue a case) are never denied.
+    With `other_regions` the playbook acts in any region, and so the denial holds in every region.
     """
     perms = list(perms)
     kept = set(keep)
+    rendering = any_region(values) if other_regions else values
     out = []
     for service, arns in OWN_RESOURCES.items():
         actions = sorted(
@@ -116,7 +150,7 @@ def deny_own_resources(
                 {
                     "Effect": "Deny",
                     "Action": actions,
-                    "Resource": [render_resource(r, values, where="own resources") for r in arns],
+                    "Resource": [render_resource(r, rendering, where="own resources") for r in arns],
                 }
             )
     return out

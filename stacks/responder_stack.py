@@ -63,6 +63,7 @@ from stacks.nag import (
     wildcard_findings,
 )
 from stacks.policies import deny_own_resources, statements
+from stacks.regional_forwarder import forwarded_pattern, home_bus_arn, home_bus_statement
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python313-arm64"
@@ -195,6 +196,7 @@ class ResponderStack(Stack):
             "PARRY_RETENTION_DAYS": str(config.retention_days),
             "PARRY_LOCK_MODE": config.lock_mode,
             "PARRY_MAX_CASES_PER_HOUR": str(config.max_cases_per_hour),
+            "PARRY_REGIONS": ",".join(config.regions),
             "POWERTOOLS_SERVICE_NAME": "parry",
             "POWERTOOLS_METRICS_NAMESPACE": "Parry",
         }
@@ -273,6 +275,9 @@ class ResponderStack(Stack):
             )
             code_bucket, code_key = code.bucket_name, code.object_key
         runner_findings: dict[str, str] = dict(RUNNER_FINDINGS)
+        # a playbook acts where the resource is: its permissions hold in every region of parry:regions
+        # (the home region as the stack's own, a token); the engine's stores stay at home
+        self.other_regions = other_regions = config.regions[1:]
         for book in playbooks:
             function_name = naming.function_name(book.name)
             values = {
@@ -301,12 +306,22 @@ class ResponderStack(Stack):
                     "PARRY_CONTINUATION_KEY_ID": self.request_keys.continuation_key_arn,
                 },
                 permissions=[
-                    *statements(book.permissions(), values, where=f"{book.path or book.name}: playbook {book.name}"),
+                    *statements(
+                        book.permissions(),
+                        values,
+                        where=f"{book.path or book.name}: playbook {book.name}",
+                        other_regions=other_regions,
+                    ),
                     *statements(ENGINE_PERMISSIONS, values, where="parry/permissions.py: ENGINE_PERMISSIONS"),
-                    *statements(finding_read, values, where="parry/engine/permissions.py: FINDING_READ_PERMISSIONS"),
+                    *statements(
+                        finding_read,
+                        values,
+                        where="parry/engine/permissions.py: FINDING_READ_PERMISSIONS",
+                        other_regions=other_regions,
+                    ),
                     *self.request_keys.runner_statements(),
                     *self._member_statements(book.name, config),
-                    *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS),
+                    *deny_own_resources(book.permissions(), values, keep=ENGINE_ACTIONS, other_regions=other_regions),
                 ],
                 data_key_arn=resources["data_key_arn"],
                 alarm_topic_arn=resources["topic_arn"],
@@ -323,6 +338,7 @@ class ResponderStack(Stack):
                 values,
                 reasons=ENGINE_WILDCARD_REASONS,
                 unscoped_actions=TRACING_ACTIONS,
+                other_regions=other_regions,
             )
             if config.organization_id and not config.member_accounts:
                 findings.append(
@@ -357,6 +373,7 @@ class ResponderStack(Stack):
             self.maintenance = self._maintenance(config, shared_env, resources, code_bucket, code_key, layer_arn)
             self.posture_sweep = self._posture_sweep(config, code_bucket, code_key, layer_arn)
             self.control_plane = self._control_plane(config, asset, resources, code_bucket, code_key, layer_arn)
+        self.bus_policy = self._admit_forwarders(config, playbooks)
         self.security_alarms = SecurityAlarms(
             self, "SecurityAlarms", playbooks=[b.name for b in playbooks], topic_arn=resources["topic_arn"]
         )
@@ -487,6 +504,26 @@ class ResponderStack(Stack):
         )
         RemovalPolicies.of(control_plane).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return control_plane
+
+    def _admit_forwarders(self, config: ParryConfig, playbooks: Sequence[Playbook]) -> CfnResource | None:
+        """The home bus admits the member accounts' regional forwarders, for the trigger sources only."""
+        pattern = forwarded_pattern(playbooks)
+        statement = pattern and home_bus_statement(
+            sources=pattern["source"],
+            regions=config.regions,
+            member_accounts=config.member_accounts,
+            organization_id=config.organization_id,
+            bus_arn=home_bus_arn(partition=PARTITION, region=REGION, account=ACCOUNT_ID),
+        )
+        if not statement:
+            return None
+        # the L1 class reads its deprecated Principal property and warns on every synth
+        return CfnResource(
+            self,
+            "HomeBusPolicy",
+            type="AWS::Events::EventBusPolicy",
+            properties={"EventBusName": "default", "StatementId": "ParryForwarders", "Statement": statement},
+        )
 
     def _key_admin_arns(self, config: ParryConfig) -> list[str]:
         """Who may destroy or re-key Parry's keys and rewrite the evidence buckets' policies: the

@@ -18,6 +18,7 @@ from tests.support.synth import TEST_CONTEXT, Synth
 
 if str(ROOT) not in sys.path:  # app.py and stacks/ sit at the repo root, beside the installed package
     sys.path.insert(0, str(ROOT))
+STACKS = ("Parry", "ParryMember", "ParryRegionalForwarder")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
@@ -33,11 +34,11 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     except Exception as exc:  # reported by test_cdk_nag_passes; templates are still written
         error = exc
     templates = {}
-    for name in ("Parry", "ParryMember"):
+    for name in STACKS:
         path = outdir / f"{name}.template.json"
         if path.is_file():
             templates[name] = json.loads(path.read_text())
-    if set(templates) != {"Parry", "ParryMember"}:
+    if set(templates) != set(STACKS):
         raise RuntimeError(f"synthesis wrote no templates: {error}")
     return Synth(built=built, outdir=outdir, error=error, templates=templates)
 

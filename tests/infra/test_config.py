@@ -88,3 +88,23 @@ def test_instance_roles_are_any_by_default_and_a_role_pattern_when_set():
     assert _config(instanceRoles="instances/*").instance_roles == "instances/*"
     with pytest.raises(ConfigError, match="parry:instanceRoles"):
         _config(instanceRoles="arn:aws:iam::111111111111:role/*")
+
+
+def test_regions_start_with_the_home_region_each_once():
+    assert _config(homeRegion="eu-west-1").regions == ("eu-west-1",)
+    config = _config(homeRegion="eu-west-1", regions="us-east-1, eu-west-1,us-east-1")
+    assert config.regions == ("eu-west-1", "us-east-1")
+    assert _config(homeRegion="us-east-1", regions=["ap-east-1"]).regions == ("us-east-1", "ap-east-1")
+
+
+def test_a_region_that_is_no_region_or_of_another_partition_is_named():
+    from stacks.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _config(homeRegion="eu-west-1", regions="us-east-1,mars,cn-north-1,us-gov-west-1,us-iso-east-1")
+    lines = str(err.value).splitlines()
+    assert "parry:regions: 'mars' is not a region name" in lines
+    assert "parry:regions: cn-north-1 is not in the partition of the home region eu-west-1 (aws)" in lines
+    assert "parry:regions: us-gov-west-1 is not in the partition of the home region eu-west-1 (aws)" in lines
+    assert "parry:regions: us-iso-east-1 is not in the partition of the home region eu-west-1 (aws)" in lines
+    assert len(lines) == 4, "us-east-1 is no problem"

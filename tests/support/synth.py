@@ -23,6 +23,8 @@ ON_CALL_ROLES = ["arn:aws:iam::111111111111:role/SecurityOnCall", "arn:aws:iam::
 INSTANCE_ROLES = "instances/*"
 APPROVER_ROLES = ["arn:aws:iam::111111111111:role/SecurityLead", "arn:aws:iam::111111111111:role/SecurityOnCall"]
 BREAK_GLASS_ROLE = "arn:aws:iam::111111111111:role/ParryBreakGlass"
+# as `-c` gives it; the home region (eu-west-1) is not listed and comes first all the same
+REGIONS = "us-east-1, eu-central-1"
 
 
 def _stage_playbooks() -> Path:
@@ -71,6 +73,7 @@ TEST_CONTEXT = {
     "parry:onCallRoles": ON_CALL_ROLES,
     "parry:approverRoles": APPROVER_ROLES,
     "parry:breakGlassRole": BREAK_GLASS_ROLE,
+    "parry:regions": REGIONS,
 }
 
 
@@ -88,6 +91,10 @@ class Synth:
     @property
     def member(self) -> dict[str, Any]:
         return self.templates["ParryMember"]
+
+    @property
+    def forwarder(self) -> dict[str, Any]:
+        return self.templates["ParryRegionalForwarder"]
 
     def warnings(self, stack: str) -> dict[str, list[str]]:
         """The synth's warning annotations on `stack`, by construct path."""
