@@ -66,26 +66,73 @@ def schema(write: bool = typer.Option(False, "--write", help=f"write {PLAYBOOKS_
         typer.echo(text, nl=False)
 
 
-def actions(as_json: bool = JsonFlag) -> None:
-    """List the actions playbooks can use, with their permissions and undo."""
+def actions(
+    name: str | None = typer.Argument(None, help="one action: its parameters, undo, changes and permissions"),
+    as_json: bool = JsonFlag,
+) -> None:
+    """List the actions playbooks can use and what each does; with NAME, all about that one action."""
     from parry.actions import registry
 
-    rows = []
-    for name, cls in registry.all_actions().items():
-        rows.append(
-            {
-                "action": name,
-                "mutating": cls.mutating,
-                "undo": cls.undo,
-                "no_undo_reason": cls.no_undo_reason or None,
-                "summary": cls.summary,
-                "permissions": sorted({a for p in cls.permissions for a in p.actions}),
-            }
-        )
+    if name is not None:
+        row = _action_detail(name)
+        dump(row) if as_json else render.action(row)
+        return
+    rows = [_action_row(action_name, cls) for action_name, cls in registry.all_actions().items()]
     if as_json:
         dump(rows)
     else:
         render.actions_table(rows)
+
+
+def _action_row(name: str, cls) -> dict:
+    return {
+        "action": name,
+        "mutating": cls.mutating,
+        "undo": cls.undo,
+        "no_undo_reason": cls.no_undo_reason or None,
+        "summary": cls.summary,
+        "permissions": sorted({a for p in cls.permissions for a in p.actions}),
+    }
+
+
+def _action_detail(name: str) -> dict:
+    """Everything the registry declares about one action; an unknown name names the close ones."""
+    import dataclasses
+    import difflib
+    import inspect
+
+    from parry.actions import registry
+    from parry.errors import ActionError
+
+    known = registry.all_actions()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `parry actions` lists them all"
+        raise ActionError(f"unknown action {name!r}{hint}")
+    cls = known[name]
+    defaults = {f.name: f.default for f in dataclasses.fields(cls.Params) if f.default is not dataclasses.MISSING}
+    params = [
+        {
+            "name": param,
+            "type": _type_name(schema),
+            "required": required,
+            **({"default": defaults[param]} if param in defaults else {}),
+            "description": doc,
+        }
+        for param, schema, required, doc in registry.param_fields(cls)
+    ]
+    about = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    return {**_action_row(name, cls), "about": about, "params": params}
+
+
+def _type_name(schema: dict) -> str:
+    """A parameter's JSON Schema type as an author writes the value: string, list of string, ..."""
+    kind = schema.get("type")
+    if kind == "array":
+        return f"list of {_type_name(schema.get('items', {}))}"
+    if kind == "object":
+        return f"map of {_type_name(schema.get('additionalProperties', {}))}"
+    return str(kind or "any value")
 
 
 def route(
