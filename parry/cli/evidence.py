@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import typer
 
 from parry.aws.errors import refusal
+from parry.cli.progress import progress_bar
 from parry.cli.render import inert
 from parry.errors import ParryError
 
@@ -316,7 +317,11 @@ def verify(
             _fail(f"no cases in s3://{name}/cases/")
     else:
         sources = [_source(case_id, bucket, directory, policy=policy, trusted=trusted)]
-    results = [verify_case(s, policy=policy, trusted_keys=trusted) for s in sources]
+    results = []
+    with progress_bar(f"verifying {len(sources)} case(s)", quiet=as_json or not all_cases) as update:
+        for source in sources:
+            results.append(verify_case(source, policy=policy, trusted_keys=trusted))
+            update(len(results), len(sources))
     if as_json:
         print(json.dumps(results[0].as_dict() if not all_cases else [r.as_dict() for r in results], indent=2))
     else:
@@ -376,5 +381,6 @@ def export(
     from parry.evidence.sources import case_id_of
 
     source = _source(case_id, bucket, None, trusted=_trusted(None, key_id))
-    index = export_case(source, directory)
+    with progress_bar(f"exporting {inert(case_id_of(source.prefix))}") as update:
+        index = export_case(source, directory, update)
     print(f"exported {len(index['objects'])} object(s) of {inert(case_id_of(source.prefix))} to {inert(directory)}")

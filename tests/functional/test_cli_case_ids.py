@@ -4,6 +4,7 @@ Tables fit 80 columns by wrapping what may wrap, and human output holds no Pytho
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -134,3 +135,27 @@ def evidence_cli(aws, monkeypatch):
         monkeypatch.setenv("PARRY_EVIDENCE_BUCKET", BUCKET)
         monkeypatch.setenv("PARRY_SIGNING_KEY_ID", key_id)
         yield env
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """stderr as a person's terminal, though the test captures it."""
+    from parry.cli import progress
+
+    monkeypatch.setattr(progress, "at_terminal", lambda: True)
+
+
+def test_verify_all_and_export_show_progress_on_a_terminal_only(evidence_cli, capsys, terminal, tmp_path):
+    code, out, err = parry(capsys, "evidence", "verify", "--all")
+    assert code == 0 and "verifying 3 case(s)" in err and out.endswith("3 of 3 case(s) intact\n")
+    code, out, err = parry(capsys, "evidence", "export", IDS[0], str(tmp_path / "out"))
+    assert code == 0 and f"exporting {IDS[0]}" in err and out.startswith("exported ")
+    code, out, err = parry(capsys, "evidence", "verify", "--all", "--json")
+    assert code == 0 and err == "" and len(json.loads(out)) == 3
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(evidence_cli, capsys, tmp_path):
+    code, _, err = parry(capsys, "evidence", "verify", "--all")
+    assert code == 0 and err == ""
+    code, _, err = parry(capsys, "evidence", "export", IDS[0], str(tmp_path / "out"))
+    assert code == 0 and err == ""
