@@ -111,6 +111,14 @@ def test_the_evidence_commands_take_a_unique_prefix_of_a_case_in_the_bucket(evid
     assert code == 2 and "no case case-2099 in s3://parry-evidence-test/cases/ (no case id starts with it)" in err
 
 
+def test_the_auditor_s_views_have_no_python_reprs(evidence_cli, capsys, narrow):
+    for args in (["evidence", "list"], ["evidence", "show", IDS[0]], ["evidence", "verify", IDS[0]]):
+        code, out, err = parry(capsys, *args)
+        assert code == 0, err
+        for token in ("None", "True", "False", "{'"):
+            assert not re.search(rf"(?<![\w-]){re.escape(token)}", out), (args, token, out)
+
+
 def test_the_evidence_table_fits_80_columns_with_every_id_whole(evidence_cli, capsys, narrow):
     code, out, err = parry(capsys, "evidence", "list")
     assert code == 0, err
