@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from parry.cli import render
+from parry.cli import case_ids, render
 from parry.cli.common import CasesTable, EvidenceBucket, JsonFlag, dump, make_engine
 
 cases_app = typer.Typer(help="List and show cases.", no_args_is_help=True)
@@ -45,13 +45,14 @@ def _status(given: str) -> str:
 
 @cases_app.command("show")
 def show_case(
-    case_id: str,
+    case_id: str = typer.Argument(..., metavar="CASE_ID", help="the case id, or a unique prefix of it"),
     cases_table: str | None = CasesTable,
     evidence_bucket: str | None = EvidenceBucket,
     as_json: bool = JsonFlag,
 ) -> None:
     """One case: its timeline, each step's before and after, approvals and evidence folder."""
-    case = make_engine(evidence_bucket, cases_table).store.get(case_id).as_dict()
+    store = make_engine(evidence_bucket, cases_table).store
+    case = store.get(case_ids.from_table(store, case_id)).as_dict()
     if as_json:
         dump(case)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,14 +13,47 @@ import typer
 
 from parry.cli.render import inert
 from parry.errors import ConfigError, EventError, ParryError
-from parry.playbooks.shipped import default_playbooks_dir
+from parry.playbooks.shipped import HERE, INSTALLED, default_playbooks_dir
 from parry.routing.events import wrap
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
     from parry.runtime.control import ControlPlane
 
-PLAYBOOKS_DIR = str(default_playbooks_dir())  # ./playbooks, else the installed ones
+PLAYBOOKS_ENV = "PARRY_PLAYBOOKS"
+CHECKOUT_PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"  # an editable install of a clone
+PLAYBOOKS_HELP = f"folder of playbooks (default: ${PLAYBOOKS_ENV}, then ./playbooks, then those installed with parry)"
+
+
+def _found_playbooks_dir(given: str | None) -> Path | None:
+    """Where playbooks are looked up: --playbooks, then $PARRY_PLAYBOOKS, then ./playbooks, then the ones
+    installed with parry (share/parry/playbooks, or the clone's own folder for an editable install)."""
+    chosen = given or os.environ.get(PLAYBOOKS_ENV)
+    if chosen:
+        return Path(chosen) if Path(chosen).is_dir() else None
+    for candidate in (default_playbooks_dir(), CHECKOUT_PLAYBOOKS):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def playbooks_dir(given: str | None = None) -> Path:
+    """The playbooks folder to use; a clear error naming where it looked when there is none."""
+    found = _found_playbooks_dir(given)
+    if found is not None:
+        return found
+    if given:
+        raise ConfigError(f"--playbooks {given}: no such folder")
+    if os.environ.get(PLAYBOOKS_ENV):
+        raise ConfigError(f"{PLAYBOOKS_ENV}={os.environ[PLAYBOOKS_ENV]}: no such folder")
+    raise ConfigError(
+        f"no playbooks folder: no --playbooks, {PLAYBOOKS_ENV} not set, no {Path.cwd() / HERE}, "
+        f"and none installed at {INSTALLED}"
+    )
+
+
+PLAYBOOKS_DIR = str(_found_playbooks_dir(None) or HERE)  # the default where no --playbooks is taken
+Playbooks = typer.Option(None, "--playbooks", help=PLAYBOOKS_HELP)
 
 EvidenceBucket = typer.Option(None, "--evidence-bucket", envvar="PARRY_EVIDENCE_BUCKET", help="evidence bucket")
 CasesTable = typer.Option(None, "--cases-table", envvar="PARRY_CASES_TABLE", help="case table")

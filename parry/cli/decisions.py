@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from parry.cli import render
+from parry.cli import case_ids, render
 from parry.cli.common import (
     ActAs,
     CasesTable,
@@ -21,6 +21,7 @@ from parry.cli.common import (
 )
 from parry.store.model import UNDO_AWAITING
 
+CaseId = typer.Argument(..., metavar="CASE_ID", help="the case id, or a unique prefix of it")
 Reason = typer.Option("", "--reason", help="why: recorded in the case and the audit log")
 Gate = typer.Option(
     None, "--gate", help='the gate decided: "step:<step id>" or "rate-limit" (default: the one waiting)'
@@ -29,6 +30,13 @@ Gate = typer.Option(
 
 def _show(case: dict, as_json: bool) -> None:
     dump(case) if as_json else render.case(case)
+
+
+def _case_id(given: str, evidence_bucket: str | None, cases_table: str | None) -> str:
+    """The full id of the case `given` names (it may be a unique prefix), read from the case table."""
+    from parry.cli.common import make_engine
+
+    return case_ids.from_table(make_engine(evidence_bucket, cases_table).store, given)
 
 
 def _reason(reason: str, what: str) -> str:
@@ -41,7 +49,7 @@ def _reason(reason: str, what: str) -> str:
 
 
 def approve(
-    case_id: str,
+    case_id: str = CaseId,
     gate: str | None = Gate,
     reason: str = Reason,
     act_as: str | None = ActAs,
@@ -52,12 +60,13 @@ def approve(
     as_json: bool = JsonFlag,
 ) -> None:
     """Approve the paused step of a case; its runner records you and continues from there."""
+    case_id = _case_id(case_id, evidence_bucket, cases_table)
     control = make_control(evidence_bucket, cases_table, topic_arn, control_url=control_url, act_as=act_as)
     _show(control.approve(case_id, gate=gate, reason=reason), as_json)
 
 
 def deny(
-    case_id: str,
+    case_id: str = CaseId,
     gate: str | None = Gate,
     reason: str = Reason,
     act_as: str | None = ActAs,
@@ -67,12 +76,13 @@ def deny(
     as_json: bool = JsonFlag,
 ) -> None:
     """Deny the paused step: the case closes and nothing more runs."""
+    case_id = _case_id(case_id, evidence_bucket, cases_table)
     control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
     _show(control.deny(case_id, gate=gate, reason=_reason(reason, "deny")), as_json)
 
 
 def undo(
-    case_id: str,
+    case_id: str = CaseId,
     step: str | None = typer.Option(None, "--step", help="undo only this step"),
     partial: bool = typer.Option(False, "--partial", help="undo what can be undone when some steps cannot"),
     reason: str = Reason,
@@ -86,6 +96,7 @@ def undo(
 
     The playbook's runner does it (it can act in member accounts; you may not), recorded as you.
     """
+    case_id = _case_id(case_id, evidence_bucket, cases_table)
     control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
     case = control.undo(case_id, step=step, reason=_reason(reason, "undo"), partial=partial)
     request = case.get("undo_request") or {}
@@ -98,7 +109,7 @@ def undo(
 
 
 def resume(
-    case_id: str,
+    case_id: str = CaseId,
     act_as: str | None = ActAs,
     control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
@@ -106,6 +117,7 @@ def resume(
     as_json: bool = JsonFlag,
 ) -> None:
     """Continue a RUNNING case from the step it stopped at (blocked, say, until a member account was set up)."""
+    case_id = _case_id(case_id, evidence_bucket, cases_table)
     control = make_control(evidence_bucket, cases_table, control_url=control_url, act_as=act_as)
     _show(control.resume(case_id), as_json)
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import typer
 
 from parry.aws.errors import refusal
+from parry.cli.progress import progress_bar
 from parry.cli.render import inert
 from parry.errors import ParryError
 
@@ -31,6 +32,7 @@ evidence_app = typer.Typer(
 )
 
 Bucket = typer.Option(None, "--bucket", "--evidence-bucket", envvar="PARRY_EVIDENCE_BUCKET", help="evidence bucket")
+CaseId = typer.Argument(None, metavar="[CASE_ID]", help="the case id, or a unique prefix of it")
 Json = typer.Option(False, "--json", help="machine-readable output")
 PublicKeys = typer.Option(
     None,
@@ -61,7 +63,8 @@ KeyId = typer.Option(
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    print(f"parry evidence: {inert(message)}", file=sys.stderr)
+    for line in message.splitlines() or [message]:
+        print(f"parry evidence: {inert(line)}", file=sys.stderr)
     raise typer.Exit(code)
 
 
@@ -69,6 +72,8 @@ def _one_line(exc: BaseException) -> str:
     refused = refusal(exc)
     if refused is not None:
         return f"AWS refused {refused.operation or 'a call'}: {refused.code}: {refused.message}"
+    if isinstance(exc, ParryError) and str(exc):  # Parry's own message, all of it (candidates, say)
+        return str(exc)
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, (ParryError, OSError, ValueError)) or type(exc).__module__.startswith("botocore"):
         return text
@@ -112,20 +117,22 @@ def _source(
 ) -> Any:
     """The case's folder. Several folders named after one case id: the one that verifies (against
     `trusted` and `policy`) is the case, and each other is named as a decoy on stderr."""
+    from parry.cli.case_ids import from_bucket
     from parry.evidence.export import find_case
     from parry.evidence.sources import DirSource, S3Source, case_id_of
     from parry.evidence.verify import genuine_case
 
     if directory is not None:
         source = DirSource(directory)
-        if case_id and case_id_of(source.prefix) != case_id:
+        if case_id and not case_id_of(source.prefix).startswith(case_id):
             _fail(f"{directory} holds case {case_id_of(source.prefix)}, not {case_id}")
         return source
     if not case_id:
         _fail("give a CASE_ID (or --dir DIR, or --all for verify)")
     name = _bucket(bucket)
     s3 = _s3()
-    folders = [S3Source(s3, name, prefix) for prefix in find_case(s3, name, str(case_id))]
+    case_id = from_bucket(s3, name, case_id)
+    folders = [S3Source(s3, name, prefix) for prefix in find_case(s3, name, case_id)]
     if len(folders) == 1:
         return folders[0]
     genuine, decoys = genuine_case(folders, policy=policy, trusted_keys=trusted)
@@ -223,12 +230,9 @@ def list_cases(
     if not rows:
         print("no cases", file=sys.stderr)
         return
-    header = ("CASE ID", "ACCOUNT", "OPENED", "PLAYBOOK", "STATUS")
-    table = [[inert(r[c]) for c in ("case_id", "account", "opened", "playbook", "status")] for r in rows]
-    widths = [max(len(cells[i]) for cells in [*table, list(header)]) for i in range(len(header))]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "  MANIFESTS")
-    for r, cells in zip(rows, table, strict=True):
-        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + f"  {r['manifests']}")
+    from parry.cli.render import evidence_table
+
+    evidence_table(rows)
 
 
 def _read_json(source: Any, rel: str) -> dict[str, Any] | None:
@@ -249,7 +253,7 @@ def _playbook_name(source: Any) -> str:
 @evidence_app.command("show")
 @_errors_as_lines
 def show(
-    case_id: str | None = typer.Argument(None, help="case id"),
+    case_id: str | None = CaseId,
     directory: Path | None = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
     bucket: str | None = Bucket,
     key_id: str | None = KeyId,
@@ -283,7 +287,7 @@ def show(
 @evidence_app.command("verify")
 @_errors_as_lines
 def verify(
-    case_id: str | None = typer.Argument(None, help="case id"),
+    case_id: str | None = CaseId,
     all_cases: bool = typer.Option(False, "--all", help="verify every case in the bucket"),
     directory: Path | None = typer.Option(None, "--dir", help="verify an exported case folder, offline"),
     public_keys: list[Path] | None = PublicKeys,
@@ -313,7 +317,11 @@ def verify(
             _fail(f"no cases in s3://{name}/cases/")
     else:
         sources = [_source(case_id, bucket, directory, policy=policy, trusted=trusted)]
-    results = [verify_case(s, policy=policy, trusted_keys=trusted) for s in sources]
+    results = []
+    with progress_bar(f"verifying {len(sources)} case(s)", quiet=as_json or not all_cases) as update:
+        for source in sources:
+            results.append(verify_case(source, policy=policy, trusted_keys=trusted))
+            update(len(results), len(sources))
     if as_json:
         print(json.dumps(results[0].as_dict() if not all_cases else [r.as_dict() for r in results], indent=2))
     else:
@@ -338,7 +346,7 @@ def verify(
 @evidence_app.command("report")
 @_errors_as_lines
 def report(
-    case_id: str | None = typer.Argument(None, help="case id"),
+    case_id: str | None = CaseId,
     html: Path = typer.Option(..., "--html", help="write the report to this HTML file"),
     directory: Path | None = typer.Option(None, "--dir", help="an exported case folder instead of the bucket"),
     public_keys: list[Path] | None = PublicKeys,
@@ -362,7 +370,7 @@ def report(
 @evidence_app.command("export")
 @_errors_as_lines
 def export(
-    case_id: str = typer.Argument(..., help="case id"),
+    case_id: str = typer.Argument(..., metavar="CASE_ID", help="the case id, or a unique prefix of it"),
     directory: Path = typer.Argument(..., help="new or empty folder to write"),
     bucket: str | None = Bucket,
     key_id: str | None = KeyId,
@@ -370,6 +378,9 @@ def export(
     """Copy a case into a folder that `parry evidence verify --dir DIR` checks offline (with the key
     pinned, the case itself and not a decoy named after it)."""
     from parry.evidence.export import export_case
+    from parry.evidence.sources import case_id_of
 
-    index = export_case(_source(case_id, bucket, None, trusted=_trusted(None, key_id)), directory)
-    print(f"exported {len(index['objects'])} object(s) of {case_id} to {directory}")
+    source = _source(case_id, bucket, None, trusted=_trusted(None, key_id))
+    with progress_bar(f"exporting {inert(case_id_of(source.prefix))}") as update:
+        index = export_case(source, directory, update)
+    print(f"exported {len(index['objects'])} object(s) of {inert(case_id_of(source.prefix))} to {inert(directory)}")

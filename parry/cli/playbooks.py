@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,17 +12,18 @@ import typer
 
 from parry.cli import render
 from parry.cli.common import (
-    PLAYBOOKS_DIR,
     ActAs,
     CasesTable,
     ControlUrl,
     EvidenceBucket,
     JsonFlag,
+    Playbooks,
     TopicArn,
     dump,
     make_control,
     make_engine,
     note,
+    playbooks_dir,
     read_events,
     read_one_event,
 )
@@ -32,65 +34,147 @@ if TYPE_CHECKING:
     from parry.runtime.runner import Selection
 
 
-def load_playbook(name_or_path: str, playbooks_dir: str = PLAYBOOKS_DIR):
+def load_playbook(name_or_path: str, folder: str | None = None):
+    """A playbook by name from the playbooks folder (`playbooks_dir`), or from a YAML path."""
     from parry.playbooks.model import resolve_path
     from parry.playbooks.validate import load_file
 
-    return load_file(resolve_path(name_or_path, playbooks_dir))
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
+        return load_file(path)
+    return load_file(resolve_path(name_or_path, playbooks_dir(folder)))
 
 
-def validate(paths: list[str] = typer.Argument(None, help="files or folders (default: playbooks/)")) -> None:
-    """Validate playbooks: schema, actions, parameters, expressions, trigger patterns. Exit 1 on any error."""
+def validate(
+    paths: list[str] = typer.Argument(None, help="files or folders (default: the playbooks folder)"),
+    folder: str | None = Playbooks,
+    as_json: bool = typer.Option(
+        False, "--json", help="one JSON object per problem (file, line, path, message), or the playbooks if none"
+    ),
+) -> None:
+    """Validate playbooks: schema, actions, parameters, expressions, trigger patterns. Exit 1 on any error.
+
+    Without paths, the playbooks folder: --playbooks, else $PARRY_PLAYBOOKS, else ./playbooks, else the
+    playbooks installed with parry.
+    """
     from parry.playbooks.validate import load_all
 
     try:
-        books = load_all(paths or [PLAYBOOKS_DIR])
+        books = load_all(paths or [str(playbooks_dir(folder))])
     except ValidationError as exc:
-        for problem in exc.problems:
-            typer.echo(problem, err=True)
+        if as_json:
+            for problem in exc.problems:
+                dump(_problem(problem))
+        else:
+            for problem in exc.problems:
+                typer.echo(problem, err=True)
         typer.echo(f"{len(exc.problems)} problem(s)", err=True)
         raise typer.Exit(1) from exc
+    if as_json:
+        dump(
+            {"problems": [], "playbooks": [{"name": b.name, "path": str(b.path), "steps": len(b.steps)} for b in books]}
+        )
+        return
     for book in books:
         typer.echo(f"ok  {book.name}  ({book.path}, {len(book.steps)} steps)")
 
 
-def schema(write: bool = typer.Option(False, "--write", help=f"write {PLAYBOOKS_DIR}/schema.json")) -> None:
+def _problem(text: str) -> dict:
+    """`FILE:LINE: path: message` (parry.playbooks.validate) as its parts."""
+    match = re.fullmatch(r"(?P<file>.*?):(?P<line>\d+): (?P<path>[^:]*?): (?P<message>.*)", text, re.DOTALL)
+    if match is None:
+        return {"file": None, "line": None, "path": None, "message": text}
+    return {**match.groupdict(), "line": int(match["line"])}
+
+
+def schema(
+    write: bool = typer.Option(False, "--write", help="write schema.json into the playbooks folder"),
+    folder: str | None = Playbooks,
+) -> None:
     """Print the playbook JSON Schema (generated from the action registry) for editors."""
     from parry.playbooks.validate import playbook_schema
 
     text = json.dumps(playbook_schema(), indent=2) + "\n"
     if write:
-        Path(PLAYBOOKS_DIR, "schema.json").write_text(text)
-        note(f"wrote {PLAYBOOKS_DIR}/schema.json")
+        target = playbooks_dir(folder) / "schema.json"
+        target.write_text(text)
+        note(f"wrote {target}")
     else:
         typer.echo(text, nl=False)
 
 
-def actions(as_json: bool = JsonFlag) -> None:
-    """List the actions playbooks can use, with their permissions and undo."""
+def actions(
+    name: str | None = typer.Argument(None, help="one action: its parameters, undo, changes and permissions"),
+    as_json: bool = JsonFlag,
+) -> None:
+    """List the actions playbooks can use and what each does; with NAME, all about that one action."""
     from parry.actions import registry
 
-    rows = []
-    for name, cls in registry.all_actions().items():
-        rows.append(
-            {
-                "action": name,
-                "mutating": cls.mutating,
-                "undo": cls.undo,
-                "no_undo_reason": cls.no_undo_reason or None,
-                "summary": cls.summary,
-                "permissions": sorted({a for p in cls.permissions for a in p.actions}),
-            }
-        )
+    if name is not None:
+        row = _action_detail(name)
+        dump(row) if as_json else render.action(row)
+        return
+    rows = [_action_row(action_name, cls) for action_name, cls in registry.all_actions().items()]
     if as_json:
         dump(rows)
     else:
         render.actions_table(rows)
 
 
+def _action_row(name: str, cls) -> dict:
+    return {
+        "action": name,
+        "mutating": cls.mutating,
+        "undo": cls.undo,
+        "no_undo_reason": cls.no_undo_reason or None,
+        "summary": cls.summary,
+        "permissions": sorted({a for p in cls.permissions for a in p.actions}),
+    }
+
+
+def _action_detail(name: str) -> dict:
+    """Everything the registry declares about one action; an unknown name names the close ones."""
+    import dataclasses
+    import difflib
+    import inspect
+
+    from parry.actions import registry
+    from parry.errors import ActionError
+
+    known = registry.all_actions()
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `parry actions` lists them all"
+        raise ActionError(f"unknown action {name!r}{hint}")
+    cls = known[name]
+    defaults = {f.name: f.default for f in dataclasses.fields(cls.Params) if f.default is not dataclasses.MISSING}
+    params = [
+        {
+            "name": param,
+            "type": _type_name(schema),
+            "required": required,
+            **({"default": defaults[param]} if param in defaults else {}),
+            "description": doc,
+        }
+        for param, schema, required, doc in registry.param_fields(cls)
+    ]
+    about = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    return {**_action_row(name, cls), "about": about, "params": params}
+
+
+def _type_name(schema: dict) -> str:
+    """A parameter's JSON Schema type as an author writes the value: string, list of string, ..."""
+    kind = schema.get("type")
+    if kind == "array":
+        return f"list of {_type_name(schema.get('items', {}))}"
+    if kind == "object":
+        return f"map of {_type_name(schema.get('additionalProperties', {}))}"
+    return str(kind or "any value")
+
+
 def route(
     files: list[str] = typer.Argument(..., help="event files: .json (one event) or .jsonl (one per line)"),
-    playbooks_dir: str = typer.Option(PLAYBOOKS_DIR, "--playbooks", help="folder of playbooks"),
+    folder: str | None = Playbooks,
     as_json: bool = JsonFlag,
 ) -> None:
     """Name the playbooks whose trigger matches each event (EventBridge semantics). No match is not an error;
@@ -99,7 +183,7 @@ def route(
     from parry.playbooks.validate import load_all
     from parry.routing.patterns import compile_pattern
 
-    books = [(b.name, compile_pattern(b.trigger)) for b in load_all([playbooks_dir])]
+    books = [(b.name, compile_pattern(b.trigger)) for b in load_all([str(playbooks_dir(folder))])]
     several = len(files) > 1
     failed = 0
     for path in files:
@@ -141,8 +225,9 @@ def _as_detection(event: dict, strip: Callable[[dict], dict]) -> dict | None:
 
 
 def plan(
-    playbook: str = typer.Argument(..., help="a playbook name from playbooks/ or a YAML path"),
+    playbook: str = typer.Argument(..., help="a playbook name from the playbooks folder, or a YAML path"),
     event: str = typer.Option(..., "--event", help="event file"),
+    folder: str | None = Playbooks,
     manual: bool = typer.Option(False, "--manual", help="start by hand: skip the trigger check (manual playbooks)"),
     as_json: bool = JsonFlag,
 ) -> None:
@@ -156,7 +241,7 @@ def plan(
     from parry.routing.custom_actions import is_custom_action, selected_events
     from parry.routing.events import check_envelope
 
-    book = load_playbook(playbook)
+    book = load_playbook(playbook, folder)
     the_event = read_one_event(event)
     engine = make_engine()
     register_locally(engine, the_event)
@@ -180,7 +265,7 @@ def plan(
 
 
 def run(
-    playbook: str = typer.Argument(..., help="a playbook name from playbooks/ or a YAML path"),
+    playbook: str = typer.Argument(..., help="a playbook name from the playbooks folder, or a YAML path"),
     finding: str | None = typer.Option(None, "--finding", help="start on this finding (GuardDuty or Security Hub id)"),
     target: list[str] = typer.Option(None, "--target", help="start on a target: name=value (repeatable)"),
     event: str | None = typer.Option(
@@ -192,6 +277,7 @@ def run(
     new_case: bool = typer.Option(
         False, "--new-case", help="open a fresh case even if a closed case holds this key (recorded as yours)"
     ),
+    folder: str | None = Playbooks,
     act_as: str | None = ActAs,
     control_url: str | None = ControlUrl,
     evidence_bucket: str | None = EvidenceBucket,
@@ -207,7 +293,7 @@ def run(
     """
     if sum(bool(x) for x in (finding, target, event)) != 1:
         raise EventError("give one of --finding, --target or --event")
-    book = load_playbook(playbook)
+    book = load_playbook(playbook, folder)
     if event:
         if new_case:
             raise EventError("--new-case is for a start on --finding or --target, through the front door")

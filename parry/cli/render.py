@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 # no emoji codes either: `:warning:` in a tag value prints as typed
 console = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -75,8 +76,21 @@ def _changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> lis
     return out
 
 
-def _pairs(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items())
+def _pairs(values: dict[str, Any], separator: str = ", ") -> str:
+    return separator.join(f"{k}={_plain(v)}" for k, v in values.items())
+
+
+def _plain(value: Any) -> str:
+    """A value as a person reads it: no Python reprs (None, True, {'a': ...}) in human output."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={_plain(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(_plain(v) for v in value) or "—"
+    return str(value)
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -99,7 +113,7 @@ def case(data: dict[str, Any]) -> None:
     for step in data.get("steps", []):
         console.print(
             f"  {_styled(step['status']):<30} [bold]{safe(step['step_id'])}[/] ({safe(step['action'])})"
-            f" {safe(step['duration_ms'])} ms"
+            + (f" {safe(step['duration_ms'])} ms" if step.get("duration_ms") is not None else "")
         )
         if step.get("summary"):
             console.print(f"      {safe(step['summary'])}")
@@ -116,8 +130,8 @@ def case(data: dict[str, Any]) -> None:
         console.print(f'      parry approve {case_id} --reason "..."   |   parry deny {case_id} --reason "..."')
     for entry in data.get("history", []):
         console.print(
-            f"  [dim]{safe(entry.get('at', ''))}[/] {safe(entry.get('kind'))} by {safe(entry.get('by', '?'))}:"
-            f" {safe(entry.get('reason', ''))}"
+            f"  [dim]{safe(entry.get('at', ''))}[/] {safe(_plain(entry.get('kind')))} by {safe(_plain(entry.get('by')))}:"
+            f" {safe(entry.get('reason') or '(no reason given)')}"
         )
     if data.get("evidence_prefix"):
         console.print(f"  evidence  {safe(data['evidence_prefix'])}")
@@ -139,23 +153,82 @@ def plan(result: Any) -> None:
             console.print(f"       [red]{safe(step.error)}[/]")
 
 
+def _table(*columns: Column) -> Table:
+    """A table that fits the terminal (80 columns when piped): no vertical rules, and only the columns
+    that may wrap do; ids and statuses are kept whole, long tokens (ARNs, keys) fold."""
+    return Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
+
+
+def _whole(header: str) -> Column:
+    """A column never cut or wrapped: an id a person types, a status read at a glance."""
+    return Column(header, no_wrap=True, overflow="ignore", min_width=len(header))
+
+
+def _folded(header: str, ratio: int = 1) -> Column:
+    return Column(header, overflow="fold", ratio=ratio, min_width=len(header))
+
+
+def _when(value: Any) -> str:
+    """An ISO timestamp to the second, with a space a narrow column can wrap at."""
+    text = str(value or "")
+    return text[:19].replace("T", " ") if len(text) >= 19 else text or "—"
+
+
 def cases_table(rows: list[dict[str, Any]]) -> None:
-    table = Table("case", "playbook", "status", "opened", "target")
+    """The case id and status whole; the playbook above its target in the one column that wraps."""
+    table = _table(_whole("case"), _whole("status"), Column("opened", min_width=10), _folded("playbook / target"))
     for row in rows:
-        target = _short(_pairs(row.get("target") or {}), 60)
+        target = _pairs(row.get("target") or {}, " ")
         table.add_row(
-            safe(row["case_id"]), safe(row["playbook"]), _styled(row["status"]), safe(row["opened_at"]), safe(target)
+            safe(row["case_id"]),
+            _styled(row["status"]),
+            safe(_when(row.get("opened_at"))),
+            safe(row["playbook"]) + (f"\n[dim]{safe(target)}[/]" if target else ""),
         )
-    console.print(table)
+    console.print(table, soft_wrap=False)
+
+
+def evidence_table(rows: list[dict[str, Any]]) -> None:
+    """`parry evidence list`: the cases in the bucket, newest first; the account above the day opened."""
+    columns = (_whole("case"), _whole("account, day"), _folded("playbook"), _whole("status"), _whole("manifests"))
+    table = _table(*columns)
+    for row in rows:
+        table.add_row(
+            safe(row["case_id"]),
+            f"{safe(row['account'])}\n{safe(row['opened'])}",
+            safe(row["playbook"] or "—"),
+            _styled(row["status"]),
+            str(row["manifests"]),
+        )
+    console.print(table, soft_wrap=False)
 
 
 def actions_table(rows: list[dict[str, Any]]) -> None:
-    table = Table("action", "changes", "undo", "permissions")
+    """Each action's name whole, what it does and its undo beside it; `parry actions NAME` has the rest."""
+    table = _table(_whole("action"), _whole("changes"), _folded("does, and its undo"))
     for row in rows:
+        undo = f"\n[dim]undo: {safe(row['undo'] or 'none')}[/]" if row["mutating"] else ""
+        table.add_row(safe(row["action"]), "yes" if row["mutating"] else "no", safe(row["summary"]) + undo)
+    console.print(table, soft_wrap=False)
+
+
+def action(row: dict[str, Any]) -> None:
+    """`parry actions NAME`: what one action does, takes, changes and needs."""
+    console.print(f"[bold]{safe(row['action'])}[/]  {safe(row['summary'])}")
+    if row.get("about"):
+        console.print(safe(row["about"]), soft_wrap=False)
+    console.print(f"changes   {'yes' if row['mutating'] else 'no (read-only)'}")
+    console.print(f"undo      {safe(row['undo'] or row['no_undo_reason'] or '—')}", soft_wrap=False)
+    table = _table(
+        _whole("parameter"), _whole("type"), _whole("required"), _folded("default"), _folded("description", 3)
+    )
+    for param in row["params"]:
+        default = _plain(param["default"]) if "default" in param else "—"
+        required = "yes" if param["required"] else "no"
         table.add_row(
-            safe(row["action"]),
-            "yes" if row["mutating"] else "no",
-            safe(row["undo"] or "-"),
-            safe(", ".join(row["permissions"])),
+            safe(param["name"]), safe(param["type"]), required, safe(default), safe(param["description"] or "—")
         )
-    console.print(table)
+    console.print(table if row["params"] else "no parameters", soft_wrap=False)
+    console.print("IAM permissions", soft_wrap=False)
+    for permission in row["permissions"]:
+        console.print(f"  {safe(permission)}")

@@ -7,6 +7,7 @@ still found (and then reported missing, not silently skipped).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,18 @@ def find_case(s3: Any, bucket: str, case_id: str) -> list[str]:
     return matches
 
 
-def export_case(source: S3Source, directory: str | Path) -> dict[str, Any]:
-    """Copy a case's current objects into `directory` with export.json (versions, lock state)."""
+def export_case(
+    source: S3Source, directory: str | Path, progress: Callable[[int, int], None] | None = None
+) -> dict[str, Any]:
+    """Copy a case's current objects into `directory` with export.json (versions, lock state);
+    `progress(done, total)` after each object, for a front end that shows how far it is."""
     root = Path(directory)
     if root.exists() and any(root.iterdir()):
         raise VerifyError(f"{root}: exists and is not empty")
     root.mkdir(parents=True, exist_ok=True)
     objects: dict[str, Any] = {}
-    for rel, versions in sorted(source.listing().items()):
+    listing = sorted(source.listing().items())
+    for done, (rel, versions) in enumerate(listing, start=1):
         if rel == EXPORT_INDEX or ".." in rel.split("/") or rel.startswith("/"):
             raise VerifyError(f"refusing to export {rel!r}: not a safe relative path")
         latest = next((v for v in versions if v.is_latest and not v.delete_marker), None)
@@ -80,6 +85,8 @@ def export_case(source: S3Source, directory: str | Path) -> dict[str, Any]:
                     "last_modified": head.last_modified.isoformat() if head.last_modified else None,
                 }
         objects[rel] = info
+        if progress is not None:
+            progress(done, len(listing))
     retention = source.default_retention()
     index = {
         "format": EXPORT_FORMAT,
