@@ -288,11 +288,15 @@ def _evidence_listing(aws, prefix: str) -> None:
 
 
 def _verify(aws, prefix: str) -> None:
-    """What an auditor would run: recompute hashes, the chain and the signature from the bucket."""
+    """What an auditor would run: recompute hashes, the chain and the signature from the bucket, with the
+    signing key pinned as bootstrap made it (unpinned, a verifier never says intact)."""
     from parry.evidence.sources import S3Source
     from parry.evidence.verify import verify_case
+    from parry.evidence.writer import sha256_hex
 
-    result = verify_case(S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix))
+    der = bytes(aws.client("kms").get_public_key(KeyId=os.environ["PARRY_SIGNING_KEY_ID"])["PublicKey"])
+    source = S3Source(aws.client("s3"), os.environ["PARRY_EVIDENCE_BUCKET"], prefix)
+    result = verify_case(source, trusted_keys={sha256_hex(der)})
     if result.ok:
         console.print(
             f"  [bold]verified[/] intact: {result.objects} objects, {result.audit_records} audit records, "

@@ -106,6 +106,9 @@ def test_every_command_of_the_readme_and_the_auditor_guide_works_verbatim(tmp_pa
     # the blocks that need a real account are few and marked; everything else ran
     assert skipped and all(where.startswith(("README.md", "docs/auditor-guide.md")) for where in skipped)
     assert len(skipped) <= 2, skipped
+    # both demos contained every scenario, and verified each case against the pinned key
+    assert "NOT contained" not in printed and "verification found problems" not in printed
+    assert printed.count("4 of 4 scenario(s) contained") == 2
     # no credentials were set: the local endpoint's throwaway ones, said on stderr
     assert "no AWS credentials set: using throwaway ones" in printed
     # the demo saved the events it adapted, which route, plan and the auditor steps then used
