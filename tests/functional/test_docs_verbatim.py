@@ -55,6 +55,18 @@ def tour_script(port: int) -> tuple[str, list[str]]:
     return "\n".join(parts) + "\n", skipped
 
 
+def printed_by_block(printed: str) -> dict[str, str]:
+    """What each block printed, by FILE:LINE (the script marks where each block starts)."""
+    parts = re.split(r"^>>> (\S+) at \d+s$", printed, flags=re.MULTILINE)
+    return {where: text.strip() for where, text in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def block_containing(doc: str, needle: str) -> str:
+    """FILE:LINE of the one block of `doc` containing `needle`."""
+    (line,) = [line for line, body in shell_blocks((ROOT / doc).read_text()) if needle in body]
+    return f"{doc}:{line}"
+
+
 def fresh_copy(into: Path) -> Path:
     """The repository as a clone has it: no venv, caches, build output or an earlier tour's files."""
     ignored = shutil.ignore_patterns(
@@ -123,6 +135,10 @@ def test_every_command_of_the_readme_and_the_auditor_guide_works_verbatim(tmp_pa
     # the auditor's own checks passed on the case the tour left
     assert "stored key is the expected key" in printed and "Verified OK" in printed
     assert "INTACT" in printed and (copy / "case.html").is_file()
+    # and the lists the guide says must be empty are: one version per key, no delete marker, no stray file
+    by_block = printed_by_block(printed)
+    assert by_block[block_containing("docs/auditor-guide.md", "DeleteMarkers")] == ""
+    assert by_block[block_containing("docs/auditor-guide.md", "comm -13")] == ""
 
 
 def test_the_extracted_blocks_are_the_documented_commands():
