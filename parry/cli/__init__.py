@@ -42,6 +42,7 @@ def _options(
     ),
 ) -> None:
     """The options of `parry` itself, before any command."""
+    local.local_credentials()
 
 
 playbooks.register(app)

@@ -18,13 +18,22 @@ def list_cases(
     cases_table: str | None = CasesTable,
     evidence_bucket: str | None = EvidenceBucket,
     as_json: bool = JsonFlag,
+    ids_only: bool = typer.Option(
+        False,
+        "--ids",
+        "-q",
+        help="only the full case ids, one per line (for scripts: $(parry cases list --ids | head -1))",
+    ),
 ) -> None:
     """The newest cases first."""
     if status is not None:
         status = _status(status)
     store = make_engine(evidence_bucket, cases_table).store
     rows = [c.as_dict() for c in store.list(limit=limit, playbook=playbook, status=status)]
-    if as_json:
+    if ids_only:
+        for row in rows:
+            typer.echo(row["case_id"])
+    elif as_json:
         for row in rows:
             row.pop("event", None)
         dump(rows)

@@ -62,6 +62,7 @@ def provision(aws: ClientFactory, *, retention_days: int = 1) -> dict[str, str]:
         "PARRY_CONTINUATION_KEY_ID": _mac_key(kms, CONTINUATION_KEY_ALIAS, "Parry local runner continuations"),
         **_local_roles(aws),
         "AWS_REGION": aws.region,
+        "AWS_DEFAULT_REGION": aws.region,  # what the AWS CLI v1 reads
         "PARRY_EVIDENCE_BUCKET": bucket,
         "PARRY_CASES_TABLE": table,
         "PARRY_TOPIC_ARN": topic,

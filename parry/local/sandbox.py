@@ -163,6 +163,19 @@ def _check_iam_key(aws: ClientFactory, event: dict[str, Any]) -> tuple[bool, str
     return status == "Inactive", f"access key {details['accessKeyId']} of {details['userName']} is {status}"
 
 
+MANUAL_USER = "alice"
+
+
+def seed_manual_target(aws: ClientFactory) -> str:
+    """A user no finding names, for the on-call to quarantine by hand (manual-quarantine, the approval path)."""
+    iam = aws.client("iam")
+    try:
+        iam.create_user(UserName=MANUAL_USER, Tags=[{"Key": "team", "Value": "data"}])
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    return MANUAL_USER
+
+
 # ---- EC2: an instance talking to a command-and-control server ------------------------------------
 
 
