@@ -50,7 +50,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     from moto.server import ThreadedMotoServer
 
     from parry.local.corrections import (
-        empty_cloudtrail_history,
+        cloudtrail_history_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
         security_hub_findings_like_aws,
@@ -58,7 +58,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     )
 
     sign_digests_like_kms()
-    empty_cloudtrail_history()
+    cloudtrail_history_like_aws()
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
     network_interface_groups_like_aws()
@@ -79,13 +79,13 @@ def demo(
     keep: bool = typer.Option(False, "--keep", help="keep the local endpoint running afterwards, to explore"),
 ) -> None:
     """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
-    from parry.local.corrections import empty_cloudtrail_history
+    from parry.local.corrections import cloudtrail_history_like_aws
     from parry.local.server import LocalServer
 
     started = time.perf_counter()
     server = None
     if endpoint is None:
-        empty_cloudtrail_history()  # the sandbox has no API history; moto would answer HTTP 500
+        cloudtrail_history_like_aws()  # moto has no LookupEvents; the sandbox answers from what it records
         server = LocalServer.start()
         endpoint = server.endpoint
     try:
