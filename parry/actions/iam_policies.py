@@ -30,7 +30,9 @@ API = {
 class PolicyAttachmentParams(ActionParams):
     kind: str = field(metadata={"doc": "what the policy is attached to: user, role or group"})
     principal_name: str = field(metadata={"doc": "the user, role or group name (a role ARN is accepted)"})
-    policy_arn: str = field(metadata={"doc": "the managed policy's ARN, e.g. arn:aws:iam::aws:policy/AdministratorAccess"})
+    policy_arn: str = field(
+        metadata={"doc": "the managed policy's ARN, e.g. arn:aws:iam::aws:policy/AdministratorAccess"}
+    )
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

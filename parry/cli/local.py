@@ -79,13 +79,11 @@ def demo(
     keep: bool = typer.Option(False, "--keep", help="keep the local endpoint running afterwards, to explore"),
 ) -> None:
     """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
-    from parry.local.corrections import cloudtrail_history_like_aws
     from parry.local.server import LocalServer
 
     started = time.perf_counter()
     server = None
     if endpoint is None:
-        cloudtrail_history_like_aws()  # moto has no LookupEvents; the sandbox answers from what it records
         server = LocalServer.start()
         endpoint = server.endpoint
     try:

@@ -352,10 +352,14 @@ def test_privilege_escalation_playbooks_leave_other_calls_alone(relpath, change)
     assert routes(event) == set()
 
 
-CDK_DEPLOYER = "arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1/AWSCloudFormation"
+CDK_DEPLOYER = (
+    "arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1/AWSCloudFormation"
+)
 
 
-@pytest.mark.parametrize("attach, kind", [("AttachRolePolicy", "role"), ("AttachUserPolicy", "user"), ("AttachGroupPolicy", "group")])
+@pytest.mark.parametrize(
+    "attach, kind", [("AttachRolePolicy", "role"), ("AttachUserPolicy", "user"), ("AttachGroupPolicy", "group")]
+)
 def test_admin_attached_to_any_kind_of_principal_routes_and_names_it(attach, kind):
     event = load(ADMIN_ATTACH)
     params = {"roleName": "new-role"} if kind == "role" else {f"{kind}Name": "someone"}
