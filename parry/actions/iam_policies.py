@@ -124,7 +124,7 @@ class DetachPolicy(_PolicyAttachment):
     ```yaml
     - id: detach-admin
       action: iam.detach_policy
-      with: {kind: role, principal_name: "${target.principal}", policy_arn: "${target.policy}"}
+      with: {kind: role, principal_name: "${target.role}", policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess"}
     ```
     """
 
