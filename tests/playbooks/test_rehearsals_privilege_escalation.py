@@ -15,17 +15,17 @@ from parry.engine.undo import undo
 from parry.store import model as cs
 from tests.support.cli import parry
 from tests.support.findings import registered
+from tests.support.iam_policies import ADMIN, READ_ONLY, aws_managed_policy
 from tests.support.routing import load
 
 ACCOUNT = "123456789012"
-ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 
 @pytest.fixture(autouse=True)
-def aws_managed_policies(monkeypatch):
-    """moto's IAM holds AWS's managed policies (AdministratorAccess ...) only when asked to, as IAM always does."""
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+def aws_managed_policies(aws):
+    """moto's IAM holds AWS's managed policies only when asked to; IAM always does."""
+    for arn in (ADMIN, READ_ONLY):
+        aws_managed_policy(ACCOUNT, arn)
 
 
 def in_sandbox(relpath: str) -> dict:
