@@ -94,6 +94,11 @@ class CaseBusy(ParryError):
     """Another invocation holds the case's lease: retry the delivery later, do not drop it."""
 
 
+class EventNotYetRecorded(CaseBusy):
+    """A CloudTrail event CloudTrail's history does not hold yet (it lags EventBridge): the runner fails the
+    delivery as for a busy case, so it is retried, until the event is too old (parry.routing.cloudtrail)."""
+
+
 class SigningError(ParryError):
     """The configured KMS key cannot sign manifests (wrong spec, usage or algorithm)."""
 
@@ -139,8 +144,8 @@ class Unauthorized(ParryError):
 
 
 class FindingNotAuthentic(ParryError):
-    """A GuardDuty or Security Hub finding its service does not confirm: unknown there, or naming
-    another account, region or resource than the service holds. Nothing runs on it."""
+    """A GuardDuty or Security Hub finding, or a CloudTrail event, its service does not confirm: unknown
+    there, or naming another account, region, resource or call than the service holds. Nothing runs on it."""
 
 
 # What a request or event that tries to make Parry act beyond what it may raises: the runner logs each as

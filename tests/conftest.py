@@ -28,6 +28,7 @@ def moto():
     from moto import mock_aws
 
     from parry.local.corrections import (
+        cloudtrail_history_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
         security_hub_findings_like_aws,
@@ -36,6 +37,7 @@ def moto():
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
     network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
+    cloudtrail_history_like_aws()  # nor CloudTrail LookupEvents
     with mock_aws():
         yield
 

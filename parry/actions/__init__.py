@@ -7,6 +7,7 @@ from parry.actions import (  # noqa: F401
     evidence_compute,
     guardduty,
     iam,
+    iam_policies,
     iam_roles,
     lambda_,
     notify,

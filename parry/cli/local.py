@@ -104,7 +104,7 @@ def serve(
     from moto.server import ThreadedMotoServer
 
     from parry.local.corrections import (
-        empty_cloudtrail_history,
+        cloudtrail_history_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
         security_hub_findings_like_aws,
@@ -116,7 +116,7 @@ def serve(
     requests.setLevel(logging.INFO)
     requests.propagate = False
     sign_digests_like_kms()
-    empty_cloudtrail_history()
+    cloudtrail_history_like_aws()
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
     network_interface_groups_like_aws()
@@ -162,13 +162,11 @@ def demo(
     ),
 ) -> None:
     """Watch real GuardDuty findings being contained in a local sandbox account, with no AWS account."""
-    from parry.local.corrections import empty_cloudtrail_history
     from parry.local.server import LocalServer
 
     started = time.perf_counter()
     server = None
     if endpoint is None:
-        empty_cloudtrail_history()  # the sandbox has no API history; moto would answer HTTP 500
         server = LocalServer.start()
         endpoint = server.endpoint
     try:

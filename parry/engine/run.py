@@ -166,9 +166,16 @@ class Engine:
             evidence.audit("kill_switch_on", {"step": step.id, "reason": switch.reason, "dry_run": True})
 
     def authentic(self, event: Any) -> dict[str, Any]:
-        """The event with its GuardDuty or Security Hub finding as the service holds it (FindingNotAuthentic
-        otherwise): the trigger is then matched, and the playbook run, on the service's copy."""
-        return authentic_event(check_envelope(event), self.aws)
+        """The event with its GuardDuty or Security Hub finding, or CloudTrail record, as the service holds it
+        (FindingNotAuthentic otherwise): the trigger is then matched, and the playbook run, on the service's copy."""
+        return authentic_event(check_envelope(event), self.aws, in_account=self._clients_in, now=self.clock())
+
+    def _clients_in(self, account: str) -> ClientFactory:
+        """Clients reading what `account` holds (its CloudTrail history): Parry's own, or the member role's."""
+        home = self._caller_account()
+        if account == home:
+            return self.aws
+        return self.members.factory(account, case_id=f"verify-{account}", home_account=home)
 
     # ---- plan and run -----------------------------------------------------------------------------
 

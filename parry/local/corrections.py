@@ -1,8 +1,8 @@
 """Where moto differs from AWS in the calls Parry makes, and the corrections local mode and tests apply.
 
 Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
-AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents for an account with no
-history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, an
+AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents from the events local mode
+recorded, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, an
 instance's network interfaces keeping only their own security groups. Local mode and tests only;
 the Lambda never imports this module.
 """
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from parry.errors import ConfigError
+from parry.routing.cloudtrail import CLOUDTRAIL_DETAIL_TYPES
 
 if TYPE_CHECKING:
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
@@ -26,19 +27,131 @@ if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
 
 
-def empty_cloudtrail_history() -> None:
-    """Give the in-process moto a CloudTrail LookupEvents that answers "no events".
+# The operation local mode records a CloudTrail event with (LookupEvents then answers with it); no AWS API.
+RECORD_TARGET = "CloudTrail_20131101.RecordLocalEvent"
+# LookupEvents' attributes, and where each is in a CloudTrail record, as the local history answers them.
+LOOKUP_PATHS: dict[str, tuple[str, ...]] = {
+    "EventId": ("eventID",),
+    "EventName": ("eventName",),
+    "EventSource": ("eventSource",),
+    "Username": ("userIdentity", "userName"),
+    "AccessKeyId": ("userIdentity", "accessKeyId"),
+}
+
+
+def cloudtrail_history_like_aws() -> None:
+    """Give the in-process moto CloudTrail's LookupEvents, answered from the events local mode recorded.
 
     moto 5.2 does not implement LookupEvents and answers HTTP 500, which the clients retry with
-    back-off for half a minute. The sandbox account has no API history to look up, and an empty
-    answer is exactly what CloudTrail gives for one; local mode only.
+    back-off for half a minute. Here each account and region keeps the records `record_cloudtrail_event`
+    put there (none until then: an empty answer, as CloudTrail gives an account with no history), and
+    LookupEvents answers those matching its one attribute and time window, newest first, with each
+    record as the JSON string `CloudTrailEvent`, as CloudTrail does. Local mode and tests only.
+    """
+    from moto.cloudtrail import responses
+
+    cls = responses.CloudTrailResponse
+    if getattr(cls, "parry_history_like_aws", False):
+        return
+    cls.lookup_events = _lookup_events  # type: ignore[attr-defined]
+    cls.record_local_event = _record_local_event  # type: ignore[attr-defined]
+    cls.parry_history_like_aws = True  # type: ignore[attr-defined]
+
+
+def _history(response: Any) -> list[dict[str, Any]]:
+    backend = response.cloudtrail_backend
+    history: list[dict[str, Any]] = backend.__dict__.setdefault("parry_history", [])
+    return history
+
+
+def _lookup_events(self: Any) -> str:
+    import json
+    from datetime import datetime
+
+    from moto.cloudtrail.exceptions import InvalidParameterCombinationException
+
+    attributes = self._get_param("LookupAttributes") or []
+    if len(attributes) > 1 or any(a.get("AttributeKey") not in LOOKUP_PATHS for a in attributes):
+        raise InvalidParameterCombinationException(
+            f"the local CloudTrail looks up one attribute of {', '.join(LOOKUP_PATHS)}, not {attributes}"
+        )
+
+    def value(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+        for key in path:
+            record = record.get(key) if isinstance(record, dict) else None  # type: ignore[assignment]
+        return record
+
+    def when(record: dict[str, Any]) -> float:
+        return datetime.fromisoformat(str(record.get("eventTime")).replace("Z", "+00:00")).timestamp()
+
+    start, end = self._get_param("StartTime"), self._get_param("EndTime")
+    found = [
+        r
+        for r in _history(self)
+        if all(value(r, LOOKUP_PATHS[a["AttributeKey"]]) == a.get("AttributeValue") for a in attributes)
+        and (start is None or when(r) >= float(start))
+        and (end is None or when(r) <= float(end))
+    ]
+    found.sort(key=when, reverse=True)
+    events = [
+        {
+            "EventId": r["eventID"],
+            "EventName": r.get("eventName"),
+            "EventTime": when(r),
+            "EventSource": r.get("eventSource"),
+            "Username": value(r, LOOKUP_PATHS["Username"]),
+            "CloudTrailEvent": json.dumps(r),
+        }
+        for r in found[: int(self._get_param("MaxResults") or 50)]
+    ]
+    return json.dumps({"Events": events})
+
+
+def _record_local_event(self: Any) -> str:
+    import json
+
+    record = json.loads(self.body or "{}")
+    history = _history(self)
+    history[:] = [r for r in history if r.get("eventID") != record.get("eventID")]
+    history.append(record)
+    return "{}"
+
+
+def record_cloudtrail_event(aws: ClientFactory, record: dict[str, Any]) -> None:
+    """Put a CloudTrail record in the local CloudTrail history of its account (`aws`'s) and region.
+
+    Sent to the local endpoint (or the in-process moto) as CloudTrail's own JSON protocol, signed
+    with `aws`'s credentials so it lands in their account; an operation only local mode has.
     """
     import json
 
-    from moto.cloudtrail import responses
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
 
-    if not hasattr(responses.CloudTrailResponse, "lookup_events"):
-        responses.CloudTrailResponse.lookup_events = lambda self: json.dumps({"Events": []})  # type: ignore[attr-defined]
+    from parry.aws.endpoints import is_local
+
+    if not is_local() and not _in_process_moto():
+        raise ConfigError("CloudTrail events are recorded in a local CloudTrail only: set AWS_ENDPOINT_URL")
+    region = str(record.get("awsRegion") or aws.region)
+    url = aws.client("cloudtrail", region).meta.endpoint_url
+    request = AWSRequest(
+        method="POST",
+        url=url,
+        data=json.dumps(record),
+        headers={"X-Amz-Target": RECORD_TARGET, "Content-Type": "application/x-amz-json-1.1"},
+    )
+    SigV4Auth(aws.session.get_credentials(), "cloudtrail", region).add_auth(request)
+    answer = requests.post(url, data=request.body, headers=dict(request.headers.items()), timeout=30)
+    if answer.status_code != 200:
+        raise ConfigError(f"the local CloudTrail did not record event {record.get('eventID')}: {answer.text[:300]}")
+
+
+def _in_process_moto() -> bool:
+    """Whether moto's in-process mock is active (tests): it answers the request `record_cloudtrail_event` sends."""
+    from moto.core.models import MockAWS
+
+    return MockAWS._nested_count > 0
 
 
 def sign_digests_like_kms() -> None:
@@ -302,18 +415,20 @@ def as_detection(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
-    """Make the local GuardDuty or Security Hub hold the finding `event` delivers, as the service would.
+    """Make the local GuardDuty, Security Hub or CloudTrail hold the finding or call `event` delivers.
 
     Parry re-reads every GuardDuty and Security Hub finding from its service before acting
     (parry.routing.findings): a finding brought in a file must first exist there. A GuardDuty
     finding goes into the caller's detector in the finding's region (created if there is none:
-    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be).
-    Any other event needs nothing.
+    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), a
+    CloudTrail record into the CloudTrail history of `aws`'s account. Any other event needs nothing.
     """
     import json
 
     detail = event.get("detail") or {}
-    if event.get("source") == "aws.guardduty":
+    if event.get("detail-type") in CLOUDTRAIL_DETAIL_TYPES:
+        record_cloudtrail_event(aws, detail)
+    elif event.get("source") == "aws.guardduty":
         gd = aws.client("guardduty", str(detail.get("region") or event.get("region") or aws.region))
         detectors = gd.list_detectors()["DetectorIds"] or [gd.create_detector(Enable=True)["DetectorId"]]
         gd.create_sample_findings(DetectorId=detectors[0], FindingTypes=[json.dumps(as_detection(detail))])

@@ -41,6 +41,8 @@ def _retarget(event: dict[str, Any], account: str, region: str) -> dict[str, Any
     detail = event["detail"]
     if "accountId" in detail:
         detail["accountId"], detail["region"] = account, region
+    if "recipientAccountId" in detail:  # a CloudTrail record: the call's account and region
+        detail["recipientAccountId"], detail["awsRegion"] = account, region
     if isinstance(detail.get("arn"), str) and detail["arn"].startswith("arn:"):  # a GuardDuty finding's own ARN
         parts = detail["arn"].split(":")
         parts[3], parts[4] = region, account
@@ -265,10 +267,10 @@ def _seed_lambda(aws: ClientFactory, account: str, region: str) -> dict[str, Any
         FunctionName=DEMO_FUNCTION, StatementId="open-to-all", Action="lambda:InvokeFunction", Principal="*"
     )
     event = _retarget(load_event("cloudtrail/lambda-addpermission.bare.json"), account, region)
-    event["detail"]["recipientAccountId"] = account
     event["detail"]["requestParameters"].update(
         functionName=DEMO_FUNCTION, principal="*", statementId="open-to-all", action="lambda:InvokeFunction"
     )
+    register_finding(aws, event)  # and CloudTrail recorded the call, for Parry to re-read
     return event
 
 
@@ -292,6 +294,7 @@ def _seed_s3(aws: ClientFactory, account: str, region: str) -> dict[str, Any]:
     s3.create_bucket(Bucket=bucket)
     policy = event["detail"]["requestParameters"]["bucketPolicy"]
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    register_finding(aws, event)  # and CloudTrail recorded the call, for Parry to re-read
     return event
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
 from parry.local.corrections import (
+    cloudtrail_history_like_aws,
     guardduty_findings_like_aws,
     network_interface_groups_like_aws,
     security_hub_findings_like_aws,
@@ -54,6 +55,7 @@ class LocalServer:
         security_hub_findings_like_aws()
         guardduty_findings_like_aws()
         network_interface_groups_like_aws()
+        cloudtrail_history_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server.get_host_and_port()[1]}")

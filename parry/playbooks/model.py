@@ -141,14 +141,21 @@ class Playbook:
         return sorted(names)
 
     def permissions(self) -> list[Permission]:
-        """The union of the declared permissions of every action the playbook may run."""
+        """The union of the declared permissions of every action the playbook may run, and the CloudTrail
+        read that confirms a CloudTrail event in the account it is about (parry.routing.cloudtrail)."""
         from parry.actions import registry
+        from parry.actions.base import Permission
+        from parry.routing.cloudtrail import takes_cloudtrail_events
 
         seen: list[Permission] = []
         for name in self.action_names():
             for perm in registry.get(name).permissions:
                 if perm not in seen:
                     seen.append(perm)
+        # LookupEvents supports no resource-level permissions; a member permission: each account's own history
+        confirm = Permission(("cloudtrail:LookupEvents",))
+        if takes_cloudtrail_events(self.trigger) and confirm not in seen:
+            seen.append(confirm)
         return seen
 
 

@@ -12,9 +12,12 @@ nothing a deliverer added or changed reaches a playbook.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from parry.errors import FindingNotAuthentic, FindingUnavailable
+from parry.routing.cloudtrail import authentic_cloudtrail_event, is_cloudtrail_event
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
 
@@ -30,12 +33,21 @@ IDENTIFIER_KEY = re.compile(r"(?i).*(id|arn|name)")
 MAX_DEPTH = 24  # GuardDuty's Resource shape nests about a dozen levels (lists counted)
 
 
-def authentic_event(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
-    """`event` with its finding(s) as the service holds them; any other source's event unchanged.
+def authentic_event(
+    event: dict[str, Any],
+    aws: ClientFactory,
+    *,
+    in_account: Callable[[str], ClientFactory] | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """`event` with its finding(s), or CloudTrail record, as the service holds them; any other event unchanged.
 
     Raises FindingNotAuthentic naming what the service does not know or what differed. A
-    throttled or failing service raises its ClientError: a retry can succeed.
+    throttled or failing service raises its ClientError: a retry can succeed. `in_account`: the
+    clients in a CloudTrail event's account (parry.routing.cloudtrail), by default `aws`'s.
     """
+    if is_cloudtrail_event(event):
+        return authentic_cloudtrail_event(event, in_account or (lambda _: aws), time.time() if now is None else now)
     source = event.get("source")
     if source == "aws.guardduty":
         return _guardduty(event, aws)

@@ -77,6 +77,6 @@ def test_a_guardduty_finding_in_another_region_is_asked_there_and_unknown(aws, c
 
 
 def test_other_sources_pass_unchanged(aws, load_event):
-    event = load_event("cloudtrail/lambda-addpermission.bare.json")
+    event = load_event("config/configuration-item-change-sqs-queue.eventbridge.json")
 
     assert authentic_event(event, aws) is event

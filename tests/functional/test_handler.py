@@ -91,8 +91,8 @@ def test_a_malformed_event_is_logged_counted_and_raised(handler, engine, event, 
     assert handler.continued == []  # a rejection never re-invokes anything
 
 
-def test_an_event_for_another_playbook_is_rejected_not_run(handler, engine, load_event, capsys):
-    event = load_event("cloudtrail/s3-putbucketpolicy-public.bare.json")
+def test_an_event_for_another_playbook_is_rejected_not_run(handler, engine, aws, load_event, capsys):
+    event = registered(aws, load_event("cloudtrail/s3-putbucketpolicy-public.bare.json"))  # a real call
     with pytest.raises(EventError, match="does not match the trigger"):
         handler.handler(event, Context())
     assert emf(lines(capsys)) == {"RejectedEvents": [1.0]}

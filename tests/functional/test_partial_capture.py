@@ -14,6 +14,7 @@ from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.actions import lambda_zip
 from tests.support.cli import parry
+from tests.support.findings import registered
 from tests.support.members import on_call_messages
 from tests.support.routing import load
 
@@ -41,8 +42,9 @@ def public_function(aws, monkeypatch):
     )
     event = load("cloudtrail/lambda-addpermission.bare.json")
     event["account"], event["region"] = "123456789012", "us-east-1"
+    event["detail"].update(recipientAccountId="123456789012", awsRegion="us-east-1")
     event["detail"]["requestParameters"].update(principal="*", statementId="open", action="lambda:InvokeFunction")
-    return event
+    return registered(aws, event)  # the call as CloudTrail recorded it
 
 
 def test_a_capture_missing_its_code_package_is_partial_and_the_case_is_not_succeeded(

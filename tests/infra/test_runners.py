@@ -46,6 +46,8 @@ def has_custom_action(book: Any) -> bool:
 
 def test_every_playbook_that_takes_findings_reads_them_and_no_other():
     assert sorted(n for n, b in PLAYBOOKS.items() if not reads_findings(b)) == [
+        "iam-access-key-for-another-user",
+        "iam-admin-policy-attached",
         "lambda-made-public",
         "manual-quarantine",
     ]
@@ -54,6 +56,8 @@ def test_every_playbook_that_takes_findings_reads_them_and_no_other():
 
 def test_only_manual_playbooks_that_take_findings_get_a_custom_action():
     assert sorted(n for n, b in PLAYBOOKS.items() if b.manual and not has_custom_action(b)) == [
+        "iam-access-key-for-another-user",
+        "iam-admin-policy-attached",
         "lambda-made-public",
         "manual-quarantine",
     ]

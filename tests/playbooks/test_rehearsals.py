@@ -49,6 +49,8 @@ def here(event: dict) -> dict:
     for key in ("accountId", "recipientAccountId"):
         if key in event["detail"]:
             event["detail"][key] = ACCOUNT
+    if "awsRegion" in event["detail"]:
+        event["detail"]["awsRegion"] = "us-east-1"
     return event
 
 
@@ -191,6 +193,7 @@ def test_lambda_made_public_closes_the_function(engine, aws, monkeypatch):
     )
     event = here(load("cloudtrail/lambda-addpermission.bare.json"))
     event["detail"]["requestParameters"].update(principal="*", statementId="open", action="lambda:InvokeFunction")
+    event = registered(aws, event)  # as CloudTrail recorded the call: Parry re-reads it there
 
     case = engine.run(book("lambda-made-public"), event)
 
@@ -227,14 +230,14 @@ def test_cloudtrail_logging_disabled_restarts_the_trail(engine, aws):
     assert steps["restart-trail"] == "succeeded" and steps["tell"] == "succeeded"
     # the GuardDuty branch of the trigger: the finding is marked in Security Hub
     assert steps["mark-finding"] == "succeeded" and hub_finding(aws, event)["Workflow"]["Status"] == "NOTIFIED"
-    # moto has no LookupEvents: the capture fails, is recorded, and the case goes on (on_error: continue)
-    assert steps["capture-activity"] == "failed" and case.status == cs.COMPLETED_WITH_ERRORS
+    # the local CloudTrail history (parry.local.corrections) holds nothing of this key: an empty capture
+    assert steps["capture-activity"] == "succeeded" and case.status == cs.SUCCEEDED
 
 
 def test_s3_exposure_blocks_a_bucket_made_public(engine, aws):
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="example-bucket")
-    event = here(load("cloudtrail/s3-putbucketpolicy-public.bare.json"))
+    event = registered(aws, here(load("cloudtrail/s3-putbucketpolicy-public.bare.json")))
 
     case = engine.run(book("s3-exposure"), event)
 

@@ -35,8 +35,8 @@ EXPECTED: dict[str, set[str]] = {
     "cloudtrail/signin-consolelogin-root.bare.json": {"root-credential-usage"},
     "cloudtrail/lambda-addpermission.bare.json": set(),  # the record names no principal
     "cloudtrail/lambda-updatefunctioncode.bare.json": set(),
-    "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json": set(),
-    "cloudtrail/iam-createaccesskey.bare.json": set(),
+    "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json": {"iam-admin-policy-attached"},
+    "cloudtrail/iam-createaccesskey.bare.json": {"iam-access-key-for-another-user"},
     "cloudtrail/s3-createbucket.eventbridge.json": set(),  # made by root, but not a sign-in
     "cloudtrail/signin-consolelogin-iamuser-nomfa.bare.json": set(),
     "config/configuration-item-change-ec2-instance.eventbridge.json": set(),
@@ -327,3 +327,61 @@ def test_every_playbook_comments_the_families_it_covers():
     for book in BOOKS.values():
         head = Path(book.path).read_text().split("version:")[0]
         assert "Covers" in head, f"{book.name}: say which finding families it covers at the top"
+
+
+ADMIN_ATTACH = "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json"
+KEY_FOR_ANOTHER = "cloudtrail/iam-createaccesskey.bare.json"
+
+
+@pytest.mark.parametrize(
+    "relpath, change",
+    [
+        (ADMIN_ATTACH, lambda d: d.update(errorCode="AccessDenied")),  # a failed call changed nothing
+        (ADMIN_ATTACH, lambda d: d["requestParameters"].update(policyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")),
+        (ADMIN_ATTACH, lambda d: d["userIdentity"].update(arn=CDK_DEPLOYER)),  # an allow-listed caller
+        (KEY_FOR_ANOTHER, lambda d: d.update(errorCode="LimitExceeded")),
+        (KEY_FOR_ANOTHER, lambda d: d.pop("requestParameters")),  # the caller's own key (no user named)
+        (KEY_FOR_ANOTHER, lambda d: d["userIdentity"].update(arn=CDK_DEPLOYER)),
+    ],
+    ids=["attach-failed", "attach-other-policy", "attach-allowed", "key-failed", "key-own", "key-allowed"],
+)
+def test_privilege_escalation_playbooks_leave_other_calls_alone(relpath, change):
+    event = load(relpath)
+    change(event["detail"])
+
+    assert routes(event) == set()
+
+
+CDK_DEPLOYER = (
+    "arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-cfn-exec-role-123456789012-us-east-1/AWSCloudFormation"
+)
+
+
+@pytest.mark.parametrize(
+    "attach, kind", [("AttachRolePolicy", "role"), ("AttachUserPolicy", "user"), ("AttachGroupPolicy", "group")]
+)
+def test_admin_attached_to_any_kind_of_principal_routes_and_names_it(attach, kind):
+    event = load(ADMIN_ATTACH)
+    params = {"roleName": "new-role"} if kind == "role" else {f"{kind}Name": "someone"}
+    event["detail"].update(eventName=attach, requestParameters={"policyArn": ADMIN_POLICY, **params})
+    book = BOOKS["iam-admin-policy-attached"]
+
+    assert routes(event) == {"iam-admin-policy-attached"}
+    assert search(book.target["kind"], event) == kind
+    assert search(book.target["principal"], event) == params[f"{kind}Name"]
+
+
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def test_a_key_a_user_makes_for_themselves_runs_no_step():
+    event = load(KEY_FOR_ANOTHER)
+    book = BOOKS["iam-access-key-for-another-user"]
+    assert search(book.target["for_another"], event) is True  # user1 made it for user2
+
+    event["detail"]["requestParameters"]["userName"] = event["detail"]["responseElements"]["accessKey"]["userName"] = (
+        "user1"
+    )
+
+    assert routes(event) == {"iam-access-key-for-another-user"}
+    assert search(book.target["for_another"], event) is False

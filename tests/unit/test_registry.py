@@ -55,6 +55,7 @@ RESTORES_ACCESS = {
     "iam.add_user_to_groups",
     "iam.restore_role_sessions",
     "iam.restore_role_policies",
+    "iam.attach_policy",
     "ec2.unisolate_instance",
     "ec2.associate_instance_profile",
     "lambda.add_permissions",

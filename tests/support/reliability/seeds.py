@@ -121,6 +121,14 @@ def _guardduty(relpath: str, n: int) -> dict[str, Any]:
     return event
 
 
+def recorded(aws: ClientFactory, event: dict[str, Any]) -> dict[str, Any]:
+    """The CloudTrail event once CloudTrail's history holds it, for the engine's re-read."""
+    from parry.local.corrections import register_finding
+
+    register_finding(aws, event)
+    return event
+
+
 def in_security_hub(aws: ClientFactory, event: dict[str, Any]) -> None:
     """The GuardDuty finding as Security Hub holds it, for the playbooks' mark-finding step, and as
     GuardDuty holds it, for the engine's re-read."""
@@ -207,7 +215,7 @@ def seed_lambda_public(aws: ClientFactory, n: int) -> Seeded:
         requestParameters__principal="*",
         requestParameters__action="lambda:InvokeFunction",
     )
-    return Seeded(event, contained_by(aws, "lambda-made-public", event))
+    return Seeded(recorded(aws, event), contained_by(aws, "lambda-made-public", event))
 
 
 def seed_s3_exposure(aws: ClientFactory, n: int) -> Seeded:
@@ -228,7 +236,7 @@ def seed_s3_exposure(aws: ClientFactory, n: int) -> Seeded:
         eventID=f"rel-{n}",
         requestParameters__bucketName=bucket,
     )
-    return Seeded(event, contained_by(aws, "s3-exposure", event))
+    return Seeded(recorded(aws, event), contained_by(aws, "s3-exposure", event))
 
 
 def seed_trail_stopped(aws: ClientFactory, n: int) -> Seeded:
@@ -249,7 +257,7 @@ def seed_trail_stopped(aws: ClientFactory, n: int) -> Seeded:
         responseElements=None,
         errorCode=DELETE,
     )
-    return Seeded(event, contained_by(aws, "cloudtrail-logging-disabled", event))
+    return Seeded(recorded(aws, event), contained_by(aws, "cloudtrail-logging-disabled", event))
 
 
 def seed_root_login(aws: ClientFactory, n: int) -> Seeded:
@@ -259,7 +267,39 @@ def seed_root_login(aws: ClientFactory, n: int) -> Seeded:
         recipientAccountId=ACCOUNT,
         eventID=f"rel-{n}",
     )
-    return Seeded(event, lambda: True)  # nothing to contain by API: evidence and a notification
+    return Seeded(recorded(aws, event), lambda: True)  # nothing to contain by API: evidence and a notification
+
+
+def seed_admin_attached(aws: ClientFactory, n: int) -> Seeded:
+    from tests.support.iam_policies import ADMIN, aws_managed_policy
+
+    role = f"rel-admin-role-{n}"
+    _role(aws, role)
+    aws.client("iam").attach_role_policy(RoleName=role, PolicyArn=aws_managed_policy(ACCOUNT, ADMIN))
+    event = load_record(
+        "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json",
+        awsRegion=REGION,
+        recipientAccountId=ACCOUNT,
+        eventID=f"rel-{n}",
+        requestParameters__roleName=role,
+    )
+    return Seeded(recorded(aws, event), contained_by(aws, "iam-admin-policy-attached", event))
+
+
+def seed_key_for_another(aws: ClientFactory, n: int) -> Seeded:
+    user = f"rel-other-user-{n}"
+    aws.client("iam").create_user(UserName=user)
+    key = aws.client("iam").create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    event = load_record(
+        "cloudtrail/iam-createaccesskey.bare.json",
+        awsRegion=REGION,
+        recipientAccountId=ACCOUNT,
+        eventID=f"rel-{n}",
+        requestParameters__userName=user,
+        responseElements__accessKey__userName=user,
+        responseElements__accessKey__accessKeyId=key,
+    )
+    return Seeded(recorded(aws, event), contained_by(aws, "iam-access-key-for-another-user", event))
 
 
 def seed_manual_quarantine(aws: ClientFactory, n: int) -> Seeded:
@@ -290,6 +330,8 @@ SEEDS: dict[str, Callable[[ClientFactory, int], Seeded]] = {
     "s3-exposure": seed_s3_exposure,
     "cloudtrail-logging-disabled": seed_trail_stopped,
     "root-credential-usage": seed_root_login,
+    "iam-admin-policy-attached": seed_admin_attached,
+    "iam-access-key-for-another-user": seed_key_for_another,
     "manual-quarantine": seed_manual_quarantine,
 }
 
