@@ -143,7 +143,8 @@ def securityhub_event(finding: dict[str, Any], *, event_id: str | None = None) -
 
 def ocsf_event(finding: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
     """The "Findings Imported V2" event Security Hub sends for one OCSF finding (Security Hub v2)."""
-    cloud = finding.get("cloud") if isinstance(finding.get("cloud"), dict) else {}
+    cloud = finding.get("cloud")
+    cloud = cloud if isinstance(cloud, dict) else {}
     return _envelope(
         "aws.securityhub",
         "Findings Imported V2",

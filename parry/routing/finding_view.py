@@ -17,6 +17,8 @@ IAM resources are global: their region is `global`, as OCSF says.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,10 @@ GLOBAL_TYPES = frozenset({"AwsIamAccessKey", "AwsIamUser", "AwsIamRole", "AwsIam
 # OCSF severity_id (1 Informational ... 6 Fatal) on ASFF's 0-100 scale, at the bottom of each ASFF label's band
 OCSF_SEVERITY = {1: 0.0, 2: 1.0, 3: 40.0, 4: 70.0, 5: 90.0, 6: 100.0}
 CFN_TYPE = re.compile(r"AWS::(\w+)::(\w+)")
+# What BatchUpdateFindingsV2 (Comment, SeverityId, StatusId) changes on an OCSF finding, and the
+# times Security Hub moves with it: a delivery that differs only there is the same detection again
+WRITABLE_OCSF = ("comment", "status", "status_id", "status_detail", "severity", "severity_id", "time", "time_dt")
+WRITABLE_OCSF_INFO = ("modified_time", "modified_time_dt")
 
 
 @dataclass(frozen=True)
@@ -252,6 +258,19 @@ def ocsf_type(native: str) -> str:
     """An OCSF resource type in ASFF's vocabulary: `AWS::EC2::Instance` is `AwsEc2Instance`."""
     found = CFN_TYPE.fullmatch(native)
     return f"Aws{found[1].capitalize()}{found[2]}" if found else native
+
+
+def ocsf_version(finding: dict[str, Any]) -> str:
+    """`<metadata.uid>@<digest>` of an OCSF finding, blind to what a write-back changes (`WRITABLE_OCSF`).
+
+    BatchUpdateFindingsV2 makes Security Hub send `Findings Imported V2` again: Parry's own note on a
+    finding it handled would otherwise be a new finding to handle, for ever. Whoever wrote the status or
+    comment, only a change in what was detected (resources, types, evidence, count, last seen) is new.
+    """
+    info = {k: v for k, v in _dict(finding.get("finding_info")).items() if k not in WRITABLE_OCSF_INFO}
+    detected = {k: v for k, v in finding.items() if k not in WRITABLE_OCSF} | {"finding_info": info}
+    digest = hashlib.sha256(json.dumps(detected, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f"{_dict(finding.get('metadata')).get('uid', '')}@{digest}"
 
 
 def _ocsf(finding: dict[str, Any]) -> FindingView:

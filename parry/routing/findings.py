@@ -238,9 +238,10 @@ def _ocsf_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
 
 
 def _ocsf_place(finding: dict[str, Any]) -> tuple[Any, Any]:
-    cloud = finding.get("cloud") if isinstance(finding.get("cloud"), dict) else {}
-    account = cloud.get("account") if isinstance(cloud.get("account"), dict) else {}
-    return account.get("uid"), cloud.get("region")
+    cloud = finding.get("cloud")
+    cloud = cloud if isinstance(cloud, dict) else {}
+    account = cloud.get("account")
+    return (account.get("uid") if isinstance(account, dict) else None), cloud.get("region")
 
 
 def _ocsf_resources(finding: dict[str, Any]) -> list[str]:
