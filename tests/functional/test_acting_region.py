@@ -12,6 +12,7 @@ from parry.config import Settings
 from parry.engine.run import Engine
 from parry.errors import EventError
 from parry.store import model as cs
+from tests.support.control import Context, fresh_runner, lines
 from tests.support.findings import registered
 from tests.support.playbooks import playbook
 
@@ -81,3 +82,53 @@ def test_a_finding_outside_the_configured_regions_is_refused_by_name(aws, monkey
 
     assert groups(aws, "eu-west-1", eu_finding["instance"]) == before
     assert engine.store.list() == []  # no case opened
+
+
+# ---- through the runner Lambda's handler, with the shipped playbook ---------------------------------
+
+
+@pytest.fixture
+def runner(monkeypatch, tmp_path, parry_env):
+    """The ec2-compromise runner of a us-east-1 deployment, as in a new container."""
+    runner = fresh_runner(monkeypatch, tmp_path, "ec2-compromise")
+    monkeypatch.setattr(runner, "_continue_later", lambda *a: None)
+    return runner
+
+
+def snapshots(aws, region, case_id):
+    return aws.client("ec2", region).describe_snapshots(Filters=[{"Name": "tag:parry:case", "Values": [case_id]}])[
+        "Snapshots"
+    ]
+
+
+def test_the_runner_contains_the_eu_west_1_instance_and_nothing_in_us_east_1(aws, monkeypatch, runner, eu_finding):
+    monkeypatch.setenv("PARRY_REGIONS", "us-east-1,eu-west-1")
+    decoy_before = groups(aws, "us-east-1", eu_finding["decoy"])
+    before = groups(aws, "eu-west-1", eu_finding["instance"])
+
+    result = runner.handler(eu_finding["event"], Context())
+
+    case = Engine(aws, Settings.from_env()).store.get(result["case_id"])
+    assert case.region == "eu-west-1"
+    steps = {s.step_id: s.status for s in case.steps}
+    assert steps["isolate"] == steps["capture-instance"] == steps["snapshot-disks"] == "succeeded", case.steps
+    assert groups(aws, "eu-west-1", eu_finding["instance"]) != before
+    assert len(snapshots(aws, "eu-west-1", case.case_id)) == 1
+    assert groups(aws, "us-east-1", eu_finding["decoy"]) == decoy_before
+    assert snapshots(aws, "us-east-1", case.case_id) == []
+    assert not aws.client("ec2", "us-east-1").describe_security_groups(
+        Filters=[{"Name": "group-name", "Values": ["parry-isolation*"]}]
+    )["SecurityGroups"]
+
+
+def test_the_runner_refuses_a_region_it_is_not_set_for_by_name(aws, monkeypatch, runner, eu_finding, capsys):
+    monkeypatch.setenv("PARRY_REGIONS", "us-east-1")
+    before = groups(aws, "eu-west-1", eu_finding["instance"])
+
+    with pytest.raises(EventError, match=f"AwsEc2Instance {eu_finding['instance']} in eu-west-1, outside"):
+        runner.handler(eu_finding["event"], Context())
+
+    log = next(d for d in lines(capsys) if d.get("message") == "event rejected")
+    assert "in eu-west-1, outside the regions Parry acts in (us-east-1)" in log["reason"]
+    assert groups(aws, "eu-west-1", eu_finding["instance"]) == before
+    assert Engine(aws, Settings.from_env()).store.list() == []
