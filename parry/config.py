@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from parry.errors import ConfigError
 
 DEFAULT_MAX_CASES_PER_HOUR = 100
+REGION_NAME = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Settings:
     # an undo through the runner that gives access back waits for a second person's approval; off only
     # for a single-person setup, where everyone is the same identity anyway (see parry.engine.undo_approval)
     undo_needs_second_person: bool = True
+    # the regions Parry acts in (PARRY_REGIONS, comma-separated); empty: its home region only
+    # (parry.routing.placement refuses a finding whose resources are elsewhere)
+    regions: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -54,6 +59,7 @@ class Settings:
             "member_external_id": env.get("PARRY_MEMBER_EXTERNAL_ID") or None,
             "undo_needs_second_person": env.get("PARRY_UNDO_NEEDS_SECOND_PERSON", "true").strip().lower()
             not in ("false", "0", "no", "off"),
+            "regions": _regions(env.get("PARRY_REGIONS", "")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -69,3 +75,12 @@ class Settings:
                 f"set {' and '.join(missing)} (or pass the matching flags; `parry local bootstrap` prints them)"
             )
         return bucket, table
+
+
+def _regions(value: str) -> tuple[str, ...]:
+    """PARRY_REGIONS as region names; ConfigError naming an entry that is not one."""
+    regions = tuple(dict.fromkeys(r.strip() for r in value.split(",") if r.strip()))
+    bad = [r for r in regions if not REGION_NAME.fullmatch(r)]
+    if bad:
+        raise ConfigError(f"PARRY_REGIONS: {', '.join(repr(r[:40]) for r in bad[:3])} is not an AWS region name")
+    return regions

@@ -1,7 +1,9 @@
 """The one place boto3 clients are made.
 
 Honours the standard boto3 configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL) and can act in
-another account through an assumed role. Clients use botocore's adaptive retry mode with a bounded
+another account through an assumed role, and in another region (`in_region`: the same credentials,
+clients made for that region). STS is always called on the regional endpoint of the client's
+region: session tokens from the global endpoint are not valid in opt-in regions. Clients use botocore's adaptive retry mode with a bounded
 attempt budget, so throttling slows a run down instead of failing it.
 """
 
@@ -21,6 +23,24 @@ def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Any:
     from botocore.config import Config
 
     return Config(retries={"mode": "adaptive", "max_attempts": max_attempts})
+
+
+GLOBAL_STS = "https://sts.amazonaws.com"
+
+
+def regional_sts(session: boto3.Session, region: str, config: Any) -> Any:
+    """An STS client on `region`'s own endpoint, as botocore makes by default (`sts_regional_endpoints`).
+
+    A configuration that still says `legacy` would send the aws partition's calls to the global
+    endpoint, whose session tokens opt-in regions refuse: that one is replaced by the regional
+    endpoint (the global endpoint exists in the aws partition only).
+    """
+    client = session.client("sts", region_name=region, config=config)
+    if client.meta.endpoint_url.rstrip("/") == GLOBAL_STS and region != "aws-global":
+        client = session.client(
+            "sts", region_name=region, endpoint_url=f"https://sts.{region}.amazonaws.com", config=config
+        )
+    return client
 
 
 def _assume(sts: Any, role_arn: str, *, external_id: str | None, session_name: str) -> dict[str, Any]:
@@ -45,8 +65,9 @@ def assume_role_session(
     base: boto3.Session, role_arn: str, *, external_id: str | None = None, session_name: str = "parry"
 ) -> boto3.Session:
     """A session holding temporary credentials for `role_arn`, obtained with `base`'s identity."""
+    region = base.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     creds = _assume(
-        base.client("sts", config=retry_config()), role_arn, external_id=external_id, session_name=session_name
+        regional_sts(base, region, retry_config()), role_arn, external_id=external_id, session_name=session_name
     )
     return _session(creds, base.region_name)
 
@@ -67,6 +88,7 @@ class ClientFactory:
         self._max_attempts = max_attempts
         self._session = session
         self._clients: dict[tuple[str, str | None], Any] = {}
+        self._regional: dict[str, ClientFactory] = {}
         self._lock = threading.Lock()
         # set on a factory made by `assume`: whose credentials it holds, and until when (epoch seconds)
         self.role_arn: str | None = None
@@ -83,16 +105,31 @@ class ClientFactory:
 
     @property
     def region(self) -> str:
-        return self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        return self._region or self.session.region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
     def client(self, service: str, region: str | None = None) -> Any:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self.session.client(
-                    service, region_name=region or self.region, config=retry_config(self._max_attempts)
+                name, config = region or self.region, retry_config(self._max_attempts)
+                self._clients[key] = (
+                    regional_sts(self.session, name, config)
+                    if service == "sts"
+                    else self.session.client(service, region_name=name, config=config)
                 )
             return self._clients[key]
+
+    def in_region(self, region: str) -> ClientFactory:
+        """This factory's credentials, its clients made for `region` (its own region: itself); cached."""
+        if region == self.region:
+            return self
+        with self._lock:
+            if region not in self._regional:
+                factory = ClientFactory(region=region, max_attempts=self._max_attempts, session=self.session)
+                factory.role_arn, factory.session_name = self.role_arn, self.session_name
+                factory.expires_at = self.expires_at
+                self._regional[region] = factory
+            return self._regional[region]
 
     def assume(self, role_arn: str, *, external_id: str | None = None, session_name: str = "parry") -> ClientFactory:
         """A factory acting as `role_arn` (e.g. Parry's role in a member account).

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from parry.routing.finding_view import OCSF_DETAIL_TYPE, ocsf_version
 from parry.store import lifecycle
 from parry.store.model import SUCCEEDED, Case
 
@@ -33,13 +34,17 @@ def delivery_keys(event: dict[str, Any]) -> set[str]:
 
 
 def finding_version(event: dict[str, Any]) -> str | None:
-    """`<finding id>@<updated at>` for a GuardDuty or Security Hub (ASFF) finding; None for other events."""
+    """`<finding id>@<updated at>` for a GuardDuty or Security Hub (ASFF) finding, `<uid>@<digest of what
+    was detected>` for a Security Hub v2 (OCSF) one (its write-backs are no new version); None for other
+    events."""
     detail = _detail(event)
     if event.get("source") == "aws.guardduty" and isinstance(detail.get("id"), str):
         return f"{detail['id']}@{detail.get('updatedAt', '')}"
     findings = detail.get("findings")
     if event.get("source") == "aws.securityhub" and isinstance(findings, list) and findings:
         first = findings[0] if isinstance(findings[0], dict) else {}
+        if event.get("detail-type") == OCSF_DETAIL_TYPE:
+            return ocsf_version(first)
         if isinstance(first.get("Id"), str):
             return f"{first['Id']}@{first.get('UpdatedAt', '')}"
     return None

@@ -10,6 +10,7 @@ from parry.errors import EventError, ExpressionError
 from parry.playbooks.model import Playbook
 from parry.routing.events import check_envelope
 from parry.routing.expressions import search
+from parry.routing.finding_view import expression_data
 
 if TYPE_CHECKING:
     from parry.routing.patterns import Pattern
@@ -34,17 +35,19 @@ def checked_event(playbook: Playbook, event: Any, *, manual: bool) -> dict[str, 
 
 
 def resolve(playbook: Playbook, event: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """(target values, dedup value) from the event; ExpressionError names the expression."""
+    """(target values, dedup value) from the event and its finding's view (`finding`); ExpressionError
+    names the expression."""
+    data = expression_data(event)
     target: dict[str, Any] = {}
     for name, expr in playbook.target.items():
         try:
-            target[name] = search(expr, event)
+            target[name] = search(expr, data)
         except ExpressionError as exc:
             raise ExpressionError(f"target.{name}: {exc}") from exc
     target_size = _encoded_size(target, "the event's target values are")
     if target_size > MAX_TARGET_BYTES:
         raise EventError(f"the event's target values take {target_size} bytes: no resource identifier is that long")
-    dedup_value = search(playbook.dedup, event) if playbook.dedup else None
+    dedup_value = search(playbook.dedup, data) if playbook.dedup else None
     if dedup_value in (None, "", [], {}):
         dedup_value = event.get("id") or uuid.uuid4().hex
     return target, str(dedup_value)

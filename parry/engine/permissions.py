@@ -63,6 +63,11 @@ ENGINE_PERMISSIONS: tuple[Permission, ...] = (
 # detector, in the finding's region (any region: GuardDuty runs in each), and the Security Hub
 # administrator's hub holds its members' findings. ListDetectors supports no resource-level
 # permissions (read-only); GetFindings is scoped to this account's detectors and hub.
+# Security Hub v2 finding calls are authorized by the CSPM actions: GetFindingsV2 by
+# securityhub:GetFindings and BatchUpdateFindingsV2 by securityhub:BatchUpdateFindings (Security Hub
+# API reference, GetFindingsV2 and BatchUpdateFindingsV2; the latter's fields can be limited with the
+# securityhub:OCSFSyntaxPath/<SeverityId|StatusId|Comment> condition keys), so the v2 re-read needs
+# nothing beyond the statement below.
 FINDING_READ_PERMISSIONS: tuple[Permission, ...] = (
     Permission(("guardduty:ListDetectors",), ("*",), security_account=True),
     Permission(

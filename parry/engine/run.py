@@ -40,6 +40,7 @@ from parry.evidence.writer import CaseEvidence, EvidenceStore
 from parry.playbooks.model import Playbook, Step
 from parry.routing.events import check_envelope, resource_account
 from parry.routing.findings import authentic_event
+from parry.routing.placement import acting_region
 from parry.store import model as cs
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
@@ -115,27 +116,40 @@ class Engine:
 
         An action acting on the case's resources (`acts_in_member_account`: the same rule
         that puts its permissions in the member-account role) gets the role Parry assumes in the
-        case's account when that is not the account Parry runs in. Actions on Parry's own resources
+        case's account when that is not the account Parry runs in, with clients in the case's
+        region (where its finding's resources are: `acting_region`). Actions on Parry's own resources
         (its topic) or on what the administrator account holds (GuardDuty archive, Security Hub)
-        keep the security account's credentials, as do the engine's own stores.
+        keep the security account's credentials in the home region, as do the engine's own stores.
 
         Raises MemberAccountUnavailable rather than fall back to Parry's own credentials, which
-        would act in the wrong account.
+        would act in the wrong account, or when the case's region is no longer one Parry acts in.
         """
         if not acts_in_member_account(action) or not case.account:
             return self.aws
+        region = case.region or self.aws.region
+        if region not in (self.settings.regions or (self.aws.region,)):
+            raise MemberAccountUnavailable(
+                f"case {case.case_id} acts in region {region}, which is not one Parry acts in "
+                f"({', '.join(self.settings.regions or (self.aws.region,))}): add it to PARRY_REGIONS to go on"
+            )
         home = self._caller_account()
         if case.account == home:
-            return self.aws
-        return self.members.factory(case.account, case_id=case.case_id, home_account=home)
+            return self.aws.in_region(region)
+        return self.members.factory(case.account, case_id=case.case_id, home_account=home).in_region(region)
+
+    def acting_region(self, event: dict[str, Any]) -> str:
+        """The region a case on the authenticated `event` acts in (parry.routing.placement); EventError
+        naming a resource outside the regions Parry is configured for (PARRY_REGIONS)."""
+        return acting_region(event, configured=self.settings.regions, home=self.aws.region)
 
     def action_context(
         self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
     ) -> ActionContext:
         """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`).
 
-        Its region is the one `aws`'s clients call, never the event's (`case.region`): the ARNs an
-        action builds for the protection check and its permissions name the resource it changes.
+        Its region is the one `aws`'s clients call (the case's region for an action on its resources,
+        never the event's envelope): the ARNs an action builds for the protection check and its
+        permissions name the resource it changes.
         """
         return ActionContext(
             aws=aws,
@@ -215,7 +229,7 @@ class Engine:
             status=cs.RUNNING,
             opened_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
             account=self._account_of(event),
-            region=event.get("region") or self.aws.region,
+            region=self.acting_region(event),
             dedup=key,
             event=event,
             target=target,

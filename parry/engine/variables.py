@@ -1,7 +1,7 @@
 """What a step's expressions see in its case, and the step's typed parameters resolved from them.
 
-A playbook's `when` conditions and `${...}` values are evaluated against the event, the target
-values, the case and the results of the steps run so far; the plan and the run resolve them alike.
+A playbook's `when` conditions and `${...}` values are evaluated against the event, its finding's
+typed view (`finding`: parry.routing.finding_view), the target values, the case and the results of the steps run so far; the plan and the run resolve them alike.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from parry.actions import registry
 from parry.errors import ActionError, ExpressionError
 from parry.routing.expressions import interpolate, search, truthy
+from parry.routing.finding_view import finding_view
 
 if TYPE_CHECKING:
     from parry.actions.base import Action, ActionParams
@@ -19,8 +20,10 @@ if TYPE_CHECKING:
 
 
 def case_variables(case: Case) -> dict[str, Any]:
+    view = finding_view(case.event)
     return {
         "event": case.event,
+        "finding": view.as_dict() if view else None,
         "target": case.target,
         "case": {"id": case.case_id, "playbook": case.playbook, "account": case.account, "region": case.region},
         "steps": {

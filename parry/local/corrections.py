@@ -2,8 +2,9 @@
 
 Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents from the events local mode
-recorded, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, an
-instance's network interfaces keeping only their own security groups. Local mode and tests only;
+recorded, Security Hub GetFindings filters and BatchUpdateFindings, Security Hub v2's GetFindingsV2
+and BatchUpdateFindingsV2, GuardDuty GetFindings (per account and region, as GuardDuty's detectors
+are), an instance's network interfaces keeping only their own security groups. Local mode and tests only;
 the Lambda never imports this module.
 """
 
@@ -247,10 +248,12 @@ def security_hub_findings_like_aws() -> None:
     Filters (every finding matches any Id) and both answer for an account that never enabled
     Security Hub. This adds BatchUpdateFindings (workflow status and note), EQUALS/NOT_EQUALS
     filters on a finding's top-level strings and WorkflowStatus, and Security Hub's
-    InvalidAccessException for an account that is not subscribed; local mode and tests only.
+    InvalidAccessException for an account that is not subscribed, and Security Hub v2's finding
+    calls (`security_hub_v2_findings_like_aws`); local mode and tests only.
     """
     from moto.securityhub import responses, urls
 
+    security_hub_v2_findings_like_aws()
     cls = responses.SecurityHubResponse
     if getattr(cls, "parry_findings_like_aws", False):
         return
@@ -340,6 +343,110 @@ def _batch_update_findings(self: SecurityHubResponse) -> str:
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
 
+# OCSF status_id as Security Hub v2 names it (BatchUpdateFindingsV2 StatusId)
+OCSF_STATUSES = {0: "Unknown", 1: "New", 2: "In Progress", 3: "Suppressed", 4: "Resolved", 5: "Archived", 99: "Other"}
+
+
+def security_hub_v2_findings_like_aws() -> None:
+    """Give the in-process moto Security Hub v2's GetFindingsV2 and BatchUpdateFindingsV2.
+
+    moto 5.2 has neither. Each account and region keeps the OCSF findings registered in it
+    (`register_finding`, as Security Hub holds the findings it imports there); GetFindingsV2 answers
+    with those whose fields match every EQUALS/NOT_EQUALS string filter of an AND composite filter;
+    BatchUpdateFindingsV2 sets a finding's comment, severity_id and status_id, as Security Hub does
+    before it sends `Findings Imported V2` again. Local mode and tests only.
+    """
+    from moto.securityhub import responses, urls
+
+    cls = responses.SecurityHubResponse
+    if getattr(cls, "parry_v2_like_aws", False):
+        return
+    urls.url_paths["{0}/findingsv2$"] = cls.dispatch
+    urls.url_paths["{0}/findingsv2/batchupdatev2$"] = cls.dispatch
+    cls.get_findings_v2 = _get_findings_v2  # type: ignore[attr-defined]
+    cls.batch_update_findings_v2 = _batch_update_findings_v2  # type: ignore[attr-defined]
+    cls.parry_v2_like_aws = True  # type: ignore[attr-defined]
+
+
+def _ocsf_held(response: SecurityHubResponse) -> dict[str, dict[str, Any]]:
+    held: dict[str, dict[str, Any]] = response.securityhub_backend.__dict__.setdefault("parry_ocsf_findings", {})
+    return held
+
+
+def _ocsf_field(finding: dict[str, Any], name: str) -> Any:
+    value: Any = finding
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _ocsf_matches(finding: dict[str, Any], filters: dict[str, Any]) -> bool:
+    from moto.securityhub.exceptions import InvalidInputException
+
+    for composite in filters.get("CompositeFilters", []):
+        if set(composite) - {"StringFilters", "Operator"} or composite.get("Operator", "AND") != "AND":
+            raise InvalidInputException(
+                "GetFindingsV2", "the local Security Hub filters only by AND composites of string filters"
+            )
+        for condition in composite.get("StringFilters", []):
+            comparison = condition["Filter"].get("Comparison")
+            if comparison not in ("EQUALS", "NOT_EQUALS"):
+                raise InvalidInputException("GetFindingsV2", f"the local Security Hub does not compare by {comparison}")
+            equal = _ocsf_field(finding, condition["FieldName"]) == condition["Filter"].get("Value")
+            if equal != (comparison == "EQUALS"):
+                return False
+    return True
+
+
+def _get_findings_v2(self: SecurityHubResponse) -> str:
+    import json
+
+    filters = json.loads(self.body or "{}").get("Filters") or {}
+    return json.dumps({"Findings": [f for f in _ocsf_held(self).values() if _ocsf_matches(f, filters)]})
+
+
+def _batch_update_findings_v2(self: SecurityHubResponse) -> str:
+    import json
+    from datetime import UTC, datetime
+
+    body = json.loads(self.body or "{}")
+    held = _ocsf_held(self)
+    now = datetime.now(UTC)
+    processed, unprocessed = [], []
+    wanted = [(uid, {"MetadataUid": uid}) for uid in body.get("MetadataUids", [])] + [
+        (
+            next(
+                (
+                    uid
+                    for uid, f in held.items()
+                    if _ocsf_field(f, "finding_info.uid") == ident.get("FindingInfoUid")
+                    and _ocsf_field(f, "cloud.account.uid") == ident.get("CloudAccountUid")
+                    and _ocsf_field(f, "metadata.product.uid") == ident.get("MetadataProductUid")
+                ),
+                "",
+            ),
+            {"FindingIdentifier": ident},
+        )
+        for ident in body.get("FindingIdentifiers", [])
+    ]
+    for uid, named in wanted:
+        finding = held.get(uid)
+        if finding is None:
+            unprocessed.append({**named, "ErrorCode": "ResourceNotFoundException", "ErrorMessage": "Finding Not Found"})
+            continue
+        if "Comment" in body:
+            finding["comment"] = body["Comment"]
+        if "StatusId" in body:
+            finding["status_id"], finding["status"] = body["StatusId"], OCSF_STATUSES.get(body["StatusId"], "Other")
+        if "SeverityId" in body:
+            finding["severity_id"] = body["SeverityId"]
+        info = finding.setdefault("finding_info", {})
+        info["modified_time"] = int(now.timestamp() * 1000)
+        info["modified_time_dt"] = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        processed.append(named)
+    return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
+
+
 # A finding type that is a whole finding (a JSON object) rather than a type name: local mode's
 # CreateSampleFindings stores it as GuardDuty stores the findings it produces.
 WHOLE_FINDING_PREFIX = "{"
@@ -420,14 +527,17 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     Parry re-reads every GuardDuty and Security Hub finding from its service before acting
     (parry.routing.findings): a finding brought in a file must first exist there. A GuardDuty
     finding goes into the caller's detector in the finding's region (created if there is none:
-    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), a
-    CloudTrail record into the CloudTrail history of `aws`'s account. Any other event needs nothing.
+    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), an
+    OCSF one is kept by the local Security Hub v2 of the event's region, a CloudTrail record goes into
+    the CloudTrail history of `aws`'s account. Any other event needs nothing.
     """
     import json
 
     detail = event.get("detail") or {}
     if event.get("detail-type") in CLOUDTRAIL_DETAIL_TYPES:
         record_cloudtrail_event(aws, detail)
+    elif event.get("source") == "aws.securityhub" and event.get("detail-type") == "Findings Imported V2":
+        register_ocsf_findings(aws.session.client("sts").get_caller_identity()["Account"], event)
     elif event.get("source") == "aws.guardduty":
         gd = aws.client("guardduty", str(detail.get("region") or event.get("region") or aws.region))
         detectors = gd.list_detectors()["DetectorIds"] or [gd.create_detector(Enable=True)["DetectorId"]]
@@ -443,3 +553,19 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
             raise ConfigError(
                 f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
             )
+
+
+def register_ocsf_findings(account: str, event: dict[str, Any]) -> None:
+    """Keep the event's OCSF findings in the in-process Security Hub v2 of `account` and the event's region.
+
+    There is no API that imports an OCSF finding (Security Hub makes them from its sources), so this
+    writes into the in-process moto directly; a local endpoint runs in this process (`parry local serve`).
+    """
+    import copy
+
+    from moto.securityhub.models import securityhub_backends
+
+    security_hub_v2_findings_like_aws()
+    held = securityhub_backends[account][str(event.get("region"))].__dict__.setdefault("parry_ocsf_findings", {})
+    for finding in (event.get("detail") or {}).get("findings", []):
+        held[str(finding["metadata"]["uid"])] = copy.deepcopy(finding)

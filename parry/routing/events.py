@@ -1,8 +1,8 @@
 """Event shapes: check an EventBridge envelope, and wrap bare payloads in the one EventBridge uses.
 
-People paste what they have: a GuardDuty finding from the console, an ASFF finding, a CloudTrail
-record. The CLI wraps each in the envelope EventBridge would deliver it in (GuardDuty User Guide,
-"CloudWatch event format"; Security Hub "Findings - Imported"; "AWS API Call via CloudTrail").
+People paste what they have: a GuardDuty finding from the console, an ASFF or OCSF finding, a
+CloudTrail record. The CLI wraps each in the envelope EventBridge would deliver it in (GuardDuty User Guide,
+"CloudWatch event format"; Security Hub "Findings - Imported" and "Findings Imported V2"; "AWS API Call via CloudTrail").
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def resource_account(event: dict[str, Any]) -> str | None:
     The envelope's `account` is the account whose event bus the event was put on. For findings
     aggregated in the GuardDuty or Security Hub administrator (Parry's security account) that is
     the administrator, not the member the finding is about: that one is in the finding itself
-    (GuardDuty `detail.accountId`, ASFF `AwsAccountId`). EventError when a Security Hub event
+    (GuardDuty `detail.accountId`, ASFF `AwsAccountId`, OCSF `cloud.account.uid`). EventError when a Security Hub event
     holds findings of several accounts: one case acts in one account.
     """
     detail = event.get("detail") or {}
@@ -35,9 +35,9 @@ def resource_account(event: dict[str, Any]) -> str | None:
         found = {account} if isinstance(account, str) else set()
     elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):
         found = {
-            f["AwsAccountId"]
+            account
             for f in detail["findings"]
-            if isinstance(f, dict) and isinstance(f.get("AwsAccountId"), str)
+            if isinstance(f, dict) and isinstance(account := _finding_account(f), str)
         }
     found = {a for a in found if ACCOUNT_ID.fullmatch(a)}
     if len(found) > 1:
@@ -46,6 +46,15 @@ def resource_account(event: dict[str, Any]) -> str | None:
             "select the findings of one account per run"
         )
     return found.pop() if found else event.get("account")
+
+
+def _finding_account(finding: dict[str, Any]) -> Any:
+    """An ASFF finding's `AwsAccountId`, or an OCSF (Security Hub v2) finding's `cloud.account.uid`."""
+    if "AwsAccountId" in finding:
+        return finding["AwsAccountId"]
+    cloud = finding.get("cloud")
+    account = cloud.get("account") if isinstance(cloud, dict) else None
+    return account.get("uid") if isinstance(account, dict) else None
 
 
 def check_envelope(event: Any) -> dict[str, Any]:
@@ -132,6 +141,21 @@ def securityhub_event(finding: dict[str, Any], *, event_id: str | None = None) -
     )
 
 
+def ocsf_event(finding: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    """The "Findings Imported V2" event Security Hub sends for one OCSF finding (Security Hub v2)."""
+    cloud = finding.get("cloud")
+    cloud = cloud if isinstance(cloud, dict) else {}
+    return _envelope(
+        "aws.securityhub",
+        "Findings Imported V2",
+        {"findings": [finding]},
+        str(_finding_account(finding) or ""),
+        str(cloud.get("region") or ""),
+        str(finding.get("time_dt") or ""),
+        event_id,
+    )
+
+
 def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
     """(EventBridge event, what was wrapped or None). Envelopes pass through unchanged."""
     if not isinstance(payload, dict):
@@ -142,6 +166,8 @@ def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
         return guardduty_event(payload), "GuardDuty finding"
     if {"SchemaVersion", "ProductArn", "Resources"} <= payload.keys():
         return securityhub_event(payload), "Security Hub (ASFF) finding"
+    if {"class_uid", "metadata", "cloud"} <= payload.keys():
+        return ocsf_event(payload), "Security Hub v2 (OCSF) finding"
     if {"eventSource", "eventName", "eventVersion"} <= payload.keys():
         service = str(payload["eventSource"]).split(".")[0]
         detail_type = (
@@ -160,6 +186,6 @@ def wrap(payload: Any) -> tuple[dict[str, Any], str | None]:
         )
         return event, "CloudTrail record"
     raise EventError(
-        "not an EventBridge event, GuardDuty finding, ASFF finding or CloudTrail record "
+        "not an EventBridge event, GuardDuty finding, ASFF or OCSF finding or CloudTrail record "
         f"(top-level keys: {', '.join(sorted(payload)[:8]) or 'none'})"
     )

@@ -3,7 +3,8 @@
 Anyone who can invoke a runner, or put an event Parry reads, can describe any finding they like:
 an access key to deactivate, an instance to isolate. The services themselves cannot be forged,
 so Parry asks them: GuardDuty GetFindings in the administrator account (Parry's own credentials,
-its detector in the finding's region), Security Hub GetFindings by Id and ProductArn. A finding
+its detector in the finding's region), Security Hub GetFindings by Id and ProductArn, Security Hub
+v2 GetFindingsV2 by `metadata.uid` and `metadata.product.uid` (OCSF findings). A finding
 the service does not know, or whose account, region or resource differs from what was delivered,
 is refused with FindingNotAuthentic; otherwise the service's copy replaces the delivered one, so
 nothing a deliverer added or changed reaches a playbook.
@@ -20,6 +21,7 @@ from parry.errors import FindingNotAuthentic, FindingUnavailable
 from parry.routing.cloudtrail import authentic_cloudtrail_event, is_cloudtrail_event
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
+from parry.routing.finding_view import OCSF_DETAIL_TYPE
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
@@ -125,9 +127,11 @@ def _shown(value: Any) -> str:
 
 def _security_hub(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
     """The ASFF event with each finding as Security Hub holds it (GetFindings by Id and ProductArn)."""
+    if event.get("detail-type") == OCSF_DETAIL_TYPE:
+        return _security_hub_v2(event, aws)
     if event.get("detail-type") not in ASFF_DETAIL_TYPES:
         raise FindingNotAuthentic(
-            f"Parry re-reads Security Hub findings of {' and '.join(ASFF_DETAIL_TYPES)} events only, "
+            f"Parry re-reads Security Hub findings of {', '.join((*ASFF_DETAIL_TYPES, OCSF_DETAIL_TYPE))} events only, "
             f"not {str(event.get('detail-type'))[:100]!r}: it cannot confirm this one"
         )
     delivered = (event.get("detail") or {}).get("findings")
@@ -142,8 +146,6 @@ def _security_hub(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
 def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
     from botocore.exceptions import ClientError
 
-    from parry.aws.errors import refusal
-
     name, product = (finding.get("Id"), finding.get("ProductArn")) if isinstance(finding, dict) else (None, None)
     if not isinstance(name, str) or not isinstance(product, str):
         raise FindingNotAuthentic(f"detail.findings[{index}] is not an ASFF finding with an Id and a ProductArn")
@@ -154,13 +156,10 @@ def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
     try:
         found = hub.get_findings(Filters=filters, MaxResults=1)["Findings"]
     except ClientError as exc:
-        refused = refusal(exc)
-        if refused is None or refused.status >= 500 or "Throttl" in refused.code or "TooMany" in refused.code:
+        refused = _refused(exc, name, "GetFindings")
+        if refused is None:
             raise
-        raise FindingNotAuthentic(
-            f"Security Hub finding {name[:300]} not confirmed: GetFindings refused with {refused.code}: {refused.message}"
-            " (the runner's role needs securityhub:GetFindings: parry.engine.permissions.FINDING_READ_PERMISSIONS)"
-        ) from exc
+        raise refused from exc
     if not found:
         raise FindingNotAuthentic(f"Security Hub holds no finding {name[:300]} of product {product[:300]}")
     held: dict[str, Any] = found[0]
@@ -179,3 +178,91 @@ def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
 def _resource_ids(finding: dict[str, Any]) -> list[str]:
     resources = finding.get("Resources")
     return sorted(str(r.get("Id")) for r in resources if isinstance(r, dict)) if isinstance(resources, list) else []
+
+
+def _refused(exc: Exception, name: str, operation: str) -> FindingNotAuthentic | None:
+    """FindingNotAuthentic for Security Hub refusing the re-read; None when it is throttled or failing
+    (the caller re-raises: a retry can succeed)."""
+    from parry.aws.errors import refusal
+
+    refused = refusal(exc)
+    if refused is None or refused.status >= 500 or "Throttl" in refused.code or "TooMany" in refused.code:
+        return None
+    return FindingNotAuthentic(
+        f"Security Hub finding {name[:300]} not confirmed: {operation} refused with {refused.code}: {refused.message}"
+        # GetFindingsV2 is authorized by securityhub:GetFindings too (Security Hub API reference)
+        " (the runner's role needs securityhub:GetFindings: parry.engine.permissions.FINDING_READ_PERMISSIONS)"
+    )
+
+
+def _security_hub_v2(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
+    """The v2 event with each OCSF finding as Security Hub holds it (GetFindingsV2 by metadata.uid and product)."""
+    delivered = (event.get("detail") or {}).get("findings")
+    if not isinstance(delivered, list) or not delivered:
+        raise FindingNotAuthentic("the Security Hub v2 event lists no findings in detail.findings")
+    region = event.get("region") if isinstance(event.get("region"), str) else aws.region
+    hub = aws.client("securityhub", region)
+    held = [_ocsf_finding(hub, finding, index) for index, finding in enumerate(delivered)]
+    return {**event, "detail": {**event["detail"], "findings": held}}
+
+
+def _ocsf_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
+    from botocore.exceptions import ClientError
+
+    metadata = finding.get("metadata") if isinstance(finding, dict) else None
+    name = metadata.get("uid") if isinstance(metadata, dict) else None
+    product = (metadata.get("product") or {}).get("uid") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or not isinstance(product, str):
+        raise FindingNotAuthentic(
+            f"detail.findings[{index}] is not an OCSF finding with a metadata.uid and a metadata.product.uid"
+        )
+    filters = {
+        "CompositeFilters": [
+            {
+                "StringFilters": [
+                    {"FieldName": "metadata.uid", "Filter": {"Value": name, "Comparison": "EQUALS"}},
+                    {"FieldName": "metadata.product.uid", "Filter": {"Value": product, "Comparison": "EQUALS"}},
+                ],
+                "Operator": "AND",
+            }
+        ]
+    }
+    try:
+        found = hub.get_findings_v2(Filters=filters, MaxResults=1)["Findings"]
+    except ClientError as exc:
+        refused = _refused(exc, name, "GetFindingsV2")
+        if refused is None:
+            raise
+        raise refused from exc
+    if not found:
+        raise FindingNotAuthentic(f"Security Hub holds no v2 finding {name[:300]} of product {product[:300]}")
+    held: dict[str, Any] = found[0]
+    differences = [
+        *_differ("cloud.account.uid", _ocsf_place(finding)[0], _ocsf_place(held)[0]),
+        *_differ("cloud.region", _ocsf_place(finding)[1], _ocsf_place(held)[1]),
+        *_differ("resources[]", _ocsf_resources(finding), _ocsf_resources(held)),
+    ]
+    if differences:
+        raise FindingNotAuthentic(
+            f"Security Hub v2 finding {name[:300]} differs from what Security Hub holds: {'; '.join(differences)}"
+        )
+    return held
+
+
+def _ocsf_place(finding: dict[str, Any]) -> tuple[Any, Any]:
+    cloud = finding.get("cloud")
+    cloud = cloud if isinstance(cloud, dict) else {}
+    account = cloud.get("account")
+    return (account.get("uid") if isinstance(account, dict) else None), cloud.get("region")
+
+
+def _ocsf_resources(finding: dict[str, Any]) -> list[str]:
+    """Each resource's uid, uid_alt, type, owner account and region: what a playbook acts on, and where."""
+    resources = finding.get("resources")
+    if not isinstance(resources, list):
+        return []
+    return sorted(
+        repr((r.get("uid"), r.get("uid_alt"), r.get("type"), r.get("region"), repr(r.get("owner"))))
+        for r in resources
+        if isinstance(r, dict)
+    )

@@ -54,9 +54,16 @@ def test_a_security_hub_finding_the_hub_does_not_confirm_is_refused(aws, importe
 
 
 def test_a_security_hub_event_parry_cannot_confirm_is_refused(aws, imported):
-    v2 = {**imported, "detail-type": "Findings Imported V2"}
+    insight = {**imported, "detail-type": "Security Hub Insight Results"}
 
     with pytest.raises(FindingNotAuthentic, match="cannot confirm"):
+        authentic_event(insight, aws)
+
+
+def test_an_asff_finding_delivered_as_a_v2_event_is_refused(aws, imported):
+    v2 = {**imported, "detail-type": "Findings Imported V2"}
+
+    with pytest.raises(FindingNotAuthentic, match="not an OCSF finding"):
         authentic_event(v2, aws)
 
 

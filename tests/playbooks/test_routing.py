@@ -51,6 +51,10 @@ EXPECTED: dict[str, set[str]] = {
     "securityhub/imported-afsbp-ec2.7-ebs-default-encryption.json": set(),
     "securityhub/imported-cis-1.3-unused-credentials.json": set(),
     "securityhub/insight-results.json": set(),
+    # Security Hub v2 (OCSF): no shipped playbook takes `Findings Imported V2` events yet
+    "securityhub-v2/cspm-control-sqs.1-fail-us-east-2-ocsf.bare.json": set(),
+    "securityhub-v2/findings-imported-v2-guardduty-stealth-cloudtrailloggingdisabled.eventbridge.json": set(),
+    "securityhub-v2/guardduty-runtime-newbinaryexecuted-ec2-ocsf.bare.json": set(),
 }
 
 

@@ -1,0 +1,92 @@
+"""Where a case acts: the region of its finding's resources, only among the regions Parry acts in."""
+
+from __future__ import annotations
+
+import pytest
+
+from parry.errors import EventError
+from parry.routing.placement import acting_region
+from tests.support.routing import IAM_KEY, finding, load
+
+HOME = "us-east-1"
+
+
+def instance_finding(region: str) -> dict:
+    event = finding("Backdoor:EC2/C&CActivity.B", "Instance", 8, {"instanceDetails": {"instanceId": "i-0abc"}})
+    event["detail"]["region"] = region
+    return event
+
+
+def sequence(*places: tuple[str, str]) -> dict:
+    event = finding("AttackSequence:S3/CompromisedData", "AttackSequence", 9)
+    event["detail"]["service"]["detection"] = {
+        "sequence": {
+            "resources": [
+                {"uid": f"r{index}", "accountId": "123456789012", "region": region, "resourceType": kind}
+                for index, (kind, region) in enumerate(places)
+            ]
+        }
+    }
+    return event
+
+
+def test_a_case_acts_in_the_region_of_its_findings_resource():
+    assert acting_region(instance_finding("eu-west-1"), configured=(HOME, "eu-west-1"), home=HOME) == "eu-west-1"
+
+
+def test_the_envelope_region_is_not_where_the_resource_is():
+    event = instance_finding("eu-west-1")
+    event["region"] = HOME  # forwarded to the home region's bus
+
+    assert acting_region(event, configured=(HOME, "eu-west-1"), home=HOME) == "eu-west-1"
+
+
+def test_a_resource_outside_the_configured_regions_is_refused_by_name():
+    with pytest.raises(EventError, match=r"AwsEc2Instance i-0abc in eu-west-1, outside the regions Parry acts in"):
+        acting_region(instance_finding("eu-west-1"), configured=(HOME,), home=HOME)
+
+
+def test_with_no_regions_configured_parry_acts_in_its_home_region_only():
+    assert acting_region(instance_finding(HOME), configured=(), home=HOME) == HOME
+    with pytest.raises(EventError, match=r"in ap-east-1, outside the regions Parry acts in \(us-east-1\)"):
+        acting_region(instance_finding("ap-east-1"), configured=(), home=HOME)
+
+
+def test_global_iam_resources_act_in_the_findings_region_when_parry_acts_there():
+    event = finding("UnauthorizedAccess:IAMUser/TorIPCaller", "AccessKey", 5, IAM_KEY)
+    event["detail"]["region"] = "eu-west-1"
+
+    assert acting_region(event, configured=(HOME, "eu-west-1"), home=HOME) == "eu-west-1"
+    # IAM answers from every region: a finding from a region Parry does not act in is not refused
+    assert acting_region(event, configured=(HOME,), home=HOME) == HOME
+
+
+def test_an_attack_sequence_across_regions_is_refused_naming_each_resource_outside():
+    event = sequence(("ACCESS_KEY", HOME), ("EC2_INSTANCE", "eu-west-1"), ("S3_BUCKET", "ap-east-1"))
+
+    with pytest.raises(EventError) as refused:
+        acting_region(event, configured=(HOME, "eu-west-1"), home=HOME)
+
+    assert "AwsS3Bucket r2 in ap-east-1" in str(refused.value) and "r1" not in str(refused.value)
+
+
+def test_an_attack_sequence_in_one_region_acts_there():
+    event = sequence(("ACCESS_KEY", HOME), ("EC2_INSTANCE", "eu-west-1"), ("S3_BUCKET", "eu-west-1"))
+
+    assert acting_region(event, configured=(HOME, "eu-west-1"), home=HOME) == "eu-west-1"
+
+
+def test_an_asff_finding_acts_where_its_resource_is():
+    event = load("securityhub/custom-action-afsbp-rds.6-db-instance.json")  # an eu-west-1 database
+
+    assert acting_region(event, configured=(HOME, "eu-west-1"), home=HOME) == "eu-west-1"
+    with pytest.raises(EventError, match="AwsRdsDbInstance arn:aws:rds:eu-west-1:"):
+        acting_region(event, configured=(HOME,), home=HOME)
+
+
+def test_an_event_that_is_no_finding_acts_in_the_runners_region():
+    """A CloudTrail record cannot be re-read from its service: its region is only what it says."""
+    trail = load("cloudtrail/iam-createaccesskey.bare.json")
+    trail["region"] = "eu-west-1"
+
+    assert acting_region(trail, configured=(HOME, "eu-west-1"), home=HOME) == HOME
