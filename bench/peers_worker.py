@@ -4,7 +4,7 @@ responder, or Cloud Custodian (run with the c7n venv's Python; imports no Parry 
     python bench/peers_worker.py CONTENDER serve       # warm: one JSON job a line on stdin, one answer a line
     python bench/peers_worker.py CONTENDER once FILE   # whole process: the job in FILE, once
 
-A job is {"event": ...}; the answer {"start": ..., "end": ..., "error": ...} in time.monotonic(),
+A job is {"event": ...} (FILE: the event); the answer {"start": ..., "end": ..., "error": ...} in time.monotonic(),
 the clock the counting server in bench/peers.py also reads. CONTENDER is parry, handwritten or
 c7n; what it needs comes from the environment (PARRY_... settings, PEERS_SCENARIO, PEERS_POLICY).
 """
@@ -56,7 +56,12 @@ def handwritten() -> Callable[[dict[str, Any]], Any]:
 
 
 def c7n() -> Callable[[dict[str, Any]], Any]:
-    """A guard-duty mode policy, loaded once and pushed each event, as custodian's Lambda handler does."""
+    """A policy on the finding's user, run in this process.
+
+    Custodian's guard-duty mode would be its Lambda's way, but 0.9.51's remove-keys fails on the key
+    that mode annotates (TypeError: string indices must be integers): so each event gets a pull-mode
+    policy filtered to its user, made and run here, its making included in the time.
+    """
     import tempfile
 
     from c7n.config import Config
@@ -65,12 +70,11 @@ def c7n() -> Callable[[dict[str, Any]], Any]:
 
     load_resources(("aws.iam-user",))
     data = json.loads(os.environ["PEERS_POLICY"])
-    options = Config.empty(region="us-east-1", output_dir=tempfile.mkdtemp(prefix="peers-c7n-"))
-    policy = Policy(data, options)
-    policy.validate()
+    options = Config.empty(region="us-east-1", output_dir=tempfile.mkdtemp(prefix="peers-c7n-"), cache_period=0)
 
     def run(event: dict[str, Any]) -> Any:
-        resources = policy.push(event, Context())
+        user = event["detail"]["resource"]["accessKeyDetails"]["userName"]
+        resources = Policy({**data, "filters": [{"UserName": user}]}, options).run()
         if not resources:
             raise RuntimeError("custodian matched no resource")
         return len(resources)
@@ -98,7 +102,7 @@ def main() -> None:
     sys.stdout = sys.stderr
     run = CONTENDERS[contender]()
     if mode == "once":
-        out.write(json.dumps(answer(run, json.loads(Path(sys.argv[3]).read_text()))) + "\n")
+        out.write(json.dumps(answer(run, {"event": json.loads(Path(sys.argv[3]).read_text())})) + "\n")
         return
     for line in sys.stdin:
         out.write(json.dumps(answer(run, json.loads(line))) + "\n")
