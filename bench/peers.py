@@ -45,7 +45,7 @@ from peers_world import (  # noqa: E402
     REGION,
     CallLog,
     Inbox,
-    count_calls,
+    counting,
     instance_effects,
     key_effects,
     retire_key,
@@ -102,10 +102,15 @@ def c7n_python() -> Path | None:
     print(f"installing c7n=={C7N_VERSION} into {C7N_VENV} ...", file=sys.stderr)
     try:
         subprocess.run(["python3", "-m", "venv", str(C7N_VENV)], check=True, capture_output=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", f"c7n=={C7N_VERSION}"], check=True, capture_output=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", f"c7n=={C7N_VERSION}"], check=True, capture_output=True
+        )
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        print(f"Cloud Custodian could not be installed ({exc}; {detail[-300:]!r}): its figures are left out", file=sys.stderr)
+        print(
+            f"Cloud Custodian could not be installed ({exc}; {detail[-300:]!r}): its figures are left out",
+            file=sys.stderr,
+        )
         return None
     return python
 
@@ -206,10 +211,7 @@ class Bench:
         policy = self.work / f"policy-{self.count}.yml"
         user = event["detail"]["resource"].get("accessKeyDetails", {}).get("userName")
         policy.write_text(json.dumps({"policies": [{**C7N_POLICY, "filters": [{"UserName": user}]}]}))
-        argv = [
-            a.format(event=path, policy=policy, out=self.work / f"c7n-{self.count}")
-            for a in c.whole
-        ]
+        argv = [a.format(event=path, policy=policy, out=self.work / f"c7n-{self.count}") for a in c.whole]
         env = {**os.environ, **c.env, "PYTHONPATH": str(ROOT)}
         with self.log.window() as calls:
             start = time.monotonic()
@@ -233,7 +235,9 @@ class Bench:
         if counted:
             self.record(c, "warm", event, calls, got.get("start", 0.0), got.get("end", 0.0))
 
-    def record(self, c: Contender, mode: str, event: dict[str, Any], calls: list[Any], start: float, end: float) -> None:
+    def record(
+        self, c: Contender, mode: str, event: dict[str, Any], calls: list[Any], start: float, end: float
+    ) -> None:
         counted = summary(calls, CONTAINING[c.scenario])
         missing = self.effects(c, event)
         if missing:
@@ -293,15 +297,27 @@ def report(cs: list[Contender], whole_runs: int, warm_runs: int) -> None:
         "Cloud Custodian remove-keys",
     )
     rows = [
-        ("warm full playbook ÷ hand-written, same effects", ratio(med(parry, "time", "warm"), med(hand, "time", "warm")), "≤ 5"),
+        (
+            "warm full playbook ÷ hand-written, same effects",
+            ratio(med(parry, "time", "warm"), med(hand, "time", "warm")),
+            "≤ 5",
+        ),
         (
             "warm time to containment ÷ Cloud Custodian's",
             ratio(med(parry, "contain", "warm"), med(c7n, "contain", "warm")),
             "≤ 1.0",
         ),
         ("API calls before the containing call (warm, iam-credential-compromise)", before(parry), "≤ 4"),
-        ("whole process, one-step playbook ÷ `custodian run`", ratio(med(one, "time", "whole"), med(c7n, "time", "whole")), "≤ 0.6"),
-        ("whole process, full playbook ÷ hand-written, same effects", ratio(med(parry, "time", "whole"), med(hand, "time", "whole")), "≤ 2.0"),
+        (
+            "whole process, one-step playbook ÷ `custodian run`",
+            ratio(med(one, "time", "whole"), med(c7n, "time", "whole")),
+            "≤ 0.6",
+        ),
+        (
+            "whole process, full playbook ÷ hand-written, same effects",
+            ratio(med(parry, "time", "whole"), med(hand, "time", "whole")),
+            "≤ 2.0",
+        ),
         (
             "instance, warm ec2-compromise ÷ hand-written (no target; the issue measured 3.0-3.5 whole process)",
             ratio(med("Parry ec2-compromise", "time", "warm"), med("hand-written, instance", "time", "warm")),
@@ -350,7 +366,13 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=20, help="warm invocations per contender")
     args = parser.parse_args()
     whole_runs, warm_runs = (3, 5) if args.quick else (args.runs, args.warm)
+    c7n = c7n_python()
+    log = CallLog()
+    with counting(log):
+        run_all(log, c7n, whole_runs, warm_runs)
 
+
+def run_all(log: CallLog, c7n: Path | None, whole_runs: int, warm_runs: int) -> None:
     from parry.aws.clients import ClientFactory
     from parry.local.bootstrap import provision
     from parry.local.corrections import empty_cloudtrail_history
@@ -358,9 +380,6 @@ def main() -> None:
     from parry.playbooks.validate import load_file
     from parry.runtime.in_process import compile_to
 
-    c7n = c7n_python()
-    log = CallLog()
-    count_calls(log)
     empty_cloudtrail_history()
     server = LocalServer.start()
     for var in [v for v in os.environ if v.startswith(("PARRY_", "AWS_"))]:
@@ -382,7 +401,9 @@ def main() -> None:
         books: dict[str, Path] = {"dir": work / "compiled"}
         for shipped in ("iam-credential-compromise", "ec2-compromise"):  # the hourly guardrail raised for the bench
             text = (ROOT / "playbooks" / f"{shipped}.yaml").read_text()
-            (work / f"{shipped}.yaml").write_text(re.sub(r"max_cases_per_hour: \d+", "max_cases_per_hour: 100000", text))
+            (work / f"{shipped}.yaml").write_text(
+                re.sub(r"max_cases_per_hour: \d+", "max_cases_per_hour: 100000", text)
+            )
         for name in ("iam-credential-compromise", "ec2-compromise", "peers-deactivate-key"):
             books[name] = work / f"{name}.yaml"
             compile_to(load_file(books[name]), books["dir"])

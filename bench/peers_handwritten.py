@@ -45,7 +45,9 @@ class Responder:
             self.ec2.create_snapshot(VolumeId=mapping["Ebs"]["VolumeId"], Description=f"evidence: {iid}")
         isolation = self._isolation_group(instance["VpcId"])
         for eni in instance["NetworkInterfaces"]:
-            self.ec2.modify_network_interface_attribute(NetworkInterfaceId=eni["NetworkInterfaceId"], Groups=[isolation])
+            self.ec2.modify_network_interface_attribute(
+                NetworkInterfaceId=eni["NetworkInterfaceId"], Groups=[isolation]
+            )
         self.ec2.modify_instance_attribute(InstanceId=iid, DisableApiTermination={"Value": True})
         self.ec2.modify_instance_attribute(InstanceId=iid, Attribute="instanceInitiatedShutdownBehavior", Value="stop")
         associations = self.ec2.describe_iam_instance_profile_associations(
@@ -70,7 +72,10 @@ class Responder:
     def _mark(self, event: dict[str, Any]) -> None:
         self.hub.batch_update_findings(
             FindingIdentifiers=[
-                {"Id": event["detail"]["arn"], "ProductArn": f"arn:aws:securityhub:{self.region}::product/aws/guardduty"}
+                {
+                    "Id": event["detail"]["arn"],
+                    "ProductArn": f"arn:aws:securityhub:{self.region}::product/aws/guardduty",
+                }
             ],
             Workflow={"Status": "NOTIFIED"},
             Note={"Text": "contained by the hand-written responder", "UpdatedBy": "responder"},

@@ -85,7 +85,9 @@ def operation_of(environ: dict[str, Any], body: bytes) -> tuple[str, str]:
     from werkzeug.wrappers import Request
 
     try:
-        operation, _ = get_service_router(service).match(Request(dict(environ, **{"wsgi.input": io.BytesIO(body)})))
+        request = Request(dict(environ, **{"wsgi.input": io.BytesIO(body)}))
+        request.raw_path = environ.get("RAW_URI", request.path).split("?", 1)[0]  # what moto's router reads
+        operation, _ = get_service_router(service).match(request)
         return service, operation.name
     except Exception:  # what the router does not match (S3 path-style): method, object or bucket, query keys
         path, query = environ.get("PATH_INFO", ""), sorted(parse_qs(environ.get("QUERY_STRING", ""), True))
@@ -93,8 +95,9 @@ def operation_of(environ: dict[str, Any], body: bytes) -> tuple[str, str]:
         return service, f"{environ.get('REQUEST_METHOD')} {what}{'?' + '&'.join(query) if query else ''}"
 
 
-def count_calls(log: CallLog) -> None:
-    """Hook moto's WSGI dispatcher (this process only) so every request it answers lands in `log`."""
+@contextmanager
+def counting(log: CallLog) -> Iterator[CallLog]:
+    """Hook moto's WSGI dispatcher (this process only, while the block runs) so every request it answers lands in `log`."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     original = DomainDispatcherApplication.__call__
@@ -102,13 +105,16 @@ def count_calls(log: CallLog) -> None:
     def counted(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
         service, operation = operation_of(environ, body)
         answer = original(self, dict(environ, **{"wsgi.input": io.BytesIO(body)}), start_response)
         log.add(Call(service, operation, time.monotonic()))
         return answer
 
     DomainDispatcherApplication.__call__ = counted  # type: ignore[method-assign]
+    try:
+        yield log
+    finally:
+        DomainDispatcherApplication.__call__ = original  # type: ignore[method-assign]
 
 
 def summary(calls: list[Call], containing: set[str]) -> dict[str, Any]:
