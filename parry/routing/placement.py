@@ -7,8 +7,11 @@ finding's resources are in, read from the service's own copy of the finding (par
 re-read it there). Parry acts only in the regions it is configured for (PARRY_REGIONS, by default
 its home region): a finding naming a resource elsewhere is refused by name and nothing is done.
 
-Any other event (a CloudTrail record, an EC2 state change) cannot be re-read from its service: its
-`region` is whatever the event says, so such a case keeps acting in the runner's own region.
+A CloudTrail call, re-read from CloudTrail in its `awsRegion` (parry.routing.cloudtrail), acts in
+that region, under the same rule; a call to a global service (IAM, the console sign-in) acts from
+the home region, as IAM answers from every region. Any other event (an EC2 state change, a Config
+item) cannot be re-read from its service: its `region` is whatever the event says, so such a case
+keeps acting in the runner's own region.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from parry.errors import EventError
+from parry.routing.cloudtrail import CLOUDTRAIL_DETAIL_TYPES
 from parry.routing.finding_view import GLOBAL, finding_view
+
+GLOBAL_EVENT_SOURCES = frozenset({"iam.amazonaws.com", "signin.amazonaws.com"})
 
 
 def acting_region(event: dict[str, Any], *, configured: tuple[str, ...], home: str) -> str:
@@ -25,10 +31,12 @@ def acting_region(event: dict[str, Any], *, configured: tuple[str, ...], home: s
     The one region of the finding's regional resources; with several, or only global ones (IAM),
     the finding's own region when Parry acts there, else `home` (IAM answers from every region).
     """
+    allowed = configured or (home,)
+    if event.get("detail-type") in CLOUDTRAIL_DETAIL_TYPES:
+        return _call_region(event.get("detail") or {}, allowed, home)
     view = finding_view(event)
     if view is None:
         return home
-    allowed = configured or (home,)
     outside = [r for r in view.resources if r.region not in (None, GLOBAL) and r.region not in allowed]
     if outside:
         named = ", ".join(f"{r.type} {r.id[:200]} in {r.region}" for r in outside[:5])
@@ -41,3 +49,16 @@ def acting_region(event: dict[str, Any], *, configured: tuple[str, ...], home: s
     if len(regional) == 1:
         return regional[0]
     return view.region if view.region and view.region in allowed else home
+
+
+def _call_region(detail: dict[str, Any], allowed: tuple[str, ...], home: str) -> str:
+    region = detail.get("awsRegion")
+    if detail.get("eventSource") in GLOBAL_EVENT_SOURCES or not isinstance(region, str) or not region:
+        return home
+    if region not in allowed:
+        raise EventError(
+            f"the call {str(detail.get('eventName'))[:100]} ({str(detail.get('eventID'))[:100]}) was made in "
+            f"{region[:30]}, outside the regions Parry acts in ({', '.join(allowed)}): nothing was done. Add the "
+            "region to the CDK context parry:regions (PARRY_REGIONS on the runners) to act there."
+        )
+    return region

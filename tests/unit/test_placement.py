@@ -90,3 +90,33 @@ def test_an_event_that_is_no_finding_acts_in_the_runners_region():
     trail["region"] = "eu-west-1"
 
     assert acting_region(trail, configured=(HOME, "eu-west-1"), home=HOME) == HOME
+
+
+def _call(source: str, region: str) -> dict:
+    return {
+        "source": "aws.lambda",
+        "detail-type": "AWS API Call via CloudTrail",
+        "region": region,
+        "detail": {"eventSource": source, "awsRegion": region, "eventName": "AddPermission20150331v2", "eventID": "e1"},
+    }
+
+
+def test_a_cloudtrail_call_acts_in_the_region_it_was_made_in():
+    assert (
+        acting_region(
+            _call("lambda.amazonaws.com", "eu-west-1"), configured=("us-east-1", "eu-west-1"), home="us-east-1"
+        )
+        == "eu-west-1"
+    )
+
+
+def test_a_cloudtrail_call_outside_the_configured_regions_is_refused_by_name():
+    with pytest.raises(EventError, match="AddPermission20150331v2 .* made in eu-west-1"):
+        acting_region(_call("lambda.amazonaws.com", "eu-west-1"), configured=("us-east-1",), home="us-east-1")
+
+
+def test_an_iam_call_acts_from_the_home_region_wherever_cloudtrail_recorded_it():
+    assert (
+        acting_region(_call("iam.amazonaws.com", "us-east-1"), configured=("eu-west-1",), home="eu-west-1")
+        == "eu-west-1"
+    )
