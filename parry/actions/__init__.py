@@ -10,6 +10,8 @@ from parry.actions import (  # noqa: F401
     iam_roles,
     lambda_,
     notify,
+    rds,
     s3,
+    s3_objects,
     securityhub,
 )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from parry.errors import ConfigError
+from parry.routing.scan_results import is_scan_result
 
 if TYPE_CHECKING:
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
@@ -313,7 +314,7 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     import json
 
     detail = event.get("detail") or {}
-    if event.get("source") == "aws.guardduty":
+    if event.get("source") == "aws.guardduty" and not is_scan_result(event):  # a scan result is no finding
         gd = aws.client("guardduty", str(detail.get("region") or event.get("region") or aws.region))
         detectors = gd.list_detectors()["DetectorIds"] or [gd.create_detector(Enable=True)["DetectorId"]]
         gd.create_sample_findings(DetectorId=detectors[0], FindingTypes=[json.dumps(as_detection(detail))])

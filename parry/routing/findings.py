@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from parry.errors import FindingNotAuthentic, FindingUnavailable
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
+from parry.routing.scan_results import authentic_scan_result, is_scan_result
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
@@ -37,6 +38,8 @@ def authentic_event(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]
     throttled or failing service raises its ClientError: a retry can succeed.
     """
     source = event.get("source")
+    if is_scan_result(event):  # Malware Protection for S3: no finding; the object's verdict tag confirms it
+        return authentic_scan_result(event, aws)
     if source == "aws.guardduty":
         return _guardduty(event, aws)
     if source == "aws.securityhub":
