@@ -30,12 +30,14 @@ def moto():
     from parry.local.corrections import (
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
+        object_tag_conditions_like_aws,
         security_hub_findings_like_aws,
     )
 
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
     network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
+    object_tag_conditions_like_aws()  # and applies object-tag-conditioned bucket policy denies to everything
     with mock_aws():
         yield
 

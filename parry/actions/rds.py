@@ -116,14 +116,21 @@ class SnapshotDb(Action[DbSnapshotParams]):
         inst = describe_instance(ctx, params.db_instance)
         cluster = inst.get("DBClusterIdentifier")
         name = snapshot_name(ctx.case_id, cluster or params.db_instance)
-        state = {"db_instance": params.db_instance, "cluster": cluster, "snapshot": name, "taken": _taken(ctx, name, cluster)}
-        return Observation(
-            state=state, arn=inst.get("DBInstanceArn"), tags=tag_dict(inst.get("TagList")), done=state["taken"]
-        )
+        taken = _taken(ctx, name, cluster)
+        state = {
+            "db_instance": params.db_instance,
+            "cluster": cluster,
+            "snapshot": name,
+            "taken": taken,
+        }
+        return Observation(state=state, arn=inst.get("DBInstanceArn"), tags=tag_dict(inst.get("TagList")), done=taken)
 
     def calls(self, ctx: ActionContext, params: DbSnapshotParams, seen: Observation) -> list[ApiCall]:
         if seen.state["cluster"]:
-            ident = {"DBClusterIdentifier": seen.state["cluster"], "DBClusterSnapshotIdentifier": seen.state["snapshot"]}
+            ident = {
+                "DBClusterIdentifier": seen.state["cluster"],
+                "DBClusterSnapshotIdentifier": seen.state["snapshot"],
+            }
             return [ApiCall("rds:CreateDBClusterSnapshot", ident)]
         ident = {"DBInstanceIdentifier": params.db_instance, "DBSnapshotIdentifier": seen.state["snapshot"]}
         return [ApiCall("rds:CreateDBSnapshot", ident)]

@@ -159,18 +159,17 @@ class QuarantineObject(Action[QuarantineParams]):
     def observe(self, ctx: ActionContext, params: QuarantineParams) -> Observation:
         tags = object_tags(ctx, params)
         policy = bucket_policy(ctx, params.bucket)
-        wanted = quarantine_statement(ctx, params.bucket, params.readers)
+        tagged = QUARANTINE_TAG in tags
+        in_policy = quarantine_statement(ctx, params.bucket, params.readers) in _statements(policy)
         state = {
             "bucket": params.bucket,
             "key": params.key,
             "version_id": params.version_id,
-            "tagged": QUARANTINE_TAG in tags,
-            "statement": wanted in _statements(policy),
+            "tagged": tagged,
+            "statement": in_policy,
             "tags": tags,
         }
-        return Observation(
-            state=state, arn=object_arn(ctx, params), tags=tags, done=state["tagged"] and state["statement"]
-        )
+        return Observation(state=state, arn=object_arn(ctx, params), tags=tags, done=tagged and in_policy)
 
     def calls(self, ctx: ActionContext, params: QuarantineParams, seen: Observation) -> list[ApiCall]:
         planned = []
@@ -234,7 +233,9 @@ class ReleaseObject(Action[ObjectParams]):
     mutating = True
     summary = "Release S3 object s3://{bucket}/{key} from quarantine: remove its parry:quarantine tag"
     no_undo_reason = "it is itself the undo of s3.quarantine_object"
-    permissions = (Permission(TAG_READ + TAG_WRITE + ("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"), (OBJECT_ARN,)),)
+    permissions = (
+        Permission(TAG_READ + TAG_WRITE + ("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"), (OBJECT_ARN,)),
+    )
 
     def observe(self, ctx: ActionContext, params: ObjectParams) -> Observation:
         tags = object_tags(ctx, params)

@@ -128,6 +128,45 @@ def _set_instance_groups(instance: Instance, groups: list[SecurityGroup]) -> Non
         instance.__dict__["parry_launch_groups"] = list(groups)
 
 
+def object_tag_conditions_like_aws() -> None:
+    """Make the in-process moto leave bucket-policy statements conditioned on object tags to AWS.
+
+    moto 5.2 checks every request on an object (GetObjectTagging included) as s3:GetObject against
+    the bucket policy and ignores conditions, so a deny conditioned on `s3:ExistingObjectTag/...`
+    (s3.quarantine_object's) denies every request on every object, tag reads too. S3 evaluates the
+    condition on the object's tags and never applies a GetObject statement to GetObjectTagging.
+    moto cannot evaluate those conditions: the correction leaves such statements out of its check
+    (tests read the statement back instead). Local mode and tests only.
+    """
+    from moto.s3.models import FakeBucket
+
+    if getattr(FakeBucket, "parry_tag_conditions_like_aws", False):
+        return
+    original = FakeBucket.get_permission
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        import json
+
+        if self.policy is None:
+            return original(self, action, resource)
+        policy = json.loads(self.policy)
+        statements = policy.get("Statement", [])
+        kept = [s for s in ([statements] if isinstance(statements, dict) else statements) if not _on_object_tags(s)]
+        held, self.policy = self.policy, json.dumps({**policy, "Statement": kept}).encode()
+        try:
+            return original(self, action, resource)
+        finally:
+            self.policy = held
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    FakeBucket.parry_tag_conditions_like_aws = True  # type: ignore[attr-defined]
+
+
+def _on_object_tags(statement: dict[str, Any]) -> bool:
+    conditions = statement.get("Condition") or {}
+    return any("s3:ExistingObjectTag/" in key for keys in conditions.values() for key in keys)
+
+
 def security_hub_findings_like_aws() -> None:
     """Give the in-process moto the Security Hub finding calls Parry makes, answered as Security Hub does.
 

@@ -63,7 +63,8 @@ def authentic_scan_result(event: dict[str, Any], aws: ClientFactory) -> dict[str
         )
     if verdict != THREATS_FOUND:
         raise FindingNotAuthentic(f"{where}: GuardDuty tagged it {verdict[:100]!r}, not {THREATS_FOUND}")
-    results = detail.get("scanResultDetails") if isinstance(detail.get("scanResultDetails"), dict) else {}
+    delivered = detail.get("scanResultDetails")
+    results: dict[str, Any] = delivered if isinstance(delivered, dict) else {}
     return {**event, "detail": {**detail, "scanResultDetails": {**results, "scanResultStatus": verdict}}}
 
 
