@@ -54,7 +54,7 @@ class CaptureDbInstance(Capture[DbParams]):
     ```yaml
     - id: capture-database
       action: evidence.capture_db_instance
-      with: {db_instance: "${target.db_instance}"}
+      with: {db_instance: "${target.instance}"}
     ```
     """
 
@@ -92,7 +92,7 @@ class SnapshotDb(Action[DbSnapshotParams]):
     ```yaml
     - id: snapshot-database
       action: evidence.snapshot_db
-      with: {db_instance: "${target.db_instance}", finding_id: "${target.finding}"}
+      with: {db_instance: "${target.instance}", finding_id: "${target.finding}"}
     ```
     """
 

@@ -101,7 +101,7 @@ class CaptureS3Object(Capture[ObjectParams]):
     ```yaml
     - id: capture-object
       action: evidence.capture_s3_object
-      with: {bucket: "${target.bucket}", key: "${target.key}", version_id: "${target.version}"}
+      with: {bucket: "${target.bucket}", key: "${target.key}", version_id: NpeIP.i5R7OBO0bChPbGTmSsym5UohWS}
     ```
     """
 
@@ -142,7 +142,7 @@ class QuarantineObject(Action[QuarantineParams]):
     ```yaml
     - id: quarantine-object
       action: s3.quarantine_object
-      with: {bucket: "${target.bucket}", key: "${target.key}", version_id: "${target.version}"}
+      with: {bucket: "${target.bucket}", key: "${target.key}", version_id: NpeIP.i5R7OBO0bChPbGTmSsym5UohWS}
     ```
     """
 

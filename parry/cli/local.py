@@ -52,6 +52,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     from parry.local.corrections import (
         empty_cloudtrail_history,
         guardduty_findings_like_aws,
+        expected_bucket_owner_like_aws,
         network_interface_groups_like_aws,
         object_tag_conditions_like_aws,
         security_hub_findings_like_aws,
@@ -64,6 +65,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     guardduty_findings_like_aws()
     network_interface_groups_like_aws()
     object_tag_conditions_like_aws()
+    expected_bucket_owner_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, bound = server.get_host_and_port()

@@ -162,6 +162,41 @@ def object_tag_conditions_like_aws() -> None:
     FakeBucket.parry_tag_conditions_like_aws = True  # type: ignore[attr-defined]
 
 
+def expected_bucket_owner_like_aws() -> None:
+    """Make the in-process moto refuse a request whose ExpectedBucketOwner is not the bucket's account.
+
+    S3 answers 403 AccessDenied when the `x-amz-expected-bucket-owner` header names another account
+    than the bucket's owner; moto 5.2 ignores the header. Parry sets it on every call on a scanned
+    object, so an event naming the wrong account cannot act on another account's bucket. Local mode
+    and tests only.
+    """
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "parry_expected_owner_like_aws", False):
+        return
+    S3Response._key_response = _owner_checked(S3Response._key_response)  # type: ignore[method-assign]
+    S3Response._bucket_response = _owner_checked(S3Response._bucket_response)  # type: ignore[method-assign]
+    S3Response.parry_expected_owner_like_aws = True  # type: ignore[attr-defined]
+
+
+def _owner_checked(original: Callable[..., Any]) -> Callable[..., Any]:
+    def checked(self: Any, request: Any, full_url: str) -> Any:
+        from moto.s3.exceptions import S3ClientError
+
+        expected = self.headers.get("x-amz-expected-bucket-owner")
+        if expected:
+            try:
+                bucket = self.backend.get_bucket(self.parse_bucket_name_from_url(request, full_url))
+            except S3ClientError:
+                bucket = None
+            if bucket is not None and bucket.account_id != expected:
+                denied = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                return 403, {"Content-Type": "application/xml"}, f'<?xml version="1.0" encoding="UTF-8"?>{denied}'
+        return original(self, request, full_url)
+
+    return checked
+
+
 def _on_object_tags(statement: dict[str, Any]) -> bool:
     conditions = statement.get("Condition") or {}
     return any("s3:ExistingObjectTag/" in key for keys in conditions.values() for key in keys)
