@@ -28,8 +28,8 @@ def moto():
     from moto import mock_aws
 
     from parry.local.corrections import (
-        guardduty_findings_like_aws,
         expected_bucket_owner_like_aws,
+        guardduty_findings_like_aws,
         network_interface_groups_like_aws,
         object_tag_conditions_like_aws,
         security_hub_findings_like_aws,

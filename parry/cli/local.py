@@ -51,8 +51,8 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
 
     from parry.local.corrections import (
         empty_cloudtrail_history,
-        guardduty_findings_like_aws,
         expected_bucket_owner_like_aws,
+        guardduty_findings_like_aws,
         network_interface_groups_like_aws,
         object_tag_conditions_like_aws,
         security_hub_findings_like_aws,

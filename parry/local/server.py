@@ -14,8 +14,8 @@ from urllib.parse import urlparse
 from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
 from parry.local.corrections import (
-    guardduty_findings_like_aws,
     expected_bucket_owner_like_aws,
+    guardduty_findings_like_aws,
     network_interface_groups_like_aws,
     object_tag_conditions_like_aws,
     security_hub_findings_like_aws,
