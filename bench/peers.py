@@ -375,12 +375,10 @@ def main() -> None:
 def run_all(log: CallLog, c7n: Path | None, whole_runs: int, warm_runs: int) -> None:
     from parry.aws.clients import ClientFactory
     from parry.local.bootstrap import provision
-    from parry.local.corrections import empty_cloudtrail_history
     from parry.local.server import LocalServer
     from parry.playbooks.validate import load_file
     from parry.runtime.in_process import compile_to
 
-    empty_cloudtrail_history()
     server = LocalServer.start()
     for var in [v for v in os.environ if v.startswith(("PARRY_", "AWS_"))]:
         os.environ.pop(var)

@@ -29,8 +29,10 @@ def moto():
 
     from parry.local.corrections import (
         cloudtrail_history_like_aws,
+        expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
+        object_tag_conditions_like_aws,
         security_hub_findings_like_aws,
     )
 
@@ -38,6 +40,8 @@ def moto():
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
     network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
     cloudtrail_history_like_aws()  # nor CloudTrail LookupEvents
+    object_tag_conditions_like_aws()  # and applies object-tag-conditioned bucket policy denies to everything
+    expected_bucket_owner_like_aws()  # and ignores ExpectedBucketOwner
     with mock_aws():
         yield
 

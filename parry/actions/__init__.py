@@ -11,6 +11,8 @@ from parry.actions import (  # noqa: F401
     iam_roles,
     lambda_,
     notify,
+    rds,
     s3,
+    s3_objects,
     securityhub,
 )

@@ -105,8 +105,10 @@ def serve(
 
     from parry.local.corrections import (
         cloudtrail_history_like_aws,
+        expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
+        object_tag_conditions_like_aws,
         security_hub_findings_like_aws,
         sign_digests_like_kms,
     )
@@ -120,6 +122,8 @@ def serve(
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
     network_interface_groups_like_aws()
+    object_tag_conditions_like_aws()
+    expected_bucket_owner_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, bound = server.get_host_and_port()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from parry.errors import ConfigError
 from parry.routing.cloudtrail import CLOUDTRAIL_DETAIL_TYPES
+from parry.routing.scan_results import is_scan_result
 
 if TYPE_CHECKING:
     from moto.ec2.models.elastic_network_interfaces import NetworkInterface
@@ -239,6 +240,80 @@ def _set_instance_groups(instance: Instance, groups: list[SecurityGroup]) -> Non
         nics[0]._group_set = list(groups)
     else:
         instance.__dict__["parry_launch_groups"] = list(groups)
+
+
+def object_tag_conditions_like_aws() -> None:
+    """Make the in-process moto leave bucket-policy statements conditioned on object tags to AWS.
+
+    moto 5.2 checks every request on an object (GetObjectTagging included) as s3:GetObject against
+    the bucket policy and ignores conditions, so a deny conditioned on `s3:ExistingObjectTag/...`
+    (s3.quarantine_object's) denies every request on every object, tag reads too. S3 evaluates the
+    condition on the object's tags and never applies a GetObject statement to GetObjectTagging.
+    moto cannot evaluate those conditions: the correction leaves such statements out of its check
+    (tests read the statement back instead). Local mode and tests only.
+    """
+    from moto.s3.models import FakeBucket
+
+    if getattr(FakeBucket, "parry_tag_conditions_like_aws", False):
+        return
+    original = FakeBucket.get_permission
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        import json
+
+        if self.policy is None:
+            return original(self, action, resource)
+        policy = json.loads(self.policy)
+        statements = policy.get("Statement", [])
+        kept = [s for s in ([statements] if isinstance(statements, dict) else statements) if not _on_object_tags(s)]
+        held, self.policy = self.policy, json.dumps({**policy, "Statement": kept}).encode()
+        try:
+            return original(self, action, resource)
+        finally:
+            self.policy = held
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    FakeBucket.parry_tag_conditions_like_aws = True  # type: ignore[attr-defined]
+
+
+def expected_bucket_owner_like_aws() -> None:
+    """Make the in-process moto refuse a request whose ExpectedBucketOwner is not the bucket's account.
+
+    S3 answers 403 AccessDenied when the `x-amz-expected-bucket-owner` header names another account
+    than the bucket's owner; moto 5.2 ignores the header. Parry sets it on every call on a scanned
+    object, so an event naming the wrong account cannot act on another account's bucket. Local mode
+    and tests only.
+    """
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "parry_expected_owner_like_aws", False):
+        return
+    S3Response._key_response = _owner_checked(S3Response._key_response)  # type: ignore[method-assign]
+    S3Response._bucket_response = _owner_checked(S3Response._bucket_response)  # type: ignore[method-assign]
+    S3Response.parry_expected_owner_like_aws = True  # type: ignore[attr-defined]
+
+
+def _owner_checked(original: Callable[..., Any]) -> Callable[..., Any]:
+    def checked(self: Any, request: Any, full_url: str) -> Any:
+        from moto.s3.exceptions import S3ClientError
+
+        expected = self.headers.get("x-amz-expected-bucket-owner")
+        if expected:
+            try:
+                bucket = self.backend.get_bucket(self.parse_bucket_name_from_url(request, full_url))
+            except S3ClientError:
+                bucket = None
+            if bucket is not None and bucket.account_id != expected:
+                denied = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                return 403, {"Content-Type": "application/xml"}, f'<?xml version="1.0" encoding="UTF-8"?>{denied}'
+        return original(self, request, full_url)
+
+    return checked
+
+
+def _on_object_tags(statement: dict[str, Any]) -> bool:
+    conditions = statement.get("Condition") or {}
+    return any("s3:ExistingObjectTag/" in key for keys in conditions.values() for key in keys)
 
 
 def security_hub_findings_like_aws() -> None:
@@ -538,7 +613,7 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
         record_cloudtrail_event(aws, detail)
     elif event.get("source") == "aws.securityhub" and event.get("detail-type") == "Findings Imported V2":
         register_ocsf_findings(aws.session.client("sts").get_caller_identity()["Account"], event)
-    elif event.get("source") == "aws.guardduty":
+    elif event.get("source") == "aws.guardduty" and not is_scan_result(event):  # a scan result is no finding
         gd = aws.client("guardduty", str(detail.get("region") or event.get("region") or aws.region))
         detectors = gd.list_detectors()["DetectorIds"] or [gd.create_detector(Enable=True)["DetectorId"]]
         gd.create_sample_findings(DetectorId=detectors[0], FindingTypes=[json.dumps(as_detection(detail))])

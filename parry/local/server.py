@@ -15,8 +15,10 @@ from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
 from parry.local.corrections import (
     cloudtrail_history_like_aws,
+    expected_bucket_owner_like_aws,
     guardduty_findings_like_aws,
     network_interface_groups_like_aws,
+    object_tag_conditions_like_aws,
     security_hub_findings_like_aws,
     sign_digests_like_kms,
 )
@@ -56,6 +58,8 @@ class LocalServer:
         guardduty_findings_like_aws()
         network_interface_groups_like_aws()
         cloudtrail_history_like_aws()
+        object_tag_conditions_like_aws()
+        expected_bucket_owner_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server.get_host_and_port()[1]}")

@@ -22,6 +22,7 @@ from parry.routing.cloudtrail import authentic_cloudtrail_event, is_cloudtrail_e
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
 from parry.routing.finding_view import OCSF_DETAIL_TYPE
+from parry.routing.scan_results import authentic_scan_result, is_scan_result
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
@@ -51,6 +52,8 @@ def authentic_event(
     if is_cloudtrail_event(event):
         return authentic_cloudtrail_event(event, in_account or (lambda _: aws), time.time() if now is None else now)
     source = event.get("source")
+    if is_scan_result(event):  # Malware Protection for S3: no finding; the object's verdict tag confirms it
+        return authentic_scan_result(event, in_account or (lambda _: aws))
     if source == "aws.guardduty":
         return _guardduty(event, aws)
     if source == "aws.securityhub":

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from parry.routing.expressions import search, truthy
+from parry.routing.scan_results import SCAN_RESULT
 from tests.support.paths import EVENTS
 from tests.support.routing import BOOKS, IAM_KEY, finding, load, routes
 
@@ -31,6 +32,10 @@ EXPECTED: dict[str, set[str]] = {
     "guardduty/canary-ec2-stateless.integtest.mit0.bare.json": set(),  # GuardDuty's own canary
     "guardduty/pentest-s3-parrotlinux.mit0.bare.json": set(),  # PenTest:S3 is not an exposure family
     "guardduty/privilegeescalation-iamuser-administrativepermissions.bare.json": set(),  # no resource
+    "guardduty/malware-protection-object-scan-result-threat-found-ca-central-1.eventbridge.json": {"s3-malware-object"},
+    "guardduty/credentialaccess-rds-anomalousbehavior-successfullogin.bare.json": {"rds-anomalous-login"},
+    # GetFindings' PascalCase answer, not the camelCase event GuardDuty delivers: no trigger reads it
+    "guardduty/credentialaccess-rds-maliciousipcaller-failedlogin.api-getfindings.bare.json": set(),
     "cloudtrail/s3-putbucketpolicy-public.bare.json": {"s3-exposure"},
     "cloudtrail/signin-consolelogin-root.bare.json": {"root-credential-usage"},
     "cloudtrail/lambda-addpermission.bare.json": set(),  # the record names no principal
@@ -83,8 +88,13 @@ def assert_finding_marked_only_for_guardduty(event: dict, names: set[str]) -> No
 
 
 def test_every_guardduty_playbook_marks_the_finding_in_security_hub():
-    from_guardduty = {name for name, b in BOOKS.items() if "aws.guardduty" in json.dumps(b.trigger)}
+    from_guardduty = {
+        name
+        for name, b in BOOKS.items()
+        if "aws.guardduty" in json.dumps(b.trigger) and SCAN_RESULT not in json.dumps(b.trigger)
+    }
     assert from_guardduty == {
+        "rds-anomalous-login",
         "ec2-compromise",
         "iam-credential-compromise",
         "instance-credential-exfiltration",
@@ -160,6 +170,7 @@ LAMBDA = {
         "functionVersion": "$LATEST",
     }
 }
+RDS = {"rdsDbInstanceDetails": {"dbInstanceIdentifier": "orders", "engine": "postgres"}}
 TRAIL_CALL = {
     "actionType": "AWS_API_CALL",
     "awsApiCallAction": {
@@ -201,7 +212,10 @@ DOCUMENTED = [
     ("Stealth:IAMUser/CloudTrailLoggingDisabled", "AccessKey", 2, IAM_KEY, TRAIL_CALL, {"cloudtrail-logging-disabled"}),
     ("Backdoor:Lambda/C&CActivity.B", "Lambda", 8, LAMBDA, None, {"lambda-compromise"}),
     ("CryptoCurrency:Lambda/BitcoinTool.B", "Lambda", 8, LAMBDA, None, {"lambda-compromise"}),
-    ("CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin", "RDSDBInstance", 8, {}, None, set()),
+    ("CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin", "RDSDBInstance", 8, {}, None, set()),  # no database
+    ("CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin", "RDSDBInstance", 8, RDS, None, {"rds-anomalous-login"}),
+    ("CredentialAccess:RDS/MaliciousIPCaller.SuccessfulLogin", "RDSDBInstance", 5, RDS, None, {"rds-anomalous-login"}),
+    ("CredentialAccess:RDS/MaliciousIPCaller.FailedLogin", "RDSDBInstance", 2, RDS, None, set()),  # low severity
     ("Persistence:Kubernetes/SuccessfulAnonymousAccess", "EKSCluster", 8, {}, None, set()),
 ]
 
@@ -299,6 +313,22 @@ def test_s3_exposure_blocks_public_access_only_when_the_bucket_is_public():
     public = copy.deepcopy(private)
     public["detail"]["resource"]["s3BucketDetails"][0]["publicAccess"]["effectivePermission"] = "PUBLIC"
     assert search(book.target["public"], public) is True
+
+
+@pytest.mark.parametrize(
+    "verdict, expected",
+    [("THREATS_FOUND", {"s3-malware-object"}), ("THREAT_FOUND", {"s3-malware-object"}), ("NO_THREATS_FOUND", set())]
+    + [(v, set()) for v in ("UNSUPPORTED", "ACCESS_DENIED", "FAILED")],
+)
+def test_only_a_scan_result_that_found_threats_routes_to_s3_malware_object(verdict, expected):
+    event = load("guardduty/malware-protection-object-scan-result-threat-found-ca-central-1.eventbridge.json")
+    event["detail"]["scanResultDetails"]["scanResultStatus"] = verdict
+    assert routes(event) == expected
+
+
+def test_a_guardduty_sample_rds_finding_routes_nowhere():
+    sample = load("guardduty/credentialaccess-rds-anomalousbehavior-successfullogin.bare.json", sample=True)
+    assert routes(sample) == set()
 
 
 # ---- manual requests -----------------------------------------------------------------------------

@@ -26,7 +26,13 @@ from parry.routing.patterns import compile_pattern
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "tests" / "events"
-GUARDDUTY_FIXTURES = sorted(p.name for p in (EVENTS / "guardduty").glob("*.json"))
+# the GuardDuty findings in EventBridge's camelCase form; not a Malware Protection scan result (no
+# finding) nor a finding published in GetFindings' PascalCase form
+GUARDDUTY_FIXTURES = sorted(
+    p.name
+    for p in (EVENTS / "guardduty").glob("*.json")
+    if "malware-protection-object-scan-result" not in p.name and ".api-getfindings." not in p.name
+)
 BOOKS = load_all([ROOT / "playbooks"])
 SECURITY_ACCOUNT = "111122223333"
 DETECTOR = "a2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"

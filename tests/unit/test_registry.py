@@ -61,6 +61,7 @@ RESTORES_ACCESS = {
     "lambda.add_permissions",
     "lambda.unquarantine_function",
     "s3.restore_public_access_block",
+    "s3.release_object",
 }
 
 
