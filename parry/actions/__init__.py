@@ -9,7 +9,10 @@ from parry.actions import (  # noqa: F401
     iam,
     iam_roles,
     lambda_,
+    lambda_tags,
+    lambda_urls,
     notify,
+    posture,
     s3,
     securityhub,
 )
