@@ -29,12 +29,14 @@ def moto():
 
     from parry.local.corrections import (
         guardduty_findings_like_aws,
+        inspector_findings_like_aws,
         network_interface_groups_like_aws,
         security_hub_findings_like_aws,
     )
 
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
+    inspector_findings_like_aws()  # nor Inspector ListFindings by finding ARN
     network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
     with mock_aws():
         yield

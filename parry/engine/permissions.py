@@ -73,8 +73,10 @@ FINDING_READ_PERMISSIONS: tuple[Permission, ...] = (
         ("arn:{partition}:securityhub:{region}:{account}:hub/default",),
         security_account=True,
     ),
+    # Inspector (parry.routing.inspector): ListFindings supports no resource-level permissions (read-only)
+    Permission(("inspector2:ListFindings",), ("*",), security_account=True),
 )
-FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
+FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub", "aws.inspector2"})
 
 
 def reads_findings(playbook: Playbook) -> bool:

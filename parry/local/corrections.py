@@ -2,8 +2,8 @@
 
 Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents for an account with no
-history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, an
-instance's network interfaces keeping only their own security groups. Local mode and tests only;
+history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, Inspector
+ListFindings by finding ARN, an instance's network interfaces keeping only their own security groups. Local mode and tests only;
 the Lambda never imports this module.
 """
 
@@ -290,6 +290,42 @@ def _guardduty_create_sample_findings(self: GuardDutyResponse) -> str:
     return "{}"
 
 
+def inspector_findings_like_aws() -> None:
+    """Give the in-process moto Inspector's ListFindings filtered on findingArn, as Inspector answers it.
+
+    moto 5.2 answers ListFindings from a queue of canned results, whatever the filter. Here each
+    (account, region) keeps the findings registered in it (`register_finding`), and ListFindings
+    answers with those whose ARN a findingArn EQUALS criterion names (all of them without one).
+    Local mode and tests only.
+    """
+    from moto.inspector2 import responses
+
+    cls = responses.Inspector2Response
+    if getattr(cls, "parry_findings_like_aws", False):
+        return
+    cls.list_findings = _inspector_list_findings  # type: ignore[method-assign]
+    cls.parry_findings_like_aws = True  # type: ignore[attr-defined]
+
+
+def _inspector_held(account: str, region: str) -> dict[str, dict[str, Any]]:
+    from moto.inspector2.models import inspector2_backends
+
+    store: dict[str, dict[str, Any]] = inspector2_backends[account][region].__dict__.setdefault("parry_findings", {})
+    return store
+
+
+def _inspector_list_findings(self: Any) -> str:
+    import json
+
+    held = _inspector_held(self.current_account, self.region)
+    wanted = [
+        c["value"]
+        for c in (self._get_param("filterCriteria") or {}).get("findingArn", [])
+        if c.get("comparison") == "EQUALS"
+    ]
+    return json.dumps({"findings": [f for arn, f in held.items() if not wanted or arn in wanted]})
+
+
 def as_detection(detail: dict[str, Any]) -> dict[str, Any]:
     """A GuardDuty finding without the sample mark (`service.additionalInfo.sample`) AWS's published
     samples carry: the demo's and the tests' findings stand for real detections, which carry none,
@@ -307,7 +343,8 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     Parry re-reads every GuardDuty and Security Hub finding from its service before acting
     (parry.routing.findings): a finding brought in a file must first exist there. A GuardDuty
     finding goes into the caller's detector in the finding's region (created if there is none:
-    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be).
+    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), an
+    Inspector finding is held by the local Inspector of its account and region.
     Any other event needs nothing.
     """
     import json
@@ -328,3 +365,7 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
             raise ConfigError(
                 f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
             )
+    elif event.get("source") == "aws.inspector2" and isinstance(detail.get("findingArn"), str):
+        inspector_findings_like_aws()
+        region = detail["findingArn"].split(":")[3]
+        _inspector_held(str(detail.get("awsAccountId") or event.get("account")), region)[detail["findingArn"]] = detail

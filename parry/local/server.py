@@ -15,6 +15,7 @@ from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
 from parry.local.corrections import (
     guardduty_findings_like_aws,
+    inspector_findings_like_aws,
     network_interface_groups_like_aws,
     security_hub_findings_like_aws,
     sign_digests_like_kms,
@@ -53,6 +54,7 @@ class LocalServer:
         sign_digests_like_kms()
         security_hub_findings_like_aws()
         guardduty_findings_like_aws()
+        inspector_findings_like_aws()
         network_interface_groups_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
