@@ -46,15 +46,25 @@ def has_custom_action(book: Any) -> bool:
 
 def test_every_playbook_that_takes_findings_reads_them_and_no_other():
     assert sorted(n for n, b in PLAYBOOKS.items() if not reads_findings(b)) == [
+        "lambda-admin-role",
+        "lambda-env-secrets",
         "lambda-made-public",
+        "lambda-policy-public",
+        "lambda-url-public",
         "manual-quarantine",
     ]
+    assert reads_findings(PLAYBOOKS["lambda-vulnerable-package"])  # re-read from Inspector
     assert all(reads_findings(b) for b in PLAYBOOKS.values() if has_custom_action(b))
 
 
 def test_only_manual_playbooks_that_take_findings_get_a_custom_action():
     assert sorted(n for n, b in PLAYBOOKS.items() if b.manual and not has_custom_action(b)) == [
+        "lambda-admin-role",
+        "lambda-env-secrets",
         "lambda-made-public",
+        "lambda-policy-public",
+        "lambda-url-public",
+        "lambda-vulnerable-package",  # Inspector findings: Security Hub's custom action hands over ASFF, not Inspector's
         "manual-quarantine",
     ]
     assert has_custom_action(PLAYBOOKS["iam-credential-compromise"])
