@@ -8,17 +8,12 @@ from typing import Any
 from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
 from parry.actions.lambda_ import FUNCTION_ARN, get_function
 from parry.actions.registry import register
-from parry.errors import ActionError
 
 
 @dataclass(frozen=True)
 class TagParams(ActionParams):
     function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
     tags: dict[str, str] = field(metadata={"doc": "tag key: value to set"})
-
-    def __post_init__(self) -> None:
-        if not self.tags:
-            raise ActionError("lambda.tag_function: name at least one tag")
 
 
 def _function(ctx: ActionContext, name: str) -> tuple[str, dict[str, str]]:
@@ -33,7 +28,7 @@ class TagFunction(Action[TagParams]):
     ```yaml
     - id: mark-vulnerable
       action: lambda.tag_function
-      with: {function_name: "${target.function}", tags: {"parry:vulnerable": "${target.cve}"}}
+      with: {function_name: my-function, tags: {"parry:vulnerable": CVE-2023-30861}}
     ```
     """
 
@@ -58,13 +53,19 @@ class TagFunction(Action[TagParams]):
         return {}
 
     def undo_params(self, params: TagParams, seen: Observation) -> dict[str, Any]:
-        return {"function_name": params.function_name, "tags": seen.state["tags"]}
+        before = seen.state["tags"]
+        return {
+            "function_name": params.function_name,
+            "tags": {k: v for k, v in before.items() if v is not None},
+            "remove": [k for k, v in before.items() if v is None],
+        }
 
 
 @dataclass(frozen=True)
 class RestoreTagsParams(ActionParams):
     function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
-    tags: dict[str, str | None] = field(metadata={"doc": "tag key: value to put back (null: remove the tag)"})
+    tags: dict[str, str] = field(default_factory=dict, metadata={"doc": "tag key: value to put back"})
+    remove: list[str] = field(default_factory=list, metadata={"doc": "tag keys the function did not have"})
 
 
 @register
@@ -74,25 +75,25 @@ class RestoreTags(Action[RestoreTagsParams]):
     ```yaml
     - id: unmark
       action: lambda.restore_tags
-      with: {function_name: my-function, tags: {"parry:vulnerable": null}}
+      with: {function_name: my-function, remove: ["parry:vulnerable"]}
     ```
     """
 
     name = "lambda.restore_tags"
     Params = RestoreTagsParams
     mutating = True
-    summary = "Put the tags {tags} of Lambda function {function_name} back"
+    summary = "Put the tags of Lambda function {function_name} back: {tags}, without {remove}"
     no_undo_reason = "it is itself the undo of lambda.tag_function"
     permissions = (Permission(("lambda:GetFunction", "lambda:TagResource", "lambda:UntagResource"), (FUNCTION_ARN,)),)
 
     def observe(self, ctx: ActionContext, params: RestoreTagsParams) -> Observation:
         arn, tags = _function(ctx, params.function_name)
-        done = all(tags.get(k) == v for k, v in params.tags.items())
-        return Observation(state={"tags": {k: tags.get(k) for k in params.tags}}, arn=arn, tags=tags, done=done)
+        done = all(tags.get(k) == v for k, v in params.tags.items()) and not set(params.remove) & set(tags)
+        state = {"tags": {k: tags.get(k) for k in [*params.tags, *params.remove]}}
+        return Observation(state=state, arn=arn, tags=tags, done=done)
 
     def _split(self, params: RestoreTagsParams) -> tuple[dict[str, str], list[str]]:
-        put = {k: v for k, v in params.tags.items() if v is not None}
-        return put, [k for k, v in params.tags.items() if v is None]
+        return params.tags, params.remove
 
     def calls(self, ctx: ActionContext, params: RestoreTagsParams, seen: Observation) -> list[ApiCall]:
         put, remove = self._split(params)
