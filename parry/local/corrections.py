@@ -294,9 +294,10 @@ def inspector_findings_like_aws() -> None:
     """Give the in-process moto Inspector's ListFindings filtered on findingArn, as Inspector answers it.
 
     moto 5.2 answers ListFindings from a queue of canned results, whatever the filter. Here each
-    (account, region) keeps the findings registered in it (`register_finding`), and ListFindings
-    answers with those whose ARN a findingArn EQUALS criterion names (all of them without one).
-    Local mode and tests only.
+    (account, region) keeps the findings registered in it: `register_finding` queues them through
+    moto's own API (/moto-api/static/inspector2/findings-results, so a separate `parry local` server
+    receives them too) and ListFindings takes the queue in, keyed by findingArn, then answers with
+    those a findingArn EQUALS criterion names (all of them without one). Local mode and tests only.
     """
     from moto.inspector2 import responses
 
@@ -307,17 +308,14 @@ def inspector_findings_like_aws() -> None:
     cls.parry_findings_like_aws = True  # type: ignore[attr-defined]
 
 
-def _inspector_held(account: str, region: str) -> dict[str, dict[str, Any]]:
-    from moto.inspector2.models import inspector2_backends
-
-    store: dict[str, dict[str, Any]] = inspector2_backends[account][region].__dict__.setdefault("parry_findings", {})
-    return store
-
-
 def _inspector_list_findings(self: Any) -> str:
     import json
 
-    held = _inspector_held(self.current_account, self.region)
+    backend = self.inspector2_backend
+    held: dict[str, dict[str, Any]] = backend.__dict__.setdefault("parry_findings", {})
+    for queued in backend.findings_queue:
+        held.update({f["findingArn"]: f for f in queued if isinstance(f, dict) and "findingArn" in f})
+    backend.findings_queue.clear()
     wanted = [
         c["value"]
         for c in (self._get_param("filterCriteria") or {}).get("findingArn", [])
@@ -366,6 +364,23 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
                 f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
             )
     elif event.get("source") == "aws.inspector2" and isinstance(detail.get("findingArn"), str):
-        inspector_findings_like_aws()
-        region = detail["findingArn"].split(":")[3]
-        _inspector_held(str(detail.get("awsAccountId") or event.get("account")), region)[detail["findingArn"]] = detail
+        _queue_inspector_finding(detail)
+
+
+def _queue_inspector_finding(detail: dict[str, Any]) -> None:
+    """Hand the local Inspector a finding through moto's API: the local endpoint's, else in-process moto's
+    (which intercepts `requests`, moto's own dependency)."""
+    import os
+
+    import requests
+
+    from parry.aws.endpoints import is_local
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    base = endpoint.rstrip("/") if is_local(endpoint) else "http://motoapi.amazonaws.com"
+    body = {
+        "results": [[detail]],
+        "account_id": str(detail.get("awsAccountId")),
+        "region": detail["findingArn"].split(":")[3],
+    }
+    requests.post(f"{base}/moto-api/static/inspector2/findings-results", json=body, timeout=10).raise_for_status()
