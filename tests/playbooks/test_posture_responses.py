@@ -76,6 +76,18 @@ def no_download(monkeypatch):
     monkeypatch.setattr(evidence_compute, "download", lambda url, **kw: lambda_zip())  # moto's URL is not real
 
 
+def assert_no_secret_value(engine, aws, case, *texts: str) -> None:
+    """No seeded value in the case, the texts given, or any object of the evidence bucket."""
+    s3, bucket = aws.client("s3"), engine.settings.evidence_bucket
+    stored = "".join(
+        s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode(errors="replace")
+        for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    )
+    recorded = json.dumps(engine.store.get(case.case_id).as_dict(), default=str)
+    for value in SEEDED_SECRETS.values():
+        assert all(value not in text for text in (stored, recorded, *texts))
+
+
 def run_approved(engine, name: str, event: dict):
     held = engine.run(book(name), event, manual=True)
     assert held.status == cs.AWAITING_APPROVAL, [(s.step_id, s.status, s.error) for s in held.steps]
@@ -83,9 +95,9 @@ def run_approved(engine, name: str, event: dict):
     return engine.resume(held.case_id, book(name))
 
 
-def test_function_url_open_to_anyone_requires_iam_on_approval_then_undo_opens_it(engine, aws, no_download):
+def test_function_url_open_to_anyone_requires_iam_on_approval_then_undo_opens_it(engine, aws, no_download, caplog):
     lam = aws.client("lambda")
-    arn = function(aws, "url-open")
+    arn = function(aws, "url-open", environment=dict(SEEDED_SECRETS))  # captured as evidence: names only
     lam.create_function_url_config(FunctionName="url-open", AuthType="NONE")
 
     held = engine.run(book("lambda-url-public"), request("lambda-url-public", function=arn), manual=True)
@@ -99,6 +111,7 @@ def test_function_url_open_to_anyone_requires_iam_on_approval_then_undo_opens_it
     assert lam.get_function_url_config(FunctionName="url-open")["AuthType"] == "AWS_IAM"
     undo(engine, case.case_id, who=APPROVER, reason="rehearsal over")
     assert lam.get_function_url_config(FunctionName="url-open")["AuthType"] == "NONE"
+    assert_no_secret_value(engine, aws, case, caplog.text)
 
 
 def test_a_url_fixed_since_the_sweep_is_left_alone_and_the_case_says_so(engine, aws, no_download):
@@ -155,7 +168,7 @@ def test_an_administrator_execution_role_is_stripped_on_approval_then_restored(e
     assert [p["PolicyArn"] for p in attached] == [admin]
 
 
-def test_secrets_in_the_environment_are_named_to_the_on_call_never_their_values(engine, aws):
+def test_secrets_in_the_environment_are_named_to_the_on_call_never_their_values(engine, aws, caplog):
     arn = function(aws, "env-secrets", environment=dict(SEEDED_SECRETS))
 
     case = engine.run(book("lambda-env-secrets"), request("lambda-env-secrets", function=arn), manual=True)
@@ -163,15 +176,7 @@ def test_secrets_in_the_environment_are_named_to_the_on_call_never_their_values(
     assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
     message = next(s for s in case.steps if s.step_id == "tell").output["message"]
     assert all(name in message for name in SEEDED_SECRETS) and "Secrets Manager" in message
-    recorded = json.dumps(case.as_dict(), default=str)
-    evidence = aws.client("s3")
-    bucket = engine.settings.evidence_bucket
-    stored = "".join(
-        evidence.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().decode(errors="replace")
-        for o in evidence.list_objects_v2(Bucket=bucket).get("Contents", [])
-    )
-    for value in SEEDED_SECRETS.values():
-        assert value not in recorded and value not in message and value not in stored
+    assert_no_secret_value(engine, aws, case, message, caplog.text)
     fn = aws.client("lambda").get_function_configuration(FunctionName="env-secrets")
     assert fn["Environment"]["Variables"] == SEEDED_SECRETS  # nothing changed
 
