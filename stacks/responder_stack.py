@@ -28,9 +28,8 @@ from constructs import Construct
 
 from parry.engine.permissions import (
     ENGINE_PERMISSIONS,
-    FINDING_READ_PERMISSIONS,
     MAINTENANCE_PERMISSIONS,
-    reads_findings,
+    finding_read_permissions,
 )
 from parry.playbooks.model import Playbook
 from stacks import naming
@@ -286,8 +285,8 @@ class ResponderStack(Stack):
                 "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
             }
             self.template_values[book.name] = values
-            # the runner of a playbook that takes findings re-reads each from GuardDuty or Security Hub
-            finding_read = FINDING_READ_PERMISSIONS if reads_findings(book) else ()
+            # the runner of a playbook that takes findings re-reads each from GuardDuty, Security Hub or Inspector
+            finding_read = finding_read_permissions(book)
             runner = PlaybookRunner(
                 runners,
                 book.name,
@@ -316,7 +315,7 @@ class ResponderStack(Stack):
                     *statements(
                         finding_read,
                         values,
-                        where="parry/engine/permissions.py: FINDING_READ_PERMISSIONS",
+                        where="parry/engine/permissions.py: finding_read_permissions",
                         other_regions=other_regions,
                     ),
                     *self.request_keys.runner_statements(),

@@ -107,6 +107,7 @@ def serve(
         cloudtrail_history_like_aws,
         expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
+        inspector_findings_like_aws,
         network_interface_groups_like_aws,
         object_tag_conditions_like_aws,
         security_hub_findings_like_aws,
@@ -121,6 +122,7 @@ def serve(
     cloudtrail_history_like_aws()
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
+    inspector_findings_like_aws()
     network_interface_groups_like_aws()
     object_tag_conditions_like_aws()
     expected_bucket_owner_like_aws()

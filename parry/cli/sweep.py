@@ -2,6 +2,10 @@
 
 Exit status: 0 when nothing is found, 1 when a check found something above INFORMATIONAL, 2 when
 nothing was found but some function or region could not be read (the sweep cannot say it is clean).
+
+A result changes nothing by itself. `--respond` starts each result's response playbook as the person
+running the command, through the control plane (the front door verifies who asks), and the
+playbook's first step checks the function again, live (docs/posture.md, "Responses").
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from parry.cli.render import console, safe
 if TYPE_CHECKING:
     from parry.posture import Result
 
+# the playbook that answers a check, started on the function: `parry run PLAYBOOK --target function=ARN`
+RESPONSES = {
+    "PARRY-LAMBDA-1": "lambda-url-public",
+    "PARRY-LAMBDA-2": "lambda-policy-public",
+    "PARRY-LAMBDA-3": "lambda-env-secrets",
+    "PARRY-LAMBDA-4": "lambda-admin-role",
+}
 SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "INFORMATIONAL": "dim"}
 EXIT_FOUND, EXIT_INCOMPLETE = 1, 2
 
@@ -32,6 +43,32 @@ def _short(result: Result) -> str:
     arn = str(result.detail.get("function") or result.resource_arn)
     parts = arn.split(":")
     return ":".join(parts[6:]) if len(parts) > 6 else arn
+
+
+def response_command(result: Result) -> str | None:
+    """The `parry run` that answers `result`, or None for a check with no response playbook."""
+    playbook = RESPONSES.get(result.check_id)
+    return f"parry run {playbook} --target function={result.resource_arn}" if playbook else None
+
+
+def _respond(results: list[Result], home: tuple[str, str], reason: str) -> None:
+    """Start each result's response through the control plane, as the caller; a start Parry's runners
+    cannot make (another account or region: a target start acts where the runner is) is said, not made."""
+    from parry.cli.common import make_control
+
+    answerable = [x for x in results if x.check_id in RESPONSES]
+    if not answerable:
+        return
+    control = make_control()
+    for x in answerable:
+        playbook = RESPONSES[x.check_id]
+        if (x.account, x.region) != home:
+            note(f"parry: not started {playbook} on {x.resource_arn}: start it from Parry in {x.account} {x.region}")
+            continue
+        case = control.start(
+            playbook, target={"function": x.resource_arn}, reason=reason or f"parry sweep {x.check_id}"
+        )
+        note(f"started {playbook} on {x.resource_arn}: case {case.get('case_id')} {case.get('status')}")
 
 
 def _table(results: list[Result]) -> None:
@@ -77,6 +114,12 @@ def sweep_cmd(
     security_hub: bool = typer.Option(
         False, "--security-hub", help="import the results as Security Hub findings and resolve the ones gone since"
     ),
+    respond: bool = typer.Option(
+        False,
+        "--respond",
+        help="start each result's response playbook through the front door, as you (its changes wait for approval)",
+    ),
+    reason: str = typer.Option("", "--reason", help="with --respond: why, recorded in each case"),
     as_json: bool = JsonFlag,
 ) -> None:
     """Check every Lambda function for public URLs and policies, secrets, admin roles, old runtimes, foreign layers and sources.
@@ -101,7 +144,7 @@ def sweep_cmd(
     for problem in report.problems:
         note(f"parry: could not read {problem}")
     if as_json:
-        dump([x.as_dict() for x in report.results])
+        dump([{**x.as_dict(), **({"response": cmd} if (cmd := response_command(x)) else {})} for x in report.results])
     else:
         _table(report.results)
         note(f"{report.functions} functions swept in {len(report.regions)} region(s); {len(report.results)} results")
@@ -110,6 +153,10 @@ def sweep_cmd(
             note(
                 f"Security Hub {account} {region}: {published.imported} findings imported, {published.resolved} resolved"
             )
+    if respond:
+        _respond(report.results, (aws.client("sts").get_caller_identity()["Account"], aws.region), reason)
+    elif not as_json and any(x.check_id in RESPONSES for x in report.results):
+        note("respond: parry sweep --respond, or parry run PLAYBOOK --target function=ARN (--json names each)")
     if any(x.severity != "INFORMATIONAL" for x in report.results):
         raise typer.Exit(EXIT_FOUND)
     if report.problems:

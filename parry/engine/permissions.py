@@ -79,13 +79,32 @@ FINDING_READ_PERMISSIONS: tuple[Permission, ...] = (
         security_account=True,
     ),
 )
+# Inspector findings are re-read the same way (parry.routing.inspector), by the runners of playbooks
+# that take them only; ListFindings supports no resource-level permissions (read-only).
+INSPECTOR_READ_PERMISSIONS: tuple[Permission, ...] = (
+    Permission(("inspector2:ListFindings",), ("*",), security_account=True),
+)
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
+INSPECTOR_SOURCE = "aws.inspector2"
+
+
+def _sources(playbook: Playbook) -> set[str]:
+    branches = playbook.trigger.get("$or", [playbook.trigger])
+    return {s for branch in branches if isinstance(branch, dict) for s in (branch.get("source") or ())}
 
 
 def reads_findings(playbook: Playbook) -> bool:
-    """Whether the playbook's trigger takes GuardDuty or Security Hub findings: its runner re-reads them."""
-    branches = playbook.trigger.get("$or", [playbook.trigger])
-    return any(isinstance(branch, dict) and FINDING_SOURCES & set(branch.get("source") or ()) for branch in branches)
+    """Whether the playbook's trigger takes GuardDuty, Security Hub or Inspector findings: its runner re-reads them."""
+    return bool(_sources(playbook) & (FINDING_SOURCES | {INSPECTOR_SOURCE}))
+
+
+def finding_read_permissions(playbook: Playbook) -> tuple[Permission, ...]:
+    """What the runner of `playbook` needs to re-read the findings its trigger takes."""
+    sources = _sources(playbook)
+    return (
+        *(FINDING_READ_PERMISSIONS if sources & FINDING_SOURCES else ()),
+        *(INSPECTOR_READ_PERMISSIONS if INSPECTOR_SOURCE in sources else ()),
+    )
 
 
 def render(perm: Permission, values: dict[str, str]) -> list[str]:
@@ -103,7 +122,7 @@ def runner_permissions(playbook: Playbook) -> tuple[Permission, ...]:
     return (
         *playbook.permissions(),
         *ENGINE_PERMISSIONS,
-        *(FINDING_READ_PERMISSIONS if reads_findings(playbook) else ()),
+        *finding_read_permissions(playbook),
     )
 
 

@@ -4,7 +4,8 @@ Each correction patches the in-process moto once (calling it again is a no-op) a
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents from the events local mode
 recorded, Security Hub GetFindings filters and BatchUpdateFindings, Security Hub v2's GetFindingsV2
 and BatchUpdateFindingsV2, GuardDuty GetFindings (per account and region, as GuardDuty's detectors
-are), an instance's network interfaces keeping only their own security groups. Local mode and tests only;
+are), Inspector ListFindings by finding ARN, an instance's network interfaces keeping only their own
+security groups. Local mode and tests only;
 the Lambda never imports this module.
 """
 
@@ -585,6 +586,40 @@ def _guardduty_create_sample_findings(self: GuardDutyResponse) -> str:
     return "{}"
 
 
+def inspector_findings_like_aws() -> None:
+    """Give the in-process moto Inspector's ListFindings filtered on findingArn, as Inspector answers it.
+
+    moto 5.2 answers ListFindings from a queue of canned results, whatever the filter. Here each
+    (account, region) keeps the findings registered in it: `register_finding` queues them through
+    moto's own API (/moto-api/static/inspector2/findings-results, so a separate `parry local` server
+    receives them too) and ListFindings takes the queue in, keyed by findingArn, then answers with
+    those a findingArn EQUALS criterion names (all of them without one). Local mode and tests only.
+    """
+    from moto.inspector2 import responses
+
+    cls = responses.Inspector2Response
+    if getattr(cls, "parry_findings_like_aws", False):
+        return
+    cls.list_findings = _inspector_list_findings  # type: ignore[method-assign]
+    cls.parry_findings_like_aws = True  # type: ignore[attr-defined]
+
+
+def _inspector_list_findings(self: Any) -> str:
+    import json
+
+    backend = self.inspector2_backend
+    held: dict[str, dict[str, Any]] = backend.__dict__.setdefault("parry_findings", {})
+    for queued in backend.findings_queue:
+        held.update({f["findingArn"]: f for f in queued if isinstance(f, dict) and "findingArn" in f})
+    backend.findings_queue.clear()
+    wanted = [
+        c["value"]
+        for c in (self._get_param("filterCriteria") or {}).get("findingArn", [])
+        if c.get("comparison") == "EQUALS"
+    ]
+    return json.dumps({"findings": [f for arn, f in held.items() if not wanted or arn in wanted]})
+
+
 def as_detection(detail: dict[str, Any]) -> dict[str, Any]:
     """A GuardDuty finding without the sample mark (`service.additionalInfo.sample`) AWS's published
     samples carry: the demo's and the tests' findings stand for real detections, which carry none,
@@ -604,7 +639,8 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     finding goes into the caller's detector in the finding's region (created if there is none:
     the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), an
     OCSF one is kept by the local Security Hub v2 of the event's region, a CloudTrail record goes into
-    the CloudTrail history of `aws`'s account. Any other event needs nothing.
+    the CloudTrail history of `aws`'s account, an Inspector finding is held by the local Inspector of
+    its account and region. Any other event needs nothing.
     """
     import json
 
@@ -628,6 +664,8 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
             raise ConfigError(
                 f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
             )
+    elif event.get("source") == "aws.inspector2" and isinstance(detail.get("findingArn"), str):
+        _queue_inspector_finding(detail)
 
 
 def register_ocsf_findings(account: str, event: dict[str, Any]) -> None:
@@ -644,3 +682,22 @@ def register_ocsf_findings(account: str, event: dict[str, Any]) -> None:
     held = securityhub_backends[account][str(event.get("region"))].__dict__.setdefault("parry_ocsf_findings", {})
     for finding in (event.get("detail") or {}).get("findings", []):
         held[str(finding["metadata"]["uid"])] = copy.deepcopy(finding)
+
+
+def _queue_inspector_finding(detail: dict[str, Any]) -> None:
+    """Hand the local Inspector a finding through moto's API: the local endpoint's, else in-process moto's
+    (which intercepts `requests`, moto's own dependency)."""
+    import os
+
+    import requests
+
+    from parry.aws.endpoints import is_local
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    base = endpoint.rstrip("/") if is_local(endpoint) else "http://motoapi.amazonaws.com"
+    body = {
+        "results": [[detail]],
+        "account_id": str(detail.get("awsAccountId")),
+        "region": detail["findingArn"].split(":")[3],
+    }
+    requests.post(f"{base}/moto-api/static/inspector2/findings-results", json=body, timeout=10).raise_for_status()

@@ -17,6 +17,7 @@ from parry.local.corrections import (
     cloudtrail_history_like_aws,
     expected_bucket_owner_like_aws,
     guardduty_findings_like_aws,
+    inspector_findings_like_aws,
     network_interface_groups_like_aws,
     object_tag_conditions_like_aws,
     security_hub_findings_like_aws,
@@ -56,6 +57,7 @@ class LocalServer:
         sign_digests_like_kms()
         security_hub_findings_like_aws()
         guardduty_findings_like_aws()
+        inspector_findings_like_aws()
         network_interface_groups_like_aws()
         cloudtrail_history_like_aws()
         object_tag_conditions_like_aws()

@@ -122,20 +122,24 @@ class RoleReader:
         return self._documents[policy_arn]
 
 
+def reduce_environment(config: dict[str, Any]) -> None:
+    """Replace a configuration's environment variables with the names of the suspicious ones, in place."""
+    config["ParrySecretVariables"] = classify(config.pop("Environment", {}).get("Variables", {}))
+
+
 def function_configs(lam: Any) -> Iterator[dict[str, Any]]:
     """Each function's configuration with its environment variables already reduced to the suspicious names."""
     for page in lam.get_paginator("list_functions").paginate():
         for config in page["Functions"]:
-            variables = config.pop("Environment", {}).get("Variables", {})
-            config["ParrySecretVariables"] = classify(variables)
-            del variables  # the generator is suspended between functions: keep no value alive in it
+            reduce_environment(config)  # the generator is suspended between functions: keep no value alive in it
             yield config
 
 
-def event_sources_by_function(lam: Any) -> dict[str, list[dict[str, str]]]:
-    """Every event source mapping of the region, by function ARN (one paged listing, not one per function)."""
+def event_sources_by_function(lam: Any, function_name: str | None = None) -> dict[str, list[dict[str, str]]]:
+    """Every event source mapping of the region (or of one function), by function ARN: one paged listing."""
     by_function: dict[str, list[dict[str, str]]] = {}
-    for page in lam.get_paginator("list_event_source_mappings").paginate():
+    only = {"FunctionName": function_name} if function_name else {}
+    for page in lam.get_paginator("list_event_source_mappings").paginate(**only):
         for mapping in page["EventSourceMappings"]:
             function_arn = mapping.get("FunctionArn", "").split(":$LATEST")[0]
             by_function.setdefault(function_arn, []).append(

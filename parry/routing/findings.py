@@ -22,12 +22,14 @@ from parry.routing.cloudtrail import authentic_cloudtrail_event, is_cloudtrail_e
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
 from parry.routing.finding_view import OCSF_DETAIL_TYPE
+from parry.routing.inspector import SOURCE as INSPECTOR
+from parry.routing.inspector import authentic_inspector_event
 from parry.routing.scan_results import authentic_scan_result, is_scan_result
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
 
-AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub")
+AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub", INSPECTOR)
 ASFF_DETAIL_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
 GUARDDUTY_FINDING_ID = re.compile(r"[A-Za-z0-9._-]{1,300}")
 # The keys of a GuardDuty resource block that name what a playbook acts on: access key id, user
@@ -58,6 +60,8 @@ def authentic_event(
         return _guardduty(event, aws)
     if source == "aws.securityhub":
         return _security_hub(event, aws)
+    if source == INSPECTOR:
+        return authentic_inspector_event(event, aws)
     return event
 
 

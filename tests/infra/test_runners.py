@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from parry.config import DEFAULT_MAX_CASES_PER_HOUR
-from parry.engine.permissions import ENGINE_PERMISSIONS, FINDING_READ_PERMISSIONS, reads_findings
+from parry.engine.permissions import ENGINE_PERMISSIONS, finding_read_permissions, reads_findings
 from stacks import naming
 from stacks.config import DEFAULT_RUNNER_RESERVED_CONCURRENCY
 from stacks.nag import nag_value
@@ -48,9 +48,26 @@ def test_every_playbook_that_takes_findings_reads_them_and_no_other():
     assert sorted(n for n, b in PLAYBOOKS.items() if not reads_findings(b)) == [
         "iam-access-key-for-another-user",
         "iam-admin-policy-attached",
+        "lambda-admin-role",
+        "lambda-env-secrets",
         "lambda-made-public",
+        "lambda-policy-public",
+        "lambda-url-public",
         "manual-quarantine",
     ]
+    assert reads_findings(PLAYBOOKS["lambda-vulnerable-package"])  # re-read from Inspector
+
+
+def test_only_a_runner_of_inspector_findings_may_list_inspector_findings():
+    lists = {
+        n
+        for n, b in PLAYBOOKS.items()
+        if any("inspector2:ListFindings" in p.actions for p in finding_read_permissions(b))
+    }
+    assert lists == {"lambda-vulnerable-package"}
+    assert not any(
+        "guardduty:GetFindings" in p.actions for p in finding_read_permissions(PLAYBOOKS["lambda-vulnerable-package"])
+    )
     assert all(reads_findings(b) for b in PLAYBOOKS.values() if has_custom_action(b))
 
 
@@ -58,7 +75,12 @@ def test_only_manual_playbooks_that_take_findings_get_a_custom_action():
     assert sorted(n for n, b in PLAYBOOKS.items() if b.manual and not has_custom_action(b)) == [
         "iam-access-key-for-another-user",
         "iam-admin-policy-attached",
+        "lambda-admin-role",
+        "lambda-env-secrets",
         "lambda-made-public",
+        "lambda-policy-public",
+        "lambda-url-public",
+        "lambda-vulnerable-package",  # Inspector findings: Security Hub's custom action hands over ASFF, not Inspector's
         "manual-quarantine",
     ]
     assert has_custom_action(PLAYBOOKS["iam-credential-compromise"])
@@ -201,8 +223,8 @@ def test_role_actions_are_exactly_playbook_plus_engine(synth: Synth, name: str):
     }
     declared = {a for p in book.permissions() for a in p.actions}
     engine = {a for p in ENGINE_PERMISSIONS for a in p.actions}
-    # a playbook that takes GuardDuty or Security Hub findings re-reads each from its service
-    finding_read = {a for p in FINDING_READ_PERMISSIONS for a in p.actions} if reads_findings(book) else set()
+    # a playbook that takes GuardDuty, Security Hub or Inspector findings re-reads each from its service
+    finding_read = {a for p in finding_read_permissions(book) for a in p.actions}
     lambda_needs = RUNTIME_ACTIONS | CROSS_ACCOUNT_ACTIONS | SEAL_ACTIONS
     assert granted == declared | engine | finding_read | lambda_needs, (
         f"extra: {sorted(granted - declared - engine - finding_read - lambda_needs)}; "
@@ -222,7 +244,7 @@ def test_every_declared_permission_is_a_statement_with_its_rendered_resources(sy
     for perm in [
         *book.permissions(),
         *ENGINE_PERMISSIONS,
-        *(FINDING_READ_PERMISSIONS if reads_findings(book) else ()),
+        *finding_read_permissions(book),
     ]:
         # the engine's own stores stay at home; the rest holds in every region of parry:regions, as
         # "*" limited by aws:RequestedRegion (one ARN per region would outgrow IAM's policy size)

@@ -39,6 +39,9 @@ EXPECTED: dict[str, set[str]] = {
     "cloudtrail/s3-putbucketpolicy-public.bare.json": {"s3-exposure"},
     "cloudtrail/signin-consolelogin-root.bare.json": {"root-credential-usage"},
     "cloudtrail/lambda-addpermission.bare.json": set(),  # the record names no principal
+    # HIGH: the patch backlog (a CRITICAL copy with an exploit routes: tests/playbooks/test_posture_responses.py)
+    "inspector/inspector2-finding-lambda-package-vulnerability.eventbridge.json": set(),
+    "inspector/inspector2-finding-ec2-package-vulnerability-eu-central-1.eventbridge.json": set(),  # patching
     "cloudtrail/lambda-updatefunctioncode.bare.json": set(),
     "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json": {"iam-admin-policy-attached"},
     "cloudtrail/iam-createaccesskey.bare.json": {"iam-access-key-for-another-user"},

@@ -60,13 +60,19 @@ RESTORES_ACCESS = {
     "ec2.associate_instance_profile",
     "lambda.add_permissions",
     "lambda.unquarantine_function",
+    "lambda.allow_public_url",
     "s3.restore_public_access_block",
     "s3.release_object",
 }
 
 
-# mutating actions that change a finding's workflow state, not anyone's access
-FINDING_BOOKKEEPING = {"guardduty.archive_finding", "guardduty.unarchive_finding", "securityhub.update_finding"}
+# mutating actions that record something (a finding's workflow state, a mark on a resource), not anyone's access
+FINDING_BOOKKEEPING = {
+    "guardduty.archive_finding",
+    "guardduty.unarchive_finding",
+    "securityhub.update_finding",
+    "lambda.tag_function",
+}
 
 
 def test_the_actions_that_give_access_back_say_so():
