@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/parry demo
 
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15
 
 # Lint, format check, types (3.11 here, 3.13 as in the Lambda) and the import contracts.
 lint: $(STAMP)
