@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from parry.errors import FindingNotAuthentic
+from parry.errors import FindingNotAuthentic, MemberAccountUnavailable
 from parry.routing.events import ACCOUNT_ID, REGION
 
 if TYPE_CHECKING:
@@ -59,7 +59,11 @@ def authentic_scan_result(event: dict[str, Any], in_account: Callable[[str], Cli
     if not isinstance(region, str) or not REGION.fullmatch(region):
         raise FindingNotAuthentic("the scan result's region is not an AWS region name")
     where = f"s3://{bucket}/{key[:300]}" + (f" version {version[:100]}" if version else "")
-    verdict = _verdict(in_account(account).client("s3", region), bucket, key, version, account, where)
+    try:
+        owner = in_account(account)
+    except MemberAccountUnavailable as exc:  # a bucket Parry cannot read cannot confirm the result
+        raise FindingNotAuthentic(f"{where}: not confirmed, the bucket owner's account cannot be read: {exc}") from exc
+    verdict = _verdict(owner.client("s3", region), bucket, key, version, account, where)
     if verdict is None:
         raise FindingNotAuthentic(
             f"{where} carries no {VERDICT_TAG} tag: Parry cannot confirm the scan result. Enable tagging "

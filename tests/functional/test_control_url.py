@@ -44,7 +44,7 @@ def sent(monkeypatch):
 
 def test_a_request_is_signed_for_lambda_in_the_urls_region(sent, aws):
     fake = sent({"status": "REFUSED", "error": "x"})
-    body = {"kind": "approve", "case_id": "case-20261201-abc"}
+    body = {"kind": "approve", "case_id": "case-20261201-abcdef0123"}
 
     post_signed(URL, json.dumps(body).encode(), aws)
 
@@ -67,7 +67,7 @@ def test_the_doors_refusal_is_the_commands_error(sent, engine, aws):
     control = ControlPlane(engine, lambda name: pytest.fail("nothing runs here"), url=URL)
 
     with pytest.raises(ParryError, match="may not approve"):
-        control.approve("case-20261201-abc")
+        control.approve("case-20261201-abcdef0123")
 
 
 def test_a_deployed_runners_summary_is_shown_as_the_case(sent, engine, compromised_user):
@@ -82,12 +82,12 @@ def test_a_deployed_runners_summary_is_shown_as_the_case(sent, engine, compromis
 
 
 def test_the_cli_posts_to_the_control_url(sent, capsys, parry_env, aws):
-    fake = sent({"status": "ERROR", "error": "case case-20261201-abc is DENIED, not waiting for approval"}, 400)
+    fake = sent({"status": "ERROR", "error": "case case-20261201-abcdef0123 is DENIED, not waiting for approval"}, 400)
 
-    code, _, err = parry(capsys, "deny", "case-20261201-abc", "--reason", "pentest", "--control-url", URL)
+    code, _, err = parry(capsys, "deny", "case-20261201-abcdef0123", "--reason", "pentest", "--control-url", URL)
 
     assert code == 2 and "not waiting for approval" in err
-    assert json.loads(fake.requests[0].data) == {"kind": "deny", "case_id": "case-20261201-abc", "reason": "pentest"}
+    assert json.loads(fake.requests[0].data) == {"kind": "deny", "case_id": "case-20261201-abcdef0123", "reason": "pentest"}
 
 
 def test_only_a_lambda_function_url_is_a_front_door():
