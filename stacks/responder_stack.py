@@ -28,9 +28,8 @@ from constructs import Construct
 
 from parry.engine.permissions import (
     ENGINE_PERMISSIONS,
-    FINDING_READ_PERMISSIONS,
     MAINTENANCE_PERMISSIONS,
-    reads_findings,
+    finding_read_permissions,
 )
 from parry.playbooks.model import Playbook
 from stacks import naming
@@ -287,7 +286,7 @@ class ResponderStack(Stack):
             }
             self.template_values[book.name] = values
             # the runner of a playbook that takes findings re-reads each from GuardDuty or Security Hub
-            finding_read = FINDING_READ_PERMISSIONS if reads_findings(book) else ()
+            finding_read = finding_read_permissions(book)
             runner = PlaybookRunner(
                 runners,
                 book.name,

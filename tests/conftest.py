@@ -28,6 +28,7 @@ def moto():
     from moto import mock_aws
 
     from parry.local.corrections import (
+        access_analyzer_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
         security_hub_findings_like_aws,
@@ -35,6 +36,7 @@ def moto():
 
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
+    access_analyzer_like_aws()  # nor any IAM Access Analyzer
     network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
     with mock_aws():
         yield

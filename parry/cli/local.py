@@ -50,6 +50,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     from moto.server import ThreadedMotoServer
 
     from parry.local.corrections import (
+        access_analyzer_like_aws,
         empty_cloudtrail_history,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
@@ -61,6 +62,7 @@ def serve(port: int = typer.Option(5000, "--port", help="port on 127.0.0.1 (0: a
     empty_cloudtrail_history()
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
+    access_analyzer_like_aws()
     network_interface_groups_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

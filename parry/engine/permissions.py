@@ -75,12 +75,23 @@ FINDING_READ_PERMISSIONS: tuple[Permission, ...] = (
     ),
 )
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
+# IAM Access Analyzer findings, re-read from the analyzer in Parry's account (parry.routing.access_analyzer);
+# ListAnalyzers has no resource-level permissions
+ACCESS_ANALYZER_READ_PERMISSIONS: tuple[Permission, ...] = (
+    Permission(("access-analyzer:ListAnalyzers",), ("*",), security_account=True),
+    Permission(
+        ("access-analyzer:GetFinding", "access-analyzer:GetFindingV2"),
+        ("arn:{partition}:access-analyzer:{region}:{account}:analyzer/*",),
+        security_account=True,
+    ),
+)
 
 
-def reads_findings(playbook: Playbook) -> bool:
-    """Whether the playbook's trigger takes GuardDuty or Security Hub findings: its runner re-reads them."""
+def reads_findings(playbook: Playbook, sources: frozenset[str] = FINDING_SOURCES) -> bool:
+    """Whether the playbook's trigger takes findings of `sources` (by default GuardDuty or Security Hub):
+    its runner re-reads them."""
     branches = playbook.trigger.get("$or", [playbook.trigger])
-    return any(isinstance(branch, dict) and FINDING_SOURCES & set(branch.get("source") or ()) for branch in branches)
+    return any(isinstance(branch, dict) and sources & set(branch.get("source") or ()) for branch in branches)
 
 
 def render(perm: Permission, values: dict[str, str]) -> list[str]:
@@ -98,7 +109,15 @@ def runner_permissions(playbook: Playbook) -> tuple[Permission, ...]:
     return (
         *playbook.permissions(),
         *ENGINE_PERMISSIONS,
+        *finding_read_permissions(playbook),
+    )
+
+
+def finding_read_permissions(playbook: Playbook) -> tuple[Permission, ...]:
+    """What the runner of `playbook` needs to re-read the findings its trigger takes from their service."""
+    return (
         *(FINDING_READ_PERMISSIONS if reads_findings(playbook) else ()),
+        *(ACCESS_ANALYZER_READ_PERMISSIONS if reads_findings(playbook, frozenset({"aws.access-analyzer"})) else ()),
     )
 
 

@@ -3,7 +3,7 @@
 Each correction patches the in-process moto once (calling it again is a no-op) and answers as the
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents for an account with no
 history, Security Hub GetFindings filters and BatchUpdateFindings, GuardDuty GetFindings, an
-instance's network interfaces keeping only their own security groups. Local mode and tests only;
+instance's network interfaces keeping only their own security groups, an IAM Access Analyzer. Local mode and tests only;
 the Lambda never imports this module.
 """
 
@@ -307,7 +307,8 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     Parry re-reads every GuardDuty and Security Hub finding from its service before acting
     (parry.routing.findings): a finding brought in a file must first exist there. A GuardDuty
     finding goes into the caller's detector in the finding's region (created if there is none:
-    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be).
+    the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), an
+    Access Analyzer finding goes into the analyzer the event names, in the caller's account.
     Any other event needs nothing.
     """
     import json
@@ -328,3 +329,118 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
             raise ConfigError(
                 f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
             )
+    elif event.get("source") == "aws.access-analyzer":
+        register_access_analyzer_finding(event, aws.client("sts").get_caller_identity()["Account"])
+
+
+def access_analyzer_like_aws() -> None:
+    """Give the in-process moto an IAM Access Analyzer: CreateAnalyzer, ListAnalyzers, GetFinding, GetFindingV2.
+
+    moto 5.2 has no Access Analyzer at all. Here each (account, region) keeps its analyzers and
+    the findings registered in them (`register_finding`; no AWS API creates a finding), and
+    answers as Access Analyzer does: ResourceNotFoundException for an analyzer or finding it does
+    not hold. Local mode and tests only.
+    """
+    import re
+
+    import moto.backend_index
+    import moto.backends
+
+    if getattr(moto.backends, "parry_access_analyzer", False):
+        return
+    original = moto.backends.get_backend
+
+    def get_backend(name: str) -> Any:
+        return access_analyzer_backends() if name == "access-analyzer" else original(name)  # type: ignore[call-overload]
+
+    moto.backends.get_backend = get_backend  # type: ignore[assignment]
+    moto.backend_index.backend_url_patterns.append(("access-analyzer", re.compile(_ACCESS_ANALYZER_URL)))
+    moto.backends.parry_access_analyzer = True  # type: ignore[attr-defined]
+
+
+_ACCESS_ANALYZER_URL = r"https?://access-analyzer\.(.+)\.amazonaws\.com"
+_BACKENDS: dict[str, Any] = {}
+
+
+def access_analyzer_backends() -> Any:
+    """The local Access Analyzer's BackendDict (made once), keyed by account and region as moto's own."""
+    if not _BACKENDS:
+        from types import SimpleNamespace
+
+        from moto.core.base_backend import BackendDict, BaseBackend
+        from moto.core.responses import BaseResponse
+
+        class AccessAnalyzerResponse(BaseResponse):
+            def __init__(self) -> None:
+                super().__init__(service_name="accessanalyzer")
+
+            @property
+            def backend(self) -> Any:
+                return _BACKENDS["dict"][self.current_account][self.region]
+
+            def create_analyzer(self) -> str:
+                import json
+
+                name = self._get_param("analyzerName")
+                arn = f"arn:aws:access-analyzer:{self.region}:{self.current_account}:analyzer/{name}"
+                kind = self._get_param("type") or "ACCOUNT"
+                self.backend.analyzers[arn] = {"arn": arn, "name": name, "type": kind, "status": "ACTIVE"}
+                return json.dumps({"arn": arn})
+
+            def list_analyzers(self) -> str:
+                import json
+
+                return json.dumps({"analyzers": list(self.backend.analyzers.values())})
+
+            def get_finding(self) -> str:
+                import json
+
+                return json.dumps({"finding": self._held()})
+
+            def get_finding_v2(self) -> str:
+                import json
+
+                return json.dumps(self._held())
+
+            def _held(self) -> dict[str, Any]:
+                from moto.core.exceptions import JsonRESTError
+
+                analyzer = self._get_param("analyzerArn") or ""
+                finding_id = self.uri_match.get("id") or self.path.rstrip("/").rsplit("/", 1)[-1]
+                held = self.backend.findings.get(analyzer, {}).get(finding_id)
+                if analyzer not in self.backend.analyzers or held is None:
+                    raise JsonRESTError("ResourceNotFoundException", f"Finding {finding_id} not found in {analyzer}")
+                return held
+
+        class AccessAnalyzerBackend(BaseBackend):
+            def __init__(self, region_name: str, account_id: str) -> None:
+                super().__init__(region_name, account_id)
+                self.analyzers: dict[str, dict[str, Any]] = {}
+                self.findings: dict[str, dict[str, dict[str, Any]]] = {}
+
+            @property
+            def _url_module(self) -> Any:
+                dispatch = AccessAnalyzerResponse.dispatch
+                paths = ("/analyzer$", "/finding/(?P<id>[^/]+)$", "/findingv2/(?P<id>[^/]+)$")
+                return SimpleNamespace(url_bases=[_ACCESS_ANALYZER_URL], url_paths={"{0}" + p: dispatch for p in paths})
+
+        AccessAnalyzerBackend.__module__ = "parry.local.corrections"
+        _BACKENDS["dict"] = BackendDict(AccessAnalyzerBackend, "accessanalyzer")
+    return _BACKENDS["dict"]
+
+
+def register_access_analyzer_finding(event: dict[str, Any], account: str) -> None:
+    """Make the local analyzer the event names (created if need be) hold the event's finding as
+    GetFinding answers it: the resource's owner as `resourceOwnerAccount`, no account or region keys."""
+    detail = dict(event.get("detail") or {})
+    region = str(event.get("region"))
+    analyzer = (event.get("resources") or [f"arn:aws:access-analyzer:{region}:{account}:analyzer/local"])[0]
+    backend = access_analyzer_backends()[account][region]
+    backend.analyzers.setdefault(
+        analyzer, {"arn": analyzer, "name": analyzer.rsplit("/", 1)[-1], "type": "ACCOUNT", "status": "ACTIVE"}
+    )
+    finding_id = detail.pop("findingId", None) or detail.get("id")
+    detail["resourceOwnerAccount"] = detail.pop("accountId", account)
+    for key in ("region", "version", "isDeleted", "previousStatus"):
+        detail.pop(key, None)
+    backend.findings.setdefault(analyzer, {})[str(finding_id)] = {**detail, "id": finding_id}

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
 from parry.local.corrections import (
+    access_analyzer_like_aws,
     guardduty_findings_like_aws,
     network_interface_groups_like_aws,
     security_hub_findings_like_aws,
@@ -53,6 +54,7 @@ class LocalServer:
         sign_digests_like_kms()
         security_hub_findings_like_aws()
         guardduty_findings_like_aws()
+        access_analyzer_like_aws()
         network_interface_groups_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()

@@ -15,13 +15,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from parry.errors import FindingNotAuthentic, FindingUnavailable
+from parry.routing.access_analyzer import SOURCE as ACCESS_ANALYZER
+from parry.routing.access_analyzer import authentic_access_analyzer_event
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
 
-AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub")
+AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub", ACCESS_ANALYZER)
 ASFF_DETAIL_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
 GUARDDUTY_FINDING_ID = re.compile(r"[A-Za-z0-9._-]{1,300}")
 # The keys of a GuardDuty resource block that name what a playbook acts on: access key id, user
@@ -41,6 +43,8 @@ def authentic_event(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]
         return _guardduty(event, aws)
     if source == "aws.securityhub":
         return _security_hub(event, aws)
+    if source == ACCESS_ANALYZER:
+        return authentic_access_analyzer_event(event, aws)
     return event
 
 
