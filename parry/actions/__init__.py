@@ -10,6 +10,7 @@ from parry.actions import (  # noqa: F401
     iam_roles,
     lambda_,
     notify,
+    resource_policies,
     s3,
     securityhub,
 )
