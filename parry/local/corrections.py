@@ -353,7 +353,7 @@ def access_analyzer_like_aws() -> None:
     def get_backend(name: str) -> Any:
         return access_analyzer_backends() if name == "access-analyzer" else original(name)  # type: ignore[call-overload]
 
-    moto.backends.get_backend = get_backend  # type: ignore[assignment]
+    moto.backends.get_backend = get_backend
     moto.backend_index.backend_url_patterns.append(("access-analyzer", re.compile(_ACCESS_ANALYZER_URL)))
     moto.backends.parry_access_analyzer = True  # type: ignore[attr-defined]
 
