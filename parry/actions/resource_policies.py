@@ -308,7 +308,7 @@ class RemoveGrant(Action[GrantParams]):
 
     ```yaml
     - id: remove-grant
-      action: resource_policy.remove_grant
+      action: policy.remove_grant
       with:
         resource_arn: "arn:aws:s3:::my-bucket"
         principal: {AWS: "999988887777"}
@@ -316,17 +316,17 @@ class RemoveGrant(Action[GrantParams]):
     ```
     """
 
-    name = "resource_policy.remove_grant"
+    name = "policy.remove_grant"
     Params = GrantParams
     mutating = True
     summary = "Remove the statements of the policy of {resource_arn} that grant {principal} {actions}"
-    undo = "resource_policy.restore"
+    undo = "policy.restore"
     permissions = _permissions(write=True)
 
     def observe(self, ctx: ActionContext, params: GrantParams) -> Observation:
         if not params.actions or not params.principal:
             raise ActionError(
-                "resource_policy.remove_grant needs the finding's principal and actions (an error finding has none)"
+                "policy.remove_grant needs the finding's principal and actions (an error finding has none)"
             )
         held = read_policy(ctx, params.resource_arn)
         who = principals(params.principal)
@@ -419,23 +419,23 @@ class RestoreParams(ActionParams):
 
 @register
 class RestorePolicy(Action[RestoreParams]):
-    """Put a resource's policy back exactly as it was: the undo of `resource_policy.remove_grant`.
+    """Put a resource's policy back exactly as it was: the undo of `policy.remove_grant`.
 
     ```yaml
     - id: restore-policy
-      action: resource_policy.restore
+      action: policy.restore
       with:
         resource_arn: "arn:aws:sqs:us-east-1:111122223333:orders"
         policy: '{"Version": "2012-10-17", "Statement": []}'
     ```
     """
 
-    name = "resource_policy.restore"
+    name = "policy.restore"
     restores_access = True
     Params = RestoreParams
     mutating = True
     summary = "Restore the previous resource policy of {resource_arn}"
-    no_undo_reason = "it is itself the undo of resource_policy.remove_grant"
+    no_undo_reason = "it is itself the undo of policy.remove_grant"
     permissions = _permissions(write=True)
 
     def observe(self, ctx: ActionContext, params: RestoreParams) -> Observation:

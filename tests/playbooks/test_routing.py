@@ -51,6 +51,10 @@ EXPECTED: dict[str, set[str]] = {
     "securityhub/imported-afsbp-ec2.7-ebs-default-encryption.json": set(),
     "securityhub/imported-cis-1.3-unused-credentials.json": set(),
     "securityhub/insight-results.json": set(),
+    "access-analyzer/access-analyzer-finding-s3-cross-account.eventbridge.json": {"access-analyzer-external-access"},
+    # posture, not incident: an unused permission and access inside the account are for owners to review
+    "access-analyzer/unused-access-finding-unusedpermission-role.eventbridge.json": set(),
+    "access-analyzer/internal-access-finding-s3-intra-account.eventbridge.json": set(),
 }
 
 

@@ -60,6 +60,7 @@ RESTORES_ACCESS = {
     "lambda.add_permissions",
     "lambda.unquarantine_function",
     "s3.restore_public_access_block",
+    "policy.restore",
 }
 
 

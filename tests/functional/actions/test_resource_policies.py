@@ -22,7 +22,7 @@ def allow(sid: str, who, action, resource: str) -> dict:
 
 
 def remove(ctx, arn: str, actions: list[str], who: str = OUTSIDER):
-    return run(ctx, "resource_policy.remove_grant", resource_arn=arn, principal={"AWS": who}, actions=actions)
+    return run(ctx, "policy.remove_grant", resource_arn=arn, principal={"AWS": who}, actions=actions)
 
 
 def test_s3_bucket_loses_only_the_outsiders_statement_and_undo_restores_the_exact_policy(ctx, aws):
@@ -35,7 +35,7 @@ def test_s3_bucket_loses_only_the_outsiders_statement_and_undo_restores_the_exac
 
     first = assert_contract(
         ctx,
-        "resource_policy.remove_grant",
+        "policy.remove_grant",
         resource_arn="arn:aws:s3:::shared-data",
         principal={"AWS": OUTSIDER},
         actions=["s3:GetObject"],
