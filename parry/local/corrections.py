@@ -330,16 +330,17 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
                 f"the local Security Hub refused finding {failed[0].get('Id')}: {failed[0].get('ErrorMessage')}"
             )
     elif event.get("source") == "aws.access-analyzer":
-        register_access_analyzer_finding(event, aws.client("sts").get_caller_identity()["Account"])
+        register_access_analyzer_finding(aws, event)
 
 
 def access_analyzer_like_aws() -> None:
     """Give the in-process moto an IAM Access Analyzer: CreateAnalyzer, ListAnalyzers, GetFinding, GetFindingV2.
 
     moto 5.2 has no Access Analyzer at all. Here each (account, region) keeps its analyzers and
-    the findings registered in them (`register_finding`; no AWS API creates a finding), and
-    answers as Access Analyzer does: ResourceNotFoundException for an analyzer or finding it does
-    not hold. Local mode and tests only.
+    the findings registered in them, and answers as Access Analyzer does: ResourceNotFoundException
+    for an analyzer or finding it does not hold. No AWS API creates a finding: as with GuardDuty's
+    CreateSampleFindings above, StartResourceScan takes a whole finding (JSON) as its "resource"
+    and registers it (`register_finding` sends it). Local mode and tests only.
     """
     import re
 
@@ -392,6 +393,21 @@ def access_analyzer_backends() -> Any:
 
                 return json.dumps({"analyzers": list(self.backend.analyzers.values())})
 
+            def start_resource_scan(self) -> str:
+                """Registers a finding: the "resource" is a whole finding in GetFinding's form (JSON)."""
+                import json
+
+                from moto.core.exceptions import JsonRESTError
+
+                analyzer, text = self._get_param("analyzerArn"), self._get_param("resourceArn") or ""
+                finding = json.loads(text) if text.startswith(WHOLE_FINDING_PREFIX) else None
+                if analyzer not in self.backend.analyzers or not isinstance(finding, dict):
+                    raise JsonRESTError(
+                        "ValidationException", "the local analyzer registers whole findings (JSON) in its own analyzers"
+                    )
+                self.backend.findings.setdefault(analyzer, {})[str(finding.get("id"))] = finding
+                return "{}"
+
             def get_finding(self) -> str:
                 import json
 
@@ -421,7 +437,7 @@ def access_analyzer_backends() -> Any:
             @property
             def _url_module(self) -> Any:
                 dispatch = AccessAnalyzerResponse.dispatch
-                paths = ("/analyzer$", "/finding/(?P<id>[^/]+)$", "/findingv2/(?P<id>[^/]+)$")
+                paths = ("/analyzer$", "/finding/(?P<id>[^/]+)$", "/findingv2/(?P<id>[^/]+)$", "/resource/scan$")
                 return SimpleNamespace(url_bases=[_ACCESS_ANALYZER_URL], url_paths={"{0}" + p: dispatch for p in paths})
 
         AccessAnalyzerBackend.__module__ = "parry.local.corrections"
@@ -429,18 +445,20 @@ def access_analyzer_backends() -> Any:
     return _BACKENDS["dict"]
 
 
-def register_access_analyzer_finding(event: dict[str, Any], account: str) -> None:
-    """Make the local analyzer the event names (created if need be) hold the event's finding as
-    GetFinding answers it: the resource's owner as `resourceOwnerAccount`, no account or region keys."""
+def register_access_analyzer_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
+    """Make the local analyzer the event names (created in the caller's account if need be) hold the
+    event's finding as GetFinding answers it: the resource's owner as `resourceOwnerAccount`, no
+    account or region keys. Through the API, so a `parry local serve` in another process gets it."""
+    import json
+
     detail = dict(event.get("detail") or {})
-    region = str(event.get("region"))
-    analyzer = (event.get("resources") or [f"arn:aws:access-analyzer:{region}:{account}:analyzer/local"])[0]
-    backend = access_analyzer_backends()[account][region]
-    backend.analyzers.setdefault(
-        analyzer, {"arn": analyzer, "name": analyzer.rsplit("/", 1)[-1], "type": "ACCOUNT", "status": "ACTIVE"}
-    )
+    region = str(event.get("region") or aws.region)
+    client = aws.client("accessanalyzer", region)
+    named = (event.get("resources") or ["analyzer/local"])[0].rsplit("/", 1)[-1]
+    held = {a["name"]: a["arn"] for a in client.list_analyzers()["analyzers"]}
+    analyzer = held.get(named) or client.create_analyzer(analyzerName=named, type="ACCOUNT")["arn"]
     finding_id = detail.pop("findingId", None) or detail.get("id")
-    detail["resourceOwnerAccount"] = detail.pop("accountId", account)
+    detail["resourceOwnerAccount"] = detail.pop("accountId", None)
     for key in ("region", "version", "isDeleted", "previousStatus"):
         detail.pop(key, None)
-    backend.findings.setdefault(analyzer, {})[str(finding_id)] = {**detail, "id": finding_id}
+    client.start_resource_scan(analyzerArn=analyzer, resourceArn=json.dumps({**detail, "id": finding_id}))
