@@ -76,11 +76,12 @@ FINDING_READ_PERMISSIONS: tuple[Permission, ...] = (
 )
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
 # IAM Access Analyzer findings, re-read from the analyzer in Parry's account (parry.routing.access_analyzer);
-# ListAnalyzers has no resource-level permissions
+# ListAnalyzers has no resource-level permissions; the GetFinding and GetFindingV2 APIs are both
+# authorized by the IAM action access-analyzer:GetFinding (there is no GetFindingV2 action)
 ACCESS_ANALYZER_READ_PERMISSIONS: tuple[Permission, ...] = (
     Permission(("access-analyzer:ListAnalyzers",), ("*",), security_account=True),
     Permission(
-        ("access-analyzer:GetFinding", "access-analyzer:GetFindingV2"),
+        ("access-analyzer:GetFinding",),
         ("arn:{partition}:access-analyzer:{region}:{account}:analyzer/*",),
         security_account=True,
     ),
