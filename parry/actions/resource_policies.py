@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from parry.actions._common import tag_dict
 from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
 from parry.actions.evidence import Capture
 from parry.actions.lambda_ import add_permission_args
@@ -62,6 +63,11 @@ SERVICES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy"),
         "arn:{partition}:secretsmanager:{region}:{account}:secret:*",
     ),
+}
+# each service's error code for a resource that does not exist
+GONE = {"NoSuchBucket", "ResourceNotFoundException", "NotFoundException", "NotFound", "NoSuchEntity"} | {
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
 }
 TRUST_POLICY_READ = Permission(("iam:GetRole",), ("arn:{partition}:iam::{account}:role/*",))
 
@@ -124,8 +130,7 @@ def read_policy(ctx: ActionContext, arn: str) -> Held:
                 text = None
         elif service == "kms":
             text = client.get_key_policy(KeyId=arn, PolicyName="default")["Policy"]
-            listed = client.list_resource_tags(KeyId=arn).get("Tags", [])
-            tags = {t["TagKey"]: t["TagValue"] for t in listed}
+            tags = tag_dict(client.list_resource_tags(KeyId=arn).get("Tags"), "TagKey", "TagValue")
         elif service == "sqs":
             url = _queue_url(ctx, found)
             text = (
@@ -134,25 +139,17 @@ def read_policy(ctx: ActionContext, arn: str) -> Held:
             tags = client.list_queue_tags(QueueUrl=url).get("Tags") or {}
         elif service == "sns":
             text = client.get_topic_attributes(TopicArn=arn)["Attributes"].get("Policy")
-            tags = {t["Key"]: t["Value"] for t in client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
+            tags = tag_dict(client.list_tags_for_resource(ResourceArn=arn).get("Tags"))
         elif service == "secretsmanager":
             text = client.get_resource_policy(SecretId=arn).get("ResourcePolicy")
-            tags = {t["Key"]: t["Value"] for t in client.describe_secret(SecretId=arn).get("Tags", [])}
+            tags = tag_dict(client.describe_secret(SecretId=arn).get("Tags"))
         else:
             role = client.get_role(RoleName=rest.rsplit("/", 1)[-1])["Role"]
             document = role["AssumeRolePolicyDocument"]
             text = document if isinstance(document, str) else json.dumps(document)
-            tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
+            tags = tag_dict(role.get("Tags"))
     except client.exceptions.ClientError as exc:
-        if error_code(exc) in (
-            "NoSuchBucket",
-            "ResourceNotFoundException",
-            "NotFoundException",
-            "NotFound",
-            "NoSuchEntity",
-            "AWS.SimpleQueueService.NonExistentQueue",
-            "QueueDoesNotExist",
-        ):
+        if error_code(exc) in GONE:
             raise ResourceNotFound(f"{arn} does not exist") from exc
         raise
     return Held(_document(text), text or None, tags)
@@ -249,7 +246,7 @@ def grants(statement: dict[str, Any], who: set[tuple[str, str]], actions: list[s
         return "shared"
     covered = any(fnmatch.fnmatchcase(a.lower(), p.lower()) for p in _listed(statement.get("Action")) for a in actions)
     theirs = principals(statement.get("Principal"))
-    if not covered or not theirs & who:
+    if not covered or not (theirs & who or ("AWS", "*") in theirs):  # "*" grants the finding's principal too
         return None
     return "only" if theirs <= who else "shared"
 

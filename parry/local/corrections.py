@@ -334,115 +334,30 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
 
 
 def access_analyzer_like_aws() -> None:
-    """Give the in-process moto an IAM Access Analyzer: CreateAnalyzer, ListAnalyzers, GetFinding, GetFindingV2.
+    """Give the in-process moto an IAM Access Analyzer (parry.local.access_analyzer), for both the
+    in-process mock and the local server.
 
-    moto 5.2 has no Access Analyzer at all. Here each (account, region) keeps its analyzers and
-    the findings registered in them, and answers as Access Analyzer does: ResourceNotFoundException
-    for an analyzer or finding it does not hold. No AWS API creates a finding: as with GuardDuty's
-    CreateSampleFindings above, StartResourceScan takes a whole finding (JSON) as its "resource"
-    and registers it (`register_finding` sends it). Local mode and tests only.
+    moto 5.2 has no Access Analyzer at all. No AWS API creates a finding: as with GuardDuty's
+    CreateSampleFindings above, the local StartResourceScan takes a whole finding (JSON) as its
+    "resource" and registers it (`register_finding` sends it). Local mode and tests only.
     """
     import re
 
     import moto.backend_index
     import moto.backends
 
+    from parry.local.access_analyzer import ACCESS_ANALYZER_URL, access_analyzer_backends
+
     if getattr(moto.backends, "parry_access_analyzer", False):
         return
     original = moto.backends.get_backend
 
     def get_backend(name: str) -> Any:
-        return access_analyzer_backends() if name == "access-analyzer" else original(name)  # type: ignore[call-overload]
+        return access_analyzer_backends if name == "access-analyzer" else original(name)  # type: ignore[call-overload]
 
     moto.backends.get_backend = get_backend
-    moto.backend_index.backend_url_patterns.append(("access-analyzer", re.compile(_ACCESS_ANALYZER_URL)))
+    moto.backend_index.backend_url_patterns.append(("access-analyzer", re.compile(ACCESS_ANALYZER_URL)))
     moto.backends.parry_access_analyzer = True  # type: ignore[attr-defined]
-
-
-_ACCESS_ANALYZER_URL = r"https?://access-analyzer\.(.+)\.amazonaws\.com"
-_BACKENDS: dict[str, Any] = {}
-
-
-def access_analyzer_backends() -> Any:
-    """The local Access Analyzer's BackendDict (made once), keyed by account and region as moto's own."""
-    if not _BACKENDS:
-        from types import SimpleNamespace
-
-        from moto.core.base_backend import BackendDict, BaseBackend
-        from moto.core.responses import BaseResponse
-
-        class AccessAnalyzerResponse(BaseResponse):
-            def __init__(self) -> None:
-                super().__init__(service_name="accessanalyzer")
-
-            @property
-            def backend(self) -> Any:
-                return _BACKENDS["dict"][self.current_account][self.region]
-
-            def create_analyzer(self) -> str:
-                import json
-
-                name = self._get_param("analyzerName")
-                arn = f"arn:aws:access-analyzer:{self.region}:{self.current_account}:analyzer/{name}"
-                kind = self._get_param("type") or "ACCOUNT"
-                self.backend.analyzers[arn] = {"arn": arn, "name": name, "type": kind, "status": "ACTIVE"}
-                return json.dumps({"arn": arn})
-
-            def list_analyzers(self) -> str:
-                import json
-
-                return json.dumps({"analyzers": list(self.backend.analyzers.values())})
-
-            def start_resource_scan(self) -> str:
-                """Registers a finding: the "resource" is a whole finding in GetFinding's form (JSON)."""
-                import json
-
-                from moto.core.exceptions import JsonRESTError
-
-                analyzer, text = self._get_param("analyzerArn"), self._get_param("resourceArn") or ""
-                finding = json.loads(text) if text.startswith(WHOLE_FINDING_PREFIX) else None
-                if analyzer not in self.backend.analyzers or not isinstance(finding, dict):
-                    raise JsonRESTError(
-                        "ValidationException", "the local analyzer registers whole findings (JSON) in its own analyzers"
-                    )
-                self.backend.findings.setdefault(analyzer, {})[str(finding.get("id"))] = finding
-                return "{}"
-
-            def get_finding(self) -> str:
-                import json
-
-                return json.dumps({"finding": self._held()})
-
-            def get_finding_v2(self) -> str:
-                import json
-
-                return json.dumps(self._held())
-
-            def _held(self) -> dict[str, Any]:
-                from moto.core.exceptions import JsonRESTError
-
-                analyzer = self._get_param("analyzerArn") or ""
-                finding_id = self.uri_match.get("id") or self.path.rstrip("/").rsplit("/", 1)[-1]
-                held = self.backend.findings.get(analyzer, {}).get(finding_id)
-                if analyzer not in self.backend.analyzers or held is None:
-                    raise JsonRESTError("ResourceNotFoundException", f"Finding {finding_id} not found in {analyzer}")
-                return held
-
-        class AccessAnalyzerBackend(BaseBackend):
-            def __init__(self, region_name: str, account_id: str) -> None:
-                super().__init__(region_name, account_id)
-                self.analyzers: dict[str, dict[str, Any]] = {}
-                self.findings: dict[str, dict[str, dict[str, Any]]] = {}
-
-            @property
-            def _url_module(self) -> Any:
-                dispatch = AccessAnalyzerResponse.dispatch
-                paths = ("/analyzer$", "/finding/(?P<id>[^/]+)$", "/findingv2/(?P<id>[^/]+)$", "/resource/scan$")
-                return SimpleNamespace(url_bases=[_ACCESS_ANALYZER_URL], url_paths={"{0}" + p: dispatch for p in paths})
-
-        AccessAnalyzerBackend.__module__ = "parry.local.corrections"
-        _BACKENDS["dict"] = BackendDict(AccessAnalyzerBackend, "accessanalyzer")
-    return _BACKENDS["dict"]
 
 
 def register_access_analyzer_finding(aws: ClientFactory, event: dict[str, Any]) -> None:

@@ -30,7 +30,8 @@ FINDING_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 # not: a finding resolved since is simply the analyzer's copy, which no ACTIVE trigger matches)
 COMPARED = ("accountId", "region", "resource", "resourceType")
 COMPARED_EXTERNAL = (*COMPARED, "principal", "action", "isPublic")
-UNAVAILABLE = ("ResourceNotFoundException", "AccessDeniedException", "ValidationException")
+# an analyzer that does not hold the finding (or is of another kind: ValidationException): ask the next
+UNAVAILABLE = ("ResourceNotFoundException", "ValidationException")
 
 
 def authentic_access_analyzer_event(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
@@ -94,6 +95,12 @@ def _read(client: Any, analyzer: str, finding_id: str, external: bool, region: s
             answer = {k: v for k, v in answer.items() if k not in ("ResponseMetadata", "nextToken")}
     except ClientError as exc:
         refused = refusal(exc)
+        if refused is not None and refused.code == "AccessDeniedException":
+            raise FindingNotAuthentic(
+                f"Access Analyzer finding {finding_id} not confirmed: {analyzer} refused GetFinding "
+                "(the runner's role needs access-analyzer:GetFinding on analyzers in Parry's account: "
+                "parry.engine.permissions.ACCESS_ANALYZER_READ_PERMISSIONS)"
+            ) from exc
         if refused is None or refused.code not in UNAVAILABLE:
             raise
         return None
