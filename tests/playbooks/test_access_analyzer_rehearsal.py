@@ -8,7 +8,6 @@ the outsider's statement goes, and undo puts the exact policy text back.
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -16,13 +15,11 @@ import pytest
 from parry.engine.undo import undo
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
+from tests.support.access_analyzer import ACCOUNT, BOOK, sandbox_event
 from tests.support.decisions import approve
 from tests.support.findings import registered
-from tests.support.paths import EVENTS, ROOT
+from tests.support.paths import ROOT
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-BOOK = "access-analyzer-external-access"
-FIXTURE = EVENTS / "access-analyzer" / "access-analyzer-finding-s3-cross-account.eventbridge.json"
 OWN = {
     "Sid": "Own",
     "Effect": "Allow",
@@ -37,15 +34,6 @@ PARTNER = {
     "Action": "s3:GetObject",
     "Resource": "arn:aws:s3:::my-bucket/*",
 }
-
-
-def sandbox_event(resource: str = "arn:aws:s3:::my-bucket", resource_type: str = "AWS::S3::Bucket") -> dict:
-    """The published event, in the sandbox account and region."""
-    event = copy.deepcopy(json.loads(FIXTURE.read_text()))
-    event["account"], event["region"] = ACCOUNT, REGION
-    event["resources"] = [f"arn:aws:access-analyzer:{REGION}:{ACCOUNT}:analyzer/MyAnalyzer"]
-    event["detail"].update(accountId=ACCOUNT, region=REGION, resource=resource, resourceType=resource_type)
-    return event
 
 
 @pytest.fixture

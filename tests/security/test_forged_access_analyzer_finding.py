@@ -16,7 +16,7 @@ import pytest
 
 from parry.errors import FindingNotAuthentic
 from parry.routing.findings import authentic_event
-from tests.playbooks.test_access_analyzer_rehearsal import BOOK, sandbox_event
+from tests.support.access_analyzer import BOOK, sandbox_event
 from tests.support.control import Context, emf, fresh_runner, lines
 from tests.support.findings import registered
 from tests.support.paths import EVENTS
