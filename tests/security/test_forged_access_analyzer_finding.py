@@ -137,3 +137,11 @@ def test_an_unused_access_finding_is_read_with_get_finding_v2(aws):
     forged["detail"]["findingId"] = "b8ae0460-0000-0000-0000-ba956c986277"
     with pytest.raises(FindingNotAuthentic, match="holds no finding"):
         authentic_event(forged, aws)
+
+
+def test_the_real_finding_through_the_runner_waits_for_approval_and_changes_nothing_yet(runner, aws, real):
+    result = runner.handler(copy.deepcopy(real), Context())
+
+    assert result["status"] == "AWAITING_APPROVAL", result
+    policy = aws.client("s3").get_bucket_policy(Bucket="my-bucket")["Policy"]
+    assert json.loads(policy) == json.loads(POLICY)
