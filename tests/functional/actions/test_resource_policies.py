@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.support.actions import ACCOUNT, assert_contract, lambda_zip, run, run_undo
+from tests.support.actions import ACCOUNT, assert_contract, assert_refused, lambda_zip, run, run_undo
 
 OUTSIDER = "999988887777"
 PARTNER = "444455556666"
@@ -174,3 +174,15 @@ def test_capture_stores_a_role_trust_policy_and_removal_refuses_roles(ctx, aws):
 def test_a_resource_in_another_region_is_refused_by_name(ctx):
     result = remove(ctx, f"arn:aws:sqs:eu-west-1:{ACCOUNT}:orders", ["sqs:SendMessage"])
     assert result.status == "failed" and "eu-west-1" in (result.error or "")
+
+
+def test_a_resource_tagged_protected_keeps_its_policy(ctx, aws):
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="payments", tags={"parry:protected": "true"})["QueueUrl"]
+    arn = f"arn:aws:sqs:us-east-1:{ACCOUNT}:payments"
+    text = policy(allow("Outsider", OUTSIDER, "sqs:SendMessage", arn))
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": text})
+    assert_refused(
+        ctx, "policy.remove_grant", resource_arn=arn, principal={"AWS": OUTSIDER}, actions=["sqs:SendMessage"]
+    )
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"] == text
