@@ -285,7 +285,8 @@ class ResponderStack(Stack):
                 "function_arn": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT_ID}:function:{function_name}",
             }
             self.template_values[book.name] = values
-            # the runner of a playbook that takes findings re-reads each from GuardDuty, Security Hub or Inspector
+            # the runner of a playbook that takes findings re-reads each from its service (GuardDuty, Security
+            # Hub, Inspector or Access Analyzer)
             finding_read = finding_read_permissions(book)
             runner = PlaybookRunner(
                 runners,

@@ -28,6 +28,7 @@ def moto():
     from moto import mock_aws
 
     from parry.local.corrections import (
+        access_analyzer_like_aws,
         cloudtrail_history_like_aws,
         expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
@@ -40,6 +41,7 @@ def moto():
     security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
     guardduty_findings_like_aws()  # nor GuardDuty GetFindings
     inspector_findings_like_aws()  # nor Inspector ListFindings by finding ARN
+    access_analyzer_like_aws()  # nor any IAM Access Analyzer
     network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
     cloudtrail_history_like_aws()  # nor CloudTrail LookupEvents
     object_tag_conditions_like_aws()  # and applies object-tag-conditioned bucket policy denies to everything

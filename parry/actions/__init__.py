@@ -15,6 +15,7 @@ from parry.actions import (  # noqa: F401
     notify,
     posture,
     rds,
+    resource_policies,
     s3,
     s3_objects,
     securityhub,

@@ -104,6 +104,7 @@ def serve(
     from moto.server import ThreadedMotoServer
 
     from parry.local.corrections import (
+        access_analyzer_like_aws,
         cloudtrail_history_like_aws,
         expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
@@ -123,6 +124,7 @@ def serve(
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
     inspector_findings_like_aws()
+    access_analyzer_like_aws()
     network_interface_groups_like_aws()
     object_tag_conditions_like_aws()
     expected_bucket_owner_like_aws()

@@ -86,6 +86,19 @@ INSPECTOR_READ_PERMISSIONS: tuple[Permission, ...] = (
 )
 FINDING_SOURCES = frozenset({"aws.guardduty", "aws.securityhub"})
 INSPECTOR_SOURCE = "aws.inspector2"
+ACCESS_ANALYZER_SOURCE = "aws.access-analyzer"
+
+# IAM Access Analyzer findings, re-read from the analyzer in Parry's account (parry.routing.access_analyzer);
+# ListAnalyzers has no resource-level permissions; the GetFinding and GetFindingV2 APIs are both
+# authorized by the IAM action access-analyzer:GetFinding (there is no GetFindingV2 action)
+ACCESS_ANALYZER_READ_PERMISSIONS: tuple[Permission, ...] = (
+    Permission(("access-analyzer:ListAnalyzers",), ("*",), security_account=True),
+    Permission(
+        ("access-analyzer:GetFinding",),
+        ("arn:{partition}:access-analyzer:{region}:{account}:analyzer/*",),
+        security_account=True,
+    ),
+)
 
 
 def _sources(playbook: Playbook) -> set[str]:
@@ -94,8 +107,8 @@ def _sources(playbook: Playbook) -> set[str]:
 
 
 def reads_findings(playbook: Playbook) -> bool:
-    """Whether the playbook's trigger takes GuardDuty, Security Hub or Inspector findings: its runner re-reads them."""
-    return bool(_sources(playbook) & (FINDING_SOURCES | {INSPECTOR_SOURCE}))
+    """Whether the playbook's trigger takes GuardDuty, Security Hub, Inspector or Access Analyzer findings: its runner re-reads them."""
+    return bool(_sources(playbook) & (FINDING_SOURCES | {INSPECTOR_SOURCE, ACCESS_ANALYZER_SOURCE}))
 
 
 def finding_read_permissions(playbook: Playbook) -> tuple[Permission, ...]:
@@ -104,6 +117,7 @@ def finding_read_permissions(playbook: Playbook) -> tuple[Permission, ...]:
     return (
         *(FINDING_READ_PERMISSIONS if sources & FINDING_SOURCES else ()),
         *(INSPECTOR_READ_PERMISSIONS if INSPECTOR_SOURCE in sources else ()),
+        *(ACCESS_ANALYZER_READ_PERMISSIONS if ACCESS_ANALYZER_SOURCE in sources else ()),
     )
 
 

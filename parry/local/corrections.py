@@ -4,7 +4,7 @@ Each correction patches the in-process moto once (calling it again is a no-op) a
 AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents from the events local mode
 recorded, Security Hub GetFindings filters and BatchUpdateFindings, Security Hub v2's GetFindingsV2
 and BatchUpdateFindingsV2, GuardDuty GetFindings (per account and region, as GuardDuty's detectors
-are), Inspector ListFindings by finding ARN, an instance's network interfaces keeping only their own
+are), Inspector ListFindings by finding ARN, an IAM Access Analyzer, an instance's network interfaces keeping only their own
 security groups. Local mode and tests only;
 the Lambda never imports this module.
 """
@@ -640,7 +640,8 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
     the administrator's), an ASFF finding is imported into Security Hub (enabled if need be), an
     OCSF one is kept by the local Security Hub v2 of the event's region, a CloudTrail record goes into
     the CloudTrail history of `aws`'s account, an Inspector finding is held by the local Inspector of
-    its account and region. Any other event needs nothing.
+    its account and region, an Access Analyzer finding goes into the analyzer the event names, in the
+    caller's account. Any other event needs nothing.
     """
     import json
 
@@ -666,6 +667,54 @@ def register_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
             )
     elif event.get("source") == "aws.inspector2" and isinstance(detail.get("findingArn"), str):
         _queue_inspector_finding(detail)
+    elif event.get("source") == "aws.access-analyzer":
+        register_access_analyzer_finding(aws, event)
+
+
+def access_analyzer_like_aws() -> None:
+    """Give the in-process moto an IAM Access Analyzer (parry.local.access_analyzer), for both the
+    in-process mock and the local server.
+
+    moto 5.2 has no Access Analyzer at all. No AWS API creates a finding: as with GuardDuty's
+    CreateSampleFindings above, the local StartResourceScan takes a whole finding (JSON) as its
+    "resource" and registers it (`register_finding` sends it). Local mode and tests only.
+    """
+    import re
+
+    import moto.backend_index
+    import moto.backends
+
+    from parry.local.access_analyzer import ACCESS_ANALYZER_URL, access_analyzer_backends
+
+    if getattr(moto.backends, "parry_access_analyzer", False):
+        return
+    original = moto.backends.get_backend
+
+    def get_backend(name: str) -> Any:
+        return access_analyzer_backends if name == "access-analyzer" else original(name)  # type: ignore[call-overload]
+
+    moto.backends.get_backend = get_backend
+    moto.backend_index.backend_url_patterns.append(("access-analyzer", re.compile(ACCESS_ANALYZER_URL)))
+    moto.backends.parry_access_analyzer = True  # type: ignore[attr-defined]
+
+
+def register_access_analyzer_finding(aws: ClientFactory, event: dict[str, Any]) -> None:
+    """Make the local analyzer the event names (created in the caller's account if need be) hold the
+    event's finding as GetFinding answers it: the resource's owner as `resourceOwnerAccount`, no
+    account or region keys. Through the API, so a `parry local serve` in another process gets it."""
+    import json
+
+    detail = dict(event.get("detail") or {})
+    region = str(event.get("region") or aws.region)
+    client = aws.client("accessanalyzer", region)
+    named = (event.get("resources") or ["analyzer/local"])[0].rsplit("/", 1)[-1]
+    held = {a["name"]: a["arn"] for a in client.list_analyzers()["analyzers"]}
+    analyzer = held.get(named) or client.create_analyzer(analyzerName=named, type="ACCOUNT")["arn"]
+    finding_id = detail.pop("findingId", None) or detail.get("id")
+    detail["resourceOwnerAccount"] = detail.pop("accountId", None)
+    for key in ("region", "version", "isDeleted", "previousStatus"):
+        detail.pop(key, None)
+    client.start_resource_scan(analyzerArn=analyzer, resourceArn=json.dumps({**detail, "id": finding_id}))
 
 
 def register_ocsf_findings(account: str, event: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
 from parry.local.corrections import (
+    access_analyzer_like_aws,
     cloudtrail_history_like_aws,
     expected_bucket_owner_like_aws,
     guardduty_findings_like_aws,
@@ -58,6 +59,7 @@ class LocalServer:
         security_hub_findings_like_aws()
         guardduty_findings_like_aws()
         inspector_findings_like_aws()
+        access_analyzer_like_aws()
         network_interface_groups_like_aws()
         cloudtrail_history_like_aws()
         object_tag_conditions_like_aws()

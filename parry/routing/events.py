@@ -30,7 +30,7 @@ def resource_account(event: dict[str, Any]) -> str | None:
     """
     detail = event.get("detail") or {}
     found: set[str] = set()
-    if event.get("source") == "aws.guardduty":
+    if event.get("source") in ("aws.guardduty", "aws.access-analyzer"):  # Access Analyzer: the resource's owner
         account = detail.get("accountId")
         found = {account} if isinstance(account, str) else set()
     elif event.get("source") == "aws.securityhub" and isinstance(detail.get("findings"), list):

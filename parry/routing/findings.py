@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from parry.errors import FindingNotAuthentic, FindingUnavailable
+from parry.routing.access_analyzer import SOURCE as ACCESS_ANALYZER
+from parry.routing.access_analyzer import authentic_access_analyzer_event
 from parry.routing.cloudtrail import authentic_cloudtrail_event, is_cloudtrail_event
 from parry.routing.custom_actions import guardduty_finding
 from parry.routing.events import REGION
@@ -29,7 +31,7 @@ from parry.routing.scan_results import authentic_scan_result, is_scan_result
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
 
-AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub", INSPECTOR)
+AUTHENTICATED_SOURCES = ("aws.guardduty", "aws.securityhub", INSPECTOR, ACCESS_ANALYZER)
 ASFF_DETAIL_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
 GUARDDUTY_FINDING_ID = re.compile(r"[A-Za-z0-9._-]{1,300}")
 # The keys of a GuardDuty resource block that name what a playbook acts on: access key id, user
@@ -62,6 +64,8 @@ def authentic_event(
         return _security_hub(event, aws)
     if source == INSPECTOR:
         return authentic_inspector_event(event, aws)
+    if source == ACCESS_ANALYZER:
+        return authentic_access_analyzer_event(event, aws)
     return event
 
 

@@ -87,7 +87,11 @@ def test_the_cli_posts_to_the_control_url(sent, capsys, parry_env, aws):
     code, _, err = parry(capsys, "deny", "case-20261201-abcdef0123", "--reason", "pentest", "--control-url", URL)
 
     assert code == 2 and "not waiting for approval" in err
-    assert json.loads(fake.requests[0].data) == {"kind": "deny", "case_id": "case-20261201-abcdef0123", "reason": "pentest"}
+    assert json.loads(fake.requests[0].data) == {
+        "kind": "deny",
+        "case_id": "case-20261201-abcdef0123",
+        "reason": "pentest",
+    }
 
 
 def test_only_a_lambda_function_url_is_a_front_door():

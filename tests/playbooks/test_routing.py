@@ -63,6 +63,10 @@ EXPECTED: dict[str, set[str]] = {
     "securityhub-v2/cspm-control-sqs.1-fail-us-east-2-ocsf.bare.json": set(),
     "securityhub-v2/findings-imported-v2-guardduty-stealth-cloudtrailloggingdisabled.eventbridge.json": set(),
     "securityhub-v2/guardduty-runtime-newbinaryexecuted-ec2-ocsf.bare.json": set(),
+    "access-analyzer/access-analyzer-finding-s3-cross-account.eventbridge.json": {"access-analyzer-external-access"},
+    # posture, not incident: an unused permission and access inside the account are for owners to review
+    "access-analyzer/unused-access-finding-unusedpermission-role.eventbridge.json": set(),
+    "access-analyzer/internal-access-finding-s3-intra-account.eventbridge.json": set(),
 }
 
 

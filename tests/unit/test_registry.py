@@ -63,6 +63,7 @@ RESTORES_ACCESS = {
     "lambda.allow_public_url",
     "s3.restore_public_access_block",
     "s3.release_object",
+    "policy.restore",
 }
 
 

@@ -149,6 +149,7 @@ def moto_world() -> Iterator[World]:
 
     from parry.local.bootstrap import provision
     from parry.local.corrections import (
+        access_analyzer_like_aws,
         cloudtrail_history_like_aws,
         guardduty_findings_like_aws,
         network_interface_groups_like_aws,
@@ -157,6 +158,7 @@ def moto_world() -> Iterator[World]:
 
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
+    access_analyzer_like_aws()
     network_interface_groups_like_aws()
     cloudtrail_history_like_aws()
     with mock_aws(), mock.patch("parry.actions.evidence_compute.download", moto_code_package):
