@@ -18,7 +18,9 @@ def test_a_service_model_is_decoded_once_across_sessions(monkeypatch):
 
     monkeypatch.setattr(JSONFileLoader, "load_file", counting)
     ClientFactory(region="eu-west-1").client("cloudformation")
-    other_account = ClientFactory(region="eu-west-1", session=new_session(aws_access_key_id="a", aws_secret_access_key="b"))
+    other_account = ClientFactory(
+        region="eu-west-1", session=new_session(aws_access_key_id="a", aws_secret_access_key="b")
+    )
     other_account.client("cloudformation")
 
     assert len([p for p in decoded if p.endswith("/cloudformation/2010-05-15/service-2")]) == 1

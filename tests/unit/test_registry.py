@@ -168,4 +168,9 @@ def test_an_action_is_found_by_importing_its_module_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
-    assert ast.literal_eval(out) == ["parry.actions._common", "parry.actions.base", "parry.actions.iam", "parry.actions.registry"]
+    assert ast.literal_eval(out) == [
+        "parry.actions._common",
+        "parry.actions.base",
+        "parry.actions.iam",
+        "parry.actions.registry",
+    ]
