@@ -1,7 +1,10 @@
 """The registry of actions by dotted name, and their typed parameters: schema and building.
 
-An action (see `parry.actions.base`) is added with `@register`; importing `parry.actions` imports
-every action module, so `get`, `names` and `all_actions` see them all. A playbook step's `with:`
+An action (see `parry.actions.base`) is added with `@register` in its module. A run imports only the
+modules of the actions it uses: `get` finds an action's module in `MODULES` (a test keeps that table
+equal to what the modules register) and imports it on first use, so a one-step playbook does not pay
+for forty actions. `names` and `all_actions` (the schema, `parry actions`, a playbook's permissions)
+import every module of the package, found on disk, so a new module is never missed. A playbook step's `with:`
 block is checked against the JSON Schema derived from the action's parameters dataclass, and
 `build_params` turns its resolved values into that dataclass.
 """
@@ -9,6 +12,8 @@ block is checked against the JSON Schema derived from the action's parameters da
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 import types
 import typing
 from typing import Any, cast
@@ -29,13 +34,72 @@ def register(cls: type[Action[P]]) -> type[Action[P]]:
     return cls
 
 
+# The module (in parry.actions) that registers each action; tests/unit/test_registry.py checks it is exact.
+MODULES: dict[str, str] = {
+    "cloudtrail.start_logging": "cloudtrail",
+    "ec2.associate_instance_profile": "ec2",
+    "ec2.detach_instance_profile": "ec2",
+    "ec2.isolate_instance": "ec2",
+    "ec2.unisolate_instance": "ec2",
+    "evidence.capture_bucket": "evidence",
+    "evidence.capture_cloudtrail": "evidence",
+    "evidence.capture_db_instance": "rds",
+    "evidence.capture_iam_role": "evidence",
+    "evidence.capture_iam_user": "evidence",
+    "evidence.capture_instance": "evidence_compute",
+    "evidence.capture_lambda": "evidence_compute",
+    "evidence.capture_s3_object": "s3_objects",
+    "evidence.snapshot_db": "rds",
+    "evidence.snapshot_volumes": "evidence_compute",
+    "guardduty.archive_finding": "guardduty",
+    "guardduty.unarchive_finding": "guardduty",
+    "iam.activate_access_key": "iam",
+    "iam.add_user_to_groups": "iam",
+    "iam.attach_policy": "iam_policies",
+    "iam.deactivate_access_key": "iam",
+    "iam.delete_access_key": "iam",
+    "iam.delete_login_profile": "iam",
+    "iam.detach_policy": "iam_policies",
+    "iam.detach_role_policies": "iam_roles",
+    "iam.quarantine_user": "iam",
+    "iam.remove_user_from_groups": "iam",
+    "iam.restore_role_policies": "iam_roles",
+    "iam.restore_role_sessions": "iam_roles",
+    "iam.revoke_role_sessions": "iam_roles",
+    "iam.unquarantine_user": "iam",
+    "lambda.add_permissions": "lambda_",
+    "lambda.quarantine_function": "lambda_",
+    "lambda.remove_public_permissions": "lambda_",
+    "lambda.unquarantine_function": "lambda_",
+    "notify.sns": "notify",
+    "s3.block_public_access": "s3",
+    "s3.quarantine_object": "s3_objects",
+    "s3.release_object": "s3_objects",
+    "s3.restore_public_access_block": "s3",
+    "securityhub.update_finding": "securityhub",
+}
+
+
+def _import(module: str) -> None:
+    importlib.import_module(f"parry.actions.{module}")
+
+
 def _load_all() -> None:
-    # Importing the package imports every action module, which registers its actions.
-    import parry.actions  # noqa: F401
+    """Import every action module of the package, each registering its actions."""
+    import parry.actions
+
+    for info in pkgutil.iter_modules(parry.actions.__path__):
+        if info.name not in ("base", "registry") and not info.name.startswith("_"):
+            _import(info.name)
 
 
 def get(name: str) -> type[Action[ActionParams]]:
-    _load_all()
+    """The action named `name`, its module imported on first use (all modules, for a name not in `MODULES`)."""
+    if name not in _REGISTRY:
+        if name in MODULES:
+            _import(MODULES[name])
+        if name not in _REGISTRY:
+            _load_all()
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from importlib.metadata import version
 
 import typer
 from typer._click.exceptions import ClickException  # typer bundles its own click; typer.TyperException cannot show()
@@ -31,6 +30,8 @@ app = typer.Typer(
 def _print_version(asked: bool) -> None:
     """Eager, so that `parry --version` answers before any command is looked for."""
     if asked:
+        from importlib.metadata import version  # ~25 ms: only for --version
+
         typer.echo(f"parry {version('parry')}")
         raise typer.Exit()
 

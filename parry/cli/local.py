@@ -237,7 +237,7 @@ def _demo(endpoint: str, only: str | None, events_dir: Path) -> str:
         raise ConfigError(f"no scenario {only!r}; there are: {', '.join(s.name for s in SCENARIOS)}")
     events_dir.mkdir(parents=True, exist_ok=True)
     held = 0
-    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+    with Progress(console=console.made(), transient=True, disable=not console.is_terminal) as progress:
         bar = progress.add_task("scenarios", total=len(scenarios))
         for number, scenario in enumerate(scenarios, start=1):
             console.rule(f"[bold]{number}. {scenario.title}")

@@ -35,14 +35,15 @@ if TYPE_CHECKING:
 
 
 def load_playbook(name_or_path: str, folder: str | None = None):
-    """A playbook by name from the playbooks folder (`playbooks_dir`), or from a YAML path."""
+    """A playbook by name from the playbooks folder (`playbooks_dir`), or from a YAML path; validated once
+    per content (`parry.cli.validated`)."""
+    from parry.cli import validated
     from parry.playbooks.model import resolve_path
-    from parry.playbooks.validate import load_file
 
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
-        return load_file(path)
-    return load_file(resolve_path(name_or_path, playbooks_dir(folder)))
+        return validated.load(path)
+    return validated.load(resolve_path(name_or_path, playbooks_dir(folder)))
 
 
 def validate(

@@ -8,15 +8,35 @@ markup is the only markup a terminal obeys.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Column, Table
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Column, Table
 
-# no emoji codes either: `:warning:` in a tag value prints as typed
-console = Console(highlight=False, soft_wrap=True, emoji=False)
+
+class _Console:
+    """rich's console, made on first use: a `--json` command never imports rich (~40 ms)."""
+
+    _made: Console | None = None
+
+    @classmethod
+    def made(cls) -> Console:
+        if cls._made is None:
+            from rich.console import Console
+
+            # no emoji codes either: `:warning:` in a tag value prints as typed
+            cls._made = Console(highlight=False, soft_wrap=True, emoji=False)
+        return cls._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.made(), name, value)
+
+
+console = _Console()
 
 
 def inert(value: Any) -> str:
@@ -31,6 +51,8 @@ def inert(value: Any) -> str:
 
 def safe(value: Any) -> str:
     """`value` for a rich markup string: inert, and its `[...]` printed as typed, never a style or link."""
+    from rich.markup import escape
+
     return escape(inert(value))
 
 
@@ -156,15 +178,22 @@ def plan(result: Any) -> None:
 def _table(*columns: Column) -> Table:
     """A table that fits the terminal (80 columns when piped): no vertical rules, and only the columns
     that may wrap do; ids and statuses are kept whole, long tokens (ARNs, keys) fold."""
+    from rich import box
+    from rich.table import Table
+
     return Table(*columns, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
 
 
 def _whole(header: str) -> Column:
     """A column never cut or wrapped: an id a person types, a status read at a glance."""
+    from rich.table import Column
+
     return Column(header, no_wrap=True, overflow="ignore", min_width=len(header))
 
 
 def _folded(header: str, ratio: int = 1) -> Column:
+    from rich.table import Column
+
     return Column(header, overflow="fold", ratio=ratio, min_width=len(header))
 
 
@@ -176,6 +205,8 @@ def _when(value: Any) -> str:
 
 def cases_table(rows: list[dict[str, Any]]) -> None:
     """The case id and status whole; the playbook above its target in the one column that wraps."""
+    from rich.table import Column
+
     table = _table(_whole("case"), _whole("status"), Column("opened", min_width=10), _folded("playbook / target"))
     for row in rows:
         target = _pairs(row.get("target") or {}, " ")

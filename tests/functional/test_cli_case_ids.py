@@ -22,7 +22,7 @@ STATUSES = ("COMPLETED_WITH_ERRORS", "AWAITING_APPROVAL", "SUCCEEDED")
 @pytest.fixture
 def narrow(monkeypatch):
     """A terminal 80 columns wide, however wide the one running the tests."""
-    monkeypatch.setattr(render.console, "width", 80)
+    monkeypatch.setattr(render.console.made(), "width", 80)
 
 
 @pytest.fixture

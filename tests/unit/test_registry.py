@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -155,3 +158,26 @@ def test_member_permissions_are_those_whose_templates_a_member_account_fills():
         ("arn:{partition}:guardduty:{region}:{account}:detector/*",),
         security_account=True,
     ).member
+
+
+def test_the_module_table_names_where_each_action_is_registered():
+    """A run imports an action's module from `MODULES` alone: a missing or wrong entry would import
+    every module (or the wrong one) on the run path."""
+    registered = {name: cls.__module__.removeprefix("parry.actions.") for name, cls in ACTIONS.items()}
+
+    assert registry.MODULES == registered
+
+
+def test_an_action_is_found_by_importing_its_module_alone():
+    code = (
+        "import sys; from parry.actions import registry; registry.get('iam.deactivate_access_key'); "
+        "print(sorted(m for m in sys.modules if m.startswith('parry.actions.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    assert ast.literal_eval(out) == [
+        "parry.actions._common",
+        "parry.actions.base",
+        "parry.actions.iam",
+        "parry.actions.registry",
+    ]
