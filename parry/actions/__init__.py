@@ -3,6 +3,8 @@
 from parry.actions import (  # noqa: F401
     cloudtrail,
     ec2,
+    ecs,
+    eks,
     evidence,
     evidence_compute,
     guardduty,
@@ -15,4 +17,5 @@ from parry.actions import (  # noqa: F401
     s3,
     s3_objects,
     securityhub,
+    sequence,
 )
