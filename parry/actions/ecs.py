@@ -187,6 +187,12 @@ class UnisolateEcsTask(Action[UnisolateTaskParams]):
     """Put a task's network interface back in the groups it had (the undo of `ecs.isolate_task`).
 
     A task stopped since has no interface any more: there is nothing to put back, and the step is a no-op.
+
+    ```yaml
+    - id: unisolate-task
+      action: ecs.unisolate_task
+      with: {cluster: "${target.cluster}", task: "${target.task}", groups: [sg-0123456789abcdef0]}
+    ```
     """
 
     name = "ecs.unisolate_task"

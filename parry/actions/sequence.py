@@ -202,7 +202,17 @@ class ReleaseParams(ActionParams):
 
 @register
 class ReleaseSequence(Action[ReleaseParams]):
-    """Undo `sequence.contain`: each part's own undo, in that resource's account and region."""
+    """Undo `sequence.contain`: each part's own undo, in that resource's account and region.
+
+    ```yaml
+    - id: release
+      action: sequence.release
+      with:
+        steps:
+          - {type: AwsIamAccessKey, id: AKIAEXAMPLE, account: "123456789012", region: global,
+             action: iam.activate_access_key, params: {user_name: alice, access_key_id: AKIAEXAMPLE}}
+    ```
+    """
 
     name = "sequence.release"
     Params = ReleaseParams
