@@ -253,7 +253,7 @@ def ecs_task_interfaces_like_aws() -> None:
 
     if hasattr(NetworkInterface, "private_dns_name"):
         return
-    NetworkInterface.private_dns_name = property(_private_dns_name)  # type: ignore[attr-defined]
+    NetworkInterface.private_dns_name = property(_private_dns_name)  # type: ignore[assignment]
 
 
 def _private_dns_name(eni: NetworkInterface) -> str:
