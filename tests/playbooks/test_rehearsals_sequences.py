@@ -275,3 +275,19 @@ def test_ec2_runtime_threat_isolates_the_instance_with_the_process_fields_kept_o
     assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
     assert groups(aws, "us-east-1", instance) != before
     assert "curl" not in str(case.target)
+
+
+def test_ec2_runtime_threat_from_security_hub_v2_isolates_the_instance_it_names(aws, parry_env):
+    instance = launch(aws, "us-east-1")
+    before = groups(aws, "us-east-1", instance)
+    event = load("securityhub-v2/guardduty-runtime-newbinaryexecuted-ec2-ocsf.bare.json")
+    (resource,) = event["detail"]["findings"][0]["resources"]
+    resource["uid"] = resource["data"]["instance_id"] = instance
+    engine = Engine(aws, Settings.from_env())
+    assert routes(event) == {"ec2-runtime-threat"}
+
+    case = engine.run(book("ec2-runtime-threat"), registered(aws, event))
+
+    assert case.status == cs.SUCCEEDED, [(s.step_id, s.error) for s in case.steps]
+    assert case.target["instance"] == instance and groups(aws, "us-east-1", instance) != before
+    assert next(s for s in case.steps if s.step_id == "mark-finding").status == "skipped"  # no GuardDuty ARN
