@@ -30,6 +30,7 @@ def moto():
     from parry.local.corrections import (
         access_analyzer_like_aws,
         cloudtrail_history_like_aws,
+        ecs_task_interfaces_like_aws,
         expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
         inspector_findings_like_aws,
@@ -46,6 +47,7 @@ def moto():
     cloudtrail_history_like_aws()  # nor CloudTrail LookupEvents
     object_tag_conditions_like_aws()  # and applies object-tag-conditioned bucket policy denies to everything
     expected_bucket_owner_like_aws()  # and ignores ExpectedBucketOwner
+    ecs_task_interfaces_like_aws()  # and cannot run an awsvpc task
     with mock_aws():
         yield
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -129,6 +130,10 @@ class ActionContext:
     downloader: Downloader | None = None
     # results of earlier steps of the same case, by step id (e.g. to prove a key was captured)
     prior: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # for a step on resources in several places (sequence.contain), set by the engine: the context
+    # of part PART in (account, region, PART), and the engine's run of one action in such a context
+    elsewhere: Callable[[str | None, str | None, str], ActionContext] | None = None
+    run: Callable[[Action[Any], ActionContext, ActionParams], dict[str, Any]] | None = None
 
     def client(self, service: str) -> Any:
         return self.aws.client(service)

@@ -106,6 +106,7 @@ def serve(
     from parry.local.corrections import (
         access_analyzer_like_aws,
         cloudtrail_history_like_aws,
+        ecs_task_interfaces_like_aws,
         expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
         inspector_findings_like_aws,
@@ -128,6 +129,7 @@ def serve(
     network_interface_groups_like_aws()
     object_tag_conditions_like_aws()
     expected_bucket_owner_like_aws()
+    ecs_task_interfaces_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, bound = server.get_host_and_port()

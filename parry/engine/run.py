@@ -9,6 +9,7 @@ hash-chained audit log in the evidence bucket.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -21,7 +22,7 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, dedup, intake, notices, provenance, sealed, versions
+from parry.engine import approvals, dedup, intake, notices, places, provenance, sealed, versions
 from parry.engine import steps as st
 from parry.engine.guardrails import rate_limit_reason
 from parry.engine.kill_switch import KillSwitch
@@ -107,6 +108,10 @@ class Engine:
     def _caller_account(self) -> str:
         return self._caller()["Account"]
 
+    def caller_account(self) -> str:
+        """The account Parry runs in (its own credentials')."""
+        return self._caller_account()
+
     def _account_of(self, event: dict[str, Any]) -> str:
         """The account a case on `event` acts in: the finding's resource's, else Parry's own."""
         return resource_account(event) or self._caller_account()
@@ -164,6 +169,8 @@ class Engine:
             topic_arn=self.settings.topic_arn,
             protected_arns=self.settings.protected_arns,
             prior={s.step_id: s.as_dict() for s in case.steps},
+            elsewhere=functools.partial(places.context_in, self, case, step_id, evidence),
+            run=places.run_one,
         )
 
     def kill_switch_on(self) -> bool:

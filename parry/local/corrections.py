@@ -5,7 +5,7 @@ AWS service does: KMS signing a DIGEST message, CloudTrail LookupEvents from the
 recorded, Security Hub GetFindings filters and BatchUpdateFindings, Security Hub v2's GetFindingsV2
 and BatchUpdateFindingsV2, GuardDuty GetFindings (per account and region, as GuardDuty's detectors
 are), Inspector ListFindings by finding ARN, an IAM Access Analyzer, an instance's network interfaces keeping only their own
-security groups. Local mode and tests only;
+security groups, ECS tasks in awsvpc mode. Local mode and tests only;
 the Lambda never imports this module.
 """
 
@@ -241,6 +241,26 @@ def _set_instance_groups(instance: Instance, groups: list[SecurityGroup]) -> Non
         nics[0]._group_set = list(groups)
     else:
         instance.__dict__["parry_launch_groups"] = list(groups)
+
+
+def ecs_task_interfaces_like_aws() -> None:
+    """Let the in-process moto run an `awsvpc` task: its RunTask reads a private DNS name moto's interfaces lack.
+
+    moto 5.2's RunTask with a network configuration fails on `NetworkInterface.private_dns_name`. EC2
+    names an interface's private address `ip-<address with dashes>.<region>.compute.internal` (in
+    us-east-1 `ec2.internal`), and ECS reports it as the task attachment's `privateDnsName`.
+    """
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+
+    if hasattr(NetworkInterface, "private_dns_name"):
+        return
+    NetworkInterface.private_dns_name = property(_private_dns_name)  # type: ignore[assignment]
+
+
+def _private_dns_name(eni: NetworkInterface) -> str:
+    region = eni.ec2_backend.region_name
+    domain = "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
+    return f"ip-{str(eni.private_ip_address).replace('.', '-')}.{domain}"
 
 
 def object_tag_conditions_like_aws() -> None:

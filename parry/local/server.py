@@ -16,6 +16,7 @@ from parry.errors import ConfigError
 from parry.local.corrections import (
     access_analyzer_like_aws,
     cloudtrail_history_like_aws,
+    ecs_task_interfaces_like_aws,
     expected_bucket_owner_like_aws,
     guardduty_findings_like_aws,
     inspector_findings_like_aws,
@@ -64,6 +65,7 @@ class LocalServer:
         cloudtrail_history_like_aws()
         object_tag_conditions_like_aws()
         expected_bucket_owner_like_aws()
+        ecs_task_interfaces_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server.get_host_and_port()[1]}")

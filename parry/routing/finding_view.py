@@ -177,7 +177,7 @@ def _guardduty_resources(detail: dict[str, Any], account: str | None, region: st
         found += _resource("AwsIamAccessKey", key.get("accessKeyId"), account, region, native=kind)
         if key.get("userType") == "IAMUser":
             found += _resource("AwsIamUser", key.get("userName"), account, region, native=kind)
-    elif kind == "Instance":
+    elif kind in ("Instance", "Container"):  # a Container of Runtime Monitoring runs on an EC2 host
         instance = _dict(resource.get("instanceDetails"))
         found += _resource("AwsEc2Instance", instance.get("instanceId"), account, region, native=kind)
     elif kind == "S3Bucket" or kind == "S3Object":

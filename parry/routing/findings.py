@@ -222,7 +222,8 @@ def _ocsf_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
 
     metadata = finding.get("metadata") if isinstance(finding, dict) else None
     name = metadata.get("uid") if isinstance(metadata, dict) else None
-    product = (metadata.get("product") or {}).get("uid") if isinstance(metadata, dict) else None
+    product_block = metadata.get("product") if isinstance(metadata, dict) else None
+    product = product_block.get("uid") if isinstance(product_block, dict) else None
     if not isinstance(name, str) or not isinstance(product, str):
         raise FindingNotAuthentic(
             f"detail.findings[{index}] is not an OCSF finding with a metadata.uid and a metadata.product.uid"

@@ -12,6 +12,11 @@ that region, under the same rule; a call to a global service (IAM, the console s
 the home region, as IAM answers from every region. Any other event (an EC2 state change, a Config
 item) cannot be re-read from its service: its `region` is whatever the event says, so such a case
 keeps acting in the runner's own region.
+
+An attack sequence (GuardDuty Extended Threat Detection) names resources in several accounts and
+regions: it is not refused as a whole. Its case acts in the finding's own region, and the step
+that contains its resources (`sequence.contain`) acts on each in that resource's own account and
+region, refusing by name only the ones outside PARRY_REGIONS.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from parry.errors import EventError
 from parry.routing.cloudtrail import CLOUDTRAIL_DETAIL_TYPES
 from parry.routing.finding_view import GLOBAL, finding_view
 
+SEQUENCE_PREFIX = "AttackSequence:"
 GLOBAL_EVENT_SOURCES = frozenset({"iam.amazonaws.com", "signin.amazonaws.com"})
 
 
@@ -37,6 +43,8 @@ def acting_region(event: dict[str, Any], *, configured: tuple[str, ...], home: s
     view = finding_view(event)
     if view is None:
         return home
+    if is_attack_sequence(view.types):
+        return view.region if view.region and view.region in allowed else home
     outside = [r for r in view.resources if r.region not in (None, GLOBAL) and r.region not in allowed]
     if outside:
         named = ", ".join(f"{r.type} {r.id[:200]} in {r.region}" for r in outside[:5])
@@ -49,6 +57,11 @@ def acting_region(event: dict[str, Any], *, configured: tuple[str, ...], home: s
     if len(regional) == 1:
         return regional[0]
     return view.region if view.region and view.region in allowed else home
+
+
+def is_attack_sequence(types: tuple[str, ...]) -> bool:
+    """Whether a finding is an attack sequence, whose resources each act in their own place."""
+    return any(t.startswith(SEQUENCE_PREFIX) for t in types)
 
 
 def _call_region(detail: dict[str, Any], allowed: tuple[str, ...], home: str) -> str:

@@ -87,3 +87,14 @@ def test_other_sources_pass_unchanged(aws, load_event):
     event = load_event("config/configuration-item-change-sqs-queue.eventbridge.json")
 
     assert authentic_event(event, aws) is event
+
+
+def test_a_v2_finding_whose_product_is_not_an_object_is_refused_not_crashed_on(aws):
+    """Found by the bad-input fuzzer on the Security Hub v2 fixtures: `metadata.product` a string."""
+    from tests.support.routing import load
+
+    event = load("securityhub-v2/guardduty-runtime-newbinaryexecuted-ec2-ocsf.bare.json")
+    event["detail"]["findings"][0]["metadata"]["product"] = "GuardDuty"
+
+    with pytest.raises(FindingNotAuthentic, match=r"metadata\.product\.uid"):
+        authentic_event(event, aws)

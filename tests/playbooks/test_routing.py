@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from parry.routing.expressions import search, truthy
+from parry.routing.finding_view import expression_data
 from parry.routing.scan_results import SCAN_RESULT
 from tests.support.paths import EVENTS
 from tests.support.routing import BOOKS, IAM_KEY, finding, load, routes
@@ -59,14 +60,42 @@ EXPECTED: dict[str, set[str]] = {
     "securityhub/imported-afsbp-ec2.7-ebs-default-encryption.json": set(),
     "securityhub/imported-cis-1.3-unused-credentials.json": set(),
     "securityhub/insight-results.json": set(),
-    # Security Hub v2 (OCSF): no shipped playbook takes `Findings Imported V2` events yet
-    "securityhub-v2/cspm-control-sqs.1-fail-us-east-2-ocsf.bare.json": set(),
+    "securityhub-v2/cspm-control-sqs.1-fail-us-east-2-ocsf.bare.json": set(),  # a posture control, no threat
+    # the GuardDuty finding as Security Hub v2 forwards it: its GuardDuty event is the one acted on
     "securityhub-v2/findings-imported-v2-guardduty-stealth-cloudtrailloggingdisabled.eventbridge.json": set(),
-    "securityhub-v2/guardduty-runtime-newbinaryexecuted-ec2-ocsf.bare.json": set(),
     "access-analyzer/access-analyzer-finding-s3-cross-account.eventbridge.json": {"access-analyzer-external-access"},
     # posture, not incident: an unused permission and access inside the account are for owners to review
     "access-analyzer/unused-access-finding-unusedpermission-role.eventbridge.json": set(),
     "access-analyzer/internal-access-finding-s3-intra-account.eventbridge.json": set(),
+    "securityhub-v2/guardduty-runtime-newbinaryexecuted-ec2-ocsf.bare.json": {"ec2-runtime-threat"},
+    "securityhub-v2/coverage-finding-guardduty-foundational-ocsf.bare.json": set(),  # a coverage gap, no threat
+    "securityhub-v2/exposure-finding-lambda-public-vulnerable-sample.bare.json": set(),  # an exposure sample
+    # a Security Lake record (OCSF 1.1), not a Security Hub event: nothing delivers it to EventBridge
+    "securityhub-v2/securitylake-ocsf1.1-guardduty-stealth-cloudtrailloggingdisabled-us-east-2.bare.json": set(),
+    # the fixture keeps no service.detection.sequence (no published sample does): routed, no step runs
+    "guardduty/attacksequence-iam-compromisedcredentials.bare.json": {"guardduty-attack-sequence"},
+    "guardduty/backdoor-ec2-cc-activity-b.bare.json": {"ec2-compromise"},
+    "guardduty/cryptocurrency-ec2-bitcointool-b-dns.bare.json": {"ec2-compromise"},
+    "guardduty/discovery-s3-maliciousipcaller.bare.json": {"s3-exposure"},
+    "guardduty/exfiltration-s3-maliciousipcaller.bare.json": {"s3-exposure"},
+    "guardduty/pentest-iamuser-kalilinux.bare.json": {"iam-credential-compromise"},
+    "guardduty/persistence-kubernetes-successfulanonymousaccess.bare.json": {"eks-threat"},
+    "guardduty/policy-iamuser-rootcredentialusage.bare.json": {"root-credential-usage"},
+    # a Container on an EC2 host that reached the host's Docker socket: the host is isolated
+    "guardduty/privilegeescalation-runtime-dockersocketaccessed.bare.json": {"ec2-runtime-threat"},
+    "guardduty/recon-iamuser-maliciousipcaller.bare.json": {"iam-credential-compromise"},
+    "guardduty/stealth-iamuser-cloudtrailloggingdisabled.bare.json": {"cloudtrail-logging-disabled"},
+    "guardduty/trojan-ec2-blackholetraffic.bare.json": {"ec2-compromise"},
+    "guardduty/unauthorizedaccess-ec2-sshbruteforce.bare.json": set(),  # low severity: the instance is the target
+    "guardduty/unauthorizedaccess-iamuser-consoleloginsuccess-b.bare.json": {"iam-credential-compromise"},
+    # trust policy, layer and public-access-block changes: no shipped playbook takes them yet
+    "cloudtrail/iam-updateassumerolepolicy-principal-star.bare.json": set(),
+    "cloudtrail/lambda-updatefunctionconfiguration-layers-iamuser.bare.json": set(),
+    "cloudtrail/s3-deletebucketpublicaccessblock.bare.json": set(),
+    # role assumptions are how AWS is used: not a finding on their own
+    "cloudtrail/sts-assumerole-cross-account-caller-account.bare.json": set(),
+    "cloudtrail/sts-assumerole-cross-account-role-account.bare.json": set(),
+    "cloudtrail/sts-assumerole-role-chaining-session-tags.bare.json": set(),
 }
 
 
@@ -74,7 +103,7 @@ def assert_targets_resolve(event: dict, names: set[str]) -> None:
     """The routed playbooks find what they act on in the event (their first step's target)."""
     for name in names:
         book = BOOKS[name]
-        values = {key: search(expr, event) for key, expr in book.target.items()}
+        values = {key: search(expr, expression_data(event)) for key, expr in book.target.items()}
         first = book.steps[0]
         for value in first.with_.values():
             if isinstance(value, str) and value.startswith("${target."):
@@ -86,7 +115,7 @@ def assert_finding_marked_only_for_guardduty(event: dict, names: set[str]) -> No
     """The Security Hub step runs for a GuardDuty finding, on its ARN, and is skipped for anything else."""
     for name in names:
         book = BOOKS[name]
-        target = {key: search(expr, event) for key, expr in book.target.items()}
+        target = {key: search(expr, expression_data(event)) for key, expr in book.target.items()}
         for step in (s for s in book.steps if s.action == "securityhub.update_finding"):
             runs = truthy(search(step.when, {"event": event, "target": target})) if step.when else True
             assert runs == (event["source"] == "aws.guardduty"), f"{name}: {step.id} for {event['source']}"
@@ -101,6 +130,10 @@ def test_every_guardduty_playbook_marks_the_finding_in_security_hub():
         if "aws.guardduty" in json.dumps(b.trigger) and SCAN_RESULT not in json.dumps(b.trigger)
     }
     assert from_guardduty == {
+        "guardduty-attack-sequence",
+        "ec2-runtime-threat",
+        "ecs-runtime-threat",
+        "eks-threat",
         "rds-anomalous-login",
         "ec2-compromise",
         "iam-credential-compromise",
@@ -177,6 +210,17 @@ LAMBDA = {
         "functionVersion": "$LATEST",
     }
 }
+EKS = {"eksClusterDetails": {"name": "prod", "arn": "arn:aws:eks:us-east-1:123456789012:cluster/prod"}}
+ECS_TASK = {
+    "ecsClusterDetails": {
+        "name": "prod",
+        "arn": "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+        "taskDetails": {
+            "arn": "arn:aws:ecs:us-east-1:123456789012:task/prod/0123456789abcdef0",
+            "launchType": "FARGATE",
+        },
+    }
+}
 RDS = {"rdsDbInstanceDetails": {"dbInstanceIdentifier": "orders", "engine": "postgres"}}
 TRAIL_CALL = {
     "actionType": "AWS_API_CALL",
@@ -223,7 +267,15 @@ DOCUMENTED = [
     ("CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin", "RDSDBInstance", 8, RDS, None, {"rds-anomalous-login"}),
     ("CredentialAccess:RDS/MaliciousIPCaller.SuccessfulLogin", "RDSDBInstance", 5, RDS, None, {"rds-anomalous-login"}),
     ("CredentialAccess:RDS/MaliciousIPCaller.FailedLogin", "RDSDBInstance", 2, RDS, None, set()),  # low severity
-    ("Persistence:Kubernetes/SuccessfulAnonymousAccess", "EKSCluster", 8, {}, None, set()),
+    ("Persistence:Kubernetes/SuccessfulAnonymousAccess", "EKSCluster", 8, {}, None, set()),  # no cluster
+    ("Persistence:Kubernetes/SuccessfulAnonymousAccess", "EKSCluster", 8, EKS, None, {"eks-threat"}),
+    ("PrivilegeEscalation:Runtime/DockerSocketAccessed", "EKSCluster", 5, EKS, None, {"eks-threat"}),
+    ("Execution:Runtime/ReverseShell", "Instance", 8, INSTANCE, None, {"ec2-runtime-threat"}),
+    ("Execution:Runtime/NewBinaryExecuted", "Instance", 5, INSTANCE, None, {"ec2-runtime-threat"}),
+    ("Execution:Runtime/NewBinaryExecuted", "Instance", 2, INSTANCE, None, set()),  # low severity
+    ("Execution:Runtime/ReverseShell", "ECSCluster", 8, ECS_TASK, None, {"ecs-runtime-threat"}),
+    ("Execution:Runtime/ReverseShell", "ECSCluster", 8, {"ecsClusterDetails": {"name": "prod"}}, None, set()),
+    ("AttackSequence:S3/CompromisedData", "AttackSequence", 9, {}, None, {"guardduty-attack-sequence"}),
 ]
 
 

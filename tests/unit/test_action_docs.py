@@ -12,7 +12,19 @@ from parry.playbooks.validate import load_yaml, validate_document
 ACTIONS = registry.all_actions()
 EXAMPLE = re.compile(r"```yaml\n(.*?)```", re.S)
 # targets the examples may name; a playbook declares the ones its steps use
-TARGETS = ("user", "key", "role", "function", "instance", "bucket", "trail", "finding", "finding_arn")
+TARGETS = (
+    "user",
+    "key",
+    "role",
+    "function",
+    "instance",
+    "bucket",
+    "trail",
+    "finding",
+    "finding_arn",
+    "cluster",
+    "task",
+)
 
 
 def examples(cls) -> list[str]:

@@ -31,7 +31,10 @@ EVENTS = ROOT / "tests" / "events"
 GUARDDUTY_FIXTURES = sorted(
     p.name
     for p in (EVENTS / "guardduty").glob("*.json")
-    if "malware-protection-object-scan-result" not in p.name and ".api-getfindings." not in p.name
+    if "malware-protection-object-scan-result" not in p.name
+    and ".api-getfindings." not in p.name
+    # hand-edited by its publisher with fields GuardDuty's API has not (tests/events/SOURCES.md): shape only
+    and "runtime-dockersocketaccessed" not in p.name
 )
 BOOKS = load_all([ROOT / "playbooks"])
 SECURITY_ACCOUNT = "111122223333"
