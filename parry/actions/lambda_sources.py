@@ -79,7 +79,7 @@ class DisableEventSourceMapping(_SetMappingEnabled):
     - id: disable-mapping
       action: lambda.disable_event_source_mapping
       approval: required
-      with: {uuid: "${target.mapping}"}
+      with: {uuid: 14e0db71-5d35-4eb5-b481-8945cf9d10c2}
     ```
     """
 

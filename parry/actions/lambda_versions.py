@@ -68,7 +68,7 @@ class CaptureLambdaVersions(Capture[VersionsParams]):
     ```yaml
     - id: capture-versions
       action: evidence.capture_lambda_versions
-      with: {function_name: "${target.function}", published_version: "${target.published}"}
+      with: {function_name: "${target.function}", published_version: "7"}
     ```
     """
 

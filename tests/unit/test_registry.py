@@ -66,6 +66,8 @@ RESTORES_ACCESS = {
     "lambda.add_permissions",
     "lambda.unquarantine_function",
     "lambda.allow_public_url",
+    "lambda.enable_event_source_mapping",
+    "lambda.add_layer_permission",
     "s3.restore_public_access_block",
     "s3.release_object",
     "policy.restore",
