@@ -40,7 +40,7 @@ class VersionsParams(ActionParams):
     function_name: str = field(metadata={"doc": "Lambda function name or ARN"})
     published_version: str | None = field(
         default=None,
-        metadata={"doc": "the version the change published (CloudTrail's responseElements.version), if any"},
+        metadata={"doc": "the version the change published (CloudTrail's responseElements.version); $LATEST: none"},
     )
 
 

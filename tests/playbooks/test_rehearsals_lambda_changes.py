@@ -23,10 +23,9 @@ from tests.support.actions import lambda_zip
 from tests.support.decisions import approve
 from tests.support.findings import registered
 from tests.support.iam_policies import ADMIN, aws_managed_policy
-from tests.support.posture import SEEDED_SECRETS, TRUST
-from tests.support.routing import load
+from tests.support.lambda_changes import ACCOUNT, OTHER, function, in_sandbox, lambda_call, mapping_call, public_layer
+from tests.support.posture import SEEDED_SECRETS
 
-ACCOUNT, OTHER = "123456789012", "210987654321"
 APPROVER = "arn:aws:iam::123456789012:role/approver"
 CALLER = "arn:aws:iam::123456789012:user/john.developer"
 
@@ -37,39 +36,6 @@ def book(name: str):
 
 def statuses(case) -> dict[str, str]:
     return {s.step_id: s.status for s in case.steps}
-
-
-def in_sandbox(relpath: str) -> dict:
-    """The fixture as CloudTrail delivers it from the sandbox account, in us-east-1."""
-    event = load(relpath)
-    event["account"], event["region"] = ACCOUNT, "us-east-1"
-    event["detail"].update(recipientAccountId=ACCOUNT, awsRegion="us-east-1")
-    return event
-
-
-def lambda_call(event_name: str, request: dict, response: dict | None, event_id: str) -> dict:
-    """A Lambda call john.developer made, on the real UpdateFunctionCode record's envelope and caller."""
-    event = in_sandbox("cloudtrail/lambda-updatefunctioncode.bare.json")
-    event["detail"].update(eventName=event_name, requestParameters=request, responseElements=response, eventID=event_id)
-    event["id"] = event_id
-    return event
-
-
-def function(aws, name: str, *, environment: dict | None = None, role: str = "fn-role") -> str:
-    iam = aws.client("iam")
-    try:
-        arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    except iam.exceptions.EntityAlreadyExistsException:
-        arn = iam.get_role(RoleName=role)["Role"]["Arn"]
-    kwargs = {"Environment": {"Variables": environment}} if environment else {}
-    return aws.client("lambda").create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=arn,
-        Handler="index.handler",
-        Code={"ZipFile": lambda_zip()},
-        **kwargs,
-    )["FunctionArn"]
 
 
 def run_until_approval(engine, name: str, event: dict, step: str):
@@ -197,24 +163,6 @@ def test_admin_attached_to_a_lambda_execution_role_is_detached_by_iam_admin_poli
 # ---- 4. an event source mapping from another account ------------------------------------------------
 
 
-def mapping_call(aws, source_account: str) -> tuple[str, dict]:
-    """A mapping of a queue to `worker`, and CloudTrail's record of a call naming a queue of `source_account`.
-
-    moto maps only its own account's queues, so the mapping acted on reads a local queue; the record
-    names the queue the call named.
-    """
-    function(aws, "worker")
-    queue = aws.client("sqs").create_queue(QueueName="jobs")["QueueUrl"]
-    queue_arn = aws.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    uuid = aws.client("lambda").create_event_source_mapping(FunctionName="worker", EventSourceArn=queue_arn)["UUID"]
-    source = f"arn:aws:sqs:us-east-1:{source_account}:jobs"
-    request = {"functionName": "worker", "eventSourceArn": source, "batchSize": 10}
-    response = {"uUID": uuid, "eventSourceArn": source, "state": "Creating", "batchSize": 10}
-    return uuid, lambda_call("CreateEventSourceMapping20150331", request, response, f"esm-{source_account}")
-
-
 def mapping_state(aws, uuid: str) -> str:
     return aws.client("lambda").get_event_source_mapping(UUID=uuid)["State"]
 
@@ -243,29 +191,6 @@ def test_a_mapping_from_the_accounts_own_queue_runs_no_step(engine, aws):
 
 
 # ---- 5. a layer version shared with everyone --------------------------------------------------------
-
-
-def public_layer(aws) -> dict:
-    lam = aws.client("lambda")
-    lam.publish_layer_version(LayerName="shared-libs", Content={"ZipFile": lambda_zip()})
-    lam.add_layer_version_permission(
-        LayerName="shared-libs", VersionNumber=1, StatementId="everyone", Action="lambda:GetLayerVersion", Principal="*"
-    )
-    lam.add_layer_version_permission(
-        LayerName="shared-libs",
-        VersionNumber=1,
-        StatementId="partner",
-        Action="lambda:GetLayerVersion",
-        Principal=OTHER,
-    )
-    request = {
-        "layerName": "shared-libs",
-        "versionNumber": 1,
-        "statementId": "everyone",
-        "action": "lambda:GetLayerVersion",
-        "principal": "*",
-    }
-    return lambda_call("AddLayerVersionPermission20181031", request, {"revisionId": "r1"}, "layer-everyone")
 
 
 def layer_sids(aws) -> list[str]:

@@ -43,7 +43,7 @@ EXPECTED: dict[str, set[str]] = {
     # HIGH: the patch backlog (a CRITICAL copy with an exploit routes: tests/playbooks/test_posture_responses.py)
     "inspector/inspector2-finding-lambda-package-vulnerability.eventbridge.json": set(),
     "inspector/inspector2-finding-ec2-package-vulnerability-eu-central-1.eventbridge.json": set(),  # patching
-    "cloudtrail/lambda-updatefunctioncode.bare.json": set(),
+    "cloudtrail/lambda-updatefunctioncode.bare.json": {"lambda-changed-outside-pipeline"},  # by an IAM user
     "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json": {"iam-admin-policy-attached"},
     "cloudtrail/iam-createaccesskey.bare.json": {"iam-access-key-for-another-user"},
     "cloudtrail/s3-createbucket.eventbridge.json": set(),  # made by root, but not a sign-in
@@ -90,7 +90,7 @@ EXPECTED: dict[str, set[str]] = {
     "guardduty/unauthorizedaccess-iamuser-consoleloginsuccess-b.bare.json": {"iam-credential-compromise"},
     # trust policy, layer and public-access-block changes: no shipped playbook takes them yet
     "cloudtrail/iam-updateassumerolepolicy-principal-star.bare.json": set(),
-    "cloudtrail/lambda-updatefunctionconfiguration-layers-iamuser.bare.json": set(),
+    "cloudtrail/lambda-updatefunctionconfiguration-layers-iamuser.bare.json": {"lambda-changed-outside-pipeline"},
     "cloudtrail/s3-deletebucketpublicaccessblock.bare.json": set(),
     # role assumptions are how AWS is used: not a finding on their own
     "cloudtrail/sts-assumerole-cross-account-caller-account.bare.json": set(),
@@ -478,3 +478,116 @@ def test_a_key_a_user_makes_for_themselves_runs_no_step():
 
     assert routes(event) == {"iam-access-key-for-another-user"}
     assert search(book.target["for_another"], event) is False
+
+
+# ---- CloudTrail change detections for Lambda ---------------------------------------------------------
+# UpdateFunctionCode/UpdateFunctionConfiguration are real records (EXPECTED); the others are built on the
+# real UpdateFunctionCode record in the shape CloudTrail documents for Lambda: camelCase request
+# parameters, the eventName with its API version.
+
+CODE_UPDATE = "cloudtrail/lambda-updatefunctioncode.bare.json"
+PARRY_ROLE = "arn:aws:sts::123456789012:assumed-role/parry-lambda-url-made-public-us-east-1/parry"
+
+
+def lambda_call(event_name: str, request: dict, response: dict | None = None) -> dict:
+    event = load(CODE_UPDATE)
+    event["detail"].update(eventName=event_name, requestParameters=request, responseElements=response)
+    return event
+
+
+@pytest.mark.parametrize(
+    "event_name, auth_type, caller, expected",
+    [
+        ("CreateFunctionUrlConfig20211031", "NONE", None, {"lambda-url-made-public"}),
+        ("UpdateFunctionUrlConfig20211031", "NONE", None, {"lambda-url-made-public"}),
+        ("CreateFunctionUrlConfig", "NONE", None, {"lambda-url-made-public"}),  # any API version, or none
+        ("CreateFunctionUrlConfig20211031", "AWS_IAM", None, set()),
+        ("CreateFunctionUrlConfig20211031", "NONE", CDK_DEPLOYER, set()),
+        ("UpdateFunctionUrlConfig20211031", "NONE", PARRY_ROLE, set()),  # Parry's own undo, approved by a person
+        ("DeleteFunctionUrlConfig20211031", "NONE", None, set()),
+    ],
+)
+def test_a_function_url_opened_to_anyone_routes_to_lambda_url_made_public(event_name, auth_type, caller, expected):
+    event = lambda_call(event_name, {"functionName": "orders", "authType": auth_type, "qualifier": "live"})
+    if caller:
+        event["detail"]["userIdentity"]["arn"] = caller
+    assert routes(event) == expected
+    if expected:
+        book = BOOKS["lambda-url-made-public"]
+        assert search(book.target["function"], event) == "orders"
+        assert search(book.target["qualifier"], event) == "live"
+    event["detail"]["errorCode"] = "AccessDeniedException"
+    assert routes(event) == set()
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: None, {"lambda-changed-outside-pipeline"}),
+        (lambda d: d.update(eventName="UpdateFunctionConfiguration20150331v2"), {"lambda-changed-outside-pipeline"}),
+        (lambda d: d["userIdentity"].update(arn=CDK_DEPLOYER), set()),  # the pipeline
+        (lambda d: d.update(errorCode="ResourceConflictException"), set()),
+        (lambda d: d.update(eventName="GetFunction20150331v2"), set()),
+    ],
+    ids=["code", "configuration", "deployer", "failed", "read"],
+)
+def test_a_change_outside_the_deployers_routes_to_lambda_changed_outside_pipeline(change, expected):
+    event = load(CODE_UPDATE)
+    change(event["detail"])
+    assert routes(event) == expected
+
+
+def test_a_change_names_the_function_and_the_version_it_published():
+    event = load(CODE_UPDATE)
+    event["detail"]["responseElements"]["version"] = "7"
+    book = BOOKS["lambda-changed-outside-pipeline"]
+    assert search(book.target["function"], event) == "production-api"
+    assert search(book.target["published"], event) == "7"
+
+
+@pytest.mark.parametrize(
+    "source, foreign",
+    [
+        ("arn:aws:sqs:us-west-2:210987654321:jobs", True),
+        ("arn:aws:kinesis:us-west-2:210987654321:stream/clicks", True),
+        ("arn:aws:sqs:us-west-2:123456789012:jobs", False),
+        ("arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2024-01-01T00:00:00.000", False),
+        (None, False),  # self-managed Kafka: no ARN
+    ],
+)
+def test_every_event_source_mapping_routes_and_only_another_accounts_source_is_foreign(source, foreign):
+    request = {"functionName": "worker", **({"eventSourceArn": source} if source else {})}
+    event = lambda_call("CreateEventSourceMapping20150331", request, {"uUID": "14e0db71", "state": "Creating"})
+    book = BOOKS["lambda-foreign-event-source"]
+
+    assert routes(event) == {"lambda-foreign-event-source"}
+    assert search(book.target["foreign"], event) is foreign
+    assert search(book.target["mapping"], event) == "14e0db71"
+
+
+@pytest.mark.parametrize(
+    "request_parameters, caller, expected",
+    [
+        ({"principal": "*"}, None, {"lambda-layer-made-public"}),
+        ({"principal": "*", "organizationId": "o-a1b2c3d4e5"}, None, set()),  # the organization only
+        ({"principal": "210987654321"}, None, set()),
+        ({"principal": "*"}, PARRY_ROLE, set()),  # Parry's own undo
+    ],
+    ids=["everyone", "organization", "one-account", "parry-undo"],
+)
+def test_a_layer_version_shared_with_everyone_routes_to_lambda_layer_made_public(request_parameters, caller, expected):
+    request = {"layerName": "libs", "versionNumber": 3, "statementId": "open", "action": "lambda:GetLayerVersion"}
+    event = lambda_call("AddLayerVersionPermission20181031", {**request, **request_parameters})
+    if caller:
+        event["detail"]["userIdentity"]["arn"] = caller
+    assert routes(event) == expected
+    if expected:
+        book = BOOKS["lambda-layer-made-public"]
+        assert [search(book.target[k], event) for k in ("layer", "version", "statement")] == ["libs", 3, "open"]
+
+
+def test_admin_attached_to_a_lambda_role_is_iam_admin_policy_attached_s_to_handle():
+    """No separate playbook: the AttachRolePolicy record does not say who assumes the role, and the
+    existing playbook detaches AdministratorAccess from any role (rehearsed on a Lambda execution role
+    in tests/playbooks/test_rehearsals_lambda_changes.py)."""
+    assert routes(load(ADMIN_ATTACH)) == {"iam-admin-policy-attached"}
