@@ -20,6 +20,7 @@ from parry.engine.undo import undo
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
 from tests.support.actions import lambda_zip
+from tests.support.cli import parry
 from tests.support.decisions import approve
 from tests.support.findings import registered
 from tests.support.iam_policies import ADMIN, aws_managed_policy
@@ -167,8 +168,15 @@ def mapping_state(aws, uuid: str) -> str:
     return aws.client("lambda").get_event_source_mapping(UUID=uuid)["State"]
 
 
-def test_a_mapping_from_another_accounts_queue_is_disabled_on_approval_and_undo_enables_it(engine, aws, no_download):
+def test_a_mapping_from_another_accounts_queue_is_disabled_on_approval_and_undo_enables_it(
+    engine, aws, no_download, capsys, tmp_path
+):
     uuid, event = mapping_call(aws, OTHER)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(registered(aws, event)))
+    code, planned, err = parry(capsys, "plan", "lambda-foreign-event-source", "--event", str(path))
+    assert code == 0, err
+    assert f"lambda:UpdateEventSourceMapping(UUID='{uuid}', Enabled=False)" in planned
 
     held = run_until_approval(engine, "lambda-foreign-event-source", event, "disable-mapping")
 
@@ -198,8 +206,16 @@ def layer_sids(aws) -> list[str]:
     return sorted(s["Sid"] for s in json.loads(policy)["Statement"])
 
 
-def test_a_layer_version_shared_with_everyone_is_unshared_on_approval_and_undo_shares_it(engine, aws):
+def test_a_layer_version_shared_with_everyone_is_unshared_on_approval_and_undo_shares_it(engine, aws, capsys, tmp_path):
     event = public_layer(aws)
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(registered(aws, event)))
+    code, planned, err = parry(capsys, "plan", "lambda-layer-made-public", "--event", str(path))
+    assert code == 0, err
+    assert (
+        "lambda:RemoveLayerVersionPermission(LayerName='shared-libs', VersionNumber=1, StatementId='everyone')"
+        in planned
+    )
 
     held = run_until_approval(engine, "lambda-layer-made-public", event, "unshare-layer")
 
