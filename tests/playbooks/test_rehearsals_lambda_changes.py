@@ -81,7 +81,7 @@ def test_a_url_opened_to_anyone_requires_iam_on_approval_and_undo_opens_it(engin
 
     held = run_until_approval(engine, "lambda-url-made-public", event, "require-auth")
 
-    assert statuses(held)["capture-function"] == "succeeded"
+    assert statuses(held)["capture-function"] == statuses(held)["tell"] == "succeeded"
     assert lam.get_function_url_config(FunctionName="orders")["AuthType"] == "NONE"  # nothing before approval
     case = approved(engine, "lambda-url-made-public", held)
     assert lam.get_function_url_config(FunctionName="orders")["AuthType"] == "AWS_IAM"
@@ -112,13 +112,15 @@ def test_a_change_outside_the_pipeline_is_captured_before_and_after_and_quaranti
     held = run_until_approval(engine, "lambda-changed-outside-pipeline", event, "quarantine-function")
 
     seen = {s.step_id: s for s in held.steps}["capture-versions"]
-    assert seen.status == "succeeded"
+    assert seen.status == "succeeded" and statuses(held)["tell"] == "succeeded"
     assert seen.before["previous_version"] == before["Version"]
     assert seen.before["previous"]["configuration"]["CodeSha256"] == before["CodeSha256"]
     latest = lam.get_function(FunctionName="production-api")["Configuration"]["CodeSha256"]
     assert seen.before["latest"]["configuration"]["CodeSha256"] == latest != before["CodeSha256"]
     assert {"CodeSha256", "EnvironmentVariableNames"} <= set(seen.before["changed"])
     assert seen.before["environment_values_changed"] == ["STAGE"]  # named, not shown
+    told = {s.step_id: s for s in held.steps}["tell"].output["message"]
+    assert "Changed since the previous version: CodeSha256, CodeSize, EnvironmentVariableNames" in told
     stored = evidence_text(engine, aws)
     assert "function-versions.json" in json.dumps(seen.output)
     for value in (*SEEDED_SECRETS.values(), "https://attacker.example", "debug"):
@@ -180,7 +182,7 @@ def test_a_mapping_from_another_accounts_queue_is_disabled_on_approval_and_undo_
 
     held = run_until_approval(engine, "lambda-foreign-event-source", event, "disable-mapping")
 
-    assert statuses(held)["capture-function"] == "succeeded"
+    assert statuses(held)["capture-function"] == statuses(held)["tell"] == "succeeded"
     assert mapping_state(aws, uuid) == "Enabled"
     case = approved(engine, "lambda-foreign-event-source", held)
     assert mapping_state(aws, uuid) == "Disabled"
@@ -219,7 +221,7 @@ def test_a_layer_version_shared_with_everyone_is_unshared_on_approval_and_undo_s
 
     held = run_until_approval(engine, "lambda-layer-made-public", event, "unshare-layer")
 
-    assert statuses(held)["capture-layer"] == "succeeded"
+    assert statuses(held)["capture-layer"] == statuses(held)["tell"] == "succeeded"
     assert "Location" not in evidence_text(engine, aws)  # the code's pre-signed URL is never kept
     assert layer_sids(aws) == ["everyone", "partner"]
     case = approved(engine, "lambda-layer-made-public", held)
