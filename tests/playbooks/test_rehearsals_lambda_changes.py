@@ -121,7 +121,7 @@ def test_a_change_outside_the_pipeline_is_captured_before_and_after_and_quaranti
     assert seen.before["environment_values_changed"] == ["STAGE"]  # named, not shown
     told = {s.step_id: s for s in held.steps}["tell"].output["message"]
     assert "Changed since the previous version: CodeSha256, CodeSize, EnvironmentVariableNames" in told
-    stored = evidence_text(engine, aws)
+    stored = evidence_text(engine, aws) + json.dumps(engine.store.get(held.case_id).as_dict(), default=str)
     assert "function-versions.json" in json.dumps(seen.output)
     for value in (*SEEDED_SECRETS.values(), "https://attacker.example", "debug"):
         assert value not in stored and value not in caplog.text
