@@ -72,6 +72,7 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self._identity: dict[str, str] | None = None
+        self._detectors: dict[str, str] = {}  # GuardDuty's detector per region, kept while the runner is warm
         self.members = MemberAccounts(
             aws,
             role_name=settings.member_role_name,
@@ -182,7 +183,9 @@ class Engine:
     def authentic(self, event: Any) -> dict[str, Any]:
         """The event with its GuardDuty or Security Hub finding, or CloudTrail record, as the service holds it
         (FindingNotAuthentic otherwise): the trigger is then matched, and the playbook run, on the service's copy."""
-        return authentic_event(check_envelope(event), self.aws, in_account=self._clients_in, now=self.clock())
+        return authentic_event(
+            check_envelope(event), self.aws, in_account=self._clients_in, now=self.clock(), detectors=self._detectors
+        )
 
     def _clients_in(self, account: str) -> ClientFactory:
         """Clients reading what `account` holds (its CloudTrail history): Parry's own, or the member role's."""
@@ -276,6 +279,7 @@ class Engine:
         else:
             raise CaseBusy(f"the claim on {case.dedup} kept moving: retry this delivery later")
         evidence = self.evidence_for(case)
+        evidence.new_chain()
         try:
             paused = self._open(case, playbook, evidence, owner, fresh=True)
         except BaseException:

@@ -215,6 +215,13 @@ class CaseEvidence:
                 self._seq = None  # someone else wrote record `seq`: re-read the chain and retry
             raise EvidenceError(f"could not append to the audit log of {self.prefix}: too much contention")
 
+    def new_chain(self) -> None:
+        """This invocation opened the case: its log starts at record 1, without listing a folder that is
+        still empty (a record someone else wrote there first makes the append re-read the chain)."""
+        with self._lock:
+            if self._seq is None:
+                self._seq, self._head = 0, GENESIS
+
     @property
     def chain_head(self) -> str:
         with self._lock:

@@ -191,3 +191,26 @@ def test_a_version_written_over_this_invocations_object_is_read_back(env):
     (entry,) = [o for o in manifest["objects"] if o["key"].endswith("event.json")]
     assert entry["version_id"] == planted["VersionId"]
     assert entry["sha256"] == hashlib.sha256(b'{"id":"forged"}').hexdigest()
+
+
+def test_a_new_chain_starts_without_listing_and_still_appends_after_a_planted_record(env):
+    from datetime import datetime
+
+    opened = datetime(2026, 1, 2)
+    listed: list[str] = []
+    env.s3.meta.events.register("provide-client-params.s3.ListObjectsV2", lambda params, **_: listed.append("x"))
+    fresh = env.store.case(case_id="c-new", account="111122223333", opened_at=opened)
+    fresh.new_chain()
+    assert fresh.audit("case_opened", {}).key.endswith("audit/0001.json")
+    assert listed == []
+
+    planted = env.store.case(case_id="c-planted", account="111122223333", opened_at=opened)
+    planted.audit("case_opened", {"by": "someone else"})
+    mine = env.store.case(case_id="c-planted", account="111122223333", opened_at=opened)
+    mine.new_chain()
+    stored = mine.audit("case_opened", {})
+    assert stored.key.endswith("audit/0002.json")
+    assert (
+        json.loads(_get(env, stored.key))["prev_sha256"]
+        == hashlib.sha256(_get(env, planted.prefix + "audit/0001.json")).hexdigest()
+    )
