@@ -129,6 +129,9 @@ class ActionContext:
     downloader: Downloader | None = None
     # results of earlier steps of the same case, by step id (e.g. to prove a key was captured)
     prior: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what the case's earlier reads in this invocation found, for what no step of a case changes (an IAM
+    # user's ARN and tags): the steps of one case share it, so each reads that once
+    reads: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return self.aws.client(service)

@@ -73,6 +73,7 @@ class Engine:
         self.clock = clock
         self._identity: dict[str, str] | None = None
         self._detectors: dict[str, str] = {}  # GuardDuty's detector per region, kept while the runner is warm
+        self._reads: dict[str, dict[tuple[str, ...], Any]] = {}  # per case being run: see ActionContext.reads
         self.members = MemberAccounts(
             aws,
             role_name=settings.member_role_name,
@@ -144,9 +145,16 @@ class Engine:
         return acting_region(event, configured=self.settings.regions, home=self.aws.region)
 
     def action_context(
-        self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
+        self,
+        case: Case,
+        step_id: str,
+        evidence: CaseEvidence | None,
+        aws: ClientFactory,
+        *,
+        reads: dict[tuple[str, ...], Any] | None = None,
     ) -> ActionContext:
-        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`).
+        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`;
+        `reads`: what the case's earlier steps of this run read, shared by its steps).
 
         Its region is the one `aws`'s clients call (the case's region for an action on its resources,
         never the event's envelope): the ARNs an action builds for the protection check and its
@@ -165,6 +173,7 @@ class Engine:
             topic_arn=self.settings.topic_arn,
             protected_arns=self.settings.protected_arns,
             prior={s.step_id: s.as_dict() for s in case.steps},
+            reads={} if reads is None else reads,
         )
 
     def kill_switch_on(self) -> bool:
@@ -436,13 +445,25 @@ class Engine:
         remaining_seconds: Callable[[], float] | None,
     ) -> Case:
         try:
+            return self._run_steps(case, playbook, evidence, owner, remaining_seconds)
+        finally:
+            self._reads.pop(case.case_id, None)  # a later run of the case (a resume, an approval) reads afresh
+
+    def _run_steps(
+        self,
+        case: Case,
+        playbook: Playbook,
+        evidence: CaseEvidence,
+        owner: str,
+        remaining_seconds: Callable[[], float] | None,
+    ) -> Case:
+        try:
             while case.next_step < len(playbook.steps):
                 if remaining_seconds is not None and remaining_seconds() < STEP_BUDGET_SECONDS:
                     evidence.audit(
                         "case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"}
                     )
-                    self.store.save(case, owner=owner)
-                    self.store.release_lease(case.case_id, owner=owner)
+                    self.store.save(case, owner=owner, release=True)
                     case.outcome = Outcome.CONTINUE_LATER
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
@@ -477,12 +498,11 @@ class Engine:
             self.seal(
                 evidence
             )  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed
-            self.store.save(case, owner=owner)
+            self.store.save(case, owner=owner, release=True)
         except BaseException:
             # leave the checkpoint as it is and free the case, so the retried delivery resumes it
             self.store.release_lease(case.case_id, owner=owner)
             raise
-        self.store.release_lease(case.case_id, owner=owner)
         return case
 
     def _run_step(self, case: Case, step: Step, evidence: CaseEvidence, owner: str) -> StepResult:
@@ -501,7 +521,7 @@ class Engine:
         if aws.role_arn:  # who acts, as the member account's CloudTrail shows it (never the credentials)
             started["acting_as"] = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
         evidence.audit("step_started", started)
-        ctx = self.action_context(case, step.id, evidence, aws)
+        ctx = self.action_context(case, step.id, evidence, aws, reads=self._reads.setdefault(case.case_id, {}))
         interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
 
         def checkpoint_inflight(pending: StepResult) -> None:
@@ -536,8 +556,7 @@ class Engine:
         )
         case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
         evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
-        self.store.save(case, owner=owner)
-        self.store.release_lease(case.case_id, owner=owner)
+        self.store.save(case, owner=owner, release=True)
         case.outcome = Outcome.BLOCKED
         self.tell(*notices.case_blocked(case, step.id, error))
         return case

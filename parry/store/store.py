@@ -200,8 +200,10 @@ class CaseStore:
         *,
         owner: str | None = None,
         undo_pending: str | bool | None = None,
+        release: bool = False,
     ) -> None:
-        """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease.
+        """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease;
+        `release`: and free the lease in the same write (a run's last checkpoint).
 
         Every save moves the case along the lifecycle (parry.store.lifecycle), from the status it was
         read with to its status now, and is written only while the table still holds that from-state:
@@ -243,11 +245,14 @@ class CaseStore:
             values[":from"] = {"S": start}
         if undo_pending is False:
             conditions.append("attribute_not_exists(undo_pending)")
-        elif isinstance(undo_pending, str):
+        removed = ["lease_owner", "lease_until"] if release else []
+        if isinstance(undo_pending, str):
             conditions.append("undo_pending = :rid")
             values[":rid"] = {"S": undo_pending}
             if (case.undo_request or {}).get("state") != UNDO_PENDING:
-                update += " REMOVE undo_pending"
+                removed.append("undo_pending")
+        if removed:
+            update += " REMOVE " + ", ".join(removed)
         try:
             self.ddb.update_item(
                 TableName=self.table,
