@@ -304,13 +304,10 @@ class Engine:
         takes the guardrail's decision from the case_opened record when that record exists.
         """
         present = set() if fresh else {key[len(evidence.prefix) :] for key in evidence.store.keys(evidence.prefix)}
-        # a fresh case writes these once its first step has run (or it pauses): a redelivery after a crash
-        # before then writes them here, and restore_inputs and playbook_for take the delivery's meanwhile
-        write = evidence.put_later if fresh else evidence.put
         if "event.json" not in present:
-            write("event.json", case.event)
+            evidence.put("event.json", case.event)
         if "playbook.json" not in present:
-            write("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
+            evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
         limit, cap = playbook.max_cases_per_hour, self.settings.max_cases_per_hour
         first = mf.audit_relpath(1)
         opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
@@ -340,7 +337,6 @@ class Engine:
             count, total = opened.get("cases_this_hour"), opened.get("all_cases_this_hour")
         reason = rate_limit_reason(playbook.name, case.account, limit=limit, count=count, cap=cap, total=total)
         if reason and case.next_step == 0 and not approvals.approved(case, approvals.RATE_LIMIT_GATE):
-            evidence.flush()
             return approvals.pause(
                 self, case, playbook, evidence, owner, index=0, gate=approvals.RATE_LIMIT_GATE, reason=reason
             )
@@ -464,7 +460,6 @@ class Engine:
         try:
             while case.next_step < len(playbook.steps):
                 if remaining_seconds is not None and remaining_seconds() < STEP_BUDGET_SECONDS:
-                    evidence.flush()
                     evidence.audit(
                         "case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"}
                     )
@@ -482,14 +477,11 @@ class Engine:
                 ):
                     gate = approvals.step_gate(step.id)
                     reason = f"step {step.id} requires approval"
-                    evidence.flush()
                     return approvals.pause(self, case, playbook, evidence, owner, index=index, gate=gate, reason=reason)
                 try:
                     result = self._run_step(case, step, evidence, owner)
                 except MemberAccountUnavailable as exc:
-                    evidence.flush()
                     return self._block(case, evidence, owner, step, str(exc))
-                evidence.flush()  # the opening's event and playbook, once the first step has run
                 case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
                 case.next_step = index + 1
                 if result.status in ABORTING and step.on_error == "abort":

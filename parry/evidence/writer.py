@@ -166,7 +166,6 @@ class CaseEvidence:
         # what this invocation wrote or read whole (key -> object): the seal lists them without re-reading
         self._known: dict[str, StoredObject] = {}
         self._manifest_bodies: dict[str, bytes] = {}
-        self._deferred: list[tuple[str, bytes | dict | list]] = []
 
     def _remember(self, stored: StoredObject) -> StoredObject:
         if stored.version_id is not None:  # without a version id a later overwrite could not be told apart
@@ -177,19 +176,6 @@ class CaseEvidence:
         _check_relpath(relpath)
         data = body if isinstance(body, bytes) else canonical_json(body)
         return self._remember(self.store.put(self.prefix + relpath, data, content_type))
-
-    def put_later(self, relpath: str, body: bytes | dict | list) -> None:
-        """Write `body` at `relpath` on the next `flush` (or seal): for what may wait until the case has
-        contained, as long as a redelivery after a crash writes it too (Engine._open)."""
-        _check_relpath(relpath)
-        self._deferred.append((relpath, body))
-
-    def flush(self) -> None:
-        """Write what `put_later` holds, in the order it was given."""
-        while self._deferred:
-            relpath, body = self._deferred[0]
-            self.put(relpath, body)
-            self._deferred.pop(0)
 
     def artifact(
         self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
@@ -271,7 +257,6 @@ class CaseEvidence:
         """
         if key_id and kms is None:
             raise ValueError("sealing with a key_id needs a KMS client")
-        self.flush()
         public_key = mf.fetch_public_key(kms, key_id) if key_id else None
         for _ in range(_MAX_APPEND_ATTEMPTS):
             current = self.store.current_versions(self.prefix)

@@ -132,13 +132,6 @@ def test_a_compromised_key_is_deactivated_first_and_its_user_read_once(engine, a
     event = _tor_caller_on_a_sandbox_user(aws)
     asked: list[str] = []
     engine.aws.client("iam").meta.events.register("before-call.iam", lambda model, **_: asked.append(model.name))
-    written: list[str] = []
-    engine.aws.client("s3").meta.events.register(
-        "provide-client-params.s3.PutObject", lambda params, **_: written.append(params["Key"].rsplit("/", 2)[-1])
-    )
-    engine.aws.client("iam").meta.events.register(
-        "before-call.iam.UpdateAccessKey", lambda **_: written.append("-- contained --")
-    )
 
     case = engine.run(book("iam-credential-compromise"), event)
 
@@ -146,14 +139,6 @@ def test_a_compromised_key_is_deactivated_first_and_its_user_read_once(engine, a
     assert asked.index("UpdateAccessKey") < asked.index("GetLoginProfile"), asked  # contained, then captured
     assert asked[: asked.index("UpdateAccessKey")] == ["GetUser", "ListUserTags", "ListAccessKeys"]
     assert asked.count("GetUser") == asked.count("ListUserTags") == 1, asked
-    # before the key is contained only the audit log's opening and step_started; the event and playbook after
-    assert written[: written.index("-- contained --")] == ["0001.json", "0002.json"], written
-    sealed = json.loads(
-        aws.client("s3")
-        .get_object(Bucket=engine.settings.evidence_bucket, Key=case.evidence_prefix + "event.json")["Body"]
-        .read()
-    )
-    assert sealed["detail"]["id"] == event["detail"]["id"]
 
 
 def test_without_security_hub_the_case_still_contains_and_names_the_failed_step(engine, aws):
