@@ -132,6 +132,13 @@ def test_a_compromised_key_is_deactivated_first_and_its_user_read_once(engine, a
     event = _tor_caller_on_a_sandbox_user(aws)
     asked: list[str] = []
     engine.aws.client("iam").meta.events.register("before-call.iam", lambda model, **_: asked.append(model.name))
+    written: list[str] = []
+    engine.aws.client("s3").meta.events.register(
+        "provide-client-params.s3.PutObject", lambda params, **_: written.append(params["Key"].rsplit("/", 2)[-1])
+    )
+    engine.aws.client("iam").meta.events.register(
+        "before-call.iam.UpdateAccessKey", lambda **_: written.append("-- contained --")
+    )
 
     case = engine.run(book("iam-credential-compromise"), event)
 
@@ -139,6 +146,9 @@ def test_a_compromised_key_is_deactivated_first_and_its_user_read_once(engine, a
     assert asked.index("UpdateAccessKey") < asked.index("GetLoginProfile"), asked  # contained, then captured
     assert asked[: asked.index("UpdateAccessKey")] == ["GetUser", "ListUserTags", "ListAccessKeys"]
     assert asked.count("GetUser") == asked.count("ListUserTags") == 1, asked
+    # before the key is contained, only the case's opening and the step's start are written; captures after
+    opening = ["event.json", "playbook.json", "0001.json", "0002.json"]
+    assert written[: written.index("-- contained --")] == opening, written
 
 
 def test_without_security_hub_the_case_still_contains_and_names_the_failed_step(engine, aws):
