@@ -74,6 +74,7 @@ class Engine:
         self._identity: dict[str, str] | None = None
         self._detectors: dict[str, str] = {}  # GuardDuty's detector per region, kept while the runner is warm
         self._reads: dict[str, dict[tuple[str, ...], Any]] = {}  # per case being run: see ActionContext.reads
+        self._public_keys: dict[str, mf.PublicKey] = {}  # the signing key's public half, kept while warm
         self.members = MemberAccounts(
             aws,
             role_name=settings.member_role_name,
@@ -577,4 +578,4 @@ class Engine:
     def seal(self, evidence: CaseEvidence) -> None:
         """Write the next numbered manifest of the case, signed when a signing key is configured."""
         kms = self.aws.client("kms") if self.settings.signing_key_id else None
-        evidence.seal(kms=kms, key_id=self.settings.signing_key_id)
+        evidence.seal(kms=kms, key_id=self.settings.signing_key_id, public_keys=self._public_keys)

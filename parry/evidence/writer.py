@@ -245,7 +245,9 @@ class CaseEvidence:
                 out[int(m.group(1))] = key
         return out
 
-    def seal(self, kms: Any = None, key_id: str | None = None) -> StoredObject:
+    def seal(
+        self, kms: Any = None, key_id: str | None = None, *, public_keys: dict[str, mf.PublicKey] | None = None
+    ) -> StoredObject:
         """Write the next numbered manifest (never an overwrite) and, with a key, its KMS signature.
 
         Called at case close, after an approval and after an undo. The manifest lists every object
@@ -254,10 +256,16 @@ class CaseEvidence:
         computed when writing, as long as the listing shows that very version current; everything
         else (earlier invocations' objects, or a version it did not write) it reads back from S3.
         Without `key_id` the manifest is written unsigned and says so; the verifier reports it.
+        `public_keys`: the signing keys' public halves a warm caller keeps (filled in here); one that is
+        not the key KMS signed with (an alias moved) is read again.
         """
         if key_id and kms is None:
             raise ValueError("sealing with a key_id needs a KMS client")
-        public_key = mf.fetch_public_key(kms, key_id) if key_id else None
+        held = {} if public_keys is None else public_keys
+        fresh = bool(key_id) and key_id not in held  # read from KMS by this seal: nothing to doubt
+        if key_id and fresh:
+            held[key_id] = mf.fetch_public_key(kms, key_id)
+        public_key = held[key_id] if key_id else None
         for _ in range(_MAX_APPEND_ATTEMPTS):
             current = self.store.current_versions(self.prefix)
             objects, manifests, audit = [], {}, {}
@@ -283,7 +291,7 @@ class CaseEvidence:
                 else:
                     prev_body = self.store.get(prev_key, prev_version)
                 previous = {"key": prev_key, "version_id": prev_version, "sha256": sha256_hex(prev_body)}
-                self._repair_signature(seq - 1, prev_body, current, kms, key_id)
+                self._repair_signature(seq - 1, prev_body, current, kms, key_id, held)
             head_seq = max(audit, default=0)
             document = {
                 "format": mf.FORMAT,
@@ -299,7 +307,14 @@ class CaseEvidence:
             }
             body = canonical_json(document)
             # Sign before writing: a KMS failure then leaves nothing behind, and the next seal retries.
-            signature = mf.sign(kms, key_id, body)[1] if public_key is not None and key_id else None
+            signature = None
+            if public_key is not None and key_id:
+                signer, signature = mf.sign(kms, key_id, body)
+                # by key id: a key ARN ends in it (AWS answers both calls with the ARN, moto GetPublicKey with the id)
+                if signer.rsplit("/", 1)[-1] != public_key.key_id.rsplit("/", 1)[-1] and not fresh:
+                    held[key_id] = public_key = mf.fetch_public_key(kms, key_id)
+                    fresh = True
+                    continue
             stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
             if stored is None:
                 continue  # a concurrent seal took this number; list again and take the next
@@ -325,7 +340,13 @@ class CaseEvidence:
         self._remember(self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream"))
 
     def _repair_signature(
-        self, seq: int, body: bytes, current: dict[str, str | None], kms: Any, key_id: str | None
+        self,
+        seq: int,
+        body: bytes,
+        current: dict[str, str | None],
+        kms: Any,
+        key_id: str | None,
+        held: dict[str, mf.PublicKey],
     ) -> None:
         """A previous seal that wrote its manifest but died before its signature: sign it now, with
         the key the manifest names (only when that is the key we hold)."""
@@ -338,7 +359,7 @@ class CaseEvidence:
         signing = document.get("signing") if isinstance(document, dict) else None
         if not document.get("signed") or not isinstance(signing, dict):
             return
-        public_key = mf.fetch_public_key(kms, key_id)
+        public_key = held[key_id]
         if public_key.sha256 != signing.get("public_key_sha256"):
             return
         self._write_signature(seq, mf.sign(kms, key_id, body)[1], public_key)

@@ -214,3 +214,29 @@ def test_a_new_chain_starts_without_listing_and_still_appends_after_a_planted_re
         json.loads(_get(env, stored.key))["prev_sha256"]
         == hashlib.sha256(_get(env, planted.prefix + "audit/0001.json")).hexdigest()
     )
+
+
+def test_a_kept_public_key_is_used_until_kms_signs_with_another_key(env):
+    from datetime import datetime
+
+    from parry.evidence.manifest import fetch_public_key
+    from parry.evidence.writer import sha256_hex
+
+    fetched: list[str] = []
+    env.kms.meta.events.register("provide-client-params.kms.GetPublicKey", lambda params, **_: fetched.append("x"))
+    kept = {env.key_id: fetch_public_key(env.kms, env.key_id)}
+    fetched.clear()
+    first = env.store.case(case_id="c-kept", account="111122223333", opened_at=datetime(2026, 1, 2))
+    first.audit("case_opened", {})
+    first.seal(kms=env.kms, key_id=env.key_id, public_keys=kept)
+    assert fetched == []
+
+    kept[env.key_id] = fetch_public_key(env.kms, env.new_key())  # as if the key id now named another key
+    fetched.clear()
+    second = env.store.case(case_id="c-moved", account="111122223333", opened_at=datetime(2026, 1, 2))
+    second.audit("case_opened", {})
+    second.seal(kms=env.kms, key_id=env.key_id, public_keys=kept)
+    assert fetched == ["x"]
+    manifest = json.loads(_get(env, second.prefix + "manifest/0001.json"))
+    assert manifest["signing"]["public_key_sha256"] == sha256_hex(env.public_key_der())
+    assert _get(env, second.prefix + "manifest/0001.pub.der") == env.public_key_der()
