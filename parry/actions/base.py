@@ -134,6 +134,9 @@ class ActionContext:
     # of part PART in (account, region, PART), and the engine's run of one action in such a context
     elsewhere: Callable[[str | None, str | None, str], ActionContext] | None = None
     run: Callable[[Action[Any], ActionContext, ActionParams], dict[str, Any]] | None = None
+    # what the case's earlier reads in this invocation found, for what no step of a case changes (an IAM
+    # user's ARN and tags): the steps of one case share it, so each reads that once
+    reads: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return self.aws.client(service)

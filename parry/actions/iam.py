@@ -16,14 +16,22 @@ USER_READ = ("iam:GetUser", "iam:ListUserTags")
 
 
 def user_arn_and_tags(ctx: ActionContext, user_name: str) -> tuple[str, dict[str, str]]:
-    """The user's ARN and tags; ResourceNotFound if the user does not exist."""
-    iam = ctx.client("iam")
-    try:
-        user = iam.get_user(UserName=user_name)["User"]
-    except iam.exceptions.NoSuchEntityException as exc:
-        raise ResourceNotFound(f"IAM user {user_name} does not exist") from exc
-    tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user_name).get("Tags", [])}
-    return user["Arn"], tags
+    """The user's ARN and tags; ResourceNotFound if the user does not exist.
+
+    Read once per case and invocation (`ctx.reads`): no Parry action changes a user's name, path or
+    tags, so the protection check and the post-condition of a later step need not ask again.
+    """
+    key = ("iam:user", ctx.account, user_name)
+    if key not in ctx.reads:
+        iam = ctx.client("iam")
+        try:
+            user = iam.get_user(UserName=user_name)["User"]
+        except iam.exceptions.NoSuchEntityException as exc:
+            raise ResourceNotFound(f"IAM user {user_name} does not exist") from exc
+        tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user_name).get("Tags", [])}
+        ctx.reads[key] = (user["Arn"], tags)
+    arn, tags = ctx.reads[key]
+    return arn, dict(tags)
 
 
 def access_key_status(ctx: ActionContext, user_name: str, access_key_id: str) -> str:

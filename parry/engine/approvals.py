@@ -114,8 +114,7 @@ def pause(
             "case_status": cs.AWAITING_APPROVAL,
         },
     )
-    engine.store.save(case, owner=owner)
-    engine.store.release_lease(case.case_id, owner=owner)
+    engine.store.save(case, owner=owner, release=True)
     engine.tell(*notices.approval_needed(case, reason))
     return case
 

@@ -73,6 +73,9 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self._identity: dict[str, str] | None = None
+        self._detectors: dict[str, str] = {}  # GuardDuty's detector per region, kept while the runner is warm
+        self._reads: dict[str, dict[tuple[str, ...], Any]] = {}  # per case being run: see ActionContext.reads
+        self._public_keys: dict[str, mf.PublicKey] = {}  # the signing key's public half, kept while warm
         self.members = MemberAccounts(
             aws,
             role_name=settings.member_role_name,
@@ -148,9 +151,16 @@ class Engine:
         return acting_region(event, configured=self.settings.regions, home=self.aws.region)
 
     def action_context(
-        self, case: Case, step_id: str, evidence: CaseEvidence | None, aws: ClientFactory
+        self,
+        case: Case,
+        step_id: str,
+        evidence: CaseEvidence | None,
+        aws: ClientFactory,
+        *,
+        reads: dict[tuple[str, ...], Any] | None = None,
     ) -> ActionContext:
-        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`).
+        """What the action of step `step_id` of `case` gets to run with (`aws`: see `clients_for`;
+        `reads`: what the case's earlier steps of this run read, shared by its steps).
 
         Its region is the one `aws`'s clients call (the case's region for an action on its resources,
         never the event's envelope): the ARNs an action builds for the protection check and its
@@ -171,6 +181,7 @@ class Engine:
             prior={s.step_id: s.as_dict() for s in case.steps},
             elsewhere=functools.partial(places.context_in, self, case, step_id, evidence),
             run=places.run_one,
+            reads={} if reads is None else reads,
         )
 
     def kill_switch_on(self) -> bool:
@@ -189,7 +200,9 @@ class Engine:
     def authentic(self, event: Any) -> dict[str, Any]:
         """The event with its GuardDuty or Security Hub finding, or CloudTrail record, as the service holds it
         (FindingNotAuthentic otherwise): the trigger is then matched, and the playbook run, on the service's copy."""
-        return authentic_event(check_envelope(event), self.aws, in_account=self._clients_in, now=self.clock())
+        return authentic_event(
+            check_envelope(event), self.aws, in_account=self._clients_in, now=self.clock(), detectors=self._detectors
+        )
 
     def _clients_in(self, account: str) -> ClientFactory:
         """Clients reading what `account` holds (its CloudTrail history): Parry's own, or the member role's."""
@@ -283,6 +296,7 @@ class Engine:
         else:
             raise CaseBusy(f"the claim on {case.dedup} kept moving: retry this delivery later")
         evidence = self.evidence_for(case)
+        evidence.new_chain()
         try:
             paused = self._open(case, playbook, evidence, owner, fresh=True)
         except BaseException:
@@ -439,13 +453,25 @@ class Engine:
         remaining_seconds: Callable[[], float] | None,
     ) -> Case:
         try:
+            return self._run_steps(case, playbook, evidence, owner, remaining_seconds)
+        finally:
+            self._reads.pop(case.case_id, None)  # a later run of the case (a resume, an approval) reads afresh
+
+    def _run_steps(
+        self,
+        case: Case,
+        playbook: Playbook,
+        evidence: CaseEvidence,
+        owner: str,
+        remaining_seconds: Callable[[], float] | None,
+    ) -> Case:
+        try:
             while case.next_step < len(playbook.steps):
                 if remaining_seconds is not None and remaining_seconds() < STEP_BUDGET_SECONDS:
                     evidence.audit(
                         "case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"}
                     )
-                    self.store.save(case, owner=owner)
-                    self.store.release_lease(case.case_id, owner=owner)
+                    self.store.save(case, owner=owner, release=True)
                     case.outcome = Outcome.CONTINUE_LATER
                     return case  # still RUNNING: the handler re-invokes to continue
                 index = case.next_step
@@ -480,12 +506,11 @@ class Engine:
             self.seal(
                 evidence
             )  # before the closing checkpoint: a crash in between leaves the case RUNNING, to be resealed
-            self.store.save(case, owner=owner)
+            self.store.save(case, owner=owner, release=True)
         except BaseException:
             # leave the checkpoint as it is and free the case, so the retried delivery resumes it
             self.store.release_lease(case.case_id, owner=owner)
             raise
-        self.store.release_lease(case.case_id, owner=owner)
         return case
 
     def _run_step(self, case: Case, step: Step, evidence: CaseEvidence, owner: str) -> StepResult:
@@ -504,7 +529,7 @@ class Engine:
         if aws.role_arn:  # who acts, as the member account's CloudTrail shows it (never the credentials)
             started["acting_as"] = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
         evidence.audit("step_started", started)
-        ctx = self.action_context(case, step.id, evidence, aws)
+        ctx = self.action_context(case, step.id, evidence, aws, reads=self._reads.setdefault(case.case_id, {}))
         interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
 
         def checkpoint_inflight(pending: StepResult) -> None:
@@ -539,8 +564,7 @@ class Engine:
         )
         case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
         evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
-        self.store.save(case, owner=owner)
-        self.store.release_lease(case.case_id, owner=owner)
+        self.store.save(case, owner=owner, release=True)
         case.outcome = Outcome.BLOCKED
         self.tell(*notices.case_blocked(case, step.id, error))
         return case
@@ -561,4 +585,4 @@ class Engine:
     def seal(self, evidence: CaseEvidence) -> None:
         """Write the next numbered manifest of the case, signed when a signing key is configured."""
         kms = self.aws.client("kms") if self.settings.signing_key_id else None
-        evidence.seal(kms=kms, key_id=self.settings.signing_key_id)
+        evidence.seal(kms=kms, key_id=self.settings.signing_key_id, public_keys=self._public_keys)

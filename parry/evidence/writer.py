@@ -163,11 +163,19 @@ class CaseEvidence:
         self._lock = threading.Lock()
         self._seq: int | None = None
         self._head = GENESIS
+        # what this invocation wrote or read whole (key -> object): the seal lists them without re-reading
+        self._known: dict[str, StoredObject] = {}
+        self._manifest_bodies: dict[str, bytes] = {}
+
+    def _remember(self, stored: StoredObject) -> StoredObject:
+        if stored.version_id is not None:  # without a version id a later overwrite could not be told apart
+            self._known[stored.key] = stored
+        return stored
 
     def put(self, relpath: str, body: bytes | dict | list, content_type: str = "application/json") -> StoredObject:
         _check_relpath(relpath)
         data = body if isinstance(body, bytes) else canonical_json(body)
-        return self.store.put(self.prefix + relpath, data, content_type)
+        return self._remember(self.store.put(self.prefix + relpath, data, content_type))
 
     def artifact(
         self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
@@ -203,9 +211,16 @@ class CaseEvidence:
                 stored = self.store._put_new(self.prefix + mf.audit_relpath(seq), body, "application/json")
                 if stored is not None:
                     self._seq, self._head = seq, stored.sha256
-                    return stored
+                    return self._remember(stored)
                 self._seq = None  # someone else wrote record `seq`: re-read the chain and retry
             raise EvidenceError(f"could not append to the audit log of {self.prefix}: too much contention")
+
+    def new_chain(self) -> None:
+        """This invocation opened the case: its log starts at record 1, without listing a folder that is
+        still empty (a record someone else wrote there first makes the append re-read the chain)."""
+        with self._lock:
+            if self._seq is None:
+                self._seq, self._head = 0, GENESIS
 
     @property
     def chain_head(self) -> str:
@@ -230,17 +245,27 @@ class CaseEvidence:
                 out[int(m.group(1))] = key
         return out
 
-    def seal(self, kms: Any = None, key_id: str | None = None) -> StoredObject:
+    def seal(
+        self, kms: Any = None, key_id: str | None = None, *, public_keys: dict[str, mf.PublicKey] | None = None
+    ) -> StoredObject:
         """Write the next numbered manifest (never an overwrite) and, with a key, its KMS signature.
 
         Called at case close, after an approval and after an undo. The manifest lists every object
-        in the case folder (key, version id, size, sha256 of the bytes read back from S3) except the
-        manifests themselves, the audit chain head, and the previous manifest. Without `key_id` the
-        manifest is written unsigned and says so; the verifier reports it.
+        in the case folder (key, version id, size, sha256) except the manifests themselves, the audit
+        chain head, and the previous manifest. What this invocation wrote it lists from the hashes it
+        computed when writing, as long as the listing shows that very version current; everything
+        else (earlier invocations' objects, or a version it did not write) it reads back from S3.
+        Without `key_id` the manifest is written unsigned and says so; the verifier reports it.
+        `public_keys`: the signing keys' public halves a warm caller keeps (filled in here); one that is
+        not the key KMS signed with (an alias moved) is read again.
         """
         if key_id and kms is None:
             raise ValueError("sealing with a key_id needs a KMS client")
-        public_key = mf.fetch_public_key(kms, key_id) if key_id else None
+        held = {} if public_keys is None else public_keys
+        fresh = bool(key_id) and key_id not in held  # read from KMS by this seal: nothing to doubt
+        if key_id and fresh:
+            held[key_id] = mf.fetch_public_key(kms, key_id)
+        public_key = held[key_id] if key_id else None
         for _ in range(_MAX_APPEND_ATTEMPTS):
             current = self.store.current_versions(self.prefix)
             objects, manifests, audit = [], {}, {}
@@ -251,8 +276,7 @@ class CaseEvidence:
                     if m.group(2) == "json":
                         manifests[int(m.group(1))] = (key, version_id)
                     continue
-                body = self.store.get(key, version_id)
-                entry = {"key": key, "version_id": version_id, "size": len(body), "sha256": sha256_hex(body)}
+                entry = self._entry(key, version_id)
                 objects.append(entry)
                 a = mf.AUDIT_RE.match(rel)
                 if a:
@@ -261,9 +285,13 @@ class CaseEvidence:
             previous = None
             if manifests:
                 prev_key, prev_version = manifests[max(manifests)]
-                prev_body = self.store.get(prev_key, prev_version)
+                mine = self._known.get(prev_key)
+                if mine is not None and mine.version_id == prev_version:
+                    prev_body = self._manifest_bodies[prev_key]
+                else:
+                    prev_body = self.store.get(prev_key, prev_version)
                 previous = {"key": prev_key, "version_id": prev_version, "sha256": sha256_hex(prev_body)}
-                self._repair_signature(seq - 1, prev_body, current, kms, key_id)
+                self._repair_signature(seq - 1, prev_body, current, kms, key_id, held)
             head_seq = max(audit, default=0)
             document = {
                 "format": mf.FORMAT,
@@ -279,23 +307,46 @@ class CaseEvidence:
             }
             body = canonical_json(document)
             # Sign before writing: a KMS failure then leaves nothing behind, and the next seal retries.
-            signature = mf.sign(kms, key_id, body)[1] if public_key is not None and key_id else None
+            signature = None
+            if public_key is not None and key_id:
+                signer, signature = mf.sign(kms, key_id, body)
+                # by key id: a key ARN ends in it (AWS answers both calls with the ARN, moto GetPublicKey with the id)
+                if signer.rsplit("/", 1)[-1] != public_key.key_id.rsplit("/", 1)[-1] and not fresh:
+                    held[key_id] = public_key = mf.fetch_public_key(kms, key_id)
+                    fresh = True
+                    continue
             stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
             if stored is None:
                 continue  # a concurrent seal took this number; list again and take the next
+            self._remember(stored)
+            self._manifest_bodies[stored.key] = body
             if public_key is not None and signature is not None:
                 self._write_signature(seq, signature, public_key)
             return stored
         raise EvidenceError(f"could not seal {self.prefix}: too much contention")
 
+    def _entry(self, key: str, version_id: str | None) -> dict[str, Any]:
+        """The manifest entry of one current object version: from what this invocation wrote, else read back."""
+        mine = self._known.get(key)
+        if mine is None or mine.version_id != version_id:
+            body = self.store.get(key, version_id)
+            mine = StoredObject(key, version_id, sha256_hex(body), len(body))
+        return {"key": key, "version_id": version_id, "size": mine.size, "sha256": mine.sha256}
+
     def _write_signature(self, seq: int, signature: bytes, public_key: mf.PublicKey) -> None:
         der_path, pem_path = mf.public_key_relpaths(seq)
-        self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream")
-        self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file")
-        self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream")
+        self._remember(self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream"))
+        self._remember(self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file"))
+        self._remember(self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream"))
 
     def _repair_signature(
-        self, seq: int, body: bytes, current: dict[str, str | None], kms: Any, key_id: str | None
+        self,
+        seq: int,
+        body: bytes,
+        current: dict[str, str | None],
+        kms: Any,
+        key_id: str | None,
+        held: dict[str, mf.PublicKey],
     ) -> None:
         """A previous seal that wrote its manifest but died before its signature: sign it now, with
         the key the manifest names (only when that is the key we hold)."""
@@ -308,7 +359,7 @@ class CaseEvidence:
         signing = document.get("signing") if isinstance(document, dict) else None
         if not document.get("signed") or not isinstance(signing, dict):
             return
-        public_key = mf.fetch_public_key(kms, key_id)
+        public_key = held[key_id]
         if public_key.sha256 != signing.get("public_key_sha256"):
             return
         self._write_signature(seq, mf.sign(kms, key_id, body)[1], public_key)

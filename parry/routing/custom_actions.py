@@ -38,6 +38,8 @@ GUARDDUTY_FINDING = re.compile(
 # fault): the findings that already ran answer with their cases on the retry. Any other error of
 # a finding is final for it: asking again will not bring back a deleted finding.
 TRANSIENT_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"})
+# what GuardDuty answers for a detector id its account no longer has ("... detectorId is not owned by the current account")
+STALE_DETECTOR = "BadRequestException"
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def guardduty_finding(
     name: str | None = None,
 ) -> dict[str, Any]:
     """GuardDuty finding `finding_id` of `region` in the wire format of GuardDuty's events, read from
-    GuardDuty with `aws`'s credentials (its detector there: ListDetectors, cached in `detectors`).
+    GuardDuty with `aws`'s credentials (its detector there: ListDetectors, cached in `detectors`; a
+    cached detector GuardDuty no longer knows is listed again, once).
 
     FindingUnavailable names the finding (`name`, by default its id and region) and what is wrong (no detector, refused, unknown id); a
     throttled or failing GuardDuty raises its ClientError, for the caller to retry.
@@ -141,30 +144,36 @@ def guardduty_finding(
     name = name or f"GuardDuty finding {finding_id} in {region}"
     gd = aws.client("guardduty", region)
     cache = detectors if detectors is not None else {}
-    try:
-        if region not in cache:
-            ids = gd.list_detectors().get("DetectorIds", [])
-            if not ids:
-                raise FindingUnavailable(
-                    f"{name}: GuardDuty is not enabled in {region} for Parry's account (no detector there)"
+    for _ in range(2):
+        cached = region in cache
+        try:
+            if not cached:
+                ids = gd.list_detectors().get("DetectorIds", [])
+                if not ids:
+                    raise FindingUnavailable(
+                        f"{name}: GuardDuty is not enabled in {region} for Parry's account (no detector there)"
+                    )
+                cache[region] = ids[0]
+            response = gd.get_findings(DetectorId=cache[region], FindingIds=[finding_id])
+        except ClientError as exc:
+            refused = refusal(exc)
+            if refused is None or refused.code in TRANSIENT_CODES or refused.status >= 500:
+                raise
+            if cached and refused.code == STALE_DETECTOR:  # deleted since it was cached (GuardDuty re-enabled)
+                del cache[region]
+                continue
+            hint = (
+                (
+                    " (the runner's role needs guardduty:ListDetectors and guardduty:GetFindings: "
+                    "parry.engine.permissions.FINDING_READ_PERMISSIONS)"
                 )
-            cache[region] = ids[0]
-        response = gd.get_findings(DetectorId=cache[region], FindingIds=[finding_id])
-    except ClientError as exc:
-        refused = refusal(exc)
-        if refused is None or refused.code in TRANSIENT_CODES or refused.status >= 500:
-            raise
-        hint = (
-            (
-                " (the runner's role needs guardduty:ListDetectors and guardduty:GetFindings: "
-                "parry.engine.permissions.FINDING_READ_PERMISSIONS)"
+                if "AccessDenied" in refused.code
+                else ""
             )
-            if "AccessDenied" in refused.code
-            else ""
-        )
-        raise FindingUnavailable(
-            f"{name}: {refused.operation} refused with {refused.code or refused.status}: {refused.message}{hint}"
-        ) from exc
+            raise FindingUnavailable(
+                f"{name}: {refused.operation} refused with {refused.code or refused.status}: {refused.message}{hint}"
+            ) from exc
+        break
     findings = response.get("Findings", [])
     if not findings:
         raise FindingUnavailable(

@@ -46,12 +46,14 @@ def authentic_event(
     *,
     in_account: Callable[[str], ClientFactory] | None = None,
     now: float | None = None,
+    detectors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """`event` with its finding(s), or CloudTrail record, as the service holds them; any other event unchanged.
 
     Raises FindingNotAuthentic naming what the service does not know or what differed. A
     throttled or failing service raises its ClientError: a retry can succeed. `in_account`: the
     clients in a CloudTrail event's account (parry.routing.cloudtrail), by default `aws`'s.
+    `detectors`: GuardDuty's detector of each region, kept by a caller that reads findings again and again.
     """
     if is_cloudtrail_event(event):
         return authentic_cloudtrail_event(event, in_account or (lambda _: aws), time.time() if now is None else now)
@@ -59,7 +61,7 @@ def authentic_event(
     if is_scan_result(event):  # Malware Protection for S3: no finding; the object's verdict tag confirms it
         return authentic_scan_result(event, in_account or (lambda _: aws))
     if source == "aws.guardduty":
-        return _guardduty(event, aws)
+        return _guardduty(event, aws, detectors)
     if source == "aws.securityhub":
         return _security_hub(event, aws)
     if source == INSPECTOR:
@@ -69,7 +71,7 @@ def authentic_event(
     return event
 
 
-def _guardduty(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
+def _guardduty(event: dict[str, Any], aws: ClientFactory, detectors: dict[str, str] | None) -> dict[str, Any]:
     delivered = event.get("detail") or {}
     finding_id, region = delivered.get("id"), delivered.get("region") or event.get("region")
     if not isinstance(finding_id, str) or not GUARDDUTY_FINDING_ID.fullmatch(finding_id):
@@ -80,7 +82,7 @@ def _guardduty(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
     if not isinstance(resource, dict):
         raise FindingNotAuthentic(f"GuardDuty finding {finding_id}: detail.resource is not an object")
     try:
-        held = guardduty_finding(aws, region, finding_id)
+        held = guardduty_finding(aws, region, finding_id, detectors=detectors)
     except FindingUnavailable as exc:
         raise FindingNotAuthentic(f"not confirmed by GuardDuty: {exc}") from exc
     differences = [

@@ -200,8 +200,10 @@ class CaseStore:
         *,
         owner: str | None = None,
         undo_pending: str | bool | None = None,
+        release: bool = False,
     ) -> None:
-        """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease.
+        """Checkpoint the case (status, steps, next step). With `owner`, only while holding the lease;
+        `release`: and free the lease in the same write (a run's last checkpoint).
 
         Every save moves the case along the lifecycle (parry.store.lifecycle), from the status it was
         read with to its status now, and is written only while the table still holds that from-state:
@@ -243,11 +245,14 @@ class CaseStore:
             values[":from"] = {"S": start}
         if undo_pending is False:
             conditions.append("attribute_not_exists(undo_pending)")
-        elif isinstance(undo_pending, str):
+        removed = ["lease_owner", "lease_until"] if release else []
+        if isinstance(undo_pending, str):
             conditions.append("undo_pending = :rid")
             values[":rid"] = {"S": undo_pending}
             if (case.undo_request or {}).get("state") != UNDO_PENDING:
-                update += " REMOVE undo_pending"
+                removed.append("undo_pending")
+        if removed:
+            update += " REMOVE " + ", ".join(removed)
         try:
             self.ddb.update_item(
                 TableName=self.table,
@@ -258,19 +263,20 @@ class CaseStore:
                 ExpressionAttributeValues=values,
             )
         except self.ddb.exceptions.ConditionalCheckFailedException as exc:
-            if not self._landed(case, owner):
+            if not self._landed(case, owner, released=release):
                 raise ParryError(f"case {case.case_id} changed under this run (lease lost or status moved on)") from exc
         case.stored_status = case.status
 
-    def _landed(self, case: Case, owner: str | None) -> bool:
+    def _landed(self, case: Case, owner: str | None, *, released: bool = False) -> bool:
         """Whether this very save is already in the table: botocore retried a write whose first attempt
         took effect (its answer was lost), so the retry's from-state no longer holds. The item then has
-        this save's status, timestamp and lease owner."""
+        this save's status, timestamp and lease owner (none, for a save that released it)."""
         item = self.ddb.get_item(TableName=self.table, Key=self._key(case.case_id), ConsistentRead=True).get("Item", {})
+        held = item.get("lease_owner", {}).get("S")
         return (
             item.get("status", {}).get("S") == case.status
             and item.get("updated_at", {}).get("S") == case.updated_at
-            and (owner is None or item.get("lease_owner", {}).get("S") == owner)
+            and (owner is None or held == (None if released else owner))
         )
 
     # ---- undo requests ---------------------------------------------------------------------------

@@ -166,7 +166,7 @@ def test_without_a_member_role_the_case_waits_instead_of_acting_in_the_wrong_acc
 
     assert case.status == cs.RUNNING and case.next_step == 0 and case.blocked
     (blocked,) = case.steps
-    assert blocked.step_id == "capture-user" and blocked.status == st.BLOCKED
+    assert blocked.step_id == "deactivate-key" and blocked.status == st.BLOCKED
     assert f"account {MEMBER}" in blocked.error and "PARRY_MEMBER_ROLE_NAME is not set" in blocked.error
     assert sts_calls["params"] == []
     assert key_status(accounts["home_iam"], "ci-deployer", accounts["keys"]["home"]) == "Active"

@@ -128,6 +128,29 @@ def test_a_routed_guardduty_finding_is_marked_notified_in_security_hub_with_the_
     assert (step.before["workflow_status"], step.after["workflow_status"]) == ("NEW", "NOTIFIED")
 
 
+def test_a_compromised_key_is_deactivated_first_and_its_user_read_once(engine, aws):
+    event = _tor_caller_on_a_sandbox_user(aws)
+    asked: list[str] = []
+    engine.aws.client("iam").meta.events.register("before-call.iam", lambda model, **_: asked.append(model.name))
+    written: list[str] = []
+    engine.aws.client("s3").meta.events.register(
+        "provide-client-params.s3.PutObject", lambda params, **_: written.append(params["Key"].rsplit("/", 2)[-1])
+    )
+    engine.aws.client("iam").meta.events.register(
+        "before-call.iam.UpdateAccessKey", lambda **_: written.append("-- contained --")
+    )
+
+    case = engine.run(book("iam-credential-compromise"), event)
+
+    assert [s.step_id for s in case.steps][:2] == ["deactivate-key", "capture-user"]
+    assert asked.index("UpdateAccessKey") < asked.index("GetLoginProfile"), asked  # contained, then captured
+    assert asked[: asked.index("UpdateAccessKey")] == ["GetUser", "ListUserTags", "ListAccessKeys"]
+    assert asked.count("GetUser") == asked.count("ListUserTags") == 1, asked
+    # before the key is contained, only the case's opening and the step's start are written; captures after
+    opening = ["event.json", "playbook.json", "0001.json", "0002.json"]
+    assert written[: written.index("-- contained --")] == opening, written
+
+
 def test_without_security_hub_the_case_still_contains_and_names_the_failed_step(engine, aws):
     event = _tor_caller_on_a_sandbox_user(aws)  # Security Hub was never enabled in the account
 

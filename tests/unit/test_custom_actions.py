@@ -366,3 +366,32 @@ def test_the_calls_made_are_exactly_those_finding_read_permissions_grant(api_for
     # the finding's region, whichever it is: GuardDuty runs in each, and only this account's detectors
     assert granted["guardduty:GetFindings"] == [f"arn:aws:guardduty:*:{SECURITY_ACCOUNT}:detector/*"]
     assert not any(p.member for p in FINDING_READ_PERMISSIONS)  # the runner's own role, never a member role
+
+
+def test_a_warm_runner_lists_the_detector_once_and_again_only_when_guardduty_replaced_it(api_form):
+    from parry.routing.custom_actions import guardduty_finding
+
+    detail = fixture_detail("unauthorizedaccess-iamuser-toripcaller.eventbridge.json")
+    api, _ = api_form({**detail, "id": "cccc3333", "region": "us-east-1"})
+    aws = ClientFactory(region="us-east-1")
+    stubber = stub_guardduty(aws, "us-east-1")
+    replaced = "b2b4c6d8e0f2a4b6c8d0e2f4a6b8c0d2"
+    stubber.add_response("list_detectors", {"DetectorIds": [DETECTOR]}, {})
+    stubber.add_response("get_findings", {"Findings": [api]}, {"DetectorId": DETECTOR, "FindingIds": ["cccc3333"]})
+    stubber.add_response("get_findings", {"Findings": [api]}, {"DetectorId": DETECTOR, "FindingIds": ["cccc3333"]})
+    stubber.add_client_error(
+        "get_findings",
+        "BadRequestException",
+        "The request is rejected because the input detectorId is not owned by the current account.",
+        400,
+        expected_params={"DetectorId": DETECTOR, "FindingIds": ["cccc3333"]},
+    )
+    stubber.add_response("list_detectors", {"DetectorIds": [replaced]}, {})
+    stubber.add_response("get_findings", {"Findings": [api]}, {"DetectorId": replaced, "FindingIds": ["cccc3333"]})
+    detectors: dict[str, str] = {}
+
+    for _ in range(3):  # the third after GuardDuty was disabled and enabled again: a new detector
+        assert guardduty_finding(aws, "us-east-1", "cccc3333", detectors=detectors)["id"] == "cccc3333"
+
+    stubber.assert_no_pending_responses()
+    assert detectors == {"us-east-1": replaced}

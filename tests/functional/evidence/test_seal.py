@@ -147,3 +147,96 @@ def test_kms_failure_leaves_no_manifest_behind(env):
     assert not case.has("manifest/")
     case.seal(kms=env.kms, key_id=env.key_id)
     assert case.has("manifest/0001.sig")
+
+
+def _reads(env):
+    """The keys the S3 client reads whole (GetObject) from now on."""
+    seen: list[str] = []
+    env.s3.meta.events.register("provide-client-params.s3.GetObject", lambda params, **_: seen.append(params["Key"]))
+    return seen
+
+
+def test_a_seal_reads_back_only_what_earlier_invocations_wrote(env):
+    from datetime import datetime
+
+    opened = datetime(2026, 1, 2)
+    earlier = env.store.case(case_id="c-known", account="111122223333", opened_at=opened)
+    earlier.put("event.json", {"id": "evt"})
+    earlier.audit("case_opened", {})
+    reads = _reads(env)
+    earlier.seal(kms=env.kms, key_id=env.key_id)
+    assert reads == [], "what this invocation wrote is sealed from the hashes it computed"
+
+    later = env.store.case(case_id="c-known", account="111122223333", opened_at=opened)
+    later.audit("case_resumed", {})
+    later.artifact("step", "state.json", {"before": 1})
+    reads.clear()
+    later.seal(kms=env.kms, key_id=env.key_id)
+    prefix = later.prefix
+    assert sorted(reads) == sorted(prefix + k for k in ("event.json", "audit/0001.json", "manifest/0001.json"))
+    second = json.loads(_get(env, prefix + "manifest/0002.json"))
+    for entry in second["objects"]:
+        assert hashlib.sha256(_get(env, entry["key"], entry["version_id"])).hexdigest() == entry["sha256"]
+        assert len(_get(env, entry["key"], entry["version_id"])) == entry["size"]
+
+
+def test_a_version_written_over_this_invocations_object_is_read_back(env):
+    from datetime import datetime
+
+    case = env.store.case(case_id="c-over", account="111122223333", opened_at=datetime(2026, 1, 2))
+    case.put("event.json", {"id": "evt"})
+    planted = env.s3.put_object(Bucket=BUCKET, Key=case.prefix + "event.json", Body=b'{"id":"forged"}')
+    case.seal(kms=env.kms, key_id=env.key_id)
+    manifest = json.loads(_get(env, case.prefix + "manifest/0001.json"))
+    (entry,) = [o for o in manifest["objects"] if o["key"].endswith("event.json")]
+    assert entry["version_id"] == planted["VersionId"]
+    assert entry["sha256"] == hashlib.sha256(b'{"id":"forged"}').hexdigest()
+
+
+def test_a_new_chain_starts_without_listing_and_still_appends_after_a_planted_record(env):
+    from datetime import datetime
+
+    opened = datetime(2026, 1, 2)
+    listed: list[str] = []
+    env.s3.meta.events.register("provide-client-params.s3.ListObjectsV2", lambda params, **_: listed.append("x"))
+    fresh = env.store.case(case_id="c-new", account="111122223333", opened_at=opened)
+    fresh.new_chain()
+    assert fresh.audit("case_opened", {}).key.endswith("audit/0001.json")
+    assert listed == []
+
+    planted = env.store.case(case_id="c-planted", account="111122223333", opened_at=opened)
+    planted.audit("case_opened", {"by": "someone else"})
+    mine = env.store.case(case_id="c-planted", account="111122223333", opened_at=opened)
+    mine.new_chain()
+    stored = mine.audit("case_opened", {})
+    assert stored.key.endswith("audit/0002.json")
+    assert (
+        json.loads(_get(env, stored.key))["prev_sha256"]
+        == hashlib.sha256(_get(env, planted.prefix + "audit/0001.json")).hexdigest()
+    )
+
+
+def test_a_kept_public_key_is_used_until_kms_signs_with_another_key(env):
+    from datetime import datetime
+
+    from parry.evidence.manifest import fetch_public_key
+    from parry.evidence.writer import sha256_hex
+
+    fetched: list[str] = []
+    env.kms.meta.events.register("provide-client-params.kms.GetPublicKey", lambda params, **_: fetched.append("x"))
+    kept = {env.key_id: fetch_public_key(env.kms, env.key_id)}
+    fetched.clear()
+    first = env.store.case(case_id="c-kept", account="111122223333", opened_at=datetime(2026, 1, 2))
+    first.audit("case_opened", {})
+    first.seal(kms=env.kms, key_id=env.key_id, public_keys=kept)
+    assert fetched == []
+
+    kept[env.key_id] = fetch_public_key(env.kms, env.new_key())  # as if the key id now named another key
+    fetched.clear()
+    second = env.store.case(case_id="c-moved", account="111122223333", opened_at=datetime(2026, 1, 2))
+    second.audit("case_opened", {})
+    second.seal(kms=env.kms, key_id=env.key_id, public_keys=kept)
+    assert fetched == ["x"]
+    manifest = json.loads(_get(env, second.prefix + "manifest/0001.json"))
+    assert manifest["signing"]["public_key_sha256"] == sha256_hex(env.public_key_der())
+    assert _get(env, second.prefix + "manifest/0001.pub.der") == env.public_key_der()
