@@ -247,8 +247,14 @@ def _home_inbox(security: Any) -> Any:
     events.put_targets(Rule="inbox", Targets=[{"Id": "inbox", "Arn": arn}])
 
     def received() -> list[dict[str, Any]]:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
+        bodies: list[dict[str, Any]] = []
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            bodies.extend(json.loads(m["Body"]) for m in messages)
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+        return bodies
 
     return received
 
