@@ -176,6 +176,11 @@ class Action(abc.ABC, Generic[P]):
         """What a run that found the end state already in place records as its output."""
         return {}
 
+    def planned_output(self, ctx: ActionContext, params: P, seen: Observation) -> dict[str, Any] | None:
+        """The output a read-only step will record, known from its observation alone, so `parry plan`
+        decides the later steps that depend on it as the run will; None: known only once it runs."""
+        return None
+
     def unmet(self, ctx: ActionContext, params: P, after: Observation) -> list[str]:
         """What still does not hold after `apply`, read from the fresh observe `after`; [] when contained.
 

@@ -59,6 +59,23 @@ def isolation_group(ctx: ActionContext, vpc_id: str) -> dict[str, Any] | None:
     return groups[0] if groups else None
 
 
+def isolation_group_calls(state: dict[str, Any]) -> list[ApiCall]:
+    """The calls `ensure_isolation_group` makes for the VPC's group as `state` saw it (`isolation_group`,
+    `isolation_group_rules`, `vpc_id`)."""
+    if not state["isolation_group"]:
+        return [
+            ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP, "VpcId": state["vpc_id"]}),
+            # a new group allows all egress by default: that rule goes at once
+            ApiCall("ec2:RevokeSecurityGroupEgress", {"GroupId": f"<new {ISOLATION_GROUP} group>"}),
+        ]
+    if state["isolation_group_rules"]:
+        return [
+            ApiCall(f"ec2:RevokeSecurityGroup{direction}", {"GroupId": state["isolation_group"]})
+            for direction in ("Egress", "Ingress")
+        ]
+    return []
+
+
 def ensure_isolation_group(ctx: ActionContext, vpc_id: str) -> str:
     """The VPC's isolation group: created once, tagged, and kept free of every rule."""
     ec2 = ctx.client("ec2")
@@ -221,14 +238,7 @@ class IsolateInstance(Action[InstanceParams]):
 
     def calls(self, ctx: ActionContext, params: InstanceParams, seen: Observation) -> list[ApiCall]:
         s = seen.state
-        out = []
-        if not s["isolation_group"]:
-            out.append(ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP, "VpcId": s["vpc_id"]}))
-            # a new group allows all egress by default: that rule goes at once
-            out.append(ApiCall("ec2:RevokeSecurityGroupEgress", {"GroupId": f"<new {ISOLATION_GROUP} group>"}))
-        elif s["isolation_group_rules"]:
-            for direction in ("Egress", "Ingress"):
-                out.append(ApiCall(f"ec2:RevokeSecurityGroup{direction}", {"GroupId": s["isolation_group"]}))
+        out = isolation_group_calls(s)
         iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group>"
         enis = {eni: [iso] for eni, groups in s["network_interfaces"].items() if groups != [iso]}
         detach = ("autoscaling:DetachInstances", s["auto_scaling_group"])

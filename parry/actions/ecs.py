@@ -13,7 +13,15 @@ from typing import Any
 
 from parry.actions._common import tag_dict
 from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
-from parry.actions.ec2 import ENI_ARN, ISOLATION_GROUP, SG_ARN, VPC_ARN, ensure_isolation_group, isolation_group
+from parry.actions.ec2 import (
+    ENI_ARN,
+    ISOLATION_GROUP,
+    SG_ARN,
+    VPC_ARN,
+    ensure_isolation_group,
+    isolation_group,
+    isolation_group_calls,
+)
 from parry.actions.evidence import Capture
 from parry.actions.registry import register
 from parry.errors import ResourceNotFound
@@ -158,8 +166,7 @@ class IsolateEcsTask(Action[TaskParams]):
         if s["network_interface"] is None:
             return []
         iso = s["isolation_group"] or f"<new {ISOLATION_GROUP} group>"
-        out = [] if s["isolation_group"] else [ApiCall("ec2:CreateSecurityGroup", {"GroupName": ISOLATION_GROUP})]
-        return out + [
+        return isolation_group_calls(s) + [
             ApiCall(
                 "ec2:ModifyNetworkInterfaceAttribute", {"NetworkInterfaceId": s["network_interface"], "Groups": [iso]}
             )

@@ -104,6 +104,9 @@ class Recheck(Action[RecheckParams]):
             "advice": f"{first['title']}: {_named(first['detail'])}. {first['remediation']}",
         }
 
+    def planned_output(self, ctx: ActionContext, params: RecheckParams, seen: Observation) -> dict[str, Any]:
+        return self.apply(ctx, params, seen)  # the verdict is read from the observation, nothing more
+
 
 def _named(detail: dict[str, Any]) -> str:
     """The names a result carries (variables, statements, policies, URLs), in one line."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from parry.actions.base import Observation
 from parry.aws.errors import describe_error
 from parry.engine import intake
 from parry.engine import steps as st
@@ -17,6 +18,7 @@ from parry.engine.variables import step_action, when_false
 from parry.errors import ParryError
 from parry.routing.events import resource_account
 from parry.store.model import Case
+from parry.store.step_result import StepResult
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
@@ -71,6 +73,9 @@ def read_only_plan(engine: Engine, playbook: Playbook, event: dict[str, Any], *,
             ctx = engine.action_context(case, step.id, None, engine.clients_for(case, cls))
             summary, calls, state = st.plan(cls(), ctx, params)
             planned.append(StepPlan(step.id, step.action, summary, True, [str(c) for c in calls], state, step.approval))
+            output = cls().planned_output(ctx, params, Observation(state=state))
+            if output is not None:  # e.g. posture.recheck: the later steps' `when` reads what it found
+                case.steps.append(StepResult(step.id, step.action, "planned", output=output))
         except ParryError as exc:
             planned.append(StepPlan(step.id, step.action, "cannot plan", False, error=str(exc)))
         except Exception as exc:  # an AWS error while reading

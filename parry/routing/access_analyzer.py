@@ -71,7 +71,10 @@ def authentic_access_analyzer_event(event: dict[str, Any], aws: ClientFactory) -
 
 def _analyzers(event: dict[str, Any], client: Any, region: str) -> list[str]:
     """The analyzer the event names (it must be of the event's region), or every active one of the region."""
-    named = [r for r in event.get("resources") or [] if isinstance(r, str) and ANALYZER_ARN.fullmatch(r)]
+    resources = event.get("resources") or []
+    if not isinstance(resources, list):
+        raise FindingNotAuthentic("the Access Analyzer event's resources are not a list of ARNs")
+    named = [r for r in resources if isinstance(r, str) and ANALYZER_ARN.fullmatch(r)]
     if named:
         found = ANALYZER_ARN.fullmatch(named[0])
         if found is None or found["region"] != region:

@@ -125,6 +125,15 @@ def test_an_analyzer_of_another_region_is_refused(aws, real):
         authentic_event(delivered, aws)
 
 
+@pytest.mark.parametrize("resources", [True, 7, "arn:aws:access-analyzer:us-east-1:123456789012:analyzer/MyAnalyzer"])
+def test_resources_that_are_not_a_list_are_refused_by_name(aws, real, resources):
+    """Found by the generated events: a boolean in `resources` was a TypeError, not a rejection."""
+    delivered = copy.deepcopy(real)
+    delivered["resources"] = resources
+    with pytest.raises(FindingNotAuthentic, match="resources are not a list of ARNs"):
+        authentic_event(delivered, aws)
+
+
 def test_an_unused_access_finding_is_read_with_get_finding_v2(aws):
     event = json.loads(
         (EVENTS / "access-analyzer" / "unused-access-finding-unusedpermission-role.eventbridge.json").read_text()

@@ -8,6 +8,7 @@ guardrail windows never leak from one scenario into the next.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -151,17 +152,32 @@ def moto_world() -> Iterator[World]:
     from parry.local.corrections import (
         access_analyzer_like_aws,
         cloudtrail_history_like_aws,
+        ecs_task_interfaces_like_aws,
+        expected_bucket_owner_like_aws,
         guardduty_findings_like_aws,
+        inspector_findings_like_aws,
         network_interface_groups_like_aws,
+        object_tag_conditions_like_aws,
         security_hub_findings_like_aws,
     )
 
     security_hub_findings_like_aws()
     guardduty_findings_like_aws()
+    inspector_findings_like_aws()
     access_analyzer_like_aws()
     network_interface_groups_like_aws()
     cloudtrail_history_like_aws()
-    with mock_aws(), mock.patch("parry.actions.evidence_compute.download", moto_code_package):
-        admin = ClientFactory(region=REGION)
-        env = provision(admin)
-        yield World(admin, env)
+    object_tag_conditions_like_aws()
+    expected_bucket_owner_like_aws()
+    ecs_task_interfaces_like_aws()
+    from moto.moto_api import state_manager
+
+    # an ECS task runs until it is stopped, as in AWS (moto moves it on towards STOPPED at each DescribeTasks)
+    state_manager.set_transition("ecs::task", {"progression": "manual", "times": sys.maxsize})
+    try:
+        with mock_aws(), mock.patch("parry.actions.evidence_compute.download", moto_code_package):
+            admin = ClientFactory(region=REGION)
+            env = provision(admin)
+            yield World(admin, env)
+    finally:
+        state_manager.unset_transition("ecs::task")
