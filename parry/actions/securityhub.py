@@ -34,7 +34,11 @@ def product_arn(ctx: ActionContext, params: FindingParams) -> str:
     if params.product_arn:
         return params.product_arn
     if ":guardduty:" in params.finding_id:
-        return guardduty_product_arn(partition(ctx.region), ctx.region)
+        # the product of the finding's own region: GuardDuty's findings keep it in Security Hub, in that
+        # region and in an aggregation region alike (arn:PARTITION:guardduty:REGION:ACCOUNT:detector/...)
+        parts = params.finding_id.split(":")
+        region = parts[3] if len(parts) > 3 and parts[3] else ctx.region
+        return guardduty_product_arn(partition(region), region)
     raise ActionError(f"securityhub.update_finding: product_arn is required for finding {params.finding_id}")
 
 
