@@ -131,7 +131,7 @@ def _lookup(aws: ClientFactory, region: str, event_id: str) -> dict[str, Any] | 
 def _age(event_time: Any, now: float, event_id: str) -> float:
     """Seconds since the call; FindingNotAuthentic for a time no CloudTrail record has."""
     try:
-        stamp = datetime.fromisoformat(str(event_time).replace("Z", "+00:00"))
+        stamp = datetime.fromisoformat(event_time.replace("Z", "+00:00")) if isinstance(event_time, str) else None
     except ValueError:
         stamp = None
     if stamp is None or stamp.tzinfo is None:
