@@ -69,9 +69,9 @@ def bootstrap_cmd(
     so `parry local bootstrap --env-file F && . F` stops where an `eval` of the output would hide it."""
     from parry.aws.clients import ClientFactory
     from parry.local.bootstrap import bootstrap
-    from parry.local.server import require_local_endpoint
+    from parry.local.server import require_answering, require_local_endpoint
 
-    require_local_endpoint()
+    require_answering(require_local_endpoint())
     settings = bootstrap(ClientFactory())
     if os.environ.get("AWS_ACCESS_KEY_ID") == LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]:
         settings.update(LOCAL_CREDENTIALS)  # the throwaway ones in use: other tools (the aws CLI) need them too

@@ -42,6 +42,23 @@ def require_local_endpoint(endpoint: str | None = None) -> str:
     return endpoint
 
 
+def require_answering(endpoint: str, timeout_seconds: float = 2.0) -> None:
+    """ConfigError unless something accepts connections at the local `endpoint`: said at once, rather
+    than after every call's retries against a port nothing listens on."""
+    import socket
+
+    parsed = urlparse(endpoint)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", port), timeout=timeout_seconds):
+            return
+    except OSError as exc:
+        raise ConfigError(
+            f"nothing answers at {endpoint} ({exc.strerror or exc}): start one with `parry local serve` "
+            "(or point AWS_ENDPOINT_URL at the one you started)"
+        ) from exc
+
+
 @dataclass
 class LocalServer:
     """A moto server on 127.0.0.1 and a free port, for the demo and the end-to-end tests."""

@@ -30,7 +30,7 @@ def test_a_local_endpoint_without_credentials_gets_throwaway_ones_and_says_so(ca
     )
     assert os.environ["AWS_ACCESS_KEY_ID"] == "parry-local"
     # with credentials, what fails is the endpoint: said on stderr, a non-zero exit, no settings to source
-    assert code == 2 and out == "" and "Could not connect to the endpoint URL" in err
+    assert code == 2 and out == "" and f"nothing answers at {DEAD_ENDPOINT}" in err and "parry local serve" in err
     assert "Unable to locate credentials" not in err
     assert not env_file.exists()
 
