@@ -47,7 +47,15 @@ def test_every_documented_cdk_cli_is_the_version_the_makefile_pins():
 
 def test_make_deploy_runs_the_pinned_cli_with_its_arguments():
     dry = subprocess.run(
-        ["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "deploy", "ARGS=Parry -c parry:homeRegion=eu-west-1"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "-o",
+            ".venv/.installed",
+            "deploy",
+            "ARGS=Parry -c parry:homeRegion=eu-west-1",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
