@@ -116,10 +116,16 @@ def make_engine(
     evidence_bucket: str | None = None, cases_table: str | None = None, topic_arn: str | None = None
 ) -> Engine:
     from parry.aws.clients import ClientFactory
+    from parry.aws.endpoints import is_local
     from parry.config import Settings
     from parry.engine.run import Engine
 
     settings = Settings.from_env(evidence_bucket=evidence_bucket, cases_table=cases_table, topic_arn=topic_arn)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if is_local(endpoint):  # a local endpoint that is down is said at once, not after every call's retries
+        from parry.local.server import require_answering
+
+        require_answering(endpoint)
     return Engine(ClientFactory(), settings)
 
 
