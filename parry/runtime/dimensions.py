@@ -23,3 +23,10 @@ def set_playbook(metrics: Metrics, playbook: str) -> None:
     if metrics.default_dimensions.get("playbook") != playbook:
         metrics.dimension_set.pop("playbook", None)
         metrics.set_default_dimensions(playbook=playbook)
+
+
+def without_playbook(metrics: Metrics) -> None:
+    """No `playbook` dimension on what follows (the maintenance sweep's metrics are no playbook's): in a
+    process that also ran a playbook (locally, the tests), the one it left is dropped, not re-added."""
+    metrics.default_dimensions.pop("playbook", None)
+    metrics.dimension_set.pop("playbook", None)

@@ -122,9 +122,11 @@ def handler(event: dict[str, Any], context: LambdaContext | None = None) -> Swep
     from parry.aws.clients import ClientFactory
     from parry.config import Settings
     from parry.engine.run import Engine
+    from parry.runtime.dimensions import without_playbook
 
     logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "parry"))
     metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Parry"), service="parry")
+    without_playbook(metrics)
     engine = Engine(ClientFactory(), Settings.from_env())
     who = context.invoked_function_arn if context is not None else MAINTENANCE
     swept = sweep(engine, lambda_invoke(engine), requested_by=who)
