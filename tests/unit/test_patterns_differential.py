@@ -211,7 +211,7 @@ def test_generators_produce_matches_and_misses() -> None:
     """Guard against a differential that only ever compares False with False."""
     outcomes: set[bool] = set()
 
-    @settings(max_examples=60, deadline=None, database=None)
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True)  # the same 60 every run: never flaky
     @given(event_and_pattern())
     def collect(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
         event, pattern = case
