@@ -27,27 +27,9 @@ def aws_env(monkeypatch):
 def moto():
     from moto import mock_aws
 
-    from parry.local.corrections import (
-        access_analyzer_like_aws,
-        cloudtrail_history_like_aws,
-        ecs_task_interfaces_like_aws,
-        expected_bucket_owner_like_aws,
-        guardduty_findings_like_aws,
-        inspector_findings_like_aws,
-        network_interface_groups_like_aws,
-        object_tag_conditions_like_aws,
-        security_hub_findings_like_aws,
-    )
+    from parry.local.corrections import moto_like_aws
 
-    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings; see parry.local.corrections
-    guardduty_findings_like_aws()  # nor GuardDuty GetFindings
-    inspector_findings_like_aws()  # nor Inspector ListFindings by finding ARN
-    access_analyzer_like_aws()  # nor any IAM Access Analyzer
-    network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
-    cloudtrail_history_like_aws()  # nor CloudTrail LookupEvents
-    object_tag_conditions_like_aws()  # and applies object-tag-conditioned bucket policy denies to everything
-    expected_bucket_owner_like_aws()  # and ignores ExpectedBucketOwner
-    ecs_task_interfaces_like_aws()  # and cannot run an awsvpc task
+    moto_like_aws()  # where moto differs from AWS in the calls Parry makes (parry.local.corrections)
     with mock_aws():
         yield
 

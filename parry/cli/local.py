@@ -103,33 +103,14 @@ def serve(
 
     from moto.server import ThreadedMotoServer
 
-    from parry.local.corrections import (
-        access_analyzer_like_aws,
-        cloudtrail_history_like_aws,
-        ecs_task_interfaces_like_aws,
-        expected_bucket_owner_like_aws,
-        guardduty_findings_like_aws,
-        inspector_findings_like_aws,
-        network_interface_groups_like_aws,
-        object_tag_conditions_like_aws,
-        security_hub_findings_like_aws,
-        sign_digests_like_kms,
-    )
+    from parry.local.corrections import moto_like_aws, sign_digests_like_kms
 
     requests = logging.getLogger("werkzeug")  # moto's server logs each request through werkzeug
     requests.addHandler(logging.FileHandler(log))
     requests.setLevel(logging.INFO)
     requests.propagate = False
     sign_digests_like_kms()
-    cloudtrail_history_like_aws()
-    security_hub_findings_like_aws()
-    guardduty_findings_like_aws()
-    inspector_findings_like_aws()
-    access_analyzer_like_aws()
-    network_interface_groups_like_aws()
-    object_tag_conditions_like_aws()
-    expected_bucket_owner_like_aws()
-    ecs_task_interfaces_like_aws()
+    moto_like_aws()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     _, bound = server.get_host_and_port()

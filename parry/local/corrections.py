@@ -770,3 +770,20 @@ def _queue_inspector_finding(detail: dict[str, Any]) -> None:
         "region": detail["findingArn"].split(":")[3],
     }
     requests.post(f"{base}/moto-api/static/inspector2/findings-results", json=body, timeout=10).raise_for_status()
+
+
+def moto_like_aws() -> None:
+    """Every correction above but the digest signing (which tests also apply on their own), and moto's KMS
+    made fast: what local mode's endpoints and the tests' in-process moto run with."""
+    from parry.local.moto_speed import kms_key_pairs_on_first_use
+
+    security_hub_findings_like_aws()  # moto has no BatchUpdateFindings
+    guardduty_findings_like_aws()  # nor GuardDuty GetFindings
+    inspector_findings_like_aws()  # nor Inspector ListFindings by finding ARN
+    access_analyzer_like_aws()  # nor any IAM Access Analyzer
+    network_interface_groups_like_aws()  # and unions an instance's launch groups into its interfaces'
+    cloudtrail_history_like_aws()  # nor CloudTrail LookupEvents
+    object_tag_conditions_like_aws()  # and applies object-tag-conditioned bucket policy denies to everything
+    expected_bucket_owner_like_aws()  # and ignores ExpectedBucketOwner
+    ecs_task_interfaces_like_aws()  # and cannot run an awsvpc task
+    kms_key_pairs_on_first_use()  # and makes an RSA pair for every KMS key, HMAC ones too

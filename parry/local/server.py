@@ -13,18 +13,7 @@ from urllib.parse import urlparse
 
 from parry.aws.endpoints import LOCAL_HOSTS
 from parry.errors import ConfigError
-from parry.local.corrections import (
-    access_analyzer_like_aws,
-    cloudtrail_history_like_aws,
-    ecs_task_interfaces_like_aws,
-    expected_bucket_owner_like_aws,
-    guardduty_findings_like_aws,
-    inspector_findings_like_aws,
-    network_interface_groups_like_aws,
-    object_tag_conditions_like_aws,
-    security_hub_findings_like_aws,
-    sign_digests_like_kms,
-)
+from parry.local.corrections import moto_like_aws, sign_digests_like_kms
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -74,15 +63,7 @@ class LocalServer:
 
         logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's own 500s are not ours to print
         sign_digests_like_kms()
-        security_hub_findings_like_aws()
-        guardduty_findings_like_aws()
-        inspector_findings_like_aws()
-        access_analyzer_like_aws()
-        network_interface_groups_like_aws()
-        cloudtrail_history_like_aws()
-        object_tag_conditions_like_aws()
-        expected_bucket_owner_like_aws()
-        ecs_task_interfaces_like_aws()
+        moto_like_aws()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         return cls(server, f"http://127.0.0.1:{server.get_host_and_port()[1]}")

@@ -149,27 +149,9 @@ def moto_world() -> Iterator[World]:
     from moto import mock_aws
 
     from parry.local.bootstrap import provision
-    from parry.local.corrections import (
-        access_analyzer_like_aws,
-        cloudtrail_history_like_aws,
-        ecs_task_interfaces_like_aws,
-        expected_bucket_owner_like_aws,
-        guardduty_findings_like_aws,
-        inspector_findings_like_aws,
-        network_interface_groups_like_aws,
-        object_tag_conditions_like_aws,
-        security_hub_findings_like_aws,
-    )
+    from parry.local.corrections import moto_like_aws
 
-    security_hub_findings_like_aws()
-    guardduty_findings_like_aws()
-    inspector_findings_like_aws()
-    access_analyzer_like_aws()
-    network_interface_groups_like_aws()
-    cloudtrail_history_like_aws()
-    object_tag_conditions_like_aws()
-    expected_bucket_owner_like_aws()
-    ecs_task_interfaces_like_aws()
+    moto_like_aws()
     from moto.moto_api import state_manager
 
     # an ECS task runs until it is stopped, as in AWS (moto moves it on towards STOPPED at each DescribeTasks)
