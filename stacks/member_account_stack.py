@@ -25,6 +25,29 @@ from stacks.tokens import ACCOUNT_ID, PARTITION
 MAX_SESSION_SECONDS = 3600
 
 
+def _trust(
+    security_account: str, role_arn: str, organization_id: str | None, external_id: str | None
+) -> dict[str, Any]:
+    """Only `role_arn` of the security account may assume the role: in the organization and with the
+    external id, when those are configured."""
+    conditions: dict[str, dict[str, str]] = {"ArnEquals": {"aws:PrincipalArn": role_arn}}
+    if organization_id:
+        conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
+    if external_id:
+        conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{PARTITION}:iam::{security_account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": conditions,
+            }
+        ],
+    }
+
+
 def member_permissions(book: Playbook) -> list[Permission]:
     """The playbook's permissions the engine uses through the member role (`Permission.member`,
     the rule the engine follows too); those naming the security account's own resources
@@ -68,11 +91,6 @@ class MemberAccountStack(Stack):
             runner_role_arn = (
                 f"arn:{PARTITION}:iam::{security_account}:role/{naming.runner_role_name(book.name, home_region)}"
             )
-            conditions: dict[str, dict[str, str]] = {"ArnEquals": {"aws:PrincipalArn": runner_role_arn}}
-            if organization_id:
-                conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
-            if external_id:
-                conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
             values = {
                 "partition": PARTITION,
                 "region": home_region,
@@ -93,17 +111,7 @@ class MemberAccountStack(Stack):
                 role_name=naming.member_role_name(book.name),
                 description=f"Parry playbook {book.name}: assumed by its runner in the security account",
                 max_session_duration=MAX_SESSION_SECONDS,
-                assume_role_policy_document={
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:{PARTITION}:iam::{security_account}:root"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": conditions,
-                        }
-                    ],
-                },
+                assume_role_policy_document=_trust(security_account, runner_role_arn, organization_id, external_id),
                 policies=[
                     iam.CfnRole.PolicyProperty(
                         policy_name="Permissions", policy_document={"Version": "2012-10-17", "Statement": granted}
@@ -124,28 +132,13 @@ class MemberAccountStack(Stack):
         """What the scheduled posture sweep reads here (and Parry's own findings, which only this
         account may import), trusted by the sweep function's role in the security account only."""
         sweep_role_arn = f"arn:{PARTITION}:iam::{security_account}:role/{naming.posture_sweep_role_name(home_region)}"
-        conditions: dict[str, dict[str, str]] = {"ArnEquals": {"aws:PrincipalArn": sweep_role_arn}}
-        if organization_id:
-            conditions["StringEquals"] = {"aws:PrincipalOrgID": organization_id}
-        if external_id:
-            conditions.setdefault("StringEquals", {})["sts:ExternalId"] = external_id
         return iam.CfnRole(
             self,
             "SweepRole",
             role_name=naming.MEMBER_SWEEP_ROLE,
             description="Parry posture sweep: reads Lambda functions and their roles; assumed by the sweep only",
             max_session_duration=MAX_SESSION_SECONDS,
-            assume_role_policy_document={
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": f"arn:{PARTITION}:iam::{security_account}:root"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": conditions,
-                    }
-                ],
-            },
+            assume_role_policy_document=_trust(security_account, sweep_role_arn, organization_id, external_id),
             policies=[
                 iam.CfnRole.PolicyProperty(
                     policy_name="Sweep",
