@@ -97,6 +97,11 @@ def posture_sweep_role_name(region: str) -> str:
     return fit(f"Parry-PostureSweep-{region}", IAM_ROLE_MAX)
 
 
+# The sweep's role in each member account (stacks/member_account_stack.py), trusted by the sweep's
+# role only; capitalised like the sweep, so no playbook's member role (parry-member-<playbook>) takes it.
+MEMBER_SWEEP_ROLE = "Parry-MemberSweep"
+
+
 def posture_schedule_role_name(region: str) -> str:
     return fit(f"Parry-PostureSchedule-{region}", IAM_ROLE_MAX)
 

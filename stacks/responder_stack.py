@@ -51,7 +51,7 @@ from stacks.constructs import (
 )
 from stacks.constructs.evidence_store import guard_key
 from stacks.constructs.playbook_runner import TRACING_ACTIONS, log_retention
-from stacks.constructs.posture_sweep import POSTURE_SWEEP_FINDINGS, PostureSweep
+from stacks.constructs.posture_sweep import PostureSweep, sweep_findings
 from stacks.constructs.security_hub_actions import takes_findings
 from stacks.nag import (
     ENGINE_WILDCARD_REASONS,
@@ -166,7 +166,13 @@ class ResponderStack(Stack):
             "Notifications",
             data_key=self.data_key,
             emails=config.notification_emails,
-            publisher_role_arns=[*writers, role_arn(naming.control_plane_role_name(region))] if playbooks else [],
+            publisher_role_arns=[
+                *writers,
+                role_arn(naming.control_plane_role_name(region)),
+                role_arn(naming.posture_sweep_role_name(region)),  # its notice of new posture results
+            ]
+            if playbooks
+            else [],
         )
         key_rule = self.evidence.alert_key_changes(
             topic=self.notifications.topic, key_arns=[self.data_key.key_arn, self.evidence.signing_key.key_arn]
@@ -433,8 +439,9 @@ class ResponderStack(Stack):
         return maintenance
 
     def _posture_sweep(self, config: ParryConfig, code_bucket: str, code_key: str, layer_arn: str) -> PostureSweep:
-        """The scheduled `parry sweep --security-hub` of this account and region: reads, and writes
-        only Parry's own Security Hub findings (docs/posture.md)."""
+        """The scheduled `parry sweep --security-hub` of this account and each member account, in every
+        region of parry:regions: reads, and writes only Parry's own Security Hub findings and one
+        notice of new results on the topic (docs/posture.md)."""
         sweep = PostureSweep(
             self,
             "PostureSweep",
@@ -445,11 +452,29 @@ class ResponderStack(Stack):
             code_bucket=code_bucket,
             code_key=code_key,
             layers=[layer_arn],
-            environment={"PARRY_REGIONS": self.region, "POWERTOOLS_SERVICE_NAME": "parry"},
+            environment={
+                "PARRY_REGIONS": ",".join(config.regions),
+                # this account first, then each member account through the member stack's sweep role
+                "PARRY_SWEEP_ACCOUNTS": ",".join([ACCOUNT_ID, *config.member_accounts]),
+                "PARRY_SWEEP_ROLE_NAME": naming.MEMBER_SWEEP_ROLE,
+                **({"PARRY_MEMBER_EXTERNAL_ID": config.external_id} if config.external_id else {}),
+                "PARRY_TOPIC_ARN": self.notifications.topic.topic_arn,
+                "POWERTOOLS_SERVICE_NAME": "parry",
+            },
             log_retention_days=config.log_retention_days,
+            regions=config.regions,
+            topic_arn=self.notifications.topic.topic_arn,
+            data_key_arn=self.data_key.key_arn,
+            member_accounts=config.member_accounts,
+            member_role_name=naming.MEMBER_SWEEP_ROLE,
         )
         acknowledge_all(
-            sweep, [*POSTURE_SWEEP_FINDINGS, log_streams_finding(naming.POSTURE_SWEEP_FUNCTION), RUNNER_FINDINGS[0]]
+            sweep,
+            [
+                *sweep_findings(config.regions),
+                log_streams_finding(naming.POSTURE_SWEEP_FUNCTION),
+                RUNNER_FINDINGS[0],
+            ],
         )
         RemovalPolicies.of(sweep).apply(RemovalPolicy.RETAIN, apply_to_resource_types=["AWS::Logs::LogGroup"])
         return sweep

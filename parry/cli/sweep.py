@@ -109,7 +109,8 @@ def sweep_cmd(
         [],
         "--account",
         metavar="ACCOUNT",
-        help="an account to sweep through the member role (repeatable; default the current account)",
+        help="an account to sweep through PARRY_SWEEP_ROLE_NAME, else PARRY_MEMBER_ROLE_NAME (repeatable; "
+        "default the current account); one that cannot be entered is said, and the others swept",
     ),
     security_hub: bool = typer.Option(
         False, "--security-hub", help="import the results as Security Hub findings and resolve the ones gone since"
@@ -128,26 +129,28 @@ def sweep_cmd(
     """
     from parry.aws.clients import ClientFactory
     from parry.config import Settings
-    from parry.posture import publish_report, scopes, sweep
+    from parry.posture import enter, publish_report, sweep
 
     aws = ClientFactory()
     settings = Settings.from_env()
-    report = sweep(
-        scopes(
-            aws,
-            regions or default_regions(aws.region),
-            accounts,
-            member_role_name=settings.member_role_name,
-            member_external_id=settings.member_external_id,
-        )
+    entered = enter(
+        aws,
+        regions or default_regions(aws.region),
+        accounts,
+        member_role_name=os.environ.get("PARRY_SWEEP_ROLE_NAME") or settings.member_role_name,
+        member_external_id=settings.member_external_id,
     )
+    report = sweep(entered.scopes, unreachable=entered.unreachable)
     for problem in report.problems:
         note(f"parry: could not read {problem}")
     if as_json:
         dump([{**x.as_dict(), **({"response": cmd} if (cmd := response_command(x)) else {})} for x in report.results])
     else:
         _table(report.results)
-        note(f"{report.functions} functions swept in {len(report.regions)} region(s); {len(report.results)} results")
+        note(
+            f"{report.functions} functions swept in {len(report.regions)} region(s) of "
+            f"{len({s.account for s in report.scopes})} account(s); {len(report.results)} results"
+        )
     if security_hub:
         for account, region, published in publish_report(report):
             note(

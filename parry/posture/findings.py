@@ -2,9 +2,10 @@
 
 Each (check, resource) has one finding with a stable Id, imported with BatchImportFindings into the
 Security Hub of the result's account and region (the default product ARN takes findings only for
-the caller's own account: a member account's go in through Parry's member role). A finding a
+the caller's own account: a member account's go in through the member stack's sweep role). A finding a
 later sweep no longer produces, for a resource that sweep could read, is imported again with
-Compliance PASSED and RecordState ARCHIVED, and its workflow set to RESOLVED with a note.
+Compliance PASSED and RecordState ARCHIVED, and its workflow set to RESOLVED with a note. The
+active findings before an import are the record of the previous sweep: a result with none is new.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ _TYPES = {check.check_id: check.asff_type for check in CHECKS}
 class Published:
     imported: int
     resolved: int
+    new: tuple[Result, ...] = ()  # results with no active finding before this sweep: what a notice tells
 
 
 def product_arn(region: str, account: str) -> str:
@@ -146,10 +148,12 @@ def publish(aws: ClientFactory, read: RegionRead, results: Iterable[Result]) -> 
     hub = aws.client("securityhub", read.region)
     now = _now()
     previous = {f["Id"]: f for f in active_findings(hub, read.region, read.account)}
+    results = list(results)
     current = [asff(x, now, previous.get(finding_id(x), {}).get("CreatedAt")) for x in results]
+    new = tuple(x for x in results if finding_id(x) not in previous)
     _import(hub, current)
     if not read.complete:
-        return Published(len(current), 0)
+        return Published(len(current), 0, new)
     still = {f["Id"] for f in current}
     gone = [
         f
@@ -165,15 +169,13 @@ def publish(aws: ClientFactory, read: RegionRead, results: Iterable[Result]) -> 
             Workflow={"Status": "RESOLVED"},
             Note={"Text": "parry sweep no longer finds this problem", "UpdatedBy": "parry-sweep"},
         )
-    return Published(len(current), len(gone))
+    return Published(len(current), len(gone), new)
 
 
-def publish_report(report: SweepReport) -> list[tuple[str, str, Published]]:
-    """`publish` for each swept (account, region) of `report`, with that account's clients.
-
-    A region whose Security Hub refuses (not enabled, no permission) does not stop the others: all
-    are tried, then one ParryError names each refusal.
-    """
+def publish_each(report: SweepReport) -> tuple[list[tuple[str, str, Published]], list[str]]:
+    """`publish` for each swept (account, region) of `report`, with that account's clients: what was
+    published, and a line for each region whose Security Hub refused (not enabled, no permission),
+    which does not stop the others."""
     from botocore.exceptions import ClientError
 
     published, refused = [], []
@@ -183,6 +185,12 @@ def publish_report(report: SweepReport) -> list[tuple[str, str, Published]]:
             published.append((scope.account, scope.region, publish(scope.aws, read, mine)))
         except ClientError as exc:
             refused.append(f"Security Hub in {scope.account} {scope.region}: {describe_error(exc)}")
+    return published, refused
+
+
+def publish_report(report: SweepReport) -> list[tuple[str, str, Published]]:
+    """`publish_each`, then one ParryError naming each refusal, if any."""
+    published, refused = publish_each(report)
     if refused:
         raise ParryError("\n".join(refused))
     return published

@@ -47,10 +47,11 @@ class SweepReport:
     results: list[Result] = field(default_factory=list)
     regions: list[RegionRead] = field(default_factory=list)
     functions: int = 0
+    unreachable: list[str] = field(default_factory=list)  # accounts the sweep could not enter
 
     @property
     def problems(self) -> list[str]:
-        return [problem for region in self.regions for problem in region.problems]
+        return [*self.unreachable, *(problem for region in self.regions for problem in region.problems)]
 
 
 def _read_region(scope: Scope, roles: RoleReader, workers: int) -> tuple[RegionRead, list[Result]]:
@@ -87,13 +88,22 @@ def _read_region(scope: Scope, roles: RoleReader, workers: int) -> tuple[RegionR
     return read, layer_results
 
 
-def sweep(scopes: Sequence[Scope], *, today: date | None = None, workers: int = FUNCTION_WORKERS) -> SweepReport:
-    """Every result of every check on every function (and layer version) in `scopes`, most severe first."""
+def sweep(
+    scopes: Sequence[Scope],
+    *,
+    unreachable: Sequence[str] = (),
+    today: date | None = None,
+    workers: int = FUNCTION_WORKERS,
+) -> SweepReport:
+    """Every result of every check on every function (and layer version) in `scopes`, most severe first;
+    `unreachable` (from `enter`) goes into the report's problems."""
     today = today or date.today()
     roles: dict[str, RoleReader] = {}
     for scope in scopes:
         roles.setdefault(scope.account, RoleReader(scope.aws))
-    report = SweepReport(scopes=list(scopes))
+    report = SweepReport(scopes=list(scopes), unreachable=list(unreachable))
+    if not scopes:
+        return report
     with ThreadPoolExecutor(max_workers=max(1, min(REGION_WORKERS, len(scopes))), thread_name_prefix="sweep") as pool:
         reads = list(pool.map(lambda s: _read_region(s, roles[s.account], workers), scopes))
     for read, layer_results in reads:
@@ -108,6 +118,62 @@ def sweep(scopes: Sequence[Scope], *, today: date | None = None, workers: int = 
     return report
 
 
+@dataclass(frozen=True)
+class Entered:
+    """The (account, region) scopes a sweep can read, and a line for each account it could not enter."""
+
+    scopes: list[Scope]
+    unreachable: list[str]
+
+
+def enter(
+    aws: ClientFactory,
+    regions: Sequence[str],
+    accounts: Sequence[str] = (),
+    *,
+    member_role_name: str | None = None,
+    member_external_id: str | None = None,
+) -> Entered:
+    """The caller's own account, or each of `accounts` through the member role, entered in parallel.
+
+    An account whose role cannot be assumed (missing, not trusting the caller, no role name given)
+    is a line in `unreachable`, and the others are swept all the same.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from parry.aws.arns import role_arn
+    from parry.errors import ConfigError
+
+    malformed = [account for account in accounts if not (len(account) == 12 and account.isdigit())]
+    if malformed:
+        raise ConfigError(f"an account id is 12 digits: {', '.join(repr(a) for a in malformed)}")
+
+    identity = aws.client("sts").get_caller_identity()
+    home, caller = identity["Account"], identity["Arn"]
+
+    def one(account: str) -> ClientFactory | str:
+        if account == home:
+            return aws
+        if not member_role_name:
+            return (
+                f"account {account}: sweeping it from {home} needs PARRY_SWEEP_ROLE_NAME or PARRY_MEMBER_ROLE_NAME "
+                "(the ParryMember stack's sweep role, or a role you may assume)"
+            )
+        arn = role_arn(caller, account, member_role_name)
+        try:
+            return aws.assume(arn, external_id=member_external_id, session_name="parry-sweep")
+        except (ClientError, BotoCoreError) as exc:
+            return f"account {account}: assuming {arn} failed: {describe_error(exc)}"
+
+    wanted = list(dict.fromkeys(accounts or [home]))
+    with ThreadPoolExecutor(max_workers=max(1, min(REGION_WORKERS, len(wanted))), thread_name_prefix="enter") as pool:
+        entered = dict(zip(wanted, pool.map(one, wanted), strict=True))
+    return Entered(
+        [Scope(a, region, f) for a, f in entered.items() if not isinstance(f, str) for region in regions],
+        [f for f in entered.values() if isinstance(f, str)],
+    )
+
+
 def scopes(
     aws: ClientFactory,
     regions: Sequence[str],
@@ -116,32 +182,10 @@ def scopes(
     member_role_name: str | None = None,
     member_external_id: str | None = None,
 ) -> list[Scope]:
-    """(account, region) pairs to sweep: the caller's own account, or each of `accounts` through the member role."""
-    from botocore.exceptions import ClientError
+    """`enter`, all or nothing: MemberAccountUnavailable names each account it could not enter."""
+    from parry.errors import MemberAccountUnavailable
 
-    from parry.aws.arns import role_arn
-    from parry.errors import ConfigError, MemberAccountUnavailable
-
-    malformed = [account for account in accounts if not (len(account) == 12 and account.isdigit())]
-    if malformed:
-        raise ConfigError(f"an account id is 12 digits: {', '.join(repr(a) for a in malformed)}")
-
-    identity = aws.client("sts").get_caller_identity()
-    home, caller = identity["Account"], identity["Arn"]
-    factories: dict[str, ClientFactory] = {}
-    for account in accounts or [home]:
-        if account == home:
-            factories[account] = aws
-            continue
-        if not member_role_name:
-            raise MemberAccountUnavailable(
-                f"sweeping account {account} from {home} needs PARRY_MEMBER_ROLE_NAME (the ParryMember stack's role)"
-            )
-        arn = role_arn(caller, account, member_role_name)
-        try:
-            factories[account] = aws.assume(arn, external_id=member_external_id, session_name="parry-sweep")
-        except ClientError as exc:
-            raise MemberAccountUnavailable(
-                f"cannot sweep account {account}: assuming {arn} failed: {describe_error(exc)}"
-            ) from exc
-    return [Scope(account, region, factory) for account, factory in factories.items() for region in regions]
+    entered = enter(aws, regions, accounts, member_role_name=member_role_name, member_external_id=member_external_id)
+    if entered.unreachable:
+        raise MemberAccountUnavailable("cannot sweep " + "; ".join(entered.unreachable))
+    return entered.scopes

@@ -2,7 +2,9 @@
 
 An EventBridge Scheduler schedule invokes the function; its role reads Lambda functions, layers,
 event source mappings and execution roles' policies in this account, and writes nothing but
-Parry's own Security Hub findings (import, and the workflow of those it resolves). It shares the
+Parry's own Security Hub findings (import, and the workflow of those it resolves) and one notice
+of new results on Parry's topic. In member accounts it reads through the member stack's
+read-only sweep role (the same `sweep_statements`), the one role it may assume. It shares the
 runners' asset and shape (L1, see playbook_runner.py).
 """
 
@@ -23,84 +25,96 @@ SCHEDULE = "rate(6 hours)"
 SCHEDULE_RETRIES = 2
 SCHEDULE_MAX_EVENT_AGE_SECONDS = 3600
 
-# Read-only: List* calls with no resource-level permissions, and Get*/List* on this account's
-# functions, layers, roles and policies (any region the sweep covers; AWS's managed policies too).
-_FUNCTIONS = f"arn:{PARTITION}:lambda:*:{ACCOUNT_ID}:function:*"
-_LAYER_VERSIONS = f"arn:{PARTITION}:lambda:*:{ACCOUNT_ID}:layer:*:*"
-_HUB = f"arn:{PARTITION}:securityhub:*:{ACCOUNT_ID}:hub/default"
-_PRODUCT = f"arn:{PARTITION}:securityhub:*:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default"
-SWEEP_STATEMENTS: tuple[dict[str, Any], ...] = (
-    {
-        "Effect": "Allow",
-        "Action": [
-            "lambda:ListFunctions",
-            "lambda:ListEventSourceMappings",
-            "lambda:ListLayers",
-            "lambda:ListLayerVersions",
-        ],
-        "Resource": "*",
-    },
-    {
-        "Effect": "Allow",
-        "Action": [
-            "lambda:GetPolicy",
-            "lambda:GetFunctionUrlConfig",
-            "lambda:ListAliases",
-            "lambda:GetFunctionEventInvokeConfig",
-        ],
-        "Resource": _FUNCTIONS,
-    },
-    {"Effect": "Allow", "Action": "lambda:GetLayerVersionPolicy", "Resource": _LAYER_VERSIONS},
-    {
-        "Effect": "Allow",
-        "Action": ["iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy"],
-        "Resource": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/*",
-    },
-    {
-        "Effect": "Allow",
-        "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
-        "Resource": [f"arn:{PARTITION}:iam::{ACCOUNT_ID}:policy/*", f"arn:{PARTITION}:iam::aws:policy/*"],
-    },
-    # the only writes: Parry's findings into its own product, and resolving them
-    {"Effect": "Allow", "Action": "securityhub:BatchImportFindings", "Resource": _PRODUCT},
-    {"Effect": "Allow", "Action": ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"], "Resource": _HUB},
-)
+# Read-only: List* calls with no resource-level permissions, and Get*/List* on the account's
+# functions, layers, roles and policies in each region the sweep covers (AWS's managed policies too).
+# ACCOUNT_ID is the stack's own account: the security account here, a member account in the member stack.
+_READ_ANYWHERE = [
+    "lambda:ListFunctions",
+    "lambda:ListEventSourceMappings",
+    "lambda:ListLayers",
+    "lambda:ListLayerVersions",
+]
+_READ_FUNCTIONS = [
+    "lambda:GetPolicy",
+    "lambda:GetFunctionUrlConfig",
+    "lambda:ListAliases",
+    "lambda:GetFunctionEventInvokeConfig",
+]
+_READ_ROLES = ["iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy"]
+_ROLES = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/*"
+_POLICIES = (f"arn:{PARTITION}:iam::{ACCOUNT_ID}:policy/*", f"arn:{PARTITION}:iam::aws:policy/*")
 
-# cdk-nag's IAM5 on each wildcard above, with why it is needed (acknowledged on the construct)
-POSTURE_SWEEP_FINDINGS: tuple[tuple[str, str], ...] = (
-    (
-        "IAM5[Resource::*]",
-        "ListFunctions, ListEventSourceMappings, ListLayers and ListLayerVersions have no resource-level permissions; X-Ray neither.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:lambda:*:<AWS::AccountId>:function:*]",
-        "The sweep reads every function of this account, in each region it covers; read-only.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:lambda:*:<AWS::AccountId>:layer:*:*]",
-        "The sweep reads the permissions of every layer version of this account; read-only.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]",
-        "The sweep reads the policies of every function's execution role; read-only.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/*]",
-        "The sweep reads the documents of the managed policies attached to execution roles; read-only.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:iam::aws:policy/*]",
-        "The sweep reads AWS managed policies attached to execution roles; read-only.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:hub/default]",
-        "This account's Security Hub in each region the sweep covers: Parry's own findings only.",
-    ),
-    (
-        "IAM5[Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default]",
-        "This account's own custom product in each region the sweep covers: Parry's findings only.",
-    ),
-)
+
+def _functions(region: str) -> str:
+    return f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:*"
+
+
+def _layer_versions(region: str) -> str:
+    return f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:layer:*:*"
+
+
+def _hub(region: str) -> str:
+    return f"arn:{PARTITION}:securityhub:{region}:{ACCOUNT_ID}:hub/default"
+
+
+def _product(region: str) -> str:
+    return f"arn:{PARTITION}:securityhub:{region}:{ACCOUNT_ID}:product/{ACCOUNT_ID}/default"
+
+
+def sweep_statements(regions: Sequence[str]) -> list[dict[str, Any]]:
+    """What one account's sweep calls (parry/posture/reader.py, findings.py) in `regions`: reads, and
+    Parry's own findings in that account's Security Hub (BatchImportFindings with the default product
+    ARN takes only findings whose AwsAccountId is the caller's account, so each account writes its own)."""
+    return [
+        {"Effect": "Allow", "Action": _READ_ANYWHERE, "Resource": "*"},
+        {"Effect": "Allow", "Action": _READ_FUNCTIONS, "Resource": [_functions(r) for r in regions]},
+        {
+            "Effect": "Allow",
+            "Action": "lambda:GetLayerVersionPolicy",
+            "Resource": [_layer_versions(r) for r in regions],
+        },
+        {"Effect": "Allow", "Action": _READ_ROLES, "Resource": _ROLES},
+        {"Effect": "Allow", "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"], "Resource": list(_POLICIES)},
+        # the only writes: Parry's findings into the account's own product, and resolving them
+        {"Effect": "Allow", "Action": "securityhub:BatchImportFindings", "Resource": [_product(r) for r in regions]},
+        {
+            "Effect": "Allow",
+            "Action": ["securityhub:GetFindings", "securityhub:BatchUpdateFindings"],
+            "Resource": [_hub(r) for r in regions],
+        },
+    ]
+
+
+def sweep_findings(regions: Sequence[str]) -> list[tuple[str, str]]:
+    """cdk-nag's IAM5 on each wildcard of `sweep_statements(regions)`, with why it is needed."""
+
+    def nag(arn: str) -> str:
+        return f"IAM5[Resource::{arn.replace(PARTITION, '<AWS::Partition>').replace(ACCOUNT_ID, '<AWS::AccountId>')}]"
+
+    findings = [
+        (
+            "IAM5[Resource::*]",
+            "ListFunctions, ListEventSourceMappings, ListLayers and ListLayerVersions have no resource-level "
+            "permissions; X-Ray neither.",
+        ),
+        (nag(_ROLES), "The sweep reads the policies of every function's execution role; read-only."),
+        (
+            nag(_POLICIES[0]),
+            "The sweep reads the documents of the managed policies attached to execution roles; read-only.",
+        ),
+        (nag(_POLICIES[1]), "The sweep reads AWS managed policies attached to execution roles; read-only."),
+    ]
+    for region in regions:
+        findings += [
+            (nag(_functions(region)), f"The sweep reads every function of the account in {region}; read-only."),
+            (
+                nag(_layer_versions(region)),
+                f"The sweep reads every layer version's permissions in {region}; read-only.",
+            ),
+            (nag(_hub(region)), f"The account's Security Hub in {region}: Parry's own findings only."),
+            (nag(_product(region)), f"The account's own custom product in {region}: Parry's findings only."),
+        ]
+    return findings
 
 
 class PostureSweep(Construct):
@@ -118,15 +132,34 @@ class PostureSweep(Construct):
         layers: Sequence[str],
         environment: Mapping[str, str],
         log_retention_days: int,
+        regions: Sequence[str],
+        topic_arn: str,
+        data_key_arn: str,
+        member_accounts: Sequence[str] = (),
+        member_role_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        statements = [
+            *sweep_statements(regions),
+            # one notice of a sweep's new results, on Parry's encrypted topic
+            {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+            {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": data_key_arn},
+        ]
+        if member_accounts:  # the member stack's read-only role, in the configured member accounts only
+            statements.append(
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": [f"arn:{PARTITION}:iam::{a}:role/{member_role_name}" for a in member_accounts],
+                }
+            )
         self.log_group, self.role, self.function = lambda_function(
             self,
             function_name=function_name,
             description="Parry posture sweep: checks every Lambda function, findings to Security Hub",
             handler=HANDLER,
             role_name=role_name,
-            statements=SWEEP_STATEMENTS,
+            statements=statements,
             code_bucket=code_bucket,
             code_key=code_key,
             layers=layers,

@@ -59,15 +59,28 @@ def test_secrets_are_named_with_their_detector(seeded, capsys):
     assert {v["name"]: v["detector"] for v in secrets["detail"]["variables"]} == SECRET_DETECTORS
 
 
-def test_no_seeded_secret_value_appears_anywhere(seeded, capsys, caplog):
+def test_no_seeded_secret_value_appears_anywhere(seeded, capsys, caplog, monkeypatch):
+    from parry.runtime.posture_sweep import handler
+
     session, _ = seeded
     hub = session.client("securityhub")
     hub.enable_security_hub()
+    sqs = session.client("sqs")
+    queue = sqs.create_queue(QueueName="on-call")["QueueUrl"]
+    topic = session.client("sns").create_topic(Name="parry")["TopicArn"]
+    session.client("sns").subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
+    )
+    monkeypatch.setenv("PARRY_TOPIC_ARN", topic)
     caplog.set_level(logging.INFO)
-    outputs = [parry(capsys, "sweep", "--json", "--security-hub"), parry(capsys, "sweep")]
+    outputs = [handler({}, None), parry(capsys, "sweep", "--json", "--security-hub"), parry(capsys, "sweep")]
     findings = hub.get_findings()["Findings"]
     assert any(f["GeneratorId"] == "PARRY-LAMBDA-3" for f in findings)
-    written = json.dumps([outputs, findings, caplog.text], default=str)
+    (notice,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]  # the scheduled sweep's
+    assert "PARRY-LAMBDA-3" in notice["Body"]
+    written = json.dumps([outputs, findings, notice, caplog.text], default=str)
     for name, value in SEEDED_SECRETS.items():
         assert value not in written, name
         assert value[4:20] not in written, name  # nor a recognisable piece of it

@@ -29,6 +29,7 @@ PARRYS_ROLES = sorted(
         *(role(naming.runner_role_name(b.name, REGION)) for b in load_playbooks()),
         role(naming.maintenance_role_name(REGION)),
         role(naming.control_plane_role_name(REGION)),
+        role(naming.posture_sweep_role_name(REGION)),
     ]
 )
 

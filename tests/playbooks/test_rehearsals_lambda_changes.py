@@ -71,7 +71,7 @@ def no_download(monkeypatch):
 # ---- 1. a function URL opened to anyone -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("call", ["CreateFunctionUrlConfig20211031", "UpdateFunctionUrlConfig20211031"])
+@pytest.mark.parametrize("call", ["CreateFunctionUrlConfig", "UpdateFunctionUrlConfig"])
 def test_a_url_opened_to_anyone_requires_iam_on_approval_and_undo_opens_it(engine, aws, no_download, call):
     lam = aws.client("lambda")
     arn = function(aws, "orders")

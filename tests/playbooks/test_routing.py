@@ -44,6 +44,8 @@ EXPECTED: dict[str, set[str]] = {
     "inspector/inspector2-finding-lambda-package-vulnerability.eventbridge.json": set(),
     "inspector/inspector2-finding-ec2-package-vulnerability-eu-central-1.eventbridge.json": set(),  # patching
     "cloudtrail/lambda-updatefunctioncode.bare.json": {"lambda-changed-outside-pipeline"},  # by an IAM user
+    # the Lambda guide's sample: a queue of the caller's own account (the mapping routes; it is not foreign)
+    "cloudtrail/lambda-createeventsourcemapping-sqs.bare.json": {"lambda-foreign-event-source"},
     "cloudtrail/iam-attachrolepolicy-administratoraccess.bare.json": {"iam-admin-policy-attached"},
     "cloudtrail/iam-createaccesskey.bare.json": {"iam-access-key-for-another-user"},
     "cloudtrail/s3-createbucket.eventbridge.json": set(),  # made by root, but not a sign-in
@@ -481,9 +483,12 @@ def test_a_key_a_user_makes_for_themselves_runs_no_step():
 
 
 # ---- CloudTrail change detections for Lambda ---------------------------------------------------------
-# UpdateFunctionCode/UpdateFunctionConfiguration are real records (EXPECTED); the others are built on the
-# real UpdateFunctionCode record in the shape CloudTrail documents for Lambda: camelCase request
-# parameters, the eventName with its API version.
+# UpdateFunctionCode/UpdateFunctionConfiguration and CreateEventSourceMapping are real records (EXPECTED);
+# the function URL and layer permission records are built on the real UpdateFunctionCode record in the
+# shape their APIs and published detections give (tests/events/SOURCES.md, "Records built here"):
+# camelCase request parameters (URI and body alike), the eventName with its API version.
+
+ESM_RECORD = "cloudtrail/lambda-createeventsourcemapping-sqs.bare.json"
 
 CODE_UPDATE = "cloudtrail/lambda-updatefunctioncode.bare.json"
 PARRY_ROLE = "arn:aws:sts::123456789012:assumed-role/parry-lambda-url-made-public-us-east-1/parry"
@@ -498,13 +503,14 @@ def lambda_call(event_name: str, request: dict, response: dict | None = None) ->
 @pytest.mark.parametrize(
     "event_name, auth_type, caller, expected",
     [
-        ("CreateFunctionUrlConfig20211031", "NONE", None, {"lambda-url-made-public"}),
-        ("UpdateFunctionUrlConfig20211031", "NONE", None, {"lambda-url-made-public"}),
-        ("CreateFunctionUrlConfig", "NONE", None, {"lambda-url-made-public"}),  # any API version, or none
-        ("CreateFunctionUrlConfig20211031", "AWS_IAM", None, set()),
-        ("CreateFunctionUrlConfig20211031", "NONE", CDK_DEPLOYER, set()),
-        ("UpdateFunctionUrlConfig20211031", "NONE", PARRY_ROLE, set()),  # Parry's own undo, approved by a person
-        ("DeleteFunctionUrlConfig20211031", "NONE", None, set()),
+        # the function URL calls' eventName carries no API version (tests/events/SOURCES.md)
+        ("CreateFunctionUrlConfig", "NONE", None, {"lambda-url-made-public"}),
+        ("UpdateFunctionUrlConfig", "NONE", None, {"lambda-url-made-public"}),
+        ("CreateFunctionUrlConfig20211031", "NONE", None, {"lambda-url-made-public"}),  # nor misses one if it did
+        ("CreateFunctionUrlConfig", "AWS_IAM", None, set()),
+        ("CreateFunctionUrlConfig", "NONE", CDK_DEPLOYER, set()),
+        ("UpdateFunctionUrlConfig", "NONE", PARRY_ROLE, set()),  # Parry's own undo, approved by a person
+        ("DeleteFunctionUrlConfig", "NONE", None, set()),
     ],
 )
 def test_a_function_url_opened_to_anyone_routes_to_lambda_url_made_public(event_name, auth_type, caller, expected):
@@ -556,13 +562,16 @@ def test_a_change_names_the_function_and_the_version_it_published():
     ],
 )
 def test_every_event_source_mapping_routes_and_only_another_accounts_source_is_foreign(source, foreign):
-    request = {"functionName": "worker", **({"eventSourceArn": source} if source else {})}
-    event = lambda_call("CreateEventSourceMapping20150331", request, {"uUID": "14e0db71", "state": "Creating"})
+    event = load(ESM_RECORD)  # the documented record, its source replaced (or none, as for Kafka)
+    request = event["detail"]["requestParameters"]
+    request.pop("eventSourceArn")
+    request.update({"eventSourceArn": source} if source else {})
     book = BOOKS["lambda-foreign-event-source"]
 
     assert routes(event) == {"lambda-foreign-event-source"}
     assert search(book.target["foreign"], event) is foreign
-    assert search(book.target["mapping"], event) == "14e0db71"
+    assert search(book.target["mapping"], event) == "a1b2c3d4-5678-90ab-cdef-EXAMPLEaaaaa"
+    assert search(book.target["function"], event) == "example-function"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """Lambda resources and the CloudTrail records of the calls that made them, for the change detections' tests.
 
-UpdateFunctionCode is the real fixture; the other records are built on its envelope and caller in the
-shape CloudTrail documents for Lambda (camelCase request parameters, the eventName with its API version).
+UpdateFunctionCode is the real fixture; the other records are built on its envelope and caller: the event
+source mapping as the Lambda guide's sample record has it (tests/events/cloudtrail/
+lambda-createeventsourcemapping-sqs.bare.json), the layer permission in the shape SOURCES.md gives
+("Records built here"): camelCase request parameters, the eventName with its API version.
 """
 
 from __future__ import annotations
@@ -61,8 +63,16 @@ def mapping_call(aws, source_account: str) -> tuple[str, dict]:
     ]
     uuid = aws.client("lambda").create_event_source_mapping(FunctionName="worker", EventSourceArn=queue_arn)["UUID"]
     source = f"arn:aws:sqs:us-east-1:{source_account}:jobs"
-    request = {"functionName": "worker", "eventSourceArn": source, "batchSize": 10}
-    response = {"uUID": uuid, "eventSourceArn": source, "state": "Creating", "batchSize": 10}
+    request = {"functionName": "worker", "eventSourceArn": source, "enabled": True, "batchSize": 10}
+    response = {
+        "uUID": uuid,
+        "eventSourceArn": source,
+        "functionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:worker",
+        "state": "Creating",
+        "stateTransitionReason": "USER_INITIATED",
+        "batchSize": 10,
+        "eventSourceMappingArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:event-source-mapping:{uuid}",
+    }
     return uuid, lambda_call("CreateEventSourceMapping20150331", request, response, f"esm-{source_account}")
 
 
@@ -86,4 +96,13 @@ def public_layer(aws) -> dict:
         "action": "lambda:GetLayerVersion",
         "principal": "*",
     }
-    return lambda_call("AddLayerVersionPermission20181031", request, {"revisionId": "r1"}, "layer-everyone")
+    # the API's answer: the statement added, as a JSON string, and the policy's new revision
+    statement = {
+        "Sid": "everyone",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "lambda:GetLayerVersion",
+        "Resource": f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:shared-libs:1",
+    }
+    response = {"statement": json.dumps(statement), "revisionId": "r1"}
+    return lambda_call("AddLayerVersionPermission20181031", request, response, "layer-everyone")
