@@ -17,11 +17,8 @@ runners write it, so:
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
-
-from botocore.exceptions import ClientError
 
 from parry.engine import intake
 from parry.errors import EvidenceMismatch
@@ -40,19 +37,9 @@ logger = logging.getLogger(__name__)
 EVENT_FILE = "event.json"
 
 
-def sealed_json(evidence: CaseEvidence, relpath: str) -> Any:
-    """The JSON object at `relpath` of the case's evidence; None when it was never written."""
-    try:
-        return json.loads(evidence.store.get(evidence.prefix + relpath))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise
-
-
 def not_opened_by_parry(case: Case, evidence: CaseEvidence) -> str | None:
     """Why the case a claim names is not one Parry opened on that key; None when it is (or may be)."""
-    opened = sealed_json(evidence, mf.audit_relpath(1))
+    opened = evidence.sealed_json(mf.audit_relpath(1))
     if opened is None:
         if case.status == cs.RUNNING and not case.next_step and not case.steps and not case.history:
             return None  # the opening was cut short before its record: the redelivery writes it
@@ -87,7 +74,7 @@ def restore_inputs(
     cut short); without one such a case is EvidenceMismatch. `account_of`: the account an event is
     about, as the engine decided it when the case opened. A table that said otherwise is logged.
     """
-    sealed = sealed_json(evidence, EVENT_FILE)
+    sealed = evidence.sealed_json(EVENT_FILE)
     source = sealed if sealed is not None else delivery
     if not isinstance(source, dict):
         raise EvidenceMismatch(f"case {case.case_id} has no sealed {EVENT_FILE}: nothing ran")
