@@ -10,29 +10,15 @@ from __future__ import annotations
 
 import logging
 
-import pytest
-
 from parry.store import model as cs
 from parry.store.step_result import SUCCEEDED
 from tests.support.attacker import overwrite_case, security_events
 from tests.support.decisions import approve
+from tests.support.members import key_status
 from tests.support.playbooks import playbook
 
 APPROVER = "arn:aws:iam::123456789012:role/parry-approver"
 CAPTURE = {"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}}
-
-
-def key_status(aws, user: str, key: str) -> str:
-    keys = aws.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
-    return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
-
-
-@pytest.fixture
-def victim(aws):
-    """Another user with an active key, whom the attacker wants Parry to lock out."""
-    iam = aws.client("iam")
-    iam.create_user(UserName="payments-batch")
-    return iam.create_access_key(UserName="payments-batch")["AccessKey"]["AccessKeyId"]
 
 
 def book_acting_on_the_capture(*, approval: bool = True):
@@ -49,14 +35,20 @@ def book_acting_on_the_capture(*, approval: bool = True):
     return playbook(steps=[CAPTURE, deactivate])
 
 
-def rewrite_step(engine, aws, table: str, case_id: str, step_id: str, **fields) -> None:
+def approved_and_resumed(engine, case_id: str, book):
+    """The on-call approves the waiting step, and the runner resumes the case (as the front door has it)."""
+    approve(engine, case_id, who=APPROVER, reason="confirmed with the owner")
+    return engine.resume(case_id, book)
+
+
+def rewrite_step(engine, aws, parry_env, case_id: str, step_id: str, **fields) -> None:
     """UpdateItem of the case's steps, with `fields` of step `step_id` (added when the case has none) changed."""
     steps = [s.as_dict() for s in engine.store.get(case_id).steps]
     found = next((s for s in steps if s["step_id"] == step_id), None)
     if found is None:
         steps.append(found := {"step_id": step_id, "action": "", "status": SUCCEEDED})
     found.update(fields)
-    overwrite_case(aws, table, case_id, steps=steps)
+    overwrite_case(aws, parry_env["PARRY_CASES_TABLE"], case_id, steps=steps)
 
 
 def test_an_output_rewritten_while_the_case_waits_for_approval_is_not_acted_on(
@@ -65,22 +57,15 @@ def test_an_output_rewritten_while_the_case_waits_for_approval_is_not_acted_on(
     book = book_acting_on_the_capture()
     paused = engine.run(book, compromised_user["event"])
     assert paused.status == cs.AWAITING_APPROVAL
-    rewrite_step(
-        engine,
-        aws,
-        parry_env["PARRY_CASES_TABLE"],
-        paused.case_id,
-        "capture",
-        output={"user_name": "payments-batch", "access_key_ids": [victim]},
-    )
+    forged = {"user_name": "payments-batch", "access_key_ids": [victim]}
+    rewrite_step(engine, aws, parry_env, paused.case_id, "capture", output=forged)
     caplog.set_level(logging.WARNING)
 
-    approve(engine, paused.case_id, who=APPROVER, reason="confirmed with the owner")
-    done = engine.resume(paused.case_id, book)
+    done = approved_and_resumed(engine, paused.case_id, book)
 
     assert done.status == cs.SUCCEEDED
-    assert key_status(aws, "payments-batch", victim) == "Active"
-    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
+    assert key_status(aws.client("iam"), "payments-batch", victim) == "Active"
+    assert key_status(aws.client("iam"), compromised_user["user"], compromised_user["key"]) == "Inactive"
     assert next(s for s in done.steps if s.step_id == "capture").output["user_name"] == compromised_user["user"]
     (logged,) = security_events(caplog.records)
     assert "results of step(s) capture" in logged.reason and "sealed audit log" in logged.reason
@@ -97,21 +82,13 @@ def test_a_capture_planted_in_the_table_does_not_allow_deleting_a_key(engine, aw
     book = playbook(steps=[delete])
     paused = engine.run(book, compromised_user["event"])
     assert paused.status == cs.AWAITING_APPROVAL
-    rewrite_step(
-        engine,
-        aws,
-        parry_env["PARRY_CASES_TABLE"],
-        paused.case_id,
-        "capture",
-        action="evidence.capture_iam_user",
-        output={"user_name": compromised_user["user"], "access_key_ids": [compromised_user["key"]]},
-    )
+    captured = {"user_name": compromised_user["user"], "access_key_ids": [compromised_user["key"]]}
+    rewrite_step(engine, aws, parry_env, paused.case_id, "capture", action=CAPTURE["action"], output=captured)
     caplog.set_level(logging.WARNING)
 
-    approve(engine, paused.case_id, who=APPROVER, reason="confirmed with the owner")
-    done = engine.resume(paused.case_id, book)
+    done = approved_and_resumed(engine, paused.case_id, book)
 
-    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Active"  # still there
+    assert key_status(aws.client("iam"), compromised_user["user"], compromised_user["key"]) == "Active"  # still there
     (deleted,) = done.steps  # the planted capture is no step of the case
     assert deleted.step_id == "delete" and "no earlier step of this case captured" in str(deleted.error)
     (logged,) = security_events(caplog.records)
@@ -123,12 +100,11 @@ def test_a_genuine_case_acts_on_its_own_steps_output_after_approval(engine, aws,
     paused = engine.run(book, compromised_user["event"])
     caplog.set_level(logging.WARNING)
 
-    approve(engine, paused.case_id, who=APPROVER, reason="confirmed with the owner")
-    done = engine.resume(paused.case_id, book)
+    done = approved_and_resumed(engine, paused.case_id, book)
 
     assert done.status == cs.SUCCEEDED
-    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
-    assert key_status(aws, "payments-batch", victim) == "Active"
+    assert key_status(aws.client("iam"), compromised_user["user"], compromised_user["key"]) == "Inactive"
+    assert key_status(aws.client("iam"), "payments-batch", victim) == "Active"
     assert security_events(caplog.records) == []
 
 
@@ -147,20 +123,14 @@ def test_an_output_rewritten_while_a_case_waits_to_continue_is_not_acted_on_by_t
         capture_then_deactivate, compromised_user["event"], remaining_seconds=near_the_deadline_once_captured
     )
     assert stopped.status == cs.RUNNING and [s.step_id for s in stopped.steps] == ["capture"]
-    rewrite_step(
-        engine,
-        aws,
-        parry_env["PARRY_CASES_TABLE"],
-        stopped.case_id,
-        "capture",
-        output={"user_name": "payments-batch", "access_key_ids": [victim]},
-    )
+    forged = {"user_name": "payments-batch", "access_key_ids": [victim]}
+    rewrite_step(engine, aws, parry_env, stopped.case_id, "capture", output=forged)
     caplog.set_level(logging.WARNING)
 
     done = engine.run(capture_then_deactivate, compromised_user["event"])  # the delivery, retried
 
     assert done.case_id == stopped.case_id
-    assert key_status(aws, "payments-batch", victim) == "Active"
-    assert key_status(aws, compromised_user["user"], compromised_user["key"]) == "Inactive"
+    assert key_status(aws.client("iam"), "payments-batch", victim) == "Active"
+    assert key_status(aws.client("iam"), compromised_user["user"], compromised_user["key"]) == "Inactive"
     (logged,) = security_events(caplog.records)
     assert "results of step(s) capture" in logged.reason
