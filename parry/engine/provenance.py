@@ -12,7 +12,8 @@ runners write it, so:
   any other is logged as a security event and the finding opens its own case;
 - a case that runs on takes its event from its sealed `event.json` (or, when the opening was cut
   short before it, from the delivery at hand, which was just re-read from its service), and its
-  target and account from that event, never from the table.
+  target and account from that event, never from the table; and each step it ran counts as the
+  audit record sealed when the step ran says (its output, status and state feed later steps).
 """
 
 from __future__ import annotations
