@@ -12,21 +12,22 @@ runners write it, so:
   any other is logged as a security event and the finding opens its own case;
 - a case that runs on takes its event from its sealed `event.json` (or, when the opening was cut
   short before it, from the delivery at hand, which was just re-read from its service), and its
-  target and account from that event, never from the table.
+  target and account from that event, never from the table; and each step it ran counts as the
+  audit record sealed when the step ran says (its output, status and state feed later steps).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from parry.engine import intake
+from parry.engine.sealed import audit_log
 from parry.errors import EvidenceMismatch
 from parry.evidence import manifest as mf
 from parry.store import model as cs
+from parry.store.step_result import BLOCKED, FAILED, SKIPPED, StepResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,21 +39,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EVENT_FILE = "event.json"
-
-
-def sealed_json(evidence: CaseEvidence, relpath: str) -> Any:
-    """The JSON object at `relpath` of the case's evidence; None when it was never written."""
-    try:
-        return json.loads(evidence.store.get(evidence.prefix + relpath))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise
+FINISHED = "step_finished"  # the audit record of a step that ran its action, holding its result
+# the audit records of a step that ended without running its action, and the status each gives it
+UNRUN = {"step_skipped": SKIPPED, "step_failed": FAILED, "step_blocked": BLOCKED}
 
 
 def not_opened_by_parry(case: Case, evidence: CaseEvidence) -> str | None:
     """Why the case a claim names is not one Parry opened on that key; None when it is (or may be)."""
-    opened = sealed_json(evidence, mf.audit_relpath(1))
+    opened = evidence.sealed_json(mf.audit_relpath(1))
     if opened is None:
         if case.status == cs.RUNNING and not case.next_step and not case.steps and not case.history:
             return None  # the opening was cut short before its record: the redelivery writes it
@@ -80,14 +74,19 @@ def restore_inputs(
     *,
     account_of: Callable[[dict[str, Any]], str],
     delivery: dict[str, Any] | None = None,
+    records: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Set the case's event, target and account to what its sealed event says, before it runs on.
+    """Set the case's event, target and account to what its sealed event says, and the results of the
+    steps it ran to what its sealed audit log says (`restore_steps`), before it runs on.
 
     `delivery`: the authenticated event at hand, used only when no event was sealed yet (an opening
     cut short); without one such a case is EvidenceMismatch. `account_of`: the account an event is
-    about, as the engine decided it when the case opened. A table that said otherwise is logged.
+    about, as the engine decided it when the case opened. `records`: the case's audit log, when the
+    caller has just read it. A table that said otherwise is logged.
     """
-    sealed = sealed_json(evidence, EVENT_FILE)
+    if case.steps or case.next_step:  # a case that ran no step yet may have no audit log (an opening cut short)
+        restore_steps(case, playbook, audit_log(case, evidence) if records is None else records)
+    sealed = evidence.sealed_json(EVENT_FILE)
     source = sealed if sealed is not None else delivery
     if not isinstance(source, dict):
         raise EvidenceMismatch(f"case {case.case_id} has no sealed {EVENT_FILE}: nothing ran")
@@ -114,6 +113,55 @@ def restore_inputs(
             case,
         )
     case.event, case.target, case.account = source, target, account
+
+
+def restore_steps(case: Case, playbook: Playbook, records: list[dict[str, Any]]) -> None:
+    """Set the results of the steps the case ran to what its audit log recorded when they ran.
+
+    Later steps' expressions (`${steps.X.output...}`, `when`) and actions (a deletion allowed only
+    after a capture) act on these, so the table's are never trusted: a step the log has no record
+    of is dropped, and any status, output or state that differs is the log's, and logged. A step
+    at or past `next_step` that the table does not hold (a crash before its checkpoint) runs again.
+    """
+    index = {step.id: i for i, step in enumerate(playbook.steps)}
+    held = {s.step_id: s for s in case.steps}
+    recorded: dict[str, StepResult] = {}
+    for record in records:
+        step_id = record.get("step")
+        kind = record.get("kind")
+        if not (kind == FINISHED or kind in UNRUN) or not isinstance(step_id, str) or step_id not in index:
+            continue
+        recorded.pop(step_id, None)  # a step run again (after a block or a crash) counts as run last
+        recorded[step_id] = _recorded_result(record, playbook.steps[index[step_id]].action, held.get(step_id))
+    restored = [r for r in recorded.values() if index[r.step_id] < case.next_step or r.step_id in held]
+    differing = sorted(
+        {s.step_id for s in case.steps if s.step_id not in recorded}
+        | {r.step_id for r in restored if r.step_id not in held or _fed(held[r.step_id]) != _fed(r)}
+    )
+    if differing:
+        log(
+            f"the case table's results of step(s) {', '.join(differing)} of case {case.case_id} differ from its "
+            "sealed audit log: the sealed ones are used",
+            case,
+        )
+    case.steps = restored
+
+
+def _recorded_result(record: dict[str, Any], action: str, held: StepResult | None) -> StepResult:
+    """The step's result as `record` says: a finished step's in full; a skipped, failed or blocked one
+    ran no action, so it has no output or state (the table's words about it are kept)."""
+    if record["kind"] == FINISHED:
+        if not isinstance(record.get("result"), dict):
+            raise EvidenceMismatch(f"the sealed record of step {record['step']!r} holds no result")
+        return StepResult.from_dict(record["result"])
+    status = UNRUN[record["kind"]]
+    base = held if held is not None else StepResult(str(record["step"]), action, status)
+    return replace(base, action=action, status=status, output={}, before=None, after=None, undo=None)
+
+
+def _fed(result: StepResult) -> tuple[Any, ...]:
+    """What of a step's result later steps act on (case_variables, an action's `prior`)."""
+    return result.action, result.status, result.output, result.before, result.after, result.undo
 
 
 def log(reason: str, case: Case, **extra: Any) -> None:

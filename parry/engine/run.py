@@ -436,9 +436,10 @@ class Engine:
             return case
         evidence = self.evidence_for(case)
         try:  # the table says RUNNING; the sealed log must agree (no approval or status written into the table)
-            sealed.check_decisions(case, sealed.audit_log(case, evidence))
+            records = sealed.audit_log(case, evidence)
+            sealed.check_decisions(case, records)
             playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
-            provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of)
+            provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of, records=records)
         except BaseException:
             self.store.release_lease(case_id, owner=owner)
             raise

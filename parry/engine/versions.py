@@ -10,12 +10,9 @@ sealed version needs nothing the role does not allow, else the case is blocked a
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-
-from botocore.exceptions import ClientError
 
 from parry.engine import notices, sealed
 from parry.engine.permissions import beyond
@@ -36,13 +33,9 @@ def sealed_playbook(case: Case, evidence: CaseEvidence) -> Playbook | None:
     """The compiled playbook sealed in the case's evidence, verified to be the case's version; None when
     the case never got as far as writing it (a crash in its opening). EvidenceMismatch otherwise."""
     try:
-        body = evidence.store.get(evidence.prefix + PLAYBOOK_FILE)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        doc = evidence.sealed_json(PLAYBOOK_FILE)
+        if doc is None:
             return None
-        raise
-    try:
-        doc = json.loads(body)
         book = from_compiled(doc["playbook"], f"{evidence.prefix}{PLAYBOOK_FILE}")
     except (ValueError, KeyError, TypeError) as exc:
         raise EvidenceMismatch(f"the sealed {PLAYBOOK_FILE} of case {case.case_id} is not a compiled playbook") from exc

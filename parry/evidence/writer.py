@@ -125,14 +125,22 @@ class EvidenceStore:
 
     def head(self, key: str) -> StoredObject | None:
         """The current version of `key` (hashed from its bytes), or None."""
+        current = self._current(key)
+        if current is None:
+            return None
+        version_id, body = current
+        return StoredObject(key, version_id, sha256_hex(body), len(body))
+
+    def _current(self, key: str) -> tuple[str | None, bytes] | None:
+        """(version id, bytes) of the current version of `key`; None when there is none (never written,
+        or deleted). Any other failure to read it is raised."""
         try:
             resp = self.s3.get_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             if error_code(exc) in ("NoSuchKey", "404", "NoSuchVersion"):
                 return None
             raise
-        body = resp["Body"].read()
-        return StoredObject(key, resp.get("VersionId"), sha256_hex(body), len(body))
+        return resp.get("VersionId"), resp["Body"].read()
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         kwargs = {"VersionId": version_id} if version_id else {}
@@ -181,6 +189,12 @@ class CaseEvidence:
         self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
     ) -> StoredObject:
         return self.put(f"artifacts/{step_id}/{name}", body, content_type)
+
+    def sealed_json(self, relpath: str) -> Any:
+        """The JSON value at `relpath` of the case's folder; None when it was never written. A present
+        object that is not JSON raises ValueError: what Parry wrote is always JSON."""
+        current = self.store._current(self.prefix + relpath)
+        return None if current is None else json.loads(current[1])
 
     def has(self, relpath: str) -> bool:
         """Whether the exact object exists; a path ending in '/' asks whether anything is under it."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from parry.errors import FindingNotAuthentic
 from parry.routing.events import REGION
+from parry.routing.reread import shown
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
@@ -58,7 +59,7 @@ def authentic_access_analyzer_event(event: dict[str, Any], aws: ClientFactory) -
             f"Access Analyzer in {region} holds no finding {finding_id} (asked {analyzer or 'no analyzer'})"
         )
     differences = [
-        f"{key} is {_shown(delivered.get(key))} in the event, {_shown(held.get(key))} in the analyzer"
+        f"{key} is {shown(delivered.get(key))} in the event, {shown(held.get(key))} in the analyzer"
         for key in (COMPARED_EXTERNAL if external else COMPARED)
         if key in delivered and delivered.get(key) != held.get(key)
     ]
@@ -125,7 +126,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
-
-
-def _shown(value: Any) -> str:
-    return "absent" if value is None else repr(value)[:200]

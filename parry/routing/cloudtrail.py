@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from parry.errors import EventNotYetRecorded, FindingNotAuthentic
 from parry.routing.events import ACCOUNT_ID, REGION
+from parry.routing.reread import differ
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
@@ -31,7 +32,6 @@ CLOUDTRAIL_DETAIL_TYPES = ("AWS API Call via CloudTrail", "AWS Console Sign In v
 # Past this age an event CloudTrail still does not hold is refused: 15 minutes of observed lag, doubled.
 LOOKUP_LAG_SECONDS = 30 * 60
 CLOCK_SKEW_SECONDS = 5 * 60  # an eventTime further in the future than this is no real call's
-MAX_DEPTH = 4  # how deep a difference is named; deeper ones are named at that depth
 EVENT_ID = re.compile(r"[A-Za-z0-9-]{1,128}")
 # What a call is: these must be CloudTrail's, byte for byte (as JSON values), for Parry to act on it.
 COMPARED = (
@@ -82,8 +82,8 @@ def authentic_cloudtrail_event(
     if not isinstance(region, str) or not REGION.fullmatch(region):
         raise FindingNotAuthentic(f"CloudTrail event {event_id}: detail.awsRegion is not an AWS region name")
     envelope = [
-        *_differ("account", event.get("account", account), account, "detail.recipientAccountId"),
-        *_differ("region", event.get("region", region), region, "detail.awsRegion"),
+        *differ("account", event.get("account", account), account, "detail.recipientAccountId"),
+        *differ("region", event.get("region", region), region, "detail.awsRegion"),
     ]
     if envelope:
         raise FindingNotAuthentic(f"CloudTrail event {event_id}: {'; '.join(envelope)}")
@@ -96,7 +96,9 @@ def authentic_cloudtrail_event(
                 f"call; its history lags by up to ~15): retry the delivery, refused after {LOOKUP_LAG_SECONDS // 60}"
             )
         raise FindingNotAuthentic(f"CloudTrail holds no event {event_id} in account {account}, region {region}")
-    differences = [d for key in COMPARED for d in _differ(f"detail.{key}", delivered.get(key), held.get(key))]
+    differences = [
+        d for key in COMPARED for d in differ(f"detail.{key}", delivered.get(key), held.get(key), "CloudTrail")
+    ]
     if differences:
         raise FindingNotAuthentic(
             f"CloudTrail event {event_id} differs from what CloudTrail recorded: {'; '.join(differences)}"
@@ -140,19 +142,3 @@ def _age(event_time: Any, now: float, event_id: str) -> float:
     if age < -CLOCK_SKEW_SECONDS:
         raise FindingNotAuthentic(f"CloudTrail event {event_id}: detail.eventTime is in the future")
     return age
-
-
-def _differ(path: str, delivered: Any, held: Any, held_name: str = "CloudTrail", depth: int = 0) -> list[str]:
-    """Each place `delivered` and `held` differ, down to the keys of nested objects (a few levels)."""
-    if delivered == held:
-        return []
-    if isinstance(delivered, dict) and isinstance(held, dict) and depth < MAX_DEPTH:
-        keys = [*delivered, *(k for k in held if k not in delivered)]
-        return [d for k in keys for d in _differ(f"{path}.{k}", delivered.get(k), held.get(k), held_name, depth + 1)]
-    return [f"{path} is {_shown(delivered)} in the event, {_shown(held)} in {held_name}"]
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "absent"
-    return repr(value)[:200] if isinstance(value, (str, int, float, bool)) else f"a {type(value).__name__}"

@@ -26,6 +26,7 @@ from parry.routing.events import REGION
 from parry.routing.finding_view import OCSF_DETAIL_TYPE
 from parry.routing.inspector import SOURCE as INSPECTOR
 from parry.routing.inspector import authentic_inspector_event
+from parry.routing.reread import differ
 from parry.routing.scan_results import authentic_scan_result, is_scan_result
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ GUARDDUTY_FINDING_ID = re.compile(r"[A-Za-z0-9._-]{1,300}")
 # The keys of a GuardDuty resource block that name what a playbook acts on: access key id, user
 # name, instance id, bucket name or ARN, cluster, function, database, container ...
 IDENTIFIER_KEY = re.compile(r"(?i).*(id|arn|name)")
+SERVICE = "the service"  # how a difference names GuardDuty's or Security Hub's copy
 MAX_DEPTH = 24  # GuardDuty's Resource shape nests about a dozen levels (lists counted)
 
 
@@ -86,8 +88,8 @@ def _guardduty(event: dict[str, Any], aws: ClientFactory, detectors: dict[str, s
     except FindingUnavailable as exc:
         raise FindingNotAuthentic(f"not confirmed by GuardDuty: {exc}") from exc
     differences = [
-        *_differ("accountId", delivered.get("accountId"), held.get("accountId")),
-        *_differ("region", region, held.get("region")),
+        *differ("accountId", delivered.get("accountId"), held.get("accountId"), SERVICE),
+        *differ("region", region, held.get("region"), SERVICE),
         *_resource_differences(resource, held.get("resource") or {}),
     ]
     if differences:
@@ -99,10 +101,10 @@ def _guardduty(event: dict[str, Any], aws: ClientFactory, detectors: dict[str, s
 
 def _resource_differences(delivered: dict[str, Any], held: dict[str, Any]) -> list[str]:
     """Where the delivered resource names another resource than GuardDuty's: its type, or an identifier."""
-    found = _differ("resource.resourceType", delivered.get("resourceType"), held.get("resourceType"))
+    found = differ("resource.resourceType", delivered.get("resourceType"), held.get("resourceType"), SERVICE)
     theirs = dict(_identifiers(held, "resource"))
     for path, value in _identifiers(delivered, "resource"):
-        found += _differ(path, value, theirs.get(path))
+        found += differ(path, value, theirs.get(path), SERVICE)
     return found
 
 
@@ -126,39 +128,28 @@ def _identifiers(value: Any, path: str, depth: int = 0) -> list[tuple[str, str]]
     return []
 
 
-def _differ(path: str, delivered: Any, held: Any) -> list[str]:
-    if delivered == held:
-        return []
-    return [f"{path} is {_shown(delivered)} in the event, {_shown(held)} in the service"]
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "absent"
-    return repr(value)[:200] if isinstance(value, (str, int, float, bool)) else f"a {type(value).__name__}"
-
-
 def _security_hub(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
-    """The ASFF event with each finding as Security Hub holds it (GetFindings by Id and ProductArn)."""
+    """The event with each finding as Security Hub holds it: ASFF by Id and ProductArn (GetFindings),
+    OCSF by metadata.uid and metadata.product.uid (GetFindingsV2)."""
     if event.get("detail-type") == OCSF_DETAIL_TYPE:
-        return _security_hub_v2(event, aws)
-    if event.get("detail-type") not in ASFF_DETAIL_TYPES:
+        kind, reread = "Security Hub v2", _ocsf_finding
+    elif event.get("detail-type") in ASFF_DETAIL_TYPES:
+        kind, reread = "Security Hub", _security_hub_finding
+    else:
         raise FindingNotAuthentic(
             f"Parry re-reads Security Hub findings of {', '.join((*ASFF_DETAIL_TYPES, OCSF_DETAIL_TYPE))} events only, "
             f"not {str(event.get('detail-type'))[:100]!r}: it cannot confirm this one"
         )
     delivered = (event.get("detail") or {}).get("findings")
     if not isinstance(delivered, list) or not delivered:
-        raise FindingNotAuthentic("the Security Hub event lists no findings in detail.findings")
+        raise FindingNotAuthentic(f"the {kind} event lists no findings in detail.findings")
     region = event.get("region") if isinstance(event.get("region"), str) else aws.region
     hub = aws.client("securityhub", region)
-    held = [_security_hub_finding(hub, finding, index) for index, finding in enumerate(delivered)]
+    held = [reread(hub, finding, index) for index, finding in enumerate(delivered)]
     return {**event, "detail": {**event["detail"], "findings": held}}
 
 
 def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
-    from botocore.exceptions import ClientError
-
     name, product = (finding.get("Id"), finding.get("ProductArn")) if isinstance(finding, dict) else (None, None)
     if not isinstance(name, str) or not isinstance(product, str):
         raise FindingNotAuthentic(f"detail.findings[{index}] is not an ASFF finding with an Id and a ProductArn")
@@ -166,20 +157,13 @@ def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
         "Id": [{"Value": name, "Comparison": "EQUALS"}],
         "ProductArn": [{"Value": product, "Comparison": "EQUALS"}],
     }
-    try:
-        found = hub.get_findings(Filters=filters, MaxResults=1)["Findings"]
-    except ClientError as exc:
-        refused = _refused(exc, name, "GetFindings")
-        if refused is None:
-            raise
-        raise refused from exc
-    if not found:
+    held = _held(hub.get_findings, filters, name, "GetFindings")
+    if held is None:
         raise FindingNotAuthentic(f"Security Hub holds no finding {name[:300]} of product {product[:300]}")
-    held: dict[str, Any] = found[0]
     differences = [
-        *_differ("AwsAccountId", finding.get("AwsAccountId"), held.get("AwsAccountId")),
-        *_differ("Region", finding.get("Region"), held.get("Region")),
-        *_differ("Resources[].Id", _resource_ids(finding), _resource_ids(held)),
+        *differ("AwsAccountId", finding.get("AwsAccountId"), held.get("AwsAccountId"), SERVICE),
+        *differ("Region", finding.get("Region"), held.get("Region"), SERVICE),
+        *differ("Resources[].Id", _resource_ids(finding), _resource_ids(held), SERVICE),
     ]
     if differences:
         raise FindingNotAuthentic(
@@ -191,6 +175,22 @@ def _security_hub_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
 def _resource_ids(finding: dict[str, Any]) -> list[str]:
     resources = finding.get("Resources")
     return sorted(str(r.get("Id")) for r in resources if isinstance(r, dict)) if isinstance(resources, list) else []
+
+
+def _held(
+    read: Callable[..., dict[str, Any]], filters: dict[str, Any], name: str, operation: str
+) -> dict[str, Any] | None:
+    """The one finding Security Hub's `read` (GetFindings or GetFindingsV2) answers `filters` with, or None."""
+    from botocore.exceptions import ClientError
+
+    try:
+        found = read(Filters=filters, MaxResults=1)["Findings"]
+    except ClientError as exc:
+        refused = _refused(exc, name, operation)
+        if refused is None:
+            raise
+        raise refused from exc
+    return dict(found[0]) if found else None
 
 
 def _refused(exc: Exception, name: str, operation: str) -> FindingNotAuthentic | None:
@@ -208,20 +208,7 @@ def _refused(exc: Exception, name: str, operation: str) -> FindingNotAuthentic |
     )
 
 
-def _security_hub_v2(event: dict[str, Any], aws: ClientFactory) -> dict[str, Any]:
-    """The v2 event with each OCSF finding as Security Hub holds it (GetFindingsV2 by metadata.uid and product)."""
-    delivered = (event.get("detail") or {}).get("findings")
-    if not isinstance(delivered, list) or not delivered:
-        raise FindingNotAuthentic("the Security Hub v2 event lists no findings in detail.findings")
-    region = event.get("region") if isinstance(event.get("region"), str) else aws.region
-    hub = aws.client("securityhub", region)
-    held = [_ocsf_finding(hub, finding, index) for index, finding in enumerate(delivered)]
-    return {**event, "detail": {**event["detail"], "findings": held}}
-
-
 def _ocsf_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
-    from botocore.exceptions import ClientError
-
     metadata = finding.get("metadata") if isinstance(finding, dict) else None
     name = metadata.get("uid") if isinstance(metadata, dict) else None
     product_block = metadata.get("product") if isinstance(metadata, dict) else None
@@ -241,20 +228,13 @@ def _ocsf_finding(hub: Any, finding: Any, index: int) -> dict[str, Any]:
             }
         ]
     }
-    try:
-        found = hub.get_findings_v2(Filters=filters, MaxResults=1)["Findings"]
-    except ClientError as exc:
-        refused = _refused(exc, name, "GetFindingsV2")
-        if refused is None:
-            raise
-        raise refused from exc
-    if not found:
+    held = _held(hub.get_findings_v2, filters, name, "GetFindingsV2")
+    if held is None:
         raise FindingNotAuthentic(f"Security Hub holds no v2 finding {name[:300]} of product {product[:300]}")
-    held: dict[str, Any] = found[0]
     differences = [
-        *_differ("cloud.account.uid", _ocsf_place(finding)[0], _ocsf_place(held)[0]),
-        *_differ("cloud.region", _ocsf_place(finding)[1], _ocsf_place(held)[1]),
-        *_differ("resources[]", _ocsf_resources(finding), _ocsf_resources(held)),
+        *differ("cloud.account.uid", _ocsf_place(finding)[0], _ocsf_place(held)[0], SERVICE),
+        *differ("cloud.region", _ocsf_place(finding)[1], _ocsf_place(held)[1], SERVICE),
+        *differ("resources[]", _ocsf_resources(finding), _ocsf_resources(held), SERVICE),
     ]
     if differences:
         raise FindingNotAuthentic(

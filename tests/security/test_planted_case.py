@@ -31,14 +31,6 @@ def key_status(aws, user: str, key: str) -> str:
     return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
 
 
-@pytest.fixture
-def victim(aws):
-    """Another user with an active key, whom the attacker wants Parry to lock out."""
-    iam = aws.client("iam")
-    iam.create_user(UserName="payments-batch")
-    return iam.create_access_key(UserName="payments-batch")["AccessKey"]["AccessKeyId"]
-
-
 def plant_case(aws, table: str, book, event: dict, *, status: str, target: dict, **extra) -> str:
     """A case item and its claim, both as the store writes them for `book`, on `event`'s dedup key."""
     resolved, dedup = intake.resolve(book, event)
