@@ -13,7 +13,8 @@ runners write it, so:
 - a case that runs on takes its event from its sealed `event.json` (or, when the opening was cut
   short before it, from the delivery at hand, which was just re-read from its service), and its
   target and account from that event, never from the table; and each step it ran counts as the
-  audit record sealed when the step ran says (its output, status and state feed later steps).
+  audit record sealed when the step ran says (its output, status and state feed later steps); it
+  runs on from the first step its log has no record of, and stays a dry run when its log says so.
 """
 
 from __future__ import annotations
@@ -77,15 +78,23 @@ def restore_inputs(
     records: list[dict[str, Any]] | None = None,
 ) -> None:
     """Set the case's event, target and account to what its sealed event says, and the results of the
-    steps it ran to what its sealed audit log says (`restore_steps`), before it runs on.
+    steps it ran, where it runs on from and whether it is a dry run to what its sealed audit log says
+    (`restore_steps`, `restore_progress`), before it runs on.
 
     `delivery`: the authenticated event at hand, used only when no event was sealed yet (an opening
     cut short); without one such a case is EvidenceMismatch. `account_of`: the account an event is
     about, as the engine decided it when the case opened. `records`: the case's audit log, when the
     caller has just read it. A table that said otherwise is logged.
     """
-    if case.steps or case.next_step:  # a case that ran no step yet may have no audit log (an opening cut short)
-        restore_steps(case, playbook, audit_log(case, evidence) if records is None else records)
+    ran = bool(case.steps or case.next_step)
+    # a case that ran no step yet may have no audit log (an opening cut short)
+    if ran or evidence.sealed_json(mf.audit_relpath(1)) is not None:
+        records = audit_log(case, evidence) if records is None else records
+        restore_steps(case, playbook, records)
+        restore_progress(case, playbook, records)
+    elif playbook.mode == "dry-run" and not case.dry_run:
+        log(f"the case table says case {case.case_id} of a dry-run playbook is no dry run: it stays one", case)
+        case.dry_run = True
     sealed = evidence.sealed_json(EVENT_FILE)
     source = sealed if sealed is not None else delivery
     if not isinstance(source, dict):
@@ -145,6 +154,31 @@ def restore_steps(case: Case, playbook: Playbook, records: list[dict[str, Any]])
             case,
         )
     case.steps = restored
+
+
+def restore_progress(case: Case, playbook: Playbook, records: list[dict[str, Any]]) -> None:
+    """Set where the case runs on from, and whether it is a dry run, to what its audit log says.
+
+    The table's `next_step` past a step the log has no record of would skip that step (a capture, a
+    re-check), and its `dry_run` turned off would make a dry run, or a case the kill switch stopped,
+    change the account: the case never runs on further than its log, nor less carefully.
+    """
+    ended = {r.get("step") for r in records if r.get("kind") == FINISHED or r.get("kind") in UNRUN}
+    logged = next((i for i, step in enumerate(playbook.steps) if step.id not in ended), len(playbook.steps))
+    if case.next_step > logged:
+        log(
+            f"the case table says case {case.case_id} runs on from step {case.next_step + 1}, but its sealed "
+            f"audit log ends before step {logged + 1} ({playbook.steps[logged].id}): it runs on from there",
+            case,
+        )
+        case.next_step = logged
+    sealed_dry = any(
+        (r.get("kind") == "case_opened" and r.get("dry_run") is True) or r.get("kind") == "kill_switch_on"
+        for r in records
+    )
+    if sealed_dry and not case.dry_run:
+        log(f"the case table says case {case.case_id} is no dry run, but its sealed audit log does: it stays one", case)
+        case.dry_run = True
 
 
 def _recorded_result(record: dict[str, Any], action: str, held: StepResult | None) -> StepResult:
