@@ -1,6 +1,7 @@
 """`parry sweep --respond` on a local endpoint: each answerable result starts its response playbook through
-the front door as the local on-call, nothing changes before a second person approves, and no seeded
-secret value appears in what the command printed or the cases recorded."""
+the front door as the local on-call, nothing changes before a second person approves, the approved
+change is read back and undone as the on-call would, and no seeded secret value appears in what the
+command printed or the cases recorded."""
 
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ def client(local, service):
     )
 
 
+def parry(local, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "parry", *args], env=local["env"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
 def test_sweep_respond_starts_each_response_as_the_oncall_and_changes_nothing_before_approval(local):
     lam, iam = client(local, "lambda"), client(local, "iam")
     role = iam.create_role(RoleName="fn-respond", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
@@ -90,3 +97,15 @@ def test_sweep_respond_starts_each_response_as_the_oncall_and_changes_nothing_be
     table = client(local, "dynamodb").scan(TableName=local["env"]["PARRY_CASES_TABLE"])["Items"]
     for value in SEEDED_SECRETS.values():
         assert value not in out.stdout and value not in out.stderr and value not in json.dumps(table)
+
+    # the second person approves; the URL then needs IAM auth; the on-call undoes it, approved again
+    (case_id,) = [line.split(": case ")[1].split()[0] for line in started if "lambda-url-public" in line]
+    approved = parry(local, "approve", case_id, "--as", "parry-approver", "--reason", "confirmed with the owner")
+    assert approved.returncode == 0, approved.stderr
+    assert lam.get_function_url_config(FunctionName="open-url")["AuthType"] == "AWS_IAM"
+    undone = parry(local, "undo", case_id, "--reason", "the owner meant it public")
+    assert undone.returncode == 0, undone.stderr
+    assert lam.get_function_url_config(FunctionName="open-url")["AuthType"] == "AWS_IAM"  # opening it waits too
+    again = parry(local, "approve", case_id, "--as", "parry-approver", "--reason", "the owner confirmed")
+    assert again.returncode == 0, again.stderr
+    assert lam.get_function_url_config(FunctionName="open-url")["AuthType"] == "NONE"
