@@ -43,6 +43,7 @@ from parry.routing.events import check_envelope, resource_account
 from parry.routing.findings import authentic_event
 from parry.routing.placement import acting_region
 from parry.store import model as cs
+from parry.store.hourly import HourlyLimits
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
 from parry.store.step_result import (
@@ -57,7 +58,7 @@ from parry.store.step_result import (
     SUCCEEDED,
     StepResult,
 )
-from parry.store.store import CaseStore, HourlyLimits
+from parry.store.store import CaseStore
 
 # Stop starting new steps when less than this is left before the Lambda deadline.
 STEP_BUDGET_SECONDS = 30.0

@@ -19,13 +19,12 @@ from typing import Any, NamedTuple
 
 from parry.errors import CaseNotFound, ParryError, PlantedClaim, ReplayedDecision
 from parry.store import lifecycle
+from parry.store.hourly import HourlyLimits, counter_update, rate_partitions
 from parry.store.model import OPEN_STATUSES, UNDO_PENDING, Case
 from parry.store.schema import INDEX, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from parry.store.step_result import StepResult
 
 CLOSED_CASE_TTL_DAYS = 400
-RATE_COUNTER_TTL_SECONDS = 7200  # an hour's counter outlives its hour, then DynamoDB deletes it
-GLOBAL_RATE_PREFIX = "RATE-ALL#"  # the counter of every playbook's cases: no playbook's name makes this key
 NONCE_TTL_SECONDS = 86400 * 30  # a decision's nonce outlives the request that carried it (valid for minutes)
 logger = logging.getLogger(__name__)
 EXISTS = f"attribute_exists({PARTITION_KEY})"
@@ -47,39 +46,10 @@ def _claim_key(playbook: str, dedup: str) -> str:
     return f"CLAIM#{playbook}#{hashlib.sha256(dedup.encode()).hexdigest()}"
 
 
-class HourlyLimits(NamedTuple):
-    """The hourly limits a new case is counted against: its playbook's in its account (None: no limit)
-    and every playbook's together (0: none). Over either, the case waits for approval."""
-
-    playbook: int | None
-    total: int
-
-
 class Claimed(NamedTuple):
     case: Case  # the case opened, or the one holding the claim
     fresh: bool  # this call opened it
     over: tuple[str, ...]  # the hourly limits the opened case went past: "playbook", "all"
-
-
-def _rate_partitions(playbook: str, account: str, *, manual: bool, now: float) -> tuple[str, str]:
-    """The counter items of this hour: the playbook's cases of one origin in `account`, and every case."""
-    hour = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H")
-    origin = "manual" if manual else "auto"
-    return f"RATE#{playbook}#{account}#{origin}#{hour}", f"{GLOBAL_RATE_PREFIX}{hour}"
-
-
-def _counter_update(table: str, partition: str, now: float, limit: int | None) -> dict[str, Any]:
-    """One more case on a counter; with `limit`, only while fewer than `limit` cases are counted."""
-    update: dict[str, Any] = {
-        "TableName": table,
-        "Key": _item_key(partition, "RATE"),
-        "UpdateExpression": f"ADD cases :one SET {TTL_ATTRIBUTE} = :ttl",
-        "ExpressionAttributeValues": {":one": {"N": "1"}, ":ttl": {"N": str(int(now + RATE_COUNTER_TTL_SECONDS))}},
-    }
-    if limit is not None:
-        update["ConditionExpression"] = "attribute_not_exists(cases) OR cases < :limit"
-        update["ExpressionAttributeValues"][":limit"] = {"N": str(limit)}
-    return update
 
 
 def _log_planted(planted: PlantedClaim, case: Case) -> None:
@@ -147,7 +117,7 @@ class CaseStore:
             item["lease_owner"] = {"S": owner}
             item["lease_until"] = {"N": str(now + lease_seconds)}
             updates = [
-                _counter_update(self.table, partition, now, None if over else limit) for _, partition, limit in counters
+                counter_update(self.table, partition, now, None if over else limit) for _, partition, limit in counters
             ]
             try:
                 self.ddb.transact_write_items(
@@ -193,7 +163,7 @@ class CaseStore:
         """(name, counter item, limit or None) of the hourly counters a new case adds one to (see count_case)."""
         if hourly is None or not (hourly.playbook or hourly.total):
             return []
-        mine, every = _rate_partitions(case.playbook, case.account, manual=case.manual, now=now)
+        mine, every = rate_partitions(case.playbook, case.account, manual=case.manual, now=now)
         return [("playbook", mine, hourly.playbook or None), ("all", every, hourly.total or None)]
 
     def claimed_case(self, playbook: str, dedup: str) -> Case | None:
@@ -442,11 +412,11 @@ class CaseStore:
         global counter bounds them all together.
         """
         now = self.clock()
-        mine, every = _rate_partitions(playbook, account, manual=manual, now=now)
+        mine, every = rate_partitions(playbook, account, manual=manual, now=now)
         return self._count(mine, now), self._count(every, now)
 
     def _count(self, partition: str, now: float) -> int:
-        resp = self.ddb.update_item(**_counter_update(self.table, partition, now, None), ReturnValues="UPDATED_NEW")
+        resp = self.ddb.update_item(**counter_update(self.table, partition, now, None), ReturnValues="UPDATED_NEW")
         return int(resp["Attributes"]["cases"]["N"])
 
     # ---- reading ---------------------------------------------------------------------------------
