@@ -6,19 +6,20 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from parry.actions._common import deny_all
+from parry.actions._common import deny_all, tag_dict
 from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, Permission
 from parry.actions.registry import register
 from parry.errors import ActionError, ResourceNotFound
 
 USER_ARN = "arn:{partition}:iam::{account}:user/*"
-USER_READ = ("iam:GetUser", "iam:ListUserTags")
+USER_READ = ("iam:GetUser",)  # GetUser answers with the user's tags too
 
 
 def user_arn_and_tags(ctx: ActionContext, user_name: str) -> tuple[str, dict[str, str]]:
     """The user's ARN and tags; ResourceNotFound if the user does not exist.
 
-    Read once per case and invocation (`ctx.reads`): no Parry action changes a user's name, path or
+    One GetUser (AWS answers with the user's tags; there are at most 50, so no ListUserTags), read once
+    per case and invocation (`ctx.reads`): no Parry action changes a user's name, path or
     tags, so the protection check and the post-condition of a later step need not ask again.
     """
     key = ("iam:user", ctx.account, user_name)
@@ -28,8 +29,7 @@ def user_arn_and_tags(ctx: ActionContext, user_name: str) -> tuple[str, dict[str
             user = iam.get_user(UserName=user_name)["User"]
         except iam.exceptions.NoSuchEntityException as exc:
             raise ResourceNotFound(f"IAM user {user_name} does not exist") from exc
-        tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=user_name).get("Tags", [])}
-        ctx.reads[key] = (user["Arn"], tags)
+        ctx.reads[key] = (user["Arn"], tag_dict(user.get("Tags")))
     arn, tags = ctx.reads[key]
     return arn, dict(tags)
 

@@ -52,8 +52,8 @@ def _principal(ctx: ActionContext, params: PolicyAttachmentParams) -> tuple[str,
     name = params.principal_name
     try:
         if params.kind == "user":
-            arn = iam.get_user(UserName=name)["User"]["Arn"]
-            return arn, tag_dict(iam.list_user_tags(UserName=name).get("Tags"))
+            user = iam.get_user(UserName=name)["User"]  # with the user's tags (at most 50)
+            return user["Arn"], tag_dict(user.get("Tags"))
         if params.kind == "role":
             arn = iam.get_role(RoleName=name)["Role"]["Arn"]
             return arn, tag_dict(iam.list_role_tags(RoleName=name).get("Tags"))

@@ -42,11 +42,13 @@ def rate_limit_reason(
     count: int | None,
     cap: int,
     total: int | None,
+    over: tuple[str, ...] = (),
 ) -> str | None:
     """Why a new case must wait for approval (None: it may run): `count` of this playbook's cases in
-    `account` this hour over the playbook's `limit`, or `total` of all cases over the global `cap`."""
-    if limit and count is not None and count > limit:
+    `account` this hour over the playbook's `limit`, or `total` of all cases over the global `cap`;
+    or `over` names them ("playbook", "all"): the limits the case's claim found reached."""
+    if limit and ("playbook" in over or (count is not None and count > limit)):
         return f"more than {limit} cases of {playbook} in account {account} this hour (guardrails.max_cases_per_hour)"
-    if cap and total is not None and total > cap:
+    if cap and ("all" in over or (total is not None and total > cap)):
         return f"more than {cap} cases of all playbooks this hour (parry:maxCasesPerHour)"
     return None

@@ -32,7 +32,7 @@ CASE_KEEPING: tuple[Permission, ...] = (
 # The partition keys a runner may write (parry/store/store.py): its own playbook's claims and rate
 # counters, and cases and decision nonces, whose keys (CASE#<id>, NONCE#<nonce>) name no playbook, so
 # IAM cannot keep one runner off another playbook's cases (docs/security.md, "Per-playbook table access").
-# RATE-ALL#: the cap across playbooks (parry.store.store.GLOBAL_RATE_PREFIX), which every runner counts into
+# RATE-ALL#: the cap across playbooks (parry.store.hourly.GLOBAL_RATE_PREFIX), which every runner counts into
 RUNNER_WRITABLE_KEYS = ("CASE#*", "NONCE#*", "CLAIM#{playbook}#*", "RATE#{playbook}#*", "RATE-ALL#*")
 
 # A runner keeps cases like the maintenance function, but writes items under its own keys only:

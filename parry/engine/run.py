@@ -22,7 +22,7 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, dedup, intake, notices, places, provenance, sealed, versions
+from parry.engine import approvals, dedup, first_change, intake, notices, places, provenance, sealed, versions
 from parry.engine import steps as st
 from parry.engine.guardrails import rate_limit_reason
 from parry.engine.kill_switch import KillSwitch
@@ -43,6 +43,7 @@ from parry.routing.events import check_envelope, resource_account
 from parry.routing.findings import authentic_event
 from parry.routing.placement import acting_region
 from parry.store import model as cs
+from parry.store.hourly import HourlyLimits
 from parry.store.lifecycle import Outcome
 from parry.store.model import Case
 from parry.store.step_result import (
@@ -75,6 +76,7 @@ class Engine:
         self._identity: dict[str, str] | None = None
         self._detectors: dict[str, str] = {}  # GuardDuty's detector per region, kept while the runner is warm
         self._reads: dict[str, dict[tuple[str, ...], Any]] = {}  # per case being run: see ActionContext.reads
+        self._ready: dict[str, first_change.Ready] = {}  # a new case's first change, prepared before its claim
         self._public_keys: dict[str, mf.PublicKey] = {}  # the signing key's public half, kept while warm
         self.members = MemberAccounts(
             aws,
@@ -260,11 +262,18 @@ class Engine:
         case.dry_run = playbook.mode == "dry-run" or self.kill_switch_on()
         owner = uuid.uuid4().hex
         lease = self._lease_seconds(remaining_seconds)
-        case.evidence_prefix = self.evidence_for(case).prefix
+        evidence = self.evidence_for(case)
+        case.evidence_prefix = evidence.prefix
+        reads: dict[tuple[str, ...], Any] = {}
+        ready = first_change.prepare(self, case, playbook, evidence, reads)
+        case.inflight = ready.inflight if ready else None  # written with the claim: see parry.engine.first_change
+        hourly = HourlyLimits(playbook.max_cases_per_hour, self.settings.max_cases_per_hour)
         replaces: str | None = None
         for _ in range(CLAIM_ATTEMPTS):
             try:
-                claimed, fresh = self.store.claim(case, lease_seconds=lease, owner=owner, replaces=replaces)
+                claimed, fresh, over = self.store.claim(
+                    case, lease_seconds=lease, owner=owner, replaces=replaces, hourly=hourly
+                )
             except BaseException:
                 self.store.release_lease(case.case_id, owner=owner)  # the claim may have been written before the error
                 raise
@@ -295,22 +304,34 @@ class Engine:
                 case.history = [{"kind": "new_case", "by": requested_by, "follows": claimed.case_id}]
         else:
             raise CaseBusy(f"the claim on {case.dedup} kept moving: retry this delivery later")
-        evidence = self.evidence_for(case)
         evidence.new_chain()
+        contain_first = ready is not None and case.inflight == ready.inflight  # not stopped by an hourly limit
+        if contain_first:
+            evidence.hold()  # the opening goes out beside the first change
         try:
-            paused = self._open(case, playbook, evidence, owner, fresh=True)
+            paused = self._open(case, playbook, evidence, owner, over=over)
         except BaseException:
             # free the case at once, so the retried delivery resumes it instead of waiting out the lease
             self.store.release_lease(case.case_id, owner=owner)
             raise
-        return paused or self._continue(case, playbook, evidence, owner, remaining_seconds)
+        if paused:
+            return paused
+        self._reads[case.case_id] = reads
+        if ready is not None and contain_first:
+            self._ready[case.case_id] = ready
+        return self._continue(case, playbook, evidence, owner, remaining_seconds)
 
-    def _open(self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, fresh: bool) -> Case | None:
+    def _open(
+        self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, over: tuple[str, ...] | None
+    ) -> Case | None:
         """Write the case's opening evidence and apply the hourly guardrail; the paused case, or None.
 
-        A redelivery after a crash calls it again (`fresh=False`): it writes only what is missing, and
-        takes the guardrail's decision from the case_opened record when that record exists.
+        `over`: the hourly limits the claim's count went past, for the case this invocation opened.
+        A redelivery after a crash calls it again (`over=None`): it writes only what is missing, and
+        takes the guardrail's decision from the case_opened record when that record exists (else it
+        counts the case again: what the claim counted is not known).
         """
+        fresh = over is not None
         present = set() if fresh else {key[len(evidence.prefix) :] for key in evidence.store.keys(evidence.prefix)}
         if "event.json" not in present:
             evidence.put("event.json", case.event)
@@ -320,10 +341,16 @@ class Engine:
         first = mf.audit_relpath(1)
         opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
         if opened is None or opened.get("kind") != "case_opened":
-            # counted only here: after the finding's re-read and the claim, so a refused request never counts
-            count, total = (
-                self.store.count_case(playbook.name, case.account, manual=case.manual) if limit or cap else (None, None)
-            )
+            # counted by the claim: after the finding's re-read, so a refused request never counts
+            if over is not None:
+                hourly: dict[str, Any] = {"over_hourly_limits": list(over)}
+            else:
+                count, total = (
+                    self.store.count_case(playbook.name, case.account, manual=case.manual)
+                    if limit or cap
+                    else (None, None)
+                )
+                hourly = {"cases_this_hour": count, "all_cases_this_hour": total}
             evidence.audit(
                 "case_opened",
                 {
@@ -337,13 +364,20 @@ class Engine:
                     "requested_by": case.requested_by,
                     "requested_via": case.requested_via,
                     "follows": case.follows,
-                    "cases_this_hour": count,
-                    "all_cases_this_hour": total,
+                    **hourly,
                 },
             )
         else:
-            count, total = opened.get("cases_this_hour"), opened.get("all_cases_this_hour")
-        reason = rate_limit_reason(playbook.name, case.account, limit=limit, count=count, cap=cap, total=total)
+            hourly = opened
+        reason = rate_limit_reason(
+            playbook.name,
+            case.account,
+            limit=limit,
+            count=hourly.get("cases_this_hour"),
+            cap=cap,
+            total=hourly.get("all_cases_this_hour"),
+            over=tuple(hourly.get("over_hourly_limits") or ()),
+        )
         if reason and case.next_step == 0 and not approvals.approved(case, approvals.RATE_LIMIT_GATE):
             return approvals.pause(
                 self, case, playbook, evidence, owner, index=0, gate=approvals.RATE_LIMIT_GATE, reason=reason
@@ -401,9 +435,7 @@ class Engine:
                 try:
                     playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
                     provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of, delivery=event)
-                    paused = self._open(
-                        case, playbook, evidence, owner, fresh=False
-                    )  # a crash may have cut the opening short
+                    paused = self._open(case, playbook, evidence, owner, over=None)  # a crash may have cut it short
                     if paused:
                         return paused
                     evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
@@ -457,6 +489,7 @@ class Engine:
             return self._run_steps(case, playbook, evidence, owner, remaining_seconds)
         finally:
             self._reads.pop(case.case_id, None)  # a later run of the case (a resume, an approval) reads afresh
+            self._ready.pop(case.case_id, None)
 
     def _run_steps(
         self,
@@ -472,6 +505,7 @@ class Engine:
                     evidence.audit(
                         "case_continued", {"next_step": case.next_step, "reason": "near the Lambda deadline"}
                     )
+                    evidence.settle()
                     self.store.save(case, owner=owner, release=True)
                     case.outcome = Outcome.CONTINUE_LATER
                     return case  # still RUNNING: the handler re-invokes to continue
@@ -510,6 +544,7 @@ class Engine:
             self.store.save(case, owner=owner, release=True)
         except BaseException:
             # leave the checkpoint as it is and free the case, so the retried delivery resumes it
+            evidence.abandon()
             self.store.release_lease(case.case_id, owner=owner)
             raise
         return case
@@ -525,19 +560,34 @@ class Engine:
             result = StepResult(step.id, step.action, FAILED, error=str(exc))
             evidence.audit("step_failed", {"step": step.id, "error": str(exc)})
             return result
-        aws = self.clients_for(case, cls)  # MemberAccountUnavailable: the caller blocks the case here
+        ready = self._ready.pop(case.case_id, None)
+        if ready is not None and (ready.step_id != step.id or case.inflight != ready.inflight):
+            ready = None
+        # MemberAccountUnavailable: the caller blocks the case here
+        aws = ready.ctx.aws if ready else self.clients_for(case, cls)
         started: dict[str, Any] = {"step": step.id, "action": step.action, "params": st.jsonable(params)}
         if aws.role_arn:  # who acts, as the member account's CloudTrail shows it (never the credentials)
             started["acting_as"] = {"account": case.account, "role": aws.role_arn, "session": aws.session_name}
         evidence.audit("step_started", started)
-        ctx = self.action_context(case, step.id, evidence, aws, reads=self._reads.setdefault(case.case_id, {}))
-        interrupted = case.inflight if (case.inflight or {}).get("step") == step.id else None
+        reads = self._reads.setdefault(case.case_id, {})
+        ctx = ready.ctx if ready else self.action_context(case, step.id, evidence, aws, reads=reads)
+        # the in-flight record of an interrupted run (not the one this run's claim wrote)
+        interrupted = case.inflight if not ready and (case.inflight or {}).get("step") == step.id else None
 
         def checkpoint_inflight(pending: StepResult) -> None:
             case.inflight = {"step": step.id, "before": pending.before, "undo": pending.undo}
             self.store.save(case, owner=owner)
 
-        result = st.execute(cls(), ctx, params, dry_run=case.dry_run, before_apply=checkpoint_inflight)
+        result = st.execute(
+            ready.action if ready else cls(),
+            ctx,
+            params,
+            dry_run=case.dry_run,
+            before_apply=None if ready else checkpoint_inflight,  # the claim wrote a ready step's record
+            after_apply=evidence.send,  # what is held (a new case's opening) goes out once the change is made
+            seen=ready.seen if ready else None,
+        )
+        evidence.settle()
         if result.status == NOOP and interrupted is not None:
             # an interrupted run made this change before it could checkpoint the step: it is this case's change
             result.status, result.before, result.undo = SUCCEEDED, interrupted["before"], interrupted["undo"]

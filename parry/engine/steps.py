@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, P
+from parry.actions.base import Action, ActionContext, ActionParams, ApiCall, Observation, P
 from parry.aws.errors import describe_error
 from parry.engine.guardrails import protection_reason
 from parry.errors import ActionError, ProtectedResource
@@ -48,6 +48,23 @@ def plan(action: Action[P], ctx: ActionContext, params: P) -> tuple[str, list[Ap
     return action.describe(params), action.calls(ctx, params, seen), seen.state
 
 
+def prepare(action: Action[P], ctx: ActionContext, params: P) -> tuple[Observation, dict[str, Any]] | None:
+    """(what `execute` would observe, the in-flight record of the change it would make: before-state and
+    undo) for a change to be checkpointed before its step starts, as the claim of a case does for its
+    first; None when the step would change nothing (done, protected, not a change) or its read fails,
+    which `execute` then records as it always does."""
+    if not action.mutating:
+        return None
+    try:
+        seen = action.observe(ctx, params)
+    except Exception:  # the step reads again and records the failure
+        return None
+    if seen.done or protection_reason(seen.arn, seen.tags, ctx.protected_arns):
+        return None
+    undo = {"action": action.undo, "params": action.undo_params(params, seen)} if action.undo else None
+    return seen, {"before": seen.state, "undo": undo}
+
+
 def execute(
     action: Action[P],
     ctx: ActionContext,
@@ -55,12 +72,15 @@ def execute(
     *,
     dry_run: bool = False,
     before_apply: Callable[[StepResult], None] | None = None,
+    after_apply: Callable[[], None] | None = None,
+    seen: Observation | None = None,
 ) -> StepResult:
     """Observe, check, apply, observe again and check the post-condition; never raises for an action's own failure.
 
     `before_apply` gets the result (before-state and undo filled in) just before the change is
     made, so the engine can checkpoint it: a crash between apply and the step's checkpoint must
-    not lose what the change replaced, nor its undo.
+    not lose what the change replaced, nor its undo. `after_apply` is called once the change is
+    made, before the post-condition's read. `seen`: what `prepare` observed (not read again).
     """
     result = StepResult(
         step_id=ctx.step_id,
@@ -72,7 +92,7 @@ def execute(
     )
     t0 = time.perf_counter()
     try:
-        seen = action.observe(ctx, params)
+        seen = action.observe(ctx, params) if seen is None else seen
         result.before = seen.state
         _protected(action, ctx, seen.arn, seen.tags)
         if seen.done:
@@ -92,6 +112,8 @@ def execute(
             if before_apply is not None and action.mutating:
                 before_apply(result)
             result.output = action.apply(ctx, params, seen) or {}
+            if after_apply is not None:
+                after_apply()
             if action.mutating:  # the one read after the change: the after-state and the post-condition
                 after = action.observe(ctx, params)
                 result.after = after.state

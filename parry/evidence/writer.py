@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,18 @@ GENESIS = "0" * 64
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 RESERVED_AUDIT_FIELDS = frozenset({"seq", "kind", "prev_sha256", "at"})
 _MAX_APPEND_ATTEMPTS = 20
+_WRITERS = 4  # a new case's opening: event.json, playbook.json and its audit records, sent together
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _writers() -> ThreadPoolExecutor:
+    """The threads held writes go out on: made on first use and kept while the runner is warm."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="evidence")
+        return _pool
 
 
 def canonical_json(value: Any) -> bytes:
@@ -174,6 +187,10 @@ class CaseEvidence:
         # what this invocation wrote or read whole (key -> object): the seal lists them without re-reading
         self._known: dict[str, StoredObject] = {}
         self._manifest_bodies: dict[str, bytes] = {}
+        # writes kept by `hold` until `send`: (key, body, content type, audit record or not)
+        self._held: list[tuple[str, bytes, str, bool]] | None = None
+        self._sent: list[Future[None]] = []
+        self._chain: Future[None] | None = None  # the audit records sent last
 
     def _remember(self, stored: StoredObject) -> StoredObject:
         if stored.version_id is not None:  # without a version id a later overwrite could not be told apart
@@ -181,9 +198,72 @@ class CaseEvidence:
         return stored
 
     def put(self, relpath: str, body: bytes | dict | list, content_type: str = "application/json") -> StoredObject:
+        """Write the object once (see EvidenceStore.put); while held, what it will be once `send` writes it."""
         _check_relpath(relpath)
         data = body if isinstance(body, bytes) else canonical_json(body)
+        if self._held is not None:
+            self._held.append((self.prefix + relpath, data, content_type, False))
+            return StoredObject(self.prefix + relpath, None, sha256_hex(data), len(data))
         return self._remember(self.store.put(self.prefix + relpath, data, content_type))
+
+    # ---- a new case's opening, sent beside its first change --------------------------------------
+
+    def hold(self) -> None:
+        """Keep the writes that follow until `send`: each object and audit record is made (and hashed)
+        here, so the chain goes on, but nothing is written. A new case's opening is held while its
+        first change is made: sent at once after it, all together."""
+        with self._lock:
+            if self._held is None:
+                self._held = []
+
+    def send(self) -> None:
+        """Start writing what is held, concurrently: each object on its own, the audit records one
+        after the other in one go (a record never lands without the one before it). Writes that
+        follow are held still, until `settle`."""
+        with self._lock:
+            held = self._held or []
+            if self._held is not None:
+                self._held = []
+        if not held:
+            return
+        objects = [(key, body, kind) for key, body, kind, audit in held if not audit]
+        records = [(key, body, kind) for key, body, kind, audit in held if audit]
+        pool = _writers()
+        self._sent += [pool.submit(self._write, key, body, kind) for key, body, kind in objects]
+        if records:
+            self._chain = pool.submit(self._append, records, self._chain)
+            self._sent.append(self._chain)
+
+    def settle(self) -> None:
+        """Send what is held, wait until every write landed and write directly again; the first failure
+        is raised (the objects that landed stay: a retried delivery writes only what is missing)."""
+        self.send()
+        with self._lock:
+            self._held = None
+        sent, self._sent, self._chain = self._sent, [], None
+        errors = [f.exception() for f in sent]
+        failure = next((e for e in errors if e is not None), None)
+        if failure is not None:
+            raise failure
+
+    def abandon(self) -> None:
+        """After a failure: wait for the writes already sent (none outlives the invocation), drop the rest."""
+        with self._lock:
+            self._held = None
+        sent, self._sent, self._chain = self._sent, [], None
+        wait(sent)
+
+    def _write(self, key: str, body: bytes, content_type: str) -> None:
+        self._remember(self.store.put(key, body, content_type))
+
+    def _append(self, records: list[tuple[str, bytes, str]], after: Future[None] | None) -> None:
+        if after is not None:
+            after.result()  # the records sent before these land first
+        for key, body, content_type in records:
+            stored = self.store._put_new(key, body, content_type)
+            if stored is None:  # only this invocation writes a case it just opened
+                raise EvidenceError(f"audit record {key} was written by someone else while this run held it")
+            self._remember(stored)
 
     def artifact(
         self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
@@ -222,6 +302,11 @@ class CaseEvidence:
                 seq = self._seq + 1
                 record = {**data, "seq": seq, "kind": kind, "prev_sha256": self._head, "at": _now()}
                 body = canonical_json(record)
+                if self._held is not None:
+                    key = self.prefix + mf.audit_relpath(seq)
+                    self._held.append((key, body, "application/json", True))
+                    self._seq, self._head = seq, sha256_hex(body)
+                    return StoredObject(key, None, self._head, len(body))
                 stored = self.store._put_new(self.prefix + mf.audit_relpath(seq), body, "application/json")
                 if stored is not None:
                     self._seq, self._head = seq, stored.sha256
@@ -275,6 +360,7 @@ class CaseEvidence:
         """
         if key_id and kms is None:
             raise ValueError("sealing with a key_id needs a KMS client")
+        self.settle()  # a manifest lists what is written
         held = {} if public_keys is None else public_keys
         fresh = bool(key_id) and key_id not in held  # read from KMS by this seal: nothing to doubt
         if key_id and fresh:

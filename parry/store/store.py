@@ -15,21 +15,23 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from parry.errors import CaseNotFound, ParryError, PlantedClaim, ReplayedDecision
 from parry.store import lifecycle
+from parry.store.hourly import HourlyLimits, counter_update, rate_partitions
 from parry.store.model import OPEN_STATUSES, UNDO_PENDING, Case
 from parry.store.schema import INDEX, INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from parry.store.step_result import StepResult
 
 CLOSED_CASE_TTL_DAYS = 400
-RATE_COUNTER_TTL_SECONDS = 7200  # an hour's counter outlives its hour, then DynamoDB deletes it
-GLOBAL_RATE_PREFIX = "RATE-ALL#"  # the counter of every playbook's cases: no playbook's name makes this key
 NONCE_TTL_SECONDS = 86400 * 30  # a decision's nonce outlives the request that carried it (valid for minutes)
 logger = logging.getLogger(__name__)
 EXISTS = f"attribute_exists({PARTITION_KEY})"
 ABSENT = f"attribute_not_exists({PARTITION_KEY})"
+CONDITION_FAILED = "ConditionalCheckFailed"  # a transaction item's cancellation reason
+CLAIM_TRANSACTION_ATTEMPTS = 4  # a claim cancelled by a conflict on a shared counter, or throttled, is tried again
+CLAIM_RETRY_SECONDS = 0.05
 
 
 def _iso(now: float) -> str:
@@ -42,6 +44,12 @@ def _item_key(partition: str, sort: str) -> dict[str, dict[str, str]]:
 
 def _claim_key(playbook: str, dedup: str) -> str:
     return f"CLAIM#{playbook}#{hashlib.sha256(dedup.encode()).hexdigest()}"
+
+
+class Claimed(NamedTuple):
+    case: Case  # the case opened, or the one holding the claim
+    fresh: bool  # this call opened it
+    over: tuple[str, ...]  # the hourly limits the opened case went past: "playbook", "all"
 
 
 def _log_planted(planted: PlantedClaim, case: Case) -> None:
@@ -65,21 +73,32 @@ class CaseStore:
 
     # ---- claiming ------------------------------------------------------------------------------
 
-    def claim(self, case: Case, *, lease_seconds: float, owner: str, replaces: str | None = None) -> tuple[Case, bool]:
-        """(case, True) when this call opened it; (the claiming case, False) when another case holds the claim.
+    def claim(
+        self,
+        case: Case,
+        *,
+        lease_seconds: float,
+        owner: str,
+        replaces: str | None = None,
+        hourly: HourlyLimits | None = None,
+    ) -> Claimed:
+        """Open the case, or find the case that holds the claim on its key (`Claimed.fresh` says which).
 
         `replaces`: the closed case this one follows on the same key; the claim moves to this case only
         while it still names that one (two deliveries cannot both follow it). A claim that is not this
         playbook's own (it names another playbook, or a case that is not this playbook's case of this
         dedup value) was planted by someone who could write the table: it is logged as a security
         event and replaced, so the real event still opens its case.
+
+        `hourly`: the case is counted in the same transaction. A counter at its limit cancels it with
+        that counter's own reason, told apart from a claim another case holds: the case is then opened
+        and counted without its in-flight step (`case.inflight`, written with the claim so that the
+        first change needs no checkpoint of its own), and `Claimed.over` names the limits it went
+        past, for the engine to stop it for approval before any change.
         """
         lifecycle.check(case.case_id, None, case.status)
         now = self.clock()
         case.updated_at = case.opened_at
-        item = self._case_item(case, now)
-        item["lease_owner"] = {"S": owner}
-        item["lease_until"] = {"N": str(now + lease_seconds)}
         claim = {
             **_item_key(_claim_key(case.playbook, case.dedup), "CLAIM"),
             "case_id": {"S": case.case_id},
@@ -90,31 +109,62 @@ class CaseStore:
         if replaces is not None:
             claim_put["ConditionExpression"] = "case_id = :previous"
             claim_put["ExpressionAttributeValues"] = {":previous": {"S": replaces}}
-        try:
-            self._claim_transaction(claim_put, item)
-            case.stored_status = case.status
-            return case, True
-        except self.ddb.exceptions.TransactionCanceledException:
-            try:
-                existing = self.claimed_case(case.playbook, case.dedup)
-            except PlantedClaim as planted:
-                _log_planted(planted, case)
-                claim_put["ConditionExpression"] = "case_id = :planted"
-                claim_put["ExpressionAttributeValues"] = {":planted": {"S": planted.case_id}}
-                self._claim_transaction(claim_put, item)  # cancelled again: raised, the delivery is retried
-                case.stored_status = case.status
-                return case, True
-            if existing is None or existing.case_id == replaces:  # cancelled for another reason: the caller retries
-                raise
-            return existing, False
-
-    def _claim_transaction(self, claim_put: dict[str, Any], case_item: dict[str, Any]) -> None:
-        self.ddb.transact_write_items(
-            TransactItems=[
-                {"Put": claim_put},
-                {"Put": {"TableName": self.table, "Item": case_item, "ConditionExpression": ABSENT}},
+        counters = self._counters(case, hourly, now)
+        over: tuple[str, ...] = ()
+        planted_once = False
+        for attempt in range(CLAIM_TRANSACTION_ATTEMPTS):
+            item = self._case_item(case, now)
+            item["lease_owner"] = {"S": owner}
+            item["lease_until"] = {"N": str(now + lease_seconds)}
+            updates = [
+                counter_update(self.table, partition, now, None if over else limit) for _, partition, limit in counters
             ]
-        )
+            try:
+                self.ddb.transact_write_items(
+                    TransactItems=[
+                        {"Put": claim_put},
+                        {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": ABSENT}},
+                        *({"Update": update} for update in updates),
+                    ]
+                )
+                case.stored_status = case.status
+                return Claimed(case, True, over)
+            except self.ddb.exceptions.TransactionCanceledException as exc:
+                cancelled = exc
+                codes = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if CONDITION_FAILED in codes[:2] or not codes:
+                try:
+                    existing = self.claimed_case(case.playbook, case.dedup)
+                except PlantedClaim as planted:
+                    if planted_once:  # planted again under us: the delivery is retried
+                        raise cancelled from planted
+                    _log_planted(planted, case)
+                    planted_once = True
+                    claim_put["ConditionExpression"] = "case_id = :planted"
+                    claim_put["ExpressionAttributeValues"] = {":planted": {"S": planted.case_id}}
+                    continue
+                if existing is None or existing.case_id == replaces:  # cancelled for another reason: the caller retries
+                    raise cancelled from None
+                return Claimed(existing, False, ())
+            at_limit = tuple(
+                name
+                for (name, _, limit), code in zip(counters, codes[2:], strict=False)
+                if limit is not None and code == CONDITION_FAILED
+            )
+            if at_limit and not over:
+                over = at_limit
+                case.inflight = None  # it waits for approval: no step runs in this invocation
+                continue
+            time.sleep(CLAIM_RETRY_SECONDS * (attempt + 1))  # a transaction conflict on a counter, or throttling
+        raise cancelled
+
+    @staticmethod
+    def _counters(case: Case, hourly: HourlyLimits | None, now: float) -> list[tuple[str, str, int | None]]:
+        """(name, counter item, limit or None) of the hourly counters a new case adds one to (see count_case)."""
+        if hourly is None or not (hourly.playbook or hourly.total):
+            return []
+        mine, every = rate_partitions(case.playbook, case.account, manual=case.manual, now=now)
+        return [("playbook", mine, hourly.playbook or None), ("all", every, hourly.total or None)]
 
     def claimed_case(self, playbook: str, dedup: str) -> Case | None:
         """The case holding the claim on (playbook, dedup); None if unclaimed; PlantedClaim if not genuine."""
@@ -353,7 +403,8 @@ class CaseStore:
     # ---- rate limiting ---------------------------------------------------------------------------
 
     def count_case(self, playbook: str, account: str, *, manual: bool) -> tuple[int, int]:
-        """Count one more case in the current hour; (the new count of the playbook's cases of this origin
+        """Count one more case in the current hour (a new case is counted by its claim: this counts one whose
+        opening a crash cut short before its record, which holds the claim's decision); (the new count of the playbook's cases of this origin
         in `account`, the new count of every playbook's cases).
 
         A flood in one account, or people's starts, never hold another account's (or the automatic)
@@ -361,21 +412,11 @@ class CaseStore:
         global counter bounds them all together.
         """
         now = self.clock()
-        hour = datetime.fromtimestamp(now, UTC).strftime("%Y%m%d%H")
-        origin = "manual" if manual else "auto"
-        return (
-            self._count(f"RATE#{playbook}#{account}#{origin}#{hour}", now),
-            self._count(f"{GLOBAL_RATE_PREFIX}{hour}", now),
-        )
+        mine, every = rate_partitions(playbook, account, manual=manual, now=now)
+        return self._count(mine, now), self._count(every, now)
 
     def _count(self, partition: str, now: float) -> int:
-        resp = self.ddb.update_item(
-            TableName=self.table,
-            Key=_item_key(partition, "RATE"),
-            UpdateExpression=f"ADD cases :one SET {TTL_ATTRIBUTE} = :ttl",
-            ExpressionAttributeValues={":one": {"N": "1"}, ":ttl": {"N": str(int(now + RATE_COUNTER_TTL_SECONDS))}},
-            ReturnValues="UPDATED_NEW",
-        )
+        resp = self.ddb.update_item(**counter_update(self.table, partition, now, None), ReturnValues="UPDATED_NEW")
         return int(resp["Attributes"]["cases"]["N"])
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -435,6 +476,7 @@ class CaseStore:
             "history": {"S": json.dumps(case.history, default=str)},
             "awaiting": {"S": json.dumps(case.awaiting, default=str)},
             **({"follows": {"S": case.follows}} if case.follows else {}),
+            **({"inflight": {"S": json.dumps(case.inflight, default=str)}} if case.inflight else {}),
         }
 
     @staticmethod
