@@ -68,4 +68,4 @@ def prepare(
     if found is None:
         return None
     seen, pending = found
-    return Ready(step.id, action, ctx, seen, {"step": step.id, **pending})
+    return Ready(step.id, action, ctx, seen, engine.inflight_seals.seal(case.case_id, {"step": step.id, **pending}))

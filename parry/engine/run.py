@@ -25,6 +25,7 @@ from parry.config import Settings
 from parry.engine import approvals, dedup, first_change, intake, notices, places, provenance, sealed, versions
 from parry.engine import steps as st
 from parry.engine.guardrails import rate_limit_reason
+from parry.engine.inflight_seal import InflightSeals
 from parry.engine.kill_switch import KillSwitch
 from parry.engine.plan import Plan, read_only_plan
 from parry.engine.variables import step_action, when_false
@@ -86,6 +87,7 @@ class Engine:
             clock=clock,
         )
         self.kill_switch = KillSwitch(aws, settings.kill_switch_parameter, clock=clock, tell=self.tell)
+        self.inflight_seals = InflightSeals(lambda: aws.client("kms"), settings.continuation_key_id)
 
     # ---- wiring ------------------------------------------------------------------------------------
 
@@ -575,7 +577,8 @@ class Engine:
         interrupted = case.inflight if not ready and (case.inflight or {}).get("step") == step.id else None
 
         def checkpoint_inflight(pending: StepResult) -> None:
-            case.inflight = {"step": step.id, "before": pending.before, "undo": pending.undo}
+            inflight = {"step": step.id, "before": pending.before, "undo": pending.undo}
+            case.inflight = self.inflight_seals.seal(case.case_id, inflight)
             self.store.save(case, owner=owner)
 
         result = st.execute(
@@ -589,9 +592,20 @@ class Engine:
         )
         evidence.settle()
         if result.status == NOOP and interrupted is not None:
-            # an interrupted run made this change before it could checkpoint the step: it is this case's change
-            result.status, result.before, result.undo = SUCCEEDED, interrupted["before"], interrupted["undo"]
+            # an interrupted run made this change before it could checkpoint the step: it is this case's change,
+            # undone as its in-flight record says if a runner sealed that record (see parry.engine.inflight_seal)
+            result.status = SUCCEEDED
             result.summary = result.summary.removesuffix(": already done") + " (applied by an interrupted run)"
+            if self.inflight_seals.holds(case.case_id, interrupted):
+                result.before, result.undo = interrupted["before"], interrupted["undo"]
+            else:
+                provenance.log(
+                    f"the case table's in-flight record of step {step.id} of case {case.case_id} carries no runner's "
+                    "seal: the change is recorded as the case's, with no undo",
+                    case,
+                )
+                result.before, result.undo, result.keep_on_undo = None, None, True
+                result.summary += "; its in-flight record was not sealed by a runner, so Parry does not undo it"
         case.inflight = None
         if not step.undo:
             result.undo, result.keep_on_undo = None, True

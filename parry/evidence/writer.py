@@ -261,8 +261,11 @@ class CaseEvidence:
             after.result()  # the records sent before these land first
         for key, body, content_type in records:
             stored = self.store._put_new(key, body, content_type)
-            if stored is None:  # only this invocation writes a case it just opened
-                raise EvidenceError(f"audit record {key} was written by someone else while this run held it")
+            if stored is None:  # there already: this very write, landed before a retry (throttled, timed out)
+                stored = self.store.head(key)
+                if stored is None or stored.sha256 != sha256_hex(body):
+                    # only this invocation writes a case it just opened
+                    raise EvidenceError(f"audit record {key} was written by someone else while this run held it")
             self._remember(stored)
 
     def artifact(

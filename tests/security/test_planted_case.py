@@ -10,16 +10,13 @@ hand, just re-read from GuardDuty.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import pytest
 
-from parry.engine import intake
 from parry.playbooks.validate import load_file
 from parry.store import model as cs
-from parry.store.schema import PARTITION_KEY, SORT_KEY
-from tests.support.attacker import overwrite_case, put_case, security_events
+from tests.support.attacker import overwrite_case, plant_case, security_events
 from tests.support.decisions import approve
 from tests.support.playbooks import approval_book
 
@@ -29,42 +26,6 @@ APPROVER = "arn:aws:iam::123456789012:role/parry-approver"
 def key_status(aws, user: str, key: str) -> str:
     keys = aws.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
     return next(k["Status"] for k in keys if k["AccessKeyId"] == key)
-
-
-def plant_case(aws, table: str, book, event: dict, *, status: str, target: dict, **extra) -> str:
-    """A case item and its claim, both as the store writes them for `book`, on `event`'s dedup key."""
-    resolved, dedup = intake.resolve(book, event)
-    case_id = "case-20240101T000000Z-deadbeef"
-    put_case(
-        aws,
-        table,
-        {
-            "case_id": case_id,
-            "playbook": book.name,
-            "playbook_sha256": book.sha256,
-            "status": status,
-            "opened_at": "2024-01-01T00:00:00.000+00:00",
-            "updated_at": "2024-01-01T00:00:00.000+00:00",
-            "account": event["account"],
-            "region": event["region"],
-            "dedup": dedup,
-            "event": event,
-            "target": target,
-            **{"next_step": 0, **extra},
-        },
-    )
-    aws.client("dynamodb").put_item(
-        TableName=table,
-        Item={
-            PARTITION_KEY: {"S": f"CLAIM#{book.name}#{hashlib.sha256(dedup.encode()).hexdigest()}"},
-            SORT_KEY: {"S": "CLAIM"},
-            "case_id": {"S": case_id},
-            "playbook": {"S": book.name},
-            "opened_at": {"S": "2024-01-01T00:00:00.000+00:00"},
-        },
-    )
-    assert resolved  # the planted target differs from what the event resolves to only where a test says
-    return case_id
 
 
 @pytest.mark.parametrize(

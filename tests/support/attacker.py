@@ -4,11 +4,13 @@ security events logged and the sealed audit log of a case."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
 
 from parry.aws.clients import ClientFactory
+from parry.engine import intake
 from parry.store.schema import INDEX_PARTITION_KEY, INDEX_SORT_KEY, PARTITION_KEY, SORT_KEY
 
 
@@ -56,3 +58,48 @@ def audit_kinds(aws: ClientFactory, bucket: str, prefix: str) -> list[str]:
 
 def security_events(records: list[logging.LogRecord]) -> list[logging.LogRecord]:
     return [r for r in records if getattr(r, "security_event", False)]
+
+
+def plant_case(
+    aws: ClientFactory,
+    table: str,
+    book: Any,
+    event: dict[str, Any],
+    *,
+    status: str,
+    target: dict[str, Any],
+    **extra: Any,
+) -> str:
+    """A case item and its claim, both as the store writes them for `book`, on `event`'s dedup key."""
+    resolved, dedup = intake.resolve(book, event)
+    case_id = "case-20240101T000000Z-deadbeef"
+    put_case(
+        aws,
+        table,
+        {
+            "case_id": case_id,
+            "playbook": book.name,
+            "playbook_sha256": book.sha256,
+            "status": status,
+            "opened_at": "2024-01-01T00:00:00.000+00:00",
+            "updated_at": "2024-01-01T00:00:00.000+00:00",
+            "account": event["account"],
+            "region": event["region"],
+            "dedup": dedup,
+            "event": event,
+            "target": target,
+            **{"next_step": 0, **extra},
+        },
+    )
+    aws.client("dynamodb").put_item(
+        TableName=table,
+        Item={
+            PARTITION_KEY: {"S": f"CLAIM#{book.name}#{hashlib.sha256(dedup.encode()).hexdigest()}"},
+            SORT_KEY: {"S": "CLAIM"},
+            "case_id": {"S": case_id},
+            "playbook": {"S": book.name},
+            "opened_at": {"S": "2024-01-01T00:00:00.000+00:00"},
+        },
+    )
+    assert resolved  # the planted target differs from what the event resolves to only where a test says
+    return case_id

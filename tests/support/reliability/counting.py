@@ -32,7 +32,7 @@ READ_PREFIXES = (
 )
 # Parry's own bookkeeping, not an effect on the account being protected.
 BOOKKEEPING_SERVICES = ("dynamodb", "sts")
-BOOKKEEPING_OPS = {("kms", "Sign"), ("kms", "GetPublicKey"), ("ssm", "GetParameter")}
+BOOKKEEPING_OPS = {("kms", "Sign"), ("kms", "GenerateMac"), ("kms", "GetPublicKey"), ("ssm", "GetParameter")}
 NOTIFY_OPS = {("sns", "Publish")}
 
 
