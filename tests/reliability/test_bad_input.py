@@ -9,8 +9,10 @@ from tests.support.reliability.broken_playbooks import broken_playbook_figures
 from tests.support.reliability.figures import report
 from tests.support.reliability.fuzz import fuzz_handler
 
-SHARDS = 4
-EVENTS_PER_SHARD = 2500  # 10,000 in all, spread over the xdist workers
+# 3,000 in all, spread over the xdist workers, asserting the same figures (none unhandled, real runs seen);
+# bench/reliability.py runs the full 10,000 that docs/benchmarks.md reports
+SHARDS = 2
+EVENTS_PER_SHARD = 1500
 
 
 @pytest.mark.slow
