@@ -11,24 +11,11 @@ import pytest
 
 from tests.support.actions import lambda_zip
 from tests.support.cli import parry
-from tests.support.members import MEMBER, SECURITY
+from tests.support.members import MEMBER, SECURITY, member_session
 from tests.support.posture import TRUST
 
 OTHER_MEMBER = "333333333333"
 SWEEP_ROLE = "Parry-MemberSweep"  # stacks/naming.py MEMBER_SWEEP_ROLE, as the stack sets PARRY_SWEEP_ROLE_NAME
-
-
-def _session_in(account: str) -> boto3.Session:
-    """Test set-up only: a session in `account`, made without Parry."""
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/test-setup", RoleSessionName="test-setup"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name="us-east-1",
-    )
 
 
 def _open_function(session: boto3.Session, name: str) -> str:
@@ -75,8 +62,8 @@ def _refuse_assume_role_into(monkeypatch: pytest.MonkeyPatch, account: str) -> N
 def accounts(moto, monkeypatch):
     """The security account and two member accounts, each with one public function and Security Hub on;
     Parry's topic with a queue subscribed to read its notices; the sweep configured as the stack does."""
-    sessions = {SECURITY: boto3.Session(region_name="us-east-1"), MEMBER: _session_in(MEMBER)}
-    sessions[OTHER_MEMBER] = _session_in(OTHER_MEMBER)
+    sessions = {SECURITY: boto3.Session(region_name="us-east-1"), MEMBER: member_session(MEMBER)}
+    sessions[OTHER_MEMBER] = member_session(OTHER_MEMBER)
     arns = {account: _open_function(session, f"open-{account}") for account, session in sessions.items()}
     for session in sessions.values():
         session.client("securityhub").enable_security_hub()

@@ -15,14 +15,9 @@ import pytest
 from parry.store import model as cs
 from tests.support.attacker import case_key, security_events
 from tests.support.members import key_status
+from tests.support.playbooks import CAPTURE_STEP as CAPTURE
+from tests.support.playbooks import DEACTIVATE_STEP as DEACTIVATE
 from tests.support.playbooks import playbook
-
-CAPTURE = {"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}}
-DEACTIVATE = {
-    "id": "deactivate",
-    "action": "iam.deactivate_access_key",
-    "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
-}
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ BOOK = "iam-credential-compromise"
 ROLE = f"parry-member-{BOOK}"
 
 
-def member_session() -> boto3.Session:
-    """Test set-up only: a session in the member account, made without Parry."""
+def member_session(account: str = MEMBER) -> boto3.Session:
+    """Test set-up only: a session in the member account (or `account`), made without Parry."""
     creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{MEMBER}:role/test-setup", RoleSessionName="test-setup"
+        RoleArn=f"arn:aws:iam::{account}:role/test-setup", RoleSessionName="test-setup"
     )["Credentials"]
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],

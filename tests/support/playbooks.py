@@ -44,3 +44,12 @@ def approval_book() -> Playbook:
             }
         ]
     )
+
+
+# two steps of the tests' books: capture the finding's user, deactivate its key
+CAPTURE_STEP = {"id": "capture", "action": "evidence.capture_iam_user", "with": {"user_name": "${target.user}"}}
+DEACTIVATE_STEP = {
+    "id": "deactivate",
+    "action": "iam.deactivate_access_key",
+    "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
+}
