@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ GENESIS = "0" * 64
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 RESERVED_AUDIT_FIELDS = frozenset({"seq", "kind", "prev_sha256", "at"})
 _MAX_APPEND_ATTEMPTS = 20
-_WRITERS = 4  # a new case's opening: event.json, playbook.json and its audit records, sent together
+_WRITERS = 4  # a new case's opening (event.json, playbook.json, its records), a step's state and record
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -191,10 +192,15 @@ class CaseEvidence:
         self._held: list[tuple[str, bytes, str, bool]] | None = None
         self._sent: list[Future[None]] = []
         self._chain: Future[None] | None = None  # the audit records sent last
+        self._streaming = False  # audit records and step states go out at once, without waiting: see `stream`
+        # this invocation opened the case and wrote all that is in its folder: the seal lists nothing
+        self._whole = False
 
     def _remember(self, stored: StoredObject) -> StoredObject:
         if stored.version_id is not None:  # without a version id a later overwrite could not be told apart
             self._known[stored.key] = stored
+        else:
+            self._whole = False
         return stored
 
     def put(self, relpath: str, body: bytes | dict | list, content_type: str = "application/json") -> StoredObject:
@@ -234,9 +240,19 @@ class CaseEvidence:
             self._chain = pool.submit(self._append, records, self._chain)
             self._sent.append(self._chain)
 
+    def stream(self, on: bool = True) -> None:
+        """From now on send each audit record (and `state` object) at once, without waiting for it: the
+        records one after the other, since each one's hash is computed here. The caller `settle`s before
+        any checkpoint that relies on them: a checkpoint never runs ahead of the records it stands on.
+        Turned off, what was sent lands first: the writes that follow are direct again."""
+        if not on:
+            self.settle()
+        with self._lock:
+            self._streaming = on
+
     def settle(self) -> None:
-        """Send what is held, wait until every write landed and write directly again; the first failure
-        is raised (the objects that landed stay: a retried delivery writes only what is missing)."""
+        """Send what is held, wait until every write landed and end the hold (streaming goes on); the
+        first failure is raised (what landed stays: a retried delivery writes only what is missing)."""
         self.send()
         with self._lock:
             self._held = None
@@ -256,14 +272,29 @@ class CaseEvidence:
     def _write(self, key: str, body: bytes, content_type: str) -> None:
         self._remember(self.store.put(key, body, content_type))
 
+    def state(self, step_id: str, body: dict[str, Any]) -> None:
+        """A step's before/after state as its `state.json` artifact, sent at once while streaming; a step
+        run again after a crash finds different bytes there and writes it under a new name instead."""
+        data = canonical_json(body)
+        if self._streaming and self._held is None:
+            self._sent.append(_writers().submit(self._write_state, step_id, data))
+        else:
+            self._write_state(step_id, data)
+
+    def _write_state(self, step_id: str, data: bytes) -> None:
+        try:
+            self.artifact(step_id, "state.json", data)
+        except EvidenceConflict:
+            self.artifact(step_id, f"state.retry-{uuid.uuid4().hex[:8]}.json", data)
+
     def _append(self, records: list[tuple[str, bytes, str]], after: Future[None] | None) -> None:
         if after is not None:
             after.result()  # the records sent before these land first
         for key, body, content_type in records:
-            stored = self.store._put_new(key, body, content_type)
-            if stored is None:  # only this invocation writes a case it just opened
-                raise EvidenceError(f"audit record {key} was written by someone else while this run held it")
-            self._remember(stored)
+            try:  # the same bytes found there: a retried PUT whose first attempt landed
+                self._remember(self.store.put(key, body, content_type))
+            except EvidenceConflict as exc:  # only this invocation writes a case whose lease it holds
+                raise EvidenceError(f"audit record {key} was written by someone else while this run sent it") from exc
 
     def artifact(
         self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
@@ -302,24 +333,29 @@ class CaseEvidence:
                 seq = self._seq + 1
                 record = {**data, "seq": seq, "kind": kind, "prev_sha256": self._head, "at": _now()}
                 body = canonical_json(record)
+                key = self.prefix + mf.audit_relpath(seq)
                 if self._held is not None:
-                    key = self.prefix + mf.audit_relpath(seq)
                     self._held.append((key, body, "application/json", True))
+                elif self._streaming:
+                    self._chain = _writers().submit(self._append, [(key, body, "application/json")], self._chain)
+                    self._sent.append(self._chain)
+                if self._held is not None or self._streaming:
                     self._seq, self._head = seq, sha256_hex(body)
                     return StoredObject(key, None, self._head, len(body))
-                stored = self.store._put_new(self.prefix + mf.audit_relpath(seq), body, "application/json")
+                stored = self.store._put_new(key, body, "application/json")
                 if stored is not None:
                     self._seq, self._head = seq, stored.sha256
                     return self._remember(stored)
-                self._seq = None  # someone else wrote record `seq`: re-read the chain and retry
+                self._seq, self._whole = None, False  # someone else wrote record `seq`: re-read the chain, retry
             raise EvidenceError(f"could not append to the audit log of {self.prefix}: too much contention")
 
     def new_chain(self) -> None:
         """This invocation opened the case: its log starts at record 1, without listing a folder that is
-        still empty (a record someone else wrote there first makes the append re-read the chain)."""
+        still empty (a record someone else wrote there first makes the append re-read the chain), and
+        its seal lists what this invocation wrote there, without listing the folder either."""
         with self._lock:
             if self._seq is None:
-                self._seq, self._head = 0, GENESIS
+                self._seq, self._head, self._whole = 0, GENESIS, True
 
     @property
     def chain_head(self) -> str:
@@ -367,7 +403,7 @@ class CaseEvidence:
             held[key_id] = mf.fetch_public_key(kms, key_id)
         public_key = held[key_id] if key_id else None
         for _ in range(_MAX_APPEND_ATTEMPTS):
-            current = self.store.current_versions(self.prefix)
+            current = self._written() if self._whole else self.store.current_versions(self.prefix)
             objects, manifests, audit = [], {}, {}
             for key, version_id in sorted(current.items()):
                 rel = key[len(self.prefix) :]
@@ -417,6 +453,7 @@ class CaseEvidence:
                     continue
             stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
             if stored is None:
+                self._whole = False
                 continue  # a concurrent seal took this number; list again and take the next
             self._remember(stored)
             self._manifest_bodies[stored.key] = body
@@ -424,6 +461,10 @@ class CaseEvidence:
                 self._write_signature(seq, signature, public_key)
             return stored
         raise EvidenceError(f"could not seal {self.prefix}: too much contention")
+
+    def _written(self) -> dict[str, str | None]:
+        """key -> version id of what this invocation wrote, for a folder it opened (the whole of it)."""
+        return {key: stored.version_id for key, stored in self._known.items() if key.startswith(self.prefix)}
 
     def _entry(self, key: str, version_id: str | None) -> dict[str, Any]:
         """The manifest entry of one current object version: from what this invocation wrote, else read back."""
@@ -434,10 +475,17 @@ class CaseEvidence:
         return {"key": key, "version_id": version_id, "size": mine.size, "sha256": mine.sha256}
 
     def _write_signature(self, seq: int, signature: bytes, public_key: mf.PublicKey) -> None:
+        """The signature and the key's public half, written together."""
         der_path, pem_path = mf.public_key_relpaths(seq)
-        self._remember(self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream"))
-        self._remember(self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file"))
-        self._remember(self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream"))
+        writes = [
+            (der_path, public_key.der, "application/octet-stream"),
+            (pem_path, public_key.pem, "application/x-pem-file"),
+            (mf.signature_relpath(seq), signature, "application/octet-stream"),
+        ]
+        sent = [_writers().submit(self._write, self.prefix + rel, body, kind) for rel, body, kind in writes]
+        wait(sent)
+        for future in sent:
+            future.result()
 
     def _repair_signature(
         self,
