@@ -308,8 +308,14 @@ class CaseEvidence:
         return None if current is None else json.loads(current[1])
 
     def has(self, relpath: str) -> bool:
-        """Whether the exact object exists; a path ending in '/' asks whether anything is under it."""
-        keys = self.store.keys(self.prefix + relpath)
+        """Whether the exact object exists; a path ending in '/' asks whether anything is under it. In a
+        folder this invocation opened and wrote alone, from what it wrote (once what it sent landed)."""
+        if self._whole and self._held is None:
+            wait(list(self._sent))  # a failure stays for `settle` to raise
+        if self._whole and self._held is None:
+            keys = sorted(key for key in self._known if key.startswith(self.prefix + relpath))
+        else:
+            keys = self.store.keys(self.prefix + relpath)
         if relpath.endswith("/"):
             return bool(keys)
         return (self.prefix + relpath) in keys
