@@ -32,7 +32,6 @@ from parry.engine.variables import step_action, when_false
 from parry.errors import (
     CaseBusy,
     DecisionError,
-    EvidenceConflict,
     MemberAccountUnavailable,
     ParryError,
     WrongPlaybook,
@@ -501,6 +500,7 @@ class Engine:
         owner: str,
         remaining_seconds: Callable[[], float] | None,
     ) -> Case:
+        evidence.stream()  # audit records go out as they are made; each checkpoint waits for them
         try:
             while case.next_step < len(playbook.steps):
                 if remaining_seconds is not None and remaining_seconds() < STEP_BUDGET_SECONDS:
@@ -522,6 +522,7 @@ class Engine:
                 ):
                     gate = approvals.step_gate(step.id)
                     reason = f"step {step.id} requires approval"
+                    evidence.stream(False)  # the pause checkpoints right after its record
                     return approvals.pause(self, case, playbook, evidence, owner, index=index, gate=gate, reason=reason)
                 try:
                     result = self._run_step(case, step, evidence, owner)
@@ -532,6 +533,7 @@ class Engine:
                 if result.status in ABORTING and step.on_error == "abort":
                     case.status = cs.FAILED
                     break
+                evidence.settle()  # the step's records land before the checkpoint moves past it
                 self.store.save(case, owner=owner)
             else:
                 # a case the kill switch stopped after real changes is no dry run: it fell short, and can be undone
@@ -629,6 +631,7 @@ class Engine:
         )
         case.steps = [s for s in case.steps if s.step_id != step.id] + [result]
         evidence.audit("step_blocked", {"step": step.id, "account": case.account, "error": error})
+        evidence.settle()
         self.store.save(case, owner=owner, release=True)
         case.outcome = Outcome.BLOCKED
         self.tell(*notices.case_blocked(case, step.id, error))
@@ -636,12 +639,8 @@ class Engine:
 
     @staticmethod
     def _store_state(evidence: CaseEvidence, step_id: str, result: StepResult) -> None:
-        """Before/after as an artifact; a step run again after a crash gets a new name, never an overwrite."""
-        body = {"before": result.before, "after": result.after, "status": result.status}
-        try:
-            evidence.artifact(step_id, "state.json", body)
-        except EvidenceConflict:
-            evidence.artifact(step_id, f"state.retry-{uuid.uuid4().hex[:8]}.json", body)
+        """Before/after as an artifact (see CaseEvidence.state: never an overwrite)."""
+        evidence.state(step_id, {"before": result.before, "after": result.after, "status": result.status})
 
     def tell(self, subject: str, body: str) -> None:
         """Tell the on-call over Parry's topic, when one is configured (see parry.engine.notices)."""

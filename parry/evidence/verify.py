@@ -24,7 +24,7 @@ from parry.evidence.sources import Source, Version, case_id_of
 
 __all__ = ["Policy", "Verification", "genuine_case", "verify_case"]
 
-# Where the writer puts a case (parry.evidence.writer.case_prefix); an account is 12 digits.
+# Where the writer puts a case (parry.evidence.objects.case_prefix); an account is 12 digits.
 CASE_FOLDER_RE = re.compile(r"^cases/\d{12}/\d{4}/\d{2}/\d{2}/[^/]+/$")
 
 

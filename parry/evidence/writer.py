@@ -4,25 +4,29 @@ Layout (DESIGN.md, docs/auditor-guide.md): `cases/<account>/<yyyy>/<mm>/<dd>/<ca
 `event.json`, `playbook.json`, `artifacts/<step-id>/...`, `audit/<nnnn>.json` (each audit record
 carrying the sha256 of the one before it) and `manifest/<nnnn>.json` with its KMS signature.
 
-Every object is written once: with a retention date, S3's own SHA-256 checksum, and a conditional
-`If-None-Match: *`, so a retry or a racing invocation can never add a second version of a key
-(a second version is exactly what the verifier reports as a changed object).
+Every object is written once (parry.evidence.objects). Once a run is under way its audit records go
+out as they are made, on a few threads, and each checkpoint waits for them (`CaseEvidence.stream`).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from parry.aws.errors import error_code
 from parry.errors import EvidenceConflict, EvidenceError
 from parry.evidence import manifest as mf
+from parry.evidence.objects import (
+    LOCK_MODES,
+    StoredObject,
+    WriteOnceBucket,
+    canonical_json,
+    case_prefix,
+    sha256_hex,
+)
 
 __all__ = [
     "GENESIS",
@@ -38,10 +42,9 @@ __all__ = [
 ]
 
 GENESIS = "0" * 64
-LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 RESERVED_AUDIT_FIELDS = frozenset({"seq", "kind", "prev_sha256", "at"})
 _MAX_APPEND_ATTEMPTS = 20
-_WRITERS = 4  # a new case's opening: event.json, playbook.json and its audit records, sent together
+_WRITERS = 4  # a new case's opening (event.json, playbook.json, its records), a step's state and record
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -55,124 +58,11 @@ def _writers() -> ThreadPoolExecutor:
         return _pool
 
 
-def canonical_json(value: Any) -> bytes:
-    """The exact bytes Parry hashes and stores for a JSON value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
-
-
-def sha256_hex(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-def case_prefix(account: str, opened_at: datetime, case_id: str) -> str:
-    if not case_id or "/" in case_id or case_id in (".", ".."):
-        raise ValueError(f"case id must be a non-empty string without '/', not {case_id!r}")
-    if not account or "/" in account:
-        raise ValueError(f"account must be a non-empty string without '/', not {account!r}")
-    return f"cases/{account}/{opened_at:%Y/%m/%d}/{case_id}/"
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    key: str
-    version_id: str | None
-    sha256: str
-    size: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "version_id": self.version_id, "sha256": self.sha256, "size": self.size}
-
-
-class EvidenceStore:
-    """Writes evidence objects into one Object Lock bucket."""
-
-    def __init__(self, s3: Any, bucket: str, *, retention_days: int = 365, lock_mode: str = "GOVERNANCE"):
-        if lock_mode not in LOCK_MODES:
-            raise ValueError(f"lock mode must be one of {LOCK_MODES}, not {lock_mode!r}")
-        if retention_days < 1:
-            raise ValueError(f"retention must be at least one day, not {retention_days}")
-        self.s3 = s3
-        self.bucket = bucket
-        self.retention_days = retention_days
-        self.lock_mode = lock_mode
+class EvidenceStore(WriteOnceBucket):
+    """The evidence bucket, and the folder of each case in it."""
 
     def case(self, *, case_id: str, account: str, opened_at: datetime) -> CaseEvidence:
         return CaseEvidence(self, case_prefix(account, opened_at, case_id))
-
-    def put(self, key: str, body: bytes, content_type: str = "application/json") -> StoredObject:
-        """Write `body` once. Writing the same bytes again returns the stored object (idempotent
-        under at-least-once delivery); different bytes raise EvidenceConflict."""
-        for _ in range(3):
-            stored = self._put_new(key, body, content_type)
-            if stored is not None:
-                return stored
-            existing = self.head(key)
-            if existing is None:
-                continue  # a concurrent write was still in flight (409), or it was deleted: try again
-            if existing.sha256 == sha256_hex(body):
-                return existing
-            raise EvidenceConflict(f"evidence object {key} already exists with different content")
-        raise EvidenceError(f"could not write evidence object {key}: it keeps changing under us")
-
-    def _put_new(self, key: str, body: bytes, content_type: str) -> StoredObject | None:
-        """Create `key`, or return None when it already exists (If-None-Match: *)."""
-        retain_until = datetime.now(UTC) + timedelta(days=self.retention_days)
-        digest = hashlib.sha256(body).digest()
-        try:
-            resp = self.s3.put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=base64.b64encode(digest).decode(),
-                ObjectLockMode=self.lock_mode,
-                ObjectLockRetainUntilDate=retain_until,
-                IfNoneMatch="*",
-            )
-        except Exception as exc:
-            if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                return None
-            raise
-        return StoredObject(key, resp.get("VersionId"), digest.hex(), len(body))
-
-    def head(self, key: str) -> StoredObject | None:
-        """The current version of `key` (hashed from its bytes), or None."""
-        current = self._current(key)
-        if current is None:
-            return None
-        version_id, body = current
-        return StoredObject(key, version_id, sha256_hex(body), len(body))
-
-    def _current(self, key: str) -> tuple[str | None, bytes] | None:
-        """(version id, bytes) of the current version of `key`; None when there is none (never written,
-        or deleted). Any other failure to read it is raised."""
-        try:
-            resp = self.s3.get_object(Bucket=self.bucket, Key=key)
-        except Exception as exc:
-            if error_code(exc) in ("NoSuchKey", "404", "NoSuchVersion"):
-                return None
-            raise
-        return resp.get("VersionId"), resp["Body"].read()
-
-    def get(self, key: str, version_id: str | None = None) -> bytes:
-        kwargs = {"VersionId": version_id} if version_id else {}
-        return self.s3.get_object(Bucket=self.bucket, Key=key, **kwargs)["Body"].read()
-
-    def keys(self, prefix: str) -> list[str]:
-        out: list[str] = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            out.extend(obj["Key"] for obj in page.get("Contents", []))
-        return sorted(out)
-
-    def current_versions(self, prefix: str) -> dict[str, str | None]:
-        """key -> version id of every current (not deleted) object under `prefix`."""
-        out: dict[str, str | None] = {}
-        for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix):
-            for v in page.get("Versions", []):
-                if v.get("IsLatest"):
-                    out[v["Key"]] = v.get("VersionId")
-        return out
 
 
 class CaseEvidence:
@@ -191,10 +81,15 @@ class CaseEvidence:
         self._held: list[tuple[str, bytes, str, bool]] | None = None
         self._sent: list[Future[None]] = []
         self._chain: Future[None] | None = None  # the audit records sent last
+        self._streaming = False  # audit records and step states go out at once, without waiting: see `stream`
+        # this invocation opened the case and wrote all that is in its folder: the seal lists nothing
+        self._whole = False
 
     def _remember(self, stored: StoredObject) -> StoredObject:
         if stored.version_id is not None:  # without a version id a later overwrite could not be told apart
             self._known[stored.key] = stored
+        else:
+            self._whole = False
         return stored
 
     def put(self, relpath: str, body: bytes | dict | list, content_type: str = "application/json") -> StoredObject:
@@ -234,9 +129,19 @@ class CaseEvidence:
             self._chain = pool.submit(self._append, records, self._chain)
             self._sent.append(self._chain)
 
+    def stream(self, on: bool = True) -> None:
+        """From now on send each audit record (and `state` object) at once, without waiting for it: the
+        records one after the other, since each one's hash is computed here. The caller `settle`s before
+        any checkpoint that relies on them: a checkpoint never runs ahead of the records it stands on.
+        Turned off, what was sent lands first: the writes that follow are direct again."""
+        if not on:
+            self.settle()
+        with self._lock:
+            self._streaming = on
+
     def settle(self) -> None:
-        """Send what is held, wait until every write landed and write directly again; the first failure
-        is raised (the objects that landed stay: a retried delivery writes only what is missing)."""
+        """Send what is held, wait until every write landed and end the hold (streaming goes on); the
+        first failure is raised (what landed stays: a retried delivery writes only what is missing)."""
         self.send()
         with self._lock:
             self._held = None
@@ -256,17 +161,29 @@ class CaseEvidence:
     def _write(self, key: str, body: bytes, content_type: str) -> None:
         self._remember(self.store.put(key, body, content_type))
 
+    def state(self, step_id: str, body: dict[str, Any]) -> None:
+        """A step's before/after state as its `state.json` artifact, sent at once while streaming; a step
+        run again after a crash finds different bytes there and writes it under a new name instead."""
+        data = canonical_json(body)
+        if self._streaming and self._held is None:
+            self._sent.append(_writers().submit(self._write_state, step_id, data))
+        else:
+            self._write_state(step_id, data)
+
+    def _write_state(self, step_id: str, data: bytes) -> None:
+        try:
+            self.artifact(step_id, "state.json", data)
+        except EvidenceConflict:
+            self.artifact(step_id, f"state.retry-{uuid.uuid4().hex[:8]}.json", data)
+
     def _append(self, records: list[tuple[str, bytes, str]], after: Future[None] | None) -> None:
         if after is not None:
             after.result()  # the records sent before these land first
         for key, body, content_type in records:
-            stored = self.store._put_new(key, body, content_type)
-            if stored is None:  # there already: this very write, landed before a retry (throttled, timed out)
-                stored = self.store.head(key)
-                if stored is None or stored.sha256 != sha256_hex(body):
-                    # only this invocation writes a case it just opened
-                    raise EvidenceError(f"audit record {key} was written by someone else while this run held it")
-            self._remember(stored)
+            try:  # the same bytes found there: a retried PUT whose first attempt landed
+                self._remember(self.store.put(key, body, content_type))
+            except EvidenceConflict as exc:  # only this invocation writes a case whose lease it holds
+                raise EvidenceError(f"audit record {key} was written by someone else while this run sent it") from exc
 
     def artifact(
         self, step_id: str, name: str, body: bytes | dict | list, content_type: str = "application/json"
@@ -280,8 +197,14 @@ class CaseEvidence:
         return None if current is None else json.loads(current[1])
 
     def has(self, relpath: str) -> bool:
-        """Whether the exact object exists; a path ending in '/' asks whether anything is under it."""
-        keys = self.store.keys(self.prefix + relpath)
+        """Whether the exact object exists; a path ending in '/' asks whether anything is under it. In a
+        folder this invocation opened and wrote alone, from what it wrote (once what it sent landed)."""
+        if self._whole and self._held is None:
+            wait(list(self._sent))  # a failure stays for `settle` to raise
+        if self._whole and self._held is None:
+            keys = sorted(key for key in self._known if key.startswith(self.prefix + relpath))
+        else:
+            keys = self.store.keys(self.prefix + relpath)
         if relpath.endswith("/"):
             return bool(keys)
         return (self.prefix + relpath) in keys
@@ -305,24 +228,29 @@ class CaseEvidence:
                 seq = self._seq + 1
                 record = {**data, "seq": seq, "kind": kind, "prev_sha256": self._head, "at": _now()}
                 body = canonical_json(record)
+                key = self.prefix + mf.audit_relpath(seq)
                 if self._held is not None:
-                    key = self.prefix + mf.audit_relpath(seq)
                     self._held.append((key, body, "application/json", True))
+                elif self._streaming:
+                    self._chain = _writers().submit(self._append, [(key, body, "application/json")], self._chain)
+                    self._sent.append(self._chain)
+                if self._held is not None or self._streaming:
                     self._seq, self._head = seq, sha256_hex(body)
                     return StoredObject(key, None, self._head, len(body))
-                stored = self.store._put_new(self.prefix + mf.audit_relpath(seq), body, "application/json")
+                stored = self.store._put_new(key, body, "application/json")
                 if stored is not None:
                     self._seq, self._head = seq, stored.sha256
                     return self._remember(stored)
-                self._seq = None  # someone else wrote record `seq`: re-read the chain and retry
+                self._seq, self._whole = None, False  # someone else wrote record `seq`: re-read the chain, retry
             raise EvidenceError(f"could not append to the audit log of {self.prefix}: too much contention")
 
     def new_chain(self) -> None:
         """This invocation opened the case: its log starts at record 1, without listing a folder that is
-        still empty (a record someone else wrote there first makes the append re-read the chain)."""
+        still empty (a record someone else wrote there first makes the append re-read the chain), and
+        its seal lists what this invocation wrote there, without listing the folder either."""
         with self._lock:
             if self._seq is None:
-                self._seq, self._head = 0, GENESIS
+                self._seq, self._head, self._whole = 0, GENESIS, True
 
     @property
     def chain_head(self) -> str:
@@ -370,7 +298,7 @@ class CaseEvidence:
             held[key_id] = mf.fetch_public_key(kms, key_id)
         public_key = held[key_id] if key_id else None
         for _ in range(_MAX_APPEND_ATTEMPTS):
-            current = self.store.current_versions(self.prefix)
+            current = self._written() if self._whole else self.store.current_versions(self.prefix)
             objects, manifests, audit = [], {}, {}
             for key, version_id in sorted(current.items()):
                 rel = key[len(self.prefix) :]
@@ -420,6 +348,7 @@ class CaseEvidence:
                     continue
             stored = self.store._put_new(self.prefix + mf.manifest_relpath(seq), body, "application/json")
             if stored is None:
+                self._whole = False
                 continue  # a concurrent seal took this number; list again and take the next
             self._remember(stored)
             self._manifest_bodies[stored.key] = body
@@ -427,6 +356,10 @@ class CaseEvidence:
                 self._write_signature(seq, signature, public_key)
             return stored
         raise EvidenceError(f"could not seal {self.prefix}: too much contention")
+
+    def _written(self) -> dict[str, str | None]:
+        """key -> version id of what this invocation wrote, for a folder it opened (the whole of it)."""
+        return {key: stored.version_id for key, stored in self._known.items() if key.startswith(self.prefix)}
 
     def _entry(self, key: str, version_id: str | None) -> dict[str, Any]:
         """The manifest entry of one current object version: from what this invocation wrote, else read back."""
@@ -437,10 +370,17 @@ class CaseEvidence:
         return {"key": key, "version_id": version_id, "size": mine.size, "sha256": mine.sha256}
 
     def _write_signature(self, seq: int, signature: bytes, public_key: mf.PublicKey) -> None:
+        """The signature and the key's public half, written together."""
         der_path, pem_path = mf.public_key_relpaths(seq)
-        self._remember(self.store.put(self.prefix + der_path, public_key.der, "application/octet-stream"))
-        self._remember(self.store.put(self.prefix + pem_path, public_key.pem, "application/x-pem-file"))
-        self._remember(self.store.put(self.prefix + mf.signature_relpath(seq), signature, "application/octet-stream"))
+        writes = [
+            (der_path, public_key.der, "application/octet-stream"),
+            (pem_path, public_key.pem, "application/x-pem-file"),
+            (mf.signature_relpath(seq), signature, "application/octet-stream"),
+        ]
+        sent = [_writers().submit(self._write, self.prefix + rel, body, kind) for rel, body, kind in writes]
+        wait(sent)
+        for future in sent:
+            future.result()
 
     def _repair_signature(
         self,
