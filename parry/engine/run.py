@@ -10,7 +10,6 @@ hash-chained audit log in the evidence bucket.
 from __future__ import annotations
 
 import functools
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -22,9 +21,20 @@ from parry.actions.base import Action, ActionContext, P, acts_in_member_account
 from parry.aws.clients import ClientFactory
 from parry.aws.members import MemberAccounts
 from parry.config import Settings
-from parry.engine import approvals, dedup, first_change, intake, notices, places, provenance, sealed, versions
+from parry.engine import (
+    approvals,
+    dedup,
+    deliveries,
+    first_change,
+    intake,
+    notices,
+    opening,
+    places,
+    provenance,
+    sealed,
+    versions,
+)
 from parry.engine import steps as st
-from parry.engine.guardrails import rate_limit_reason
 from parry.engine.inflight_seal import InflightSeals
 from parry.engine.kill_switch import KillSwitch
 from parry.engine.plan import Plan, read_only_plan
@@ -118,7 +128,7 @@ class Engine:
         """The account Parry runs in (its own credentials')."""
         return self._caller_account()
 
-    def _account_of(self, event: dict[str, Any]) -> str:
+    def account_of(self, event: dict[str, Any]) -> str:
         """The account a case on `event` acts in: the finding's resource's, else Parry's own."""
         return resource_account(event) or self._caller_account()
 
@@ -251,7 +261,7 @@ class Engine:
             playbook_sha256=playbook.sha256,
             status=cs.RUNNING,
             opened_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
-            account=self._account_of(event),
+            account=self.account_of(event),
             region=self.acting_region(event),
             dedup=key,
             event=event,
@@ -262,7 +272,7 @@ class Engine:
         )
         case.dry_run = playbook.mode == "dry-run" or self.kill_switch_on()
         owner = uuid.uuid4().hex
-        lease = self._lease_seconds(remaining_seconds)
+        lease = self.lease_seconds(remaining_seconds)
         evidence = self.evidence_for(case)
         case.evidence_prefix = evidence.prefix
         reads: dict[tuple[str, ...], Any] = {}
@@ -292,14 +302,14 @@ class Engine:
                 claimed, event, now=now, window_seconds=playbook.dedup_window_minutes * 60, new_case=new_case
             )
             if found is dedup.Relation.REDELIVERY:
-                return self._redelivered(claimed, playbook, event, owner, lease, remaining_seconds)
+                return deliveries.redelivered(self, claimed, playbook, event, owner, lease, remaining_seconds)
             if found is dedup.Relation.ATTACH:
                 if new_case:
                     raise DecisionError(
                         f"case {claimed.case_id} is {claimed.status} on this key: finish, deny or undo it before "
                         "opening a new case"
                     )
-                return self._attach(claimed, playbook, event, owner, lease, remaining_seconds, requested_by)
+                return deliveries.attach(self, claimed, playbook, event, owner, lease, remaining_seconds, requested_by)
             case.follows = replaces = claimed.case_id  # closed: a new case, linked to it
             if new_case:
                 case.history = [{"kind": "new_case", "by": requested_by, "follows": claimed.case_id}]
@@ -310,7 +320,7 @@ class Engine:
         if contain_first:
             evidence.hold()  # the opening goes out beside the first change
         try:
-            paused = self._open(case, playbook, evidence, owner, over=over)
+            paused = opening.open_case(self, case, playbook, evidence, owner, over=over)
         except BaseException:
             # free the case at once, so the retried delivery resumes it instead of waiting out the lease
             self.store.release_lease(case.case_id, owner=owner)
@@ -320,134 +330,10 @@ class Engine:
         self._reads[case.case_id] = reads
         if ready is not None and contain_first:
             self._ready[case.case_id] = ready
-        return self._continue(case, playbook, evidence, owner, remaining_seconds)
+        return self.run_on(case, playbook, evidence, owner, remaining_seconds)
 
-    def _open(
-        self, case: Case, playbook: Playbook, evidence: CaseEvidence, owner: str, *, over: tuple[str, ...] | None
-    ) -> Case | None:
-        """Write the case's opening evidence and apply the hourly guardrail; the paused case, or None.
-
-        `over`: the hourly limits the claim's count went past, for the case this invocation opened.
-        A redelivery after a crash calls it again (`over=None`): it writes only what is missing, and
-        takes the guardrail's decision from the case_opened record when that record exists (else it
-        counts the case again: what the claim counted is not known).
-        """
-        fresh = over is not None
-        present = set() if fresh else {key[len(evidence.prefix) :] for key in evidence.store.keys(evidence.prefix)}
-        if "event.json" not in present:
-            evidence.put("event.json", case.event)
-        if "playbook.json" not in present:
-            evidence.put("playbook.json", {"sha256": playbook.sha256, "playbook": playbook.compiled()})
-        limit, cap = playbook.max_cases_per_hour, self.settings.max_cases_per_hour
-        first = mf.audit_relpath(1)
-        opened = json.loads(evidence.store.get(evidence.prefix + first)) if first in present else None
-        if opened is None or opened.get("kind") != "case_opened":
-            # counted by the claim: after the finding's re-read, so a refused request never counts
-            if over is not None:
-                hourly: dict[str, Any] = {"over_hourly_limits": list(over)}
-            else:
-                count, total = (
-                    self.store.count_case(playbook.name, case.account, manual=case.manual)
-                    if limit or cap
-                    else (None, None)
-                )
-                hourly = {"cases_this_hour": count, "all_cases_this_hour": total}
-            evidence.audit(
-                "case_opened",
-                {
-                    "case_id": case.case_id,
-                    "playbook": playbook.name,
-                    "playbook_sha256": playbook.sha256,
-                    "dedup": case.dedup,
-                    "dry_run": case.dry_run,
-                    "manual": case.manual,
-                    "case_status": case.status,
-                    "requested_by": case.requested_by,
-                    "requested_via": case.requested_via,
-                    "follows": case.follows,
-                    **hourly,
-                },
-            )
-        else:
-            hourly = opened
-        reason = rate_limit_reason(
-            playbook.name,
-            case.account,
-            limit=limit,
-            count=hourly.get("cases_this_hour"),
-            cap=cap,
-            total=hourly.get("all_cases_this_hour"),
-            over=tuple(hourly.get("over_hourly_limits") or ()),
-        )
-        if reason and case.next_step == 0 and not approvals.approved(case, approvals.RATE_LIMIT_GATE):
-            return approvals.pause(
-                self, case, playbook, evidence, owner, index=0, gate=approvals.RATE_LIMIT_GATE, reason=reason
-            )
-        return None
-
-    def _lease_seconds(self, remaining_seconds: Callable[[], float] | None) -> float:
+    def lease_seconds(self, remaining_seconds: Callable[[], float] | None) -> float:
         return (remaining_seconds() + 5.0) if remaining_seconds else LOCAL_LEASE_SECONDS
-
-    def _attach(
-        self,
-        case: Case,
-        playbook: Playbook,
-        event: dict[str, Any],
-        owner: str,
-        lease: float,
-        remaining_seconds: Callable[[], float] | None,
-        requested_by: str | None,
-    ) -> Case:
-        """A new finding on the key of an open case (or one in its dedup window): recorded with the case
-        (the on-call told when it is more severe), and an interrupted run resumed as for a redelivery.
-        A case another run holds raises CaseBusy there, after the finding is recorded: the retried
-        delivery is then a redelivery, so it is neither attached nor told twice."""
-        at = datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="milliseconds")
-        self.store.attach_finding(case.case_id, dedup.attachment(event, at=at, by=requested_by))
-        if dedup.severity_rose(case, event):
-            self.tell(*notices.severity_rose(case, dedup.severity(event)))
-        found = self.store.get(case.case_id)
-        if found.status == cs.RUNNING:
-            found = self._redelivered(found, playbook, event, owner, lease, remaining_seconds)
-        if found.outcome in (Outcome.RAN, Outcome.DUPLICATE):  # continue-later or blocked must reach the handler
-            found.outcome = Outcome.ATTACHED
-        return found
-
-    def _redelivered(
-        self,
-        case: Case,
-        playbook: Playbook,
-        event: dict[str, Any],
-        owner: str,
-        lease: float,
-        remaining_seconds: Callable[[], float] | None,
-    ) -> Case:
-        """A second delivery: resume an interrupted run, otherwise record a duplicate and change nothing.
-
-        A RUNNING case whose lease another run holds raises CaseBusy: that run may have died without
-        freeing it, so this delivery must fail and be retried (after the lease) rather than be dropped.
-        """
-        if case.status == cs.RUNNING and not self.store.acquire_lease(case.case_id, owner=owner, seconds=lease):
-            raise CaseBusy(f"case {case.case_id} is being run by another invocation; retry this delivery later")
-        if case.status == cs.RUNNING:
-            case = self.store.get(case.case_id)
-            if case.status == cs.RUNNING:
-                evidence = self.evidence_for(case)
-                try:
-                    playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
-                    provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of, delivery=event)
-                    paused = self._open(case, playbook, evidence, owner, over=None)  # a crash may have cut it short
-                    if paused:
-                        return paused
-                    evidence.audit("case_resumed", {"from_step": case.next_step, "event_id": event.get("id")})
-                except BaseException:
-                    self.store.release_lease(case.case_id, owner=owner)
-                    raise
-                return self._continue(case, playbook, evidence, owner, remaining_seconds)
-            self.store.release_lease(case.case_id, owner=owner)
-        self.store.record_duplicate(case.case_id, event.get("id"))
-        case.outcome = Outcome.DUPLICATE
-        return case
 
     def resume(self, case_id: str, playbook: Playbook, *, remaining_seconds: Callable[[], float] | None = None) -> Case:
         """Continue a RUNNING case (after a continuation or an approval) if no other run holds it.
@@ -461,7 +347,7 @@ class Engine:
         if case.playbook != playbook.name:
             raise WrongPlaybook(f"case {case_id} belongs to playbook {case.playbook}, not {playbook.name}: nothing ran")
         owner = uuid.uuid4().hex
-        if not self.store.acquire_lease(case_id, owner=owner, seconds=self._lease_seconds(remaining_seconds)):
+        if not self.store.acquire_lease(case_id, owner=owner, seconds=self.lease_seconds(remaining_seconds)):
             return case
         case = self.store.get(case_id)
         if case.status != cs.RUNNING:
@@ -472,13 +358,13 @@ class Engine:
             records = sealed.audit_log(case, evidence)
             sealed.check_decisions(case, records)
             playbook = versions.playbook_for(self, case, playbook, evidence=evidence, owner=owner)
-            provenance.restore_inputs(case, playbook, evidence, account_of=self._account_of, records=records)
+            provenance.restore_inputs(case, playbook, evidence, account_of=self.account_of, records=records)
         except BaseException:
             self.store.release_lease(case_id, owner=owner)
             raise
-        return self._continue(case, playbook, evidence, owner, remaining_seconds)
+        return self.run_on(case, playbook, evidence, owner, remaining_seconds)
 
-    def _continue(
+    def run_on(
         self,
         case: Case,
         playbook: Playbook,
@@ -486,6 +372,7 @@ class Engine:
         owner: str,
         remaining_seconds: Callable[[], float] | None,
     ) -> Case:
+        """Run the case's steps from `next_step`, holding its lease as `owner`, as far as it can go."""
         try:
             return self._run_steps(case, playbook, evidence, owner, remaining_seconds)
         finally:
