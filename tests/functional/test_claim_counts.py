@@ -65,3 +65,46 @@ def test_a_redelivery_at_the_limit_finds_its_case_and_counts_nothing(store):
 
     assert not again.fresh and again.case.case_id == first.case.case_id
     assert store.count_case("iam-credential-compromise", "123456789012", manual=False) == (2, 2)
+
+
+def _conflicting(store, monkeypatch, times: int) -> list[dict]:
+    """DynamoDB cancels the first `times` claims as it does two transactions on one counter at once: the
+    counter's reason is TransactionConflict (moto never cancels concurrent transactions, so it is injected)."""
+    real, calls = store.ddb.transact_write_items, []
+
+    def transact(**request):
+        calls.append(request)
+        if len(calls) <= times:
+            reasons = [{"Code": "None"}, {"Code": "None"}, {"Code": "TransactionConflict"}, {"Code": "None"}]
+            raise store.ddb.exceptions.TransactionCanceledException(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                    "CancellationReasons": reasons,
+                },
+                "TransactWriteItems",
+            )
+        return real(**request)
+
+    monkeypatch.setattr(store.ddb, "transact_write_items", transact)
+    monkeypatch.setattr("parry.store.store.time.sleep", lambda seconds: None)
+    return calls
+
+
+def test_a_claim_cancelled_by_a_concurrent_case_on_its_counter_is_tried_again(store, monkeypatch):
+    calls = _conflicting(store, monkeypatch, times=1)
+
+    claimed = store.claim(_case(1), lease_seconds=60, owner="run-1", hourly=HourlyLimits(2, 100))
+
+    assert claimed.fresh and claimed.over == () and len(calls) == 2
+    assert store.get(claimed.case.case_id).inflight == INFLIGHT  # not taken for a counter at its limit
+    assert store.count_case("iam-credential-compromise", "123456789012", manual=False) == (2, 2)  # counted once
+
+
+def test_a_claim_that_keeps_conflicting_leaves_nothing_and_the_delivery_is_retried(store, monkeypatch):
+    _conflicting(store, monkeypatch, times=99)
+
+    with pytest.raises(store.ddb.exceptions.TransactionCanceledException):
+        store.claim(_case(1), lease_seconds=60, owner="run-1", hourly=HourlyLimits(2, 100))
+
+    assert store.claimed_case("iam-credential-compromise", "finding-1") is None
+    assert store.count_case("iam-credential-compromise", "123456789012", manual=False) == (1, 1)
