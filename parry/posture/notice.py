@@ -1,7 +1,7 @@
 """The on-call's notice of a sweep's new results: what no active Parry finding recorded before it.
 
-Counts by check and by severity, then each new result's check id, account and resource ARN, one
-JSON-quoted line each (an ARN is data, never a line that reads as Parry's). A result holds names
+Counts by check and by severity, then each new result's check id, account and resource ARN (the
+first 200), one JSON-quoted line each (an ARN is data, never a line that reads as Parry's). A result holds names
 and identifiers only, and the notice uses fewer still: no detail, so no variable name either.
 """
 
@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from parry.posture.results import CHECKS, SEVERITIES, Result
+
+# results listed one a line: a first sweep of a large estate would otherwise pass SNS's 256 KB message limit
+LISTED = 200
 
 
 class SweepNotice(NamedTuple):
@@ -29,7 +32,9 @@ def new_results_notice(new: Sequence[Result], unreachable: Sequence[str] = ()) -
     lines += ["By severity:"] + [f"  {s}: {by_severity[s]}" for s in SEVERITIES if by_severity[s]]
     lines += ["By check:"] + [f"  {c}: {by_check[c]}" for c in order if by_check[c]]
     lines += ["", "New results (check, account, resource):"]
-    lines += [f"  {x.check_id} {x.account} {json.dumps(x.resource_arn)}" for x in new]
+    lines += [f"  {x.check_id} {x.account} {json.dumps(x.resource_arn)}" for x in new[:LISTED]]
+    if len(new) > LISTED:
+        lines += [f"  ... and {len(new) - LISTED} more (in Security Hub, and in parry sweep --json)"]
     if unreachable:
         lines += ["", "Not swept:"] + [f"  {json.dumps(line)}" for line in unreachable]
     lines += ["", "Review:  parry sweep --json  (with --account for a member account)"]
