@@ -20,14 +20,18 @@ def book():
     return load_playbook(PRIMARY)
 
 
-def test_1000_redeliveries_repeat_no_mutation(world, book):
-    figures = redeliveries(world, book, n=1000)
+# bench/reliability.py redelivers 1,000 times (the figure in docs/benchmarks.md); the suite, 300
+REDELIVERIES = 300
+
+
+def test_redeliveries_repeat_no_mutation(world, book):
+    figures = redeliveries(world, book, n=REDELIVERIES)
     report(**figures)
     assert figures["first_status"] == "SUCCEEDED" and figures["contained_after_first"]
     assert figures["first_run_mutations"] >= 1
-    # the key was re-activated behind Parry's back: 1,000 redeliveries must still not act again
+    # the key was re-activated behind Parry's back: the redeliveries must still not act again
     assert figures["repeated_mutations"] == 0 and figures["repeated_notifications"] == 0
-    assert figures["duplicates_answered"] == figures["duplicates_recorded"] == 1000
+    assert figures["duplicates_answered"] == figures["duplicates_recorded"] == REDELIVERIES
     assert figures["cases"] == 1
 
 
