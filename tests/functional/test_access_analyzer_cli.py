@@ -9,13 +9,11 @@ giving access back needs) puts the exact policy text back, each read back from t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import boto3
 import pytest
+
+from tests.support.local_endpoint import bootstrapped, endpoint_client, run_parry
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "tests/events/access-analyzer/access-analyzer-finding-s3-cross-account.eventbridge.json"
@@ -27,42 +25,16 @@ pytestmark = pytest.mark.xdist_group("access-analyzer-cli")  # one local endpoin
 
 @pytest.fixture(scope="module")
 def local():
-    from parry.local.server import LocalServer
-
-    server = LocalServer.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_ENDPOINT_URL=server.endpoint,
-        PYTHONPATH=str(ROOT),
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    env.update(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    yield {"env": env, "endpoint": server.endpoint}
-    server.stop()
+    with bootstrapped(REGION) as endpoint:
+        yield endpoint
 
 
 def parry(local, *args: str) -> tuple[int, str, str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", *args], env=local["env"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+    out = run_parry(local, *args)
     return out.returncode, out.stdout, out.stderr
 
 
-def client(local, service: str):
-    return boto3.client(
-        service,
-        endpoint_url=local["endpoint"],
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+client = endpoint_client
 
 
 def event_file(tmp_path, finding_id: str, resource: str, resource_type: str, actions: list[str]) -> str:

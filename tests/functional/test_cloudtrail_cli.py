@@ -8,13 +8,12 @@ from IAM. A call recorded in one region is not confirmed in another.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
 import pytest
+
+from tests.support.local_endpoint import bootstrapped, run_parry
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -22,31 +21,11 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 
 @pytest.fixture(scope="module")
 def local():
-    from parry.local.server import LocalServer
-
-    server = LocalServer.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_ENDPOINT_URL=server.endpoint,
-        PYTHONPATH=str(ROOT),
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    env.update(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    yield {"env": env, "endpoint": server.endpoint}
-    server.stop()
+    with bootstrapped(REGION) as endpoint:
+        yield endpoint
 
 
-def parry(local, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "parry", *args], env=local["env"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+parry = run_parry
 
 
 def test_a_key_made_for_another_user_is_deactivated_through_the_command(local, tmp_path):

@@ -9,14 +9,12 @@ interface and the group it is still in, the case is not SUCCEEDED, and the on-ca
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
+
+from tests.support.local_endpoint import bootstrapped, endpoint_client, run_parry
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "tests/events/guardduty/backdoor-ec2-cc-activity-b-dns.eventbridge.json"
@@ -28,42 +26,16 @@ pytestmark = pytest.mark.xdist_group("containment-cli")  # one local endpoint fo
 @pytest.fixture(scope="module")
 def local():
     """A moto server in this process (so a test can inject a fault into it), with Parry bootstrapped."""
-    from parry.local.server import LocalServer
-
-    server = LocalServer.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_ENDPOINT_URL=server.endpoint,
-        PYTHONPATH=str(ROOT),
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    env.update(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    yield {"env": env, "endpoint": server.endpoint}
-    server.stop()
+    with bootstrapped(REGION) as endpoint:
+        yield endpoint
 
 
 def parry(local, *args: str) -> tuple[int, str, str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", *args], env=local["env"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+    out = run_parry(local, *args)
     return out.returncode, out.stdout, out.stderr
 
 
-def client(local, service: str):
-    return boto3.client(
-        service,
-        endpoint_url=local["endpoint"],
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+client = endpoint_client
 
 
 @pytest.fixture

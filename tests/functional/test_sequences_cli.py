@@ -15,13 +15,11 @@ Security Hub v2 (OCSF) runtime finding, moved to an eu-west-1 instance.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import boto3
 import pytest
+
+from tests.support.local_endpoint import bootstrapped, endpoint_client, run_parry
 
 ROOT = Path(__file__).resolve().parents[2]
 SEQUENCE = ROOT / "tests/events/guardduty/attacksequence-iam-compromisedcredentials.bare.json"
@@ -32,43 +30,16 @@ pytestmark = pytest.mark.xdist_group("sequences-cli")  # one local endpoint for 
 
 @pytest.fixture(scope="module")
 def local():
-    from parry.local.server import LocalServer
-
-    server = LocalServer.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=HOME,
-        AWS_DEFAULT_REGION=HOME,
-        AWS_ENDPOINT_URL=server.endpoint,
-        PYTHONPATH=str(ROOT),
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    env.update(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
-    env["PARRY_REGIONS"] = f"{HOME},eu-west-1"
-    yield {"env": env, "endpoint": server.endpoint}
-    server.stop()
+    with bootstrapped(HOME, PARRY_REGIONS=f"{HOME},eu-west-1") as endpoint:
+        yield endpoint
 
 
 def parry(local, *args: str) -> tuple[int, str, str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", *args], env=local["env"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+    out = run_parry(local, *args)
     return out.returncode, out.stdout, out.stderr
 
 
-def client(local, service: str, region: str = HOME):
-    return boto3.client(
-        service,
-        endpoint_url=local["endpoint"],
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+client = endpoint_client
 
 
 def launch(local, region: str) -> str:

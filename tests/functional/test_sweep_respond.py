@@ -6,15 +6,12 @@ command printed or the cases recorded."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.support.actions import lambda_zip
+from tests.support.local_endpoint import bootstrapped, endpoint_client, run_parry
 from tests.support.posture import SEEDED_SECRETS, TRUST
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,45 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def local():
-    """A moto server with Parry's resources bootstrapped, the shipped playbooks, and two functions to answer."""
-    from parry.local.server import LocalServer
-
-    server = LocalServer.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARRY_", "AWS_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION="us-east-1",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ENDPOINT_URL=server.endpoint,
-        PYTHONPATH=str(ROOT),
-        PARRY_PLAYBOOKS_DIR=str(ROOT / "playbooks"),
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", "local", "bootstrap"], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr
-    for line in out.stdout.splitlines():
-        key, _, value = line.partition("=")
-        env[key] = value
-    yield {"env": env, "endpoint": server.endpoint}
-    server.stop()
+    """A moto server with Parry's resources bootstrapped, and the shipped playbooks."""
+    with bootstrapped(PARRY_PLAYBOOKS_DIR=str(ROOT / "playbooks")) as endpoint:
+        yield endpoint
 
 
-def client(local, service):
-    return boto3.client(
-        service,
-        endpoint_url=local["endpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+client = endpoint_client
 
 
-def parry(local, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "parry", *args], env=local["env"], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
+parry = run_parry
 
 
 def test_sweep_respond_starts_each_response_as_the_oncall_and_changes_nothing_before_approval(local):
@@ -77,14 +44,7 @@ def test_sweep_respond_starts_each_response_as_the_oncall_and_changes_nothing_be
         )
     lam.create_function_url_config(FunctionName="open-url", AuthType="NONE")
 
-    out = subprocess.run(
-        [sys.executable, "-m", "parry", "sweep", "--respond", "--reason", "INC-9", "--json"],
-        env=local["env"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = parry(local, "sweep", "--respond", "--reason", "INC-9", "--json")
 
     assert out.returncode == 1, out.stderr  # found something
     results = json.loads(out.stdout)
