@@ -1,3 +1,3 @@
-from parry.cli import main
+from parry.cli import entry
 
-main()
+entry()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from parry.cli import case_ids, render
-from parry.cli.common import CasesTable, EvidenceBucket, JsonFlag, dump, make_engine
+from parry.cli.common import dump, make_engine
+from parry.cli.options import CasesTable, EvidenceBucket, JsonFlag
 
 cases_app = typer.Typer(help="List and show cases.", no_args_is_help=True)
 

@@ -1,4 +1,6 @@
-"""What several commands share: reading event files, settings flags, and the engine they make."""
+"""What several commands share: local credentials, playbooks, event files and the engine they make.
+
+No typer here: `parry run` (parry.cli.starting) uses it without loading the command-line framework."""
 
 from __future__ import annotations
 
@@ -9,8 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from parry.cli.render import inert
 from parry.errors import ConfigError, EventError, ParryError
 from parry.playbooks.shipped import HERE, INSTALLED, default_playbooks_dir
@@ -18,6 +18,7 @@ from parry.routing.events import wrap
 
 if TYPE_CHECKING:
     from parry.engine.run import Engine
+    from parry.playbooks.model import Playbook
     from parry.runtime.control import ControlPlane
 
 PLAYBOOKS_ENV = "PARRY_PLAYBOOKS"
@@ -53,27 +54,43 @@ def playbooks_dir(given: str | None = None) -> Path:
 
 
 PLAYBOOKS_DIR = str(_found_playbooks_dir(None) or HERE)  # the default where no --playbooks is taken
-Playbooks = typer.Option(None, "--playbooks", help=PLAYBOOKS_HELP)
-
-EvidenceBucket = typer.Option(None, "--evidence-bucket", envvar="PARRY_EVIDENCE_BUCKET", help="evidence bucket")
-CasesTable = typer.Option(None, "--cases-table", envvar="PARRY_CASES_TABLE", help="case table")
-TopicArn = typer.Option(None, "--topic-arn", envvar="PARRY_TOPIC_ARN", help="SNS topic for notifications")
-JsonFlag = typer.Option(False, "--json", help="machine-readable output")
-ControlUrl = typer.Option(
-    None, "--control-url", envvar="PARRY_CONTROL_URL", help="the front door's function URL (deployed Parry)"
-)
-ActAs = typer.Option(
-    None,
-    "--as",
-    envvar="PARRY_LOCAL_ROLE",
-    help="on a local endpoint only: act as this local role (default parry-oncall; parry-approver to decide)",
-)
 LOCAL_ONCALL_ROLE = "parry-oncall"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "parry-local", "AWS_SECRET_ACCESS_KEY": "parry-local"}
+
+
+def local_credentials() -> None:
+    """A command aimed at a local endpoint with no credentials set gets throwaway ones, and says so.
+
+    boto3 signs every request, so without credentials a first local command fails with `Unable to
+    locate credentials`; a real account's keys have no business going to a local endpoint anyway."""
+    from parry.aws.endpoints import is_local
+
+    if not is_local() or os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
+        return
+    os.environ.update(LOCAL_CREDENTIALS)
+    os.environ.setdefault("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ["AWS_REGION"])
+    note(
+        f"parry: local endpoint {os.environ['AWS_ENDPOINT_URL']} and no AWS credentials set: "
+        f"using throwaway ones (AWS_ACCESS_KEY_ID={LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']})"
+    )
 
 
 def note(message: str) -> None:
     """One line on stderr; what it quotes (a finding id, an error from AWS) cannot drive the terminal."""
     print(inert(message), file=sys.stderr)
+
+
+def load_playbook(name_or_path: str, folder: str | None = None) -> Playbook:
+    """A playbook by name from the playbooks folder (`playbooks_dir`), or from a YAML path; validated once
+    per content (`parry.cli.validated`)."""
+    from parry.cli import validated
+    from parry.playbooks.model import resolve_path
+
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
+        return validated.load(path)
+    return validated.load(resolve_path(name_or_path, playbooks_dir(folder)))
 
 
 def read_events(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -138,7 +155,6 @@ def make_control(
     act_as: str | None = None,
 ) -> ControlPlane:
     """The control plane: the deployed front door at `control_url`, or in-process on a local endpoint as `act_as`."""
-    from parry.cli.playbooks import load_playbook
     from parry.runtime.control import ControlPlane, local_acting
     from parry.runtime.control import control_url as front_door_url
 

@@ -8,17 +8,8 @@ from __future__ import annotations
 import typer
 
 from parry.cli import case_ids, render
-from parry.cli.common import (
-    ActAs,
-    CasesTable,
-    ControlUrl,
-    EvidenceBucket,
-    JsonFlag,
-    TopicArn,
-    dump,
-    make_control,
-    note,
-)
+from parry.cli.common import dump, make_control, note
+from parry.cli.options import ActAs, CasesTable, ControlUrl, EvidenceBucket, JsonFlag, TopicArn
 from parry.store.model import UNDO_AWAITING
 
 CaseId = typer.Argument(..., metavar="CASE_ID", help="the case id, or a unique prefix of it")
@@ -128,8 +119,7 @@ def expire(
 ) -> None:
     """Close every case whose approval window has passed (closed-unapproved), and continue the RUNNING
     cases nothing is working on, as the maintenance function does; prints each case and what was done."""
-    from parry.cli.common import make_engine
-    from parry.cli.playbooks import load_playbook
+    from parry.cli.common import load_playbook, make_engine
     from parry.runtime.control import ControlPlane
 
     swept = ControlPlane(make_engine(evidence_bucket, cases_table), load_playbook).sweep()

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from parry.cli import render
-from parry.cli.common import PLAYBOOKS_DIR, make_engine, note
+from parry.cli.common import LOCAL_CREDENTIALS, PLAYBOOKS_DIR, make_engine, note
 from parry.cli.render import safe
 from parry.runtime.in_process import run_in_process
 
@@ -21,27 +21,8 @@ local_app = typer.Typer(
     help="Parry on one laptop: a local AWS endpoint (moto) with Parry's resources.", no_args_is_help=True
 )
 console = render.console
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "parry-local", "AWS_SECRET_ACCESS_KEY": "parry-local"}
 SERVE_LOG = "parry-serve.log"
 DEMO_EVENTS = "parry-demo-events"
-
-
-def local_credentials() -> None:
-    """A command aimed at a local endpoint with no credentials set gets throwaway ones, and says so.
-
-    boto3 signs every request, so without credentials a first local command fails with `Unable to
-    locate credentials`; a real account's keys have no business going to a local endpoint anyway."""
-    from parry.aws.endpoints import is_local
-
-    if not is_local() or os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
-        return
-    os.environ.update(LOCAL_CREDENTIALS)
-    os.environ.setdefault("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-    os.environ.setdefault("AWS_DEFAULT_REGION", os.environ["AWS_REGION"])
-    note(
-        f"parry: local endpoint {os.environ['AWS_ENDPOINT_URL']} and no AWS credentials set: "
-        f"using throwaway ones (AWS_ACCESS_KEY_ID={LOCAL_CREDENTIALS['AWS_ACCESS_KEY_ID']})"
-    )
 
 
 def _use_endpoint(endpoint: str) -> None:

@@ -5,45 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
-from parry.cli import render
-from parry.cli.common import (
-    ActAs,
-    CasesTable,
-    ControlUrl,
-    EvidenceBucket,
-    JsonFlag,
-    Playbooks,
-    TopicArn,
-    dump,
-    make_control,
-    make_engine,
-    note,
-    playbooks_dir,
-    read_events,
-    read_one_event,
-)
-from parry.errors import ConfigError, EventError, ParryError, ValidationError
-
-if TYPE_CHECKING:
-    from parry.engine.run import Engine
-    from parry.runtime.runner import Selection
-
-
-def load_playbook(name_or_path: str, folder: str | None = None):
-    """A playbook by name from the playbooks folder (`playbooks_dir`), or from a YAML path; validated once
-    per content (`parry.cli.validated`)."""
-    from parry.cli import validated
-    from parry.playbooks.model import resolve_path
-
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml", ".json") and path.is_file():
-        return validated.load(path)
-    return validated.load(resolve_path(name_or_path, playbooks_dir(folder)))
+from parry.cli import render, starting
+from parry.cli.common import dump, load_playbook, make_engine, note, playbooks_dir, read_events, read_one_event
+from parry.cli.options import ActAs, CasesTable, ControlUrl, EvidenceBucket, JsonFlag, Playbooks, TopicArn
+from parry.cli.starting import register_locally
+from parry.errors import ParryError, ValidationError
 
 
 def validate(
@@ -292,85 +261,25 @@ def run(
     registering its finding in the local GuardDuty or Security Hub; a Security Hub custom action
     event runs once per selected finding, as its Lambda does.
     """
-    if sum(bool(x) for x in (finding, target, event)) != 1:
-        raise EventError("give one of --finding, --target or --event")
-    book = load_playbook(playbook, folder)
-    if event:
-        if new_case:
-            raise EventError("--new-case is for a start on --finding or --target, through the front door")
-        if control_url:
-            raise ConfigError("--event runs here, not in a deployed Parry: start it on --finding or --target")
-        _deliver(book, read_one_event(event), evidence_bucket, cases_table, topic_arn, as_json)
-        return
-    values = dict(_pair(item) for item in target or [])
-    control = make_control(evidence_bucket, cases_table, topic_arn, control_url=control_url, act_as=act_as)
-    case = control.start(book.name, finding_id=finding, target=values or None, reason=reason, new_case=new_case)
-    _show_case(case, as_json)
-
-
-def _pair(item: str) -> tuple[str, str]:
-    name, sep, value = item.partition("=")
-    if not sep or not name:
-        raise EventError(f"--target {item!r}: give name=value")
-    return name, value
-
-
-def _deliver(book, the_event: dict, evidence_bucket, cases_table, topic_arn, as_json: bool) -> None:
-    """An event delivered to the runner in this process, as EventBridge would deliver it (a local endpoint)."""
-    from parry.routing.custom_actions import is_custom_action
-    from parry.runtime.in_process import run_in_process, run_selection_in_process
-
-    engine = make_engine(evidence_bucket, cases_table, topic_arn)
-    register_locally(engine, the_event)
-    if is_custom_action(the_event):
-        result = run_selection_in_process(the_event, book, engine)
-        _show_selection(result, as_json)
-        if not result["cases"] or any(c["status"] == "FAILED" for c in result["cases"]):
-            raise typer.Exit(1)
-        return
-    _show_case(run_in_process(the_event, book, engine), as_json)
-
-
-def _show_case(case: dict, as_json: bool) -> None:
-    if case.get("status") in ("REFUSED", "ERROR") and "case_id" not in case:
-        raise ParryError(str(case.get("error")))
-    if as_json:
-        dump(_case_summary(case))
-    else:
-        render.case(case)
-    if case["status"] in ("FAILED",):
-        raise typer.Exit(1)
-
-
-def register_locally(engine: Engine, event: dict) -> None:
-    """Against a local endpoint, put the event's finding in the local GuardDuty or Security Hub first:
-    Parry re-reads it from there, as it re-reads a delivered finding from the service in AWS."""
-    from parry.aws.endpoints import is_local
-    from parry.local.corrections import register_finding
-
-    if is_local():
-        register_finding(engine.aws, event)
-
-
-def _case_summary(case: dict) -> dict:
-    return {
-        "case_id": case["case_id"],
-        "status": case["status"],
-        "duplicate": case["duplicate"],
-        "attached": case.get("attached", False),  # a new finding recorded with the open case on its key
-        "follows": case.get("follows"),  # the closed case on the same key this new one follows
-        "steps": case["steps"],
-    }
-
-
-def _show_selection(result: Selection, as_json: bool) -> None:
-    if as_json:
-        dump({"cases": [_case_summary(c) for c in result["cases"]], "errors": result["errors"]})
-        return
-    for case in result["cases"]:
-        render.case(case)
-    for error in result["errors"]:
-        note(f"finding {error['finding']}: {error['error']}")
+    code = starting.start(
+        starting.RunRequest(
+            playbook=playbook,
+            finding=finding,
+            target=target or [],
+            event=event,
+            reason=reason,
+            new_case=new_case,
+            folder=folder,
+            act_as=act_as,
+            control_url=control_url,
+            evidence_bucket=evidence_bucket,
+            cases_table=cases_table,
+            topic_arn=topic_arn,
+            as_json=as_json,
+        )
+    )
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from parry.cli.common import JsonFlag, dump, note
+from parry.cli.common import dump, note
+from parry.cli.options import JsonFlag
 from parry.cli.render import console, safe
 
 if TYPE_CHECKING:

@@ -58,6 +58,15 @@ def _writers() -> ThreadPoolExecutor:
         return _pool
 
 
+def shut_down_writers() -> None:
+    """Wait for every held write, then stop the threads: a process about to exit without the interpreter's teardown."""
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
 class EvidenceStore(WriteOnceBucket):
     """The evidence bucket, and the folder of each case in it."""
 

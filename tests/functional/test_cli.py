@@ -185,7 +185,7 @@ def test_run_on_a_saved_custom_action_event_runs_each_selected_finding(
     assert code == 1 and f"finding {detail['arn']}: " in err and "GuardDuty is not enabled in us-east-1" in err
 
     registered(aws, compromised_user["event"])  # GuardDuty on again, holding the finding
-    monkeypatch.setattr("parry.cli.playbooks.make_engine", lambda *a: engine)
+    monkeypatch.setattr("parry.cli.starting.make_engine", lambda *a: engine)
 
     code, out, _ = parry(capsys, "run", "iam-credential-compromise", "--event", str(event_file), "--json")
     result = json.loads(out)

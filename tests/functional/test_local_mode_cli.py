@@ -39,7 +39,7 @@ def test_a_local_endpoint_without_credentials_gets_throwaway_ones_and_says_so(ca
     "setting", [{"AWS_PROFILE": "mine"}, {"AWS_ACCESS_KEY_ID": "AKIAMINE"}], ids=["profile", "keys"]
 )
 def test_credentials_someone_set_are_theirs_to_keep(capsys, monkeypatch, setting):
-    from parry.cli.local import local_credentials
+    from parry.cli.common import local_credentials
 
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.setenv("AWS_ENDPOINT_URL", DEAD_ENDPOINT)
@@ -51,7 +51,7 @@ def test_credentials_someone_set_are_theirs_to_keep(capsys, monkeypatch, setting
 
 
 def test_an_aws_endpoint_never_gets_throwaway_credentials(capsys, monkeypatch):
-    from parry.cli.local import local_credentials
+    from parry.cli.common import local_credentials
 
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://sts.eu-west-1.amazonaws.com")

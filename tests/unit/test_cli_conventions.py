@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from parry.cli import app
+from parry.cli.app import app
 from tests.support.cli import parry
 
 
