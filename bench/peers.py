@@ -57,28 +57,12 @@ from peers_world import (  # noqa: E402
     summary,
 )
 
+from tests.support.playbooks import deactivate_only_yaml  # noqa: E402
+
 C7N_VERSION = "0.9.51"
 C7N_VENV = ROOT / ".bench" / "c7n-venv"
 WORKER = ROOT / "bench" / "peers_worker.py"
-ONE_STEP = """version: parry/v1
-name: peers-deactivate-key
-description: Deactivate the access key GuardDuty flagged, and nothing else
-trigger:
-  source: [aws.guardduty]
-  detail-type: [GuardDuty Finding]
-  detail:
-    resource:
-      resourceType: [AccessKey]
-      accessKeyDetails: {userType: [IAMUser], accessKeyId: [{exists: true}]}
-dedup: "join(':', [detail.accountId, detail.resource.accessKeyDetails.accessKeyId])"
-target:
-  user: detail.resource.accessKeyDetails.userName
-  key: detail.resource.accessKeyDetails.accessKeyId
-steps:
-  - id: deactivate-key
-    action: iam.deactivate_access_key
-    with: {user_name: "${target.user}", access_key_id: "${target.key}"}
-"""
+ONE_STEP = deactivate_only_yaml("peers-deactivate-key")
 C7N_ACTION = {"type": "remove-keys", "disable": True}
 C7N_POLICY = {"name": "peers-remove-key", "resource": "iam-user", "actions": [C7N_ACTION]}
 

@@ -14,28 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.local_endpoint import ROOT, bootstrapped, endpoint_client, run_parry
+from tests.support.playbooks import deactivate_only_yaml
 
 FINDING = ROOT / "tests/events/guardduty/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.bare.json"
 HEAVY = ("typer", "pydantic", "rich", "jsonschema", "yaml")
-ONE_STEP = """version: parry/v1
-name: deactivate-only
-description: Deactivate the access key GuardDuty flagged, and nothing else
-trigger:
-  source: [aws.guardduty]
-  detail-type: [GuardDuty Finding]
-  detail:
-    resource:
-      resourceType: [AccessKey]
-      accessKeyDetails: {userType: [IAMUser], accessKeyId: [{exists: true}]}
-dedup: "join(':', [detail.accountId, detail.resource.accessKeyDetails.accessKeyId])"
-target:
-  user: detail.resource.accessKeyDetails.userName
-  key: detail.resource.accessKeyDetails.accessKeyId
-steps:
-  - id: deactivate-key
-    action: iam.deactivate_access_key
-    with: {user_name: "${target.user}", access_key_id: "${target.key}"}
-"""
 MAIN_THEN_REPORT = (
     "import sys\n"
     "from parry.cli import main\n"
@@ -64,7 +46,7 @@ def compromise(local, folder: Path) -> dict[str, str]:
     detail["arn"] = f"arn:aws:guardduty:us-east-1:123456789012:detector/d/finding/{detail['id']}"
     detail["resource"]["accessKeyDetails"].update(userName=user, accessKeyId=key)
     (folder / f"{user}.json").write_text(json.dumps(detail))
-    (folder / "deactivate-only.yaml").write_text(ONE_STEP)
+    (folder / "deactivate-only.yaml").write_text(deactivate_only_yaml("deactivate-only"))
     return {"user": user, "event": str(folder / f"{user}.json"), "book": str(folder / "deactivate-only.yaml")}
 
 

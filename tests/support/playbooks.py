@@ -53,3 +53,26 @@ DEACTIVATE_STEP = {
     "action": "iam.deactivate_access_key",
     "with": {"user_name": "${target.user}", "access_key_id": "${target.key}"},
 }
+
+
+def deactivate_only_yaml(name: str) -> str:
+    """A playbook file's text: deactivate the access key a GuardDuty finding names, and nothing else."""
+    return f"""version: parry/v1
+name: {name}
+description: Deactivate the access key GuardDuty flagged, and nothing else
+trigger:
+  source: [aws.guardduty]
+  detail-type: [GuardDuty Finding]
+  detail:
+    resource:
+      resourceType: [AccessKey]
+      accessKeyDetails: {{userType: [IAMUser], accessKeyId: [{{exists: true}}]}}
+dedup: "join(':', [detail.accountId, detail.resource.accessKeyDetails.accessKeyId])"
+target:
+  user: detail.resource.accessKeyDetails.userName
+  key: detail.resource.accessKeyDetails.accessKeyId
+steps:
+  - id: deactivate-key
+    action: iam.deactivate_access_key
+    with: {{user_name: "${{target.user}}", access_key_id: "${{target.key}}"}}
+"""
