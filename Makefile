@@ -52,8 +52,9 @@ synth: $(STAMP)
 bootstrap diff deploy: $(STAMP)
 	$(CDK) $@ $(ARGS)
 
+# Every bench script; bench/peers_*.py are the parts bench/peers.py runs (its contenders and their world).
 bench: $(STAMP)
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in $(filter-out bench/peers_%.py,$(wildcard bench/*.py)); do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) cdk.out .pytest_cache .hypothesis .mypy_cache .ruff_cache

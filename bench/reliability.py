@@ -216,6 +216,7 @@ def protected() -> list[Row]:
     from parry.actions.base import ActionContext, Observation
     from parry.engine.steps import execute
     from parry.store.step_result import REFUSED
+    from tests.support.reliability.dummy_params import dummy_params
 
     def run() -> tuple[int, int]:
         checked = refused = 0
@@ -225,20 +226,13 @@ def protected() -> list[Row]:
         for cls in registry.all_actions().values():
             if not cls.mutating:
                 continue
-            values = {
-                n: {"string": "x", "integer": 1, "boolean": True, "number": 1.0, "array": [], "object": {}}.get(
-                    sch.get("type"), "x"
-                )
-                for n, sch, req, _ in registry.param_fields(cls)
-                if req
-            }
             action, applied = cls(), []
             action.observe = lambda ctx, params: dataclasses.replace(seen)  # type: ignore[method-assign]
             action.apply = lambda *a, applied=applied, **k: applied.append(1) or {}  # type: ignore[method-assign]
             ctx = ActionContext(
                 aws=None, case_id="c", step_id="s", playbook="p", account="123456789012", region="us-east-1"
             )
-            result = execute(action, ctx, cls.Params(**values))
+            result = execute(action, ctx, dummy_params(cls))
             checked += 1
             refused += result.status == REFUSED and not applied
         return checked, refused

@@ -11,21 +11,9 @@ from parry.actions import registry
 from parry.actions.base import ActionContext, Observation
 from parry.engine.steps import execute
 from parry.store.step_result import REFUSED
+from tests.support.reliability.dummy_params import dummy_params
 
 MUTATING = [name for name, cls in registry.all_actions().items() if cls.mutating]
-DUMMY = {"string": "x", "integer": 1, "boolean": True, "number": 1.0, "array": [], "object": {}}
-
-
-# parameters whose values the action checks beyond their JSON type
-CHECKED = {"kind": "role", "policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}
-
-
-def dummy_params(cls):
-    values = {}
-    for name, schema, required, _ in registry.param_fields(cls):
-        if required:
-            values[name] = CHECKED.get(name, DUMMY.get(schema.get("type"), "x"))
-    return cls.Params(**values)
 
 
 def context(protected_arns=()):
