@@ -76,28 +76,31 @@ def entry() -> None:
     """
     try:
         main()
-        code: int | str | None = 0
+        code: object = 0
     except SystemExit as exc:
         code = exc.code
     finish(code)
 
 
-def finish(code: int | str | None) -> None:
+def finish(code: object) -> None:
     """Exit now with `code` (a SystemExit's: a message means 1), once what a normal exit finishes is done."""
     import atexit
     import logging
     import threading
 
-    if isinstance(code, str):
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): said on stderr, exit 1
         print(code, file=sys.stderr)
-        code = 1
+    status = code if isinstance(code, int) else 0 if code is None else 1
     writer = sys.modules.get("parry.evidence.writer")
     if writer is not None:
         writer.shut_down_writers()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
-        sys.exit(code)  # a thread still at work: the interpreter's own exit waits for it
+        sys.exit(status)  # a thread still at work: the interpreter's own exit waits for it
     atexit._run_exitfuncs()
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code or 0)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # a reader that went away (`parry ... | head`): nothing left to say it to
+            pass
+    os._exit(status)

@@ -3,6 +3,7 @@ held evidence writes finish, a thread still at work is waited for, and the exit 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,3 +43,23 @@ def test_the_output_is_all_written_and_a_message_exits_1():
     out = exit_after("print('x' * 200_000, end='')", "'parry: stopped'")
 
     assert (out.returncode, len(out.stdout), out.stderr) == (1, 200_000, "parry: stopped\n")
+
+
+def test_a_reader_that_went_away_gets_no_traceback():
+    script = "import time\nfrom parry.cli import finish\ntime.sleep(0.5)\nprint('x' * 100)\nfinish(0)\n"
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # the output waits for the exit
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=buffered,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # `parry ... | head` whose head has ended
+
+    errors = child.stderr.read()
+    child.wait(timeout=60)
+
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors
