@@ -117,8 +117,9 @@ def expire(
     evidence_bucket: str | None = EvidenceBucket,
     cases_table: str | None = CasesTable,
 ) -> None:
-    """Close every case whose approval window has passed (closed-unapproved), and continue the RUNNING
-    cases nothing is working on, as the maintenance function does; prints each case and what was done."""
+    """Close every case whose approval window has passed (closed-unapproved), continue the RUNNING cases
+    nothing is working on and name the cases deleted from the case table, as the maintenance function
+    does; prints each case and what was done."""
     from parry.cli.common import load_playbook, make_engine
     from parry.runtime.control import ControlPlane
 
@@ -129,6 +130,10 @@ def expire(
         typer.echo(f"{render.inert(case_id)}  continued")
     for case_id, why in swept["left"].items():
         note(f"{case_id}  left RUNNING: {why}")
+    for case_id in swept["vanished"]:
+        note(
+            f"{render.inert(case_id)}  gone from the case table, its evidence remains: parry evidence verify {case_id}"
+        )
     if not any(swept.values()):
         note("nothing to do: no approval window has passed and no RUNNING case is left without a run")
 

@@ -20,6 +20,7 @@ from parry.store.step_result import NOT_CONTAINED
 
 if TYPE_CHECKING:
     from parry.aws.clients import ClientFactory
+    from parry.engine.vanished import Vanished
     from parry.store.model import Case
     from parry.store.step_result import StepResult
 
@@ -51,6 +52,18 @@ def approval_needed(case: Case, reason: str) -> Notice:
         + f'Approve:  parry approve {case_id} --reason "..."\n'
         f'Deny:     parry deny {case_id} --reason "..."\n'
         f"Review:   parry cases show {case_id}\n",
+    )
+
+
+def case_vanished(gone: Vanished) -> Notice:
+    """A case whose record someone deleted from the case table (parry.engine.vanished)."""
+    return Notice(
+        "case record deleted",
+        "A Parry case is gone from the case table while its evidence remains: someone who can write the\n"
+        "table deleted it. Nothing continues, expires or lists it until it is looked into.\n\n"
+        + "\n".join([quoted("Case", gone.case_id), quoted("Account", gone.account), quoted("Evidence", gone.folder)])
+        + "\n\n"
+        + f"Check its evidence:  parry evidence verify {token(gone.case_id)}\n",
     )
 
 

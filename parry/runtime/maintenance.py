@@ -1,5 +1,5 @@
-"""The maintenance Lambda, run on a schedule: close cases whose approval window has passed, and
-re-drive RUNNING cases nothing is working on.
+"""The maintenance Lambda, run on a schedule: close cases whose approval window has passed, re-drive
+RUNNING cases nothing is working on, and tell of cases deleted from the case table (parry.engine.vanished).
 
 One function for every playbook. It touches the case table, the evidence (an audit record and a new
 signed manifest per closed case) and the topic, never an account's resources: a stuck case is
@@ -35,11 +35,13 @@ class Swept(TypedDict):
     expired: list[str]  # the cases closed, by id
     redriven: list[str]  # RUNNING cases whose runner was asked to continue them
     left: dict[str, str]  # RUNNING cases left as they are, and why (blocked, held)
+    vanished: list[str]  # cases of the last days with evidence and no table record: deleted, told once
 
 
 def sweep(engine: Engine, invoke: Invoke, *, requested_by: str = MAINTENANCE) -> Swept:
-    """Expire overdue approvals, then ask each stuck RUNNING case's runner to continue it."""
+    """Expire overdue approvals, ask each stuck RUNNING case's runner to continue it, and tell of deleted cases."""
     from parry.aws.errors import describe_error
+    from parry.engine import notices, vanished
     from parry.engine.approvals import expire_overdue
 
     expired = expire_overdue(engine)
@@ -59,7 +61,12 @@ def sweep(engine: Engine, invoke: Invoke, *, requested_by: str = MAINTENANCE) ->
                     redriven.append(case.case_id)
         if why:
             left[case.case_id] = why
-    return {"expired": expired, "redriven": redriven, "left": left}
+    gone = vanished.vanished_cases(engine)
+    for deleted in gone:
+        vanished.log(deleted)
+        if vanished.first_told(engine, deleted):
+            engine.tell(*notices.case_vanished(deleted))
+    return {"expired": expired, "redriven": redriven, "left": left, "vanished": [c.case_id for c in gone]}
 
 
 def _left_because(engine: Engine, case: Case) -> str | None:
@@ -132,6 +139,7 @@ def handler(event: dict[str, Any], context: LambdaContext | None = None) -> Swep
     swept = sweep(engine, lambda_invoke(engine), requested_by=who)
     metrics.add_metric(name="ExpiredApprovals", unit="Count", value=len(swept["expired"]))
     metrics.add_metric(name="RedrivenCases", unit="Count", value=len(swept["redriven"]))
+    metrics.add_metric(name="VanishedCases", unit="Count", value=len(swept["vanished"]))
     metrics.flush_metrics()
     logger.info("maintenance sweep", extra=dict(swept))
     return swept

@@ -36,7 +36,7 @@ def test_overdue_approval_is_expired_recorded_and_told(aws, parry_env, compromis
 
     result = maintenance_handler({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
 
-    assert result == {"expired": [old.case_id], "redriven": [], "left": {}}
+    assert result == {"expired": [old.case_id], "redriven": [], "left": {}, "vanished": []}
     engine = Engine(aws, Settings.from_env())
     closed = engine.store.get(old.case_id)
     assert closed.status == cs.EXPIRED and closed.history[-1]["kind"] == "expired"
@@ -59,6 +59,6 @@ def test_a_request_within_its_window_keeps_waiting(aws, parry_env, compromised_u
     waiting = Engine(aws, Settings.from_env()).run(approval_book(), compromised_user["event"])
     inbox = _subscribe(aws, parry_env["PARRY_TOPIC_ARN"])
 
-    assert maintenance_handler({}) == {"expired": [], "redriven": [], "left": {}}
+    assert maintenance_handler({}) == {"expired": [], "redriven": [], "left": {}, "vanished": []}
     assert Engine(aws, Settings.from_env()).store.get(waiting.case_id).status == cs.AWAITING_APPROVAL
     assert not [m for m in _messages(aws, inbox) if "approval expired" in m.get("Subject", "")]
