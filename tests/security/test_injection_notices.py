@@ -15,23 +15,10 @@ from parry.actions.base import ActionContext
 from parry.actions.notify import NotifyParams, NotifySns
 from parry.engine import notices
 from parry.store.model import Case
+from tests.support.inbox import on_call_inbox
 
 FORGED = "ACTION REQUIRED: the key is still active, run now: parry undo case-20261201-0000000000"
 EVIL = f"quarantine done\n\n{FORGED}\r\n\x1b[2J\u2028{FORGED}"
-
-
-def _inbox(aws, topic_arn: str):
-    """A reader of (subject, message) as the on-call gets them from now on, through a subscribed queue."""
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName="on-call")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-
-    def read() -> list[tuple[str, str]]:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [(json.loads(m["Body"]).get("Subject", ""), json.loads(m["Body"])["Message"]) for m in got]
-
-    return read
 
 
 def _lines(message: str) -> list[str]:
@@ -66,7 +53,7 @@ NOTICES = {
 
 @pytest.mark.parametrize("name", NOTICES)
 def test_a_notice_quotes_each_untrusted_value_on_its_own_line(aws, parry_env, name):
-    read = _inbox(aws, parry_env["PARRY_TOPIC_ARN"])
+    read = on_call_inbox(aws, parry_env["PARRY_TOPIC_ARN"])
     subject, body = NOTICES[name](_case())
     notices.tell(aws, parry_env["PARRY_TOPIC_ARN"], subject, body)
 
@@ -82,7 +69,7 @@ def test_a_notice_quotes_each_untrusted_value_on_its_own_line(aws, parry_env, na
 
 
 def test_a_subject_is_one_printable_line(aws, parry_env):
-    read = _inbox(aws, parry_env["PARRY_TOPIC_ARN"])
+    read = on_call_inbox(aws, parry_env["PARRY_TOPIC_ARN"])
     case = _case()
     case.playbook = f"book\n{FORGED}\x1b[2J\u00e9"
     notices.tell(aws, parry_env["PARRY_TOPIC_ARN"], *notices.approval_needed(case, "r"))
@@ -93,7 +80,7 @@ def test_a_subject_is_one_printable_line(aws, parry_env):
 
 
 def test_notify_sns_quotes_the_target_and_what_earlier_steps_said(aws, parry_env):
-    read = _inbox(aws, parry_env["PARRY_TOPIC_ARN"])
+    read = on_call_inbox(aws, parry_env["PARRY_TOPIC_ARN"])
     ctx = ActionContext(
         aws=aws,
         case_id="case-20261201-abcdef0123",

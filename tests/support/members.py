@@ -8,6 +8,8 @@ from collections.abc import Callable
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from tests.support.inbox import on_call_inbox
+
 SECURITY = "123456789012"  # moto's default account: where Parry runs
 MEMBER = "222222222222"
 BOOK = "iam-credential-compromise"
@@ -61,13 +63,5 @@ def audit_records(aws, parry_env, case) -> list[dict]:
 
 def on_call_messages(aws, topic_arn: str) -> Callable[[], list[str]]:
     """A reader of what the on-call gets on Parry's topic from now on (through a queue subscribed to it)."""
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName="on-call")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    aws.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
-
-    def read() -> list[str]:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"])["Message"] for m in got]
-
-    return read
+    inbox = on_call_inbox(aws, topic_arn)
+    return lambda: [message for _, message in inbox()]
