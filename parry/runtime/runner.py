@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +33,7 @@ DEFAULT_PLAYBOOKS_DIR = Path(__file__).resolve().parents[2] / "playbooks"
 
 
 PARRY_SOURCE = "parry"
+ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 class Refusal(TypedDict):
@@ -88,6 +90,15 @@ class Runner:
 
         return Engine(ClientFactory(), Settings.from_env())
 
+    def _engine(self, engine: Engine | None, context: LambdaContext | None) -> Engine:
+        """The engine to run with, told the account it runs in by the function's own ARN when there is one."""
+        chosen = engine or self.engine
+        arn = getattr(context, "invoked_function_arn", None)
+        parts = arn.split(":") if isinstance(arn, str) else []
+        if len(parts) > 4 and parts[2] == "lambda" and ACCOUNT_ID.fullmatch(parts[4]):
+            chosen.runs_in(parts[4])
+        return chosen
+
     def handler(self, event: dict[str, Any], context: LambdaContext) -> Summary | SelectionSummary | Refusal:
         """The Lambda entry point: a Security Hub custom action runs per finding, any other event once."""
         from parry.routing.custom_actions import is_custom_action
@@ -123,7 +134,7 @@ class Runner:
         try:
             playbook = self._load(name, playbooks_dir)
             if is_sealed(event):
-                return dict(self._control(playbook, event, engine or self.engine, context))
+                return dict(self._control(playbook, event, self._engine(engine, context), context))
             if isinstance(event, dict) and event.get("source") == PARRY_SOURCE:
                 reason = "a source: parry event that is not a sealed control request: only the front door starts a run"
                 return dict(self._security_event(name, reason, event))
@@ -132,7 +143,7 @@ class Runner:
                 raise EventError(
                     "a Security Hub custom action runs once per selected finding: pass it to run_selection"
                 )
-            return self._run_one(playbook, checked, engine or self.engine, context).as_dict()
+            return self._run_one(playbook, checked, self._engine(engine, context), context).as_dict()
         except CaseBusy as exc:
             # another invocation holds the case (or died holding it): fail, so Lambda retries after its lease
             logger.warning("case busy", extra={"playbook": name, "reason": str(exc)})
@@ -175,7 +186,7 @@ class Runner:
 
         name = playbook_name or os.environ.get("PARRY_PLAYBOOK", "")
         logger, metrics = self._tools_for(name)
-        engine = engine or self.engine
+        engine = self._engine(engine, context)
         try:
             playbook = self._load(name, playbooks_dir)
             selected = selected_events(check_envelope(event), engine.aws)

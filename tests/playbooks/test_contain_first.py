@@ -78,3 +78,20 @@ def test_a_warm_runner_makes_at_most_four_calls_before_it_deactivates_the_key(en
         "iam.ListAccessKeys",
     ], before
     assert calls.count("iam.ListUserTags") == 0, calls
+
+
+@pytest.mark.parametrize("from_lambda", [True, False], ids=["lambda-context", "no-context"])
+def test_a_cold_runner_knows_its_account_from_its_own_function_arn(
+    aws, parry_env, calls, monkeypatch, tmp_path, from_lambda
+):
+    """A Lambda's own ARN names the account Parry runs in: a cold runner asks STS only when nothing told it."""
+    from tests.support.control import Context, fresh_runner
+
+    runner = fresh_runner(monkeypatch, tmp_path, "iam-credential-compromise")
+    event, _ = _compromised_key(aws, "cold-user")
+
+    case = runner.run(event, Context() if from_lambda else None)
+
+    assert case["status"] in (cs.SUCCEEDED, cs.COMPLETED_WITH_ERRORS)
+    before = calls[: calls.index(CONTAINING)]
+    assert ("sts.GetCallerIdentity" in before) is not from_lambda, before
