@@ -88,7 +88,7 @@ def finish(code: object) -> None:
     import logging
     import threading
 
-    if code is not None and not isinstance(code, int):  # sys.exit("message"): said on stderr, exit 1
+    if code is not None and not isinstance(code, int) and sys.stderr is not None:  # sys.exit("message"): exit 1
         print(code, file=sys.stderr)
     status = code if isinstance(code, int) else 0 if code is None else 1
     writer = sys.modules.get("parry.evidence.writer")
@@ -100,7 +100,8 @@ def finish(code: object) -> None:
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
-        except OSError:  # a reader that went away (`parry ... | head`): nothing left to say it to
+            if stream is not None:  # None: started with the stream closed (`parry ... >&-`)
+                stream.flush()
+        except (OSError, ValueError):  # a reader that went away (`parry ... | head`), a stream closed
             pass
     os._exit(status)

@@ -67,6 +67,15 @@ def case_vanished(gone: Vanished) -> Notice:
     )
 
 
+def more_cases_vanished(count: int) -> Notice:
+    """The cases deleted from the table beyond those one sweep tells one by one."""
+    return Notice(
+        "case records deleted",
+        f"{count} more Parry cases are gone from the case table while their evidence remains.\n"
+        "The maintenance function's log names each (a security event a case); so does:  parry cases expire\n",
+    )
+
+
 def case_blocked(case: Case, step_id: str, error: str) -> Notice:
     case_id = token(case.case_id)
     return Notice(

@@ -10,11 +10,12 @@ runner asks itself near its deadline (`parry cases expire` does the same in proc
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,9 +25,12 @@ if TYPE_CHECKING:
 
 # A RUNNING case untouched this long, whose lease is free, is stuck (its run died or failed part-way):
 # longer than a runner's continuation takes to start, shorter than the 15 minutes between sweeps.
+logger = logging.getLogger(__name__)
+
 STUCK_AFTER_SECONDS = 300.0
 PROBE_LEASE_SECONDS = 60.0
 MAINTENANCE = "parry-maintenance"
+NOTICES_A_SWEEP = 10  # cases found deleted in one sweep told one by one; beyond, one notice counts the rest
 
 Invoke = Callable[[str, dict[str, Any]], object]  # (playbook, sealed continue): ask its runner
 
@@ -35,7 +39,8 @@ class Swept(TypedDict):
     expired: list[str]  # the cases closed, by id
     redriven: list[str]  # RUNNING cases whose runner was asked to continue them
     left: dict[str, str]  # RUNNING cases left as they are, and why (blocked, held)
-    vanished: list[str]  # cases of the last days with evidence and no table record: deleted, told once
+    vanished: list[str]  # cases with evidence and no table record (parry.engine.vanished): deleted, told once
+    unchecked: NotRequired[str]  # why the look for deleted cases failed this time
 
 
 def sweep(engine: Engine, invoke: Invoke, *, requested_by: str = MAINTENANCE) -> Swept:
@@ -61,11 +66,27 @@ def sweep(engine: Engine, invoke: Invoke, *, requested_by: str = MAINTENANCE) ->
                     redriven.append(case.case_id)
         if why:
             left[case.case_id] = why
-    gone = vanished.vanished_cases(engine)
-    for deleted in gone:
-        vanished.log(deleted)
-        if vanished.first_told(engine, deleted):
-            engine.tell(*notices.case_vanished(deleted))
+    try:
+        gone = vanished.vanished_cases(engine)
+        new = [d for d in gone if not vanished.said_before(engine, d)]
+        for deleted in new:
+            vanished.log(deleted)
+        if engine.settings.topic_arn and new:  # told first, marked once told: said twice rather than never
+            for deleted in new[:NOTICES_A_SWEEP]:
+                engine.tell(*notices.case_vanished(deleted))
+            if len(new) > NOTICES_A_SWEEP:
+                engine.tell(*notices.more_cases_vanished(len(new) - NOTICES_A_SWEEP))
+            for deleted in new:
+                vanished.mark_said(engine, deleted)
+    except Exception as exc:  # the sweep's other work is done: what failed here is said, and tried again next sweep
+        logger.warning("looking for cases deleted from the case table failed: %s", describe_error(exc))
+        return {
+            "expired": expired,
+            "redriven": redriven,
+            "left": left,
+            "vanished": [],
+            "unchecked": describe_error(exc),
+        }
     return {"expired": expired, "redriven": redriven, "left": left, "vanished": [c.case_id for c in gone]}
 
 

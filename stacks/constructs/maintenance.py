@@ -15,11 +15,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from parry.engine.vanished import SWEEP_MINUTES
 from stacks.constructs.playbook_runner import lambda_function
 from stacks.tokens import ACCOUNT_ID, PARTITION, REGION
 
 HANDLER = "maintenance.handler"
-SCHEDULE = "rate(15 minutes)"
+SCHEDULE = f"rate({SWEEP_MINUTES} minutes)"  # parry.engine.vanished looks at one older day a sweep
 
 
 class Maintenance(Construct):

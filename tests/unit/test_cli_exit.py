@@ -16,9 +16,17 @@ def exit_after(body: str, code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-def test_a_held_evidence_write_is_finished_before_the_process_ends(tmp_path: Path):
+TEARDOWN = (
+    "class Teardown:\n"
+    "    def __del__(self):\n"
+    "        print('torn down', file=sys.stderr)\n"
+    "kept = Teardown()  # the interpreter's teardown says so; os._exit does not\n"
+)
+
+
+def test_a_held_evidence_write_is_finished_before_the_process_ends_without_teardown(tmp_path: Path):
     done = tmp_path / "written"
-    body = (
+    body = TEARDOWN + (
         "from parry.evidence import writer\n"
         f"writer._writers().submit(lambda: (time.sleep(0.3), open({str(done)!r}, 'w').write('sealed')))"
     )
@@ -27,16 +35,18 @@ def test_a_held_evidence_write_is_finished_before_the_process_ends(tmp_path: Pat
 
     assert out.returncode == 0, out.stderr
     assert done.read_text() == "sealed"
+    assert "torn down" not in out.stderr  # the writers were joined, so the process ended at once
 
 
 def test_a_thread_still_at_work_is_waited_for(tmp_path: Path):
     done = tmp_path / "done"
-    body = f"threading.Thread(target=lambda: (time.sleep(0.3), open({str(done)!r}, 'w').write('x'))).start()"
+    body = TEARDOWN + f"threading.Thread(target=lambda: (time.sleep(0.3), open({str(done)!r}, 'w').write('x'))).start()"
 
     out = exit_after(body, "3")
 
     assert out.returncode == 3
     assert done.read_text() == "x"
+    assert "torn down" in out.stderr  # the interpreter's own exit, which waits for it
 
 
 def test_the_output_is_all_written_and_a_message_exits_1():

@@ -24,6 +24,7 @@ def test_it_takes_the_options_typers_run_command_declares():
 
 
 def as_typer_reads(args: list[str], monkeypatch) -> starting.RunRequest:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # no local endpoint: typer's callback sets no credentials
     got: list[starting.RunRequest] = []
     monkeypatch.setattr(starting, "start", lambda request: got.append(request) or 0)
     assert run_app(args) == 0
