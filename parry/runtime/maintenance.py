@@ -46,7 +46,6 @@ class Swept(TypedDict):
 def sweep(engine: Engine, invoke: Invoke, *, requested_by: str = MAINTENANCE) -> Swept:
     """Expire overdue approvals, ask each stuck RUNNING case's runner to continue it, and tell of deleted cases."""
     from parry.aws.errors import describe_error
-    from parry.engine import notices, vanished
     from parry.engine.approvals import expire_overdue
 
     expired = expire_overdue(engine)
@@ -66,28 +65,31 @@ def sweep(engine: Engine, invoke: Invoke, *, requested_by: str = MAINTENANCE) ->
                     redriven.append(case.case_id)
         if why:
             left[case.case_id] = why
+    swept: Swept = {"expired": expired, "redriven": redriven, "left": left, "vanished": []}
     try:
-        gone = vanished.vanished_cases(engine)
-        new = [d for d in gone if not vanished.said_before(engine, d)]
-        for deleted in new:
-            vanished.log(deleted)
-        if engine.settings.topic_arn and new:  # told first, marked once told: said twice rather than never
-            for deleted in new[:NOTICES_A_SWEEP]:
-                engine.tell(*notices.case_vanished(deleted))
-            if len(new) > NOTICES_A_SWEEP:
-                engine.tell(*notices.more_cases_vanished(len(new) - NOTICES_A_SWEEP))
-            for deleted in new:
-                vanished.mark_said(engine, deleted)
+        swept["vanished"] = _deleted_cases(engine)
     except Exception as exc:  # the sweep's other work is done: what failed here is said, and tried again next sweep
         logger.warning("looking for cases deleted from the case table failed: %s", describe_error(exc))
-        return {
-            "expired": expired,
-            "redriven": redriven,
-            "left": left,
-            "vanished": [],
-            "unchecked": describe_error(exc),
-        }
-    return {"expired": expired, "redriven": redriven, "left": left, "vanished": [c.case_id for c in gone]}
+        swept["unchecked"] = describe_error(exc)
+    return swept
+
+
+def _deleted_cases(engine: Engine) -> list[str]:
+    """The cases deleted from the table (parry.engine.vanished), each said once: logged, and told if there is a topic."""
+    from parry.engine import notices, vanished
+
+    gone = vanished.vanished_cases(engine)
+    new = [d for d in gone if not vanished.said_before(engine, d)]
+    for deleted in new:
+        vanished.log(deleted)
+    if engine.settings.topic_arn and new:  # told first, marked once told: said twice rather than never
+        for deleted in new[:NOTICES_A_SWEEP]:
+            engine.tell(*notices.case_vanished(deleted))
+        if len(new) > NOTICES_A_SWEEP:
+            engine.tell(*notices.more_cases_vanished(len(new) - NOTICES_A_SWEEP))
+        for deleted in new:
+            vanished.mark_said(engine, deleted)
+    return [d.case_id for d in gone]
 
 
 def _left_because(engine: Engine, case: Case) -> str | None:
