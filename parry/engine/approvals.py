@@ -114,6 +114,7 @@ def pause(
             "case_status": cs.AWAITING_APPROVAL,
         },
     )
+    engine.seal(evidence)  # what the case did until now is signed while it waits (hours, maybe days)
     engine.store.save(case, owner=owner, release=True)
     engine.tell(*notices.approval_needed(case, reason))
     return case

@@ -72,3 +72,22 @@ def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compro
     page = render_html(load_case(S3Source(env.s3, bucket, prefix)), result)
     assert "false positive" in page and "Verification: INTACT" in page
     assert "Undo: state before and after" in page and "Inactive" in page
+
+
+def test_a_case_waiting_for_approval_is_signed_as_far_as_it_went(
+    signed_engine, env, compromised_user, parry_env, tmp_path
+):
+    """Hours or days may pass before someone decides: what the case did until the request is sealed and signed."""
+    paused = signed_engine.run(_book(), compromised_user["event"])
+    assert paused.status == cs.AWAITING_APPROVAL
+
+    bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
+    prefix = signed_engine.store.get(paused.case_id).evidence_prefix
+    pin = tmp_path / "k.der"
+    pin.write_bytes(env.public_key_der())
+    result = verify_case(S3Source(env.s3, bucket, prefix), trusted_keys=load_public_keys([pin]))
+
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.manifests == 1
+    listing = S3Source(env.s3, bucket, prefix).listing()
+    assert any(k.startswith("manifest/") and k.endswith(".sig") for k in listing), sorted(listing)
