@@ -47,6 +47,14 @@ def _book():
     )
 
 
+def verified(engine, env, parry_env, case_id: str, tmp_path):
+    """The case's evidence folder, and its verification against the signing key pinned in a file."""
+    source = S3Source(env.s3, parry_env["PARRY_EVIDENCE_BUCKET"], engine.store.get(case_id).evidence_prefix)
+    pin = tmp_path / "k.der"
+    pin.write_bytes(env.public_key_der())
+    return source, verify_case(source, trusted_keys=load_public_keys([pin]))
+
+
 def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compromised_user, parry_env, tmp_path):
     from parry.engine.undo import undo
     from tests.support.decisions import approve
@@ -59,17 +67,13 @@ def test_run_approve_resume_undo_each_seal_and_verify(signed_engine, env, compro
     assert done.status == cs.SUCCEEDED
     undo(signed_engine, done.case_id, who="me", reason="false positive")
 
-    bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
-    prefix = signed_engine.store.get(done.case_id).evidence_prefix
-    pin = tmp_path / "k.der"
-    pin.write_bytes(env.public_key_der())
-    result = verify_case(S3Source(env.s3, bucket, prefix), trusted_keys=load_public_keys([pin]))
+    source, result = verified(signed_engine, env, parry_env, done.case_id, tmp_path)
     assert result.ok, [str(p) for p in result.problems]
     assert result.manifests >= 2  # at close, and again after the undo
 
     from parry.evidence.report import load_case, render_html
 
-    page = render_html(load_case(S3Source(env.s3, bucket, prefix)), result)
+    page = render_html(load_case(source), result)
     assert "false positive" in page and "Verification: INTACT" in page
     assert "Undo: state before and after" in page and "Inactive" in page
 
@@ -81,13 +85,9 @@ def test_a_case_waiting_for_approval_is_signed_as_far_as_it_went(
     paused = signed_engine.run(_book(), compromised_user["event"])
     assert paused.status == cs.AWAITING_APPROVAL
 
-    bucket = parry_env["PARRY_EVIDENCE_BUCKET"]
-    prefix = signed_engine.store.get(paused.case_id).evidence_prefix
-    pin = tmp_path / "k.der"
-    pin.write_bytes(env.public_key_der())
-    result = verify_case(S3Source(env.s3, bucket, prefix), trusted_keys=load_public_keys([pin]))
+    source, result = verified(signed_engine, env, parry_env, paused.case_id, tmp_path)
 
     assert result.ok, [str(p) for p in result.problems]
     assert result.manifests == 1
-    listing = S3Source(env.s3, bucket, prefix).listing()
+    listing = source.listing()
     assert any(k.startswith("manifest/") and k.endswith(".sig") for k in listing), sorted(listing)
